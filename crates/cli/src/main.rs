@@ -1,0 +1,287 @@
+//! `gongzhi`: the one binary. Subcommands only wire the library crates together.
+#![forbid(unsafe_code)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use gongzhi_core::grid::{self, GridCodePattern};
+use gongzhi_core::spatial::Crs;
+use gongzhi_store::{Store, StoreError};
+use gongzhi_web::AppState;
+use indicatif::{ProgressBar, ProgressStyle};
+
+#[derive(Parser)]
+#[command(
+    name = "gongzhi",
+    version,
+    about = "Gongzhi (共治): grassroots co-governance platform"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct Db {
+    /// Database URL: sqlite://PATH (created if absent) or postgres://USER@HOST:PORT/DB.
+    #[arg(long, env = "GONGZHI_DATABASE", default_value = "sqlite://./gongzhi.db")]
+    database: String,
+    /// The city (tenant) to work in, as its 6-digit code.
+    #[arg(long, env = "GONGZHI_CITY", default_value = gongzhi_demo::CITY)]
+    city: String,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the JSON API and the web pages.
+    Serve {
+        #[command(flatten)]
+        db: Db,
+        /// Port to listen on.
+        #[arg(long, env = "GONGZHI_PORT", default_value_t = 8080)]
+        port: u16,
+        /// Address to listen on.
+        #[arg(long, env = "GONGZHI_HOST", default_value = "127.0.0.1")]
+        host: std::net::IpAddr,
+        /// Load the demo city first if the database does not have it.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        db: Db,
+    },
+    /// Load the deterministic demo city (Chengdu) into the database.
+    Demo {
+        #[command(flatten)]
+        db: Db,
+        /// Give grids and staff to the first N communities (more than the city has adds synthetic ones).
+        #[arg(long)]
+        communities: Option<usize>,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
+    /// Grids: import, export, locate a point.
+    #[command(subcommand)]
+    Grid(GridCommand),
+    /// Load a division file (CSV code,name,level,parent, as in data/) into the register.
+    Divisions {
+        #[command(flatten)]
+        db: Db,
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum GridCommand {
+    /// Import a GeoJSON FeatureCollection of grids (one transaction: all or nothing).
+    Import {
+        #[command(flatten)]
+        db: Db,
+        file: PathBuf,
+        /// Datum of the coordinates: wgs84, gcj02 or bd09.
+        #[arg(long, default_value = "wgs84")]
+        crs: String,
+    },
+    /// Export grids as GeoJSON (to stdout or a file).
+    Export {
+        #[command(flatten)]
+        db: Db,
+        /// Only grids inside this division.
+        #[arg(long)]
+        within: Option<String>,
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Which grid contains a point.
+    Locate {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long, allow_hyphen_values = true)]
+        lng: f64,
+        #[arg(long, allow_hyphen_values = true)]
+        lat: f64,
+        /// Datum of the point: wgs84, gcj02 (AMap, Tencent) or bd09 (Baidu).
+        #[arg(long, default_value = "wgs84")]
+        crs: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("GONGZHI_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve { db, port, host, demo } => serve(db, SocketAddr::new(host, port), demo).await,
+        Command::Migrate { db } => {
+            open(&db).await?;
+            println!("migrated {}", db.database);
+            Ok(())
+        }
+        Command::Demo { db, communities, seed } => {
+            let store = open(&db).await?;
+            if gongzhi_demo::is_loaded(&store).await? {
+                println!("the demo city is already in {}", db.database);
+                return Ok(());
+            }
+            load_demo(&store, gongzhi_demo::Options { communities, seed }).await
+        }
+        Command::Grid(g) => grid_command(g).await,
+        Command::Divisions { db, file } => {
+            let store = open(&db).await?;
+            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let ds = gongzhi_core::territory::parse_division_csv(&text)?;
+            let city = ds
+                .first()
+                .map(|d| d.code.city().to_string())
+                .context("the file has no divisions")?;
+            let n = store.put_divisions(&city, &ds, None).await?;
+            println!("loaded {n} divisions of city {city}");
+            Ok(())
+        }
+    }
+}
+
+async fn open(db: &Db) -> Result<Store> {
+    Ok(Store::connect(&db.database).await?)
+}
+
+fn bar(len: u64, what: &str) -> ProgressBar {
+    let pb = ProgressBar::new(len);
+    pb.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({eta})")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    pb.set_message(what.to_owned());
+    pb
+}
+
+async fn load_demo(store: &Store, opts: gongzhi_demo::Options) -> Result<()> {
+    let demo = gongzhi_demo::build(&opts);
+    let pb = ProgressBar::new_spinner();
+    gongzhi_demo::load(store, &demo, &gongzhi_web::auth::hash_password, |step| {
+        pb.set_message(format!("loading demo city: {step}"))
+    })
+    .await?;
+    pb.finish_and_clear();
+    println!(
+        "demo city loaded: {} divisions, {} grids, {} organisations, {} people",
+        demo.divisions.len(),
+        demo.grids.len(),
+        demo.orgs.len(),
+        demo.people.len()
+    );
+    Ok(())
+}
+
+async fn serve(db: Db, addr: SocketAddr, demo: bool) -> Result<()> {
+    let store = open(&db).await?;
+    if demo && !gongzhi_demo::is_loaded(&store).await? {
+        println!(
+            "loading the demo city (Chengdu, every district, street and community) into {} …",
+            db.database
+        );
+        load_demo(&store, gongzhi_demo::Options::default()).await?;
+    }
+    let state = AppState::new(store, &db.city).await?;
+    gongzhi_web::serve(state, addr, |bound| {
+        println!(
+            "Gongzhi (共治) is serving on http://{bound}  (database: {})",
+            db.database
+        );
+        if demo {
+            println!("demo accounts (password for all: {}):", gongzhi_demo::DEMO_PASSWORD);
+            for a in gongzhi_demo::build(&gongzhi_demo::Options {
+                communities: Some(1),
+                seed: 2026,
+            })
+            .accounts
+            {
+                println!("  {:<16} {}", a.username, a.what);
+            }
+        }
+    })
+    .await
+    .with_context(|| format!("cannot serve on {addr}"))
+}
+
+async fn grid_command(g: GridCommand) -> Result<()> {
+    match g {
+        GridCommand::Import { db, file, crs } => {
+            let crs: Crs = crs.parse()?;
+            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let grids = match grid::parse_grid_collection(&text, crs, &GridCodePattern::default()) {
+                Ok(g) => g,
+                Err(errors) => report_refused(&file, &errors)?,
+            };
+            let store = open(&db).await?;
+            let pb = bar(grids.len() as u64, "importing grids");
+            let mut progress = |done: usize, _all: usize| pb.set_position(done as u64);
+            match store.import_grids(&db.city, &grids, None, Some(&mut progress)).await {
+                Ok(n) => {
+                    pb.finish_and_clear();
+                    println!("imported {n} grids from {}", file.display());
+                    Ok(())
+                }
+                Err(StoreError::Rejected(errors)) => {
+                    pb.abandon();
+                    report_refused(&file, &errors)
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        GridCommand::Export { db, within, output } => {
+            let store = open(&db).await?;
+            let mut features = Vec::new();
+            let mut page = 1;
+            loop {
+                let found = store.grids(&db.city, within.as_deref(), page, 1000).await?;
+                features.extend(found.grids.iter().map(|g| g.to_feature(true)));
+                if (page as i64) * 1000 >= found.total {
+                    break;
+                }
+                page += 1;
+            }
+            let fc = geojson::FeatureCollection {
+                bbox: None,
+                features,
+                foreign_members: None,
+            };
+            let text = fc.to_string();
+            match output {
+                Some(p) => {
+                    std::fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))?;
+                    println!("exported {} grids to {}", fc.features.len(), p.display());
+                }
+                None => println!("{text}"),
+            }
+            Ok(())
+        }
+        GridCommand::Locate { db, lng, lat, crs } => {
+            let store = open(&db).await?;
+            let state = AppState::new(store, &db.city).await?;
+            let r = gongzhi_web::api::territory::locate(&state, &db.city, crs.parse()?, lng, lat)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.body.message))?;
+            println!("{}", serde_json::to_string_pretty(&r)?);
+            Ok(())
+        }
+    }
+}
+
+fn report_refused<T>(file: &std::path::Path, errors: &[grid::FeatureError]) -> Result<T> {
+    eprintln!("{}: refused, nothing was imported:", file.display());
+    for e in errors {
+        eprintln!("  {e}");
+    }
+    bail!("{} feature(s) refused", errors.len())
+}

@@ -1,0 +1,82 @@
+//! The binary, end to end: demo, grid locate, export, a refused import.
+
+use std::process::Command;
+
+fn gongzhi(db: &str, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_gongzhi"))
+        .args(args)
+        .env("GONGZHI_DATABASE", db)
+        .env("GONGZHI_LOG", "warn")
+        .output()
+        .expect("run gongzhi");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn demo_locate_export_and_a_refused_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("g.db").display());
+    let (ok, out, err) = gongzhi(&db, &["demo", "--communities", "2"]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("demo city loaded"));
+
+    let export = dir.path().join("grids.geojson");
+    let (ok, out, _) = gongzhi(
+        &db,
+        &["grid", "export", "--within", "510104", "-o", export.to_str().unwrap()],
+    );
+    assert!(ok);
+    assert!(out.contains("exported"));
+    let fc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&export).unwrap()).unwrap();
+    let first = &fc["features"][0];
+    let code = first["properties"]["code"].as_str().unwrap().to_owned();
+    let ring = first["geometry"]["coordinates"][0][0].as_array().unwrap();
+    let (x0, y0) = (ring[0][0].as_f64().unwrap(), ring[0][1].as_f64().unwrap());
+    let (x2, y2) = (ring[2][0].as_f64().unwrap(), ring[2][1].as_f64().unwrap());
+    let (lng, lat) = (format!("{}", (x0 + x2) / 2.0), format!("{}", (y0 + y2) / 2.0));
+    let (ok, out, err) = gongzhi(&db, &["grid", "locate", "--lng", &lng, "--lat", &lat]);
+    assert!(ok, "{err}");
+    let found: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(found["grid"]["code"], code);
+    assert_eq!(found["district"]["name"], "锦江区");
+
+    // Re-importing the export works (all grids replaced in one transaction).
+    let (ok, out, err) = gongzhi(&db, &["grid", "import", export.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(out.contains("imported"));
+
+    let bad = dir.path().join("bad.geojson");
+    std::fs::write(&bad, r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"510104017001001","name":"x"},"geometry":{"type":"Polygon","coordinates":[[[104,30],[104.1,30],[104.1,30.1],[104,30.1]]]}}]}"#).unwrap();
+    let (ok, _, err) = gongzhi(&db, &["grid", "import", bad.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(
+        err.contains("feature 0") && err.contains("nothing was imported"),
+        "{err}"
+    );
+    let (_, out, _) = gongzhi(
+        &db,
+        &[
+            "grid",
+            "export",
+            "--within",
+            "510104",
+            "-o",
+            dir.path().join("again.geojson").to_str().unwrap(),
+        ],
+    );
+    assert!(out.contains(&format!("exported {} grids", fc["features"].as_array().unwrap().len())));
+    let again = std::fs::read_to_string(dir.path().join("again.geojson")).unwrap();
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&again).unwrap(),
+        fc,
+        "the database is unchanged"
+    );
+
+    let (ok, _, err) = gongzhi("mysql://nope", &["migrate"]);
+    assert!(!ok);
+    assert!(err.contains("sqlite://"), "{err}");
+}

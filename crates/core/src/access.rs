@@ -1,0 +1,184 @@
+//! Who may do what, where: authorisation by role AND jurisdiction.
+//!
+//! A [`Principal`] holds role grants, each limited to a [`Scope`]. A permission is allowed on a
+//! target (a territory code: division or grid) only if some grant's role carries the permission
+//! and its scope covers the target. The matrix of roles and permissions is one table below.
+
+use serde::{Deserialize, Serialize};
+
+use crate::org::Role;
+use crate::territory::DivisionCode;
+
+/// Where a role grant applies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum Scope {
+    /// A division and everything inside it (a whole city, district, street or community).
+    Division(DivisionCode),
+    /// Some grids (and their micro-grids), by code.
+    Grids(Vec<String>),
+    /// An organisation's own matters (a functional department's cases).
+    Organisation(i64),
+}
+
+impl Scope {
+    /// Whether a territory code (division or grid code) lies inside this scope.
+    pub fn covers(&self, target: &str) -> bool {
+        match self {
+            Scope::Division(d) => d.contains(target),
+            Scope::Grids(gs) => gs.iter().any(|g| target.starts_with(g.as_str())),
+            Scope::Organisation(_) => false,
+        }
+    }
+
+    /// A short text form: `division:510104`, `grids:510104001001001;…`, `organisation:12`.
+    pub fn encode(&self) -> String {
+        match self {
+            Scope::Division(d) => format!("division:{d}"),
+            Scope::Grids(gs) => format!("grids:{}", gs.join(";")),
+            Scope::Organisation(id) => format!("organisation:{id}"),
+        }
+    }
+
+    pub fn decode(s: &str) -> Result<Self, crate::DomainError> {
+        let bad = || {
+            crate::DomainError::invalid(
+                "scope",
+                format!("'{s}' is not a scope: use division:CODE, grids:CODE;CODE or organisation:ID"),
+            )
+        };
+        let (kind, value) = s.split_once(':').ok_or_else(bad)?;
+        match kind {
+            "division" => Ok(Scope::Division(DivisionCode::parse(value)?)),
+            "grids" => Ok(Scope::Grids(
+                value.split(';').filter(|v| !v.is_empty()).map(str::to_owned).collect(),
+            )),
+            "organisation" => value.parse().map(Scope::Organisation).map_err(|_| bad()),
+            _ => Err(bad()),
+        }
+    }
+}
+
+/// One role held within one scope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    pub role: Role,
+    pub scope: Scope,
+}
+
+/// Something a person may be allowed to do on a territory target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    /// See a grid's households and population, and other non-public territory details.
+    ViewGridDetails,
+    /// Import, change or remove grids and divisions.
+    ManageTerritory,
+    /// Create and change organisations.
+    ManageOrganisations,
+    /// See people's records and contact details.
+    ViewPeople,
+    /// Create people and accounts, grant roles.
+    ManagePeople,
+}
+
+/// The role × permission matrix.
+pub fn role_has(role: Role, p: Permission) -> bool {
+    use Permission::*;
+    use Role::*;
+    match role {
+        Admin => true,
+        GridWorker | GridHead => matches!(p, ViewGridDetails) || (role == GridHead && p == ViewPeople),
+        Acceptor | Dispatcher | ShiftLeader | CommunityPlanner | Analyst => matches!(p, ViewGridDetails),
+        Resident | DepartmentHandler => false,
+    }
+}
+
+/// The authenticated person behind a request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Principal {
+    pub person_id: i64,
+    pub name: String,
+    pub username: String,
+    /// The tenant (city code) the person belongs to.
+    pub city: DivisionCode,
+    pub grants: Vec<Grant>,
+}
+
+impl Principal {
+    /// Whether the principal may do `p` on the territory `target` (a division or grid code).
+    pub fn may(&self, p: Permission, target: &str) -> bool {
+        self.grants
+            .iter()
+            .any(|g| role_has(g.role, p) && g.scope.covers(target))
+    }
+
+    /// Whether the principal holds `p` anywhere at all (for listing pages).
+    pub fn may_somewhere(&self, p: Permission) -> bool {
+        self.grants.iter().any(|g| role_has(g.role, p))
+    }
+
+    pub fn has_role(&self, role: Role) -> bool {
+        self.grants.iter().any(|g| g.role == role)
+    }
+
+    /// The scopes in which the principal holds `p`, to narrow a listing.
+    pub fn scopes_for(&self, p: Permission) -> impl Iterator<Item = &Scope> {
+        self.grants
+            .iter()
+            .filter(move |g| role_has(g.role, p))
+            .map(|g| &g.scope)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal(role: Role, scope: Scope) -> Principal {
+        Principal {
+            person_id: 1,
+            name: "t".into(),
+            username: "t".into(),
+            city: DivisionCode::parse("510100").unwrap(),
+            grants: vec![Grant { role, scope }],
+        }
+    }
+
+    #[test]
+    fn grid_worker_sees_only_their_grids() {
+        let p = principal(Role::GridWorker, Scope::Grids(vec!["510104001001001".into()]));
+        assert!(p.may(Permission::ViewGridDetails, "510104001001001"));
+        assert!(p.may(Permission::ViewGridDetails, "510104001001001002"));
+        assert!(!p.may(Permission::ViewGridDetails, "510104001001002"));
+        assert!(!p.may(Permission::ManageTerritory, "510104001001001"));
+    }
+
+    #[test]
+    fn admin_is_bounded_by_scope_and_residents_get_nothing() {
+        let a = principal(Role::Admin, Scope::Division(DivisionCode::parse("510104").unwrap()));
+        assert!(a.may(Permission::ManageTerritory, "510104001001001"));
+        assert!(!a.may(Permission::ManageTerritory, "510105001001001"));
+        let r = principal(Role::Resident, Scope::Division(DivisionCode::parse("510100").unwrap()));
+        for p in [
+            Permission::ViewGridDetails,
+            Permission::ManageTerritory,
+            Permission::ViewPeople,
+            Permission::ManagePeople,
+        ] {
+            assert!(!r.may(p, "510104001001001"));
+        }
+    }
+
+    #[test]
+    fn scopes_encode_and_decode() {
+        for s in [
+            "division:510104",
+            "grids:510104001001001;510104001001002",
+            "organisation:7",
+        ] {
+            assert_eq!(Scope::decode(s).unwrap().encode(), s);
+        }
+        assert!(Scope::decode("street:1").is_err());
+    }
+}

@@ -1,0 +1,14 @@
+//! Gongzhi domain core: the types and rules of grassroots co-governance, free of I/O.
+//!
+//! Everything here is plain data and pure functions; storage, HTTP and the CLI build on it.
+#![forbid(unsafe_code)]
+
+pub mod access;
+pub mod calendar;
+pub mod error;
+pub mod grid;
+pub mod org;
+pub mod spatial;
+pub mod territory;
+
+pub use error::DomainError;

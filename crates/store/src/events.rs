@@ -1,0 +1,97 @@
+//! The one event log. Every change to a record appends an immutable event in the transaction that
+//! makes the change; nothing is updated without its event.
+
+use serde::Serialize;
+use sqlx::{Any, Transaction};
+
+use crate::{now_ms, Store, StoreError};
+
+/// A stored event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    pub id: i64,
+    pub stream: String,
+    pub kind: String,
+    pub actor: Option<i64>,
+    pub role: Option<String>,
+    /// Unix milliseconds.
+    pub at: i64,
+    pub reason: Option<String>,
+    pub payload: serde_json::Value,
+}
+
+/// Append one event inside `tx`.
+#[allow(clippy::too_many_arguments)]
+pub async fn append(
+    tx: &mut Transaction<'_, Any>,
+    city: &str,
+    stream: &str,
+    kind: &str,
+    actor: Option<i64>,
+    role: Option<&str>,
+    reason: Option<&str>,
+    payload: &serde_json::Value,
+) -> Result<i64, StoreError> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO events (city, stream, kind, actor, role, at, reason, payload)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(city)
+    .bind(stream)
+    .bind(kind)
+    .bind(actor)
+    .bind(role)
+    .bind(now_ms())
+    .bind(reason)
+    .bind(payload.to_string())
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+type EventRow = (
+    i64,
+    String,
+    String,
+    Option<i64>,
+    Option<String>,
+    i64,
+    Option<String>,
+    String,
+);
+
+impl Store {
+    /// The events of one stream, oldest first.
+    pub async fn events(&self, city: &str, stream: &str) -> Result<Vec<Event>, StoreError> {
+        let rows: Vec<EventRow> = sqlx::query_as(
+            "SELECT id, stream, kind, actor, role, at, reason, payload FROM events
+             WHERE city = $1 AND stream = $2 ORDER BY id",
+        )
+        .bind(city)
+        .bind(stream)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, stream, kind, actor, role, at, reason, payload)| Event {
+                id,
+                stream,
+                kind,
+                actor,
+                role,
+                at,
+                reason,
+                payload: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
+            })
+            .collect())
+    }
+
+    /// How many events a city has (all streams).
+    pub async fn event_count(&self, city: &str) -> Result<i64, StoreError> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM events WHERE city = $1")
+            .bind(city)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n)
+    }
+}

@@ -1,0 +1,128 @@
+//! Gongzhi storage: one interface ([`Store`]) over two backends, embedded SQLite and PostgreSQL.
+//!
+//! Both backends run the same SQL through sqlx's `Any` driver; what differs between them
+//! (connection set-up, migrations, identity columns) lives in [`backend`] and in
+//! `migrations/{sqlite,postgres}` with matching version numbers. Every method takes the tenant
+//! (city) key, and every change writes its event in the same transaction (see [`events`]).
+#![forbid(unsafe_code)]
+
+mod backend;
+mod error;
+pub mod events;
+mod people;
+mod territory;
+
+pub use backend::Backend;
+pub use error::StoreError;
+pub use people::{Account, NewPerson, TokenKind};
+pub use territory::{GridPage, ImportProgress};
+
+use sqlx::any::AnyPoolOptions;
+use sqlx::AnyPool;
+
+/// The database behind Gongzhi. Cheap to clone (a pool handle).
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// Milliseconds since the Unix epoch, the time unit of every stored timestamp.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+impl Store {
+    /// Connect to `sqlite://path` (created if absent, WAL mode) or `postgres://…`, and migrate.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        let backend = Backend::from_url(url)?;
+        sqlx::any::install_default_drivers();
+        let url = backend.normalise_url(url);
+        let pool = AnyPoolOptions::new()
+            .max_connections(backend.max_connections())
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    for stmt in backend.session_setup() {
+                        sqlx::query(stmt).execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("cannot open database {}: {e}", backend.redacted(&url))))?;
+        let store = Store { pool, backend };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Apply the pending migrations of this backend.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let migrator = match self.backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+        };
+        migrator
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A trivial round trip, for the health endpoint.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// A deployment setting (per city), such as the hierarchy.
+    pub async fn setting(&self, city: &str, key: &str) -> Result<Option<String>, StoreError> {
+        let v: Option<(String,)> = sqlx::query_as("SELECT value FROM settings WHERE city = $1 AND key = $2")
+            .bind(city)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(v.map(|v| v.0))
+    }
+
+    pub async fn set_setting(&self, city: &str, key: &str, value: &str, actor: Option<i64>) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO settings (city, key, value) VALUES ($1, $2, $3)
+             ON CONFLICT (city, key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(city)
+        .bind(key)
+        .bind(value)
+        .execute(&mut *tx)
+        .await?;
+        events::append(
+            &mut tx,
+            city,
+            &format!("setting:{key}"),
+            "setting_changed",
+            actor,
+            None,
+            None,
+            &serde_json::json!({ "value": value }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The cities (tenants) that have divisions in this database.
+    pub async fn cities(&self) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<(String,)> = sqlx::query_as("SELECT code FROM divisions WHERE level = 'city' ORDER BY code")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+}

@@ -1,0 +1,441 @@
+//! Territory storage: divisions, the hierarchy setting, grids.
+
+use std::collections::HashMap;
+
+use geo::BoundingRect;
+use gongzhi_core::grid::{self, FeatureError, Grid, GridCode, GridKind};
+use gongzhi_core::territory::{Division, DivisionCode, Hierarchy, Level};
+
+use crate::{events, Store, StoreError};
+
+/// One page of grids and the total matching.
+#[derive(Debug, Clone)]
+pub struct GridPage {
+    pub grids: Vec<Grid>,
+    pub total: i64,
+}
+
+/// Called as an import goes: (features stored so far, features in all).
+pub type ImportProgress<'a> = &'a mut (dyn FnMut(usize, usize) + Send);
+
+type DivisionRow = (String, String, String, Option<String>);
+type GridRow = (String, String, String, String, i64, i64, String);
+
+fn division_from_row((code, name, level, parent): DivisionRow) -> Result<Division, StoreError> {
+    let level: Level = level.parse()?;
+    Ok(Division::new(&code, &name, level, parent.as_deref())?)
+}
+
+fn grid_from_row((code, name, community, kind, households, population, geometry): GridRow) -> Result<Grid, StoreError> {
+    Ok(Grid {
+        code: GridCode::parse(&code)?,
+        name,
+        community: DivisionCode::parse(&community)?,
+        kind: if kind == "micro" {
+            GridKind::Micro
+        } else {
+            GridKind::Unit
+        },
+        households: households.try_into().unwrap_or(0),
+        population: population.try_into().unwrap_or(0),
+        geometry: grid::geometry_from_geojson(&geometry)?,
+    })
+}
+
+const GRID_COLUMNS: &str = "code, name, community, kind, households, population, geometry";
+
+impl Store {
+    /// Insert or update divisions (e.g. from the shipped city file). One transaction, one event.
+    pub async fn put_divisions(
+        &self,
+        city: &str,
+        divisions: &[Division],
+        actor: Option<i64>,
+    ) -> Result<usize, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for d in divisions {
+            if d.code.city().as_str() != city {
+                return Err(StoreError::Invalid(gongzhi_core::DomainError::invalid(
+                    "code",
+                    format!("division {} belongs to city {}, not {city}", d.code, d.code.city()),
+                )));
+            }
+            sqlx::query(
+                "INSERT INTO divisions (city, code, name, level, parent) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (city, code) DO UPDATE SET name = excluded.name, level = excluded.level, parent = excluded.parent",
+            )
+            .bind(city)
+            .bind(d.code.as_str())
+            .bind(&d.name)
+            .bind(d.level.as_str())
+            .bind(d.parent.as_ref().map(|p| p.as_str()))
+            .execute(&mut *tx)
+            .await?;
+        }
+        events::append(
+            &mut tx,
+            city,
+            &format!("divisions:{city}"),
+            "divisions_loaded",
+            actor,
+            None,
+            None,
+            &serde_json::json!({ "count": divisions.len() }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(divisions.len())
+    }
+
+    /// Set the boundaries of divisions (GeoJSON geometries, WGS-84). One transaction, one event.
+    pub async fn set_division_boundaries(
+        &self,
+        city: &str,
+        boundaries: &[(DivisionCode, geo::MultiPolygon<f64>)],
+        actor: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for (code, shape) in boundaries {
+            let geometry = geojson::Geometry::new(geojson::Value::from(shape)).to_string();
+            let done = sqlx::query("UPDATE divisions SET boundary = $1 WHERE city = $2 AND code = $3")
+                .bind(geometry)
+                .bind(city)
+                .bind(code.as_str())
+                .execute(&mut *tx)
+                .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound(format!("division {code}")));
+            }
+        }
+        events::append(
+            &mut tx,
+            city,
+            &format!("divisions:{city}"),
+            "boundaries_set",
+            actor,
+            None,
+            None,
+            &serde_json::json!({ "count": boundaries.len() }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn division(&self, city: &str, code: &str) -> Result<Option<Division>, StoreError> {
+        let row: Option<DivisionRow> =
+            sqlx::query_as("SELECT code, name, level, parent FROM divisions WHERE city = $1 AND code = $2")
+                .bind(city)
+                .bind(code)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(division_from_row).transpose()
+    }
+
+    /// A division's boundary, when one has been set.
+    pub async fn division_boundary(
+        &self,
+        city: &str,
+        code: &str,
+    ) -> Result<Option<geo::MultiPolygon<f64>>, StoreError> {
+        let row: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT boundary FROM divisions WHERE city = $1 AND code = $2")
+                .bind(city)
+                .bind(code)
+                .fetch_optional(&self.pool)
+                .await?;
+        match row.and_then(|r| r.0) {
+            Some(text) => Ok(Some(grid::geometry_from_geojson(&text)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Every division of one level that has a boundary, with that boundary.
+    pub async fn division_boundaries(
+        &self,
+        city: &str,
+        level: Level,
+    ) -> Result<Vec<(String, geo::MultiPolygon<f64>)>, StoreError> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT code, boundary FROM divisions WHERE city = $1 AND level = $2 AND boundary IS NOT NULL ORDER BY code",
+        )
+        .bind(city)
+        .bind(level.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(code, b)| Ok((code, grid::geometry_from_geojson(&b)?)))
+            .collect()
+    }
+
+    /// The division and its ancestors, top (city) first. Codes nest, so one query finds them all.
+    pub async fn ancestry(&self, city: &str, code: &str) -> Result<Vec<Division>, StoreError> {
+        let mut codes = vec![city.to_owned()];
+        for len in [6, 9, 12] {
+            if code.len() >= len && code[..len] != *city {
+                codes.push(code[..len].to_owned());
+            }
+        }
+        let mut out = Vec::new();
+        for c in codes {
+            if let Some(d) = self.division(city, &c).await? {
+                out.push(d);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Divisions under `parent` (or the city's top when none), optionally of one level.
+    pub async fn child_divisions(
+        &self,
+        city: &str,
+        parent: Option<&str>,
+        level: Option<Level>,
+    ) -> Result<Vec<Division>, StoreError> {
+        let rows: Vec<DivisionRow> =
+            match (parent, level) {
+                (Some(p), _) => {
+                    sqlx::query_as(
+                        "SELECT code, name, level, parent FROM divisions WHERE city = $1 AND parent = $2 ORDER BY code",
+                    )
+                    .bind(city)
+                    .bind(p)
+                    .fetch_all(&self.pool)
+                    .await?
+                }
+                (None, Some(l)) => {
+                    sqlx::query_as(
+                        "SELECT code, name, level, parent FROM divisions WHERE city = $1 AND level = $2 ORDER BY code",
+                    )
+                    .bind(city)
+                    .bind(l.as_str())
+                    .fetch_all(&self.pool)
+                    .await?
+                }
+                (None, None) => sqlx::query_as(
+                    "SELECT code, name, level, parent FROM divisions WHERE city = $1 AND parent IS NULL ORDER BY code",
+                )
+                .bind(city)
+                .fetch_all(&self.pool)
+                .await?,
+            };
+        let divisions = rows.into_iter().map(division_from_row).collect::<Result<Vec<_>, _>>()?;
+        Ok(match (parent, level) {
+            (Some(_), Some(l)) => divisions.into_iter().filter(|d| d.level == l).collect(),
+            _ => divisions,
+        })
+    }
+
+    /// Count of divisions per level, for the health/overview pages.
+    pub async fn division_counts(&self, city: &str) -> Result<Vec<(Level, i64)>, StoreError> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT level, COUNT(*) FROM divisions WHERE city = $1 GROUP BY level")
+                .bind(city)
+                .fetch_all(&self.pool)
+                .await?;
+        let mut out: Vec<(Level, i64)> = rows
+            .into_iter()
+            .filter_map(|(l, n)| l.parse().ok().map(|l| (l, n)))
+            .collect();
+        out.sort();
+        Ok(out)
+    }
+
+    /// The hierarchy this city governs through (layered unless configured otherwise).
+    pub async fn hierarchy(&self, city: &str) -> Result<Hierarchy, StoreError> {
+        match self.setting(city, "hierarchy").await? {
+            Some(text) => Ok(serde_json::from_str(&text)
+                .map_err(|e| StoreError::Conflict(format!("stored hierarchy is unreadable: {e}")))?),
+            None => Ok(Hierarchy::default()),
+        }
+    }
+
+    pub async fn set_hierarchy(&self, city: &str, h: &Hierarchy, actor: Option<i64>) -> Result<(), StoreError> {
+        let text = serde_json::to_string(h).expect("hierarchy serialises");
+        self.set_setting(city, "hierarchy", &text, actor).await
+    }
+
+    /// Import grids in one transaction: every grid's community must exist in this city and, when
+    /// the community has a boundary, the grid must lie within it; a micro-grid must lie within its
+    /// unit grid. Any problem refuses the whole import (nothing stored) with each feature's index.
+    /// Existing grids with the same code are replaced; each stored grid gets its event.
+    pub async fn import_grids(
+        &self,
+        city: &str,
+        grids: &[Grid],
+        actor: Option<i64>,
+        progress: Option<ImportProgress<'_>>,
+    ) -> Result<usize, StoreError> {
+        let mut errors = Vec::new();
+        let mut areas: HashMap<String, Option<geo::MultiPolygon<f64>>> = HashMap::new();
+        let in_file: HashMap<&str, &Grid> = grids.iter().map(|g| (g.code.as_str(), g)).collect();
+        for (index, g) in grids.iter().enumerate() {
+            let fail = |reason: String| FeatureError {
+                index,
+                code: Some(g.code.to_string()),
+                reason,
+            };
+            if g.community.city().as_str() != city {
+                errors.push(fail(format!("community {} is not in city {city}", g.community)));
+                continue;
+            }
+            let community = g.community.as_str().to_owned();
+            if !areas.contains_key(&community) {
+                let known = self
+                    .division(city, &community)
+                    .await?
+                    .filter(|d| d.level == Level::Community);
+                let area = match known {
+                    Some(_) => Some(self.division_boundary(city, &community).await?),
+                    None => None,
+                };
+                areas.insert(
+                    community.clone(),
+                    area.map(|a| a.unwrap_or_else(|| geo::MultiPolygon(vec![]))),
+                );
+            }
+            match &areas[&community] {
+                None => errors.push(fail(format!(
+                    "community {community} is not in the division register of {city}"
+                ))),
+                Some(area) if !area.0.is_empty() => {
+                    if let Err(reason) = grid::check_within(g, area) {
+                        errors.push(fail(format!("grid lies outside its community {community}: {reason}")));
+                    }
+                }
+                Some(_) => {}
+            }
+            if let Some(unit) = g.code.unit_grid() {
+                let parent = match in_file.get(unit.as_str()) {
+                    Some(p) => Some((*p).clone()),
+                    None => self.grid(city, unit.as_str()).await?,
+                };
+                match parent {
+                    None => errors.push(fail(format!(
+                        "micro-grid's unit grid {unit} is neither in the file nor stored"
+                    ))),
+                    Some(p) => {
+                        if let Err(reason) = grid::check_within(g, &p.geometry) {
+                            errors.push(fail(format!("micro-grid lies outside its unit grid {unit}: {reason}")));
+                        }
+                    }
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(StoreError::Rejected(errors));
+        }
+        let mut progress = progress;
+        let mut tx = self.pool.begin().await?;
+        for (i, g) in grids.iter().enumerate() {
+            let rect = g.geometry.bounding_rect().ok_or_else(|| {
+                StoreError::Rejected(vec![FeatureError {
+                    index: i,
+                    code: Some(g.code.to_string()),
+                    reason: "empty geometry".into(),
+                }])
+            })?;
+            sqlx::query(
+                "INSERT INTO grids (city, code, name, community, kind, households, population, geometry, min_lng, min_lat, max_lng, max_lat)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                 ON CONFLICT (city, code) DO UPDATE SET name = excluded.name, community = excluded.community,
+                   kind = excluded.kind, households = excluded.households, population = excluded.population,
+                   geometry = excluded.geometry, min_lng = excluded.min_lng, min_lat = excluded.min_lat,
+                   max_lng = excluded.max_lng, max_lat = excluded.max_lat",
+            )
+            .bind(city)
+            .bind(g.code.as_str())
+            .bind(&g.name)
+            .bind(g.community.as_str())
+            .bind(if g.kind == GridKind::Micro { "micro" } else { "unit" })
+            .bind(i64::from(g.households))
+            .bind(i64::from(g.population))
+            .bind(g.geometry_geojson())
+            .bind(rect.min().x)
+            .bind(rect.min().y)
+            .bind(rect.max().x)
+            .bind(rect.max().y)
+            .execute(&mut *tx)
+            .await?;
+            events::append(
+                &mut tx,
+                city,
+                &format!("grid:{}", g.code),
+                "grid_imported",
+                actor,
+                None,
+                None,
+                &serde_json::json!({ "name": g.name, "households": g.households, "population": g.population }),
+            )
+            .await?;
+            if let Some(p) = progress.as_mut() {
+                if i % 256 == 255 || i + 1 == grids.len() {
+                    p(i + 1, grids.len());
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(grids.len())
+    }
+
+    pub async fn grid(&self, city: &str, code: &str) -> Result<Option<Grid>, StoreError> {
+        let row: Option<GridRow> = sqlx::query_as(&format!(
+            "SELECT {GRID_COLUMNS} FROM grids WHERE city = $1 AND code = $2"
+        ))
+        .bind(city)
+        .bind(code)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(grid_from_row).transpose()
+    }
+
+    /// Grids of a city, optionally inside one division (by code prefix), paged, ordered by code.
+    pub async fn grids(
+        &self,
+        city: &str,
+        within: Option<&str>,
+        page: u32,
+        page_size: u32,
+    ) -> Result<GridPage, StoreError> {
+        let prefix = format!("{}%", within.unwrap_or(""));
+        let offset = i64::from(page.saturating_sub(1)) * i64::from(page_size);
+        let rows: Vec<GridRow> = sqlx::query_as(&format!(
+            "SELECT {GRID_COLUMNS} FROM grids WHERE city = $1 AND code LIKE $2 ORDER BY code LIMIT $3 OFFSET $4"
+        ))
+        .bind(city)
+        .bind(&prefix)
+        .bind(i64::from(page_size))
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await?;
+        let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM grids WHERE city = $1 AND code LIKE $2")
+            .bind(city)
+            .bind(&prefix)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(GridPage {
+            grids: rows.into_iter().map(grid_from_row).collect::<Result<_, _>>()?,
+            total,
+        })
+    }
+
+    /// Every grid's code and shape, to build the point-in-grid index.
+    pub async fn grid_shapes(&self, city: &str) -> Result<Vec<(String, geo::MultiPolygon<f64>)>, StoreError> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT code, geometry FROM grids WHERE city = $1 ORDER BY code")
+                .bind(city)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter()
+            .map(|(code, g)| Ok((code, grid::geometry_from_geojson(&g)?)))
+            .collect()
+    }
+
+    pub async fn grid_count(&self, city: &str) -> Result<i64, StoreError> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM grids WHERE city = $1")
+            .bind(city)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n)
+    }
+}

@@ -1,0 +1,67 @@
+//! The JSON API. Each module owns its routes; [`router`] joins them and collects the OpenAPI
+//! document from the same handler annotations, so the document matches the real routes.
+
+pub mod people;
+pub mod system;
+pub mod territory;
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Gongzhi (共治) API", description = "Grassroots co-governance: territory, grids, organisations, people, cases."),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "system", description = "Health and sign-in"),
+        (name = "territory", description = "Divisions (GB/T 2260), hierarchy, grids"),
+        (name = "people", description = "Organisations, people and roles"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// All API routes with their OpenAPI description.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(system::router())
+        .merge(territory::router())
+        .merge(people::router())
+}
+
+/// Paging parameters shared by list endpoints.
+#[derive(Debug, Clone, Copy, serde::Deserialize, utoipa::IntoParams)]
+pub struct Paging {
+    /// Page number, from 1.
+    pub page: Option<u32>,
+    /// Items per page (default 100, at most 1000).
+    pub page_size: Option<u32>,
+}
+
+impl Paging {
+    pub fn resolve(self) -> Result<(u32, u32), crate::ApiError> {
+        let page = self.page.unwrap_or(1);
+        let size = self.page_size.unwrap_or(100);
+        if page == 0 {
+            return Err(crate::ApiError::invalid("page: pages count from 1"));
+        }
+        if size == 0 || size > 1000 {
+            return Err(crate::ApiError::invalid("page_size: use 1 to 1000"));
+        }
+        Ok((page, size))
+    }
+}

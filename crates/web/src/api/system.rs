@@ -1,0 +1,116 @@
+//! Health, sign-in and the current user.
+
+use axum::extract::State;
+use axum::Json;
+use gongzhi_core::access::Grant;
+use gongzhi_store::TokenKind;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::{self, Auth};
+use crate::error::{ApiResult, ErrorBody};
+use crate::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// `ok` when the database answers.
+    pub status: &'static str,
+    pub backend: &'static str,
+    pub version: &'static str,
+    pub city: String,
+}
+
+/// Liveness and database reachability.
+#[utoipa::path(get, path = "/api/health", tag = "system", responses((status = 200, body = Health), (status = 500, body = ErrorBody)))]
+pub async fn health(State(state): State<AppState>) -> ApiResult<Json<Health>> {
+    state.store.ping().await?;
+    Ok(Json(Health {
+        status: "ok",
+        backend: state.store.backend().name(),
+        version: env!("CARGO_PKG_VERSION"),
+        city: state.default_city.clone(),
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LoginResponse {
+    /// Send as `Authorization: Bearer TOKEN`.
+    pub token: String,
+    pub user: Me,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    pub person_id: i64,
+    pub name: String,
+    pub username: String,
+    pub city: String,
+    /// Roles with their scopes, e.g. `{"role":"grid_worker","scope":{"kind":"grids","value":[…]}}`.
+    #[schema(value_type = Vec<Object>)]
+    pub grants: Vec<Grant>,
+}
+
+impl From<gongzhi_core::access::Principal> for Me {
+    fn from(p: gongzhi_core::access::Principal) -> Self {
+        Me {
+            person_id: p.person_id,
+            name: p.name,
+            username: p.username,
+            city: p.city.to_string(),
+            grants: p.grants,
+        }
+    }
+}
+
+/// Exchange a user name and password for an API token (valid 12 hours).
+#[utoipa::path(post, path = "/api/auth/login", tag = "system", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody)))]
+pub async fn login(State(state): State<AppState>, Json(req): Json<LoginRequest>) -> ApiResult<Json<LoginResponse>> {
+    let (token, account) = auth::login(&state, &req.username, &req.password, TokenKind::Api).await?;
+    let principal = state
+        .store
+        .principal(&account.city, account.person_id)
+        .await?
+        .ok_or_else(|| crate::ApiError::not_found("person"))?;
+    Ok(Json(LoginResponse {
+        token,
+        user: principal.into(),
+    }))
+}
+
+/// Revoke the token of this request.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "system", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = ErrorBody)))]
+pub async fn logout(
+    State(state): State<AppState>,
+    _auth: Auth,
+    headers: axum::http::HeaderMap,
+) -> ApiResult<axum::http::StatusCode> {
+    if let Some(t) = auth::token_of(&headers) {
+        state.store.revoke_token(&t).await?;
+    }
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// The authenticated person and their roles.
+#[utoipa::path(get, path = "/api/me", tag = "system", security(("bearer" = [])),
+    responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
+pub async fn me(Auth(p): Auth) -> Json<Me> {
+    Json(p.into())
+}

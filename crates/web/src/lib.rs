@@ -1,0 +1,77 @@
+//! Gongzhi's HTTP layer: the JSON API (with its OpenAPI document) and the HTML pages, over the
+//! same core calls and the same [`gongzhi_store::Store`].
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod index;
+pub mod pages;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use gongzhi_store::Store;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+pub use index::TerritoryIndex;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    /// The city (tenant) served to visitors who are not logged in.
+    pub default_city: String,
+    pub index: Arc<index::Indexes>,
+}
+
+impl AppState {
+    /// State for a store whose default city is `city`; the spatial index is built from the store.
+    pub async fn new(store: Store, city: &str) -> Result<AppState, gongzhi_store::StoreError> {
+        let index = Arc::new(index::Indexes::default());
+        let state = AppState {
+            store,
+            default_city: city.to_owned(),
+            index,
+        };
+        state.index.rebuild(&state.store, city).await?;
+        Ok(state)
+    }
+}
+
+/// The whole application: API, OpenAPI document, pages and assets.
+pub fn app(state: AppState) -> Router {
+    let (api, openapi) = api::router().split_for_parts();
+    let openapi = Arc::new(openapi);
+    Router::new()
+        .merge(api)
+        .route(
+            "/api/openapi.json",
+            axum::routing::get(move || {
+                let doc = openapi.clone();
+                async move { axum::Json(doc.as_ref().clone()) }
+            }),
+        )
+        .merge(pages::router())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serve on `addr` until Ctrl-C. Returns the bound address through `on_bound` (port 0 allowed).
+pub async fn serve(state: AppState, addr: SocketAddr, on_bound: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
+    let listener = TcpListener::bind(addr).await?;
+    on_bound(listener.local_addr()?);
+    serve_on(listener, state).await
+}
+
+/// Serve on a bound listener until Ctrl-C.
+pub async fn serve_on(listener: TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+}

@@ -1,0 +1,382 @@
+//! Server-rendered HTML pages (askama templates), Simplified Chinese by default, English on request
+//! (`?lang=en`, remembered in a cookie). Maps are SVG drawn here; no external tiles or scripts.
+
+mod i18n;
+mod svg;
+
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::header::{self, HeaderMap};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use gongzhi_core::access::{Permission, Principal};
+use gongzhi_core::territory::Level;
+use gongzhi_store::TokenKind;
+use serde::Deserialize;
+
+pub use i18n::Lang;
+
+use crate::api::territory::{city_of, DivisionView};
+use crate::auth::{self, MaybeAuth, SESSION_COOKIE};
+use crate::{ApiError, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(login_form).post(login_submit))
+        .route("/logout", post(logout))
+        .route("/divisions/{code}", get(division_page))
+        .route("/grids/{code}", get(grid_page))
+        .route("/assets/style.css", get(style))
+}
+
+async fn style() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        include_str!("../../assets/style.css"),
+    )
+}
+
+#[derive(Deserialize, Default)]
+pub struct LangQuery {
+    pub lang: Option<String>,
+}
+
+/// What every page's layout needs.
+pub struct Chrome {
+    pub lang: Lang,
+    pub user: Option<Principal>,
+    /// Path of this page, for the language switch.
+    pub path: String,
+    set_lang_cookie: bool,
+}
+
+impl Chrome {
+    pub fn new(headers: &HeaderMap, q: &LangQuery, user: Option<Principal>, path: &str) -> Chrome {
+        let (lang, set) = Lang::negotiate(headers, q.lang.as_deref());
+        Chrome {
+            lang,
+            user,
+            path: path.to_owned(),
+            set_lang_cookie: set,
+        }
+    }
+    pub fn t(&self, key: &str) -> &'static str {
+        self.lang.t(key)
+    }
+    pub fn other_lang(&self) -> &'static str {
+        match self.lang {
+            Lang::Zh => "en",
+            Lang::En => "zh",
+        }
+    }
+    pub fn user_name(&self) -> &str {
+        self.user.as_ref().map(|u| u.name.as_str()).unwrap_or("")
+    }
+    pub fn roles(&self) -> String {
+        let Some(u) = &self.user else { return String::new() };
+        let mut rs: Vec<&str> = u
+            .grants
+            .iter()
+            .map(|g| {
+                if self.lang == Lang::Zh {
+                    g.role.zh()
+                } else {
+                    g.role.as_str()
+                }
+            })
+            .collect();
+        rs.dedup();
+        rs.join(" · ")
+    }
+}
+
+fn render(chrome: &Chrome, t: &impl Template) -> Result<Response, ApiError> {
+    let body = t.render().map_err(|e| {
+        tracing::error!(error = %e, "template failed");
+        ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "page rendering failed",
+        )
+    })?;
+    let mut resp = Html(body).into_response();
+    if chrome.set_lang_cookie {
+        let cookie = format!("lang={}; Path=/; Max-Age=31536000; SameSite=Lax", chrome.lang.code());
+        resp.headers_mut()
+            .append(header::SET_COOKIE, cookie.parse().expect("valid cookie"));
+    }
+    Ok(resp)
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    c: Chrome,
+    city: Option<DivisionView>,
+    counts: Vec<(String, i64)>,
+    grids: i64,
+    districts: Vec<DivisionView>,
+    hierarchy: String,
+}
+
+async fn home(
+    State(s): State<AppState>,
+    MaybeAuth(user): MaybeAuth,
+    headers: HeaderMap,
+    Query(q): Query<LangQuery>,
+) -> Result<Response, ApiError> {
+    let c = Chrome::new(&headers, &q, user, "/");
+    let city = city_of(&s, c.user.as_ref());
+    let counts = s.store.division_counts(&city).await?;
+    let h = s.store.hierarchy(&city).await?;
+    let page = HomePage {
+        city: s.store.division(&city, &city).await?.as_ref().map(DivisionView::from),
+        counts: counts.into_iter().map(|(l, n)| (level_name(&c, l), n)).collect(),
+        grids: s.store.grid_count(&city).await?,
+        districts: s
+            .store
+            .child_divisions(&city, Some(&city), None)
+            .await?
+            .iter()
+            .map(DivisionView::from)
+            .collect(),
+        hierarchy: h
+            .levels()
+            .iter()
+            .map(|l| level_name(&c, *l))
+            .collect::<Vec<_>>()
+            .join(" → "),
+        c,
+    };
+    render(&page.c, &page)
+}
+
+fn level_name(c: &Chrome, l: Level) -> String {
+    match c.lang {
+        Lang::Zh => l.zh().to_owned(),
+        Lang::En => l.as_str().replace('_', "-"),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    c: Chrome,
+    username: String,
+    error: Option<&'static str>,
+}
+
+async fn login_form(
+    MaybeAuth(user): MaybeAuth,
+    headers: HeaderMap,
+    Query(q): Query<LangQuery>,
+) -> Result<Response, ApiError> {
+    let c = Chrome::new(&headers, &q, user, "/login");
+    let page = LoginPage {
+        c,
+        username: String::new(),
+        error: None,
+    };
+    render(&page.c, &page)
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+}
+
+async fn login_submit(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Result<Response, ApiError> {
+    match auth::login(&s, &f.username, &f.password, TokenKind::Session).await {
+        Ok((token, _)) => {
+            let cookie = format!(
+                "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}",
+                auth::TOKEN_TTL_MS / 1000
+            );
+            let mut resp = Redirect::to("/").into_response();
+            resp.headers_mut()
+                .append(header::SET_COOKIE, cookie.parse().expect("valid cookie"));
+            Ok(resp)
+        }
+        Err(e) if e.status == axum::http::StatusCode::UNAUTHORIZED => {
+            let c = Chrome::new(&headers, &LangQuery::default(), None, "/login");
+            let page = LoginPage {
+                error: Some(c.t("bad_credentials")),
+                username: f.username,
+                c,
+            };
+            let mut resp = render(&page.c, &page)?;
+            *resp.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
+            Ok(resp)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn logout(State(s): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    if let Some(token) = auth::token_of(&headers) {
+        s.store.revoke_token(&token).await?;
+    }
+    let mut resp = Redirect::to("/").into_response();
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        format!("{SESSION_COOKIE}=; Path=/; Max-Age=0")
+            .parse()
+            .expect("valid cookie"),
+    );
+    Ok(resp)
+}
+
+/// A grid in a community's table; counts only for those who may see them.
+struct GridRow {
+    code: String,
+    name: String,
+    counts: Option<(u32, u32)>,
+}
+
+#[derive(Template)]
+#[template(path = "division.html")]
+struct DivisionPage {
+    c: Chrome,
+    division: DivisionView,
+    level: String,
+    ancestry: Vec<DivisionView>,
+    children: Vec<DivisionView>,
+    grids: Vec<GridRow>,
+    map: String,
+}
+
+async fn division_page(
+    State(s): State<AppState>,
+    MaybeAuth(user): MaybeAuth,
+    headers: HeaderMap,
+    Query(q): Query<LangQuery>,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    let c = Chrome::new(&headers, &q, user, &format!("/divisions/{code}"));
+    let city = city_of(&s, c.user.as_ref());
+    let d = s
+        .store
+        .division(&city, &code)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("division {code}")))?;
+    let ancestry = s.store.ancestry(&city, &code).await?;
+    let children = s.store.child_divisions(&city, Some(&code), None).await?;
+    let (grid_rows, map) = if d.level == Level::Community {
+        let page = s.store.grids(&city, Some(&code), 1, 1000).await?;
+        let rows = page
+            .grids
+            .iter()
+            .map(|g| {
+                let detail = c
+                    .user
+                    .as_ref()
+                    .is_some_and(|u| u.may(Permission::ViewGridDetails, g.code.as_str()));
+                GridRow {
+                    code: g.code.to_string(),
+                    name: g.name.clone(),
+                    counts: detail.then_some((g.households, g.population)),
+                }
+            })
+            .collect();
+        let shapes: Vec<svg::Shape> = page
+            .grids
+            .iter()
+            .map(|g| svg::Shape {
+                href: format!("/grids/{}", g.code),
+                label: g.name.clone(),
+                geometry: g.geometry.clone(),
+            })
+            .collect();
+        (rows, svg::map(&shapes))
+    } else {
+        let mut shapes = Vec::new();
+        for ch in &children {
+            if let Some(b) = s.store.division_boundary(&city, ch.code.as_str()).await? {
+                shapes.push(svg::Shape {
+                    href: format!("/divisions/{}", ch.code),
+                    label: ch.name.clone(),
+                    geometry: b,
+                });
+            }
+        }
+        (Vec::new(), svg::map(&shapes))
+    };
+    let page = DivisionPage {
+        level: level_name(&c, d.level),
+        division: (&d).into(),
+        ancestry: ancestry
+            .iter()
+            .filter(|a| a.code != d.code)
+            .map(DivisionView::from)
+            .collect(),
+        children: children.iter().map(DivisionView::from).collect(),
+        grids: grid_rows,
+        map,
+        c,
+    };
+    render(&page.c, &page)
+}
+
+#[derive(Template)]
+#[template(path = "grid.html")]
+struct GridPage {
+    c: Chrome,
+    code: String,
+    name: String,
+    kind: String,
+    ancestry: Vec<DivisionView>,
+    detail: Option<(u32, u32)>,
+    map: String,
+}
+
+async fn grid_page(
+    State(s): State<AppState>,
+    MaybeAuth(user): MaybeAuth,
+    headers: HeaderMap,
+    Query(q): Query<LangQuery>,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    let c = Chrome::new(&headers, &q, user, &format!("/grids/{code}"));
+    let city = city_of(&s, c.user.as_ref());
+    let g = s
+        .store
+        .grid(&city, &code)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("grid {code}")))?;
+    let detail = c
+        .user
+        .as_ref()
+        .is_some_and(|u| u.may(Permission::ViewGridDetails, g.code.as_str()));
+    let page = GridPage {
+        code: g.code.to_string(),
+        name: g.name.clone(),
+        kind: c
+            .t(if g.code.is_micro() { "micro_grid" } else { "unit_grid" })
+            .to_owned(),
+        ancestry: s
+            .store
+            .ancestry(&city, g.community.as_str())
+            .await?
+            .iter()
+            .map(DivisionView::from)
+            .collect(),
+        detail: detail.then_some((g.households, g.population)),
+        map: svg::map(&[svg::Shape {
+            href: String::new(),
+            label: g.name.clone(),
+            geometry: g.geometry.clone(),
+        }]),
+        c,
+    };
+    render(&page.c, &page)
+}

@@ -1,0 +1,512 @@
+//! The API suite, against the real server on a loopback port over a fresh database (SQLite, or
+//! PostgreSQL when GONGZHI_TEST_DATABASE is set).
+
+use gongzhi_core::spatial;
+use gongzhi_testkit::{small_demo, TestApp};
+use serde_json::json;
+
+fn centre_of_first_grid() -> (f64, f64, String, String) {
+    let g = &small_demo().grids[0];
+    let r = geo::BoundingRect::bounding_rect(&g.geometry).unwrap();
+    (
+        (r.min().x + r.max().x) / 2.0,
+        (r.min().y + r.max().y) / 2.0,
+        g.code.to_string(),
+        g.community.to_string(),
+    )
+}
+
+#[tokio::test]
+async fn health_and_openapi_match_the_routes() {
+    let app = TestApp::spawn().await;
+    let (s, h) = app.get("/api/health", None).await;
+    assert_eq!((s, h["status"].as_str()), (200, Some("ok")));
+    let (s, doc) = app.get("/api/openapi.json", None).await;
+    assert_eq!(s, 200);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for p in [
+        "/api/grids",
+        "/api/grids/lookup",
+        "/api/grids/{code}",
+        "/api/grids/import",
+        "/api/divisions",
+        "/api/people",
+        "/api/auth/login",
+    ] {
+        assert!(paths.contains_key(p), "{p} documented");
+    }
+    // Every documented GET without path parameters answers (no 404/405: the document is true).
+    for (p, item) in paths {
+        if item.get("get").is_some() && !p.contains('{') && p != "/api/grids/lookup" {
+            let (s, _) = app.get(p, None).await;
+            assert!(s == 200 || s == 401, "{p} answered {s}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn lookup_names_the_grid_and_its_divisions() {
+    let app = TestApp::spawn().await;
+    let (lng, lat, code, community) = centre_of_first_grid();
+    let (s, r) = app.get(&format!("/api/grids/lookup?lng={lng}&lat={lat}"), None).await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["grid"]["code"], code);
+    assert_eq!(r["community"]["code"], community);
+    assert_eq!(r["district"]["name"], "锦江区");
+    assert!(r["street"]["name"].as_str().unwrap().ends_with("街道"));
+    assert_eq!(r["city"]["name"], "成都市");
+    assert_eq!(r["fallback"], false);
+    // The same place as a Chinese map app gives it (GCJ-02, BD-09) lands in the same grid.
+    let (gl, ga) = spatial::wgs84_to_gcj02(lng, lat);
+    let (_, r) = app
+        .get(&format!("/api/grids/lookup?lng={gl}&lat={ga}&crs=gcj02"), None)
+        .await;
+    assert_eq!(r["grid"]["code"], code);
+    let (bl, ba) = spatial::wgs84_to_bd09(lng, lat);
+    let (_, r) = app
+        .get(&format!("/api/grids/lookup?lng={bl}&lat={ba}&crs=bd09"), None)
+        .await;
+    assert_eq!(r["grid"]["code"], code);
+    // Without conversion the GCJ-02 point is taken as WGS-84: hundreds of metres off.
+    let (_, r) = app.get(&format!("/api/grids/lookup?lng={gl}&lat={ga}"), None).await;
+    let off = ((r["lng"].as_f64().unwrap() - lng).powi(2) + (r["lat"].as_f64().unwrap() - lat).powi(2)).sqrt();
+    assert!(off > 0.002, "GCJ-02 differs from WGS-84 by {off} degrees here");
+}
+
+#[tokio::test]
+async fn a_point_in_no_grid_falls_to_its_territorial_unit() {
+    let app = TestApp::spawn().await;
+    // The demo gives grids to the first three communities only; the city's south-east corner is
+    // inside some other community's laid-out area.
+    let (s, r) = app.get("/api/grids/lookup?lng=104.5&lat=30.37", None).await;
+    assert_eq!(s, 200);
+    assert_eq!(r["fallback"], true);
+    assert!(r["grid"].is_null());
+    assert_eq!(r["responsible"], r["community"]["code"]);
+    assert!(r["message"].as_str().unwrap().contains("属地兜底"));
+    // Outside the city entirely: the city itself.
+    let (_, r) = app.get("/api/grids/lookup?lng=116.4&lat=39.9", None).await;
+    assert_eq!(
+        (r["fallback"].as_bool(), r["responsible"].as_str()),
+        (Some(true), Some("510100"))
+    );
+    let (s, e) = app.get("/api/grids/lookup?lng=200&lat=30", None).await;
+    assert_eq!(s, 422);
+    assert_eq!(e["code"], "invalid");
+    let (s, e) = app.get("/api/grids/lookup?lng=104&lat=30&crs=mars", None).await;
+    assert_eq!(s, 422);
+    assert!(e["message"].as_str().unwrap().contains("wgs84"));
+}
+
+#[tokio::test]
+async fn grids_are_public_but_household_counts_are_not() {
+    let app = TestApp::spawn().await;
+    let (_, _, code, community) = centre_of_first_grid();
+    let (s, fc) = app
+        .get(&format!("/api/grids?community={community}&page_size=2"), None)
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(fc["type"], "FeatureCollection");
+    assert_eq!(fc["features"].as_array().unwrap().len(), 2);
+    assert!(fc["total"].as_i64().unwrap() >= 3);
+    let f = &fc["features"][0];
+    assert_eq!(f["properties"]["code"], code);
+    assert!(f["properties"].get("households").is_none(), "no counts for the public");
+    let worker = app.token("gridworker").await;
+    let (_, fc) = app
+        .get(&format!("/api/grids?community={community}&page_size=2"), Some(&worker))
+        .await;
+    assert!(
+        fc["features"][0]["properties"]["households"].as_u64().is_some(),
+        "the worker's own grid"
+    );
+    assert!(
+        fc["features"][1]["properties"].get("households").is_none(),
+        "another grid"
+    );
+    let (s, _) = app.get(&format!("/api/grids/{code}"), None).await;
+    assert_eq!(s, 200);
+    let (s, _) = app.get("/api/grids/510104999999001", None).await;
+    assert_eq!(s, 404);
+    let (s, e) = app.get("/api/grids?page_size=5000", None).await;
+    assert_eq!((s, e["code"].as_str()), (422, Some("invalid")));
+}
+
+#[tokio::test]
+async fn login_me_logout() {
+    let app = TestApp::spawn().await;
+    let (s, e) = app
+        .send(
+            "POST",
+            "/api/auth/login",
+            None,
+            json!({"username": "admin", "password": "wrong-password"}),
+        )
+        .await;
+    assert_eq!((s, e["code"].as_str()), (401, Some("bad_credentials")));
+    let t = app.token("admin").await;
+    let (s, me) = app.get("/api/me", Some(&t)).await;
+    assert_eq!(s, 200);
+    assert_eq!(me["grants"][0]["role"], "admin");
+    let (s, _) = app.send("POST", "/api/auth/logout", Some(&t), json!({})).await;
+    assert_eq!(s, 204);
+    let (s, e) = app.get("/api/me", Some(&t)).await;
+    assert_eq!((s, e["code"].as_str()), (401, Some("token_invalid")));
+}
+
+/// Each role tries to read and change what it may not: 403; without credentials: 401.
+#[tokio::test]
+async fn authorisation_by_role_and_jurisdiction() {
+    let app = TestApp::spawn().await;
+    let (_, _, code, community) = centre_of_first_grid();
+    let district = &community[..6];
+    let other_district = if district == "510105" { "510104" } else { "510105" };
+    let grid_file = json!({"type": "FeatureCollection", "features": []}).to_string();
+    let org = |j: &str| json!({"name": "测试社会组织", "kind": "social_organisation", "jurisdiction": [j]});
+    let person = |scope: &str| json!({"name": "李明", "grants": [{"role": "grid_worker", "scope": scope}]});
+
+    // No credentials: 401 on everything that needs a login.
+    for (m, p, b) in [
+        ("GET", "/api/me", json!(null)),
+        ("GET", "/api/people", json!(null)),
+        ("POST", "/api/organisations", org(district)),
+        ("POST", "/api/people", person(&format!("division:{community}"))),
+        (
+            "PUT",
+            "/api/hierarchy",
+            json!({"levels": ["city", "community", "grid"], "flat": true}),
+        ),
+    ] {
+        let (s, e) = app.send(m, p, None, b).await;
+        assert_eq!((s, e["code"].as_str()), (401, Some("unauthorized")), "{m} {p}");
+    }
+    let r = app
+        .client
+        .post(app.url("/api/grids/import"))
+        .body(grid_file.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+
+    for user in [
+        "resident",
+        "gridworker",
+        "department",
+        "acceptor",
+        "dispatcher",
+        "analyst",
+        "planner",
+    ] {
+        let t = app.token(user).await;
+        let (s, _) = app.get("/api/people", Some(&t)).await;
+        assert_eq!(s, 403, "{user} lists people");
+        let (s, _) = app.send("POST", "/api/organisations", Some(&t), org(district)).await;
+        assert_eq!(s, 403, "{user} registers an organisation");
+        let (s, _) = app
+            .send(
+                "POST",
+                "/api/people",
+                Some(&t),
+                person(&format!("division:{community}")),
+            )
+            .await;
+        assert_eq!(s, 403, "{user} registers a person");
+        let (s, _) = app
+            .send(
+                "PUT",
+                "/api/hierarchy",
+                Some(&t),
+                json!({"levels": ["city", "community", "grid"], "flat": true}),
+            )
+            .await;
+        assert_eq!(s, 403, "{user} changes the hierarchy");
+        let r = app
+            .client
+            .post(app.url("/api/grids/import"))
+            .bearer_auth(&t)
+            .body(grid_file.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "{user} imports grids");
+    }
+    // A resident sees public data only: grid shapes without counts, and themself.
+    let t = app.token("resident").await;
+    let (_, g) = app.get(&format!("/api/grids/{code}"), Some(&t)).await;
+    assert!(g["properties"].get("households").is_none());
+    let (s, me) = app.get("/api/me", Some(&t)).await;
+    assert_eq!(s, 200);
+    let (s, _) = app.get(&format!("/api/people/{}", me["person_id"]), Some(&t)).await;
+    assert_eq!(s, 200, "one's own record");
+    let (s, _) = app
+        .get(
+            &format!("/api/people/{}", me["person_id"].as_i64().unwrap() - 1),
+            Some(&t),
+        )
+        .await;
+    assert_eq!(s, 403, "someone else's record");
+
+    // A district administrator is bounded by the district.
+    let t = app.token("district.admin").await;
+    let (s, _) = app.send("POST", "/api/organisations", Some(&t), org(district)).await;
+    assert_eq!(s, 201);
+    let (s, e) = app
+        .send("POST", "/api/organisations", Some(&t), org(other_district))
+        .await;
+    assert_eq!((s, e["code"].as_str()), (403, Some("forbidden")));
+    let (s, _) = app
+        .send(
+            "POST",
+            "/api/people",
+            Some(&t),
+            person(&format!("division:{other_district}")),
+        )
+        .await;
+    assert_eq!(s, 403);
+    let (s, _) = app
+        .send(
+            "PUT",
+            "/api/hierarchy",
+            Some(&t),
+            json!({"levels": ["city", "community", "grid"], "flat": true}),
+        )
+        .await;
+    assert_eq!(s, 403, "only a city administrator changes the hierarchy");
+
+    // The grid head sees people of their community (with contacts), not of others.
+    let t = app.token("gridhead").await;
+    let (s, people) = app.get("/api/people?limit=1000", Some(&t)).await;
+    assert_eq!(s, 200);
+    let people = people.as_array().unwrap();
+    assert!(!people.is_empty());
+    assert!(people.iter().all(|p| p["grants"].as_array().unwrap().iter().all(|g| {
+        let scope = serde_json::to_string(&g["scope"]).unwrap();
+        scope.contains(&community) || p["grants"].as_array().unwrap().is_empty()
+    })));
+
+    // The city administrator may do all of it.
+    let t = app.token("admin").await;
+    let (s, created) = app
+        .send("POST", "/api/people", Some(&t), json!({"name": "李明", "phone": "19912345678", "grants": [{"role": "grid_worker", "scope": format!("grids:{code}")}], "username": "li.ming", "password": "a-long-password"}))
+        .await;
+    assert_eq!(s, 201, "{created}");
+    let (s, e) = app
+        .send(
+            "POST",
+            "/api/people",
+            Some(&t),
+            json!({"name": "李明", "grants": [], "username": "li.ming", "password": "a-long-password"}),
+        )
+        .await;
+    assert_eq!((s, e["code"].as_str()), (409, Some("conflict")));
+    let (s, e) = app
+        .send(
+            "POST",
+            "/api/people",
+            Some(&t),
+            json!({"name": "李明", "phone": "123", "grants": []}),
+        )
+        .await;
+    assert_eq!(s, 422);
+    assert!(e["message"].as_str().unwrap().contains("11 digits"));
+    let (s, h) = app
+        .send(
+            "PUT",
+            "/api/hierarchy",
+            Some(&t),
+            json!({"levels": ["city", "community", "grid"], "flat": true}),
+        )
+        .await;
+    assert_eq!((s, h["flat"].as_bool()), (200, Some(true)));
+    let (s, e) = app
+        .send(
+            "PUT",
+            "/api/hierarchy",
+            Some(&t),
+            json!({"levels": ["district", "grid"], "flat": true}),
+        )
+        .await;
+    assert_eq!(s, 422, "{e}");
+    let (s, login) = app
+        .send(
+            "POST",
+            "/api/auth/login",
+            None,
+            json!({"username": "li.ming", "password": "a-long-password"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (_, g) = app.get(&format!("/api/grids/{code}"), login["token"].as_str()).await;
+    assert!(
+        g["properties"]["households"].as_u64().is_some(),
+        "the new grid worker sees their grid's counts"
+    );
+}
+
+#[tokio::test]
+async fn a_bad_geojson_import_is_refused_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let (_, _, _, community) = centre_of_first_grid();
+    let admin = app.token("admin").await;
+    let (_, before) = app.get("/api/grids?page_size=1", None).await;
+    let bad = json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": format!("{community}050"), "name": "好网格"},
+         "geometry": {"type": "Polygon", "coordinates": [[[104.0, 30.0], [104.001, 30.0], [104.001, 30.001], [104.0, 30.001], [104.0, 30.0]]]}},
+        {"type": "Feature", "properties": {"code": format!("{community}051"), "name": "未闭合"},
+         "geometry": {"type": "Polygon", "coordinates": [[[104.0, 30.0], [104.001, 30.0], [104.001, 30.001], [104.0, 30.001]]]}},
+        {"type": "Feature", "properties": {"code": format!("{community}052"), "name": "自相交"},
+         "geometry": {"type": "Polygon", "coordinates": [[[104.0, 30.0], [104.001, 30.001], [104.001, 30.0], [104.0, 30.001], [104.0, 30.0]]]}},
+        {"type": "Feature", "properties": {"code": "12345", "name": "坏代码"},
+         "geometry": {"type": "Polygon", "coordinates": [[[104.0, 30.0], [104.001, 30.0], [104.001, 30.001], [104.0, 30.0]]]}}
+    ]});
+    let r = app
+        .client
+        .post(app.url("/api/grids/import"))
+        .bearer_auth(&admin)
+        .body(bad.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let e: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(e["code"], "invalid");
+    let indexes: Vec<u64> = e["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["index"].as_u64().unwrap())
+        .collect();
+    assert!(
+        indexes.contains(&1) && indexes.contains(&2) && indexes.contains(&3),
+        "{e}"
+    );
+    let text = e.to_string();
+    assert!(text.contains("not closed"), "{text}");
+    assert!(text.contains("self-intersect") || text.contains("intersect"), "{text}");
+    // The valid feature 0 lies outside its community: refused at the second stage, with index 0.
+    let only_first = json!({"type": "FeatureCollection", "features": [bad["features"][0].clone()]});
+    let r = app
+        .client
+        .post(app.url("/api/grids/import"))
+        .bearer_auth(&admin)
+        .body(only_first.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let e: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(e["details"][0]["index"], 0);
+    assert!(e["details"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("outside its community"));
+    let (_, after) = app.get("/api/grids?page_size=1", None).await;
+    assert_eq!(before["total"], after["total"], "nothing stored");
+    let r = app
+        .client
+        .post(app.url("/api/grids/import"))
+        .bearer_auth(&admin)
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+}
+
+#[tokio::test]
+async fn importing_a_grid_makes_it_locatable() {
+    let app = TestApp::spawn().await;
+    let demo = small_demo();
+    // A community without grids in the small demo.
+    let with: std::collections::HashSet<_> = demo.grids.iter().map(|g| g.community.clone()).collect();
+    let (community, area) = demo
+        .boundaries
+        .iter()
+        .find(|(c, _)| c.as_str().len() == 12 && !with.contains(c))
+        .unwrap();
+    let r = geo::BoundingRect::bounding_rect(area).unwrap();
+    let (x, y, w, h) = (r.min().x, r.min().y, r.width(), r.height());
+    let fc = json!({"type": "FeatureCollection", "features": [{"type": "Feature",
+        "properties": {"code": format!("{community}001"), "name": "新网格", "households": 420, "population": 1100},
+        "geometry": {"type": "Polygon", "coordinates": [[[x, y], [x + w / 2.0, y], [x + w / 2.0, y + h / 2.0], [x, y + h / 2.0], [x, y]]]}}]});
+    let admin = app.token("admin").await;
+    let r = app
+        .client
+        .post(app.url("/api/grids/import"))
+        .bearer_auth(&admin)
+        .body(fc.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (_, found) = app
+        .get(
+            &format!("/api/grids/lookup?lng={}&lat={}", x + w / 4.0, y + h / 4.0),
+            None,
+        )
+        .await;
+    assert_eq!(found["grid"]["code"], format!("{community}001"));
+}
+
+#[tokio::test]
+async fn pages_speak_chinese_by_default_and_english_on_request() {
+    let app = TestApp::spawn().await;
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::limited(3))
+        .build()
+        .unwrap();
+    let home = client.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(home.contains("成都市") && home.contains("登录"));
+    let en = client
+        .get(app.url("/?lang=en"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(en.contains("Log in"));
+    let still_en = client.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(still_en.contains("Log in"), "the language is remembered");
+    let bad = client
+        .post(app.url("/login"))
+        .form(&[("username", "admin"), ("password", "nope")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 401);
+    assert!(
+        bad.text().await.unwrap().contains("value=\"admin\""),
+        "what was typed is kept"
+    );
+    let ok = client
+        .post(app.url("/login"))
+        .form(&[("username", "admin"), ("password", gongzhi_demo::DEMO_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    let page = ok.text().await.unwrap();
+    assert!(page.contains("Log out"), "logged in: {page}");
+    let (_, _, code, community) = centre_of_first_grid();
+    let c = client
+        .get(app.url(&format!("/divisions/{community}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(c.contains("<svg") && c.contains(&code));
+    let g = client
+        .get(app.url(&format!("/grids/{code}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(g.contains("Households"), "an administrator sees the counts");
+}
