@@ -5,8 +5,11 @@
 
 pub mod access;
 pub mod calendar;
+pub mod case;
+pub mod catalogue;
 pub mod error;
 pub mod grid;
+pub mod indicators;
 pub mod org;
 pub mod spatial;
 pub mod territory;
