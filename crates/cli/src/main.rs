@@ -193,6 +193,7 @@ async fn serve(db: Db, addr: SocketAddr, demo: bool) -> Result<()> {
         load_demo(&store, gongzhi_demo::Options::default()).await?;
     }
     let state = AppState::new(store, &db.city).await?;
+    gongzhi_web::spawn_sweeper(state.clone(), std::time::Duration::from_secs(60));
     gongzhi_web::serve(state, addr, |bound| {
         println!(
             "Gongzhi (共治) is serving on http://{bound}  (database: {})",

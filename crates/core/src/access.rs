@@ -80,6 +80,10 @@ pub enum Permission {
     ViewPeople,
     /// Create people and accounts, grant roles.
     ManagePeople,
+    /// See the cases of an area, with reporters' contacts (staff of the closed loop).
+    ViewCases,
+    /// Edit the catalogue and the working calendar.
+    ManageCatalogue,
 }
 
 /// The role × permission matrix.
@@ -88,8 +92,8 @@ pub fn role_has(role: Role, p: Permission) -> bool {
     use Role::*;
     match role {
         Admin => true,
-        GridWorker | GridHead => matches!(p, ViewGridDetails) || (role == GridHead && p == ViewPeople),
-        Acceptor | Dispatcher | ShiftLeader | CommunityPlanner | Analyst => matches!(p, ViewGridDetails),
+        GridWorker | GridHead => matches!(p, ViewGridDetails | ViewCases) || (role == GridHead && p == ViewPeople),
+        Acceptor | Dispatcher | ShiftLeader | CommunityPlanner | Analyst => matches!(p, ViewGridDetails | ViewCases),
         Resident | DepartmentHandler => false,
     }
 }
@@ -120,6 +124,17 @@ impl Principal {
 
     pub fn has_role(&self, role: Role) -> bool {
         self.grants.iter().any(|g| g.role == role)
+    }
+
+    /// The organisations the principal acts for (a department handler's units).
+    pub fn units(&self) -> Vec<i64> {
+        self.grants
+            .iter()
+            .filter_map(|g| match g.scope {
+                Scope::Organisation(o) => Some(o),
+                _ => None,
+            })
+            .collect()
     }
 
     /// The scopes in which the principal holds `p`, to narrow a listing.

@@ -13,5 +13,6 @@ pub mod indicators;
 pub mod org;
 pub mod spatial;
 pub mod territory;
+pub mod text;
 
 pub use error::DomainError;

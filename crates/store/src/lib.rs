@@ -7,12 +7,16 @@
 #![forbid(unsafe_code)]
 
 mod backend;
+pub mod cases;
+mod documents;
 mod error;
 pub mod events;
 mod people;
+mod sql;
 mod territory;
 
 pub use backend::Backend;
+pub use cases::{CaseQuery, CaseRow, CaseVisibility, Change, NewCase};
 pub use error::StoreError;
 pub use people::{Account, NewPerson, TokenKind};
 pub use territory::{GridPage, ImportProgress};

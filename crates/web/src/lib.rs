@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod cases;
 pub mod error;
 pub mod index;
 pub mod pages;
@@ -65,6 +66,21 @@ pub async fn serve(state: AppState, addr: SocketAddr, on_bound: impl FnOnce(Sock
     let listener = TcpListener::bind(addr).await?;
     on_bound(listener.local_addr()?);
     serve_on(listener, state).await
+}
+
+/// Run the escalation sweep (督办: overdue marks) for the default city every `every`.
+pub fn spawn_sweeper(state: AppState, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            match cases::sweep(&state, &state.default_city, gongzhi_store::now_ms()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(marked = n, "sweep marked overdue cases"),
+                Err(e) => tracing::warn!(error = ?e.body.message, "sweep failed"),
+            }
+        }
+    })
 }
 
 /// Serve on a bound listener until Ctrl-C.

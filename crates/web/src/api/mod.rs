@@ -1,6 +1,7 @@
 //! The JSON API. Each module owns its routes; [`router`] joins them and collects the OpenAPI
 //! document from the same handler annotations, so the document matches the real routes.
 
+pub mod cases;
 pub mod people;
 pub mod system;
 pub mod territory;
@@ -19,6 +20,7 @@ use crate::AppState;
         (name = "system", description = "Health and sign-in"),
         (name = "territory", description = "Divisions (GB/T 2260), hierarchy, grids"),
         (name = "people", description = "Organisations, people and roles"),
+        (name = "cases", description = "The case closed loop: intake, steps, photos, catalogue, calendar, indicators"),
     )
 )]
 struct ApiDoc;
@@ -41,6 +43,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(system::router())
         .merge(territory::router())
         .merge(people::router())
+        .merge(cases::router())
 }
 
 /// Paging parameters shared by list endpoints.

@@ -1,0 +1,703 @@
+//! Case storage. Cases are event-sourced: each change appends its events to the `case:ID` stream,
+//! folds them into the aggregate ([`Case::apply`]) and writes the folded row and the indicator
+//! counters in the same transaction. Concurrent changes to one case: the first wins, the others
+//! get a conflict (optimistic concurrency on the case's version).
+
+use chrono::{FixedOffset, TimeZone};
+use gongzhi_core::case::{Case, CaseEvent, CaseState, Recorded};
+use gongzhi_core::indicators::{attributed_unit, Counters};
+use gongzhi_core::org::Role;
+use serde::Serialize;
+use sqlx::{Any, Transaction};
+
+use crate::sql::{Arg, Sql};
+use crate::{now_ms, Store, StoreError};
+
+/// A case as stored: the aggregate and what is kept beside it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseRow {
+    pub case: Case,
+    /// The smallest division responsible for the location (the community, or a larger unit
+    /// when the place is in no grid: 属地兜底).
+    pub area: String,
+    /// The person who reported it, when known.
+    pub reporter: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A new case: its first event and where it belongs.
+#[derive(Debug, Clone)]
+pub struct NewCase {
+    /// The `Collected` event (from [`gongzhi_core::case::collect`]).
+    pub collected: CaseEvent,
+    /// Events to record right after, in the same transaction (e.g. registration by an acceptor).
+    pub then: Vec<CaseEvent>,
+    pub area: String,
+    pub reporter: Option<i64>,
+    /// Reporter's name and phone: private.
+    pub contact: Option<(Option<String>, Option<String>)>,
+    pub actor: Option<i64>,
+    pub role: Role,
+    /// When the report happened (defaults to now), for imports and replays.
+    pub at_ms: Option<i64>,
+}
+
+/// Events to add to one case, which must still be at `expected_version`.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub case_id: i64,
+    pub expected_version: u64,
+    pub events: Vec<CaseEvent>,
+}
+
+/// Who may see which cases, as a storage filter (built from a principal by the caller).
+#[derive(Debug, Clone, Default)]
+pub struct CaseVisibility {
+    /// Everything in the city.
+    pub all: bool,
+    /// Cases whose area lies inside one of these division codes.
+    pub areas: Vec<String>,
+    /// Cases in these grids (and their micro-grids).
+    pub grids: Vec<String>,
+    /// Cases with or involving these units.
+    pub units: Vec<i64>,
+    /// Cases this person reported.
+    pub reporter: Option<i64>,
+}
+
+/// A listing query.
+#[derive(Debug, Clone, Default)]
+pub struct CaseQuery {
+    pub visibility: CaseVisibility,
+    pub states: Vec<CaseState>,
+    pub unit: Option<i64>,
+    /// Only cases inside this division or grid (code prefix).
+    pub within: Option<String>,
+    pub category: Option<String>,
+    /// Only cases past their deadline that are still open.
+    pub overdue_at: Option<i64>,
+    pub page: u32,
+    pub page_size: u32,
+}
+
+const CASE_COLUMNS: &str = "snapshot, area, reporter_id, created_at, updated_at";
+type CaseTuple = (String, String, Option<i64>, i64, i64);
+
+fn case_from_row((snapshot, area, reporter, created_at, updated_at): CaseTuple) -> Result<CaseRow, StoreError> {
+    let case: Case = serde_json::from_str(&snapshot)
+        .map_err(|e| StoreError::Conflict(format!("stored case snapshot is unreadable: {e}")))?;
+    Ok(CaseRow {
+        case,
+        area,
+        reporter,
+        created_at,
+        updated_at,
+    })
+}
+
+/// The Beijing date of an instant, the day key of counters.
+pub fn day_of(ms: i64) -> String {
+    let cst = FixedOffset::east_opt(8 * 3600).expect("valid offset");
+    cst.timestamp_millis_opt(ms)
+        .single()
+        .map(|t| t.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+/// The (dimension, key) rows an event's counters go to.
+fn counter_keys(
+    before: &Case,
+    after: &Case,
+    area: &str,
+    event: &CaseEvent,
+    actor: Option<i64>,
+) -> Vec<(&'static str, String)> {
+    let mut keys = vec![("category", after.category.clone())];
+    if let Some(u) = attributed_unit(before, event) {
+        keys.push(("unit", u.to_string()));
+    }
+    keys.push(("area", format!("{}00", &area[..4.min(area.len())])));
+    for len in [6, 9, 12] {
+        if area.len() >= len {
+            keys.push(("area", area[..len].to_owned()));
+        }
+    }
+    if let Some(g) = &after.grid {
+        keys.push(("area", g.clone()));
+    }
+    if let Some(a) = actor {
+        keys.push(("person", a.to_string()));
+    }
+    keys
+}
+
+/// Add counters to each (dim, key) row of a day.
+pub(crate) async fn bump(
+    tx: &mut Transaction<'_, Any>,
+    city: &str,
+    keys: &[(&str, String)],
+    day: &str,
+    c: &Counters,
+) -> Result<(), StoreError> {
+    if *c == Counters::default() {
+        return Ok(());
+    }
+    let names: Vec<&str> = Counters::FIELDS.iter().map(|(n, _)| *n).collect();
+    let placeholders: Vec<String> = (0..names.len()).map(|i| format!("${}", i + 5)).collect();
+    let updates: Vec<String> = names
+        .iter()
+        .map(|n| format!("{n} = counters.{n} + excluded.{n}"))
+        .collect();
+    let sql = format!(
+        "INSERT INTO counters (city, dim, key, day, {}) VALUES ($1, $2, $3, $4, {})
+         ON CONFLICT (city, dim, key, day) DO UPDATE SET {}",
+        names.join(", "),
+        placeholders.join(", "),
+        updates.join(", ")
+    );
+    let values = c.values();
+    for (dim, key) in keys {
+        let mut q = sqlx::query(&sql).bind(city).bind(*dim).bind(key.as_str()).bind(day);
+        for v in &values {
+            q = q.bind(*v as i64);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Append events to a case inside `tx`: the event rows, the fold, the counters. Returns the
+/// case after the events.
+#[allow(clippy::too_many_arguments)]
+async fn record(
+    tx: &mut Transaction<'_, Any>,
+    city: &str,
+    mut case: Case,
+    area: &str,
+    events: &[CaseEvent],
+    actor: Option<i64>,
+    role: Role,
+    at_ms: i64,
+) -> Result<Case, StoreError> {
+    let day = day_of(at_ms);
+    let stream = format!("case:{}", case.id);
+    for event in events {
+        let before = case.clone();
+        case.apply(event, at_ms);
+        sqlx::query(
+            "INSERT INTO events (city, stream, kind, actor, role, at, reason, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(city)
+        .bind(&stream)
+        .bind(event.name())
+        .bind(actor)
+        .bind(role.as_str())
+        .bind(at_ms)
+        .bind(reason_of(event))
+        .bind(serde_json::to_string(event).expect("events serialise"))
+        .execute(&mut **tx)
+        .await?;
+        let delta = Counters::from_event(&before, event);
+        bump(
+            tx,
+            city,
+            &counter_keys(&before, &case, area, event, actor),
+            &day,
+            &delta,
+        )
+        .await?;
+        if let CaseEvent::Whistled { lead, co_units, .. } = event {
+            for (unit, r) in std::iter::once((lead, "lead")).chain(co_units.iter().map(|u| (u, "co"))) {
+                sqlx::query(
+                    "INSERT INTO case_units (city, case_id, unit_id, role) VALUES ($1, $2, $3, $4) ON CONFLICT (city, case_id, unit_id) DO NOTHING",
+                )
+                .bind(city)
+                .bind(case.id)
+                .bind(*unit)
+                .bind(r)
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
+    }
+    Ok(case)
+}
+
+fn reason_of(e: &CaseEvent) -> Option<&str> {
+    use CaseEvent as E;
+    match e {
+        E::Voided { reason }
+        | E::Returned { reason }
+        | E::ReturnRejected { reason }
+        | E::ExtensionRequested { reason, .. }
+        | E::ExtensionDenied { reason }
+        | E::Suspended { reason }
+        | E::VerificationFailed { reason } => Some(reason),
+        E::Closed { reason, .. } => reason.as_deref(),
+        E::HandlingReported { note } | E::Supervised { note, .. } => Some(note),
+        _ => None,
+    }
+}
+
+async fn write_row(tx: &mut Transaction<'_, Any>, city: &str, case: &Case, expected: u64) -> Result<(), StoreError> {
+    let done = sqlx::query(
+        "UPDATE cases SET state = $1, unit_id = $2, deadline_at = $3, updated_at = $4, version = $5, snapshot = $6
+         WHERE city = $7 AND id = $8 AND version = $9",
+    )
+    .bind(case.state.as_str())
+    .bind(case.unit)
+    .bind(case.deadline_ms)
+    .bind(now_ms())
+    .bind(case.version as i64)
+    .bind(serde_json::to_string(case).expect("cases serialise"))
+    .bind(city)
+    .bind(case.id)
+    .bind(expected as i64)
+    .execute(&mut **tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Conflict(format!(
+            "case {} was changed by someone else meanwhile: reload it",
+            case.id
+        )));
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Record a new case (its `Collected` event and any follow-on events) in one transaction.
+    pub async fn create_case(&self, city: &str, new: &NewCase) -> Result<CaseRow, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let row = insert_case(&mut tx, city, new).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// Record many new cases in one transaction (imports, replays, benchmarks).
+    pub async fn create_cases(&self, city: &str, cases: &[NewCase]) -> Result<Vec<i64>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut ids = Vec::with_capacity(cases.len());
+        for new in cases {
+            ids.push(insert_case(&mut tx, city, new).await?.case.id);
+        }
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    /// Add events to one or more cases in one transaction (a merge touches two). Each case must
+    /// still be at its expected version, else nothing is stored and the answer is a conflict.
+    pub async fn change_cases(
+        &self,
+        city: &str,
+        changes: &[Change],
+        actor: Option<i64>,
+        role: Role,
+        at_ms: Option<i64>,
+    ) -> Result<Vec<CaseRow>, StoreError> {
+        let at = at_ms.unwrap_or_else(now_ms);
+        let mut order: Vec<&Change> = changes.iter().collect();
+        order.sort_by_key(|c| c.case_id);
+        let mut tx = self.pool.begin().await?;
+        let mut out = Vec::new();
+        for ch in order {
+            // Take the row's write lock first (both backends), then read and check the version.
+            sqlx::query("UPDATE cases SET version = version WHERE city = $1 AND id = $2")
+                .bind(city)
+                .bind(ch.case_id)
+                .execute(&mut *tx)
+                .await?;
+            let row: Option<CaseTuple> =
+                sqlx::query_as(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE city = $1 AND id = $2"))
+                    .bind(city)
+                    .bind(ch.case_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let row = case_from_row(row.ok_or_else(|| StoreError::NotFound(format!("case {}", ch.case_id)))?)?;
+            if row.case.version != ch.expected_version {
+                return Err(StoreError::Conflict(format!(
+                    "case {} was changed by someone else meanwhile (version {} now, {} expected): reload it",
+                    ch.case_id, row.case.version, ch.expected_version
+                )));
+            }
+            let case = record(&mut tx, city, row.case, &row.area, &ch.events, actor, role, at).await?;
+            write_row(&mut tx, city, &case, ch.expected_version).await?;
+            out.push(CaseRow {
+                case,
+                updated_at: at,
+                ..row
+            });
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    pub async fn case(&self, city: &str, id: i64) -> Result<Option<CaseRow>, StoreError> {
+        let row: Option<CaseTuple> =
+            sqlx::query_as(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE city = $1 AND id = $2"))
+                .bind(city)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(case_from_row).transpose()
+    }
+
+    /// The case's events, oldest first.
+    pub async fn case_history(&self, city: &str, id: i64) -> Result<Vec<Recorded>, StoreError> {
+        let rows: Vec<(String, Option<i64>, Option<String>, i64)> =
+            sqlx::query_as("SELECT payload, actor, role, at FROM events WHERE city = $1 AND stream = $2 ORDER BY id")
+                .bind(city)
+                .bind(format!("case:{id}"))
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter()
+            .map(|(payload, actor, role, at_ms)| {
+                let event = serde_json::from_str(&payload)
+                    .map_err(|e| StoreError::Conflict(format!("stored event of case {id} is unreadable: {e}")))?;
+                let role = role.as_deref().unwrap_or("shift_leader").parse()?;
+                Ok(Recorded {
+                    event,
+                    at_ms,
+                    actor,
+                    role,
+                })
+            })
+            .collect()
+    }
+
+    /// The reporter's private contact details.
+    pub async fn case_contact(
+        &self,
+        city: &str,
+        id: i64,
+    ) -> Result<Option<(Option<String>, Option<String>)>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT name, phone FROM case_contacts WHERE city = $1 AND case_id = $2")
+                .bind(city)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Cases matching a query, newest first, and how many match in all.
+    pub async fn list_cases(&self, city: &str, q: &CaseQuery) -> Result<(Vec<CaseRow>, i64), StoreError> {
+        let mut w = Sql::new("WHERE city = ");
+        w.arg(Arg::Text(city.to_owned()));
+        let v = &q.visibility;
+        if !v.all {
+            let mut any = Vec::new();
+            for a in &v.areas {
+                let p = w.placeholder(Arg::Text(format!("{a}%")));
+                any.push(format!("area LIKE {p}"));
+            }
+            for g in &v.grids {
+                let p = w.placeholder(Arg::Text(format!("{g}%")));
+                any.push(format!("grid LIKE {p}"));
+            }
+            for u in &v.units {
+                let p = w.placeholder(Arg::Int(*u));
+                let p2 = w.placeholder(Arg::Int(*u));
+                let p3 = w.placeholder(Arg::Text(city.to_owned()));
+                any.push(format!(
+                    "(unit_id = {p} OR id IN (SELECT case_id FROM case_units WHERE unit_id = {p2} AND city = {p3}))"
+                ));
+            }
+            if let Some(r) = v.reporter {
+                let p = w.placeholder(Arg::Int(r));
+                any.push(format!("reporter_id = {p}"));
+            }
+            if any.is_empty() {
+                return Ok((Vec::new(), 0));
+            }
+            w.push(&format!(" AND ({})", any.join(" OR ")));
+        }
+        if !q.states.is_empty() {
+            let ps: Vec<String> = q
+                .states
+                .iter()
+                .map(|s| w.placeholder(Arg::Text(s.as_str().to_owned())))
+                .collect();
+            w.push(&format!(" AND state IN ({})", ps.join(", ")));
+        }
+        if let Some(u) = q.unit {
+            let p = w.placeholder(Arg::Int(u));
+            w.push(&format!(" AND unit_id = {p}"));
+        }
+        if let Some(within) = &q.within {
+            let p = w.placeholder(Arg::Text(format!("{within}%")));
+            let p2 = w.placeholder(Arg::Text(format!("{within}%")));
+            w.push(&format!(" AND (area LIKE {p} OR grid LIKE {p2})"));
+        }
+        if let Some(c) = &q.category {
+            let p = w.placeholder(Arg::Text(c.clone()));
+            w.push(&format!(" AND category = {p}"));
+        }
+        if let Some(now) = q.overdue_at {
+            let p = w.placeholder(Arg::Int(now));
+            w.push(&format!(
+                " AND deadline_at < {p} AND state IN ('dispatched', 'handling', 'returned', 'suspended', 'reported')"
+            ));
+        }
+        let total: (i64,) = w
+            .query_as(&format!("SELECT COUNT(*) FROM cases {}", w.text()))
+            .fetch_one(&self.pool)
+            .await?;
+        let size = q.page_size.clamp(1, 1000);
+        let offset = i64::from(q.page.max(1) - 1) * i64::from(size);
+        let sql = format!(
+            "SELECT {CASE_COLUMNS} FROM cases {} ORDER BY id DESC LIMIT {size} OFFSET {offset}",
+            w.text()
+        );
+        let rows: Vec<CaseTuple> = w.query_as(&sql).fetch_all(&self.pool).await?;
+        Ok((rows.into_iter().map(case_from_row).collect::<Result<_, _>>()?, total.0))
+    }
+
+    /// Open cases of a category near a point (a box of `d_lng` × `d_lat` degrees around it),
+    /// to offer as possible duplicates.
+    pub async fn open_cases_near(
+        &self,
+        city: &str,
+        category: &str,
+        lng: f64,
+        lat: f64,
+        d_lng: f64,
+        d_lat: f64,
+    ) -> Result<Vec<CaseRow>, StoreError> {
+        let rows: Vec<CaseTuple> = sqlx::query_as(&format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE city = $1 AND category = $2
+               AND state NOT IN ('voided', 'closed', 'evaluated', 'merged')
+               AND lng BETWEEN $3 AND $4 AND lat BETWEEN $5 AND $6
+             ORDER BY id DESC LIMIT 50"
+        ))
+        .bind(city)
+        .bind(category)
+        .bind(lng - d_lng)
+        .bind(lng + d_lng)
+        .bind(lat - d_lat)
+        .bind(lat + d_lat)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(case_from_row).collect()
+    }
+
+    /// Open cases with a unit whose deadline is before `before_ms`, with ids above `after_id`,
+    /// in id order (for the escalation sweep).
+    pub async fn cases_due_before(
+        &self,
+        city: &str,
+        before_ms: i64,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<CaseRow>, StoreError> {
+        let rows: Vec<CaseTuple> = sqlx::query_as(&format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE city = $1 AND deadline_at < $2 AND id > $3
+               AND state IN ('dispatched', 'handling', 'returned')
+             ORDER BY id LIMIT $4"
+        ))
+        .bind(city)
+        .bind(before_ms)
+        .bind(after_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(case_from_row).collect()
+    }
+
+    /// Sum of one dimension's counters for one key over days `from..=to` (YYYY-MM-DD).
+    pub async fn counters(
+        &self,
+        city: &str,
+        dim: &str,
+        key: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<Counters, StoreError> {
+        Ok(self
+            .counters_grouped(city, dim, Some(key), from, to, "dim")
+            .await?
+            .into_iter()
+            .next()
+            .map(|r| r.1)
+            .unwrap_or_default())
+    }
+
+    /// One dimension's counters over a period, per key (e.g. every unit), or per day / month of
+    /// one key: `group` is `key`, `day` or `month`.
+    pub async fn counters_grouped(
+        &self,
+        city: &str,
+        dim: &str,
+        key: Option<&str>,
+        from: &str,
+        to: &str,
+        group: &str,
+    ) -> Result<Vec<(String, Counters)>, StoreError> {
+        let group_expr = match group {
+            "key" => "key",
+            "day" => "day",
+            "month" => "SUBSTR(day, 1, 7)",
+            _ => "dim",
+        };
+        let sums: Vec<String> = Counters::FIELDS
+            .iter()
+            .map(|(n, _)| format!("CAST(SUM({n}) AS BIGINT)"))
+            .collect();
+        let mut w = Sql::new("WHERE city = ");
+        w.arg(Arg::Text(city.to_owned()));
+        let p = w.placeholder(Arg::Text(dim.to_owned()));
+        w.push(&format!(" AND dim = {p}"));
+        if let Some(k) = key {
+            let p = w.placeholder(Arg::Text(k.to_owned()));
+            w.push(&format!(" AND key = {p}"));
+        }
+        let p1 = w.placeholder(Arg::Text(from.to_owned()));
+        let p2 = w.placeholder(Arg::Text(to.to_owned()));
+        w.push(&format!(" AND day BETWEEN {p1} AND {p2}"));
+        let sql = format!(
+            "SELECT {group_expr} AS g, {} FROM counters {} GROUP BY {group_expr} ORDER BY g",
+            sums.join(", "),
+            w.text()
+        );
+        let rows = w.query(&sql).fetch_all(&self.pool).await?;
+        use sqlx::Row;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let g: String = r.try_get(0)?;
+            let mut vals = Vec::with_capacity(Counters::FIELDS.len());
+            for i in 0..Counters::FIELDS.len() {
+                vals.push(r.try_get::<i64, _>(i + 1)?.max(0) as u64);
+            }
+            out.push((g, counters_from(&vals)));
+        }
+        Ok(out)
+    }
+
+    /// Store a photo of a case (its event goes to the `case:ID:photos` stream).
+    pub async fn add_photo(
+        &self,
+        city: &str,
+        case_id: i64,
+        content_type: &str,
+        data: &[u8],
+        actor: Option<i64>,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO photos (city, case_id, content_type, size, data, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(city)
+        .bind(case_id)
+        .bind(content_type)
+        .bind(data.len() as i64)
+        .bind(data.to_vec())
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await?;
+        crate::events::append(
+            &mut tx,
+            city,
+            &format!("case:{case_id}:photos"),
+            "photo_added",
+            actor,
+            None,
+            None,
+            &serde_json::json!({ "photo": id, "content_type": content_type, "size": data.len() }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The photos of a case: (id, content type, size).
+    pub async fn photos(&self, city: &str, case_id: i64) -> Result<Vec<(i64, String, i64)>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT id, content_type, size FROM photos WHERE city = $1 AND case_id = $2 ORDER BY id")
+                .bind(city)
+                .bind(case_id)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    pub async fn photo(&self, city: &str, case_id: i64, id: i64) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT content_type, data FROM photos WHERE city = $1 AND case_id = $2 AND id = $3")
+                .bind(city)
+                .bind(case_id)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Organisations of a kind whose jurisdiction includes `code` exactly.
+    pub async fn organisations_serving(
+        &self,
+        city: &str,
+        kind: gongzhi_core::org::OrgKind,
+        code: &str,
+    ) -> Result<Vec<gongzhi_core::org::Organisation>, StoreError> {
+        let all = self.organisations(city, Some(kind)).await?;
+        Ok(all
+            .into_iter()
+            .filter(|o| o.jurisdiction.iter().any(|d| d.as_str() == code))
+            .collect())
+    }
+}
+
+fn counters_from(vals: &[u64]) -> Counters {
+    let mut map = serde_json::Map::new();
+    for ((name, _), v) in Counters::FIELDS.iter().zip(vals) {
+        map.insert((*name).to_owned(), (*v).into());
+    }
+    serde_json::from_value(serde_json::Value::Object(map)).unwrap_or_default()
+}
+
+async fn insert_case(tx: &mut Transaction<'_, Any>, city: &str, new: &NewCase) -> Result<CaseRow, StoreError> {
+    let CaseEvent::Collected(intake) = &new.collected else {
+        return Err(StoreError::Invalid(gongzhi_core::DomainError::invalid(
+            "event",
+            "a new case starts with its report",
+        )));
+    };
+    let at = new.at_ms.unwrap_or_else(now_ms);
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO cases (city, state, source, category, condition, grid, area, lng, lat, description, reporter_id, created_at, updated_at, version, snapshot)
+         VALUES ($1, 'collected', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, '{}') RETURNING id",
+    )
+    .bind(city)
+    .bind(intake.source.as_str())
+    .bind(&intake.category)
+    .bind(&intake.condition)
+    .bind(intake.grid.as_deref())
+    .bind(&new.area)
+    .bind(intake.lng)
+    .bind(intake.lat)
+    .bind(&intake.description)
+    .bind(new.reporter)
+    .bind(at)
+    .bind(at)
+    .fetch_one(&mut **tx)
+    .await?;
+    if let Some((name, phone)) = &new.contact {
+        sqlx::query("INSERT INTO case_contacts (city, case_id, name, phone) VALUES ($1, $2, $3, $4)")
+            .bind(city)
+            .bind(id)
+            .bind(name.as_deref())
+            .bind(phone.as_deref())
+            .execute(&mut **tx)
+            .await?;
+    }
+    let mut events = vec![new.collected.clone()];
+    events.extend(new.then.iter().cloned());
+    let case = record(tx, city, Case::new(id), &new.area, &events, new.actor, new.role, at).await?;
+    write_row(tx, city, &case, 0).await?;
+    Ok(CaseRow {
+        case,
+        area: new.area.clone(),
+        reporter: new.reporter,
+        created_at: at,
+        updated_at: at,
+    })
+}

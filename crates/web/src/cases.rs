@@ -1,0 +1,442 @@
+//! The case closed loop over the store: the rules come from `gongzhi_core::case`, this module
+//! only gathers what a decision needs (catalogue, calendar, the acting role and unit), applies
+//! the decision through the store, and answers who may see what. Shared by the JSON API, the
+//! pages, the CLI and the sweep.
+
+use gongzhi_core::access::{Grant, Permission, Principal, Scope};
+use gongzhi_core::calendar::WorkCalendar;
+use gongzhi_core::case::{
+    self, Action, ActionKind, Case, CaseEvent, CaseSource, DecisionContext, Intake, Limit, TransitionError,
+};
+use gongzhi_core::catalogue::Catalogue;
+use gongzhi_core::org::{OrgKind, Role};
+use gongzhi_core::spatial::Crs;
+use gongzhi_core::territory::Level;
+use gongzhi_core::text;
+use gongzhi_store::{CaseRow, CaseVisibility, Change, NewCase, StoreError};
+use serde::Serialize;
+
+use crate::{ApiError, AppState};
+
+/// The catalogue of a city: the edited one, else the shipped default.
+pub async fn catalogue(s: &AppState, city: &str) -> Result<Catalogue, ApiError> {
+    match s.store.document(city, "catalogue").await? {
+        Some((_, body)) => Ok(Catalogue::parse_csv(&body)?),
+        None => Ok(Catalogue::default_cn()),
+    }
+}
+
+/// The working calendar of a city: the edited one, else the shipped default.
+pub async fn calendar(s: &AppState, city: &str) -> Result<WorkCalendar, ApiError> {
+    match s.store.document(city, "calendar").await? {
+        Some((_, body)) => Ok(WorkCalendar::parse_csv(&body)?),
+        None => Ok(WorkCalendar::china_default()),
+    }
+}
+
+fn covers(g: &Grant, row: &CaseRow) -> bool {
+    match &g.scope {
+        Scope::Division(_) | Scope::Grids(_) => {
+            g.scope.covers(&row.area) || row.case.grid.as_deref().is_some_and(|grid| g.scope.covers(grid))
+        }
+        Scope::Organisation(o) => {
+            row.case.unit == Some(*o) || row.case.whistle.as_ref().is_some_and(|w| w.co_units.contains(o))
+        }
+    }
+}
+
+/// Whether the principal may see the case: staff of its area, its units, or its reporter.
+pub fn may_view(p: &Principal, row: &CaseRow) -> bool {
+    row.reporter == Some(p.person_id)
+        || p.grants.iter().any(|g| {
+            (gongzhi_core::access::role_has(g.role, Permission::ViewCases) || g.role == Role::DepartmentHandler)
+                && covers(g, row)
+        })
+}
+
+/// Whether the principal may see the reporter's contact: staff and the case's units, not the public.
+pub fn may_see_contact(p: &Principal, row: &CaseRow) -> bool {
+    may_view(p, row) && p.grants.iter().any(|g| g.role != Role::Resident && covers(g, row))
+}
+
+/// The storage filter of what the principal may see.
+pub fn visibility(p: &Principal) -> CaseVisibility {
+    let mut v = CaseVisibility::default();
+    for g in &p.grants {
+        let staff = gongzhi_core::access::role_has(g.role, Permission::ViewCases);
+        match &g.scope {
+            Scope::Division(d) if staff => v.areas.push(d.to_string()),
+            Scope::Grids(gs) if staff => v.grids.extend(gs.iter().cloned()),
+            Scope::Organisation(o) if g.role == Role::DepartmentHandler => v.units.push(*o),
+            _ => {}
+        }
+    }
+    v.all = v.areas.iter().any(|a| a.as_str() == p.city.as_str());
+    v.reporter = Some(p.person_id);
+    v
+}
+
+/// The role in which the principal takes `kind` on the case: a grant whose role the transition
+/// table allows and whose scope covers the case. Errors say which is missing.
+pub fn acting_grant(p: &Principal, row: &CaseRow, kind: ActionKind) -> Result<Grant, ApiError> {
+    let roles: &[Role] = match case::transition(row.case.state, kind) {
+        Some(t) => t.roles,
+        None => &[],
+    };
+    if let Some(g) = p.grants.iter().find(|g| roles.contains(&g.role) && covers(g, row)) {
+        return Ok(g.clone());
+    }
+    if roles.is_empty() {
+        // The step does not exist from this state: let the core say so (409), in any role.
+        return p
+            .grants
+            .first()
+            .cloned()
+            .ok_or_else(|| ApiError::forbidden("you hold no role"));
+    }
+    if p.grants.iter().any(|g| roles.contains(&g.role)) {
+        return Err(ApiError::forbidden(format!(
+            "case {} is outside your jurisdiction",
+            row.case.id
+        )));
+    }
+    let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+    Err(ApiError::forbidden(format!(
+        "only {} may {} a case that is {}",
+        names.join(", "),
+        kind,
+        row.case.state
+    )))
+}
+
+/// A refused step as an API error: 409 with the state and the allowed steps, 403 or 422.
+pub fn transition_error(e: TransitionError) -> ApiError {
+    let status = axum::http::StatusCode::from_u16(e.status()).unwrap_or(axum::http::StatusCode::CONFLICT);
+    let code = match e.status() {
+        409 => "illegal_step",
+        403 => "forbidden",
+        _ => "invalid",
+    };
+    let details = match &e {
+        TransitionError::NotAllowed { state, allowed, .. } | TransitionError::Refused { state, allowed, .. } => {
+            Some(serde_json::json!({ "state": state, "allowed": allowed }))
+        }
+        _ => None,
+    };
+    let err = ApiError::new(status, code, e.to_string());
+    match details {
+        Some(d) => err.with_details(d),
+        None => err,
+    }
+}
+
+/// The unit the dispatch catalogue proposes for a case: (unit id, name, level).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Proposal {
+    pub unit: i64,
+    pub unit_name: String,
+    /// district, street or community
+    #[schema(value_type = String)]
+    pub level: Level,
+    /// The catalogue entry that chose it, e.g. `区县/城市管理和综合执法局`.
+    pub rule: String,
+}
+
+pub async fn propose(s: &AppState, city: &str, row: &CaseRow) -> Result<Option<Proposal>, ApiError> {
+    let cat = catalogue(s, city).await?;
+    let Some((_, cond)) = cat.condition(&row.case.condition) else {
+        return Ok(None);
+    };
+    let target = &cond.dispatch;
+    let (kind, len) = match target.level {
+        Level::District => (OrgKind::FunctionalDepartment, 6),
+        Level::Street => (OrgKind::StreetOffice, 9),
+        _ => (OrgKind::CommunityCommittee, 12),
+    };
+    if row.area.len() < len {
+        return Ok(None);
+    }
+    let orgs = s.store.organisations_serving(city, kind, &row.area[..len]).await?;
+    let kind = if target.level == Level::District && target.department.is_none() {
+        OrgKind::StreetOffice
+    } else {
+        kind
+    };
+    Ok(orgs
+        .into_iter()
+        .find(|o| o.kind == kind && target.matches(target.level, &o.name))
+        .map(|o| Proposal {
+            unit: o.id,
+            unit_name: o.name,
+            level: target.level,
+            rule: target.to_string(),
+        }))
+}
+
+/// The level an organisation acts at, from its kind.
+pub fn org_level(kind: OrgKind) -> Level {
+    match kind {
+        OrgKind::FunctionalDepartment | OrgKind::CommandCentre => Level::District,
+        OrgKind::StreetOffice => Level::Street,
+        _ => Level::Community,
+    }
+}
+
+/// A report as received at the edge.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+pub struct Report {
+    /// Filing condition code (立案条件), e.g. `C0101-01`; see GET /api/catalogue.
+    pub condition: String,
+    /// Category code (小类); optional, derived from the condition.
+    #[serde(default)]
+    pub category: Option<String>,
+    pub description: String,
+    pub lng: f64,
+    pub lat: f64,
+    /// Datum of lng/lat: wgs84 (default), gcj02 or bd09.
+    #[serde(default)]
+    pub crs: Option<String>,
+    /// resident, hotline, patrol, video, superior, api; derived from the role when absent.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Reporter's name and phone: kept private.
+    #[serde(default)]
+    pub contact_name: Option<String>,
+    #[serde(default)]
+    pub contact_phone: Option<String>,
+    /// Register (立案) at once, for the roles that may.
+    #[serde(default)]
+    pub register: bool,
+}
+
+/// A possible duplicate of a new report.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Duplicate {
+    pub id: i64,
+    pub distance_m: f64,
+    pub similarity: f64,
+    pub description: String,
+    pub state: String,
+}
+
+/// The setting `duplicate_radius_m` (default 50 m) and the text likeness needed (0.3).
+pub const DUPLICATE_RADIUS_M: f64 = 50.0;
+pub const DUPLICATE_SIMILARITY: f64 = 0.3;
+
+/// Take a report in: check it, place it (grid or territorial fallback), record it, and find
+/// possible duplicates. Returns the case and the duplicates.
+pub async fn intake(
+    s: &AppState,
+    p: &Principal,
+    r: &Report,
+    source_default: Option<CaseSource>,
+) -> Result<(CaseRow, Vec<Duplicate>), ApiError> {
+    let city = p.city.to_string();
+    let role = p
+        .grants
+        .iter()
+        .map(|g| g.role)
+        .find(|r| case::COLLECTORS.contains(r))
+        .ok_or_else(|| ApiError::forbidden("your roles may not report cases"))?;
+    let source = match &r.source {
+        Some(s) => s.parse::<CaseSource>()?,
+        None => source_default.unwrap_or(match role {
+            Role::Resident => CaseSource::Resident,
+            Role::GridWorker | Role::GridHead => CaseSource::Patrol,
+            _ => CaseSource::Hotline,
+        }),
+    };
+    if role == Role::Resident && source != CaseSource::Resident && source != CaseSource::Api {
+        return Err(ApiError::invalid("source: residents report as 'resident'"));
+    }
+    if let Some(phone) = &r.contact_phone {
+        gongzhi_core::org::check_phone(phone)?;
+    }
+    let crs: Crs = r.crs.as_deref().unwrap_or("wgs84").parse()?;
+    let place = crate::api::territory::locate(s, &city, crs, r.lng, r.lat).await?;
+    let intake = Intake {
+        source,
+        category: r.category.clone().unwrap_or_default(),
+        condition: r.condition.trim().to_owned(),
+        description: r.description.trim().to_owned(),
+        lng: place.lng,
+        lat: place.lat,
+        grid: place.grid.as_ref().map(|g| g.code.clone()),
+        community: place.community.as_ref().map(|c| c.code.clone()),
+    };
+    let cat = catalogue(s, &city).await?;
+    let collected = case::collect(intake, role, &cat).map_err(transition_error)?;
+    let then = if r.register {
+        let t = case::transition(case::CaseState::Collected, ActionKind::Register).expect("register is in the table");
+        if !t.roles.contains(&role) {
+            return Err(ApiError::forbidden(format!("{role} may not register (立案) a case")));
+        }
+        vec![CaseEvent::Registered]
+    } else {
+        Vec::new()
+    };
+    let new = NewCase {
+        collected,
+        then,
+        area: place.responsible[..place.responsible.len().min(12)].to_owned(),
+        reporter: Some(p.person_id),
+        contact: (r.contact_name.is_some() || r.contact_phone.is_some())
+            .then(|| (r.contact_name.clone(), r.contact_phone.clone())),
+        actor: Some(p.person_id),
+        role,
+        at_ms: None,
+    };
+    let row = s.store.create_case(&city, &new).await?;
+    let dups = duplicates(s, &city, &row.case).await?;
+    Ok((row, dups))
+}
+
+/// Open cases of the same category nearby with similar text.
+pub async fn duplicates(s: &AppState, city: &str, c: &Case) -> Result<Vec<Duplicate>, ApiError> {
+    let radius = match s.store.setting(city, "duplicate_radius_m").await? {
+        Some(v) => v.parse().unwrap_or(DUPLICATE_RADIUS_M),
+        None => DUPLICATE_RADIUS_M,
+    };
+    let d_lat = radius / 111_000.0;
+    let d_lng = d_lat / c.lat.to_radians().cos().max(0.1);
+    let mut out: Vec<Duplicate> = s
+        .store
+        .open_cases_near(city, &c.category, c.lng, c.lat, d_lng, d_lat)
+        .await?
+        .into_iter()
+        .filter(|o| o.case.id != c.id)
+        .map(|o| Duplicate {
+            id: o.case.id,
+            distance_m: (text::distance_m(c.lng, c.lat, o.case.lng, o.case.lat) * 10.0).round() / 10.0,
+            similarity: (text::similarity(&c.description, &o.case.description) * 100.0).round() / 100.0,
+            description: o.case.description.clone(),
+            state: o.case.state.to_string(),
+        })
+        .filter(|d| d.distance_m <= radius && d.similarity >= DUPLICATE_SIMILARITY)
+        .collect();
+    out.sort_by(|a, b| b.similarity.total_cmp(&a.similarity));
+    Ok(out)
+}
+
+/// Apply an action to a case for a principal. `expected_version`, when given, must match.
+pub async fn act(
+    s: &AppState,
+    p: &Principal,
+    id: i64,
+    action: Action,
+    expected_version: Option<u64>,
+) -> Result<CaseRow, ApiError> {
+    let city = p.city.to_string();
+    let row = s
+        .store
+        .case(&city, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("case {id}")))?;
+    if !may_view(p, &row) {
+        return Err(ApiError::not_found(format!("case {id}")));
+    }
+    if let Some(v) = expected_version {
+        if v != row.case.version {
+            return Err(ApiError::new(
+                axum::http::StatusCode::CONFLICT,
+                "conflict",
+                format!(
+                    "case {id} was changed meanwhile (version {} now, you saw {v}): reload it",
+                    row.case.version
+                ),
+            ));
+        }
+    }
+    let grant = acting_grant(p, &row, action.kind())?;
+    let cat = catalogue(s, &city).await?;
+    let cal = calendar(s, &city).await?;
+    let limit = cat
+        .condition(&row.case.condition)
+        .map(|(_, c)| Limit::from(c))
+        .unwrap_or(Limit::new(gongzhi_core::calendar::TimerKind::WorkDays, 5));
+    let mut ctx = DecisionContext::new(gongzhi_store::now_ms(), &cal, limit);
+    if let Scope::Organisation(o) = grant.scope {
+        ctx = ctx.with_actor_unit(o);
+    }
+    let events = case::decide(&row.case, &action, grant.role, &ctx).map_err(transition_error)?;
+    let mut changes = vec![Change {
+        case_id: id,
+        expected_version: row.case.version,
+        events,
+    }];
+    if let Action::Merge { into } = action {
+        let other = s
+            .store
+            .case(&city, into)
+            .await?
+            .ok_or_else(|| ApiError::invalid(format!("into: case {into} does not exist")))?;
+        if other.case.category != row.case.category {
+            return Err(ApiError::invalid(format!(
+                "into: case {into} is of another category; only duplicates are merged"
+            )));
+        }
+        let absorb = case::decide(&other.case, &Action::AbsorbDuplicate { case_id: id }, grant.role, &ctx)
+            .map_err(transition_error)?;
+        changes.push(Change {
+            case_id: into,
+            expected_version: other.case.version,
+            events: absorb,
+        });
+    }
+    let rows = s
+        .store
+        .change_cases(&city, &changes, Some(p.person_id), grant.role, None)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(m) => ApiError::new(axum::http::StatusCode::CONFLICT, "conflict", m),
+            other => other.into(),
+        })?;
+    Ok(rows
+        .into_iter()
+        .find(|r| r.case.id == id)
+        .expect("the changed case is returned"))
+}
+
+/// The escalation sweep (督办): cases past their deadline while with a unit get an overdue
+/// supervision record (once); returns how many were marked.
+pub async fn sweep(s: &AppState, city: &str, now_ms: i64) -> Result<usize, ApiError> {
+    let cal = calendar(s, city).await?;
+    let cat = catalogue(s, city).await?;
+    let mut marked = 0;
+    let mut after = 0;
+    loop {
+        let due = s.store.cases_due_before(city, now_ms, after, 500).await?;
+        let Some(last) = due.last() else { return Ok(marked) };
+        after = last.case.id;
+        for row in due.into_iter().filter(|r| r.case.supervision < case::OVERDUE_LEVEL) {
+            let limit = cat
+                .condition(&row.case.condition)
+                .map(|(_, c)| Limit::from(c))
+                .unwrap_or(Limit::new(gongzhi_core::calendar::TimerKind::WorkDays, 5));
+            let ctx = DecisionContext::new(now_ms, &cal, limit);
+            let action = Action::Supervise {
+                level: case::OVERDUE_LEVEL,
+                note: "超期：已过处置时限 (deadline passed)".into(),
+            };
+            match case::decide(&row.case, &action, Role::ShiftLeader, &ctx) {
+                Ok(events) => {
+                    let change = Change {
+                        case_id: row.case.id,
+                        expected_version: row.case.version,
+                        events,
+                    };
+                    match s
+                        .store
+                        .change_cases(city, &[change], None, Role::ShiftLeader, Some(now_ms))
+                        .await
+                    {
+                        Ok(_) => marked += 1,
+                        Err(StoreError::Conflict(_)) => {}
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                Err(e) => tracing::warn!(case = row.case.id, error = %e, "sweep could not mark an overdue case"),
+            }
+        }
+    }
+}
