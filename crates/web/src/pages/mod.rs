@@ -1,6 +1,8 @@
 //! Server-rendered HTML pages (askama templates), Simplified Chinese by default, English on request
 //! (`?lang=en`, remembered in a cookie). Maps are SVG drawn here; no external tiles or scripts.
 
+pub mod cases;
+pub mod dashboard;
 mod i18n;
 mod svg;
 
@@ -28,7 +30,15 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(logout))
         .route("/divisions/{code}", get(division_page))
         .route("/grids/{code}", get(grid_page))
+        .route("/work", get(cases::work))
+        .route("/cases/new", get(cases::new_case_form).post(cases::new_case_submit))
+        .route("/cases/{id}", get(cases::case_page))
+        .route("/cases/{id}/step", post(cases::case_step))
+        .route("/dashboard", get(dashboard::dashboard))
+        .route("/dashboard.csv", get(dashboard::dashboard_csv))
+        .route("/map", get(dashboard::map_page))
         .route("/assets/style.css", get(style))
+        .route("/assets/app.js", get(script))
 }
 
 async fn style() -> impl IntoResponse {
@@ -38,6 +48,16 @@ async fn style() -> impl IntoResponse {
             (header::CACHE_CONTROL, "max-age=3600"),
         ],
         include_str!("../../assets/style.css"),
+    )
+}
+
+async fn script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        include_str!("../../assets/app.js"),
     )
 }
 
@@ -169,18 +189,26 @@ struct LoginPage {
     c: Chrome,
     username: String,
     error: Option<&'static str>,
+    next: String,
+}
+
+#[derive(Deserialize, Default)]
+struct LoginQuery {
+    lang: Option<String>,
+    next: Option<String>,
 }
 
 async fn login_form(
     MaybeAuth(user): MaybeAuth,
     headers: HeaderMap,
-    Query(q): Query<LangQuery>,
+    Query(q): Query<LoginQuery>,
 ) -> Result<Response, ApiError> {
-    let c = Chrome::new(&headers, &q, user, "/login");
+    let c = Chrome::new(&headers, &LangQuery { lang: q.lang }, user, "/login");
     let page = LoginPage {
         c,
         username: String::new(),
         error: None,
+        next: next_path(q.next.as_deref()),
     };
     render(&page.c, &page)
 }
@@ -189,6 +217,16 @@ async fn login_form(
 struct LoginForm {
     username: String,
     password: String,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+/// Where to go after logging in: a local path only (never another site).
+fn next_path(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") => n.to_owned(),
+        _ => "/work".to_owned(),
+    }
 }
 
 async fn login_submit(
@@ -202,7 +240,7 @@ async fn login_submit(
                 "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}",
                 auth::TOKEN_TTL_MS / 1000
             );
-            let mut resp = Redirect::to("/").into_response();
+            let mut resp = Redirect::to(&next_path(f.next.as_deref())).into_response();
             resp.headers_mut()
                 .append(header::SET_COOKIE, cookie.parse().expect("valid cookie"));
             Ok(resp)
@@ -212,6 +250,7 @@ async fn login_submit(
             let page = LoginPage {
                 error: Some(c.t("bad_credentials")),
                 username: f.username,
+                next: next_path(f.next.as_deref()),
                 c,
             };
             let mut resp = render(&page.c, &page)?;
@@ -295,6 +334,7 @@ async fn division_page(
                 href: format!("/grids/{}", g.code),
                 label: g.name.clone(),
                 geometry: g.geometry.clone(),
+                class: None,
             })
             .collect();
         (rows, svg::map(&shapes))
@@ -306,6 +346,7 @@ async fn division_page(
                     href: format!("/divisions/{}", ch.code),
                     label: ch.name.clone(),
                     geometry: b,
+                    class: None,
                 });
             }
         }
@@ -375,6 +416,7 @@ async fn grid_page(
             href: String::new(),
             label: g.name.clone(),
             geometry: g.geometry.clone(),
+            class: None,
         }]),
         c,
     };

@@ -1,4 +1,4 @@
-//! SVG maps drawn on the server from WGS-84 polygons: no tile server, works offline.
+//! SVG maps and charts drawn on the server from WGS-84 polygons: no tile server, works offline.
 
 use geo::{BoundingRect, Centroid};
 
@@ -7,17 +7,34 @@ pub struct Shape {
     pub href: String,
     pub label: String,
     pub geometry: geo::MultiPolygon<f64>,
+    /// A CSS class for the fill (e.g. a colour class `q3` of an indicator); `None`: cycle.
+    pub class: Option<String>,
 }
 
-fn esc(s: &str) -> String {
+/// A point on the map (a case).
+pub struct Marker {
+    pub lng: f64,
+    pub lat: f64,
+    pub href: String,
+    pub label: String,
+    pub class: String,
+}
+
+pub fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
 }
 
-/// An SVG map of the shapes, scaled to fit a 800-wide view box (longitude scaled by cos(latitude)).
+/// An SVG map of the shapes, scaled to fit an 800-wide view box (longitude scaled by cos(latitude)).
 pub fn map(shapes: &[Shape]) -> String {
+    map_with(shapes, &[], false)
+}
+
+/// A map with markers; `pick` makes a click set the report form's longitude and latitude
+/// (the view box's geography is in data attributes for `assets/app.js`).
+pub fn map_with(shapes: &[Shape], markers: &[Marker], pick: bool) -> String {
     let rects: Vec<geo::Rect<f64>> = shapes.iter().filter_map(|s| s.geometry.bounding_rect()).collect();
     let Some(first) = rects.first() else {
         return String::new();
@@ -32,13 +49,16 @@ pub fn map(shapes: &[Shape]) -> String {
     let kx = ((y0 + y1) / 2.0).to_radians().cos();
     let w = ((x1 - x0) * kx).max(1e-9);
     let h = (y1 - y0).max(1e-9);
-    let scale: f64 = 800.0 / w;
-    let height = (h * scale).clamp(100.0, 1600.0);
-    let scale = scale.min(height / h);
+    let scale: f64 = (800.0 / w).min(1200.0 / h);
     let px = |x: f64| (x - x0) * kx * scale;
     let py = |y: f64| (y1 - y) * scale;
+    let pick_attrs = if pick {
+        format!(r#" data-pick="1" data-x0="{x0}" data-y1="{y1}" data-kx="{kx}" data-scale="{scale}""#)
+    } else {
+        String::new()
+    };
     let mut out = format!(
-        r#"<svg class="map" viewBox="-4 -4 {:.0} {:.0}" xmlns="http://www.w3.org/2000/svg" role="img">"#,
+        r#"<svg class="map" viewBox="-4 -4 {:.0} {:.0}" xmlns="http://www.w3.org/2000/svg" role="img"{pick_attrs}>"#,
         w * scale + 8.0,
         h * scale + 8.0
     );
@@ -58,7 +78,8 @@ pub fn map(shapes: &[Shape]) -> String {
             }
         }
         let label = esc(&s.label);
-        let shape = format!(r#"<path class="area c{}" d="{d}"><title>{label}</title></path>"#, i % 6);
+        let class = s.class.clone().unwrap_or_else(|| format!("c{}", i % 6));
+        let shape = format!(r#"<path class="area {class}" d="{d}"><title>{label}</title></path>"#);
         if s.href.is_empty() {
             out.push_str(&shape);
         } else {
@@ -76,6 +97,106 @@ pub fn map(shapes: &[Shape]) -> String {
                 ));
             }
         }
+    }
+    for m in markers {
+        let dot = format!(
+            r#"<circle class="marker {}" cx="{:.1}" cy="{:.1}" r="6"><title>{}</title></circle>"#,
+            esc(&m.class),
+            px(m.lng),
+            py(m.lat),
+            esc(&m.label)
+        );
+        if m.href.is_empty() {
+            out.push_str(&dot);
+        } else {
+            out.push_str(&format!(
+                r#"<a href="{}" aria-label="{}">{dot}</a>"#,
+                esc(&m.href),
+                esc(&m.label)
+            ));
+        }
+    }
+    if pick {
+        out.push_str(r#"<circle id="pick" class="marker here" cx="-100" cy="-100" r="7"/>"#);
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// A line chart of one or more series over labelled points (e.g. months), 640 × 220.
+pub fn line_chart(labels: &[String], series: &[(&str, &str, Vec<f64>)]) -> String {
+    let (w, h, pad) = (640.0, 220.0, 36.0);
+    let max = series
+        .iter()
+        .flat_map(|s| s.2.iter().copied())
+        .fold(0.0_f64, f64::max)
+        .max(1.0);
+    let n = labels.len().max(2) as f64;
+    let x = |i: usize| pad + (w - 2.0 * pad) * i as f64 / (n - 1.0);
+    let y = |v: f64| h - pad - (h - 2.0 * pad) * v / max;
+    let mut out = format!(r#"<svg class="chart" viewBox="0 0 {w} {h}" xmlns="http://www.w3.org/2000/svg" role="img">"#);
+    out.push_str(&format!(
+        r#"<line class="axis" x1="{pad}" y1="{}" x2="{}" y2="{}"/>"#,
+        h - pad,
+        w - pad,
+        h - pad
+    ));
+    out.push_str(&format!(r#"<text class="tick" x="4" y="{}">{max:.0}</text>"#, pad));
+    for (i, l) in labels.iter().enumerate() {
+        if labels.len() <= 13 || i % (labels.len() / 12 + 1) == 0 {
+            out.push_str(&format!(
+                r#"<text class="tick" x="{:.1}" y="{}" text-anchor="middle">{}</text>"#,
+                x(i),
+                h - 12.0,
+                esc(l)
+            ));
+        }
+    }
+    for (k, (name, class, values)) in series.iter().enumerate() {
+        let pts: Vec<String> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| format!("{:.1},{:.1}", x(i), y(*v)))
+            .collect();
+        out.push_str(&format!(
+            r#"<polyline class="series {class}" points="{}"><title>{}</title></polyline>"#,
+            pts.join(" "),
+            esc(name)
+        ));
+        out.push_str(&format!(
+            r#"<text class="legend {class}" x="{}" y="{}">{}</text>"#,
+            w - pad - 120.0,
+            16.0 + 16.0 * k as f64,
+            esc(name)
+        ));
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// A horizontal bar chart of labelled values.
+pub fn bar_chart(rows: &[(String, f64)]) -> String {
+    let (w, bar, gap, left) = (640.0, 18.0, 6.0, 200.0);
+    let max = rows.iter().map(|r| r.1).fold(0.0_f64, f64::max).max(1.0);
+    let h = (bar + gap) * rows.len() as f64 + gap;
+    let mut out = format!(r#"<svg class="chart" viewBox="0 0 {w} {h}" xmlns="http://www.w3.org/2000/svg" role="img">"#);
+    for (i, (label, v)) in rows.iter().enumerate() {
+        let y = gap + (bar + gap) * i as f64;
+        let bw = (w - left - 60.0) * v / max;
+        out.push_str(&format!(
+            r#"<text class="tick" x="{}" y="{:.1}" text-anchor="end">{}</text>"#,
+            left - 6.0,
+            y + 13.0,
+            esc(label)
+        ));
+        out.push_str(&format!(
+            r#"<rect class="bar" x="{left}" y="{y:.1}" width="{bw:.1}" height="{bar}"><title>{v}</title></rect>"#
+        ));
+        out.push_str(&format!(
+            r#"<text class="tick" x="{:.1}" y="{:.1}">{v}</text>"#,
+            left + bw + 4.0,
+            y + 13.0
+        ));
     }
     out.push_str("</svg>");
     out

@@ -1,0 +1,505 @@
+//! The dashboard (indicators per area or unit and period, as tables and SVG charts, with CSV
+//! export) and the map (an area's grids or subdivisions coloured by an indicator, with cases).
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use gongzhi_core::access::Permission;
+use gongzhi_core::indicators::Counters;
+use gongzhi_core::territory::Level;
+use gongzhi_store::CaseQuery;
+use serde::Deserialize;
+
+use super::cases::{local_time, login_first};
+use super::{render, svg, Chrome, Lang, LangQuery};
+use crate::api::cases::{indicator_view, Indicators};
+use crate::auth::MaybeAuth;
+use crate::cases as loop_;
+use crate::{ApiError, AppState};
+
+#[derive(Deserialize, Default)]
+pub struct DashQuery {
+    /// area (default) or unit.
+    pub dim: Option<String>,
+    /// A division or grid code (area) or a unit id; default the city.
+    pub key: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub lang: Option<String>,
+}
+
+/// One row of the breakdown table.
+pub struct Row {
+    pub key: String,
+    pub name: String,
+    pub href: String,
+    pub c: Counters,
+    pub closure: String,
+    pub on_time: String,
+    pub satisfaction: String,
+}
+
+struct Period {
+    dim: String,
+    key: String,
+    from: String,
+    to: String,
+}
+
+fn period(q: &DashQuery, city: &str) -> Result<Period, ApiError> {
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("offset"))
+        .date_naive();
+    let parse =
+        |field: &str, v: &Option<String>, default: chrono::NaiveDate| match v.as_deref().filter(|s| !s.is_empty()) {
+            Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map_err(|_| ApiError::invalid(format!("{field}: '{s}' is not a date YYYY-MM-DD"))),
+            None => Ok(default),
+        };
+    let to = parse("to", &q.to, today)?;
+    let from = parse("from", &q.from, to - chrono::Duration::days(364))?;
+    let dim = q.dim.clone().filter(|d| d == "unit").unwrap_or_else(|| "area".into());
+    let key = q
+        .key
+        .clone()
+        .filter(|k| !k.is_empty())
+        .unwrap_or_else(|| city.to_owned());
+    Ok(Period {
+        dim,
+        key,
+        from: from.to_string(),
+        to: to.to_string(),
+    })
+}
+
+async fn breakdown(s: &AppState, city: &str, p: &Period) -> Result<Vec<Row>, ApiError> {
+    let mut out = Vec::new();
+    let row = |key: String, name: String, href: String, c: Counters| {
+        use gongzhi_core::indicators::percent_or_dash;
+        Row {
+            closure: percent_or_dash(c.closure_rate()),
+            on_time: percent_or_dash(c.on_time_closure_rate()),
+            satisfaction: percent_or_dash(c.satisfaction_rate()),
+            key,
+            name,
+            href,
+            c,
+        }
+    };
+    if p.dim == "unit" {
+        let names: std::collections::HashMap<String, String> = s
+            .store
+            .organisations(city, None)
+            .await?
+            .into_iter()
+            .map(|o| (o.id.to_string(), o.name))
+            .collect();
+        for (k, c) in s
+            .store
+            .counters_grouped(city, "unit", None, &p.from, &p.to, "key")
+            .await?
+        {
+            let name = names.get(&k).cloned().unwrap_or_default();
+            out.push(row(
+                k.clone(),
+                name,
+                format!("/dashboard?dim=unit&key={k}&from={}&to={}", p.from, p.to),
+                c,
+            ));
+        }
+        out.sort_by(|a, b| {
+            b.c.collected
+                .cmp(&a.c.collected)
+                .then(b.c.dispatched.cmp(&a.c.dispatched))
+        });
+        return Ok(out);
+    }
+    let children: Vec<(String, String)> = if p.key.len() == 12 {
+        s.store
+            .grids(city, Some(&p.key), 1, 1000)
+            .await?
+            .grids
+            .into_iter()
+            .map(|g| (g.code.to_string(), g.name))
+            .collect()
+    } else {
+        s.store
+            .child_divisions(city, Some(&p.key), None)
+            .await?
+            .into_iter()
+            .map(|d| (d.code.to_string(), d.name))
+            .collect()
+    };
+    for (code, name) in children {
+        let c = s.store.counters(city, "area", &code, &p.from, &p.to).await?;
+        out.push(row(
+            code.clone(),
+            name,
+            format!("/dashboard?key={code}&from={}&to={}", p.from, p.to),
+            c,
+        ));
+    }
+    Ok(out)
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    c: Chrome,
+    dim: String,
+    key: String,
+    title: String,
+    from: String,
+    to: String,
+    ind: Indicators,
+    rows: Vec<Row>,
+    trend: String,
+    categories: String,
+    overdue: Vec<(i64, String, String, String)>,
+    export: String,
+}
+
+async fn allowed(s: &AppState, p: &gongzhi_core::access::Principal, period: &Period) -> bool {
+    let _ = s;
+    match period.dim.as_str() {
+        "unit" => p.may_somewhere(Permission::ViewCases) || p.units().iter().any(|u| u.to_string() == period.key),
+        _ => p.may(Permission::ViewCases, &period.key),
+    }
+}
+
+pub async fn dashboard(
+    State(s): State<AppState>,
+    MaybeAuth(user): MaybeAuth,
+    headers: HeaderMap,
+    Query(q): Query<DashQuery>,
+) -> Result<Response, ApiError> {
+    let Some(p) = user.clone() else {
+        return Ok(login_first("/dashboard"));
+    };
+    let c = Chrome::new(&headers, &LangQuery { lang: q.lang.clone() }, user, "/dashboard");
+    let city = p.city.to_string();
+    let period = period(&q, &city)?;
+    if !allowed(&s, &p, &period).await {
+        return Err(ApiError::forbidden(c.t("not_yours")));
+    }
+    let counters = s
+        .store
+        .counters(&city, &period.dim, &period.key, &period.from, &period.to)
+        .await?;
+    let months = s
+        .store
+        .counters_grouped(&city, &period.dim, Some(&period.key), &period.from, &period.to, "month")
+        .await?;
+    let labels: Vec<String> = months.iter().map(|(m, _)| m.clone()).collect();
+    let trend = svg::line_chart(
+        &labels,
+        &[
+            (
+                c.t("collected"),
+                "s1",
+                months.iter().map(|(_, c)| c.collected as f64).collect(),
+            ),
+            (
+                c.t("closed"),
+                "s2",
+                months.iter().map(|(_, c)| c.closed as f64).collect(),
+            ),
+            (
+                c.t("overdue"),
+                "s3",
+                months.iter().map(|(_, c)| c.overdue as f64).collect(),
+            ),
+        ],
+    );
+    let cat = loop_::catalogue(&s, &city).await?;
+    let mut by_cat: Vec<(String, f64)> = s
+        .store
+        .counters_grouped(&city, "category", None, &period.from, &period.to, "key")
+        .await?
+        .into_iter()
+        .map(|(k, c)| {
+            (
+                cat.category(&k).map(|c| c.name.clone()).unwrap_or(k),
+                c.collected as f64,
+            )
+        })
+        .collect();
+    by_cat.sort_by(|a, b| b.1.total_cmp(&a.1));
+    by_cat.truncate(10);
+    let categories = svg::bar_chart(&by_cat);
+    let q_overdue = CaseQuery {
+        visibility: loop_::visibility(&p),
+        overdue_at: Some(gongzhi_store::now_ms()),
+        within: (period.dim == "area").then(|| period.key.clone()),
+        unit: (period.dim == "unit").then(|| period.key.parse().ok()).flatten(),
+        page: 1,
+        page_size: 20,
+        ..Default::default()
+    };
+    let overdue = s
+        .store
+        .list_cases(&city, &q_overdue)
+        .await?
+        .0
+        .into_iter()
+        .map(|r| {
+            (
+                r.case.id,
+                r.case.description.chars().take(40).collect(),
+                r.case.unit_name.unwrap_or_default(),
+                r.case.deadline_ms.map(local_time).unwrap_or_default(),
+            )
+        })
+        .collect();
+    let title = if period.dim == "unit" {
+        s.store
+            .organisation(&city, period.key.parse().unwrap_or(0))
+            .await?
+            .map(|o| o.name)
+            .unwrap_or_else(|| period.key.clone())
+    } else if period.key.len() == 15 {
+        s.store
+            .grid(&city, &period.key)
+            .await?
+            .map(|g| g.name)
+            .unwrap_or_else(|| period.key.clone())
+    } else {
+        s.store
+            .division(&city, &period.key)
+            .await?
+            .map(|d| d.name)
+            .unwrap_or_else(|| period.key.clone())
+    };
+    let export = format!(
+        "/dashboard.csv?dim={}&key={}&from={}&to={}",
+        period.dim, period.key, period.from, period.to
+    );
+    let page = DashboardPage {
+        rows: breakdown(&s, &city, &period).await?,
+        ind: indicator_view(counters),
+        dim: period.dim,
+        key: period.key,
+        title,
+        from: period.from,
+        to: period.to,
+        trend,
+        categories,
+        overdue,
+        export,
+        c,
+    };
+    render(&page.c, &page)
+}
+
+/// The dashboard's breakdown table as CSV (UTF-8 with BOM, so spreadsheets read the Chinese).
+pub async fn dashboard_csv(
+    State(s): State<AppState>,
+    MaybeAuth(user): MaybeAuth,
+    Query(q): Query<DashQuery>,
+) -> Result<Response, ApiError> {
+    let Some(p) = user else {
+        return Err(ApiError::unauthorized());
+    };
+    let city = p.city.to_string();
+    let period = period(&q, &city)?;
+    if !allowed(&s, &p, &period).await {
+        return Err(ApiError::forbidden("these indicators are outside your jurisdiction"));
+    }
+    let rows = breakdown(&s, &city, &period).await?;
+    let mut out = String::from("\u{feff}code,name");
+    for (name, zh) in Counters::FIELDS {
+        out.push_str(&format!(",{name} {zh}"));
+    }
+    out.push_str(",closure_rate 结案率,on_time_rate 按期结案率,satisfaction_rate 满意率\n");
+    for r in rows {
+        out.push_str(&format!("{},\"{}\"", r.key, r.name.replace('"', "\"\"")));
+        for v in r.c.values() {
+            out.push_str(&format!(",{v}"));
+        }
+        out.push_str(&format!(",{},{},{}\n", r.closure, r.on_time, r.satisfaction));
+    }
+    let file = format!(
+        "attachment; filename=\"indicators-{}-{}-{}.csv\"",
+        period.key, period.from, period.to
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, file),
+        ],
+        out,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct MapQuery {
+    /// The area to draw (a division code); default the city.
+    pub within: Option<String>,
+    /// collected (default) or closure_rate.
+    pub indicator: Option<String>,
+    pub lang: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "map.html")]
+struct MapPage {
+    c: Chrome,
+    within: String,
+    title: String,
+    indicator: String,
+    map: String,
+    legend: Vec<(String, String)>,
+    ancestry: Vec<(String, String)>,
+}
+
+pub async fn map_page(
+    State(s): State<AppState>,
+    MaybeAuth(user): MaybeAuth,
+    headers: HeaderMap,
+    Query(q): Query<MapQuery>,
+) -> Result<Response, ApiError> {
+    let c = Chrome::new(&headers, &LangQuery { lang: q.lang.clone() }, user, "/map");
+    let city = crate::api::territory::city_of(&s, c.user.as_ref());
+    let within = q
+        .within
+        .clone()
+        .filter(|w| !w.is_empty())
+        .unwrap_or_else(|| city.clone());
+    let d = s
+        .store
+        .division(&city, &within)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("division {within}")))?;
+    let indicator = q
+        .indicator
+        .clone()
+        .filter(|i| i == "closure_rate")
+        .unwrap_or_else(|| "collected".into());
+    let staff = c.user.as_ref().is_some_and(|u| u.may(Permission::ViewCases, &within));
+    let to = chrono::Utc::now()
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("offset"))
+        .date_naive();
+    let from = (to - chrono::Duration::days(364)).to_string();
+    let to = to.to_string();
+    // The parts of the area: grids of a community, else the subdivisions that have a boundary.
+    let mut parts: Vec<(String, String, geo::MultiPolygon<f64>, String)> = Vec::new();
+    if d.level == Level::Community {
+        for g in s.store.grids(&city, Some(&within), 1, 1000).await?.grids {
+            parts.push((
+                g.code.to_string(),
+                g.name.clone(),
+                g.geometry.clone(),
+                format!("/grids/{}", g.code),
+            ));
+        }
+    } else {
+        for ch in s.store.child_divisions(&city, Some(&within), None).await? {
+            if let Some(b) = s.store.division_boundary(&city, ch.code.as_str()).await? {
+                parts.push((
+                    ch.code.to_string(),
+                    ch.name.clone(),
+                    b,
+                    format!("/map?within={}&indicator={indicator}", ch.code),
+                ));
+            }
+        }
+    }
+    let mut values = Vec::new();
+    if staff {
+        for (code, ..) in &parts {
+            let cnt = s.store.counters(&city, "area", code, &from, &to).await?;
+            values.push(match indicator.as_str() {
+                "closure_rate" => cnt.closure_rate().map(|r| r.scaled(2) as f64 / 100.0),
+                _ => Some(cnt.collected as f64),
+            });
+        }
+    }
+    let mut sorted: Vec<f64> = values.iter().flatten().copied().collect();
+    sorted.sort_by(f64::total_cmp);
+    let class_of = |v: Option<f64>| -> Option<String> {
+        let v = v?;
+        let rank = sorted.iter().position(|x| *x >= v).unwrap_or(0);
+        Some(format!("q{}", (rank * 5 / sorted.len().max(1)).min(4)))
+    };
+    let shapes: Vec<svg::Shape> = parts
+        .iter()
+        .enumerate()
+        .map(|(i, (_, name, geom, href))| {
+            let v = values.get(i).copied().flatten();
+            let label = match v {
+                Some(v) => format!("{name}: {v}"),
+                None => name.clone(),
+            };
+            svg::Shape {
+                href: href.clone(),
+                label,
+                geometry: geom.clone(),
+                class: if staff { class_of(v) } else { None },
+            }
+        })
+        .collect();
+    let mut markers = Vec::new();
+    if staff && d.level >= Level::Street {
+        let q = CaseQuery {
+            visibility: loop_::visibility(c.user.as_ref().expect("staff")),
+            within: Some(within.clone()),
+            states: gongzhi_core::case::CaseState::ALL
+                .iter()
+                .copied()
+                .filter(|s| s.is_open())
+                .collect(),
+            page: 1,
+            page_size: 300,
+            ..Default::default()
+        };
+        for r in s.store.list_cases(&city, &q).await?.0 {
+            let overdue = r.case.deadline_ms.is_some_and(|d| d < gongzhi_store::now_ms());
+            markers.push(svg::Marker {
+                lng: r.case.lng,
+                lat: r.case.lat,
+                href: format!("/cases/{}", r.case.id),
+                label: format!(
+                    "#{} {}",
+                    r.case.id,
+                    r.case.description.chars().take(20).collect::<String>()
+                ),
+                class: if overdue { "late".into() } else { "open".into() },
+            });
+        }
+    }
+    let legend = if staff && !sorted.is_empty() {
+        (0..5)
+            .map(|q| {
+                let lo = sorted[(q * sorted.len() / 5).min(sorted.len() - 1)];
+                (format!("q{q}"), format!("≥ {lo}"))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let ancestry = s
+        .store
+        .ancestry(&city, &within)
+        .await?
+        .into_iter()
+        .map(|a| (a.code.to_string(), a.name))
+        .collect();
+    let page = MapPage {
+        within,
+        title: d.name,
+        indicator,
+        map: svg::map_with(&shapes, &markers, false),
+        legend,
+        ancestry,
+        c,
+    };
+    render(&page.c, &page)
+}
+
+impl DashboardPage {
+    fn lang_is_zh(&self) -> bool {
+        self.c.lang == Lang::Zh
+    }
+}
