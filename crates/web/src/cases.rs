@@ -397,26 +397,40 @@ pub async fn act(
         .expect("the changed case is returned"))
 }
 
-/// The escalation sweep (督办): cases past their deadline while with a unit get an overdue
-/// supervision record (once); returns how many were marked.
+/// How close to its deadline a case gets a warning (预警): 2 working hours.
+pub const WARNING_AHEAD: Limit = Limit::new(gongzhi_core::calendar::TimerKind::WorkHours, 2);
+
+/// The escalation sweep (督办): a case with a unit within [`WARNING_AHEAD`] of its deadline gets
+/// a warning (预警, level 1), one past its deadline an overdue mark (超期, level 2); each once.
+/// Returns how many cases were marked.
 pub async fn sweep(s: &AppState, city: &str, now_ms: i64) -> Result<usize, ApiError> {
     let cal = calendar(s, city).await?;
     let cat = catalogue(s, city).await?;
+    let horizon = WARNING_AHEAD.end(&cal, now_ms);
     let mut marked = 0;
     let mut after = 0;
     loop {
-        let due = s.store.cases_due_before(city, now_ms, after, 500).await?;
+        let due = s.store.cases_due_before(city, horizon, after, 500).await?;
         let Some(last) = due.last() else { return Ok(marked) };
         after = last.case.id;
-        for row in due.into_iter().filter(|r| r.case.supervision < case::OVERDUE_LEVEL) {
+        for row in due {
+            let past = row.case.deadline_ms.is_some_and(|d| d < now_ms);
+            let (level, note) = if past {
+                (case::OVERDUE_LEVEL, "超期：已过处置时限 (deadline passed)")
+            } else {
+                (case::WARNING_LEVEL, "预警：临近处置时限 (deadline near)")
+            };
+            if (past && row.case.overdue) || (!past && row.case.supervision >= level) {
+                continue;
+            }
             let limit = cat
                 .condition(&row.case.condition)
                 .map(|(_, c)| Limit::from(c))
                 .unwrap_or(Limit::new(gongzhi_core::calendar::TimerKind::WorkDays, 5));
             let ctx = DecisionContext::new(now_ms, &cal, limit);
             let action = Action::Supervise {
-                level: case::OVERDUE_LEVEL,
-                note: "超期：已过处置时限 (deadline passed)".into(),
+                level,
+                note: note.into(),
             };
             match case::decide(&row.case, &action, Role::ShiftLeader, &ctx) {
                 Ok(events) => {
@@ -435,7 +449,7 @@ pub async fn sweep(s: &AppState, city: &str, now_ms: i64) -> Result<usize, ApiEr
                         Err(e) => return Err(e.into()),
                     }
                 }
-                Err(e) => tracing::warn!(case = row.case.id, error = %e, "sweep could not mark an overdue case"),
+                Err(e) => tracing::warn!(case = row.case.id, error = %e, "sweep could not mark a case"),
             }
         }
     }

@@ -264,7 +264,11 @@ async fn one_case_through_every_path() {
         )
         .await;
     assert_eq!(s, 200);
-    assert!(rank.as_array().unwrap().iter().any(|r| r["group"].as_str() == Some(unit.to_string().as_str())));
+    assert!(rank
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["group"].as_str() == Some(unit.to_string().as_str())));
 }
 
 #[tokio::test]
@@ -507,4 +511,40 @@ async fn the_catalogue_and_calendar_are_editable_data() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn the_sweep_warns_near_the_deadline_and_marks_overdue_once() {
+    let app = TestApp::spawn().await;
+    let leader = app.token("shiftleader").await;
+    let dispatcher = app.token("dispatcher").await;
+    let created = report(&app, &leader, "预警测试", true).await;
+    let id = created["case"]["case"]["id"].as_i64().unwrap();
+    let v = ok(&app, &dispatcher, id, json!({"type": "dispatch"})).await;
+    let deadline = v["case"]["deadline_ms"].as_i64().unwrap();
+    let state = gongzhi_web::AppState::new(app.db.store.clone(), gongzhi_demo::CITY)
+        .await
+        .unwrap();
+    let sweep = |at: i64| {
+        let state = state.clone();
+        async move { gongzhi_web::cases::sweep(&state, gongzhi_demo::CITY, at).await.unwrap() }
+    };
+    assert_eq!(
+        sweep(deadline - 30 * 60 * 1000).await,
+        1,
+        "a warning half an hour before"
+    );
+    assert_eq!(sweep(deadline - 20 * 60 * 1000).await, 0, "warned once");
+    assert_eq!(sweep(deadline + 60 * 1000).await, 1, "overdue after the deadline");
+    assert_eq!(sweep(deadline + 120 * 1000).await, 0, "marked once");
+    let (_, detail) = app.get(&format!("/api/cases/{id}"), Some(&leader)).await;
+    let levels: Vec<u64> = detail["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "supervised")
+        .map(|e| e["event"]["level"].as_u64().unwrap())
+        .collect();
+    assert_eq!(levels, [1, 2]);
+    assert_eq!(detail["case"]["overdue"], true);
 }
