@@ -431,6 +431,47 @@ impl Store {
             .collect()
     }
 
+    /// Places whose name contains `text` (grids first, then communities and streets): code,
+    /// name and the centre of their shape, for finding a location by address.
+    pub async fn find_places(
+        &self,
+        city: &str,
+        text: &str,
+        limit: u32,
+    ) -> Result<Vec<(String, String, f64, f64)>, StoreError> {
+        let pattern = format!("%{}%", text.trim());
+        let grids: Vec<(String, String, f64, f64, f64, f64)> = sqlx::query_as(
+            "SELECT code, name, min_lng, min_lat, max_lng, max_lat FROM grids WHERE city = $1 AND name LIKE $2 ORDER BY code LIMIT $3",
+        )
+        .bind(city)
+        .bind(&pattern)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: Vec<(String, String, f64, f64)> = grids
+            .into_iter()
+            .map(|(c, n, x0, y0, x1, y1)| (c, n, (x0 + x1) / 2.0, (y0 + y1) / 2.0))
+            .collect();
+        if out.len() < limit as usize {
+            let divisions: Vec<(String, String, String)> = sqlx::query_as(
+                "SELECT code, name, boundary FROM divisions WHERE city = $1 AND name LIKE $2 AND boundary IS NOT NULL
+                 AND level IN ('community', 'street') ORDER BY level, code LIMIT $3",
+            )
+            .bind(city)
+            .bind(&pattern)
+            .bind(i64::from(limit) - out.len() as i64)
+            .fetch_all(&self.pool)
+            .await?;
+            for (code, name, boundary) in divisions {
+                let shape = grid::geometry_from_geojson(&boundary)?;
+                if let Some(c) = geo::Centroid::centroid(&shape) {
+                    out.push((code, name, c.x(), c.y()));
+                }
+            }
+        }
+        Ok(out)
+    }
+
     pub async fn grid_count(&self, city: &str) -> Result<i64, StoreError> {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM grids WHERE city = $1")
             .bind(city)

@@ -548,3 +548,60 @@ async fn the_sweep_warns_near_the_deadline_and_marks_overdue_once() {
     assert_eq!(levels, [1, 2]);
     assert_eq!(detail["case"]["overdue"], true);
 }
+
+#[tokio::test]
+async fn the_report_page_finds_a_place_by_name_and_takes_photos() {
+    let app = TestApp::spawn().await;
+    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let r = client
+        .post(app.url("/login"))
+        .form(&[("username", "resident"), ("password", gongzhi_demo::DEMO_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let grid = &small_demo().grids[1];
+    let form = [
+        ("condition", CONDITION),
+        ("description", "按地址上报的问题"),
+        ("address", grid.name.as_str()),
+        ("lng", ""),
+        ("lat", ""),
+    ];
+    let r = client.post(app.url("/cases/new")).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let url = r.url().to_string();
+    assert!(url.contains("/cases/"), "{url}");
+    let page = r.text().await.unwrap();
+    assert!(page.contains(grid.code.as_str()), "placed in the named grid");
+    let bad = [
+        ("condition", CONDITION),
+        ("description", "x"),
+        ("address", "没有这个地方"),
+        ("lng", ""),
+        ("lat", ""),
+    ];
+    let r = client.post(app.url("/cases/new")).form(&bad).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("address-error") && page.contains("没有这个地方"),
+        "error beside the field, input kept"
+    );
+    let png = vec![0x89u8, b'P', b'N', b'G', 13, 10, 26, 10];
+    let part = reqwest::multipart::Part::bytes(png)
+        .file_name("p.png")
+        .mime_str("image/png")
+        .unwrap();
+    let r = client
+        .post(format!("{url}/photo"))
+        .multipart(reqwest::multipart::Form::new().part("photo", part))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.text().await.unwrap().contains("/photos/"),
+        "the photo shows on the case page"
+    );
+}

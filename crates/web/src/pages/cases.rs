@@ -246,6 +246,9 @@ pub struct ReportForm {
     pub lat: String,
     #[serde(default)]
     pub crs: String,
+    /// A place name (grid, community or street) when no coordinates are given.
+    #[serde(default)]
+    pub address: String,
     #[serde(default)]
     pub contact_name: String,
     #[serde(default)]
@@ -344,9 +347,27 @@ pub async fn new_case_submit(
     if f.description.trim().is_empty() {
         errors.push(("description".to_owned(), c.t("err_description").to_owned()));
     }
+    let mut f = f;
+    if f.lng.trim().is_empty() && f.lat.trim().is_empty() && !f.address.trim().is_empty() {
+        // Find the place by name: a grid, community or street of the city.
+        match s
+            .store
+            .find_places(p.city.as_str(), &f.address, 1)
+            .await?
+            .into_iter()
+            .next()
+        {
+            Some((_, _, lng, lat)) => {
+                f.lng = format!("{lng:.6}");
+                f.lat = format!("{lat:.6}");
+                f.crs = "wgs84".into();
+            }
+            None => errors.push(("address".to_owned(), c.t("err_address").to_owned())),
+        }
+    }
     let lng = f.lng.trim().parse::<f64>();
     let lat = f.lat.trim().parse::<f64>();
-    if lng.is_err() || lat.is_err() {
+    if (lng.is_err() || lat.is_err()) && !errors.iter().any(|(k, _)| k == "address") {
         errors.push(("lng".to_owned(), c.t("err_location").to_owned()));
     }
     let mut duplicates = Vec::new();
@@ -373,7 +394,15 @@ pub async fn new_case_submit(
         if errors.is_empty() && duplicates.is_empty() {
             match loop_::intake(&s, &p, &report, None).await {
                 Ok((row, _)) => return Ok(Redirect::to(&format!("/cases/{}", row.case.id)).into_response()),
-                Err(e) if e.status.is_client_error() => errors.push((field_of(&e.body.message), e.body.message)),
+                Err(e) if e.status.is_client_error() => {
+                    let field = field_of(&e.body.message);
+                    let message = if field == "contact_phone" {
+                        c.t("err_phone").to_owned()
+                    } else {
+                        e.body.message
+                    };
+                    errors.push((field, message))
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -706,4 +735,55 @@ pub fn satisfactions(lang: Lang) -> Vec<(&'static str, String)> {
             )
         })
         .collect()
+}
+
+/// A photo added from the case page (multipart form, field `photo`).
+pub async fn case_photo(
+    State(s): State<AppState>,
+    MaybeAuth(user): MaybeAuth,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    mut form: axum::extract::Multipart,
+) -> Result<Response, ApiError> {
+    let Some(p) = user.clone() else {
+        return Ok(login_first(&format!("/cases/{id}")));
+    };
+    let c = Chrome::new(&headers, &LangQuery::default(), user, &format!("/cases/{id}"));
+    let city = p.city.to_string();
+    s.store
+        .case(&city, id)
+        .await?
+        .filter(|r| loop_::may_view(&p, r))
+        .ok_or_else(|| ApiError::not_found(format!("case {id}")))?;
+    let mut added = false;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| ApiError::invalid(format!("photo: {e}")))?
+    {
+        if field.name() != Some("photo") {
+            continue;
+        }
+        let ct = field.content_type().unwrap_or("").to_owned();
+        let data = field
+            .bytes()
+            .await
+            .map_err(|e| ApiError::invalid(format!("photo: {e}")))?;
+        if data.is_empty() {
+            continue;
+        }
+        if let Err(e) = crate::api::cases::check_photo(&s, &city, id, &ct, &data).await {
+            return case_page_with(&s, p, c, id, Some(e.body.message)).await;
+        }
+        s.store.add_photo(&city, id, &ct, &data, Some(p.person_id)).await?;
+        added = true;
+    }
+    if !added {
+        return case_page_with(&s, p, c, id, Some(c_text(&headers, "err_photo"))).await;
+    }
+    Ok(Redirect::to(&format!("/cases/{id}")).into_response())
+}
+
+fn c_text(headers: &HeaderMap, key: &str) -> String {
+    Lang::negotiate(headers, None).0.t(key).to_owned()
 }

@@ -10,6 +10,12 @@ pub enum Lang {
 
 /// (key, 中文, English). Keep keys sorted.
 const TEXTS: &[(&str, &str, &str)] = &[
+    ("add_photo", "添加照片", "Add a photo"),
+    (
+        "address",
+        "地址（网格、社区或街道名称）",
+        "Address (grid, community or street name)",
+    ),
     ("app_name", "共治", "Gongzhi"),
     (
         "bad_credentials",
@@ -53,6 +59,11 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("dimension", "维度", "Dimension"),
     ("dispatched", "派遣数", "Dispatched"),
     ("districts", "区县", "Districts and counties"),
+    (
+        "err_address",
+        "找不到这个地点：请输入网格、社区或街道名称，或在地图上点选",
+        "No such place: enter a grid, community or street name, or pick on the map",
+    ),
     ("err_condition", "请选择问题类别", "Choose a category"),
     ("err_description", "请描述问题", "Describe the problem"),
     (
@@ -60,6 +71,8 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "请在地图上点选位置，或填写经纬度",
         "Pick the place on the map or enter longitude and latitude",
     ),
+    ("err_phone", "请填写11位手机号码", "Enter an 11-digit mobile number"),
+    ("err_photo", "请选择一张照片", "Choose a photo"),
     ("export_csv", "导出 CSV", "Export CSV"),
     ("extension_requests", "延期申请", "Extension requests"),
     ("extensions", "延期", "Extensions"),
@@ -110,6 +123,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("note", "说明", "Note"),
     ("nothing_waiting", "暂无", "Nothing waiting"),
     ("on_time_closure_rate", "按期结案率", "On-time closure rate"),
+    ("open_in_my_grids", "网格内在办案件", "Open cases in my grids"),
     ("overdue", "超期数", "Overdue"),
     ("overdue_cases", "超期案件", "Overdue cases"),
     ("password", "密码", "Password"),

@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/cases/new", get(cases::new_case_form).post(cases::new_case_submit))
         .route("/cases/{id}", get(cases::case_page))
         .route("/cases/{id}/step", post(cases::case_step))
+        .route("/cases/{id}/photo", post(cases::case_photo))
         .route("/dashboard", get(dashboard::dashboard))
         .route("/dashboard.csv", get(dashboard::dashboard_csv))
         .route("/map", get(dashboard::map_page))
