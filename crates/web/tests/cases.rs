@@ -605,3 +605,33 @@ async fn the_report_page_finds_a_place_by_name_and_takes_photos() {
         "the photo shows on the case page"
     );
 }
+
+#[tokio::test]
+async fn indicators_stay_correct_under_concurrent_work() {
+    let app = std::sync::Arc::new(TestApp::spawn().await);
+    let acceptor = app.token("acceptor").await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..24 {
+        let (app, token) = (app.clone(), acceptor.clone());
+        tasks.spawn(async move { report(&app, &token, &format!("并发上报 {i} 号"), i % 2 == 0).await });
+    }
+    let mut ids = Vec::new();
+    while let Some(r) = tasks.join_next().await {
+        ids.push(r.unwrap()["case"]["case"]["id"].as_i64().unwrap());
+    }
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 24);
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
+        .format("%Y-%m-%d")
+        .to_string();
+    let (_, ind) = app
+        .get(
+            &format!("/api/indicators?dim=area&key=510100&from={today}&to={today}"),
+            Some(&acceptor),
+        )
+        .await;
+    assert_eq!(ind["counters"]["collected"], 24);
+    assert_eq!(ind["counters"]["registered"], 12);
+}

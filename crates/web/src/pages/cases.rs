@@ -2,8 +2,7 @@
 //! steps the viewer may take, all through the same calls as the JSON API.
 
 use askama::Template;
-use axum::extract::{Form, Path, Query, State};
-use axum::http::HeaderMap;
+use axum::extract::{Form, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use gongzhi_core::access::Principal;
 use gongzhi_core::case::{ActionKind, CaseState, Satisfaction};
@@ -11,9 +10,8 @@ use gongzhi_core::org::{OrgKind, Role};
 use gongzhi_store::{CaseQuery, CaseRow};
 use serde::Deserialize;
 
-use super::{render, svg, Chrome, Lang, LangQuery};
+use super::{render, svg, Chrome, Lang, LoggedIn};
 use crate::api::cases::{build_action, case_detail, event_zh, CaseDetail};
-use crate::auth::MaybeAuth;
 use crate::cases::{self as loop_, Duplicate, Report};
 use crate::{ApiError, AppState};
 
@@ -122,16 +120,7 @@ struct WorkPage {
 }
 
 /// Each role's work: what waits for them.
-pub async fn work(
-    State(s): State<AppState>,
-    MaybeAuth(user): MaybeAuth,
-    headers: HeaderMap,
-    Query(q): Query<LangQuery>,
-) -> Result<Response, ApiError> {
-    let Some(p) = user.clone() else {
-        return Ok(login_first("/work"));
-    };
-    let c = Chrome::new(&headers, &q, user, "/work");
+pub async fn work(State(s): State<AppState>, LoggedIn { p, c }: LoggedIn) -> Result<Response, ApiError> {
     let cat = loop_::catalogue(&s, p.city.as_str()).await?;
     use CaseState as S;
     let mut sections = Vec::new();
@@ -283,16 +272,7 @@ async fn area_map(s: &AppState, p: &Principal) -> Result<String, ApiError> {
     Ok(svg::map_with(&shapes, &[], true))
 }
 
-pub async fn new_case_form(
-    State(s): State<AppState>,
-    MaybeAuth(user): MaybeAuth,
-    headers: HeaderMap,
-    Query(q): Query<LangQuery>,
-) -> Result<Response, ApiError> {
-    let Some(p) = user.clone() else {
-        return Ok(login_first("/cases/new"));
-    };
-    let c = Chrome::new(&headers, &q, user, "/cases/new");
+pub async fn new_case_form(State(s): State<AppState>, LoggedIn { p, c }: LoggedIn) -> Result<Response, ApiError> {
     let cat = loop_::catalogue(&s, p.city.as_str()).await?;
     let page = NewCasePage {
         groups: condition_groups(&cat, c.lang),
@@ -330,15 +310,9 @@ fn field_of(message: &str) -> String {
 
 pub async fn new_case_submit(
     State(s): State<AppState>,
-    MaybeAuth(user): MaybeAuth,
-    headers: HeaderMap,
+    LoggedIn { p, c }: LoggedIn,
     Form(f): Form<ReportForm>,
 ) -> Result<Response, ApiError> {
-    let Some(p) = user.clone() else {
-        return Ok(login_first("/cases/new"));
-    };
-    let q = LangQuery { lang: f.lang.clone() };
-    let c = Chrome::new(&headers, &q, user, "/cases/new");
     let cat = loop_::catalogue(&s, p.city.as_str()).await?;
     let mut errors = Vec::new();
     if f.condition.is_empty() {
@@ -638,30 +612,20 @@ fn event_detail(e: &gongzhi_core::case::CaseEvent) -> String {
 
 pub async fn case_page(
     State(s): State<AppState>,
-    MaybeAuth(user): MaybeAuth,
-    headers: HeaderMap,
-    Query(q): Query<LangQuery>,
+    LoggedIn { p, c }: LoggedIn,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    let Some(p) = user.clone() else {
-        return Ok(login_first(&format!("/cases/{id}")));
-    };
-    let c = Chrome::new(&headers, &q, user, &format!("/cases/{id}"));
     case_page_with(&s, p, c, id, None).await
 }
 
 /// A step submitted from the case page: form fields → the API's action → back to the page.
 pub async fn case_step(
     State(s): State<AppState>,
-    MaybeAuth(user): MaybeAuth,
-    headers: HeaderMap,
+    LoggedIn { p, mut c }: LoggedIn,
     Path(id): Path<i64>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let Some(p) = user.clone() else {
-        return Ok(login_first(&format!("/cases/{id}")));
-    };
-    let c = Chrome::new(&headers, &LangQuery::default(), user, &format!("/cases/{id}"));
+    c.path = format!("/cases/{id}");
     let mut kind = String::new();
     let mut map = serde_json::Map::new();
     let mut co_units = Vec::new();
@@ -740,15 +704,11 @@ pub fn satisfactions(lang: Lang) -> Vec<(&'static str, String)> {
 /// A photo added from the case page (multipart form, field `photo`).
 pub async fn case_photo(
     State(s): State<AppState>,
-    MaybeAuth(user): MaybeAuth,
-    headers: HeaderMap,
+    LoggedIn { p, mut c }: LoggedIn,
     Path(id): Path<i64>,
     mut form: axum::extract::Multipart,
 ) -> Result<Response, ApiError> {
-    let Some(p) = user.clone() else {
-        return Ok(login_first(&format!("/cases/{id}")));
-    };
-    let c = Chrome::new(&headers, &LangQuery::default(), user, &format!("/cases/{id}"));
+    c.path = format!("/cases/{id}");
     let city = p.city.to_string();
     s.store
         .case(&city, id)
@@ -779,11 +739,8 @@ pub async fn case_photo(
         added = true;
     }
     if !added {
-        return case_page_with(&s, p, c, id, Some(c_text(&headers, "err_photo"))).await;
+        let message = c.t("err_photo").to_owned();
+        return case_page_with(&s, p, c, id, Some(message)).await;
     }
     Ok(Redirect::to(&format!("/cases/{id}")).into_response())
-}
-
-fn c_text(headers: &HeaderMap, key: &str) -> String {
-    Lang::negotiate(headers, None).0.t(key).to_owned()
 }

@@ -11,8 +11,8 @@ use gongzhi_core::territory::Level;
 use gongzhi_store::CaseQuery;
 use serde::Deserialize;
 
-use super::cases::{local_time, login_first};
-use super::{render, svg, Chrome, Lang, LangQuery};
+use super::cases::local_time;
+use super::{render, svg, Chrome, Lang, LangQuery, LoggedIn};
 use crate::api::cases::{indicator_view, Indicators};
 use crate::auth::MaybeAuth;
 use crate::cases as loop_;
@@ -170,14 +170,9 @@ async fn allowed(s: &AppState, p: &gongzhi_core::access::Principal, period: &Per
 
 pub async fn dashboard(
     State(s): State<AppState>,
-    MaybeAuth(user): MaybeAuth,
-    headers: HeaderMap,
+    LoggedIn { p, c }: LoggedIn,
     Query(q): Query<DashQuery>,
 ) -> Result<Response, ApiError> {
-    let Some(p) = user.clone() else {
-        return Ok(login_first("/dashboard"));
-    };
-    let c = Chrome::new(&headers, &LangQuery { lang: q.lang.clone() }, user, "/dashboard");
     let city = p.city.to_string();
     let period = period(&q, &city)?;
     if !allowed(&s, &p, &period).await {

@@ -67,6 +67,33 @@ pub struct LangQuery {
     pub lang: Option<String>,
 }
 
+/// A page for logged-in people: the principal and the page chrome, or a redirect to the login
+/// page that comes back here afterwards.
+pub struct LoggedIn {
+    pub p: Principal,
+    pub c: Chrome,
+}
+
+impl axum::extract::FromRequestParts<AppState> for LoggedIn {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> Result<Self, Response> {
+        let MaybeAuth(user) = MaybeAuth::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let path = parts.uri.path().to_owned();
+        let Some(p) = user.clone() else {
+            return Err(cases::login_first(&path));
+        };
+        let lang = parts
+            .uri
+            .query()
+            .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("lang=")))
+            .map(str::to_owned);
+        let c = Chrome::new(&parts.headers, &LangQuery { lang }, user, &path);
+        Ok(LoggedIn { p, c })
+    }
+}
+
 /// What every page's layout needs.
 pub struct Chrome {
     pub lang: Lang,
