@@ -1,6 +1,11 @@
 //! `gongzhi`: the one binary. Subcommands only wire the library crates together.
 #![forbid(unsafe_code)]
 
+mod bench;
+mod cases_io;
+mod open311;
+mod replay;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -48,6 +53,9 @@ enum Command {
         /// Load the demo city first if the database does not have it.
         #[arg(long)]
         demo: bool,
+        /// Cases a day in the demo's year of cases (0: none).
+        #[arg(long, default_value_t = 100)]
+        cases_per_day: u64,
     },
     /// Apply database migrations and exit.
     Migrate {
@@ -63,7 +71,33 @@ enum Command {
         communities: Option<usize>,
         #[arg(long, default_value_t = 2026)]
         seed: u64,
+        /// Cases a day in the year of cases the demo starts with (0: none).
+        #[arg(long, default_value_t = 100)]
+        cases_per_day: u64,
     },
+    /// Generate a period of realistic cases for the demo city (through the case state machine)
+    /// and import them.
+    Replay {
+        #[command(flatten)]
+        db: Db,
+        /// First day (Beijing date); default: 365 days before --to.
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
+        /// Last day; default: yesterday.
+        #[arg(long)]
+        to: Option<chrono::NaiveDate>,
+        /// Cases a day on average.
+        #[arg(long, default_value_t = 100)]
+        per_day: u64,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
+    /// Benchmarks.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+    /// Cases: export and import (CSV, XLSX).
+    #[command(subcommand)]
+    Cases(CasesCommand),
     /// Grids: import, export, locate a point.
     #[command(subcommand)]
     Grid(GridCommand),
@@ -72,6 +106,77 @@ enum Command {
         #[command(flatten)]
         db: Db,
         file: PathBuf,
+    },
+    /// Open311 GeoReport v2: keys for client applications.
+    #[command(subcommand)]
+    Open311(open311::Open311Command),
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Bulk import of N generated cases into a fresh database, then indicator query latency.
+    /// The last line printed is one JSON object with the figures.
+    Cases {
+        #[arg(long, default_value_t = 1_000_000)]
+        cases: u64,
+        /// Database: postgres://… (a fresh schema is made and dropped) or sqlite://PATH (a new
+        /// file); default: a temporary SQLite file.
+        #[arg(long)]
+        database: Option<String>,
+        /// Communities of the demo city that get grids and staff.
+        #[arg(long, default_value_t = 40)]
+        communities: usize,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Indicator queries to time.
+        #[arg(long, default_value_t = 300)]
+        queries: usize,
+    },
+    /// Server time of the main pages (in process, no network) on a loaded database, per demo
+    /// role. The last line printed is one JSON object with the slowest page.
+    Pages {
+        #[command(flatten)]
+        db: Db,
+        /// Requests per page and user.
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+        /// Demo users to time the pages as.
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "admin,dispatcher,department,gridworker,resident"
+        )]
+        users: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum CasesCommand {
+    /// Export cases, one row per case (to stdout as CSV, or to a file).
+    Export {
+        #[command(flatten)]
+        db: Db,
+        /// csv or xlsx; default: from the file's extension, else csv.
+        #[arg(long)]
+        format: Option<String>,
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Only cases reported from this day (Beijing date) …
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
+        /// … to this day, inclusive.
+        #[arg(long)]
+        to: Option<chrono::NaiveDate>,
+    },
+    /// Import reports from a CSV or XLSX file (columns condition, description, lng, lat, and
+    /// optionally source, reported_at, contact_name, contact_phone, crs). All rows or none.
+    Import {
+        #[command(flatten)]
+        db: Db,
+        file: PathBuf,
+        /// Register (立案) each case at once.
+        #[arg(long)]
+        register: bool,
     },
 }
 
@@ -120,21 +225,101 @@ async fn main() -> Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { db, port, host, demo } => serve(db, SocketAddr::new(host, port), demo).await,
+        Command::Serve {
+            db,
+            port,
+            host,
+            demo,
+            cases_per_day,
+        } => serve(db, SocketAddr::new(host, port), demo, cases_per_day).await,
         Command::Migrate { db } => {
             open(&db).await?;
             println!("migrated {}", db.database);
             Ok(())
         }
-        Command::Demo { db, communities, seed } => {
+        Command::Demo {
+            db,
+            communities,
+            seed,
+            cases_per_day,
+        } => {
             let store = open(&db).await?;
             if gongzhi_demo::is_loaded(&store).await? {
                 println!("the demo city is already in {}", db.database);
                 return Ok(());
             }
-            load_demo(&store, gongzhi_demo::Options { communities, seed }).await
+            load_demo(&store, gongzhi_demo::Options { communities, seed }, cases_per_day).await
+        }
+        Command::Replay {
+            db,
+            from,
+            to,
+            per_day,
+            seed,
+        } => {
+            let store = open(&db).await?;
+            replay::replay(&store, &db.city, from, to, per_day, seed).await
+        }
+        Command::Bench(BenchCommand::Pages { db, runs, users }) => {
+            let store = open(&db).await?;
+            let state = AppState::new(store, &db.city).await?;
+            let users: Vec<&str> = users.iter().map(String::as_str).collect();
+            let timings = gongzhi_web::bench::pages(&state, &users, &[], runs).await?;
+            println!(
+                "{:<14} {:<34} {:>6} {:>9} {:>9} {:>9}",
+                "user", "page", "status", "p50 ms", "p99 ms", "max ms"
+            );
+            for t in &timings {
+                println!(
+                    "{:<14} {:<34} {:>6} {:>9.1} {:>9.1} {:>9.1}",
+                    t.user, t.page, t.status, t.p50_ms, t.p99_ms, t.max_ms
+                );
+            }
+            let worst = timings.iter().max_by(|a, b| a.p99_ms.total_cmp(&b.p99_ms));
+            let over = timings.iter().filter(|t| t.p99_ms > 200.0).count();
+            println!(
+                "{}",
+                serde_json::json!({
+                    "bench": "pages", "backend": state.store.backend().name(), "pages": timings.len(),
+                    "over_200ms_p99": over, "worst_page": worst.map(|w| &w.page), "worst_user": worst.map(|w| &w.user),
+                    "worst_p99_ms": worst.map(|w| (w.p99_ms * 10.0).round() / 10.0),
+                })
+            );
+            Ok(())
+        }
+        Command::Bench(BenchCommand::Cases {
+            cases,
+            database,
+            communities,
+            seed,
+            queries,
+        }) => {
+            bench::run(bench::BenchCases {
+                cases,
+                database,
+                communities,
+                seed,
+                queries,
+            })
+            .await
+        }
+        Command::Cases(CasesCommand::Export {
+            db,
+            format,
+            output,
+            from,
+            to,
+        }) => {
+            let format = cases_io::Format::choose(format.as_deref(), output.as_deref())?;
+            let store = open(&db).await?;
+            cases_io::export(&store, &db.city, format, output.as_deref(), from, to).await
+        }
+        Command::Cases(CasesCommand::Import { db, file, register }) => {
+            let store = open(&db).await?;
+            cases_io::import(&store, &db.city, &file, register).await
         }
         Command::Grid(g) => grid_command(g).await,
+        Command::Open311(c) => open311::run(c).await,
         Command::Divisions { db, file } => {
             let store = open(&db).await?;
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
@@ -165,7 +350,7 @@ fn bar(len: u64, what: &str) -> ProgressBar {
     pb
 }
 
-async fn load_demo(store: &Store, opts: gongzhi_demo::Options) -> Result<()> {
+async fn load_demo(store: &Store, opts: gongzhi_demo::Options, cases_per_day: u64) -> Result<()> {
     let demo = gongzhi_demo::build(&opts);
     let pb = ProgressBar::new_spinner();
     gongzhi_demo::load(store, &demo, &gongzhi_web::auth::hash_password, |step| {
@@ -180,17 +365,17 @@ async fn load_demo(store: &Store, opts: gongzhi_demo::Options) -> Result<()> {
         demo.orgs.len(),
         demo.people.len()
     );
-    Ok(())
+    replay::demo_year(store, gongzhi_demo::CITY, cases_per_day, opts.seed).await
 }
 
-async fn serve(db: Db, addr: SocketAddr, demo: bool) -> Result<()> {
+async fn serve(db: Db, addr: SocketAddr, demo: bool, cases_per_day: u64) -> Result<()> {
     let store = open(&db).await?;
     if demo && !gongzhi_demo::is_loaded(&store).await? {
         println!(
             "loading the demo city (Chengdu, every district, street and community) into {} …",
             db.database
         );
-        load_demo(&store, gongzhi_demo::Options::default()).await?;
+        load_demo(&store, gongzhi_demo::Options::default(), cases_per_day).await?;
     }
     let state = AppState::new(store, &db.city).await?;
     gongzhi_web::spawn_sweeper(state.clone(), std::time::Duration::from_secs(60));

@@ -10,6 +10,7 @@ pub mod catalogue;
 pub mod error;
 pub mod grid;
 pub mod indicators;
+pub mod open311;
 pub mod org;
 pub mod spatial;
 pub mod territory;

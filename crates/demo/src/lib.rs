@@ -7,6 +7,7 @@
 //! [`build`] is pure (same options → same city); [`load`] writes it through the [`Store`].
 #![forbid(unsafe_code)]
 
+pub mod cases;
 mod layout;
 mod names;
 

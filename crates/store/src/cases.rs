@@ -81,10 +81,12 @@ pub struct CaseQuery {
     pub page_size: u32,
 }
 
-const CASE_COLUMNS: &str = "snapshot, area, reporter_id, created_at, updated_at";
-type CaseTuple = (String, String, Option<i64>, i64, i64);
+pub(crate) const CASE_COLUMNS: &str = "snapshot, area, reporter_id, created_at, updated_at";
+pub(crate) type CaseTuple = (String, String, Option<i64>, i64, i64);
 
-fn case_from_row((snapshot, area, reporter, created_at, updated_at): CaseTuple) -> Result<CaseRow, StoreError> {
+pub(crate) fn case_from_row(
+    (snapshot, area, reporter, created_at, updated_at): CaseTuple,
+) -> Result<CaseRow, StoreError> {
     let case: Case = serde_json::from_str(&snapshot)
         .map_err(|e| StoreError::Conflict(format!("stored case snapshot is unreadable: {e}")))?;
     Ok(CaseRow {
@@ -106,7 +108,7 @@ pub fn day_of(ms: i64) -> String {
 }
 
 /// The (dimension, key) rows an event's counters go to.
-fn counter_keys(
+pub(crate) fn counter_keys(
     before: &Case,
     after: &Case,
     area: &str,
@@ -132,7 +134,7 @@ fn counter_keys(
     keys
 }
 
-/// Add counters to each (dim, key) row of a day.
+/// Add counters to each (dim, key) row of a day (one multi-row upsert).
 pub(crate) async fn bump(
     tx: &mut Transaction<'_, Any>,
     city: &str,
@@ -143,27 +145,8 @@ pub(crate) async fn bump(
     if *c == Counters::default() {
         return Ok(());
     }
-    let names: Vec<&str> = Counters::FIELDS.iter().map(|(n, _)| *n).collect();
-    let placeholders: Vec<String> = (0..names.len()).map(|i| format!("${}", i + 5)).collect();
-    let updates: Vec<String> = names
-        .iter()
-        .map(|n| format!("{n} = counters.{n} + excluded.{n}"))
-        .collect();
-    let sql = format!(
-        "INSERT INTO counters (city, dim, key, day, {}) VALUES ($1, $2, $3, $4, {})
-         ON CONFLICT (city, dim, key, day) DO UPDATE SET {}",
-        names.join(", "),
-        placeholders.join(", "),
-        updates.join(", ")
-    );
-    let values = c.values();
-    for (dim, key) in keys {
-        let mut q = sqlx::query(&sql).bind(city).bind(*dim).bind(key.as_str()).bind(day);
-        for v in &values {
-            q = q.bind(*v as i64);
-        }
-        q.execute(&mut **tx).await?;
-    }
+    let rows = keys.iter().map(|(dim, key)| (*dim, key.clone(), day.to_owned(), *c));
+    crate::bulk::upsert_counters(tx, city, rows).await?;
     Ok(())
 }
 
@@ -224,7 +207,7 @@ async fn record(
     Ok(case)
 }
 
-fn reason_of(e: &CaseEvent) -> Option<&str> {
+pub(crate) fn reason_of(e: &CaseEvent) -> Option<&str> {
     use CaseEvent as E;
     match e {
         E::Voided { reason }

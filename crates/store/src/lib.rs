@@ -7,17 +7,21 @@
 #![forbid(unsafe_code)]
 
 mod backend;
+mod bulk;
 pub mod cases;
 mod documents;
 mod error;
 pub mod events;
+mod open311;
 mod people;
 mod sql;
 mod territory;
 
 pub use backend::Backend;
+pub use bulk::{BulkImported, CaseHistory, BATCH_CASES};
 pub use cases::{CaseQuery, CaseRow, CaseVisibility, Change, NewCase};
 pub use error::StoreError;
+pub use open311::{Open311Key, Open311Media, Open311Query, Open311Request};
 pub use people::{Account, NewPerson, TokenKind};
 pub use territory::{GridPage, ImportProgress};
 

@@ -4,9 +4,11 @@
 
 pub mod api;
 pub mod auth;
+pub mod bench;
 pub mod cases;
 pub mod error;
 pub mod index;
+pub mod open311;
 pub mod pages;
 
 use std::net::SocketAddr;
@@ -57,6 +59,7 @@ pub fn app(state: AppState) -> Router {
             }),
         )
         .merge(pages::router())
+        .merge(open311::router())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

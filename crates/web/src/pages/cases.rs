@@ -10,7 +10,7 @@ use gongzhi_core::org::{OrgKind, Role};
 use gongzhi_store::{CaseQuery, CaseRow};
 use serde::Deserialize;
 
-use super::{render, svg, Chrome, Lang, LoggedIn};
+use super::{render, svg, Chrome, Lang, LoggedIn, PageError};
 use crate::api::cases::{build_action, case_detail, event_zh, CaseDetail};
 use crate::cases::{self as loop_, Duplicate, Report};
 use crate::{ApiError, AppState};
@@ -120,7 +120,7 @@ struct WorkPage {
 }
 
 /// Each role's work: what waits for them.
-pub async fn work(State(s): State<AppState>, LoggedIn { p, c }: LoggedIn) -> Result<Response, ApiError> {
+pub async fn work(State(s): State<AppState>, LoggedIn { p, c }: LoggedIn) -> Result<Response, PageError> {
     let cat = loop_::catalogue(&s, p.city.as_str()).await?;
     use CaseState as S;
     let mut sections = Vec::new();
@@ -272,7 +272,7 @@ async fn area_map(s: &AppState, p: &Principal) -> Result<String, ApiError> {
     Ok(svg::map_with(&shapes, &[], true))
 }
 
-pub async fn new_case_form(State(s): State<AppState>, LoggedIn { p, c }: LoggedIn) -> Result<Response, ApiError> {
+pub async fn new_case_form(State(s): State<AppState>, LoggedIn { p, c }: LoggedIn) -> Result<Response, PageError> {
     let cat = loop_::catalogue(&s, p.city.as_str()).await?;
     let page = NewCasePage {
         groups: condition_groups(&cat, c.lang),
@@ -312,7 +312,7 @@ pub async fn new_case_submit(
     State(s): State<AppState>,
     LoggedIn { p, c }: LoggedIn,
     Form(f): Form<ReportForm>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let cat = loop_::catalogue(&s, p.city.as_str()).await?;
     let mut errors = Vec::new();
     if f.condition.is_empty() {
@@ -377,7 +377,7 @@ pub async fn new_case_submit(
                     };
                     errors.push((field, message))
                 }
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             }
         }
     }
@@ -482,7 +482,7 @@ async fn case_page_with(
     c: Chrome,
     id: i64,
     error: Option<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let d = case_detail(s, &p, id).await?;
     let units = units_for(s, p.city.as_str(), &d.view.area).await?;
     let own_unit = p.units().first().copied();
@@ -614,7 +614,7 @@ pub async fn case_page(
     State(s): State<AppState>,
     LoggedIn { p, c }: LoggedIn,
     Path(id): Path<i64>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     case_page_with(&s, p, c, id, None).await
 }
 
@@ -624,7 +624,7 @@ pub async fn case_step(
     LoggedIn { p, mut c }: LoggedIn,
     Path(id): Path<i64>,
     Form(fields): Form<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     c.path = format!("/cases/{id}");
     let mut kind = String::new();
     let mut map = serde_json::Map::new();
@@ -681,7 +681,7 @@ pub async fn case_step(
         Err(e) if e.status.is_client_error() && e.status != axum::http::StatusCode::NOT_FOUND => {
             case_page_with(&s, p, c, id, Some(e.body.message)).await
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -707,7 +707,7 @@ pub async fn case_photo(
     LoggedIn { p, mut c }: LoggedIn,
     Path(id): Path<i64>,
     mut form: axum::extract::Multipart,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     c.path = format!("/cases/{id}");
     let city = p.city.to_string();
     s.store

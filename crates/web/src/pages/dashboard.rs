@@ -12,7 +12,7 @@ use gongzhi_store::CaseQuery;
 use serde::Deserialize;
 
 use super::cases::local_time;
-use super::{render, svg, Chrome, Lang, LangQuery, LoggedIn};
+use super::{render, svg, Chrome, Lang, LangQuery, LoggedIn, PageError};
 use crate::api::cases::{indicator_view, Indicators};
 use crate::auth::MaybeAuth;
 use crate::cases as loop_;
@@ -172,11 +172,11 @@ pub async fn dashboard(
     State(s): State<AppState>,
     LoggedIn { p, c }: LoggedIn,
     Query(q): Query<DashQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let city = p.city.to_string();
     let period = period(&q, &city)?;
     if !allowed(&s, &p, &period).await {
-        return Err(ApiError::forbidden(c.t("not_yours")));
+        return Err(ApiError::forbidden(c.t("not_yours")).into());
     }
     let counters = s
         .store
@@ -292,14 +292,14 @@ pub async fn dashboard_csv(
     State(s): State<AppState>,
     MaybeAuth(user): MaybeAuth,
     Query(q): Query<DashQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let Some(p) = user else {
-        return Err(ApiError::unauthorized());
+        return Err(ApiError::unauthorized().into());
     };
     let city = p.city.to_string();
     let period = period(&q, &city)?;
     if !allowed(&s, &p, &period).await {
-        return Err(ApiError::forbidden("these indicators are outside your jurisdiction"));
+        return Err(ApiError::forbidden("these indicators are outside your jurisdiction").into());
     }
     let rows = breakdown(&s, &city, &period).await?;
     let mut out = String::from("\u{feff}code,name");
@@ -354,7 +354,7 @@ pub async fn map_page(
     MaybeAuth(user): MaybeAuth,
     headers: HeaderMap,
     Query(q): Query<MapQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let c = Chrome::new(&headers, &LangQuery { lang: q.lang.clone() }, user, "/map");
     let city = crate::api::territory::city_of(&s, c.user.as_ref());
     let within = q

@@ -67,6 +67,35 @@ pub struct LangQuery {
     pub lang: Option<String>,
 }
 
+/// An error on a page: the API's error, shown as a small HTML page (in both languages) with the
+/// same status, never as JSON.
+#[derive(Debug)]
+pub struct PageError(pub ApiError);
+
+impl<E: Into<ApiError>> From<E> for PageError {
+    fn from(e: E) -> Self {
+        PageError(e.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (zh, en) = match self.0.status.as_u16() {
+            401 => ("请先登录", "Please log in"),
+            403 => ("无权查看", "Not allowed"),
+            404 => ("找不到页面", "Not found"),
+            409 => ("操作冲突", "Conflict"),
+            422 => ("输入有误", "Invalid input"),
+            _ => ("出错了", "Something went wrong"),
+        };
+        let body = format!(
+            r#"<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{zh} · 共治</title><link rel="stylesheet" href="/assets/style.css"></head><body><main><h1>{zh} <small>{en}</small></h1><p class="error" role="alert">{}</p><p><a href="/">首页 Home</a> · <a href="/work">工作台 My work</a></p></main></body></html>"#,
+            svg::esc(&self.0.body.message)
+        );
+        (self.0.status, Html(body)).into_response()
+    }
+}
+
 /// A page for logged-in people: the principal and the page chrome, or a redirect to the login
 /// page that comes back here afterwards.
 pub struct LoggedIn {
@@ -122,6 +151,23 @@ impl Chrome {
             Lang::En => "zh",
         }
     }
+    /// The dashboard this user may open: the city's for staff, their unit's for departments.
+    pub fn dashboard_link(&self) -> Option<String> {
+        let u = self.user.as_ref()?;
+        if u.may_somewhere(Permission::ViewCases) {
+            let scope = u.scopes_for(Permission::ViewCases).find_map(|s| match s {
+                gongzhi_core::access::Scope::Division(d) => Some(d.to_string()),
+                gongzhi_core::access::Scope::Grids(g) => g.first().cloned(),
+                _ => None,
+            });
+            return Some(match scope {
+                Some(key) if key != u.city.as_str() => format!("/dashboard?key={key}"),
+                _ => "/dashboard".to_owned(),
+            });
+        }
+        u.units().first().map(|unit| format!("/dashboard?dim=unit&key={unit}"))
+    }
+
     pub fn user_name(&self) -> &str {
         self.user.as_ref().map(|u| u.name.as_str()).unwrap_or("")
     }
@@ -143,7 +189,7 @@ impl Chrome {
     }
 }
 
-fn render(chrome: &Chrome, t: &impl Template) -> Result<Response, ApiError> {
+fn render(chrome: &Chrome, t: &impl Template) -> Result<Response, PageError> {
     let body = t.render().map_err(|e| {
         tracing::error!(error = %e, "template failed");
         ApiError::new(
@@ -177,7 +223,7 @@ async fn home(
     MaybeAuth(user): MaybeAuth,
     headers: HeaderMap,
     Query(q): Query<LangQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let c = Chrome::new(&headers, &q, user, "/");
     let city = city_of(&s, c.user.as_ref());
     let counts = s.store.division_counts(&city).await?;
@@ -230,7 +276,7 @@ async fn login_form(
     MaybeAuth(user): MaybeAuth,
     headers: HeaderMap,
     Query(q): Query<LoginQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let c = Chrome::new(&headers, &LangQuery { lang: q.lang }, user, "/login");
     let page = LoginPage {
         c,
@@ -261,7 +307,7 @@ async fn login_submit(
     State(s): State<AppState>,
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     match auth::login(&s, &f.username, &f.password, TokenKind::Session).await {
         Ok((token, _)) => {
             let cookie = format!(
@@ -285,11 +331,11 @@ async fn login_submit(
             *resp.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
             Ok(resp)
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
-async fn logout(State(s): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+async fn logout(State(s): State<AppState>, headers: HeaderMap) -> Result<Response, PageError> {
     if let Some(token) = auth::token_of(&headers) {
         s.store.revoke_token(&token).await?;
     }
@@ -328,7 +374,7 @@ async fn division_page(
     headers: HeaderMap,
     Query(q): Query<LangQuery>,
     Path(code): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let c = Chrome::new(&headers, &q, user, &format!("/divisions/{code}"));
     let city = city_of(&s, c.user.as_ref());
     let d = s
@@ -414,7 +460,7 @@ async fn grid_page(
     headers: HeaderMap,
     Query(q): Query<LangQuery>,
     Path(code): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let c = Chrome::new(&headers, &q, user, &format!("/grids/{code}"));
     let city = city_of(&s, c.user.as_ref());
     let g = s

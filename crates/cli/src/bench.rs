@@ -1,0 +1,259 @@
+//! `gongzhi bench cases`: bulk import of N realistic case histories (generated through the state
+//! machine, routed by the dispatch catalogue) into a fresh database, then the latency of
+//! indicator queries at that size. The last line printed is one JSON object with the figures.
+
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use chrono::NaiveDate;
+use gongzhi_demo::cases::ReplayOptions;
+use gongzhi_store::{Backend, Store};
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use sqlx::Connection;
+
+use crate::replay::{describe, generate_and_import};
+
+/// What to run.
+pub struct BenchCases {
+    pub cases: u64,
+    pub database: Option<String>,
+    pub communities: usize,
+    pub seed: u64,
+    pub queries: usize,
+}
+
+/// A database made for the benchmark, and how to get rid of it.
+struct Fresh {
+    url: String,
+    schema: Option<(String, String)>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+async fn fresh(database: Option<&str>) -> Result<Fresh> {
+    match database {
+        None => {
+            let dir = tempfile::tempdir().context("cannot make a temporary directory")?;
+            let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+            Ok(Fresh {
+                url,
+                schema: None,
+                _dir: Some(dir),
+            })
+        }
+        Some(url) if Backend::from_url(url)? == Backend::Postgres => {
+            sqlx::any::install_default_drivers();
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or_default();
+            let schema = format!("bench_{}_{}", std::process::id(), nanos % 1_000_000_000);
+            let mut conn = sqlx::AnyConnection::connect(url)
+                .await
+                .with_context(|| format!("cannot connect to {}", Backend::Postgres.redacted(url)))?;
+            sqlx::query(&format!("CREATE SCHEMA {schema}"))
+                .execute(&mut conn)
+                .await?;
+            conn.close().await.ok();
+            let sep = if url.contains('?') { '&' } else { '?' };
+            Ok(Fresh {
+                url: format!("{url}{sep}options=-c%20search_path%3D{schema}"),
+                schema: Some((url.to_owned(), schema)),
+                _dir: None,
+            })
+        }
+        Some(url) => Ok(Fresh {
+            url: url.to_owned(),
+            schema: None,
+            _dir: None,
+        }),
+    }
+}
+
+impl Fresh {
+    async fn drop_schema(&self) {
+        if let Some((base, schema)) = &self.schema {
+            if let Ok(mut conn) = sqlx::AnyConnection::connect(base).await {
+                let _ = sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+                    .execute(&mut conn)
+                    .await;
+                conn.close().await.ok();
+            }
+        }
+    }
+}
+
+/// Run the benchmark; the database it made is dropped whatever happens.
+pub async fn run(b: BenchCases) -> Result<()> {
+    let db = fresh(b.database.as_deref()).await?;
+    let result = run_on(&b, &db.url).await;
+    db.drop_schema().await;
+    result
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+async fn run_on(b: &BenchCases, url: &str) -> Result<()> {
+    let city = gongzhi_demo::CITY;
+    let store = Store::connect(url).await?;
+    let backend = store.backend();
+    if gongzhi_demo::is_loaded(&store).await? || store.case_count(city, None).await? > 0 {
+        bail!("the benchmark needs a fresh database; {url} already has a city in it");
+    }
+    println!(
+        "bench cases: {} cases on {} ({} communities with grids)",
+        b.cases,
+        backend.name(),
+        b.communities
+    );
+    let t = Instant::now();
+    let demo = gongzhi_demo::build(&gongzhi_demo::Options {
+        communities: Some(b.communities),
+        seed: b.seed,
+    });
+    gongzhi_demo::load(&store, &demo, &gongzhi_web::auth::hash_password, |_| {}).await?;
+    println!(
+        "demo city: {} grids, {} organisations, {} people, loaded in {:.1} s",
+        demo.grids.len(),
+        demo.orgs.len(),
+        demo.people.len(),
+        t.elapsed().as_secs_f64()
+    );
+
+    // A year of cases, generated day by day and imported in chunks.
+    let from = NaiveDate::from_ymd_opt(2025, 1, 1).expect("a date");
+    let to = NaiveDate::from_ymd_opt(2025, 12, 31).expect("a date");
+    let horizon = NaiveDate::from_ymd_opt(2026, 2, 1)
+        .expect("a date")
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight")
+        .and_utc()
+        .timestamp_millis()
+        - 8 * 3_600_000;
+    let opts = ReplayOptions {
+        from,
+        to,
+        total: b.cases,
+        seed: b.seed,
+        horizon_ms: horizon,
+    };
+    let pb = indicatif::ProgressBar::new(b.cases);
+    pb.set_style(
+        indicatif::ProgressStyle::with_template("importing [{bar:40}] {pos}/{len} ({per_sec}, {eta})")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    let t = Instant::now();
+    let (stats, timing) = generate_and_import(&store, city, opts, &pb).await?;
+    let wall = t.elapsed().as_secs_f64();
+    pb.finish_and_clear();
+    let generate = timing.generate.as_secs_f64();
+    let import = timing.import.as_secs_f64();
+    let per_s = |n: u64, s: f64| if s > 0.0 { n as f64 / s } else { 0.0 };
+    println!("{}", describe(&stats));
+    println!(
+        "generate: {:.1} s ({:.0} cases/s); import: {:.1} s ({:.0} cases/s, {:.0} events/s); total {:.1} s",
+        generate,
+        per_s(stats.cases, generate),
+        import,
+        per_s(stats.cases, import),
+        per_s(stats.events, import),
+        wall
+    );
+    let import_cases_per_s = per_s(stats.cases, generate + import);
+
+    // Indicator queries over the whole year: units, districts, streets, categories, and one
+    // district per month.
+    let (y0, y1) = ("2025-01-01", "2025-12-31");
+    let units: Vec<String> = store
+        .counters_grouped(city, "unit", None, y0, "2026-12-31", "key")
+        .await?
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    let mut districts: Vec<String> = demo
+        .grids
+        .iter()
+        .map(|g| g.community.as_str()[..6].to_owned())
+        .collect();
+    let mut streets: Vec<String> = demo
+        .grids
+        .iter()
+        .map(|g| g.community.as_str()[..9].to_owned())
+        .collect();
+    districts.sort();
+    districts.dedup();
+    streets.sort();
+    streets.dedup();
+    let (cat, _) = crate::replay::rules(&store, city).await?;
+    let categories: Vec<String> = cat.iter().map(|c| c.code.clone()).collect();
+    let mut rng = StdRng::seed_from_u64(b.seed);
+    let mut ms = Vec::with_capacity(b.queries);
+    let mut checksum = 0u64;
+    for i in 0..b.queries {
+        let t = Instant::now();
+        let c = match i % 5 {
+            0 if !units.is_empty() => {
+                store
+                    .counters(city, "unit", units.choose(&mut rng).expect("units"), y0, y1)
+                    .await?
+            }
+            1 => {
+                store
+                    .counters(city, "area", districts.choose(&mut rng).expect("a district"), y0, y1)
+                    .await?
+            }
+            2 => {
+                store
+                    .counters(city, "area", streets.choose(&mut rng).expect("a street"), y0, y1)
+                    .await?
+            }
+            3 => {
+                store
+                    .counters(
+                        city,
+                        "category",
+                        categories.choose(&mut rng).expect("a category"),
+                        y0,
+                        y1,
+                    )
+                    .await?
+            }
+            _ => {
+                let d = districts.choose(&mut rng).expect("a district");
+                let months = store.counters_grouped(city, "area", Some(d), y0, y1, "month").await?;
+                months.iter().map(|(_, c)| c).sum()
+            }
+        };
+        ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        checksum += c.collected;
+    }
+    ms.sort_by(f64::total_cmp);
+    let (p50, p99) = (percentile(&ms, 0.50), percentile(&ms, 0.99));
+    println!(
+        "indicator queries: {} over a year (units, districts, streets, categories, months of a district): p50 {:.2} ms, p99 {:.2} ms (reports summed: {checksum})",
+        ms.len(),
+        p50,
+        p99
+    );
+    store.close().await;
+    let json = serde_json::json!({
+        "backend": backend.name(),
+        "cases": stats.cases,
+        "import_cases_per_s": import_cases_per_s.round(),
+        "indicator_p50_ms": (p50 * 1000.0).round() / 1000.0,
+        "indicator_p99_ms": (p99 * 1000.0).round() / 1000.0,
+        "events": stats.events,
+        "generate_s": (generate * 10.0).round() / 10.0,
+        "import_s": (import * 10.0).round() / 10.0,
+    });
+    println!("{json}");
+    Ok(())
+}

@@ -1,0 +1,372 @@
+//! Open311 GeoReport v2 storage: API keys of client applications (each reports as its own
+//! "API client" person), the tokens of requests, the private part of requests (attribute
+//! answers, e-mail, device and account ids), the request search and the public photo.
+
+use std::collections::HashMap;
+
+use gongzhi_core::access::{Grant, Scope};
+use gongzhi_core::case::{Case, CaseEvent, CaseState};
+use gongzhi_core::org::Role;
+use gongzhi_core::territory::DivisionCode;
+use sha2::{Digest, Sha256};
+
+use crate::sql::{Arg, Sql};
+use crate::{events, now_ms, CaseRow, Store, StoreError};
+
+/// An API key as stored: the city it is valid in and the person it reports as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Open311Key {
+    pub city: String,
+    pub person_id: i64,
+    pub label: String,
+}
+
+/// What an Open311 request brought besides the case itself.
+#[derive(Debug, Clone, Default)]
+pub struct Open311Request {
+    pub token: String,
+    pub service_code: String,
+    /// The attribute answers (code → value or array).
+    pub attributes: serde_json::Value,
+    /// Private: never in public responses.
+    pub email: Option<String>,
+    pub device_id: Option<String>,
+    pub account_id: Option<String>,
+    /// A media URL the client sent (public).
+    pub media_url: Option<String>,
+    /// The photo uploaded as `media` (public, served by the Open311 media route).
+    pub photo_id: Option<i64>,
+}
+
+/// What a public answer may show of a request taken through Open311.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Open311Media {
+    pub photo_id: Option<i64>,
+    pub media_url: Option<String>,
+}
+
+/// A search of `GET requests`.
+#[derive(Debug, Clone, Default)]
+pub struct Open311Query {
+    /// These cases only (then the other filters are not applied by the caller).
+    pub ids: Vec<i64>,
+    /// Filing condition codes (service codes).
+    pub conditions: Vec<String>,
+    pub states: Vec<CaseState>,
+    /// requested_datetime within [from, to] (ms), inclusive.
+    pub window: Option<(i64, i64)>,
+    pub page: u32,
+    pub page_size: u32,
+}
+
+fn sha256_hex(s: &str) -> String {
+    hex::encode(Sha256::digest(s.as_bytes()))
+}
+
+type CaseTuple = (String, String, Option<i64>, i64, i64);
+
+fn row_of((snapshot, area, reporter, created_at, updated_at): CaseTuple) -> Result<CaseRow, StoreError> {
+    let case: Case = serde_json::from_str(&snapshot)
+        .map_err(|e| StoreError::Conflict(format!("stored case snapshot is unreadable: {e}")))?;
+    Ok(CaseRow {
+        case,
+        area,
+        reporter,
+        created_at,
+        updated_at,
+    })
+}
+
+impl Store {
+    /// Create an Open311 client: a person named after `label` with the role resident in the
+    /// whole city, and its API key (only the hash is kept), in one transaction. Returns the
+    /// person's id.
+    pub async fn create_open311_client(
+        &self,
+        city: &str,
+        label: &str,
+        key: &str,
+        actor: Option<i64>,
+    ) -> Result<i64, StoreError> {
+        let label = label.trim();
+        if label.is_empty() || label.chars().count() > 100 {
+            return Err(StoreError::Invalid(gongzhi_core::DomainError::invalid(
+                "label",
+                "give the client a name of 1 to 100 characters",
+            )));
+        }
+        let scope = Scope::Division(DivisionCode::parse(city)?);
+        let name = format!("Open311 客户端 {label}");
+        let mut tx = self.pool.begin().await?;
+        let known: Option<(String,)> = sqlx::query_as("SELECT code FROM divisions WHERE city = $1 AND code = $1")
+            .bind(city)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if known.is_none() {
+            return Err(StoreError::NotFound(format!("city {city}")));
+        }
+        let taken: Option<(i64,)> = sqlx::query_as("SELECT person_id FROM open311_keys WHERE city = $1 AND label = $2")
+            .bind(city)
+            .bind(label)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if taken.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "an Open311 client named '{label}' exists already; choose another label"
+            )));
+        }
+        let (id,): (i64,) =
+            sqlx::query_as("INSERT INTO people (city, name, phone, org_id) VALUES ($1, $2, NULL, NULL) RETURNING id")
+                .bind(city)
+                .bind(&name)
+                .fetch_one(&mut *tx)
+                .await?;
+        let grant = Grant {
+            role: Role::Resident,
+            scope,
+        };
+        sqlx::query("INSERT INTO grants (city, person_id, role, scope) VALUES ($1, $2, $3, $4)")
+            .bind(city)
+            .bind(id)
+            .bind(grant.role.as_str())
+            .bind(grant.scope.encode())
+            .execute(&mut *tx)
+            .await?;
+        events::append(
+            &mut tx,
+            city,
+            &format!("person:{id}"),
+            "person_created",
+            actor,
+            None,
+            None,
+            &serde_json::json!({ "name": name, "org": null, "grants": [format!("{}@{}", grant.role, grant.scope.encode())], "login": null }),
+        )
+        .await?;
+        sqlx::query(
+            "INSERT INTO open311_keys (city, key_hash, person_id, label, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(city)
+        .bind(sha256_hex(key))
+        .bind(id)
+        .bind(label)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| StoreError::from_insert(e, || "the key exists already".into()))?;
+        events::append(
+            &mut tx,
+            city,
+            &format!("person:{id}"),
+            "open311_key_created",
+            actor,
+            None,
+            None,
+            &serde_json::json!({ "label": label }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The Open311 key with this text, in whatever city it was made.
+    pub async fn open311_key(&self, key: &str) -> Result<Option<Open311Key>, StoreError> {
+        let row: Option<(String, i64, String)> =
+            sqlx::query_as("SELECT city, person_id, label FROM open311_keys WHERE key_hash = $1")
+                .bind(sha256_hex(key))
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(city, person_id, label)| Open311Key { city, person_id, label }))
+    }
+
+    /// Record what an Open311 request brought beside its case (created by the case intake).
+    pub async fn record_open311_request(
+        &self,
+        city: &str,
+        case_id: i64,
+        r: &Open311Request,
+        actor: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO open311_tokens (city, token, case_id) VALUES ($1, $2, $3)")
+            .bind(city)
+            .bind(&r.token)
+            .bind(case_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| StoreError::from_insert(e, || "the token exists already".into()))?;
+        sqlx::query(
+            "INSERT INTO open311_requests (city, case_id, service_code, attributes, email, device_id, account_id, media_url, photo_id, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(city)
+        .bind(case_id)
+        .bind(&r.service_code)
+        .bind(r.attributes.to_string())
+        .bind(r.email.as_deref())
+        .bind(r.device_id.as_deref())
+        .bind(r.account_id.as_deref())
+        .bind(r.media_url.as_deref())
+        .bind(r.photo_id)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        // The event says what came in, not who: contacts stay in their private columns.
+        events::append(
+            &mut tx,
+            city,
+            &format!("case:{case_id}:open311"),
+            "open311_request",
+            actor,
+            Some(Role::Resident.as_str()),
+            None,
+            &serde_json::json!({
+                "service_code": r.service_code,
+                "attributes": r.attributes,
+                "photo": r.photo_id,
+                "media_url": r.media_url,
+            }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The case a request token stands for.
+    pub async fn open311_token(&self, city: &str, token: &str) -> Result<Option<i64>, StoreError> {
+        let row: Option<(i64,)> = sqlx::query_as("SELECT case_id FROM open311_tokens WHERE city = $1 AND token = $2")
+            .bind(city)
+            .bind(token)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.0))
+    }
+
+    /// The private part of an Open311 request: (service code, attributes JSON, email, device id,
+    /// account id). For staff and tests; never for public answers.
+    #[allow(clippy::type_complexity)]
+    pub async fn open311_private(
+        &self,
+        city: &str,
+        case_id: i64,
+    ) -> Result<Option<(String, String, Option<String>, Option<String>, Option<String>)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT service_code, attributes, email, device_id, account_id FROM open311_requests WHERE city = $1 AND case_id = $2",
+        )
+        .bind(city)
+        .bind(case_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Cases for `GET requests`, newest first, and how many match in all.
+    pub async fn open311_requests(&self, city: &str, q: &Open311Query) -> Result<(Vec<CaseRow>, i64), StoreError> {
+        let mut w = Sql::new("WHERE city = ");
+        w.arg(Arg::Text(city.to_owned()));
+        if !q.ids.is_empty() {
+            let ps: Vec<String> = q.ids.iter().map(|id| w.placeholder(Arg::Int(*id))).collect();
+            w.push(&format!(" AND id IN ({})", ps.join(", ")));
+        }
+        if !q.conditions.is_empty() {
+            let ps: Vec<String> = q
+                .conditions
+                .iter()
+                .map(|c| w.placeholder(Arg::Text(c.clone())))
+                .collect();
+            w.push(&format!(" AND condition IN ({})", ps.join(", ")));
+        }
+        if !q.states.is_empty() {
+            let ps: Vec<String> = q
+                .states
+                .iter()
+                .map(|s| w.placeholder(Arg::Text(s.as_str().to_owned())))
+                .collect();
+            w.push(&format!(" AND state IN ({})", ps.join(", ")));
+        }
+        if let Some((from, to)) = q.window {
+            let a = w.placeholder(Arg::Int(from));
+            let b = w.placeholder(Arg::Int(to));
+            w.push(&format!(" AND created_at BETWEEN {a} AND {b}"));
+        }
+        let total: (i64,) = w
+            .query_as(&format!("SELECT COUNT(*) FROM cases {}", w.text()))
+            .fetch_one(&self.pool)
+            .await?;
+        let size = q.page_size.clamp(1, 1000);
+        let offset = i64::from(q.page.max(1) - 1) * i64::from(size);
+        let sql = format!(
+            "SELECT snapshot, area, reporter_id, created_at, updated_at FROM cases {}
+             ORDER BY created_at DESC, id DESC LIMIT {size} OFFSET {offset}",
+            w.text()
+        );
+        let rows: Vec<CaseTuple> = w.query_as(&sql).fetch_all(&self.pool).await?;
+        Ok((rows.into_iter().map(row_of).collect::<Result<_, _>>()?, total.0))
+    }
+
+    /// The events of these kinds of some cases, oldest first, with their case ids.
+    pub async fn case_events_of_kinds(
+        &self,
+        city: &str,
+        ids: &[i64],
+        kinds: &[&str],
+    ) -> Result<Vec<(i64, CaseEvent)>, StoreError> {
+        if ids.is_empty() || kinds.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut w = Sql::new("WHERE city = ");
+        w.arg(Arg::Text(city.to_owned()));
+        let ps: Vec<String> = ids
+            .iter()
+            .map(|id| w.placeholder(Arg::Text(format!("case:{id}"))))
+            .collect();
+        w.push(&format!(" AND stream IN ({})", ps.join(", ")));
+        let ks: Vec<String> = kinds
+            .iter()
+            .map(|k| w.placeholder(Arg::Text((*k).to_owned())))
+            .collect();
+        w.push(&format!(" AND kind IN ({})", ks.join(", ")));
+        let sql = format!("SELECT stream, payload FROM events {} ORDER BY id", w.text());
+        let rows: Vec<(String, String)> = w.query_as(&sql).fetch_all(&self.pool).await?;
+        rows.into_iter()
+            .map(|(stream, payload)| {
+                let id = stream
+                    .strip_prefix("case:")
+                    .and_then(|s| s.parse().ok())
+                    .ok_or_else(|| StoreError::Conflict(format!("event stream {stream} is not a case")))?;
+                let event = serde_json::from_str(&payload)
+                    .map_err(|e| StoreError::Conflict(format!("stored event of case {id} is unreadable: {e}")))?;
+                Ok((id, event))
+            })
+            .collect()
+    }
+
+    /// The public media of those cases that came through Open311.
+    pub async fn open311_media(&self, city: &str, ids: &[i64]) -> Result<HashMap<i64, Open311Media>, StoreError> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let mut w = Sql::new("WHERE city = ");
+        w.arg(Arg::Text(city.to_owned()));
+        let ps: Vec<String> = ids.iter().map(|id| w.placeholder(Arg::Int(*id))).collect();
+        w.push(&format!(" AND case_id IN ({})", ps.join(", ")));
+        let sql = format!("SELECT case_id, photo_id, media_url FROM open311_requests {}", w.text());
+        let rows: Vec<(i64, Option<i64>, Option<String>)> = w.query_as(&sql).fetch_all(&self.pool).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, photo_id, media_url)| (id, Open311Media { photo_id, media_url }))
+            .collect())
+    }
+
+    /// A photo uploaded with an Open311 request (the only photos served publicly).
+    pub async fn open311_photo(&self, city: &str, photo_id: i64) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT p.content_type, p.data FROM open311_requests r
+               JOIN photos p ON p.city = r.city AND p.case_id = r.case_id AND p.id = r.photo_id
+             WHERE r.city = $1 AND r.photo_id = $2",
+        )
+        .bind(city)
+        .bind(photo_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+}
