@@ -14,7 +14,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use gongzhi_core::case::{Case, CaseEvent, Recorded};
 use gongzhi_core::indicators::Counters;
 use gongzhi_core::DomainError;
-use sqlx::{Any, Transaction};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, Connection, Transaction};
 
 use crate::cases::{case_from_row, counter_keys, day_of, reason_of, CaseRow, CaseTuple, CASE_COLUMNS};
 use crate::{Backend, ImportProgress, Store, StoreError};
@@ -228,7 +229,7 @@ impl Store {
         &self,
         city: &str,
         histories: &[CaseHistory],
-        mut progress: Option<ImportProgress<'_>>,
+        progress: Option<ImportProgress<'_>>,
     ) -> Result<BulkImported, StoreError> {
         let mut position: HashMap<i64, usize> = HashMap::new();
         let mut keys = HashSet::with_capacity(histories.len());
@@ -265,6 +266,47 @@ impl Store {
             }
             reach.push(furthest.max(i));
         }
+        // One connection for the whole import. On SQLite it gets a page cache that holds the
+        // working set of the case indexes (random inserts; the default cache is 2 MB), and
+        // checkpoints the WAL every 64 MB rather than every 4 MB (each checkpoint syncs the
+        // database file); both are put back afterwards.
+        let mut conn = self.pool.acquire().await?;
+        let sqlite = self.backend == Backend::Sqlite;
+        let mut saved = None;
+        if sqlite {
+            let (cache,): (i64,) = sqlx::query_as("PRAGMA cache_size").fetch_one(&mut *conn).await?;
+            let (wal,): (i64,) = sqlx::query_as("PRAGMA wal_autocheckpoint")
+                .fetch_one(&mut *conn)
+                .await?;
+            saved = Some((cache, wal));
+            sqlx::query("PRAGMA cache_size = -65536").execute(&mut *conn).await?;
+            sqlx::query("PRAGMA wal_autocheckpoint = 16384")
+                .execute(&mut *conn)
+                .await?;
+        }
+        let result = self
+            .import_batches(&mut conn, city, histories, &reach, &position, progress)
+            .await;
+        if let Some((cache, wal)) = saved {
+            let _ = sqlx::query(&format!("PRAGMA cache_size = {cache}"))
+                .execute(&mut *conn)
+                .await;
+            let _ = sqlx::query(&format!("PRAGMA wal_autocheckpoint = {wal}"))
+                .execute(&mut *conn)
+                .await;
+        }
+        result
+    }
+
+    async fn import_batches(
+        &self,
+        conn: &mut PoolConnection<Any>,
+        city: &str,
+        histories: &[CaseHistory],
+        reach: &[usize],
+        position: &HashMap<i64, usize>,
+        mut progress: Option<ImportProgress<'_>>,
+    ) -> Result<BulkImported, StoreError> {
         let mut ids: Vec<i64> = vec![0; histories.len()];
         let mut total = BulkImported::default();
         let mut start = 0;
@@ -274,7 +316,7 @@ impl Store {
                 end = reach[end - 1] + 1;
             }
             let done = self
-                .import_batch(city, histories, start..end, &mut ids, &position)
+                .import_batch(conn, city, histories, start..end, &mut ids, position)
                 .await?;
             total.cases += done.cases;
             total.events += done.events;
@@ -291,19 +333,17 @@ impl Store {
 
     async fn import_batch(
         &self,
+        conn: &mut PoolConnection<Any>,
         city: &str,
         histories: &[CaseHistory],
         range: std::ops::Range<usize>,
         ids: &mut [i64],
         position: &HashMap<i64, usize>,
     ) -> Result<BulkImported, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = conn.begin().await?;
         // Take the write lock before choosing ids, so that no one takes them meanwhile.
         match self.backend {
             Backend::Sqlite => {
-                // The case indexes take random inserts: give the connection a page cache that
-                // holds their working set (64 MB; the default is 2 MB).
-                sqlx::query("PRAGMA cache_size = -65536").execute(&mut *tx).await?;
                 sqlx::query("UPDATE cases SET version = version WHERE id < 0")
                     .execute(&mut *tx)
                     .await?;

@@ -635,3 +635,47 @@ async fn indicators_stay_correct_under_concurrent_work() {
     assert_eq!(ind["counters"]["collected"], 24);
     assert_eq!(ind["counters"]["registered"], 12);
 }
+
+#[tokio::test]
+async fn the_dashboard_exports_csv_and_xlsx_and_refuses_residents() {
+    let app = TestApp::spawn().await;
+    let acceptor = app.token("acceptor").await;
+    report(&app, &acceptor, "导出测试", true).await;
+    let login = |user: &'static str| {
+        let app = &app;
+        async move {
+            let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+            let form = [("username", user), ("password", gongzhi_demo::DEMO_PASSWORD)];
+            client.post(app.url("/login")).form(&form).send().await.unwrap();
+            client
+        }
+    };
+    let admin = login("admin").await;
+    let page = admin
+        .get(app.url("/dashboard"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("kpi-collected") && page.contains("<svg"));
+    let csv = admin.get(app.url("/dashboard.csv")).send().await.unwrap();
+    assert_eq!(csv.status(), 200);
+    let text = csv.text().await.unwrap();
+    assert!(text.starts_with('\u{feff}') && text.contains("锦江区"), "{text}");
+    let xlsx = admin.get(app.url("/dashboard.xlsx")).send().await.unwrap();
+    assert_eq!(xlsx.status(), 200);
+    assert!(xlsx.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .contains("spreadsheetml"));
+    assert!(xlsx.bytes().await.unwrap().starts_with(b"PK"), "a zip container");
+    let resident = login("resident").await;
+    let r = resident.get(app.url("/dashboard")).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(
+        r.text().await.unwrap().contains("<html"),
+        "an HTML error page, not JSON"
+    );
+}

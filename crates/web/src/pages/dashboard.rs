@@ -288,10 +288,20 @@ pub async fn dashboard(
 }
 
 /// The dashboard's breakdown table as CSV (UTF-8 with BOM, so spreadsheets read the Chinese).
-pub async fn dashboard_csv(
+pub async fn dashboard_csv(s: State<AppState>, user: MaybeAuth, q: Query<DashQuery>) -> Result<Response, PageError> {
+    dashboard_export(s, user, q, false).await
+}
+
+/// The dashboard's breakdown table as an XLSX workbook.
+pub async fn dashboard_xlsx(s: State<AppState>, user: MaybeAuth, q: Query<DashQuery>) -> Result<Response, PageError> {
+    dashboard_export(s, user, q, true).await
+}
+
+async fn dashboard_export(
     State(s): State<AppState>,
     MaybeAuth(user): MaybeAuth,
     Query(q): Query<DashQuery>,
+    xlsx: bool,
 ) -> Result<Response, PageError> {
     let Some(p) = user else {
         return Err(ApiError::unauthorized().into());
@@ -302,11 +312,26 @@ pub async fn dashboard_csv(
         return Err(ApiError::forbidden("these indicators are outside your jurisdiction").into());
     }
     let rows = breakdown(&s, &city, &period).await?;
-    let mut out = String::from("\u{feff}code,name");
-    for (name, zh) in Counters::FIELDS {
-        out.push_str(&format!(",{name} {zh}"));
+    let mut header_row = vec!["code".to_owned(), "name 名称".to_owned()];
+    header_row.extend(Counters::FIELDS.iter().map(|(name, zh)| format!("{name} {zh}")));
+    header_row.extend(
+        [
+            "closure_rate 结案率",
+            "on_time_rate 按期结案率",
+            "satisfaction_rate 满意率",
+        ]
+        .map(str::to_owned),
+    );
+    let stem = format!("indicators-{}-{}-{}", period.key, period.from, period.to);
+    if xlsx {
+        let bytes = xlsx_table(&header_row, &rows).map_err(|e| ApiError::invalid(format!("xlsx: {e}")))?;
+        let file = format!("attachment; filename=\"{stem}.xlsx\"");
+        let ct = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned();
+        return Ok(([(header::CONTENT_TYPE, ct), (header::CONTENT_DISPOSITION, file)], bytes).into_response());
     }
-    out.push_str(",closure_rate 结案率,on_time_rate 按期结案率,satisfaction_rate 满意率\n");
+    let mut out = String::from("\u{feff}");
+    out.push_str(&header_row.join(","));
+    out.push('\n');
     for r in rows {
         out.push_str(&format!("{},\"{}\"", r.key, r.name.replace('"', "\"\"")));
         for v in r.c.values() {
@@ -314,10 +339,7 @@ pub async fn dashboard_csv(
         }
         out.push_str(&format!(",{},{},{}\n", r.closure, r.on_time, r.satisfaction));
     }
-    let file = format!(
-        "attachment; filename=\"indicators-{}-{}-{}.csv\"",
-        period.key, period.from, period.to
-    );
+    let file = format!("attachment; filename=\"{stem}.csv\"");
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
@@ -326,6 +348,30 @@ pub async fn dashboard_csv(
         out,
     )
         .into_response())
+}
+
+fn xlsx_table(header_row: &[String], rows: &[Row]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    let sheet = book.add_worksheet();
+    sheet.set_name("指标 indicators")?;
+    for (col, h) in header_row.iter().enumerate() {
+        sheet.write_string_with_format(0, col as u16, h, &bold)?;
+    }
+    for (i, r) in rows.iter().enumerate() {
+        let row = i as u32 + 1;
+        sheet.write_string(row, 0, &r.key)?;
+        sheet.write_string(row, 1, &r.name)?;
+        for (j, v) in r.c.values().into_iter().enumerate() {
+            sheet.write_number(row, j as u16 + 2, v as f64)?;
+        }
+        let base = Counters::FIELDS.len() as u16 + 2;
+        for (j, text) in [&r.closure, &r.on_time, &r.satisfaction].into_iter().enumerate() {
+            sheet.write_string(row, base + j as u16, text)?;
+        }
+    }
+    sheet.set_freeze_panes(1, 2)?;
+    book.save_to_buffer()
 }
 
 #[derive(Deserialize, Default)]

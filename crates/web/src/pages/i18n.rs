@@ -74,6 +74,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("err_phone", "请填写11位手机号码", "Enter an 11-digit mobile number"),
     ("err_photo", "请选择一张照片", "Choose a photo"),
     ("export_csv", "导出 CSV", "Export CSV"),
+    ("export_xlsx", "导出 Excel", "Export XLSX"),
     ("extension_requests", "延期申请", "Extension requests"),
     ("extensions", "延期", "Extensions"),
     ("extra_amount", "延长时限", "Extra time"),

@@ -37,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .route("/cases/{id}/photo", post(cases::case_photo))
         .route("/dashboard", get(dashboard::dashboard))
         .route("/dashboard.csv", get(dashboard::dashboard_csv))
+        .route("/dashboard.xlsx", get(dashboard::dashboard_xlsx))
         .route("/map", get(dashboard::map_page))
         .route("/assets/style.css", get(style))
         .route("/assets/app.js", get(script))
