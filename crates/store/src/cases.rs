@@ -119,12 +119,15 @@ pub(crate) fn counter_keys(
     if let Some(u) = attributed_unit(before, event) {
         keys.push(("unit", u.to_string()));
     }
-    keys.push(("area", format!("{}00", &area[..4.min(area.len())])));
+    let city = format!("{}00", &area[..4.min(area.len())]);
     for len in [6, 9, 12] {
-        if area.len() >= len {
+        // A case that fell to the city itself (属地兜底 outside every district) has the city
+        // code as its area: count it once.
+        if area.len() >= len && area[..len] != city {
             keys.push(("area", area[..len].to_owned()));
         }
     }
+    keys.push(("area", city));
     if let Some(g) = &after.grid {
         keys.push(("area", g.clone()));
     }
@@ -683,4 +686,25 @@ async fn insert_case(tx: &mut Transaction<'_, Any>, city: &str, new: &NewCase) -
         created_at: at,
         updated_at: at,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_area_level_is_counted_once() {
+        let mut case = Case::new(1);
+        case.category = "C0101".into();
+        let ev = CaseEvent::Registered;
+        let areas = |area: &str| -> Vec<String> {
+            counter_keys(&case, &case, area, &ev, None)
+                .into_iter()
+                .filter(|(d, _)| *d == "area")
+                .map(|(_, k)| k)
+                .collect()
+        };
+        assert_eq!(areas("510100"), ["510100"], "a case at the city itself");
+        assert_eq!(areas("510104017001"), ["510104", "510104017", "510104017001", "510100"]);
+    }
 }
