@@ -110,6 +110,23 @@ async fn one_case_through_every_path() {
     assert_eq!(s, 403, "a grid worker cannot return a department's case");
     ok(&app, &dept, id, json!({"type": "return", "reason": "不属于本单位职责"})).await;
     ok(&app, &dispatcher, id, json!({"type": "dispatch", "unit": unit})).await;
+    // Returned again: the street blows the whistle (吹哨), the unit leads and three departments report.
+    ok(&app, &dept, id, json!({"type": "return", "reason": "需多部门联合处置"})).await;
+    let admin = app.token("admin").await;
+    let district = &small_demo().grids[0].community.as_str()[..6];
+    let co = futures_join(&app, district).await;
+    let v = ok(
+        &app,
+        &leader,
+        id,
+        json!({"type": "whistle", "lead": unit, "co_units": co}),
+    )
+    .await;
+    assert_eq!(v["case"]["whistle"]["co_units"].as_array().unwrap().len(), 3);
+    for (i, u) in co.iter().enumerate() {
+        let t = handler(&app, &admin, *u, &format!("path.handler{i}")).await;
+        ok(&app, &t, id, json!({"type": "report_to_whistle", "unit": u})).await;
+    }
     ok(&app, &dept, id, json!({"type": "accept"})).await;
 
     // Three extensions approved, the fourth request refused.
@@ -188,6 +205,12 @@ async fn one_case_through_every_path() {
             "dispatched",
             "returned",
             "dispatched",
+            "returned",
+            "whistled",
+            "dispatched",
+            "unit_reported",
+            "unit_reported",
+            "unit_reported",
             "accepted",
             "extension_requested",
             "extension_approved",
@@ -205,7 +228,7 @@ async fn one_case_through_every_path() {
         ]
     );
     assert_eq!(detail["case"]["reworks"], 1);
-    assert_eq!(detail["case"]["returns"], 1);
+    assert_eq!(detail["case"]["returns"], 2);
     assert_eq!(detail["case"]["extensions"], 3);
 
     // Indicators of the unit and of the grid, kept incrementally.
@@ -227,7 +250,7 @@ async fn one_case_through_every_path() {
     let c = &ind["counters"];
     assert_eq!(
         (c["dispatched"].as_u64(), c["returned"].as_u64(), c["closed"].as_u64()),
-        (Some(2), Some(1), Some(1))
+        (Some(3), Some(2), Some(1))
     );
     assert_eq!(
         (
@@ -240,7 +263,7 @@ async fn one_case_through_every_path() {
     assert_eq!(ind["rates"]["closure_rate"], "100.00%");
     assert_eq!(ind["rates"]["on_time_closure_rate"], "0.00%");
     assert_eq!(ind["rates"]["rework_rate"], "100.00%");
-    assert_eq!(ind["rates"]["return_rate"], "50.00%");
+    assert_eq!(ind["rates"]["return_rate"], "66.67%");
     assert_eq!(ind["rates"]["satisfaction_rate"], "90.00%");
     let grid = small_demo().grids[0].code.as_str();
     let (_, by_grid) = app
