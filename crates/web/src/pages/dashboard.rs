@@ -73,7 +73,7 @@ fn period(q: &DashQuery, city: &str) -> Result<Period, ApiError> {
     })
 }
 
-async fn breakdown(s: &AppState, city: &str, p: &Period) -> Result<Vec<Row>, ApiError> {
+async fn breakdown(s: &AppState, city: &str, p: &Period) -> Result<Vec<Row>, gongzhi_store::StoreError> {
     let mut out = Vec::new();
     let row = |key: String, name: String, href: String, c: Counters| {
         use gongzhi_core::indicators::percent_or_dash;
@@ -178,14 +178,27 @@ pub async fn dashboard(
     if !allowed(&s, &p, &period).await {
         return Err(ApiError::forbidden(c.t("not_yours")).into());
     }
-    let counters = s
-        .store
-        .counters(&city, &period.dim, &period.key, &period.from, &period.to)
-        .await?;
-    let months = s
-        .store
-        .counters_grouped(&city, &period.dim, Some(&period.key), &period.from, &period.to, "month")
-        .await?;
+    let q_overdue = CaseQuery {
+        visibility: loop_::visibility(&p),
+        overdue_at: Some(gongzhi_store::now_ms()),
+        within: (period.dim == "area").then(|| period.key.clone()),
+        unit: (period.dim == "unit").then(|| period.key.parse().ok()).flatten(),
+        page: 1,
+        page_size: 20,
+        ..Default::default()
+    };
+    // The parts of the page are independent reads: run them at once (the pool has several
+    // connections), so the page takes about as long as its slowest part.
+    let (counters, months, by_category, overdue_rows, rows) = tokio::try_join!(
+        s.store
+            .counters(&city, &period.dim, &period.key, &period.from, &period.to),
+        s.store
+            .counters_grouped(&city, &period.dim, Some(&period.key), &period.from, &period.to, "month"),
+        s.store
+            .counters_grouped(&city, "category", None, &period.from, &period.to, "key"),
+        s.store.list_cases(&city, &q_overdue),
+        breakdown(&s, &city, &period),
+    )?;
     let labels: Vec<String> = months.iter().map(|(m, _)| m.clone()).collect();
     let trend = svg::line_chart(
         &labels,
@@ -208,10 +221,7 @@ pub async fn dashboard(
         ],
     );
     let cat = loop_::catalogue(&s, &city).await?;
-    let mut by_cat: Vec<(String, f64)> = s
-        .store
-        .counters_grouped(&city, "category", None, &period.from, &period.to, "key")
-        .await?
+    let mut by_cat: Vec<(String, f64)> = by_category
         .into_iter()
         .map(|(k, c)| {
             (
@@ -223,19 +233,7 @@ pub async fn dashboard(
     by_cat.sort_by(|a, b| b.1.total_cmp(&a.1));
     by_cat.truncate(10);
     let categories = svg::bar_chart(&by_cat);
-    let q_overdue = CaseQuery {
-        visibility: loop_::visibility(&p),
-        overdue_at: Some(gongzhi_store::now_ms()),
-        within: (period.dim == "area").then(|| period.key.clone()),
-        unit: (period.dim == "unit").then(|| period.key.parse().ok()).flatten(),
-        page: 1,
-        page_size: 20,
-        ..Default::default()
-    };
-    let overdue = s
-        .store
-        .list_cases(&city, &q_overdue)
-        .await?
+    let overdue = overdue_rows
         .0
         .into_iter()
         .map(|r| {
@@ -272,7 +270,7 @@ pub async fn dashboard(
     );
     let page = DashboardPage {
         // The page shows the 100 busiest units (the exports have them all).
-        rows: breakdown(&s, &city, &period).await?.into_iter().take(100).collect(),
+        rows: rows.into_iter().take(100).collect(),
         ind: indicator_view(counters),
         dim: period.dim,
         key: period.key,
