@@ -65,7 +65,7 @@ enum Val {
 /// Insert `rows` (each `cols.len()` values) with as few statements as the parameter limit
 /// allows; `suffix` follows the VALUES list (e.g. an ON CONFLICT clause).
 ///
-/// SQLite gets positional `?` placeholders: it takes `$N` for a named parameter and looks each
+/// SQLite gets positional `?` parameters: it takes `$N` for a named parameter and looks each
 /// name up among the previous ones, which is quadratic in a statement of thousands.
 async fn insert_rows(
     tx: &mut Transaction<'_, Any>,

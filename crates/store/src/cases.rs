@@ -374,23 +374,23 @@ impl Store {
         if !v.all {
             let mut any = Vec::new();
             for a in &v.areas {
-                let p = w.placeholder(Arg::Text(format!("{a}%")));
+                let p = w.param(Arg::Text(format!("{a}%")));
                 any.push(format!("area LIKE {p}"));
             }
             for g in &v.grids {
-                let p = w.placeholder(Arg::Text(format!("{g}%")));
+                let p = w.param(Arg::Text(format!("{g}%")));
                 any.push(format!("grid LIKE {p}"));
             }
             for u in &v.units {
-                let p = w.placeholder(Arg::Int(*u));
-                let p2 = w.placeholder(Arg::Int(*u));
-                let p3 = w.placeholder(Arg::Text(city.to_owned()));
+                let p = w.param(Arg::Int(*u));
+                let p2 = w.param(Arg::Int(*u));
+                let p3 = w.param(Arg::Text(city.to_owned()));
                 any.push(format!(
                     "(unit_id = {p} OR id IN (SELECT case_id FROM case_units WHERE unit_id = {p2} AND city = {p3}))"
                 ));
             }
             if let Some(r) = v.reporter {
-                let p = w.placeholder(Arg::Int(r));
+                let p = w.param(Arg::Int(r));
                 any.push(format!("reporter_id = {p}"));
             }
             if any.is_empty() {
@@ -402,25 +402,25 @@ impl Store {
             let ps: Vec<String> = q
                 .states
                 .iter()
-                .map(|s| w.placeholder(Arg::Text(s.as_str().to_owned())))
+                .map(|s| w.param(Arg::Text(s.as_str().to_owned())))
                 .collect();
             w.push(&format!(" AND state IN ({})", ps.join(", ")));
         }
         if let Some(u) = q.unit {
-            let p = w.placeholder(Arg::Int(u));
+            let p = w.param(Arg::Int(u));
             w.push(&format!(" AND unit_id = {p}"));
         }
         if let Some(within) = &q.within {
-            let p = w.placeholder(Arg::Text(format!("{within}%")));
-            let p2 = w.placeholder(Arg::Text(format!("{within}%")));
+            let p = w.param(Arg::Text(format!("{within}%")));
+            let p2 = w.param(Arg::Text(format!("{within}%")));
             w.push(&format!(" AND (area LIKE {p} OR grid LIKE {p2})"));
         }
         if let Some(c) = &q.category {
-            let p = w.placeholder(Arg::Text(c.clone()));
+            let p = w.param(Arg::Text(c.clone()));
             w.push(&format!(" AND category = {p}"));
         }
         if let Some(now) = q.overdue_at {
-            let p = w.placeholder(Arg::Int(now));
+            let p = w.param(Arg::Int(now));
             w.push(&format!(
                 " AND deadline_at < {p} AND state IN ('dispatched', 'handling', 'returned', 'suspended', 'reported')"
             ));
@@ -531,14 +531,14 @@ impl Store {
             .collect();
         let mut w = Sql::new("WHERE city = ");
         w.arg(Arg::Text(city.to_owned()));
-        let p = w.placeholder(Arg::Text(dim.to_owned()));
+        let p = w.param(Arg::Text(dim.to_owned()));
         w.push(&format!(" AND dim = {p}"));
         if let Some(k) = key {
-            let p = w.placeholder(Arg::Text(k.to_owned()));
+            let p = w.param(Arg::Text(k.to_owned()));
             w.push(&format!(" AND key = {p}"));
         }
-        let p1 = w.placeholder(Arg::Text(from.to_owned()));
-        let p2 = w.placeholder(Arg::Text(to.to_owned()));
+        let p1 = w.param(Arg::Text(from.to_owned()));
+        let p2 = w.param(Arg::Text(to.to_owned()));
         w.push(&format!(" AND day BETWEEN {p1} AND {p2}"));
         let sql = format!(
             "SELECT {group_expr} AS g, {} FROM counters {} GROUP BY {group_expr} ORDER BY g",

@@ -264,28 +264,24 @@ impl Store {
         let mut w = Sql::new("WHERE city = ");
         w.arg(Arg::Text(city.to_owned()));
         if !q.ids.is_empty() {
-            let ps: Vec<String> = q.ids.iter().map(|id| w.placeholder(Arg::Int(*id))).collect();
+            let ps: Vec<String> = q.ids.iter().map(|id| w.param(Arg::Int(*id))).collect();
             w.push(&format!(" AND id IN ({})", ps.join(", ")));
         }
         if !q.conditions.is_empty() {
-            let ps: Vec<String> = q
-                .conditions
-                .iter()
-                .map(|c| w.placeholder(Arg::Text(c.clone())))
-                .collect();
+            let ps: Vec<String> = q.conditions.iter().map(|c| w.param(Arg::Text(c.clone()))).collect();
             w.push(&format!(" AND condition IN ({})", ps.join(", ")));
         }
         if !q.states.is_empty() {
             let ps: Vec<String> = q
                 .states
                 .iter()
-                .map(|s| w.placeholder(Arg::Text(s.as_str().to_owned())))
+                .map(|s| w.param(Arg::Text(s.as_str().to_owned())))
                 .collect();
             w.push(&format!(" AND state IN ({})", ps.join(", ")));
         }
         if let Some((from, to)) = q.window {
-            let a = w.placeholder(Arg::Int(from));
-            let b = w.placeholder(Arg::Int(to));
+            let a = w.param(Arg::Int(from));
+            let b = w.param(Arg::Int(to));
             w.push(&format!(" AND created_at BETWEEN {a} AND {b}"));
         }
         let total: (i64,) = w
@@ -315,15 +311,9 @@ impl Store {
         }
         let mut w = Sql::new("WHERE city = ");
         w.arg(Arg::Text(city.to_owned()));
-        let ps: Vec<String> = ids
-            .iter()
-            .map(|id| w.placeholder(Arg::Text(format!("case:{id}"))))
-            .collect();
+        let ps: Vec<String> = ids.iter().map(|id| w.param(Arg::Text(format!("case:{id}")))).collect();
         w.push(&format!(" AND stream IN ({})", ps.join(", ")));
-        let ks: Vec<String> = kinds
-            .iter()
-            .map(|k| w.placeholder(Arg::Text((*k).to_owned())))
-            .collect();
+        let ks: Vec<String> = kinds.iter().map(|k| w.param(Arg::Text((*k).to_owned()))).collect();
         w.push(&format!(" AND kind IN ({})", ks.join(", ")));
         let sql = format!("SELECT stream, payload FROM events {} ORDER BY id", w.text());
         let rows: Vec<(String, String)> = w.query_as(&sql).fetch_all(&self.pool).await?;
@@ -347,7 +337,7 @@ impl Store {
         }
         let mut w = Sql::new("WHERE city = ");
         w.arg(Arg::Text(city.to_owned()));
-        let ps: Vec<String> = ids.iter().map(|id| w.placeholder(Arg::Int(*id))).collect();
+        let ps: Vec<String> = ids.iter().map(|id| w.param(Arg::Int(*id))).collect();
         w.push(&format!(" AND case_id IN ({})", ps.join(", ")));
         let sql = format!("SELECT case_id, photo_id, media_url FROM open311_requests {}", w.text());
         let rows: Vec<(i64, Option<i64>, Option<String>)> = w.query_as(&sql).fetch_all(&self.pool).await?;

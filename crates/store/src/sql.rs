@@ -24,14 +24,14 @@ impl Sql {
         }
     }
 
-    /// Append a placeholder for `a` to the text.
+    /// Append a parameter for `a` to the text.
     pub fn arg(&mut self, a: Arg) {
         let p = self.next(a);
         self.text.push_str(&p);
     }
 
-    /// A placeholder for `a`, to be put in the text by the caller.
-    pub fn placeholder(&mut self, a: Arg) -> String {
+    /// A `$N` parameter for `a`, to be put in the text by the caller.
+    pub fn param(&mut self, a: Arg) -> String {
         self.next(a)
     }
 
