@@ -74,6 +74,9 @@ impl FromStr for TimerKind {
     }
 }
 
+/// The shipped holidays and make-up working days (`data/holidays-cn.csv`, from npm `chinese-days`).
+pub const CHINA_HOLIDAYS_CSV: &str = include_str!("../../../data/holidays-cn.csv");
+
 /// Working days and working hours in China Standard Time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkCalendar {
@@ -170,7 +173,7 @@ impl WorkCalendar {
 
     /// The mainland China calendar from `data/holidays-cn.csv` (2024–2026), default periods.
     pub fn china_default() -> Self {
-        Self::parse_csv(include_str!("../../../data/holidays-cn.csv")).expect("data/holidays-cn.csv parses")
+        Self::parse_csv(CHINA_HOLIDAYS_CSV).expect("data/holidays-cn.csv parses")
     }
 
     /// The working periods of a working day, in local time.

@@ -129,6 +129,21 @@ impl TestApp {
         v["token"].as_str().expect("token").to_owned()
     }
 
+    /// A client that logged in through the login form as a demo account, carrying the session
+    /// cookie, for page tests.
+    pub async fn browser(&self, username: &str) -> reqwest::Client {
+        let client = reqwest::Client::builder().cookie_store(true).build().expect("client");
+        let form = [("username", username), ("password", gongzhi_demo::DEMO_PASSWORD)];
+        let r = client
+            .post(self.url("/login"))
+            .form(&form)
+            .send()
+            .await
+            .expect("login request");
+        assert!(r.status().is_success(), "page login as {username}");
+        client
+    }
+
     pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, serde_json::Value) {
         let mut req = self.client.get(self.url(path));
         if let Some(t) = token {

@@ -18,6 +18,15 @@ use serde::Serialize;
 
 use crate::{ApiError, AppState};
 
+/// The text of a city's editable document (`catalogue` or `calendar`), else the shipped default.
+pub async fn document_text(s: &AppState, city: &str, name: &str) -> Result<String, ApiError> {
+    Ok(match s.store.document(city, name).await? {
+        Some((_, body)) => body,
+        None if name == "catalogue" => Catalogue::default_cn().to_csv(),
+        None => gongzhi_core::calendar::CHINA_HOLIDAYS_CSV.to_owned(),
+    })
+}
+
 /// The catalogue of a city: the edited one, else the shipped default.
 pub async fn catalogue(s: &AppState, city: &str) -> Result<Catalogue, ApiError> {
     match s.store.document(city, "catalogue").await? {
@@ -128,6 +137,14 @@ pub fn transition_error(e: TransitionError) -> ApiError {
         Some(d) => err.with_details(d),
         None => err,
     }
+}
+
+/// A case's time limit from its filing condition; 5 working days for a condition the catalogue
+/// no longer has (it was edited after the case came in).
+pub fn limit_of(cat: &Catalogue, c: &Case) -> Limit {
+    cat.condition(&c.condition)
+        .map(|(_, cond)| Limit::from(cond))
+        .unwrap_or(Limit::new(gongzhi_core::calendar::TimerKind::WorkDays, 5))
 }
 
 /// The unit the dispatch catalogue proposes for a case: (unit id, name, level).
@@ -350,10 +367,7 @@ pub async fn act(
     let grant = acting_grant(p, &row, action.kind())?;
     let cat = catalogue(s, &city).await?;
     let cal = calendar(s, &city).await?;
-    let limit = cat
-        .condition(&row.case.condition)
-        .map(|(_, c)| Limit::from(c))
-        .unwrap_or(Limit::new(gongzhi_core::calendar::TimerKind::WorkDays, 5));
+    let limit = limit_of(&cat, &row.case);
     let mut ctx = DecisionContext::new(gongzhi_store::now_ms(), &cal, limit);
     if let Scope::Organisation(o) = grant.scope {
         ctx = ctx.with_actor_unit(o);
@@ -423,10 +437,7 @@ pub async fn sweep(s: &AppState, city: &str, now_ms: i64) -> Result<usize, ApiEr
             if (past && row.case.overdue) || (!past && row.case.supervision >= level) {
                 continue;
             }
-            let limit = cat
-                .condition(&row.case.condition)
-                .map(|(_, c)| Limit::from(c))
-                .unwrap_or(Limit::new(gongzhi_core::calendar::TimerKind::WorkDays, 5));
+            let limit = limit_of(&cat, &row.case);
             let ctx = DecisionContext::new(now_ms, &cal, limit);
             let action = Action::Supervise {
                 level,

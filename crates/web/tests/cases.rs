@@ -575,14 +575,7 @@ async fn the_sweep_warns_near_the_deadline_and_marks_overdue_once() {
 #[tokio::test]
 async fn the_report_page_finds_a_place_by_name_and_takes_photos() {
     let app = TestApp::spawn().await;
-    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
-    let r = client
-        .post(app.url("/login"))
-        .form(&[("username", "resident"), ("password", gongzhi_demo::DEMO_PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success());
+    let client = app.browser("resident").await;
     let grid = &small_demo().grids[1];
     let form = [
         ("condition", CONDITION),
@@ -664,16 +657,7 @@ async fn the_dashboard_exports_csv_and_xlsx_and_refuses_residents() {
     let app = TestApp::spawn().await;
     let acceptor = app.token("acceptor").await;
     report(&app, &acceptor, "导出测试", true).await;
-    let login = |user: &'static str| {
-        let app = &app;
-        async move {
-            let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
-            let form = [("username", user), ("password", gongzhi_demo::DEMO_PASSWORD)];
-            client.post(app.url("/login")).form(&form).send().await.unwrap();
-            client
-        }
-    };
-    let admin = login("admin").await;
+    let admin = app.browser("admin").await;
     let page = admin
         .get(app.url("/dashboard"))
         .send()
@@ -694,7 +678,7 @@ async fn the_dashboard_exports_csv_and_xlsx_and_refuses_residents() {
         .unwrap()
         .contains("spreadsheetml"));
     assert!(xlsx.bytes().await.unwrap().starts_with(b"PK"), "a zip container");
-    let resident = login("resident").await;
+    let resident = app.browser("resident").await;
     let r = resident.get(app.url("/dashboard")).send().await.unwrap();
     assert_eq!(r.status(), 403);
     assert!(

@@ -532,10 +532,7 @@ pub async fn get_catalogue(
     crate::auth::MaybeAuth(p): crate::auth::MaybeAuth,
 ) -> ApiResult<Response> {
     let city = crate::api::territory::city_of(&s, p.as_ref());
-    let text = match s.store.document(&city, "catalogue").await? {
-        Some((_, body)) => body,
-        None => Catalogue::default_cn().to_csv(),
-    };
+    let text = loop_::document_text(&s, &city, "catalogue").await?;
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], text).into_response())
 }
 
@@ -577,10 +574,7 @@ pub async fn get_calendar(
     crate::auth::MaybeAuth(p): crate::auth::MaybeAuth,
 ) -> ApiResult<Response> {
     let city = crate::api::territory::city_of(&s, p.as_ref());
-    let text = match s.store.document(&city, "calendar").await? {
-        Some((_, body)) => body,
-        None => include_str!("../../../../data/holidays-cn.csv").to_owned(),
-    };
+    let text = loop_::document_text(&s, &city, "calendar").await?;
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], text).into_response())
 }
 
