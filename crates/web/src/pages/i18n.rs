@@ -8,8 +8,15 @@ pub enum Lang {
     En,
 }
 
-/// (key, 中文, English). Keep keys sorted.
-const TEXTS: &[(&str, &str, &str)] = &[
+/// One table of UI texts: (key, 中文, English), sorted by key.
+pub(crate) type Texts = &'static [(&'static str, &'static str, &'static str)];
+
+/// Every table of UI texts: the shared one here, then one per feature's page module (each kept
+/// beside its pages, sorted by key; a key lives in one table only).
+const TABLES: &[Texts] = &[TEXTS];
+
+/// The shared texts (the closed loop, the dashboard, the chrome). Keep keys sorted.
+const TEXTS: Texts = &[
     ("add_photo", "添加照片", "Add a photo"),
     (
         "address",
@@ -193,12 +200,16 @@ impl Lang {
     }
 
     pub fn t(self, key: &str) -> &'static str {
-        match TEXTS.binary_search_by(|(k, _, _)| (*k).cmp(key)) {
-            Ok(i) => match self {
-                Lang::Zh => TEXTS[i].1,
-                Lang::En => TEXTS[i].2,
+        let found = TABLES.iter().find_map(|table| {
+            let i = table.binary_search_by(|(k, _, _)| (*k).cmp(key)).ok()?;
+            Some(table[i])
+        });
+        match found {
+            Some((_, zh, en)) => match self {
+                Lang::Zh => zh,
+                Lang::En => en,
             },
-            Err(_) => {
+            None => {
                 debug_assert!(false, "missing UI text '{key}'");
                 "?"
             }
@@ -233,7 +244,14 @@ mod tests {
 
     #[test]
     fn texts_are_sorted_and_complete() {
-        assert!(TEXTS.windows(2).all(|w| w[0].0 < w[1].0), "keep TEXTS sorted by key");
+        for table in TABLES {
+            assert!(table.windows(2).all(|w| w[0].0 < w[1].0), "keep each text table sorted by key");
+        }
+        let mut keys: Vec<&str> = TABLES.iter().flat_map(|t| t.iter().map(|(k, _, _)| *k)).collect();
+        let all = keys.len();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(keys.len(), all, "a text key is defined in two tables");
         assert_eq!(Lang::Zh.t("login"), "登录");
         assert_eq!(Lang::En.t("login"), "Log in");
     }
