@@ -245,7 +245,10 @@ mod tests {
     #[test]
     fn texts_are_sorted_and_complete() {
         for table in TABLES {
-            assert!(table.windows(2).all(|w| w[0].0 < w[1].0), "keep each text table sorted by key");
+            assert!(
+                table.windows(2).all(|w| w[0].0 < w[1].0),
+                "keep each text table sorted by key"
+            );
         }
         let mut keys: Vec<&str> = TABLES.iter().flat_map(|t| t.iter().map(|(k, _, _)| *k)).collect();
         let all = keys.len();
