@@ -4,6 +4,7 @@
 mod bench;
 mod cases_io;
 mod open311;
+mod premises;
 mod replay;
 
 use std::net::SocketAddr;
@@ -101,6 +102,9 @@ enum Command {
     /// Grids: import, export, locate a point.
     #[command(subcommand)]
     Grid(GridCommand),
+    /// Premises: buildings and units (import from CSV/XLSX, export to CSV).
+    #[command(subcommand)]
+    Premises(premises::PremisesCommand),
     /// Load a division file (CSV code,name,level,parent, as in data/) into the register.
     Divisions {
         #[command(flatten)]
@@ -320,6 +324,7 @@ async fn main() -> Result<()> {
         }
         Command::Grid(g) => grid_command(g).await,
         Command::Open311(c) => open311::run(c).await,
+        Command::Premises(c) => premises::run(c).await,
         Command::Divisions { db, file } => {
             let store = open(&db).await?;
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;

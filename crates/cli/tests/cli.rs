@@ -80,3 +80,61 @@ fn demo_locate_export_and_a_refused_import() {
     assert!(!ok);
     assert!(err.contains("sqlite://"), "{err}");
 }
+
+#[test]
+fn premises_export_reimport_and_a_refused_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("p.db").display());
+    let (ok, out, err) = gongzhi(&db, &["demo", "--communities", "1", "--cases-per-day", "0"]);
+    assert!(ok, "{out}{err}");
+    let file = dir.path().join("premises.csv");
+    let (ok, _, err) = gongzhi(
+        &db,
+        &[
+            "premises",
+            "export",
+            "--within",
+            "510104017001",
+            "-o",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{err}");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let rows = text.lines().count() - 1;
+    assert!(err.contains(&format!("and {rows} units")), "{err}");
+    // The export is the import's format: importing it again replaces the same records.
+    let (ok, out, err) = gongzhi(&db, &["premises", "import", file.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(out.contains(&format!("and {rows} units")), "{out}");
+    // Break two lines: both are reported with their numbers, and nothing is stored.
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    lines[2] = lines[2]
+        .replacen(",residential", ",castle", 1)
+        .replacen(",commercial", ",castle", 1);
+    lines[5] = lines[5].replace("510104017001,", "510104017,");
+    lines.push(lines[1].replace("-B01", "-B99").replace("-0101", "-0199"));
+    let broken = dir.path().join("broken.csv");
+    std::fs::write(&broken, lines.join("\n")).unwrap();
+    let (ok, _, err) = gongzhi(&db, &["premises", "import", broken.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(err.contains("refused, nothing was imported"), "{err}");
+    assert!(err.contains("line 3, column use: 'castle' is not a use"), "{err}");
+    assert!(err.contains("line 6, column community:"), "{err}");
+    let (ok, out, _) = gongzhi(
+        &db,
+        &[
+            "premises",
+            "export",
+            "--within",
+            "510104017001",
+            "-o",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{out}");
+    assert!(
+        !std::fs::read_to_string(&file).unwrap().contains("-B99"),
+        "the refused file stored nothing"
+    );
+}

@@ -12,7 +12,9 @@ pub mod grid;
 pub mod indicators;
 pub mod open311;
 pub mod org;
+pub mod premises;
 pub mod spatial;
+pub mod table;
 pub mod territory;
 pub mod text;
 

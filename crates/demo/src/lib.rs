@@ -10,6 +10,7 @@
 pub mod cases;
 mod layout;
 mod names;
+pub mod premises;
 
 use gongzhi_core::access::{Grant, Scope};
 use gongzhi_core::grid::{Grid, GridCodePattern, GridKind};
@@ -93,6 +94,8 @@ pub struct Demo {
     pub orgs: Vec<DemoOrg>,
     pub people: Vec<DemoPerson>,
     pub accounts: Vec<DemoAccount>,
+    /// Buildings and units in the grids of the first communities.
+    pub premises: gongzhi_core::premises::Premises,
 }
 
 fn short_name(community: &str) -> &str {
@@ -371,12 +374,14 @@ pub fn build(opts: &Options) -> Demo {
         };
         person(&mut rng, org_key, vec![(a.role, scope)], Some(a.username));
     }
+    let premises = premises::build(&mut rng, &grids);
     Demo {
         divisions,
         boundaries: boundaries.into_iter().map(|(c, r)| (c, r.to_multipolygon())).collect(),
         grids,
         orgs,
         people,
+        premises,
         accounts,
     }
 }
@@ -399,6 +404,8 @@ pub async fn load(
     store.set_division_boundaries(CITY, &demo.boundaries, None).await?;
     progress("grids");
     store.import_grids(CITY, &demo.grids, None, None).await?;
+    progress("premises");
+    store.import_premises(CITY, &demo.premises, None).await?;
     progress("organisations");
     let mut ids = std::collections::HashMap::new();
     for o in &demo.orgs {

@@ -1,4 +1,5 @@
 use gongzhi_core::grid::FeatureError;
+use gongzhi_core::table::LineError;
 use gongzhi_core::DomainError;
 
 /// What can go wrong in storage, in terms the HTTP layer maps to statuses.
@@ -13,6 +14,9 @@ pub enum StoreError {
     /// An import was refused; nothing of it was stored.
     #[error("import refused: {} problem(s), first: {}", .0.len(), .0.first().map(|e| e.to_string()).unwrap_or_default())]
     Rejected(Vec<FeatureError>),
+    /// A tabular import (CSV/XLSX) was refused; nothing of it was stored.
+    #[error("import refused: {} line(s) wrong, first: {}", .0.len(), .0.first().map(|e| e.to_string()).unwrap_or_default())]
+    Lines(Vec<LineError>),
     #[error("database unavailable: {0}")]
     Unavailable(String),
     #[error("database error: {0}")]

@@ -14,6 +14,7 @@ mod error;
 pub mod events;
 mod open311;
 mod people;
+mod premises;
 mod sql;
 mod territory;
 
@@ -23,6 +24,7 @@ pub use cases::{CaseQuery, CaseRow, CaseVisibility, Change, NewCase};
 pub use error::StoreError;
 pub use open311::{Open311Key, Open311Media, Open311Query, Open311Request};
 pub use people::{Account, NewPerson, TokenKind};
+pub use premises::PremisesImported;
 pub use territory::{GridPage, ImportProgress};
 
 use sqlx::any::AnyPoolOptions;

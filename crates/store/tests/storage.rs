@@ -220,3 +220,76 @@ async fn organisations_people_accounts_and_tokens() {
         .collect();
     assert_eq!(kinds, ["person_created", "logged_in", "logged_in"]);
 }
+
+#[tokio::test]
+async fn premises_import_all_or_nothing_and_read_back() {
+    use gongzhi_core::premises::{parse_premises, Area, UnitUse};
+    use gongzhi_core::table::Table;
+    let db = demo_db().await;
+    let s = &db.store;
+    let demo = gongzhi_testkit::small_demo();
+    // The demo loader stored its premises: every unit of the first community's first grid.
+    let grid = demo.grids[0].code.to_string();
+    let buildings = s.buildings(CITY, None, Some(&grid)).await.unwrap();
+    assert_eq!(buildings.len(), 6);
+    let units = s.units(CITY, &buildings[0].code).await.unwrap();
+    let in_demo = demo
+        .premises
+        .units
+        .iter()
+        .filter(|u| u.building == buildings[0].code)
+        .count();
+    assert_eq!(units.len(), in_demo);
+    assert_eq!(
+        units[0].use_,
+        UnitUse::Commercial,
+        "the first building has shops on its ground floor"
+    );
+
+    let community = demo.grids[0].community.to_string();
+    let header = "building,building_name,community,grid,unit,floor,area_m2,use\n";
+    let good = format!(
+        "{header}T1,测试楼,{community},{grid},T1-101,1,85.37,住宅\nT1,测试楼,{community},{grid},T1-102,1,60.5,\n"
+    );
+    let p = parse_premises(&Table::from_csv(&good).unwrap()).unwrap();
+    let n = s.import_premises(CITY, &p, None).await.unwrap();
+    assert_eq!((n.buildings, n.units), (1, 2));
+    let t1 = s.unit(CITY, "T1-101").await.unwrap().unwrap();
+    assert_eq!(t1.area, Area::from_hundredths(8537));
+    let events = s.events(CITY, "building:T1").await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].kind, "premises_imported");
+
+    // A file whose lines are right but whose places are not: refused with the lines, nothing stored.
+    let bad = format!(
+        "{header}T2,二号楼,{community},{grid},T2-101,1,70,\nT3,三号楼,510104017999,,T3-101,1,70,\nT4,四号楼,{community},{community}099,T1-101,1,70,\n"
+    );
+    let p = parse_premises(&Table::from_csv(&bad).unwrap()).unwrap();
+    let Err(StoreError::Lines(errors)) = s.import_premises(CITY, &p, None).await else {
+        panic!("a file naming unknown places must be refused");
+    };
+    let shown: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    assert_eq!(shown.len(), 3, "{shown:?}");
+    assert!(
+        shown[0].starts_with("line 3, column community: community 510104017999 is not in the division register"),
+        "{shown:?}"
+    );
+    assert!(
+        shown[1].starts_with(&format!("line 4, column grid: grid {community}099 is not stored")),
+        "{shown:?}"
+    );
+    assert!(
+        shown[2].starts_with("line 4, column unit: unit T1-101 is stored in building T1"),
+        "{shown:?}"
+    );
+    assert!(
+        s.building(CITY, "T2").await.unwrap().is_none(),
+        "nothing of a refused file is stored"
+    );
+    assert_eq!(s.units(CITY, "T1").await.unwrap().len(), 2);
+    let summary = s.premises_summary(CITY, &community).await.unwrap();
+    assert!(
+        summary.iter().any(|(u, n, _)| *u == UnitUse::Residential && *n > 100),
+        "{summary:?}"
+    );
+}

@@ -83,6 +83,12 @@ impl From<StoreError> for ApiError {
                 ApiError::invalid(format!("nothing was imported: {n} feature(s) refused; first: {first}"))
                     .with_details(serde_json::to_value(&errors).unwrap_or_default())
             }
+            StoreError::Lines(errors) => {
+                let n = errors.len();
+                let first = errors.first().map(|e| e.to_string()).unwrap_or_default();
+                ApiError::invalid(format!("nothing was imported: {n} line(s) wrong; first: {first}"))
+                    .with_details(serde_json::to_value(&errors).unwrap_or_default())
+            }
             other => {
                 tracing::error!(error = %other, "storage failure");
                 ApiError::new(

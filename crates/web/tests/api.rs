@@ -510,3 +510,60 @@ async fn pages_speak_chinese_by_default_and_english_on_request() {
         .unwrap();
     assert!(g.contains("Households"), "an administrator sees the counts");
 }
+
+#[tokio::test]
+async fn premises_are_seen_by_the_grid_team_and_imported_by_administrators() {
+    let app = TestApp::spawn().await;
+    let (_, _, grid, community) = centre_of_first_grid();
+    let worker = app.token("gridworker").await;
+    let resident = app.token("resident").await;
+    let admin = app.token("district.admin").await;
+
+    let (s, list) = app.get(&format!("/api/premises?grid={grid}"), Some(&worker)).await;
+    assert_eq!(s, 200, "{list}");
+    let first = list[0]["code"].as_str().unwrap().to_owned();
+    assert_eq!(list.as_array().unwrap().len(), 6);
+    let (s, detail) = app.get(&format!("/api/premises/{first}"), Some(&worker)).await;
+    assert_eq!(s, 200, "{detail}");
+    assert!(detail["units"].as_array().unwrap().len() >= 8, "{detail}");
+    assert_eq!(detail["units"][0]["use"], "commercial");
+    let (s, _) = app.get(&format!("/api/premises?grid={grid}"), Some(&resident)).await;
+    assert_eq!(s, 403, "residents do not see the premises register");
+    let (s, _) = app.get(&format!("/api/premises/{first}"), Some(&resident)).await;
+    assert_eq!(s, 404, "a building the caller may not see is not found");
+
+    let import = |token: String, body: String| {
+        let req = app
+            .client
+            .post(app.url("/api/premises/import"))
+            .bearer_auth(token)
+            .header("content-type", "text/csv")
+            .body(body);
+        async move {
+            let r = req.send().await.unwrap();
+            (r.status().as_u16(), r.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let header = "building,building_name,community,grid,unit,floor,area_m2,use\n";
+    let bad =
+        format!("{header}N1,新楼,{community},{grid},N1-101,1,85.5,住宅\nN1,新楼,{community},{grid},N1-102,x,0,\n");
+    let (s, e) = import(admin.clone(), bad).await;
+    assert_eq!(s, 422, "{e}");
+    assert_eq!(e["details"][0]["line"], 3, "{e}");
+    assert_eq!(e["details"][0]["column"], "floor", "{e}");
+    assert_eq!(e["details"][1]["column"], "area_m2", "{e}");
+    let (s, _) = app.get("/api/premises/N1", Some(&admin)).await;
+    assert_eq!(s, 404, "nothing of a refused file is stored");
+    let good =
+        format!("{header}N1,新楼,{community},{grid},N1-101,1,85.5,住宅\nN1,新楼,{community},{grid},N1-102,2,60,\n");
+    let (s, _) = import(worker.clone(), good.clone()).await;
+    assert_eq!(s, 403, "grid workers do not import premises");
+    let (s, n) = import(admin.clone(), good).await;
+    assert_eq!(
+        (s, n["buildings"].as_i64(), n["units"].as_i64()),
+        (200, Some(1), Some(2)),
+        "{n}"
+    );
+    let (_, detail) = app.get("/api/premises/N1", Some(&worker)).await;
+    assert_eq!(detail["total_area_m2"], "145.50", "{detail}");
+}

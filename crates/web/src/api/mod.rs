@@ -3,6 +3,7 @@
 
 pub mod cases;
 pub mod people;
+pub mod premises;
 pub mod system;
 pub mod territory;
 
@@ -42,6 +43,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(system::router())
         .merge(territory::router())
+        .merge(premises::router())
         .merge(people::router())
         .merge(cases::router())
 }

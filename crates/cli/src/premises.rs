@@ -1,0 +1,124 @@
+//! `gongzhi premises …`: the buildings and units register, imported from and exported to CSV.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use clap::Subcommand;
+use gongzhi_core::premises::{self, COLUMNS};
+use gongzhi_core::table::{LineError, Table};
+use gongzhi_store::StoreError;
+
+use crate::Db;
+
+#[derive(Subcommand)]
+pub enum PremisesCommand {
+    /// Import buildings and units from a CSV (UTF-8) or XLSX file: one row per unit with the
+    /// building's columns repeated (building, building_name, community, grid, address, lng, lat,
+    /// floors, unit, label, floor, area_m2, use). All or nothing: wrong lines are listed.
+    Import {
+        #[command(flatten)]
+        db: Db,
+        file: PathBuf,
+    },
+    /// Export the buildings and units of a community (or grid) as CSV, in the import's columns.
+    Export {
+        #[command(flatten)]
+        db: Db,
+        /// A community code (12 digits) or grid code.
+        #[arg(long)]
+        within: String,
+        /// Output file; default standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+fn refused<T>(file: &std::path::Path, errors: &[LineError]) -> Result<T> {
+    eprintln!("{}: refused, nothing was imported:", file.display());
+    for e in errors {
+        eprintln!("  {e}");
+    }
+    bail!("{} line(s) wrong", errors.len())
+}
+
+pub async fn run(cmd: PremisesCommand) -> Result<()> {
+    match cmd {
+        PremisesCommand::Import { db, file } => {
+            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let table = match Table::from_bytes(&bytes) {
+                Ok(t) => t,
+                Err(e) => return refused(&file, &[e]),
+            };
+            let parsed = match premises::parse_premises(&table) {
+                Ok(p) => p,
+                Err(errors) => return refused(&file, &errors),
+            };
+            let store = crate::open(&db).await?;
+            match store.import_premises(&db.city, &parsed, None).await {
+                Ok(n) => {
+                    println!(
+                        "imported {} buildings and {} units from {}",
+                        n.buildings,
+                        n.units,
+                        file.display()
+                    );
+                    Ok(())
+                }
+                Err(StoreError::Lines(errors)) => refused(&file, &errors),
+                Err(e) => Err(e.into()),
+            }
+        }
+        PremisesCommand::Export { db, within, output } => {
+            let store = crate::open(&db).await?;
+            let (community, grid) = if within.len() > 12 {
+                (None, Some(within.as_str()))
+            } else {
+                (Some(within.as_str()), None)
+            };
+            let buildings = store.buildings(&db.city, community, grid).await?;
+            if buildings.is_empty() {
+                bail!("no buildings are registered in {within}");
+            }
+            let sink: Box<dyn std::io::Write> = match &output {
+                Some(p) => Box::new(std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?),
+                None => Box::new(std::io::stdout().lock()),
+            };
+            let mut w = csv::Writer::from_writer(sink);
+            w.write_record(COLUMNS)?;
+            let mut units_written = 0;
+            for b in &buildings {
+                let head = [
+                    b.code.clone(),
+                    b.name.clone(),
+                    b.community.to_string(),
+                    b.grid.as_ref().map(|g| g.to_string()).unwrap_or_default(),
+                    b.address.clone().unwrap_or_default(),
+                    b.lng.map(|v| v.to_string()).unwrap_or_default(),
+                    b.lat.map(|v| v.to_string()).unwrap_or_default(),
+                    b.floors.map(|v| v.to_string()).unwrap_or_default(),
+                ];
+                let units = store.units(&db.city, &b.code).await?;
+                if units.is_empty() {
+                    w.write_record(head.iter().cloned().chain(std::iter::repeat_n(String::new(), 5)))?;
+                }
+                for u in &units {
+                    let tail = [
+                        u.code.clone(),
+                        u.label.clone(),
+                        u.floor.to_string(),
+                        u.area.to_string(),
+                        u.use_.as_str().to_owned(),
+                    ];
+                    w.write_record(head.iter().cloned().chain(tail))?;
+                    units_written += 1;
+                }
+            }
+            w.flush()?;
+            eprintln!(
+                "exported {} buildings and {units_written} units of {within}",
+                buildings.len()
+            );
+            Ok(())
+        }
+    }
+}

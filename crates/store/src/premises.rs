@@ -1,0 +1,264 @@
+//! Premises: buildings and units (see `gongzhi_core::premises`). An import checks the file's
+//! communities and grids against the register and stores everything or nothing, with one event per
+//! building.
+
+use std::collections::{HashMap, HashSet};
+
+use gongzhi_core::grid::GridCode;
+use gongzhi_core::premises::{Area, Building, Premises, Unit, UnitUse};
+use gongzhi_core::table::LineError;
+use gongzhi_core::territory::{DivisionCode, Level};
+
+use crate::{events, Store, StoreError};
+
+/// How many buildings and units an import added or replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct PremisesImported {
+    pub buildings: usize,
+    pub units: usize,
+}
+
+type BuildingRow = (
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<f64>,
+    Option<f64>,
+    Option<i32>,
+);
+type UnitRow = (String, String, String, i32, i64, String);
+
+const BUILDING_COLUMNS: &str = "code, name, community, grid, address, lng, lat, floors";
+const UNIT_COLUMNS: &str = "code, building, label, floor, area, unit_use";
+
+fn building(r: BuildingRow) -> Result<Building, StoreError> {
+    Ok(Building {
+        code: r.0,
+        name: r.1,
+        community: DivisionCode::parse(&r.2)?,
+        grid: r.3.as_deref().map(GridCode::parse).transpose()?,
+        address: r.4,
+        lng: r.5,
+        lat: r.6,
+        floors: r.7,
+    })
+}
+
+fn unit(r: UnitRow) -> Result<Unit, StoreError> {
+    Ok(Unit {
+        code: r.0,
+        building: r.1,
+        label: r.2,
+        floor: r.3,
+        area: Area::from_hundredths(r.4),
+        use_: r.5.parse()?,
+    })
+}
+
+impl Store {
+    /// Store the buildings and units of a checked file (replacing those with the same codes), or
+    /// nothing: a community outside the register, a grid not stored, or a unit that would move to
+    /// another building is refused with its line.
+    pub async fn import_premises(
+        &self,
+        city: &str,
+        premises: &Premises,
+        actor: Option<i64>,
+    ) -> Result<PremisesImported, StoreError> {
+        let mut errors = Vec::new();
+        let mut communities: HashMap<String, bool> = HashMap::new();
+        let mut grids: HashMap<String, bool> = HashMap::new();
+        for (b, &line) in premises.buildings.iter().zip(&premises.building_lines) {
+            let error = |column: &str, message: String| LineError {
+                line,
+                column: Some(column.into()),
+                message,
+            };
+            let code = b.community.as_str().to_owned();
+            if !communities.contains_key(&code) {
+                let known = b.community.city().as_str() == city
+                    && self
+                        .division(city, &code)
+                        .await?
+                        .is_some_and(|d| d.level == Level::Community);
+                communities.insert(code.clone(), known);
+            }
+            if !communities[&code] {
+                errors.push(error(
+                    "community",
+                    format!("community {code} is not in the division register of {city}"),
+                ));
+            }
+            if let Some(g) = &b.grid {
+                let g = g.as_str().to_owned();
+                if !grids.contains_key(&g) {
+                    let known = self.grid(city, &g).await?.is_some();
+                    grids.insert(g.clone(), known);
+                }
+                if !grids[&g] {
+                    errors.push(error("grid", format!("grid {g} is not stored; import the grids first")));
+                }
+            }
+        }
+        let codes: Vec<&str> = premises.units.iter().map(|u| u.code.as_str()).collect();
+        let stored = self.unit_buildings(city, &codes).await?;
+        for (u, &line) in premises.units.iter().zip(&premises.unit_lines) {
+            if let Some(old) = stored.get(&u.code).filter(|b| **b != u.building) {
+                errors.push(LineError {
+                    line,
+                    column: Some("unit".into()),
+                    message: format!(
+                        "unit {} is stored in building {old}; a unit cannot move to {} (give it a new code)",
+                        u.code, u.building
+                    ),
+                });
+            }
+        }
+        if !errors.is_empty() {
+            return Err(StoreError::Lines(errors));
+        }
+
+        let mut tx = self.pool.begin().await?;
+        for b in &premises.buildings {
+            sqlx::query(
+                "INSERT INTO buildings (city, code, name, community, grid, address, lng, lat, floors)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                 ON CONFLICT (city, code) DO UPDATE SET name = excluded.name, community = excluded.community,
+                   grid = excluded.grid, address = excluded.address, lng = excluded.lng, lat = excluded.lat,
+                   floors = excluded.floors",
+            )
+            .bind(city)
+            .bind(&b.code)
+            .bind(&b.name)
+            .bind(b.community.as_str())
+            .bind(b.grid.as_ref().map(|g| g.as_str()))
+            .bind(b.address.as_deref())
+            .bind(b.lng)
+            .bind(b.lat)
+            .bind(b.floors)
+            .execute(&mut *tx)
+            .await?;
+            let units: Vec<&Unit> = premises.units.iter().filter(|u| u.building == b.code).collect();
+            for u in &units {
+                sqlx::query(
+                    "INSERT INTO units (city, code, building, label, floor, area, unit_use)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)
+                     ON CONFLICT (city, code) DO UPDATE SET label = excluded.label, floor = excluded.floor,
+                       area = excluded.area, unit_use = excluded.unit_use",
+                )
+                .bind(city)
+                .bind(&u.code)
+                .bind(&u.building)
+                .bind(&u.label)
+                .bind(u.floor)
+                .bind(u.area.hundredths())
+                .bind(u.use_.as_str())
+                .execute(&mut *tx)
+                .await?;
+            }
+            events::append(
+                &mut tx,
+                city,
+                &format!("building:{}", b.code),
+                "premises_imported",
+                actor,
+                None,
+                None,
+                &serde_json::json!({ "building": b, "units": units }),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(PremisesImported {
+            buildings: premises.buildings.len(),
+            units: premises.units.len(),
+        })
+    }
+
+    /// The building each of `codes` is stored in (codes not stored are absent).
+    async fn unit_buildings(&self, city: &str, codes: &[&str]) -> Result<HashMap<String, String>, StoreError> {
+        let mut out = HashMap::new();
+        for code in codes.iter().copied().collect::<HashSet<_>>() {
+            if let Some(u) = self.unit(city, code).await? {
+                out.insert(u.code, u.building);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The buildings of a grid when `grid` is given, else of a community, else of the city, by code.
+    pub async fn buildings(
+        &self,
+        city: &str,
+        community: Option<&str>,
+        grid: Option<&str>,
+    ) -> Result<Vec<Building>, StoreError> {
+        let (column, value) = match (grid, community) {
+            (Some(g), _) => ("grid", g),
+            (None, Some(c)) => ("community", c),
+            (None, None) => ("city", city),
+        };
+        let rows: Vec<BuildingRow> = sqlx::query_as(&format!(
+            "SELECT {BUILDING_COLUMNS} FROM buildings WHERE city = $1 AND {column} = $2 ORDER BY code"
+        ))
+        .bind(city)
+        .bind(value)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(building).collect()
+    }
+
+    /// One building.
+    pub async fn building(&self, city: &str, code: &str) -> Result<Option<Building>, StoreError> {
+        let row: Option<BuildingRow> = sqlx::query_as(&format!(
+            "SELECT {BUILDING_COLUMNS} FROM buildings WHERE city = $1 AND code = $2"
+        ))
+        .bind(city)
+        .bind(code)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(building).transpose()
+    }
+
+    /// The units of a building, by floor then code.
+    pub async fn units(&self, city: &str, building: &str) -> Result<Vec<Unit>, StoreError> {
+        let rows: Vec<UnitRow> = sqlx::query_as(&format!(
+            "SELECT {UNIT_COLUMNS} FROM units WHERE city = $1 AND building = $2 ORDER BY floor, code"
+        ))
+        .bind(city)
+        .bind(building)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(unit).collect()
+    }
+
+    /// One unit.
+    pub async fn unit(&self, city: &str, code: &str) -> Result<Option<Unit>, StoreError> {
+        let row: Option<UnitRow> = sqlx::query_as(&format!(
+            "SELECT {UNIT_COLUMNS} FROM units WHERE city = $1 AND code = $2"
+        ))
+        .bind(city)
+        .bind(code)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(unit).transpose()
+    }
+
+    /// Units and total floor area per use in a community (for the community's page and checks).
+    pub async fn premises_summary(&self, city: &str, community: &str) -> Result<Vec<(UnitUse, i64, Area)>, StoreError> {
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT u.unit_use, COUNT(*), CAST(SUM(u.area) AS BIGINT) FROM units u
+             JOIN buildings b ON b.city = u.city AND b.code = u.building
+             WHERE u.city = $1 AND b.community = $2 GROUP BY u.unit_use ORDER BY u.unit_use",
+        )
+        .bind(city)
+        .bind(community)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(u, n, a)| Ok((u.parse()?, n, Area::from_hundredths(a))))
+            .collect()
+    }
+}
