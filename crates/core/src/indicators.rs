@@ -17,7 +17,6 @@
 //! once, on the first of the two.
 
 use std::fmt;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 

@@ -17,5 +17,7 @@ pub mod spatial;
 pub mod table;
 pub mod territory;
 pub mod text;
+pub mod visibility;
+pub mod wicked;
 
 pub use error::DomainError;

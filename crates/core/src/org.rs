@@ -1,8 +1,5 @@
 //! Organisations, people and their roles.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
 use crate::territory::DivisionCode;
@@ -11,7 +8,7 @@ use crate::DomainError;
 macro_rules! string_enum {
     ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident => $s:literal, $zh:literal;)+ }) => {
         $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($(#[$vm])* $variant,)+ }
 
@@ -22,16 +19,16 @@ macro_rules! string_enum {
             pub fn zh(self) -> &'static str { match self { $($name::$variant => $zh,)+ } }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(self.as_str()) }
         }
 
-        impl FromStr for $name {
-            type Err = DomainError;
-            fn from_str(s: &str) -> Result<Self, DomainError> {
+        impl std::str::FromStr for $name {
+            type Err = $crate::DomainError;
+            fn from_str(s: &str) -> Result<Self, $crate::DomainError> {
                 $name::ALL.iter().copied().find(|v| v.as_str() == s).ok_or_else(|| {
                     let all: Vec<&str> = $name::ALL.iter().map(|v| v.as_str()).collect();
-                    DomainError::invalid(stringify!($name), format!("unknown value '{s}'; use one of {}", all.join(", ")))
+                    $crate::DomainError::invalid(stringify!($name), format!("unknown value '{s}'; use one of {}", all.join(", ")))
                 })
             }
         }

@@ -7,8 +7,6 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::str::FromStr;
 
-use crate::DomainError;
-
 use serde::{Deserialize, Serialize};
 
 use crate::grid::GridCode;

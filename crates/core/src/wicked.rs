@@ -1,0 +1,820 @@
+//! Wicked problems (棘手问题): an initiative (专项) worked by a residents' autonomous committee in
+//! front (前台) and the town or street government behind (后台), separated and coordinated.
+//!
+//! An initiative is a fold of [`InitiativeEvent`]s (the one event log holds them). Each event has a
+//! [`Stage`]; back-stage content is [`Internal`] and can only be read with a back-stage pass (see
+//! [`crate::visibility`]). What a seat may see is built here, once: [`Initiative::timeline`] and
+//! [`Initiative::progress`] take the [`Seat`], and the front-stage and public views are made of
+//! types that cannot hold internal content.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::premises::{Area, UnitUse};
+use crate::visibility::{stored, BackStagePass, Internal, Seat, Stage};
+
+crate::org::string_enum! {
+    /// The kind of wicked problem.
+    ProblemType {
+        /// 类住宅: commercial or industrial buildings lived in as housing.
+        QuasiResidential => "quasi_residential", "类住宅";
+        /// 群租: group renting.
+        GroupRenting => "group_renting", "群租";
+        /// 违法建设: illegal structures.
+        IllegalStructures => "illegal_structures", "违法建设";
+        /// 停车: parking.
+        Parking => "parking", "停车";
+        /// 物业纠纷: property-management disputes.
+        PropertyDispute => "property_dispute", "物业纠纷";
+        Other => "other", "其他";
+    }
+}
+
+crate::org::string_enum! {
+    /// The kind of party to an initiative.
+    PartyKind {
+        Owner => "owner", "业主";
+        Tenant => "tenant", "租户";
+        Operator => "operator", "经营者";
+        Developer => "developer", "开发商";
+        PropertyManager => "property_manager", "物业";
+        Department => "department", "职能部门";
+        Other => "other", "其他";
+    }
+}
+
+crate::org::string_enum! {
+    /// A party's position on the rectification, as last recorded by a contact.
+    Position {
+        Support => "support", "支持";
+        Oppose => "oppose", "反对";
+        Conditional => "conditional", "有条件支持";
+    }
+}
+
+crate::org::string_enum! {
+    /// A hazard found in a unit by the survey (摸排).
+    Hazard {
+        BlockedExit => "blocked_exit", "疏散通道堵塞";
+        Partitions => "partitions", "违规隔断";
+        Gas => "gas", "燃气隐患";
+        Electrical => "electrical", "电气隐患";
+        Overcrowding => "overcrowding", "居住拥挤";
+        Other => "other", "其他隐患";
+    }
+}
+
+crate::org::string_enum! {
+    /// The shared milestones both stages see.
+    Milestone {
+        CommitteeElected => "committee_elected", "自治委员会选出";
+        SurveyComplete => "survey_complete", "摸排完成";
+        ConsensusReached => "consensus_reached", "达成共识";
+        PlanAdopted => "plan_adopted", "方案通过";
+        RectificationDone => "rectification_done", "整治完成";
+    }
+}
+
+crate::org::string_enum! {
+    /// Which side a member works on.
+    Side {
+        Front => "front", "前台";
+        Back => "back", "后台";
+    }
+}
+
+/// A unit of the initiative's area (from the premises register).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnitRef {
+    pub code: String,
+    pub building: String,
+    pub floor: i32,
+    pub area: Area,
+}
+
+/// A party: an owner, tenant, operator … with the units they hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Party {
+    pub id: u32,
+    pub name: String,
+    pub kind: PartyKind,
+    /// Unit codes the party owns or occupies.
+    pub units: Vec<String>,
+}
+
+/// What a member of the front found in one unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Survey {
+    pub unit: String,
+    pub actual_use: UnitUse,
+    pub occupants: u32,
+    pub owner: String,
+    pub hazards: Vec<Hazard>,
+    pub note: String,
+}
+
+/// One entry of the event log of an initiative.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum InitiativeEvent {
+    /// Front: the scope, public; set up by the back stage.
+    Opened {
+        name: String,
+        problem: ProblemType,
+        community: String,
+        scope: String,
+    },
+    UnitsRegistered {
+        units: Vec<UnitRef>,
+    },
+    PartyAdded {
+        party: Party,
+    },
+    MemberJoined {
+        person: i64,
+        name: String,
+        side: Side,
+    },
+    ContactLogged {
+        party: u32,
+        by: i64,
+        position: Position,
+        concerns: String,
+    },
+    UnitSurveyed {
+        survey: Survey,
+    },
+    NoticePosted {
+        text: String,
+    },
+    /// A hand-off opened by one stage to the other: its summary is joint.
+    HandoffOpened {
+        id: u32,
+        from: Side,
+        summary: String,
+        limit_days: u32,
+    },
+    /// Back-stage work on a hand-off (internal payload).
+    HandoffWorked {
+        id: u32,
+        #[serde(with = "stored")]
+        payload: Internal<String>,
+    },
+    /// The answer the other stage sees (joint), with an internal rationale.
+    HandoffAnswered {
+        id: u32,
+        answer: String,
+        #[serde(with = "stored")]
+        rationale: Internal<String>,
+    },
+    MilestoneReached {
+        milestone: Milestone,
+    },
+    /// Back: an internal note, risk assessment or decision record.
+    NoteAdded {
+        id: u32,
+        #[serde(with = "stored")]
+        text: Internal<String>,
+    },
+    /// Back: a phase of the plan (options, legal basis, incentives, enforcement).
+    PlanPhase {
+        id: u32,
+        title: String,
+        #[serde(with = "stored")]
+        detail: Internal<String>,
+    },
+    /// Back: a department task dispatched through the closed loop as a case.
+    TaskDispatched {
+        case_id: i64,
+        department: String,
+        due: i64,
+    },
+    /// An explicit, recorded step that makes a statement joint or public; when drawn from a note,
+    /// the note itself stays internal.
+    StatementPublished {
+        id: u32,
+        from_note: Option<u32>,
+        stage: Stage,
+        text: String,
+    },
+}
+
+impl InitiativeEvent {
+    /// Who may see this entry.
+    pub fn stage(&self) -> Stage {
+        use InitiativeEvent::*;
+        match self {
+            Opened { .. } | NoticePosted { .. } | MilestoneReached { .. } => Stage::Public,
+            UnitsRegistered { .. }
+            | PartyAdded { .. }
+            | ContactLogged { .. }
+            | UnitSurveyed { .. }
+            | MemberJoined { side: Side::Front, .. } => Stage::Front,
+            HandoffOpened { .. } | HandoffAnswered { .. } => Stage::Joint,
+            MemberJoined { side: Side::Back, .. }
+            | HandoffWorked { .. }
+            | NoteAdded { .. }
+            | PlanPhase { .. }
+            | TaskDispatched { .. } => Stage::Back,
+            StatementPublished { stage, .. } => *stage,
+        }
+    }
+
+    /// A one-line summary made of the entry's visible fields (never of internal content).
+    fn summary(&self, pass: Option<BackStagePass>) -> String {
+        use InitiativeEvent::*;
+        let internal = |t: &Internal<String>| pass.and_then(|p| t.reveal(p).cloned()).unwrap_or_default();
+        match self {
+            Opened { name, problem, .. } => format!("{name}（{}）", problem.zh()),
+            UnitsRegistered { units } => format!("{} units", units.len()),
+            PartyAdded { party } => format!("{}（{}）", party.name, party.kind.zh()),
+            MemberJoined { name, side, .. } => format!("{name}（{}）", side.zh()),
+            ContactLogged { position, concerns, .. } => format!("{}：{concerns}", position.zh()),
+            UnitSurveyed { survey } => format!("{}：{}", survey.unit, survey.actual_use.zh()),
+            NoticePosted { text } => text.clone(),
+            HandoffOpened { summary, .. } => summary.clone(),
+            HandoffWorked { payload, .. } => internal(payload),
+            HandoffAnswered { answer, rationale, .. } => match internal(rationale) {
+                r if r.is_empty() => answer.clone(),
+                r => format!("{answer}（{r}）"),
+            },
+            MilestoneReached { milestone } => milestone.zh().to_owned(),
+            NoteAdded { text, .. } => internal(text),
+            PlanPhase { title, detail, .. } => format!("{title}：{}", internal(detail)),
+            TaskDispatched {
+                case_id, department, ..
+            } => format!("{department} #{case_id}"),
+            StatementPublished { text, .. } => text.clone(),
+        }
+    }
+}
+
+/// A recorded event: when, by whom, what.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub at: i64,
+    pub actor: Option<i64>,
+    pub event: InitiativeEvent,
+}
+
+/// A hand-off's state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Handoff {
+    pub id: u32,
+    pub from: Side,
+    pub summary: String,
+    pub opened_at: i64,
+    pub limit_days: u32,
+    pub answer: Option<String>,
+    pub answered_at: Option<i64>,
+}
+
+/// An initiative: the fold of its entries.
+#[derive(Debug, Clone, Default)]
+pub struct Initiative {
+    pub id: i64,
+    pub name: String,
+    pub problem: Option<ProblemType>,
+    pub community: String,
+    pub scope: String,
+    pub units: BTreeMap<String, UnitRef>,
+    pub parties: BTreeMap<u32, Party>,
+    /// Members by person id.
+    pub members: BTreeMap<i64, (String, Side)>,
+    /// Latest position per party, and how many contacts each had.
+    pub positions: BTreeMap<u32, Position>,
+    pub contacts: BTreeMap<u32, u32>,
+    pub surveys: BTreeMap<String, Survey>,
+    pub handoffs: BTreeMap<u32, Handoff>,
+    pub milestones: BTreeMap<Milestone, i64>,
+    pub tasks: Vec<(i64, String, i64)>,
+    pub entries: Vec<Entry>,
+}
+
+/// Day length in milliseconds.
+const DAY_MS: i64 = 86_400_000;
+
+impl Initiative {
+    /// Replay an initiative from its entries, oldest first.
+    pub fn replay(id: i64, entries: Vec<Entry>) -> Initiative {
+        let mut i = Initiative {
+            id,
+            ..Initiative::default()
+        };
+        for e in entries {
+            i.apply(e);
+        }
+        i
+    }
+
+    pub fn apply(&mut self, e: Entry) {
+        use InitiativeEvent::*;
+        match &e.event {
+            Opened {
+                name,
+                problem,
+                community,
+                scope,
+            } => {
+                self.name = name.clone();
+                self.problem = Some(*problem);
+                self.community = community.clone();
+                self.scope = scope.clone();
+            }
+            UnitsRegistered { units } => {
+                for u in units {
+                    self.units.insert(u.code.clone(), u.clone());
+                }
+            }
+            PartyAdded { party } => {
+                self.parties.insert(party.id, party.clone());
+            }
+            MemberJoined { person, name, side } => {
+                self.members.insert(*person, (name.clone(), *side));
+            }
+            ContactLogged { party, position, .. } => {
+                self.positions.insert(*party, *position);
+                *self.contacts.entry(*party).or_default() += 1;
+            }
+            UnitSurveyed { survey } => {
+                self.surveys.insert(survey.unit.clone(), survey.clone());
+            }
+            HandoffOpened {
+                id,
+                from,
+                summary,
+                limit_days,
+            } => {
+                self.handoffs.insert(
+                    *id,
+                    Handoff {
+                        id: *id,
+                        from: *from,
+                        summary: summary.clone(),
+                        opened_at: e.at,
+                        limit_days: *limit_days,
+                        answer: None,
+                        answered_at: None,
+                    },
+                );
+            }
+            HandoffAnswered { id, answer, .. } => {
+                if let Some(h) = self.handoffs.get_mut(id) {
+                    h.answer = Some(answer.clone());
+                    h.answered_at = Some(e.at);
+                }
+            }
+            MilestoneReached { milestone } => {
+                self.milestones.entry(*milestone).or_insert(e.at);
+            }
+            TaskDispatched {
+                case_id,
+                department,
+                due,
+            } => self.tasks.push((*case_id, department.clone(), *due)),
+            NoticePosted { .. }
+            | HandoffWorked { .. }
+            | NoteAdded { .. }
+            | PlanPhase { .. }
+            | StatementPublished { .. } => {}
+        }
+        self.entries.push(e);
+    }
+
+    /// The side a person works on in this initiative, if a member.
+    pub fn side_of(&self, person: i64) -> Option<Side> {
+        self.members.get(&person).map(|(_, s)| *s)
+    }
+
+    /// The next free id for hand-offs, notes, plan phases and statements (one sequence).
+    pub fn next_id(&self) -> u32 {
+        use InitiativeEvent::*;
+        self.entries
+            .iter()
+            .filter_map(|e| match &e.event {
+                HandoffOpened { id, .. }
+                | NoteAdded { id, .. }
+                | PlanPhase { id, .. }
+                | StatementPublished { id, .. } => Some(*id),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0)
+            + 1
+    }
+
+    /// Whether a back-stage note with this id exists.
+    pub fn has_note(&self, note: u32) -> bool {
+        self.entries
+            .iter()
+            .any(|e| matches!(&e.event, InitiativeEvent::NoteAdded { id, .. } if *id == note))
+    }
+
+    /// The joint timeline as `seat` may see it: each entry with its stage and a summary made of
+    /// what that seat may read.
+    pub fn timeline(&self, seat: Seat) -> Vec<TimelineEntry> {
+        let pass = seat.back_stage(self.id);
+        self.entries
+            .iter()
+            .filter(|e| seat.sees(self.id, e.event.stage()))
+            .map(|e| TimelineEntry {
+                at: e.at,
+                stage: e.event.stage(),
+                kind: kind_of(&e.event).to_owned(),
+                summary: e.event.summary(pass),
+            })
+            .collect()
+    }
+
+    /// Where the initiative stands, as `seat` may see it. Public seats get aggregates only.
+    pub fn progress(&self, seat: Seat, now: i64) -> Progress {
+        let surveyed: Vec<&UnitRef> = self
+            .units
+            .values()
+            .filter(|u| self.surveys.contains_key(&u.code))
+            .collect();
+        let reached = self.parties.keys().filter(|p| self.contacts.contains_key(p)).count();
+        let mut buildings: BTreeMap<&str, BuildingConsensus> = BTreeMap::new();
+        for u in self.units.values() {
+            let b = buildings.entry(&u.building).or_insert_with(|| BuildingConsensus {
+                building: u.building.clone(),
+                ..BuildingConsensus::default()
+            });
+            b.units += 1;
+            b.area = b.area + u.area;
+        }
+        for party in self.parties.values() {
+            let supports = self.positions.get(&party.id) == Some(&Position::Support);
+            let mut counted = BTreeSet::new();
+            for code in &party.units {
+                let Some(u) = self.units.get(code) else { continue };
+                let b = buildings
+                    .get_mut(u.building.as_str())
+                    .expect("every unit's building is listed");
+                if counted.insert(u.building.as_str()) {
+                    b.parties += 1;
+                    if supports {
+                        b.supporting_parties += 1;
+                    }
+                }
+                if supports {
+                    b.supporting_area = b.supporting_area + u.area;
+                }
+            }
+        }
+        let sees_joint = seat.sees(self.id, Stage::Joint);
+        let handoffs: Vec<HandoffStatus> = if sees_joint {
+            self.handoffs
+                .values()
+                .filter(|h| h.answer.is_none())
+                .map(|h| {
+                    let age_days = (now - h.opened_at).max(0) / DAY_MS;
+                    HandoffStatus {
+                        id: h.id,
+                        summary: h.summary.clone(),
+                        age_days,
+                        overdue: age_days > i64::from(h.limit_days),
+                    }
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Progress {
+            units: self.units.len(),
+            surveyed_units: surveyed.len(),
+            area: self.units.values().map(|u| u.area).sum(),
+            surveyed_area: surveyed.iter().map(|u| u.area).sum(),
+            parties: self.parties.len(),
+            parties_reached: reached,
+            hazards: self.surveys.values().map(|s| s.hazards.len()).sum(),
+            buildings: buildings.into_values().collect(),
+            open_handoffs: handoffs,
+            milestones: Milestone::ALL
+                .iter()
+                .map(|m| (*m, self.milestones.get(m).copied()))
+                .collect(),
+            late_tasks: if seat.back_stage(self.id).is_some() {
+                Some(self.tasks.iter().filter(|(_, _, due)| *due < now).count())
+            } else {
+                None
+            },
+        }
+    }
+}
+
+fn kind_of(e: &InitiativeEvent) -> &'static str {
+    use InitiativeEvent::*;
+    match e {
+        Opened { .. } => "opened",
+        UnitsRegistered { .. } => "units_registered",
+        PartyAdded { .. } => "party_added",
+        MemberJoined { .. } => "member_joined",
+        ContactLogged { .. } => "contact_logged",
+        UnitSurveyed { .. } => "unit_surveyed",
+        NoticePosted { .. } => "notice_posted",
+        HandoffOpened { .. } => "handoff_opened",
+        HandoffWorked { .. } => "handoff_worked",
+        HandoffAnswered { .. } => "handoff_answered",
+        MilestoneReached { .. } => "milestone_reached",
+        NoteAdded { .. } => "note_added",
+        PlanPhase { .. } => "plan_phase",
+        TaskDispatched { .. } => "task_dispatched",
+        StatementPublished { .. } => "statement_published",
+    }
+}
+
+/// One line of the timeline for a seat.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TimelineEntry {
+    pub at: i64,
+    pub stage: Stage,
+    pub kind: String,
+    pub summary: String,
+}
+
+/// Consent in one building: by head count (parties) and by floor area.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct BuildingConsensus {
+    pub building: String,
+    pub units: usize,
+    pub area: Area,
+    pub parties: usize,
+    pub supporting_parties: usize,
+    pub supporting_area: Area,
+}
+
+/// An open hand-off and its age.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HandoffStatus {
+    pub id: u32,
+    pub summary: String,
+    pub age_days: i64,
+    /// Waiting beyond its limit: a warning.
+    pub overdue: bool,
+}
+
+/// Where the initiative is stuck.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Progress {
+    pub units: usize,
+    pub surveyed_units: usize,
+    pub area: Area,
+    pub surveyed_area: Area,
+    pub parties: usize,
+    pub parties_reached: usize,
+    pub hazards: usize,
+    pub buildings: Vec<BuildingConsensus>,
+    /// Joint and back seats only.
+    pub open_handoffs: Vec<HandoffStatus>,
+    pub milestones: Vec<(Milestone, Option<i64>)>,
+    /// Back seats only: department tasks past their deadline.
+    pub late_tasks: Option<usize>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(code: &str, building: &str, area: i64) -> UnitRef {
+        UnitRef {
+            code: code.into(),
+            building: building.into(),
+            floor: 1,
+            area: Area::from_hundredths(area * 100),
+        }
+    }
+
+    fn at(day: i64, event: InitiativeEvent) -> Entry {
+        Entry {
+            at: day * DAY_MS,
+            actor: Some(1),
+            event,
+        }
+    }
+
+    fn sample() -> Initiative {
+        use InitiativeEvent::*;
+        let internal = |s: &str| Internal::new(7, s.to_owned());
+        Initiative::replay(
+            7,
+            vec![
+                at(
+                    0,
+                    Opened {
+                        name: "产业园类住宅整治".into(),
+                        problem: ProblemType::QuasiResidential,
+                        community: "510104017001".into(),
+                        scope: "A、B 两栋".into(),
+                    },
+                ),
+                at(
+                    0,
+                    UnitsRegistered {
+                        units: vec![unit("A-1", "A", 50), unit("A-2", "A", 30), unit("B-1", "B", 100)],
+                    },
+                ),
+                at(
+                    0,
+                    PartyAdded {
+                        party: Party {
+                            id: 1,
+                            name: "甲".into(),
+                            kind: PartyKind::Owner,
+                            units: vec!["A-1".into(), "B-1".into()],
+                        },
+                    },
+                ),
+                at(
+                    0,
+                    PartyAdded {
+                        party: Party {
+                            id: 2,
+                            name: "乙".into(),
+                            kind: PartyKind::Owner,
+                            units: vec!["A-2".into()],
+                        },
+                    },
+                ),
+                at(
+                    1,
+                    ContactLogged {
+                        party: 1,
+                        by: 3,
+                        position: Position::Oppose,
+                        concerns: "补偿".into(),
+                    },
+                ),
+                at(
+                    2,
+                    ContactLogged {
+                        party: 1,
+                        by: 3,
+                        position: Position::Support,
+                        concerns: "".into(),
+                    },
+                ),
+                at(
+                    2,
+                    UnitSurveyed {
+                        survey: Survey {
+                            unit: "A-1".into(),
+                            actual_use: UnitUse::QuasiResidential,
+                            occupants: 4,
+                            owner: "甲".into(),
+                            hazards: vec![Hazard::Partitions, Hazard::Gas],
+                            note: "".into(),
+                        },
+                    },
+                ),
+                at(
+                    3,
+                    HandoffOpened {
+                        id: 1,
+                        from: Side::Front,
+                        summary: "变更用途的法律依据".into(),
+                        limit_days: 5,
+                    },
+                ),
+                at(
+                    4,
+                    HandoffWorked {
+                        id: 1,
+                        payload: internal("CANARY-payload"),
+                    },
+                ),
+                at(
+                    3,
+                    HandoffOpened {
+                        id: 2,
+                        from: Side::Front,
+                        summary: "3号楼消防检查".into(),
+                        limit_days: 3,
+                    },
+                ),
+                at(
+                    5,
+                    HandoffAnswered {
+                        id: 1,
+                        answer: "依据《民法典》第279条".into(),
+                        rationale: internal("CANARY-rationale"),
+                    },
+                ),
+                at(
+                    6,
+                    NoteAdded {
+                        id: 3,
+                        text: internal("CANARY-note"),
+                    },
+                ),
+                at(
+                    6,
+                    TaskDispatched {
+                        case_id: 99,
+                        department: "消防救援大队".into(),
+                        due: 7 * DAY_MS,
+                    },
+                ),
+                at(
+                    7,
+                    StatementPublished {
+                        id: 4,
+                        from_note: Some(3),
+                        stage: Stage::Joint,
+                        text: "政府将提供过渡安置".into(),
+                    },
+                ),
+                at(
+                    8,
+                    MilestoneReached {
+                        milestone: Milestone::SurveyComplete,
+                    },
+                ),
+            ],
+        )
+    }
+
+    #[test]
+    fn progress_counts_by_head_and_by_area() {
+        let i = sample();
+        let p = i.progress(Seat::Back(7), 10 * DAY_MS);
+        assert_eq!((p.units, p.surveyed_units), (3, 1));
+        assert_eq!(
+            (p.area.to_string(), p.surveyed_area.to_string()),
+            ("180.00".into(), "50.00".into())
+        );
+        assert_eq!((p.parties, p.parties_reached), (2, 1));
+        assert_eq!(p.hazards, 2);
+        // Building A: parties 甲 (supports, 50 m²) and 乙 (not reached, 30 m²); B: 甲 (100 m²).
+        let a = &p.buildings[0];
+        assert_eq!((a.parties, a.supporting_parties), (2, 1));
+        assert_eq!(
+            (a.area.to_string(), a.supporting_area.to_string()),
+            ("80.00".into(), "50.00".into())
+        );
+        let b = &p.buildings[1];
+        assert_eq!(
+            (b.parties, b.supporting_parties, b.supporting_area.to_string()),
+            (1, 1, "100.00".into())
+        );
+        // Hand-off 2 opened on day 3 with a 3-day limit: 7 days old on day 10, overdue.
+        assert_eq!(p.open_handoffs.len(), 1);
+        assert_eq!(
+            (
+                p.open_handoffs[0].id,
+                p.open_handoffs[0].age_days,
+                p.open_handoffs[0].overdue
+            ),
+            (2, 7, true)
+        );
+        assert_eq!(p.late_tasks, Some(1));
+        assert_eq!(p.milestones[1], (Milestone::SurveyComplete, Some(8 * DAY_MS)));
+        assert_eq!(i.next_id(), 5);
+    }
+
+    #[test]
+    fn each_seat_sees_its_stages_and_never_internal_content() {
+        let i = sample();
+        let text = |seat: Seat| serde_json::to_string(&(i.timeline(seat), i.progress(seat, 10 * DAY_MS))).unwrap();
+        for seat in [Seat::Public, Seat::Front(7), Seat::Back(8), Seat::Front(8)] {
+            let shown = text(seat);
+            assert!(!shown.contains("CANARY"), "{seat:?}: {shown}");
+            assert!(
+                !shown.contains("消防救援大队"),
+                "{seat:?} sees a back-stage task: {shown}"
+            );
+        }
+        let front = i.timeline(Seat::Front(7));
+        assert!(front.iter().all(|e| e.stage != Stage::Back));
+        assert!(
+            front.iter().any(|e| e.summary == "依据《民法典》第279条"),
+            "the front sees the answer"
+        );
+        assert!(
+            front.iter().any(|e| e.summary == "政府将提供过渡安置"),
+            "and the published statement"
+        );
+        assert_eq!(i.progress(Seat::Front(7), 10 * DAY_MS).late_tasks, None);
+        let public = i.timeline(Seat::Public);
+        assert_eq!(
+            public.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
+            ["opened", "milestone_reached"]
+        );
+        assert!(i.progress(Seat::Public, 10 * DAY_MS).open_handoffs.is_empty());
+        assert!(i.timeline(Seat::Front(8)).iter().all(|e| e.stage == Stage::Public));
+        let back = text(Seat::Back(7));
+        for canary in ["CANARY-payload", "CANARY-rationale", "CANARY-note"] {
+            assert!(back.contains(canary), "the back stage reads its own notes: {canary}");
+        }
+    }
+
+    #[test]
+    fn events_round_trip_through_the_log_format() {
+        for e in sample().entries {
+            let json = serde_json::to_value(&e.event).unwrap();
+            let back: InitiativeEvent = serde_json::from_value(json).unwrap();
+            assert_eq!(back, e.event);
+        }
+    }
+}
