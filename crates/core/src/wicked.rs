@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::premises::{Area, UnitUse};
 use crate::visibility::{stored, BackStagePass, Internal, Seat, Stage};
+use crate::DomainError;
 
 crate::org::string_enum! {
     /// The kind of wicked problem.
@@ -382,6 +383,142 @@ impl Initiative {
         self.entries.push(e);
     }
 
+    /// Check that a member working on `side` may record `event` now: the stage that owns the work,
+    /// the objects it names, and the order of steps. Refused steps say why.
+    pub fn check(&self, side: Side, event: &InitiativeEvent) -> Result<(), DomainError> {
+        use InitiativeEvent::*;
+        let only = |wanted: Side, what: &str| {
+            if side == wanted {
+                Ok(())
+            } else {
+                Err(DomainError::invalid(
+                    "side",
+                    format!(
+                        "{what} is {} work; you work on the {} stage",
+                        wanted.as_str(),
+                        side.as_str()
+                    ),
+                ))
+            }
+        };
+        let handoff = |id: &u32| {
+            self.handoffs
+                .get(id)
+                .ok_or_else(|| DomainError::invalid("handoff", format!("there is no hand-off {id} in this initiative")))
+        };
+        match event {
+            Opened { .. } => Err(DomainError::invalid(
+                "event",
+                "an initiative is opened once, when it is created",
+            )),
+            UnitsRegistered { .. }
+            | MemberJoined { .. }
+            | NoteAdded { .. }
+            | PlanPhase { .. }
+            | TaskDispatched { .. } => only(Side::Back, "this step"),
+            PartyAdded { party } => {
+                only(Side::Front, "registering parties").or_else(|_| only(Side::Back, "registering parties"))?;
+                if let Some(u) = party.units.iter().find(|u| !self.units.contains_key(*u)) {
+                    return Err(DomainError::invalid(
+                        "units",
+                        format!("unit {u} is not in this initiative's area"),
+                    ));
+                }
+                Ok(())
+            }
+            ContactLogged { party, .. } => {
+                only(Side::Front, "contacting parties")?;
+                if !self.parties.contains_key(party) {
+                    return Err(DomainError::invalid(
+                        "party",
+                        format!("there is no party {party} in this initiative"),
+                    ));
+                }
+                Ok(())
+            }
+            UnitSurveyed { survey } => {
+                only(Side::Front, "the unit-by-unit survey")?;
+                if !self.units.contains_key(&survey.unit) {
+                    return Err(DomainError::invalid(
+                        "unit",
+                        format!("unit {} is not in this initiative's area", survey.unit),
+                    ));
+                }
+                Ok(())
+            }
+            NoticePosted { text } | HandoffOpened { summary: text, .. } if text.trim().is_empty() => {
+                Err(DomainError::invalid("text", "write the text"))
+            }
+            NoticePosted { .. } => Ok(()),
+            HandoffOpened { from, limit_days, .. } => {
+                if *from != side {
+                    return Err(DomainError::invalid(
+                        "from",
+                        "a hand-off is opened by the stage you work on",
+                    ));
+                }
+                if !(1..=90).contains(limit_days) {
+                    return Err(DomainError::invalid("limit_days", "give a limit of 1 to 90 days"));
+                }
+                Ok(())
+            }
+            HandoffWorked { id, .. } => {
+                only(Side::Back, "internal work on a hand-off")?;
+                handoff(id).map(|_| ())
+            }
+            HandoffAnswered { id, answer, .. } => {
+                let h = handoff(id)?;
+                if h.from == side {
+                    return Err(DomainError::invalid(
+                        "side",
+                        "a hand-off is answered by the other stage",
+                    ));
+                }
+                if h.answer.is_some() {
+                    return Err(DomainError::invalid(
+                        "handoff",
+                        format!("hand-off {id} is answered already"),
+                    ));
+                }
+                if answer.trim().is_empty() {
+                    return Err(DomainError::invalid(
+                        "answer",
+                        "write the answer the other stage will see",
+                    ));
+                }
+                Ok(())
+            }
+            MilestoneReached { milestone } => match self.milestones.contains_key(milestone) {
+                true => Err(DomainError::invalid(
+                    "milestone",
+                    format!("'{}' was reached already", milestone.as_str()),
+                )),
+                false => Ok(()),
+            },
+            StatementPublished {
+                from_note, stage, text, ..
+            } => {
+                only(Side::Back, "publishing a statement")?;
+                if !matches!(stage, Stage::Joint | Stage::Public) {
+                    return Err(DomainError::invalid(
+                        "stage",
+                        "a statement is published as joint or public",
+                    ));
+                }
+                if text.trim().is_empty() {
+                    return Err(DomainError::invalid("text", "write the statement to publish"));
+                }
+                match from_note {
+                    Some(n) if !self.has_note(*n) => Err(DomainError::invalid(
+                        "from_note",
+                        format!("there is no internal note {n}"),
+                    )),
+                    _ => Ok(()),
+                }
+            }
+        }
+    }
+
     /// The side a person works on in this initiative, if a member.
     pub fn side_of(&self, person: i64) -> Option<Side> {
         self.members.get(&person).map(|(_, s)| *s)
@@ -421,14 +558,16 @@ impl Initiative {
             .map(|e| TimelineEntry {
                 at: e.at,
                 stage: e.event.stage(),
-                kind: kind_of(&e.event).to_owned(),
+                kind: e.event.kind().to_owned(),
                 summary: e.event.summary(pass),
             })
             .collect()
     }
 
     /// Where the initiative stands, as `seat` may see it. Public seats get aggregates only.
-    pub fn progress(&self, seat: Seat, now: i64) -> Progress {
+    /// `closed` lists the task cases the closed loop has closed (a task is late when its case is
+    /// still open after its deadline).
+    pub fn progress(&self, seat: Seat, now: i64, closed: &BTreeSet<i64>) -> Progress {
         let surveyed: Vec<&UnitRef> = self
             .units
             .values()
@@ -496,7 +635,12 @@ impl Initiative {
                 .map(|m| (*m, self.milestones.get(m).copied()))
                 .collect(),
             late_tasks: if seat.back_stage(self.id).is_some() {
-                Some(self.tasks.iter().filter(|(_, _, due)| *due < now).count())
+                Some(
+                    self.tasks
+                        .iter()
+                        .filter(|(case, _, due)| *due < now && !closed.contains(case))
+                        .count(),
+                )
             } else {
                 None
             },
@@ -504,24 +648,27 @@ impl Initiative {
     }
 }
 
-fn kind_of(e: &InitiativeEvent) -> &'static str {
-    use InitiativeEvent::*;
-    match e {
-        Opened { .. } => "opened",
-        UnitsRegistered { .. } => "units_registered",
-        PartyAdded { .. } => "party_added",
-        MemberJoined { .. } => "member_joined",
-        ContactLogged { .. } => "contact_logged",
-        UnitSurveyed { .. } => "unit_surveyed",
-        NoticePosted { .. } => "notice_posted",
-        HandoffOpened { .. } => "handoff_opened",
-        HandoffWorked { .. } => "handoff_worked",
-        HandoffAnswered { .. } => "handoff_answered",
-        MilestoneReached { .. } => "milestone_reached",
-        NoteAdded { .. } => "note_added",
-        PlanPhase { .. } => "plan_phase",
-        TaskDispatched { .. } => "task_dispatched",
-        StatementPublished { .. } => "statement_published",
+impl InitiativeEvent {
+    /// The event's kind, as stored in the log.
+    pub fn kind(&self) -> &'static str {
+        use InitiativeEvent::*;
+        match self {
+            Opened { .. } => "opened",
+            UnitsRegistered { .. } => "units_registered",
+            PartyAdded { .. } => "party_added",
+            MemberJoined { .. } => "member_joined",
+            ContactLogged { .. } => "contact_logged",
+            UnitSurveyed { .. } => "unit_surveyed",
+            NoticePosted { .. } => "notice_posted",
+            HandoffOpened { .. } => "handoff_opened",
+            HandoffWorked { .. } => "handoff_worked",
+            HandoffAnswered { .. } => "handoff_answered",
+            MilestoneReached { .. } => "milestone_reached",
+            NoteAdded { .. } => "note_added",
+            PlanPhase { .. } => "plan_phase",
+            TaskDispatched { .. } => "task_dispatched",
+            StatementPublished { .. } => "statement_published",
+        }
     }
 }
 
@@ -738,7 +885,7 @@ mod tests {
     #[test]
     fn progress_counts_by_head_and_by_area() {
         let i = sample();
-        let p = i.progress(Seat::Back(7), 10 * DAY_MS);
+        let p = i.progress(Seat::Back(7), 10 * DAY_MS, &BTreeSet::new());
         assert_eq!((p.units, p.surveyed_units), (3, 1));
         assert_eq!(
             (p.area.to_string(), p.surveyed_area.to_string()),
@@ -769,6 +916,12 @@ mod tests {
             (2, 7, true)
         );
         assert_eq!(p.late_tasks, Some(1));
+        let closed = BTreeSet::from([99]);
+        assert_eq!(
+            i.progress(Seat::Back(7), 10 * DAY_MS, &closed).late_tasks,
+            Some(0),
+            "a closed task is not late"
+        );
         assert_eq!(p.milestones[1], (Milestone::SurveyComplete, Some(8 * DAY_MS)));
         assert_eq!(i.next_id(), 5);
     }
@@ -776,7 +929,9 @@ mod tests {
     #[test]
     fn each_seat_sees_its_stages_and_never_internal_content() {
         let i = sample();
-        let text = |seat: Seat| serde_json::to_string(&(i.timeline(seat), i.progress(seat, 10 * DAY_MS))).unwrap();
+        let text = |seat: Seat| {
+            serde_json::to_string(&(i.timeline(seat), i.progress(seat, 10 * DAY_MS, &BTreeSet::new()))).unwrap()
+        };
         for seat in [Seat::Public, Seat::Front(7), Seat::Back(8), Seat::Front(8)] {
             let shown = text(seat);
             assert!(!shown.contains("CANARY"), "{seat:?}: {shown}");
@@ -795,18 +950,93 @@ mod tests {
             front.iter().any(|e| e.summary == "政府将提供过渡安置"),
             "and the published statement"
         );
-        assert_eq!(i.progress(Seat::Front(7), 10 * DAY_MS).late_tasks, None);
+        assert_eq!(
+            i.progress(Seat::Front(7), 10 * DAY_MS, &BTreeSet::new()).late_tasks,
+            None
+        );
         let public = i.timeline(Seat::Public);
         assert_eq!(
             public.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
             ["opened", "milestone_reached"]
         );
-        assert!(i.progress(Seat::Public, 10 * DAY_MS).open_handoffs.is_empty());
+        assert!(i
+            .progress(Seat::Public, 10 * DAY_MS, &BTreeSet::new())
+            .open_handoffs
+            .is_empty());
         assert!(i.timeline(Seat::Front(8)).iter().all(|e| e.stage == Stage::Public));
         let back = text(Seat::Back(7));
         for canary in ["CANARY-payload", "CANARY-rationale", "CANARY-note"] {
             assert!(back.contains(canary), "the back stage reads its own notes: {canary}");
         }
+    }
+
+    #[test]
+    fn steps_are_checked_against_the_stage_that_owns_them() {
+        use InitiativeEvent::*;
+        let i = sample();
+        let note = NoteAdded {
+            id: 9,
+            text: Internal::new(7, "x".into()),
+        };
+        assert!(i.check(Side::Back, &note).is_ok());
+        assert!(i
+            .check(Side::Front, &note)
+            .unwrap_err()
+            .to_string()
+            .contains("back work"));
+        let contact = |party| ContactLogged {
+            party,
+            by: 1,
+            position: Position::Support,
+            concerns: "".into(),
+        };
+        assert!(i.check(Side::Front, &contact(2)).is_ok());
+        assert!(
+            i.check(Side::Back, &contact(2)).is_err(),
+            "back-stage staff read the front stage, they do not work it"
+        );
+        assert!(i
+            .check(Side::Front, &contact(5))
+            .unwrap_err()
+            .to_string()
+            .contains("no party 5"));
+        let answer = |id| HandoffAnswered {
+            id,
+            answer: "好".into(),
+            rationale: Internal::new(7, String::new()),
+        };
+        assert!(i.check(Side::Back, &answer(2)).is_ok());
+        assert!(i
+            .check(Side::Front, &answer(2))
+            .unwrap_err()
+            .to_string()
+            .contains("other stage"));
+        assert!(i
+            .check(Side::Back, &answer(1))
+            .unwrap_err()
+            .to_string()
+            .contains("answered already"));
+        let publish = |from_note| StatementPublished {
+            id: 9,
+            from_note,
+            stage: Stage::Public,
+            text: "公告".into(),
+        };
+        assert!(i.check(Side::Back, &publish(Some(3))).is_ok());
+        assert!(i
+            .check(Side::Back, &publish(Some(4)))
+            .unwrap_err()
+            .to_string()
+            .contains("no internal note 4"));
+        assert!(i.check(Side::Front, &publish(None)).is_err());
+        let reached = MilestoneReached {
+            milestone: Milestone::SurveyComplete,
+        };
+        assert!(i
+            .check(Side::Front, &reached)
+            .unwrap_err()
+            .to_string()
+            .contains("reached already"));
     }
 
     #[test]

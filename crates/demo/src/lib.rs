@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cases;
+pub mod initiative;
 mod layout;
 mod names;
 pub mod premises;
@@ -348,6 +349,18 @@ pub fn build(opts: &Options) -> Demo {
             what: "grid worker 网格员 of the first grid",
         },
         DemoAccount {
+            username: "street.admin",
+            role: Role::Admin,
+            scope: Scope::Division(street.clone()),
+            what: "street office 街道办 administrator; back stage of the demo initiative",
+        },
+        DemoAccount {
+            username: "committee",
+            role: Role::Resident,
+            scope: Scope::Division(first.clone()),
+            what: "residents' autonomous committee 自治委员会 member; front stage of the demo initiative",
+        },
+        DemoAccount {
             username: "planner",
             role: Role::CommunityPlanner,
             scope: Scope::Division(street),
@@ -437,6 +450,8 @@ pub async fn load(
         })
         .collect();
     store.create_people(CITY, &people, None).await?;
+    progress("initiative");
+    initiative::load(store, demo).await?;
     Ok(())
 }
 

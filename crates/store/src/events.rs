@@ -63,27 +63,8 @@ type EventRow = (
 impl Store {
     /// The events of one stream, oldest first.
     pub async fn events(&self, city: &str, stream: &str) -> Result<Vec<Event>, StoreError> {
-        let rows: Vec<EventRow> = sqlx::query_as(
-            "SELECT id, stream, kind, actor, role, at, reason, payload FROM events
-             WHERE city = $1 AND stream = $2 ORDER BY id",
-        )
-        .bind(city)
-        .bind(stream)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, stream, kind, actor, role, at, reason, payload)| Event {
-                id,
-                stream,
-                kind,
-                actor,
-                role,
-                at,
-                reason,
-                payload: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
-            })
-            .collect())
+        let mut conn = self.pool.acquire().await?;
+        stream_in(&mut conn, city, stream).await
     }
 
     /// How many events a city has (all streams).
@@ -94,4 +75,29 @@ impl Store {
             .await?;
         Ok(n)
     }
+}
+
+/// The events of one stream, oldest first, read on `conn` (a pooled connection or a transaction).
+pub async fn stream_in(conn: &mut sqlx::AnyConnection, city: &str, stream: &str) -> Result<Vec<Event>, StoreError> {
+    let rows: Vec<EventRow> = sqlx::query_as(
+        "SELECT id, stream, kind, actor, role, at, reason, payload FROM events
+         WHERE city = $1 AND stream = $2 ORDER BY id",
+    )
+    .bind(city)
+    .bind(stream)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, stream, kind, actor, role, at, reason, payload)| Event {
+            id,
+            stream,
+            kind,
+            actor,
+            role,
+            at,
+            reason,
+            payload: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
+        })
+        .collect())
 }

@@ -2,6 +2,7 @@
 //! document from the same handler annotations, so the document matches the real routes.
 
 pub mod cases;
+pub mod initiatives;
 pub mod people;
 pub mod premises;
 pub mod system;
@@ -21,6 +22,7 @@ use crate::AppState;
         (name = "system", description = "Health and sign-in"),
         (name = "territory", description = "Divisions (GB/T 2260), hierarchy, grids"),
         (name = "people", description = "Organisations, people and roles"),
+        (name = "initiatives", description = "Wicked problems: front-stage committee and back-stage government, hand-offs, milestones, progress"),
         (name = "cases", description = "The case closed loop: intake, steps, photos, catalogue, calendar, indicators"),
     )
 )]
@@ -46,6 +48,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(premises::router())
         .merge(people::router())
         .merge(cases::router())
+        .merge(initiatives::router())
 }
 
 /// Paging parameters shared by list endpoints.

@@ -4,6 +4,7 @@
 pub mod cases;
 pub mod dashboard;
 mod i18n;
+pub mod initiatives;
 mod svg;
 
 use askama::Template;
@@ -39,6 +40,10 @@ pub fn router() -> Router<AppState> {
         .route("/dashboard.csv", get(dashboard::dashboard_csv))
         .route("/dashboard.xlsx", get(dashboard::dashboard_xlsx))
         .route("/map", get(dashboard::map_page))
+        .route("/initiatives", get(initiatives::list))
+        .route("/initiatives/{id}", get(initiatives::workspace))
+        .route("/initiatives/{id}/public", get(initiatives::public))
+        .route("/initiatives/{id}/step", post(initiatives::step))
         .route("/assets/style.css", get(style))
         .route("/assets/app.js", get(script))
 }

@@ -1,0 +1,593 @@
+//! Wicked-problem initiatives (棘手问题专项): the front stage (residents' autonomous committee) and
+//! the back stage (town or street government), separated and coordinated.
+//!
+//! Every answer is built by [`view`] from the viewer's [`Seat`]: the core decides what a seat sees
+//! (timeline, progress) and back-stage content is `Internal`, which no view type can serialise.
+//! A step is checked by the core against the stage the caller works on; a caller who is not a
+//! member of an initiative gets its public view only, and "not found" for anything else.
+
+use std::collections::BTreeSet;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::Json;
+use gongzhi_core::access::{Permission, Principal};
+use gongzhi_core::case::CaseState;
+use gongzhi_core::premises::{self, UnitUse};
+use gongzhi_core::table::{LineError, Table};
+use gongzhi_core::visibility::{Internal, Seat, Stage};
+use gongzhi_core::wicked::{
+    Hazard, Initiative, InitiativeEvent, Milestone, Party, PartyKind, Position, Progress, Side, Survey, TimelineEntry,
+    UnitRef,
+};
+use gongzhi_store::{InitiativeRow, StoreError};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::{Auth, MaybeAuth};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_initiatives, create_initiative))
+        .routes(routes!(get_initiative))
+        .routes(routes!(take_step))
+        .routes(routes!(import_units))
+        .routes(routes!(import_parties))
+}
+
+/// The seat of a (maybe anonymous) viewer in one initiative.
+pub async fn seat_of(s: &AppState, p: Option<&Principal>, id: i64) -> ApiResult<Seat> {
+    let Some(p) = p else { return Ok(Seat::Public) };
+    let seats = s.store.initiative_seats(&p.city.to_string(), p.person_id).await?;
+    Ok(match seats.iter().find(|(i, _)| *i == id) {
+        Some((_, Side::Front)) => Seat::Front(id),
+        Some((_, Side::Back)) => Seat::Back(id),
+        None => Seat::Public,
+    })
+}
+
+fn side_of(seat: Seat) -> Option<Side> {
+    match seat {
+        Seat::Front(_) => Some(Side::Front),
+        Seat::Back(_) => Some(Side::Back),
+        Seat::Public => None,
+    }
+}
+
+/// A party as the front and back stages see it.
+#[derive(Serialize, ToSchema)]
+pub struct PartyView {
+    pub id: u32,
+    pub name: String,
+    pub kind: String,
+    pub units: Vec<String>,
+    pub position: Option<String>,
+    pub contacts: u32,
+}
+
+/// An open or answered hand-off (joint).
+#[derive(Serialize, ToSchema)]
+pub struct HandoffView {
+    pub id: u32,
+    pub from: String,
+    pub summary: String,
+    pub opened_at: i64,
+    pub limit_days: u32,
+    pub answer: Option<String>,
+}
+
+/// An initiative as one seat sees it.
+#[derive(Serialize, ToSchema)]
+pub struct InitiativeView {
+    pub id: i64,
+    pub name: String,
+    pub problem: String,
+    pub community: String,
+    pub scope: String,
+    /// public, front or back.
+    pub seat: String,
+    pub version: i64,
+    #[schema(value_type = Object)]
+    pub progress: Progress,
+    #[schema(value_type = Vec<Object>)]
+    pub timeline: Vec<TimelineEntry>,
+    /// Front and back stages only.
+    pub parties: Vec<PartyView>,
+    pub handoffs: Vec<HandoffView>,
+    #[schema(value_type = Vec<Object>)]
+    pub surveys: Vec<Survey>,
+    /// Members of the stages this seat sees (the back stage's members only to the back stage).
+    pub members: Vec<(String, String)>,
+}
+
+/// Build the view of `i` for `seat`: the one place answers about an initiative are made.
+pub async fn view(s: &AppState, city: &str, i: &Initiative, version: i64, seat: Seat) -> ApiResult<InitiativeView> {
+    let front = seat.sees(i.id, Stage::Front);
+    let closed = if seat.back_stage(i.id).is_some() {
+        let mut closed = BTreeSet::new();
+        for (case, _, _) in &i.tasks {
+            if let Some(row) = s.store.case(city, *case).await? {
+                if row.case.state == CaseState::Closed {
+                    closed.insert(*case);
+                }
+            }
+        }
+        closed
+    } else {
+        BTreeSet::new()
+    };
+    Ok(InitiativeView {
+        id: i.id,
+        name: i.name.clone(),
+        problem: i.problem.map(|p| p.as_str().to_owned()).unwrap_or_default(),
+        community: i.community.clone(),
+        scope: i.scope.clone(),
+        seat: match seat {
+            Seat::Public => "public",
+            Seat::Front(_) => "front",
+            Seat::Back(_) => "back",
+        }
+        .to_owned(),
+        version,
+        progress: i.progress(seat, gongzhi_store::now_ms(), &closed),
+        timeline: i.timeline(seat),
+        parties: if front {
+            i.parties
+                .values()
+                .map(|p| PartyView {
+                    id: p.id,
+                    name: p.name.clone(),
+                    kind: p.kind.as_str().to_owned(),
+                    units: p.units.clone(),
+                    position: i.positions.get(&p.id).map(|x| x.as_str().to_owned()),
+                    contacts: i.contacts.get(&p.id).copied().unwrap_or(0),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
+        handoffs: if seat.sees(i.id, Stage::Joint) {
+            i.handoffs
+                .values()
+                .map(|h| HandoffView {
+                    id: h.id,
+                    from: h.from.as_str().to_owned(),
+                    summary: h.summary.clone(),
+                    opened_at: h.opened_at,
+                    limit_days: h.limit_days,
+                    answer: h.answer.clone(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
+        surveys: if front {
+            i.surveys.values().cloned().collect()
+        } else {
+            Vec::new()
+        },
+        members: i
+            .members
+            .values()
+            .filter(|(_, side)| match side {
+                Side::Front => front,
+                Side::Back => seat.back_stage(i.id).is_some(),
+            })
+            .map(|(name, side)| (name.clone(), side.as_str().to_owned()))
+            .collect(),
+    })
+}
+
+/// The initiatives of the city: names, kinds and communities are public.
+#[utoipa::path(get, path = "/api/initiatives", tag = "initiatives", responses((status = 200, body = Vec<Object>)))]
+pub async fn list_initiatives(
+    State(s): State<AppState>,
+    MaybeAuth(p): MaybeAuth,
+) -> ApiResult<Json<Vec<InitiativeRow>>> {
+    let city = crate::api::territory::city_of(&s, p.as_ref());
+    Ok(Json(s.store.initiatives(&city).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewInitiative {
+    pub name: String,
+    /// quasi_residential, group_renting, illegal_structures, parking, property_dispute, other.
+    pub problem: String,
+    /// The community code (12 digits) the initiative works in.
+    pub community: String,
+    /// The area in words: an industrial park, a compound, some buildings.
+    pub scope: String,
+}
+
+/// Open an initiative (staff who administer the community: the town or street government). The
+/// opener works on its back stage.
+#[utoipa::path(post, path = "/api/initiatives", tag = "initiatives", request_body = NewInitiative, security(("bearer" = [])),
+    responses((status = 200, body = InitiativeView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_initiative(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Json(body): Json<NewInitiative>,
+) -> ApiResult<Json<InitiativeView>> {
+    let city = p.city.to_string();
+    if !p.may(Permission::ManageTerritory, &body.community) {
+        return Err(ApiError::forbidden(
+            "opening an initiative needs an administrator of its community (the town or street government)",
+        ));
+    }
+    if body.name.trim().is_empty() {
+        return Err(ApiError::invalid("name: give the initiative a name"));
+    }
+    let community = s
+        .store
+        .division(&city, &body.community)
+        .await?
+        .ok_or_else(|| ApiError::invalid(format!("community: {} is not in the register", body.community)))?;
+    let opened = InitiativeEvent::Opened {
+        name: body.name.trim().to_owned(),
+        problem: body.problem.parse()?,
+        community: community.code.to_string(),
+        scope: body.scope.trim().to_owned(),
+    };
+    let id = s
+        .store
+        .create_initiative(&city, &opened, (p.person_id, &p.name))
+        .await?;
+    let (i, version) = s
+        .store
+        .initiative(&city, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("initiative"))?;
+    Ok(Json(view(&s, &city, &i, version, Seat::Back(id)).await?))
+}
+
+/// One initiative as the caller's seat sees it (public, front or back).
+#[utoipa::path(get, path = "/api/initiatives/{id}", tag = "initiatives", params(("id" = i64, Path)),
+    responses((status = 200, body = InitiativeView), (status = 404, body = ErrorBody)))]
+pub async fn get_initiative(
+    State(s): State<AppState>,
+    MaybeAuth(p): MaybeAuth,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<InitiativeView>> {
+    let city = crate::api::territory::city_of(&s, p.as_ref());
+    let seat = seat_of(&s, p.as_ref(), id).await?;
+    let (i, version) = s
+        .store
+        .initiative(&city, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("initiative {id}")))?;
+    Ok(Json(view(&s, &city, &i, version, seat).await?))
+}
+
+/// A step on an initiative. Internal texts (`payload`, `rationale`, `text` of a note, `detail`)
+/// are stored as back-stage content.
+#[derive(Deserialize, ToSchema)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum Step {
+    /// Back: add a member to a stage (a person works on one stage only).
+    AddMember { person: i64, side: String },
+    /// Front or back: a party with the units it holds.
+    AddParty {
+        name: String,
+        kind: String,
+        units: Vec<String>,
+    },
+    /// Front: a contact with a party and the position they took.
+    Contact {
+        party: u32,
+        position: String,
+        concerns: String,
+    },
+    /// Front: what the survey found in a unit.
+    Survey {
+        unit: String,
+        actual_use: String,
+        occupants: u32,
+        owner: String,
+        hazards: Vec<String>,
+        note: String,
+    },
+    /// Either stage: a public notice to residents.
+    Notice { text: String },
+    /// Either stage: ask the other stage.
+    OpenHandoff { summary: String, limit_days: u32 },
+    /// Back: internal work on a hand-off.
+    WorkHandoff { id: u32, payload: String },
+    /// The other stage: the answer (joint) and, from the back, an internal rationale.
+    AnswerHandoff {
+        id: u32,
+        answer: String,
+        rationale: Option<String>,
+    },
+    /// Either stage: a shared milestone reached.
+    Milestone { milestone: String },
+    /// Back: an internal note, risk assessment or decision record.
+    Note { text: String },
+    /// Back: a phase of the plan with internal detail.
+    PlanPhase { title: String, detail: String },
+    /// Back: a closed-loop case that carries a department's task, with its deadline (Unix ms).
+    Task { case_id: i64, department: String, due: i64 },
+    /// Back: publish a statement as joint or public (an explicit, recorded step); from a note or not.
+    Publish {
+        from_note: Option<u32>,
+        stage: String,
+        text: String,
+    },
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct StepRequest {
+    /// The version of the initiative the caller saw.
+    pub version: i64,
+    #[serde(flatten)]
+    pub step: Step,
+}
+
+async fn member(s: &AppState, p: &Principal, id: i64) -> ApiResult<(Initiative, i64, Seat, Side)> {
+    let city = p.city.to_string();
+    let seat = seat_of(s, Some(p), id).await?;
+    let found = s.store.initiative(&city, id).await?;
+    match (found, side_of(seat)) {
+        (Some((i, v)), Some(side)) => Ok((i, v, seat, side)),
+        (Some(_), None) => Err(ApiError::forbidden(format!(
+            "you are not a member of initiative {id}; its public page is /initiatives/{id}/public"
+        ))),
+        (None, _) => Err(ApiError::not_found(format!("initiative {id}"))),
+    }
+}
+
+/// Turn a request into the event the core checks; ids come from the initiative.
+async fn event_of(s: &AppState, p: &Principal, i: &Initiative, step: Step) -> ApiResult<InitiativeEvent> {
+    let internal = |t: String| Internal::new(i.id, t);
+    Ok(match step {
+        Step::AddMember { person, side } => {
+            let who = s
+                .store
+                .person(&p.city.to_string(), person)
+                .await?
+                .ok_or_else(|| ApiError::invalid(format!("person: there is no person {person}")))?;
+            InitiativeEvent::MemberJoined {
+                person,
+                name: who.name,
+                side: side.parse()?,
+            }
+        }
+        Step::AddParty { name, kind, units } => InitiativeEvent::PartyAdded {
+            party: Party {
+                id: i.parties.keys().max().map_or(1, |m| m + 1),
+                name,
+                kind: kind.parse::<PartyKind>()?,
+                units,
+            },
+        },
+        Step::Contact {
+            party,
+            position,
+            concerns,
+        } => InitiativeEvent::ContactLogged {
+            party,
+            by: p.person_id,
+            position: position.parse::<Position>()?,
+            concerns,
+        },
+        Step::Survey {
+            unit,
+            actual_use,
+            occupants,
+            owner,
+            hazards,
+            note,
+        } => InitiativeEvent::UnitSurveyed {
+            survey: Survey {
+                unit,
+                actual_use: UnitUse::parse_any(&actual_use)
+                    .ok_or_else(|| ApiError::invalid(format!("actual_use: '{actual_use}' is not a use")))?,
+                occupants,
+                owner,
+                hazards: hazards.iter().map(|h| h.parse::<Hazard>()).collect::<Result<_, _>>()?,
+                note,
+            },
+        },
+        Step::Notice { text } => InitiativeEvent::NoticePosted { text },
+        Step::OpenHandoff { summary, limit_days } => InitiativeEvent::HandoffOpened {
+            id: i.next_id(),
+            from: i.side_of(p.person_id).unwrap_or(Side::Front),
+            summary,
+            limit_days,
+        },
+        Step::WorkHandoff { id, payload } => InitiativeEvent::HandoffWorked {
+            id,
+            payload: internal(payload),
+        },
+        Step::AnswerHandoff { id, answer, rationale } => InitiativeEvent::HandoffAnswered {
+            id,
+            answer,
+            rationale: internal(rationale.unwrap_or_default()),
+        },
+        Step::Milestone { milestone } => InitiativeEvent::MilestoneReached {
+            milestone: milestone.parse::<Milestone>()?,
+        },
+        Step::Note { text } => InitiativeEvent::NoteAdded {
+            id: i.next_id(),
+            text: internal(text),
+        },
+        Step::PlanPhase { title, detail } => InitiativeEvent::PlanPhase {
+            id: i.next_id(),
+            title,
+            detail: internal(detail),
+        },
+        Step::Task {
+            case_id,
+            department,
+            due,
+        } => {
+            s.store
+                .case(&p.city.to_string(), case_id)
+                .await?
+                .ok_or_else(|| ApiError::invalid(format!("case_id: there is no case {case_id}")))?;
+            InitiativeEvent::TaskDispatched {
+                case_id,
+                department,
+                due,
+            }
+        }
+        Step::Publish { from_note, stage, text } => InitiativeEvent::StatementPublished {
+            id: i.next_id(),
+            from_note,
+            stage: stage.parse::<Stage>()?,
+            text,
+        },
+    })
+}
+
+/// Take a step on an initiative as a member of its front or back stage. The core refuses steps
+/// that belong to the other stage or name what does not exist; nothing is stored then.
+#[utoipa::path(post, path = "/api/initiatives/{id}/steps", tag = "initiatives", params(("id" = i64, Path)), request_body = StepRequest,
+    security(("bearer" = [])),
+    responses((status = 200, body = InitiativeView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn take_step(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<i64>,
+    Json(body): Json<StepRequest>,
+) -> ApiResult<Json<InitiativeView>> {
+    Ok(Json(apply_step(&s, &p, id, body.version, body.step).await?))
+}
+
+/// Take one step as `p` at the version they saw (the API and the pages both come here).
+pub async fn apply_step(s: &AppState, p: &Principal, id: i64, version: i64, step: Step) -> ApiResult<InitiativeView> {
+    let (i, _, seat, side) = member(s, p, id).await?;
+    let event = event_of(s, p, &i, step).await?;
+    let city = p.city.to_string();
+    let i = s
+        .store
+        .record_initiative(&city, id, version, side, p.person_id, &[event])
+        .await?;
+    view(s, &city, &i, version + 1, seat).await
+}
+
+/// Register the initiative's units from a premises file (CSV or XLSX, the premises import's
+/// columns): the buildings and units are stored in the premises register and become the
+/// initiative's area. Back stage only; all or nothing, wrong lines listed.
+#[utoipa::path(post, path = "/api/initiatives/{id}/units", tag = "initiatives", params(("id" = i64, Path)),
+    request_body(content = String, content_type = "text/csv"), security(("bearer" = [])),
+    responses((status = 200, body = InitiativeView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn import_units(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> ApiResult<Json<InitiativeView>> {
+    let (i, version, seat, side) = member(&s, &p, id).await?;
+    if side != Side::Back {
+        return Err(ApiError::forbidden("the back stage registers the initiative's units"));
+    }
+    let table = Table::from_bytes(&body).map_err(|e| StoreError::Lines(vec![e]))?;
+    let parsed = premises::parse_premises(&table).map_err(StoreError::Lines)?;
+    let outside: Vec<LineError> = parsed
+        .buildings
+        .iter()
+        .zip(&parsed.building_lines)
+        .filter(|(b, _)| b.community.as_str() != i.community)
+        .map(|(b, line)| LineError {
+            line: *line,
+            column: Some("community".into()),
+            message: format!(
+                "building {} is not in the initiative's community {}",
+                b.code, i.community
+            ),
+        })
+        .collect();
+    if !outside.is_empty() {
+        return Err(StoreError::Lines(outside).into());
+    }
+    let city = p.city.to_string();
+    s.store.import_premises(&city, &parsed, Some(p.person_id)).await?;
+    let units = parsed
+        .units
+        .iter()
+        .map(|u| UnitRef {
+            code: u.code.clone(),
+            building: u.building.clone(),
+            floor: u.floor,
+            area: u.area,
+        })
+        .collect();
+    let i = s
+        .store
+        .record_initiative(
+            &city,
+            id,
+            version,
+            side,
+            p.person_id,
+            &[InitiativeEvent::UnitsRegistered { units }],
+        )
+        .await?;
+    Ok(Json(view(&s, &city, &i, version + 1, seat).await?))
+}
+
+/// Register parties from a CSV or XLSX file with columns `name, kind, units` (unit codes separated
+/// by `;`). Either stage; all or nothing, wrong lines listed.
+#[utoipa::path(post, path = "/api/initiatives/{id}/parties", tag = "initiatives", params(("id" = i64, Path)),
+    request_body(content = String, content_type = "text/csv"), security(("bearer" = [])),
+    responses((status = 200, body = InitiativeView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn import_parties(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> ApiResult<Json<InitiativeView>> {
+    let (i, version, seat, side) = member(&s, &p, id).await?;
+    let table = Table::from_bytes(&body).map_err(|e| StoreError::Lines(vec![e]))?;
+    table
+        .require_columns(&["name", "kind", "units"])
+        .map_err(|e| StoreError::Lines(vec![e]))?;
+    let mut errors = Vec::new();
+    let mut events = Vec::new();
+    let mut next = i.parties.keys().max().copied().unwrap_or(0);
+    for row in &table.rows {
+        let name = row.required("name");
+        let kind = row
+            .required("kind")
+            .and_then(|k| k.parse::<PartyKind>().map_err(|e| row.error("kind", e.to_string())));
+        let units: Vec<String> = row
+            .get("units")
+            .unwrap_or("")
+            .split(';')
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if let Some(u) = units.iter().find(|u| !i.units.contains_key(*u)) {
+            errors.push(row.error("units", format!("unit {u} is not in this initiative's area")));
+        }
+        match (name, kind) {
+            (Ok(name), Ok(kind)) => {
+                next += 1;
+                events.push(InitiativeEvent::PartyAdded {
+                    party: Party {
+                        id: next,
+                        name: name.to_owned(),
+                        kind,
+                        units,
+                    },
+                });
+            }
+            (n, k) => errors.extend([n.err(), k.err()].into_iter().flatten()),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(StoreError::Lines(errors).into());
+    }
+    let city = p.city.to_string();
+    let n = events.len() as i64;
+    let i = s
+        .store
+        .record_initiative(&city, id, version, side, p.person_id, &events)
+        .await?;
+    Ok(Json(view(&s, &city, &i, version + n, seat).await?))
+}

@@ -1,0 +1,534 @@
+//! Wicked-problem initiatives over HTTP: a Q-town scenario (a park of 200 units), a canary crawl
+//! that back-stage content never reaches the front stage or the public, and a refused units file.
+
+use gongzhi_testkit::{small_demo, TestApp};
+use serde_json::{json, Value};
+
+/// A park of 4 buildings × 10 floors × 5 units in the first grid of the demo's first community.
+fn park_csv() -> String {
+    let grid = &small_demo().grids[0];
+    let mut csv = String::from("building,building_name,community,grid,floors,unit,floor,area_m2,use\n");
+    for b in 1..=4 {
+        for floor in 1..=10 {
+            for n in 1..=5 {
+                let area = 40 + n * 10; // 50, 60, 70, 80, 90 m²: 350 m² a floor
+                csv += &format!(
+                    "P{b},园区{b}号楼,{},{},10,P{b}-{floor:02}{n:02},{floor},{area},industrial\n",
+                    grid.community, grid.code
+                );
+            }
+        }
+    }
+    csv
+}
+
+async fn post_bytes(app: &TestApp, token: &str, path: &str, body: String) -> (u16, Value) {
+    let r = app
+        .client
+        .post(app.url(path))
+        .bearer_auth(token)
+        .header("content-type", "text/csv")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+async fn step(app: &TestApp, token: &str, id: i64, body: Value) -> (u16, Value) {
+    let (_, now) = app.get(&format!("/api/initiatives/{id}"), Some(token)).await;
+    let mut body = body;
+    body["version"] = now["version"].clone();
+    app.send("POST", &format!("/api/initiatives/{id}/steps"), Some(token), body)
+        .await
+}
+
+async fn ok(app: &TestApp, token: &str, id: i64, body: Value) -> Value {
+    let (s, v) = step(app, token, id, body.clone()).await;
+    assert_eq!(s, 200, "{body} → {v}");
+    v
+}
+
+async fn person_id(app: &TestApp, token: &str) -> i64 {
+    let (_, me) = app.get("/api/me", Some(token)).await;
+    me["person_id"].as_i64().unwrap_or_else(|| panic!("{me}"))
+}
+
+/// Open the park's initiative as the street office, with its units, 50 parties of 4 units each
+/// and the committee member on the front stage.
+async fn open_park(app: &TestApp, back: &str, front_person: i64) -> i64 {
+    let community = small_demo().grids[0].community.to_string();
+    let (s, v) = app
+        .send(
+            "POST",
+            "/api/initiatives",
+            Some(back),
+            json!({"name": "Q镇产业园类住宅整治", "problem": "quasi_residential", "community": community, "scope": "产业园 P1–P4 号楼"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let id = v["id"].as_i64().unwrap();
+    assert_eq!(v["seat"], "back");
+    let (s, v) = post_bytes(app, back, &format!("/api/initiatives/{id}/units"), park_csv()).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["progress"]["units"], 200);
+    let mut parties = String::from("name,kind,units\n");
+    // Party p holds units 4p … 4p+3 in the order building, floor, unit (some span two buildings).
+    for p in 0..50 {
+        let units: Vec<String> = (4 * p..4 * p + 4)
+            .map(|i| {
+                let idx = i % 50;
+                format!("P{}-{:02}{:02}", i / 50 + 1, idx / 5 + 1, idx % 5 + 1)
+            })
+            .collect();
+        parties += &format!("业主{p},owner,{}\n", units.join(";"));
+    }
+    let (s, v) = post_bytes(app, back, &format!("/api/initiatives/{id}/parties"), parties).await;
+    assert_eq!(s, 200, "{v}");
+    ok(
+        app,
+        back,
+        id,
+        json!({"step": "add_member", "person": front_person, "side": "front"}),
+    )
+    .await;
+    id
+}
+
+#[tokio::test]
+async fn a_q_town_park_from_survey_to_rectification() {
+    let app = TestApp::spawn().await;
+    let back = app.token("street.admin").await;
+    let front = app.token("committee").await;
+    let committee = person_id(&app, &front).await;
+    let id = open_park(&app, &back, committee).await;
+
+    // The front stage surveys every unit: 200 of 200, with hazards in the first building.
+    let (_, v) = app.get(&format!("/api/initiatives/{id}"), Some(&front)).await;
+    assert_eq!(v["seat"], "front");
+    assert_eq!(v["parties"].as_array().unwrap().len(), 50);
+    for b in 1..=4 {
+        for floor in 1..=10 {
+            for n in 1..=5 {
+                let hazards = if b == 1 && n == 1 {
+                    json!(["partitions", "gas"])
+                } else {
+                    json!([])
+                };
+                ok(
+                    &app,
+                    &front,
+                    id,
+                    json!({"step": "survey", "unit": format!("P{b}-{floor:02}{n:02}"), "actual_use": "quasi_residential",
+                           "occupants": 2, "owner": "业主", "hazards": hazards, "note": ""}),
+                )
+                .await;
+            }
+        }
+    }
+    // Contacts: the first 40 parties support, 6 oppose, 4 are not reached.
+    for party in 1..=46 {
+        let position = if party <= 40 { "support" } else { "oppose" };
+        ok(
+            &app,
+            &front,
+            id,
+            json!({"step": "contact", "party": party, "position": position, "concerns": "补偿标准"}),
+        )
+        .await;
+    }
+    // Two hand-offs from the front, answered by the back; one opened by the back, answered by the front.
+    let v = ok(
+        &app,
+        &front,
+        id,
+        json!({"step": "open_handoff", "summary": "改变用途的法律依据", "limit_days": 5}),
+    )
+    .await;
+    let h1 = v["handoffs"][0]["id"].as_u64().unwrap();
+    let v = ok(
+        &app,
+        &front,
+        id,
+        json!({"step": "open_handoff", "summary": "3号楼消防检查", "limit_days": 3}),
+    )
+    .await;
+    let h2 = v["handoffs"][1]["id"].as_u64().unwrap();
+    assert_eq!(v["progress"]["open_handoffs"].as_array().unwrap().len(), 2);
+    let (s, e) = step(
+        &app,
+        &front,
+        id,
+        json!({"step": "answer_handoff", "id": h1, "answer": "自己答"}),
+    )
+    .await;
+    assert_eq!(s, 422, "a hand-off is answered by the other stage: {e}");
+    ok(
+        &app,
+        &back,
+        id,
+        json!({"step": "work_handoff", "id": h1, "payload": "法制办意见：依据民法典第279条"}),
+    )
+    .await;
+    ok(&app, &back, id, json!({"step": "answer_handoff", "id": h1, "answer": "依据《民法典》第279条，改变用途须经有利害关系的业主一致同意", "rationale": "内部研判"})).await;
+    ok(
+        &app,
+        &back,
+        id,
+        json!({"step": "answer_handoff", "id": h2, "answer": "消防大队将于周五检查3号楼"}),
+    )
+    .await;
+    let (s, e) = step(
+        &app,
+        &back,
+        id,
+        json!({"step": "answer_handoff", "id": h2, "answer": "again"}),
+    )
+    .await;
+    assert_eq!(s, 422, "{e}");
+    assert!(e["message"].as_str().unwrap().contains("answered already"), "{e}");
+
+    // Department tasks through the closed loop: two cases, one closed, the other late.
+    let acceptor = app.token("acceptor").await;
+    let g = &small_demo().grids[0];
+    let r = geo::BoundingRect::bounding_rect(&g.geometry).unwrap();
+    let (lng, lat) = ((r.min().x + r.max().x) / 2.0, (r.min().y + r.max().y) / 2.0);
+    let mut cases = Vec::new();
+    for d in ["拆除违规隔断", "燃气安全检查"] {
+        let (s, v) = app
+            .send(
+                "POST",
+                "/api/cases",
+                Some(&acceptor),
+                json!({"condition": "C0105-02", "description": d, "lng": lng, "lat": lat, "register": true}),
+            )
+            .await;
+        assert_eq!(s, 201, "{v}");
+        cases.push(v["case"]["case"]["id"].as_i64().unwrap());
+    }
+    let past = gongzhi_store::now_ms() - 86_400_000;
+    for (case, dept) in cases.iter().zip(["住建局", "燃气公司"]) {
+        ok(
+            &app,
+            &back,
+            id,
+            json!({"step": "task", "case_id": case, "department": dept, "due": past}),
+        )
+        .await;
+    }
+    let dispatcher = app.token("dispatcher").await;
+    let dept = app.token("department").await;
+    let leader = app.token("shiftleader").await;
+    let worker = app.token("gridworker").await;
+    let case = cases[0];
+    for (token, body) in [
+        (&leader, json!({"type": "register"})),
+        (&dispatcher, json!({"type": "dispatch"})),
+        (&dept, json!({"type": "accept"})),
+        (&dept, json!({"type": "report_handled", "note": "已拆除"})),
+        (&worker, json!({"type": "verify_pass"})),
+        (&leader, json!({"type": "close"})),
+    ] {
+        let (s, v) = app
+            .send("POST", &format!("/api/cases/{case}/actions"), Some(token), body.clone())
+            .await;
+        assert!(s == 200 || (s == 409 && body["type"] == "register"), "{body} → {v}");
+    }
+
+    // Milestones, a published statement drawn from an internal note.
+    ok(
+        &app,
+        &front,
+        id,
+        json!({"step": "milestone", "milestone": "survey_complete"}),
+    )
+    .await;
+    let v = ok(
+        &app,
+        &back,
+        id,
+        json!({"step": "note", "text": "风险评估：部分业主可能上访"}),
+    )
+    .await;
+    let note = v["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "note_added")
+        .count();
+    assert_eq!(note, 1);
+    // Ids: hand-offs 1 and 2, the note 3.
+    ok(
+        &app,
+        &back,
+        id,
+        json!({"step": "publish", "from_note": 3, "stage": "public", "text": "政府将为租户提供过渡安置"}),
+    )
+    .await;
+    ok(
+        &app,
+        &back,
+        id,
+        json!({"step": "plan_phase", "title": "第一阶段：消除消防隐患", "detail": "联合执法安排"}),
+    )
+    .await;
+    ok(
+        &app,
+        &back,
+        id,
+        json!({"step": "milestone", "milestone": "rectification_done"}),
+    )
+    .await;
+
+    // Every progress figure, as the back stage sees it.
+    let (_, v) = app.get(&format!("/api/initiatives/{id}"), Some(&back)).await;
+    let p = &v["progress"];
+    assert_eq!(
+        (p["units"].as_u64(), p["surveyed_units"].as_u64()),
+        (Some(200), Some(200))
+    );
+    assert_eq!(
+        (p["area"].as_i64(), p["surveyed_area"].as_i64()),
+        (Some(1_400_000), Some(1_400_000)),
+        "14,000 m² in hundredths"
+    );
+    assert_eq!(
+        (p["parties"].as_u64(), p["parties_reached"].as_u64()),
+        (Some(50), Some(46))
+    );
+    assert_eq!(
+        p["hazards"], 20,
+        "two hazards in unit 1 of each of building P1's 10 floors"
+    );
+    assert_eq!(p["open_handoffs"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        p["late_tasks"], 1,
+        "one task's case is closed, the other is past its deadline"
+    );
+    let b1 = &p["buildings"][0];
+    // Building P1: parties 1–13 (13 holds two units here) all support: all of its 3,500 m².
+    assert_eq!(
+        (b1["parties"].as_u64(), b1["supporting_parties"].as_u64()),
+        (Some(13), Some(13))
+    );
+    assert_eq!(
+        (b1["area"].as_i64(), b1["supporting_area"].as_i64()),
+        (Some(350_000), Some(350_000))
+    );
+    let b4 = &p["buildings"][3];
+    // Building P4: parties 38–50; 38–40 support (units 150–159: 2 × (50+60+70+80+90) = 700 m²),
+    // 41–46 oppose, 47–50 were not reached.
+    assert_eq!(
+        (b4["parties"].as_u64(), b4["supporting_parties"].as_u64()),
+        (Some(13), Some(3))
+    );
+    assert_eq!(b4["supporting_area"].as_i64(), Some(70_000));
+    let reached: Vec<&str> = p["milestones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| !m[1].is_null())
+        .map(|m| m[0].as_str().unwrap())
+        .collect();
+    assert_eq!(reached, ["survey_complete", "rectification_done"]);
+
+    // The front sees the answers and the statement, not the note or the rationale.
+    let (_, f) = app.get(&format!("/api/initiatives/{id}"), Some(&front)).await;
+    let shown = f.to_string();
+    assert!(shown.contains("改变用途须经有利害关系的业主一致同意"));
+    assert!(shown.contains("政府将为租户提供过渡安置"));
+    for secret in ["内部研判", "法制办意见", "风险评估", "联合执法安排", "住建局"] {
+        assert!(!shown.contains(secret), "the front sees back-stage content '{secret}'");
+    }
+    assert!(f["progress"]["late_tasks"].is_null());
+}
+
+/// Unique strings in every kind of back-stage record; none may reach a front-stage member of
+/// this initiative, a front-stage member of another, a resident or a visitor, on any route.
+#[tokio::test]
+async fn back_stage_canaries_never_reach_the_front_or_the_public() {
+    let app = TestApp::spawn().await;
+    let back = app.token("street.admin").await;
+    let front = app.token("committee").await;
+    let committee = person_id(&app, &front).await;
+    let id = open_park(&app, &back, committee).await;
+    let v = ok(
+        &app,
+        &front,
+        id,
+        json!({"step": "open_handoff", "summary": "请明确过渡安置政策", "limit_days": 5}),
+    )
+    .await;
+    let h = v["handoffs"][0]["id"].as_u64().unwrap();
+    ok(
+        &app,
+        &back,
+        id,
+        json!({"step": "work_handoff", "id": h, "payload": "CANARY-handoff-payload"}),
+    )
+    .await;
+    ok(
+        &app,
+        &back,
+        id,
+        json!({"step": "answer_handoff", "id": h, "answer": "将提供过渡安置", "rationale": "CANARY-rationale"}),
+    )
+    .await;
+    let v = ok(&app, &back, id, json!({"step": "note", "text": "CANARY-note"})).await;
+    let note = v["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "note_added")
+        .count();
+    assert_eq!(note, 1);
+    ok(
+        &app,
+        &back,
+        id,
+        json!({"step": "plan_phase", "title": "CANARY-plan-title", "detail": "CANARY-plan-detail"}),
+    )
+    .await;
+    let acceptor = app.token("acceptor").await;
+    let g = &small_demo().grids[0];
+    let r = geo::BoundingRect::bounding_rect(&g.geometry).unwrap();
+    let (s, case) = app
+        .send("POST", "/api/cases", Some(&acceptor), json!({"condition": "C0105-02", "description": "联合检查", "lng": (r.min().x + r.max().x) / 2.0, "lat": (r.min().y + r.max().y) / 2.0}))
+        .await;
+    assert_eq!(s, 201, "{case}");
+    let case = case["case"]["case"]["id"].as_i64().unwrap();
+    ok(
+        &app,
+        &back,
+        id,
+        json!({"step": "task", "case_id": case, "department": "CANARY-department", "due": 0}),
+    )
+    .await;
+    // The publishing step makes a new public record; the note (id 2, after hand-off 1) stays internal.
+    ok(
+        &app,
+        &back,
+        id,
+        json!({"step": "publish", "from_note": 2, "stage": "public", "text": "整治方案已报区政府"}),
+    )
+    .await;
+    // A second initiative, whose front-stage member is the resident account.
+    let resident = app.token("resident").await;
+    let other_front = person_id(&app, &resident).await;
+    let community = small_demo().grids[0].community.to_string();
+    let (_, other) = app
+        .send(
+            "POST",
+            "/api/initiatives",
+            Some(&back),
+            json!({"name": "另一专项", "problem": "parking", "community": community, "scope": "停车"}),
+        )
+        .await;
+    let other = other["id"].as_i64().unwrap();
+    ok(
+        &app,
+        &back,
+        other,
+        json!({"step": "add_member", "person": other_front, "side": "front"}),
+    )
+    .await;
+    // The back stage itself reads its canaries (the test would pass vacuously otherwise).
+    let (_, b) = app.get(&format!("/api/initiatives/{id}"), Some(&back)).await;
+    for c in [
+        "CANARY-handoff-payload",
+        "CANARY-rationale",
+        "CANARY-note",
+        "CANARY-plan-detail",
+        "CANARY-department",
+    ] {
+        assert!(b.to_string().contains(c), "the back stage must see {c}");
+    }
+
+    let routes = [
+        "/api/initiatives".to_owned(),
+        format!("/api/initiatives/{id}"),
+        format!("/api/initiatives/{other}"),
+        "/initiatives".to_owned(),
+        format!("/initiatives/{id}"),
+        format!("/initiatives/{id}?lang=en"),
+        format!("/initiatives/{id}/public"),
+        format!("/initiatives/{other}"),
+        "/work".to_owned(),
+        "/api/openapi.json".to_owned(),
+    ];
+    let front_page = app.browser("committee").await;
+    let resident_page = app.browser("resident").await;
+    let anonymous = reqwest::Client::new();
+    for (who, client, token) in [
+        ("front member", &front_page, Some(&front)),
+        ("other initiative's front member", &resident_page, Some(&resident)),
+        ("visitor", &anonymous, None),
+    ] {
+        for r in &routes {
+            let mut req = client.get(app.url(r));
+            if let (Some(t), true) = (token, r.starts_with("/api/")) {
+                req = req.bearer_auth(t);
+            }
+            let body = req.send().await.unwrap().text().await.unwrap();
+            assert!(!body.contains("CANARY"), "{who} sees a canary on {r}: {body}");
+        }
+        // Refused steps and their error messages do not reveal back-stage content either.
+        if let Some(t) = token {
+            for probe in [
+                json!({"step": "work_handoff", "id": h, "payload": "x"}),
+                json!({"step": "publish", "from_note": 2, "stage": "public", "text": "x"}),
+                json!({"step": "answer_handoff", "id": h, "answer": "x"}),
+            ] {
+                let (s, e) = step(&app, t, id, probe).await;
+                assert!(s >= 400, "{who}: {e}");
+                assert!(!e.to_string().contains("CANARY"), "{who}: {e}");
+            }
+        }
+    }
+    // Counts do not leak either: the front's timeline has no back-stage entries at all.
+    let (_, f) = app.get(&format!("/api/initiatives/{id}"), Some(&front)).await;
+    assert!(
+        f["timeline"].as_array().unwrap().iter().all(|e| e["stage"] != "back"),
+        "{f}"
+    );
+    assert!(f["members"].as_array().unwrap().iter().all(|m| m[1] == "front"), "{f}");
+    let (_, o) = app.get(&format!("/api/initiatives/{id}"), Some(&resident)).await;
+    assert_eq!(o["seat"], "public");
+    assert!(
+        o["parties"].as_array().unwrap().is_empty(),
+        "another initiative's member sees no parties: {o}"
+    );
+}
+
+#[tokio::test]
+async fn a_units_file_with_errors_is_refused_with_its_lines() {
+    let app = TestApp::spawn().await;
+    let back = app.token("street.admin").await;
+    let front = app.token("committee").await;
+    let community = small_demo().grids[0].community.to_string();
+    let (_, v) = app
+        .send(
+            "POST",
+            "/api/initiatives",
+            Some(&back),
+            json!({"name": "测试", "problem": "group_renting", "community": community, "scope": "x"}),
+        )
+        .await;
+    let id = v["id"].as_i64().unwrap();
+    let mut lines: Vec<String> = park_csv().lines().map(str::to_owned).collect();
+    lines[3] = lines[3].replace(",industrial", ",castle");
+    lines[7] = lines[7].replace(",2,60,", ",12,60,"); // P1-0202 on floor 12 of a 10-floor building
+    lines[9] = lines[9].replacen(&community, "510104017999", 1);
+    let (s, e) = post_bytes(&app, &back, &format!("/api/initiatives/{id}/units"), lines.join("\n")).await;
+    assert_eq!(s, 422, "{e}");
+    let details = e["details"].as_array().unwrap();
+    assert!(details.iter().any(|d| d["line"] == 4 && d["column"] == "use"), "{e}");
+    assert!(details.iter().any(|d| d["line"] == 8 && d["column"] == "floor"), "{e}");
+    assert!(details.iter().any(|d| d["line"] == 10 && d["column"] == "grid"), "{e}");
+    let (_, v) = app.get(&format!("/api/initiatives/{id}"), Some(&back)).await;
+    assert_eq!(v["progress"]["units"], 0, "nothing of a refused file is stored");
+    let (s, _) = app.get("/api/premises/P1", Some(&back)).await;
+    assert_eq!(s, 404);
+    let (s, e) = post_bytes(&app, &front, &format!("/api/initiatives/{id}/units"), park_csv()).await;
+    assert_eq!(s, 403, "a non-member cannot import: {e}");
+}
