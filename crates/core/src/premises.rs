@@ -31,6 +31,13 @@ impl Area {
     }
 }
 
+impl From<Area> for crate::decision::Area {
+    /// The decision module counts area in 1/10,000 m²; premises keep hundredths.
+    fn from(a: Area) -> Self {
+        crate::decision::Area::from_units(a.0.max(0) as u64 * 100)
+    }
+}
+
 impl std::ops::Add for Area {
     type Output = Area;
     fn add(self, o: Area) -> Area {

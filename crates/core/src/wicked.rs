@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::decision::{self, RuleSet};
 use crate::premises::{Area, UnitUse};
 use crate::visibility::{stored, BackStagePass, Internal, Seat, Stage};
 use crate::DomainError;
@@ -602,6 +603,44 @@ impl Initiative {
                 }
             }
         }
+        let rule = consensus_rule();
+        for b in buildings.values_mut() {
+            let holders: Vec<decision::Holder> = self
+                .parties
+                .values()
+                .filter_map(|party| {
+                    let area: Area = party
+                        .units
+                        .iter()
+                        .filter_map(|c| self.units.get(c))
+                        .filter(|u| u.building == b.building)
+                        .map(|u| u.area)
+                        .sum();
+                    (area > Area::ZERO).then(|| {
+                        let position = match self.positions.get(&party.id) {
+                            Some(Position::Support) => decision::Position::Agree,
+                            Some(Position::Oppose) => decision::Position::Oppose,
+                            Some(Position::Conditional) => decision::Position::Abstain,
+                            None => decision::Position::NotYet,
+                        };
+                        decision::Holder::new(party.id.to_string(), area.into()).with_position(position)
+                    })
+                })
+                .collect();
+            if holders.is_empty() {
+                continue;
+            }
+            if let Ok(electorate) = decision::Electorate::new(holders) {
+                let standing = decision::standing(&rule, &electorate);
+                b.consensus = standing.met;
+                b.still_needed = standing
+                    .smallest_set
+                    .as_ref()
+                    .filter(|_| !standing.met)
+                    .map(|s| s.holders.len());
+                b.explanation = Some(standing.explanation);
+            }
+        }
         let sees_joint = seat.sees(self.id, Stage::Joint);
         let handoffs: Vec<HandoffStatus> = if sees_joint {
             self.handoffs
@@ -681,7 +720,8 @@ pub struct TimelineEntry {
     pub summary: String,
 }
 
-/// Consent in one building: by head count (parties) and by floor area.
+/// Consent in one building: by head count (parties) and by floor area, and the standing of the
+/// consensus rule ([`consensus_rule`]) from the decision module.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct BuildingConsensus {
     pub building: String,
@@ -690,6 +730,28 @@ pub struct BuildingConsensus {
     pub parties: usize,
     pub supporting_parties: usize,
     pub supporting_area: Area,
+    /// Whether the consensus rule is met in this building.
+    pub consensus: bool,
+    /// The fewest parties still to win over, when it is not met (and can be).
+    pub still_needed: Option<usize>,
+    /// The decision module's explanation (zh, en).
+    pub explanation: Option<crate::decision::Sentence>,
+}
+
+/// Consensus in a building of a wicked-problem initiative: more than half of the parties and
+/// more than half of the floor area support the rectification (conditional supporters take part
+/// without agreeing; parties not yet reached do not take part).
+pub fn consensus_rule() -> RuleSet {
+    use crate::decision::{Base, Comparison, Condition, Measure, Phase};
+    RuleSet {
+        id: "wicked-building-consensus".into(),
+        name_zh: "楼栋共识：过半数相关方且过半数面积支持".into(),
+        name_en: "Building consensus: more than half of the parties and of the area support".into(),
+        conditions: [Measure::Heads, Measure::Area]
+            .into_iter()
+            .map(|m| Condition::new(Phase::Approval, m, Comparison::MoreThan, 1, 2, Base::All))
+            .collect(),
+    }
 }
 
 /// An open hand-off and its age.

@@ -323,6 +323,12 @@ async fn a_q_town_park_from_survey_to_rectification() {
         (Some(13), Some(3))
     );
     assert_eq!(b4["supporting_area"].as_i64(), Some(70_000));
+    // The decision module: P1 has its consensus; P4 needs 7 of 13 parties, 4 more.
+    assert_eq!(
+        (b1["consensus"].as_bool(), b4["consensus"].as_bool()),
+        (Some(true), Some(false))
+    );
+    assert_eq!(b4["still_needed"], 4, "{b4}");
     let reached: Vec<&str> = p["milestones"]
         .as_array()
         .unwrap()

@@ -7,7 +7,7 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::{render, Chrome, LangQuery, LoggedIn, PageError};
+use super::{render, Chrome, Lang, LangQuery, LoggedIn, PageError};
 use crate::api::initiatives::{self as api, InitiativeView, Step};
 use crate::auth::MaybeAuth;
 use crate::{ApiError, AppState};
@@ -27,6 +27,7 @@ pub(crate) const TEXTS: super::i18n::Texts = &[
     ("ini_by_head", "按人数", "By head count"),
     ("ini_concerns", "诉求与顾虑", "Concerns"),
     ("ini_consensus", "各楼栋共识", "Consensus per building"),
+    ("ini_consensus_met", "过半数（人数与面积）", "Majority (heads and area)"),
     ("ini_contact", "记录走访联系", "Record a contact"),
     ("ini_days", "天", "days"),
     ("ini_detail", "内部内容", "Internal detail"),
@@ -70,6 +71,7 @@ pub(crate) const TEXTS: super::i18n::Texts = &[
     ("ini_scope", "范围", "Scope"),
     ("ini_side", "工作台", "Stage"),
     ("ini_stage", "可见范围", "Visibility"),
+    ("ini_still_needed", "尚需争取", "Still to win"),
     ("ini_submit", "提交", "Submit"),
     ("ini_summary", "事项（双方可见）", "Summary (both stages see it)"),
     ("ini_survey", "逐户摸排", "Unit survey"),
