@@ -28,6 +28,7 @@ use std::fmt;
 
 use num_bigint::BigInt;
 use num_rational::BigRational;
+use num_integer::Integer;
 use num_traits::{One, Signed, ToPrimitive, Zero};
 use serde::{Deserialize, Serialize};
 
@@ -331,18 +332,15 @@ fn greedy(e: &Election, s: &Stats) -> (Vec<usize>, Vec<Sentence>) {
     (order, notes)
 }
 
-/// Voters with the same ballot keep the same budget throughout: count them as one group. Groups
-/// with the same budget share a budget class, so that a project's supporters are summed per
-/// (class, utility) with integer counts and only a few rational operations.
+/// A project in a run of MES: its supporting groups with their (integer) utilities, and its
+/// last computed price per unit of utility as an unreduced fraction (a lower bound later on).
 struct MesProject {
-    /// (group, index into `utils`) of each supporting group.
-    supporters: Vec<(usize, usize)>,
-    /// The distinct utilities its supporters have for it.
-    utils: Vec<BigRational>,
-    total_sat: BigRational,
-    affordability: BigRational,
+    supporters: Vec<(usize, BigInt)>,
+    total_sat: BigInt,
+    afford: (BigInt, BigInt),
 }
 
+/// Voters with the same ballot keep the same budget throughout: count them as one group.
 fn groups(e: &Election) -> (Vec<Vec<(usize, BigRational)>>, Vec<u64>) {
     let mut index: HashMap<Vec<(usize, BigRational)>, usize> = HashMap::new();
     let mut ballots = Vec::new();
@@ -362,87 +360,56 @@ fn groups(e: &Election) -> (Vec<Vec<(usize, BigRational)>>, Vec<u64>) {
     (ballots, mult)
 }
 
-/// Budget classes: distinct budget values, shared by groups.
-struct Classes {
-    values: Vec<BigRational>,
-    index: HashMap<BigRational, usize>,
+fn lcm_of_denominators<'a>(xs: impl Iterator<Item = &'a BigRational>) -> BigInt {
+    xs.fold(BigInt::one(), |l, x| l.lcm(x.denom()))
 }
 
-impl Classes {
-    fn of(&mut self, v: BigRational) -> usize {
-        if let Some(&c) = self.index.get(&v) {
-            return c;
-        }
-        self.values.push(v.clone());
-        self.index.insert(v, self.values.len() - 1);
-        self.values.len() - 1
-    }
-}
-
-/// A project's supporters summed per (budget class, utility): (budget, utility, voters).
-fn supporter_sums(
-    mp: &MesProject,
-    class_of: &[usize],
-    mult: &[u64],
-    classes: &Classes,
-) -> Vec<(BigRational, BigRational, u64)> {
-    let mut sums: HashMap<(usize, usize), u64> = HashMap::new();
-    for &(g, u) in &mp.supporters {
-        *sums.entry((class_of[g], u)).or_insert(0) += mult[g];
-    }
-    sums.into_iter()
-        .map(|((c, u), m)| (classes.values[c].clone(), mp.utils[u].clone(), m))
-        .collect()
+fn to_int(x: &BigRational, scale: &BigInt) -> BigInt {
+    (x * scale).to_integer()
 }
 
 /// One run of MES with `per_voter` each; returns the funding order and the notes.
+///
+/// Exact and fast: money is scaled to integers (by the common denominator of costs and budget),
+/// utilities too (approval: the scaled cost; cumulative: points scaled by their common
+/// denominator — a common factor changes no comparison), and all voters' budgets are integers
+/// over one shared denominator `d`, so sums and comparisons need no fraction reduction.
 fn mes(e: &Election, s: &Stats, per_voter: &BigRational) -> (Vec<usize>, Vec<Sentence>) {
     let (ballots, mult) = groups(e);
-    let mut classes = Classes {
-        values: Vec::new(),
-        index: HashMap::new(),
-    };
-    let start = classes.of(per_voter.clone());
-    let mut class_of = vec![start; ballots.len()];
+    let mult: Vec<BigInt> = mult.into_iter().map(BigInt::from).collect();
+    let money_scale = lcm_of_denominators(e.projects.iter().map(|p| &p.cost).chain([&e.budget, per_voter]));
+    let point_scale = lcm_of_denominators(e.ballots.iter().flatten().map(|(_, x)| x));
+    let cost: Vec<BigInt> = e.projects.iter().map(|p| to_int(&p.cost, &money_scale)).collect();
+    let start = per_voter * &money_scale;
+    let mut d: BigInt = start.denom().clone();
+    let mut budget: Vec<BigInt> = vec![start.numer().clone(); ballots.len()];
+    let show = |amount: &BigInt, d: &BigInt| money(&BigRational::new(amount.clone(), d * &money_scale));
     let mut notes = vec![sentence(String::new(), String::new()); e.projects.len()];
     let mut projects: Vec<Option<MesProject>> = (0..e.projects.len()).map(|_| None).collect();
     let mut order = Vec::new();
     for (g, b) in ballots.iter().enumerate() {
         for (p, pts) in b {
             let u = match e.kind {
-                Ballots::Approval => e.projects[*p].cost.clone(),
-                Ballots::Cumulative => pts.clone(),
+                Ballots::Approval => cost[*p].clone(),
+                Ballots::Cumulative => to_int(pts, &point_scale),
             };
             let mp = projects[*p].get_or_insert_with(|| MesProject {
                 supporters: Vec::new(),
-                utils: Vec::new(),
-                total_sat: BigRational::zero(),
-                affordability: BigRational::zero(),
+                total_sat: BigInt::zero(),
+                afford: (BigInt::zero(), BigInt::one()),
             });
-            mp.total_sat += int(mult[g]) * &u;
-            let ui = match mp.utils.iter().position(|x| *x == u) {
-                Some(i) => i,
-                None => {
-                    mp.utils.push(u);
-                    mp.utils.len() - 1
-                }
-            };
-            mp.supporters.push((g, ui));
+            mp.total_sat += &mult[g] * &u;
+            mp.supporters.push((g, u));
         }
     }
-    let nobody = || {
-        sentence(
-            "没有人投票支持，未获资助。".into(),
-            "Nobody voted for it, so it was not funded.".into(),
-        )
-    };
+    let nobody = || sentence("没有人投票支持，未获资助。".into(), "Nobody voted for it, so it was not funded.".into());
     let mut remaining: Vec<usize> = Vec::new();
     for p in id_order(e) {
         match &mut projects[p] {
             None => notes[p] = nobody(),
             Some(mp) if mp.total_sat.is_zero() => notes[p] = nobody(),
             Some(mp) => {
-                if e.projects[p].cost.is_zero() {
+                if cost[p].is_zero() {
                     // Free projects with support are funded before the rounds (as pabutools).
                     order.push(p);
                     notes[p] = sentence(
@@ -450,122 +417,121 @@ fn mes(e: &Election, s: &Stats, per_voter: &BigRational) -> (Vec<usize>, Vec<Sen
                         "It costs nothing and has supporters, so it was funded first.".into(),
                     );
                 } else {
-                    mp.affordability = &e.projects[p].cost / &mp.total_sat;
+                    mp.afford = (cost[p].clone(), mp.total_sat.clone());
                     remaining.push(p);
                 }
             }
         }
     }
+    let less = |a: &(BigInt, BigInt), b: &(BigInt, BigInt)| (&a.0 * &b.1).cmp(&(&b.0 * &a.1));
     let mut round = order.len();
     loop {
-        // Lazily: a project's affordability only grows, so the previous value is a lower bound.
+        // Lazily: a project's price only grows, so the previous value is a lower bound.
         remaining.sort_by(|&a, &b| {
             let pa = projects[a].as_ref().expect("remaining");
             let pb = projects[b].as_ref().expect("remaining");
-            pa.affordability
-                .cmp(&pb.affordability)
-                .then(e.projects[a].id.cmp(&e.projects[b].id))
+            less(&pa.afford, &pb.afford).then(e.projects[a].id.cmp(&e.projects[b].id))
         });
-        let mut best: Option<BigRational> = None;
+        let mut best: Option<(BigInt, BigInt)> = None;
         let mut tied: Vec<usize> = Vec::new();
         let mut dropped: Vec<usize> = Vec::new();
         for &p in &remaining {
-            let cost = &e.projects[p].cost;
             let mp = projects[p].as_mut().expect("remaining");
             if let Some(b) = &best {
-                if &mp.affordability > b {
+                if less(&mp.afford, b) == std::cmp::Ordering::Greater {
                     break;
                 }
             }
-            let mut sums = supporter_sums(mp, &class_of, &mult, &classes);
-            let available: BigRational = sums.iter().map(|(b, _, m)| b * int(*m)).sum();
-            if &available < cost {
+            let need = &cost[p] * &d;
+            let available: BigInt = mp.supporters.iter().map(|(g, _)| &mult[*g] * &budget[*g]).sum();
+            if available < need {
+                let (have, c) = (show(&available, &d), money(&e.projects[p].cost));
                 notes[p] = sentence(
-                    format!(
-                        "其支持者只剩{}，不够支付造价{}，未获资助。",
-                        money(&available),
-                        money(cost)
-                    ),
-                    format!(
-                        "Its supporters had {} left of the {} it costs, so it was not funded.",
-                        money(&available),
-                        money(cost)
-                    ),
+                    format!("其支持者只剩{have}，不够支付造价{c}，未获资助。"),
+                    format!("Its supporters had {have} left of the {c} it costs, so it was not funded."),
                 );
                 dropped.push(p);
                 continue;
             }
-            // Poorest first (budget per unit of utility).
-            sums.sort_by_cached_key(|x| &x.0 / &x.1);
-            let mut paid = BigRational::zero();
-            let mut denominator = mp.total_sat.clone();
-            for (b, u, m) in &sums {
-                let factor = (cost - &paid) / &denominator;
-                if &factor * u <= *b {
-                    mp.affordability = factor.clone();
+            // Poorest first, by budget per unit of utility.
+            let mut sup: Vec<&(usize, BigInt)> = mp.supporters.iter().collect();
+            if e.kind == Ballots::Approval {
+                sup.sort_by(|x, y| budget[x.0].cmp(&budget[y.0]));
+            } else {
+                sup.sort_by(|x, y| (&budget[x.0] * &y.1).cmp(&(&budget[y.0] * &x.1)));
+            }
+            let mut poor = BigInt::zero();
+            let mut sat = mp.total_sat.clone();
+            for (g, u) in sup {
+                let num = &need - &poor;
+                // price·u ≤ budget, with price = num / (d·sat) and budget = budget[g] / d.
+                if &num * u <= &budget[*g] * &sat {
+                    let price = (num, &d * &sat);
+                    mp.afford = price.clone();
                     match &best {
-                        Some(x) if &factor > x => {}
-                        Some(x) if &factor == x => tied.push(p),
+                        Some(x) if less(&price, x) == std::cmp::Ordering::Greater => {}
+                        Some(x) if less(&price, x) == std::cmp::Ordering::Equal => tied.push(p),
                         _ => {
-                            best = Some(factor);
+                            best = Some(price);
                             tied = vec![p];
                         }
                     }
                     break;
                 }
-                paid += b * int(*m);
-                denominator -= u * int(*m);
+                poor += &mult[*g] * &budget[*g];
+                sat -= &mult[*g] * u;
             }
         }
         remaining.retain(|p| !dropped.contains(p));
-        let Some(factor) = best else { break };
+        let Some((num, den)) = best else { break };
         let chosen = *tied
             .iter()
             .min_by(|&&a, &&b| e.projects[a].id.cmp(&e.projects[b].id))
             .expect("a best project");
         round += 1;
+        // New common denominator d·k with k = den/d: every budget is rescaled by k, supporters
+        // pay min(budget, price·u) in the new units (price·u = num·u / (d·k)).
+        let k = &den / &d;
+        let mut most = BigInt::zero();
         let mp = projects[chosen].as_ref().expect("remaining");
-        let mut most = BigRational::zero();
-        let mut moved: HashMap<(usize, usize), usize> = HashMap::new();
-        for &(g, u) in &mp.supporters {
-            let key = (class_of[g], u);
-            let new_class = match moved.get(&key) {
-                Some(&c) => c,
-                None => {
-                    let v = &classes.values[key.0];
-                    let pay = std::cmp::min(v.clone(), &factor * &mp.utils[u]);
-                    if pay > most {
-                        most = pay.clone();
-                    }
-                    let c = classes.of(v - pay);
-                    moved.insert(key, c);
-                    c
-                }
-            };
-            class_of[g] = new_class;
+        let mut is_supporter = vec![false; budget.len()];
+        for (g, u) in &mp.supporters {
+            is_supporter[*g] = true;
+            let have = &budget[*g] * &k;
+            let pay = std::cmp::min(have.clone(), &num * u);
+            if pay > most {
+                most = pay.clone();
+            }
+            budget[*g] = have - pay;
+        }
+        for (g, b) in budget.iter_mut().enumerate() {
+            if !is_supporter[g] {
+                *b *= &k;
+            }
+        }
+        d = den;
+        let top = show(&most, &d);
+        // Keep the numbers small: divide out what all budgets and d share.
+        let mut common = d.clone();
+        for b in &budget {
+            if common.is_one() {
+                break;
+            }
+            common = common.gcd(b);
+        }
+        if !common.is_one() {
+            for b in budget.iter_mut() {
+                *b /= &common;
+            }
+            d /= &common;
         }
         let n = s.votes[chosen];
+        let c = money(&e.projects[chosen].cost);
+        let tie_zh = if tied.len() > 1 { "（与其他项目并列，按编号先后）" } else { "" };
+        let tie_en = if tied.len() > 1 { " (tied with another project; the first id won)" } else { "" };
         notes[chosen] = sentence(
-            format!(
-                "第{round}轮入选：{n}位支持者分摊造价{}，每人最多付{}{}。",
-                money(&e.projects[chosen].cost),
-                money(&most),
-                if tied.len() > 1 {
-                    "（与其他项目并列，按编号先后）"
-                } else {
-                    ""
-                }
-            ),
-            format!(
-                "Funded in round {round}: its {n} supporters shared its cost of {}, none paying more than {}{}.",
-                money(&e.projects[chosen].cost),
-                money(&most),
-                if tied.len() > 1 {
-                    " (tied with another project; the first id won)"
-                } else {
-                    ""
-                }
-            ),
+            format!("第{round}轮入选：{n}位支持者分摊造价{c}，每人最多付{top}{tie_zh}。"),
+            format!("Funded in round {round}: its {n} supporters shared its cost of {c}, none paying more than {top}{tie_en}."),
         );
         order.push(chosen);
         remaining.retain(|&p| p != chosen);
