@@ -5,6 +5,7 @@ mod bench;
 mod cases_io;
 mod open311;
 mod premises;
+mod pb;
 mod replay;
 
 use std::net::SocketAddr;
@@ -114,10 +115,28 @@ enum Command {
     /// Open311 GeoReport v2: keys for client applications.
     #[command(subcommand)]
     Open311(open311::Open311Command),
+    /// Participatory budgeting: count, check and generate pabulib .pb files.
+    #[command(subcommand)]
+    Pb(pb::PbCommand),
 }
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// Count .pb files under every rule, timed (milliseconds per rule, then a JSON line per file).
+    Pb {
+        files: Vec<PathBuf>,
+        #[arg(long, value_delimiter = ',', default_value = "greedy,mes,phragmen,mes-add1")]
+        rules: Vec<String>,
+    },
+    /// Standing and smallest set of every built-in consent rule on generated holders, timed.
+    Decision {
+        #[arg(long, default_value_t = 5000)]
+        holders: usize,
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
     /// Bulk import of N generated cases into a fresh database, then indicator query latency.
     /// The last line printed is one JSON object with the figures.
     Cases {
@@ -325,6 +344,9 @@ async fn main() -> Result<()> {
         Command::Grid(g) => grid_command(g).await,
         Command::Open311(c) => open311::run(c).await,
         Command::Premises(c) => premises::run(c).await,
+        Command::Pb(c) => pb::run(c),
+        Command::Bench(BenchCommand::Pb { files, rules }) => pb::bench_pb(&files, &rules),
+        Command::Bench(BenchCommand::Decision { holders, runs, seed }) => pb::bench_decision(holders, runs, seed),
         Command::Divisions { db, file } => {
             let store = open(&db).await?;
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;

@@ -42,12 +42,28 @@
 //! them the rule cannot be reached —, then the smallest set, largest area first); and an
 //! `explanation` in Chinese and English.
 //!
-//! **Ballots, tallies and participatory budgeting** follow in the next commits (`ballot`,
-//! `tally`, `pb`, `pabulib`).
+//! **Ballots and tallies** ([`ballot`], [`tally`]): a [`ballot::BallotSpec`] (motion; approval
+//! with min/max projects; within budget with a minimum share spent; cumulative points;
+//! mutually exclusive project sets) checks ballots; [`ballot::BallotBox`] takes one ballot per
+//! eligible voter and gives the [`pb::Election`]; [`tally::motion`] (quorum, simple or qualified
+//! majority) and [`tally::committee`] (approval for N seats, a minimum share, ties by id) return
+//! results with explanations.
+//!
+//! **Participatory budgeting** ([`pb`], [`pabulib`]): greedy by votes, the Method of Equal
+//! Shares (without completion, and with the add-one completion) and sequential Phragmén on an
+//! exact [`pb::Election`] (`election.count(pb::Rule::Mes)`), each project with an explanation;
+//! ties go to the first project id; `.pb` files read (with line numbers on refusal) and
+//! written.
 
+pub mod ballot;
 pub mod electorate;
+pub mod pabulib;
+pub mod pb;
+pub mod tally;
 pub mod threshold;
 
+#[cfg(test)]
+mod pb_tests;
 #[cfg(test)]
 mod tests;
 
