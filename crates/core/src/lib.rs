@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod case;
 pub mod catalogue;
 pub mod error;
+pub mod flat;
 pub mod grid;
 pub mod indicators;
 pub mod open311;
