@@ -16,5 +16,6 @@ pub mod org;
 pub mod spatial;
 pub mod territory;
 pub mod text;
+pub mod whatif;
 
 pub use error::DomainError;
