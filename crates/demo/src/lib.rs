@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cases;
+pub mod flat;
 mod layout;
 mod names;
 

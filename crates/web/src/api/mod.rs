@@ -2,6 +2,7 @@
 //! document from the same handler annotations, so the document matches the real routes.
 
 pub mod cases;
+pub mod flat;
 pub mod people;
 pub mod system;
 pub mod territory;
@@ -21,6 +22,7 @@ use crate::AppState;
         (name = "territory", description = "Divisions (GB/T 2260), hierarchy, grids"),
         (name = "people", description = "Organisations, people and roles"),
         (name = "cases", description = "The case closed loop: intake, steps, photos, catalogue, calendar, indicators"),
+        (name = "flat", description = "Flat governance: responsibility lists, workload and push-downs, what-if replay"),
     )
 )]
 struct ApiDoc;
@@ -44,6 +46,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(territory::router())
         .merge(people::router())
         .merge(cases::router())
+        .merge(flat::router())
 }
 
 /// Paging parameters shared by list endpoints.
