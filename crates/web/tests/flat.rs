@@ -384,3 +384,54 @@ async fn lists_check_push_downs_warning_demands_and_replay() {
     let (s, _) = app.get("/api/flat/workload", Some(&resident)).await;
     assert_eq!(s, 403);
 }
+
+#[tokio::test]
+async fn pages_in_both_languages() {
+    let app = TestApp::spawn().await;
+    let leader = app.token("shiftleader").await;
+    let dispatcher = app.token("dispatcher").await;
+    let id = new_case(&app, &leader, NOISE, "夜间噪声扰民").await;
+    ok(&app, &dispatcher, id, json!({"type": "dispatch"})).await;
+    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    let browser = app.browser("shiftleader").await;
+    let page = |path: String| {
+        let b = browser.clone();
+        let url = app.url(&path);
+        async move {
+            let r = b.get(url).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (s, html) = page(format!("/flat?from={today}&to={today}")).await;
+    assert_eq!(s, 200, "{html}");
+    assert!(
+        html.contains("基层负担热力图") && html.contains("<svg class=\"map\""),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("/cases/{id}")),
+        "the push-down list links the case"
+    );
+    let (_, html) = page(format!("/flat?from={today}&to={today}&lang=en")).await;
+    assert!(html.contains("Workload heat map") && html.contains("Department matters pushed down"));
+    let (s, html) = page("/flat/lists?lang=zh".into()).await;
+    assert_eq!(s, 200);
+    // The lists derived from the catalogue: no conflict or gap; in every district the two
+    // conditions that send a department's matter to the grassroots (公共厕所保洁, 邻里噪声).
+    let districts = small_demo()
+        .divisions
+        .iter()
+        .filter(|d| d.level == gongzhi_core::territory::Level::District)
+        .count();
+    assert!(
+        html.contains("职责交叉") && html.contains("id=\"conflict-count\">0<"),
+        "{html}"
+    );
+    assert!(html.contains(&format!("id=\"push-down-count\">{}<", 2 * districts)));
+    let (s, html) = page(format!("/flat/replay?hierarchy=flat&from={today}&to={today}&lang=en")).await;
+    assert_eq!(s, 200);
+    assert!(html.contains("id=\"replay-chart\"") && html.contains("Model assumptions") && html.contains("layered"));
+    let resident = app.browser("resident").await;
+    let r = resident.get(app.url("/flat")).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+}

@@ -3,6 +3,7 @@
 
 pub mod cases;
 pub mod dashboard;
+pub mod flat;
 mod i18n;
 mod svg;
 
@@ -39,6 +40,9 @@ pub fn router() -> Router<AppState> {
         .route("/dashboard.csv", get(dashboard::dashboard_csv))
         .route("/dashboard.xlsx", get(dashboard::dashboard_xlsx))
         .route("/map", get(dashboard::map_page))
+        .route("/flat", get(flat::workload_page))
+        .route("/flat/lists", get(flat::lists_page))
+        .route("/flat/replay", get(flat::replay_page))
         .route("/assets/style.css", get(style))
         .route("/assets/app.js", get(script))
 }
@@ -167,6 +171,13 @@ impl Chrome {
             });
         }
         u.units().first().map(|unit| format!("/dashboard?dim=unit&key={unit}"))
+    }
+
+    /// Whether to show the flat-governance pages (staff of the closed loop).
+    pub fn flat_link(&self) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|u| u.may_somewhere(Permission::ViewCases))
     }
 
     pub fn user_name(&self) -> &str {
