@@ -97,6 +97,8 @@ struct WorkloadPage {
     map: String,
     rows: Vec<LoadRow>,
     push_downs: Vec<PushDown>,
+    /// All push-downs of the period (the page lists the latest 100).
+    push_down_total: usize,
     max_per_worker: f64,
 }
 
@@ -174,7 +176,8 @@ pub async fn workload_page(
         to: to.to_string(),
         within: if prefix.is_empty() { String::new() } else { within },
         rows,
-        push_downs: w.push_downs.into_iter().take(200).collect(),
+        push_down_total: w.push_downs.len(),
+        push_downs: w.push_downs.into_iter().take(100).collect(),
         max_per_worker: w.rule.max_per_worker,
         c,
     };
