@@ -3,6 +3,7 @@
 
 mod bench;
 mod cases_io;
+mod flat;
 mod open311;
 mod premises;
 mod pb;
@@ -79,7 +80,7 @@ enum Command {
     },
     /// Generate a period of realistic cases for the demo city (through the case state machine)
     /// and import them.
-    Replay {
+    DemoCases {
         #[command(flatten)]
         db: Db,
         /// First day (Beijing date); default: 365 days before --to.
@@ -94,6 +95,30 @@ enum Command {
         #[arg(long, default_value_t = 2026)]
         seed: u64,
     },
+    /// What-if replay (推演): the recorded intake of a period re-run through the routing of a
+    /// hierarchy and a queueing model of each unit, side by side with the configured one.
+    Replay {
+        #[command(flatten)]
+        db: Db,
+        /// flat, layered, or levels such as city,district,community,grid.
+        #[arg(long)]
+        hierarchy: String,
+        /// First day (Beijing date); default: 365 days before --to.
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
+        /// Last day; default: yesterday.
+        #[arg(long)]
+        to: Option<chrono::NaiveDate>,
+        /// Minutes of a desk's work per forwarding hop.
+        #[arg(long, default_value_t = 30.0)]
+        forward_minutes: f64,
+        /// Worker-hours to handle one case.
+        #[arg(long, default_value_t = 2.0)]
+        handling_hours: f64,
+    },
+    /// Flat governance: responsibility lists (权责清单) export, import, check.
+    #[command(subcommand)]
+    Flat(flat::FlatCommand),
     /// Benchmarks.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -273,7 +298,7 @@ async fn main() -> Result<()> {
             }
             load_demo(&store, gongzhi_demo::Options { communities, seed }, cases_per_day).await
         }
-        Command::Replay {
+        Command::DemoCases {
             db,
             from,
             to,
@@ -281,8 +306,24 @@ async fn main() -> Result<()> {
             seed,
         } => {
             let store = open(&db).await?;
-            replay::replay(&store, &db.city, from, to, per_day, seed).await
+            replay::demo_cases(&store, &db.city, from, to, per_day, seed).await
         }
+        Command::Replay {
+            db,
+            hierarchy,
+            from,
+            to,
+            forward_minutes,
+            handling_hours,
+        } => {
+            let a = gongzhi_core::whatif::Assumptions {
+                forward_minutes,
+                handling_hours,
+                ..Default::default()
+            };
+            flat::replay(open(&db).await?, &db.city, &hierarchy, from, to, a).await
+        }
+        Command::Flat(cmd) => flat::run(cmd).await,
         Command::Bench(BenchCommand::Pages { db, runs, users }) => {
             let store = open(&db).await?;
             let state = AppState::new(store, &db.city).await?;
@@ -392,7 +433,17 @@ async fn load_demo(store: &Store, opts: gongzhi_demo::Options, cases_per_day: u6
         demo.orgs.len(),
         demo.people.len()
     );
-    replay::demo_year(store, gongzhi_demo::CITY, cases_per_day, opts.seed).await
+    replay::demo_year(store, gongzhi_demo::CITY, cases_per_day, opts.seed).await?;
+    let (cat, _) = replay::rules(store, gongzhi_demo::CITY).await?;
+    let mut communities: Vec<String> = demo.grids.iter().map(|g| g.community.to_string()).collect();
+    communities.dedup();
+    let (_, to) = replay::last_year();
+    gongzhi_demo::flat::load(store, &cat, &communities, to).await?;
+    println!(
+        "flat governance: responsibility lists, staffing and forms demanded for {} communities",
+        communities.len()
+    );
+    Ok(())
 }
 
 async fn serve(db: Db, addr: SocketAddr, demo: bool, cases_per_day: u64) -> Result<()> {

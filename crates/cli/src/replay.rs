@@ -1,4 +1,4 @@
-//! `gongzhi replay`, and the year of cases the demo starts with: realistic cases generated
+//! `gongzhi demo-cases`, and the year of cases the demo starts with: realistic cases generated
 //! through the case state machine (`gongzhi_demo::cases`) and written with the store's bulk
 //! import, with a progress bar.
 
@@ -20,7 +20,7 @@ pub fn today() -> NaiveDate {
     (Utc::now() + chrono::Duration::hours(8)).date_naive()
 }
 
-/// The 365 days up to yesterday (Beijing): the default period of the demo and of `replay`.
+/// The 365 days up to yesterday (Beijing): the default period of the demo, `demo-cases` and `replay`.
 pub fn last_year() -> (NaiveDate, NaiveDate) {
     let to = today().pred_opt().expect("a day before today");
     (to - chrono::Duration::days(364), to)
@@ -123,8 +123,8 @@ fn bar() -> ProgressBar {
     pb
 }
 
-/// `gongzhi replay`: a period of cases for the demo city already in the database.
-pub async fn replay(
+/// `gongzhi demo-cases`: a period of cases for the demo city already in the database.
+pub async fn demo_cases(
     store: &Store,
     city: &str,
     from: Option<NaiveDate>,

@@ -35,7 +35,7 @@ fn export_reimport_and_refuse() {
     let (ok, out, err) = gongzhi(
         &db,
         &[
-            "replay",
+            "demo-cases",
             "--from",
             "2025-03-01",
             "--to",
@@ -46,6 +46,37 @@ fn export_reimport_and_refuse() {
     );
     assert!(ok, "{out}{err}");
     assert!(out.contains("120 cases") && out.contains("returns"), "{out}");
+
+    // The what-if replay of that period: both hierarchies side by side, with the assumptions.
+    let (ok, out, err) = gongzhi(
+        &db,
+        &[
+            "replay",
+            "--hierarchy",
+            "flat",
+            "--from",
+            "2025-03-01",
+            "--to",
+            "2025-03-10",
+        ],
+    );
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("configured hierarchy: layered"), "{out}");
+    let row = out
+        .lines()
+        .find(|l| l.contains("hierarchy 层级"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(row.contains("layered") && row.contains("flat"), "{row}");
+    assert!(
+        out.contains("hops per case") && out.contains("on-time rate") && out.contains("assumptions"),
+        "{out}"
+    );
+    let (ok, out, err) = gongzhi(&db, &["flat", "check"]);
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains("conflicts (职责交叉): ") && out.contains("push-down"),
+        "{out}"
+    );
 
     // CSV: one row per case of the period asked for, the columns staff need.
     let (ok, out, err) = gongzhi(

@@ -127,6 +127,8 @@ string_enum! {
         Dispatch => "dispatch", "派遣";
         /// 吹哨: a joint case with a lead unit and co-units.
         Whistle => "whistle", "吹哨";
+        /// 逐级转派: a level on the way (district, street) passes the case on to the next one.
+        Forward => "forward", "转派";
         Accept => "accept", "签收";
         Return => "return", "退单";
         /// Review of a return that refuses it: the unit must handle the case (首办责任).
@@ -197,6 +199,18 @@ pub enum CaseEvent {
         unit_name: String,
         deadline_ms: i64,
         level: Level,
+    },
+    /// 逐级派遣: in a layered deployment the case just dispatched to its acting unit first
+    /// passes these levels, each of which must forward it ([`CaseEvent::Forwarded`]).
+    Routed {
+        via: Vec<Hop>,
+    },
+    /// 转派: the unit at one level passed the case on to the next (a hop, with its own time).
+    Forwarded {
+        by: i64,
+        to: i64,
+        to_name: String,
+        to_level: Level,
     },
     /// 签收.
     Accepted,
@@ -280,6 +294,8 @@ impl CaseEvent {
             E::Registered => "registered",
             E::Voided { .. } => "voided",
             E::Dispatched { .. } => "dispatched",
+            E::Routed { .. } => "routed",
+            E::Forwarded { .. } => "forwarded",
             E::Accepted => "accepted",
             E::Returned { .. } => "returned",
             E::ReturnRejected { .. } => "return_rejected",
@@ -332,6 +348,8 @@ pub enum Action {
         level: Level,
         co_units: Vec<i64>,
     },
+    /// The unit holding a case on its way passes it on (逐级转派).
+    Forward,
     Accept,
     Return {
         reason: String,
@@ -392,6 +410,7 @@ impl Action {
             A::Void { .. } => K::Void,
             A::Dispatch { .. } => K::Dispatch,
             A::Whistle { .. } => K::Whistle,
+            A::Forward => K::Forward,
             A::Accept => K::Accept,
             A::Return { .. } => K::Return,
             A::RejectReturn { .. } => K::RejectReturn,
@@ -469,6 +488,7 @@ const LEADERS: &[Role] = &[R::ShiftLeader];
 const DISPATCHERS: &[Role] = &[R::Dispatcher, R::ShiftLeader];
 const WHISTLERS: &[Role] = &[R::Dispatcher, R::ShiftLeader, R::Admin];
 const HANDLERS: &[Role] = &[R::DepartmentHandler];
+const FORWARDERS: &[Role] = &[R::DepartmentHandler, R::Dispatcher];
 const VERIFIERS: &[Role] = &[R::GridWorker, R::GridHead];
 const FOLLOWERS: &[Role] = &[R::Acceptor];
 const SUPERVISORS: &[Role] = &[R::ShiftLeader, R::Dispatcher];
@@ -486,6 +506,7 @@ pub const TRANSITIONS: &[Transition] = &[
         DISPATCHERS,
     ),
     row(&[S::Registered, S::Returned], A::Whistle, To(S::Dispatched), WHISTLERS),
+    row(&[S::Dispatched], A::Forward, Stay, FORWARDERS),
     row(&[S::Dispatched], A::Accept, To(S::Handling), HANDLERS),
     row(&[S::Dispatched], A::Return, To(S::Returned), HANDLERS),
     row(&[S::Returned], A::RejectReturn, To(S::Handling), DISPATCHERS),
@@ -567,6 +588,14 @@ impl From<&FilingCondition> for Limit {
     }
 }
 
+/// A unit a case passes on its way to the acting unit (a level that must forward it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hop {
+    pub unit: i64,
+    pub unit_name: String,
+    pub level: Level,
+}
+
 /// What [`decide`] needs beyond the case: the time, the calendar and the limits that apply.
 #[derive(Debug, Clone, Copy)]
 pub struct DecisionContext<'a> {
@@ -581,6 +610,9 @@ pub struct DecisionContext<'a> {
     /// The unit the actor works for, when the caller knows it: unit actions (accept, return,
     /// extension, report, 报到) are then only allowed for that unit.
     pub actor_unit: Option<i64>,
+    /// The levels a dispatch must pass before the acting unit, top first (a layered
+    /// deployment's routing, see `flat::forwarding_levels`); empty: straight to the unit.
+    pub via: &'a [Hop],
 }
 
 impl<'a> DecisionContext<'a> {
@@ -597,7 +629,13 @@ impl<'a> DecisionContext<'a> {
             return_window: Self::RETURN_WINDOW,
             whistle_report: Self::WHISTLE_REPORT,
             actor_unit: None,
+            via: &[],
         }
+    }
+
+    /// Dispatches pass these units first (layered routing).
+    pub fn with_route(self, via: &'a [Hop]) -> Self {
+        DecisionContext { via, ..self }
     }
 
     pub fn with_actor_unit(self, unit: i64) -> Self {
@@ -684,6 +722,15 @@ pub struct Case {
     /// The current unit is the first responsible unit (首办责任单位): it may not return the case.
     pub first_responsible: bool,
     pub whistle: Option<Whistle>,
+    /// The levels the last dispatch passes before its unit (empty: it went straight).
+    #[serde(default)]
+    pub route: Vec<Hop>,
+    /// How many of them have forwarded it.
+    #[serde(default)]
+    pub hops_done: u32,
+    /// When the acting unit got the case: the dispatch, or the last forwarding hop.
+    #[serde(default)]
+    pub reached_at_ms: Option<i64>,
     /// Highest supervision level recorded, 0 for none.
     pub supervision: u8,
     /// The deadline passed while the case was with the unit ([`OVERDUE_LEVEL`] recorded), or it
@@ -729,6 +776,9 @@ impl Case {
             dispatches: 0,
             first_responsible: false,
             whistle: None,
+            route: Vec::new(),
+            hops_done: 0,
+            reached_at_ms: None,
             supervision: 0,
             overdue: false,
             close_kind: None,
@@ -791,6 +841,20 @@ impl Case {
                 self.first_responsible = false;
                 self.extension_pending = None;
                 self.dispatches += 1;
+                self.route.clear();
+                self.hops_done = 0;
+                self.reached_at_ms = Some(at_ms);
+            }
+            E::Routed { via } => {
+                self.route.clone_from(via);
+                self.hops_done = 0;
+                self.reached_at_ms = None;
+            }
+            E::Forwarded { .. } => {
+                self.hops_done += 1;
+                if self.hops_done as usize >= self.route.len() {
+                    self.reached_at_ms = Some(at_ms);
+                }
             }
             E::Accepted => {
                 self.state = S::Handling;
@@ -881,9 +945,21 @@ impl Case {
         self.state.with_unit() && self.deadline_ms.is_some_and(|d| now_ms > d)
     }
 
-    /// When the current unit's return window ends (after it, the unit may not return the case).
+    /// When the current unit's return window ends (after it, the unit may not return the case):
+    /// the window starts when the case reached the unit.
     pub fn return_window_end(&self, ctx: &DecisionContext<'_>) -> Option<i64> {
-        self.dispatched_at_ms.map(|d| ctx.return_window.end(ctx.calendar, d))
+        self.reached_at_ms
+            .or(self.dispatched_at_ms)
+            .map(|d| ctx.return_window.end(ctx.calendar, d))
+    }
+
+    /// The unit holding a case that is still on its way (逐级转派中), if it is.
+    pub fn in_transit(&self) -> Option<&Hop> {
+        if self.state == S::Dispatched {
+            self.route.get(self.hops_done as usize)
+        } else {
+            None
+        }
     }
 
     /// The actions `role` may ask for now, as the table says (rules may still refuse one).
@@ -1067,6 +1143,18 @@ pub fn decide(
         }),
         _ => Ok(()),
     };
+    let not_in_transit = || match case.in_transit() {
+        Some(h) => Err(TransitionError::Refused {
+            state,
+            action: kind,
+            reason: format!(
+                "the case is still on its way (逐级转派中): {} must forward it first",
+                h.unit_name
+            ),
+            allowed: allowed(state),
+        }),
+        None => Ok(()),
+    };
     let now = ctx.now_ms;
     Ok(match action {
         Action::Collect(_) => unreachable!("the table has no collect step"),
@@ -1081,12 +1169,26 @@ pub fn decide(
                 return refuse(format!("the case is already dispatched to {unit_name}"));
             }
             let deadline_ms = ctx.limit.end(ctx.calendar, now);
-            vec![E::Dispatched {
+            let mut events = vec![E::Dispatched {
                 unit: *unit,
                 unit_name: unit_name.clone(),
                 deadline_ms,
                 level: *level,
-            }]
+            }];
+            if !ctx.via.is_empty() {
+                if let Some(h) = ctx.via.iter().find(|h| h.unit == *unit || h.level >= *level) {
+                    return Err(DomainError::invalid(
+                        "via",
+                        format!(
+                            "{} ({}) cannot forward to a unit at its own level or above",
+                            h.unit_name, h.level
+                        ),
+                    )
+                    .into());
+                }
+                events.push(E::Routed { via: ctx.via.to_vec() });
+            }
+            events
         }
         Action::Whistle {
             lead,
@@ -1118,11 +1220,43 @@ pub fn decide(
                 },
             ]
         }
+        Action::Forward => {
+            let Some(hop) = case.in_transit() else {
+                return refuse(format!(
+                    "the case is not on its way: it is with {}",
+                    case.unit_name.as_deref().unwrap_or("its unit")
+                ));
+            };
+            if ctx.actor_unit.is_some_and(|a| a != hop.unit) {
+                return Err(TransitionError::Forbidden {
+                    action: kind,
+                    role,
+                    reason: format!("the case is at {} ({}), not with your unit", hop.unit_name, hop.unit),
+                });
+            }
+            let next = case.route.get(case.hops_done as usize + 1);
+            let (to, to_name, to_level) = match next {
+                Some(n) => (n.unit, n.unit_name.clone(), n.level),
+                None => (
+                    case.unit.unwrap_or_default(),
+                    case.unit_name.clone().unwrap_or_default(),
+                    case.unit_level.unwrap_or(Level::Community),
+                ),
+            };
+            vec![E::Forwarded {
+                by: hop.unit,
+                to,
+                to_name,
+                to_level,
+            }]
+        }
         Action::Accept => {
+            not_in_transit()?;
             own_unit()?;
             vec![E::Accepted]
         }
         Action::Return { reason } => {
+            not_in_transit()?;
             own_unit()?;
             text("reason", reason)?;
             if case.first_responsible {
@@ -1356,6 +1490,22 @@ mod tests {
         }
     }
 
+    /// A district command centre and a street office that forward a case to a community.
+    fn via() -> Vec<Hop> {
+        vec![
+            Hop {
+                unit: 10,
+                unit_name: "锦江区指挥中心".into(),
+                level: Level::District,
+            },
+            Hop {
+                unit: 20,
+                unit_name: "春熙路街道办事处".into(),
+                level: Level::Street,
+            },
+        ]
+    }
+
     /// A case built from events one minute apart from t0.
     fn build(events: &[CaseEvent]) -> Case {
         let mut case = Case::new(1);
@@ -1383,6 +1533,7 @@ mod tests {
             ],
         ]
         .concat();
+        let routed = [&disp[..], &[E::Routed { via: via() }]].concat();
         let handling = [&disp[..], &[E::Accepted]].concat();
         let reported = [
             &handling[..],
@@ -1411,6 +1562,7 @@ mod tests {
                 }],
             ),
             build(&disp),
+            build(&routed),
             build(&whistled),
             ev(
                 &disp,
@@ -1467,6 +1619,7 @@ mod tests {
                 level: Level::District,
                 co_units: vec![201, 202],
             },
+            Action::Forward,
             Action::Accept,
             Action::Return {
                 reason: "不属于本单位职责".into(),
@@ -2171,6 +2324,154 @@ mod tests {
         assert!(decide(&case, &ask, Role::DepartmentHandler, &ctx(now)).is_err());
     }
 
+    /// Layered: city → district centre (hop 1) → street office (hop 2) → community, each hop an
+    /// event at its own time; the deadline runs from the city's dispatch, the return window from
+    /// the arrival. Flat: the same dispatch goes straight.
+    #[test]
+    fn routing_hops_in_layered_and_flat_mode() {
+        use crate::flat::forwarding_levels;
+        use crate::territory::Hierarchy;
+        let mon = |h, m| cst(2025, 3, 3, h, m);
+        let community = Action::Dispatch {
+            unit: 300,
+            unit_name: "和平社区居委会".into(),
+            level: Level::Community,
+        };
+        let registered = || {
+            let mut c = Case::new(1);
+            c.apply(&CaseEvent::Collected(intake()), mon(9, 0));
+            c.apply(&CaseEvent::Registered, mon(9, 5));
+            c
+        };
+        // The units for the levels the hierarchy says must forward.
+        let hops_for = |h: &Hierarchy| -> Vec<Hop> {
+            let levels = forwarding_levels(h, Level::Community);
+            via().into_iter().filter(|hop| levels.contains(&hop.level)).collect()
+        };
+
+        // Layered.
+        let route = hops_for(&Hierarchy::layered());
+        assert_eq!(route.len(), 2);
+        let mut case = registered();
+        let mut log = Vec::new();
+        let at = mon(9, 10);
+        let events = decide(&case, &community, Role::Dispatcher, &ctx(at).with_route(&route)).unwrap();
+        assert_eq!(events.len(), 2);
+        assert!(matches!(&events[1], CaseEvent::Routed { via } if via.len() == 2));
+        for e in &events {
+            case.apply(e, at);
+            log.push(e.clone());
+        }
+        // 4 work-hours from 09:10 → 13:10 (lunch 12:00–13:30 is not working time) = 14:40.
+        let deadline = case.deadline_ms.unwrap();
+        assert_eq!(deadline, limit().end(cal(), at));
+        assert_eq!(case.in_transit().map(|h| h.unit), Some(10));
+        // The community cannot accept or return yet.
+        for a in [Action::Accept, Action::Return { reason: "x".into() }] {
+            let e = decide(&case, &a, Role::DepartmentHandler, &ctx(mon(9, 20))).unwrap_err();
+            assert!(e.to_string().contains("锦江区指挥中心 must forward it first"), "{e}");
+        }
+        // The street office cannot forward before the district did.
+        let e = decide(
+            &case,
+            &Action::Forward,
+            Role::DepartmentHandler,
+            &ctx(mon(9, 30)).with_actor_unit(20),
+        )
+        .unwrap_err();
+        assert_eq!(e.status(), 403);
+        // Hop 1 at 09:40 by the district centre, hop 2 at 10:25 by the street office.
+        for (unit, time, to) in [(10, mon(9, 40), 20), (20, mon(10, 25), 300)] {
+            let ev = decide(
+                &case,
+                &Action::Forward,
+                Role::DepartmentHandler,
+                &ctx(time).with_actor_unit(unit),
+            )
+            .unwrap();
+            assert_eq!(
+                ev,
+                [CaseEvent::Forwarded {
+                    by: unit,
+                    to,
+                    to_name: if to == 20 {
+                        "春熙路街道办事处".into()
+                    } else {
+                        "和平社区居委会".into()
+                    },
+                    to_level: if to == 20 { Level::Street } else { Level::Community },
+                }]
+            );
+            case.apply(&ev[0], time);
+            log.push(ev[0].clone());
+        }
+        assert_eq!(case.hops_done, 2);
+        assert_eq!(case.in_transit(), None);
+        assert_eq!(case.reached_at_ms, Some(mon(10, 25)));
+        // 75 minutes on the way; the deadline did not move.
+        assert_eq!(case.reached_at_ms.unwrap() - case.dispatched_at_ms.unwrap(), 75 * MIN);
+        assert_eq!(case.deadline_ms, Some(deadline));
+        // Nothing more to forward; the community accepts.
+        assert!(matches!(
+            decide(&case, &Action::Forward, Role::Dispatcher, &ctx(mon(10, 30))),
+            Err(TransitionError::Refused { .. })
+        ));
+        // The return window (2 work-hours) runs from the arrival at 10:25: until 13:55.
+        assert_eq!(case.return_window_end(&ctx(0)), Some(mon(13, 55)));
+        decide(
+            &case,
+            &Action::Accept,
+            Role::DepartmentHandler,
+            &ctx(mon(10, 30)).with_actor_unit(300),
+        )
+        .unwrap();
+        let names: Vec<&str> = log.iter().map(CaseEvent::name).collect();
+        assert_eq!(names, ["dispatched", "routed", "forwarded", "forwarded"]);
+
+        // Flat: no level forwards; the dispatch alone reaches the community.
+        let route = hops_for(&Hierarchy::flat());
+        assert!(route.is_empty());
+        let mut flat = registered();
+        let events = decide(&flat, &community, Role::Dispatcher, &ctx(at).with_route(&route)).unwrap();
+        assert_eq!(events.iter().map(CaseEvent::name).collect::<Vec<_>>(), ["dispatched"]);
+        events.iter().for_each(|e| flat.apply(e, at));
+        assert_eq!((flat.hops_done, flat.reached_at_ms), (0, Some(at)));
+        assert!(decide(&flat, &Action::Accept, Role::DepartmentHandler, &ctx(mon(9, 15))).is_ok());
+
+        // A route may not contain the acting level itself.
+        let bad = [Hop {
+            unit: 7,
+            unit_name: "x".into(),
+            level: Level::Community,
+        }];
+        let e = decide(&registered(), &community, Role::Dispatcher, &ctx(at).with_route(&bad)).unwrap_err();
+        assert_eq!(e.status(), 422);
+        // Re-dispatch while on the way starts over.
+        let again = decide(
+            &case_with_route(),
+            &Action::Dispatch {
+                unit: 301,
+                unit_name: "另一社区".into(),
+                level: Level::Community,
+            },
+            Role::Dispatcher,
+            &ctx(at),
+        )
+        .unwrap();
+        let mut c = case_with_route();
+        again.iter().for_each(|e| c.apply(e, at));
+        assert!(c.route.is_empty() && c.in_transit().is_none());
+    }
+
+    fn case_with_route() -> Case {
+        build(&[
+            CaseEvent::Collected(intake()),
+            CaseEvent::Registered,
+            dispatched(100),
+            CaseEvent::Routed { via: via() },
+        ])
+    }
+
     #[test]
     fn names_and_serde() {
         assert_eq!(S::Suspended.zh(), "挂账");
@@ -2223,6 +2524,7 @@ mod tests {
                 level: Level::District,
                 co_units: vec![unit + 10, unit + 11],
             },
+            A::Forward => Action::Forward,
             A::Accept => Action::Accept,
             A::Return => Action::Return { reason: reason() },
             A::RejectReturn => Action::RejectReturn { reason: reason() },

@@ -9,6 +9,7 @@ pub mod case;
 pub mod catalogue;
 pub mod decision;
 pub mod error;
+pub mod flat;
 pub mod grid;
 pub mod indicators;
 pub mod open311;
@@ -20,5 +21,6 @@ pub mod territory;
 pub mod text;
 pub mod visibility;
 pub mod wicked;
+pub mod whatif;
 
 pub use error::DomainError;

@@ -9,6 +9,7 @@
 
 pub mod cases;
 pub mod initiative;
+pub mod flat;
 mod layout;
 mod names;
 pub mod premises;

@@ -390,6 +390,11 @@ impl Store {
                         unit_rows.entry((id, *u)).or_insert("co");
                     }
                 }
+                if let CaseEvent::Routed { via } = &r.event {
+                    for h in via {
+                        unit_rows.entry((id, h.unit)).or_insert("hop");
+                    }
+                }
                 event_rows.push(vec![
                     Val::Text(city.to_owned()),
                     Val::Text(stream.clone()),

@@ -193,14 +193,22 @@ async fn record(
             &delta,
         )
         .await?;
-        if let CaseEvent::Whistled { lead, co_units, .. } = event {
-            for (unit, r) in std::iter::once((lead, "lead")).chain(co_units.iter().map(|u| (u, "co"))) {
+        let involved: Vec<(i64, &str)> = match event {
+            CaseEvent::Whistled { lead, co_units, .. } => std::iter::once((*lead, "lead"))
+                .chain(co_units.iter().map(|u| (*u, "co")))
+                .collect(),
+            // Units on the way (逐级转派) see the case in their inbox.
+            CaseEvent::Routed { via } => via.iter().map(|h| (h.unit, "hop")).collect(),
+            _ => Vec::new(),
+        };
+        {
+            for (unit, r) in involved {
                 sqlx::query(
                     "INSERT INTO case_units (city, case_id, unit_id, role) VALUES ($1, $2, $3, $4) ON CONFLICT (city, case_id, unit_id) DO NOTHING",
                 )
                 .bind(city)
                 .bind(case.id)
-                .bind(*unit)
+                .bind(unit)
                 .bind(r)
                 .execute(&mut **tx)
                 .await?;

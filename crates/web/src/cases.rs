@@ -6,7 +6,7 @@
 use gongzhi_core::access::{Grant, Permission, Principal, Scope};
 use gongzhi_core::calendar::WorkCalendar;
 use gongzhi_core::case::{
-    self, Action, ActionKind, Case, CaseEvent, CaseSource, DecisionContext, Intake, Limit, TransitionError,
+    self, Action, ActionKind, Case, CaseEvent, CaseSource, DecisionContext, Hop, Intake, Limit, TransitionError,
 };
 use gongzhi_core::catalogue::Catalogue;
 use gongzhi_core::org::{OrgKind, Role};
@@ -49,7 +49,9 @@ fn covers(g: &Grant, row: &CaseRow) -> bool {
             g.scope.covers(&row.area) || row.case.grid.as_deref().is_some_and(|grid| g.scope.covers(grid))
         }
         Scope::Organisation(o) => {
-            row.case.unit == Some(*o) || row.case.whistle.as_ref().is_some_and(|w| w.co_units.contains(o))
+            row.case.unit == Some(*o)
+                || row.case.whistle.as_ref().is_some_and(|w| w.co_units.contains(o))
+                || row.case.route.iter().any(|h| h.unit == *o)
         }
     }
 }
@@ -188,6 +190,38 @@ pub async fn propose(s: &AppState, city: &str, row: &CaseRow) -> Result<Option<P
             level: target.level,
             rule: target.to_string(),
         }))
+}
+
+/// The units a dispatch to a unit at `level` must pass in the city's configured hierarchy
+/// (逐级转派): for each forwarding level, the district's command centre or the street office
+/// serving the case's area. A level without such a unit is not a hop. Flat: none.
+pub async fn route_for(s: &AppState, city: &str, area: &str, level: Level) -> Result<Vec<Hop>, ApiError> {
+    let hierarchy = s.store.hierarchy(city).await?;
+    let mut via = Vec::new();
+    for l in gongzhi_core::flat::forwarding_levels(&hierarchy, level) {
+        let (kind, len) = match l {
+            Level::District => (OrgKind::CommandCentre, 6),
+            Level::Street => (OrgKind::StreetOffice, 9),
+            _ => continue,
+        };
+        if area.len() < len {
+            continue;
+        }
+        if let Some(o) = s
+            .store
+            .organisations_serving(city, kind, &area[..len])
+            .await?
+            .into_iter()
+            .next()
+        {
+            via.push(Hop {
+                unit: o.id,
+                unit_name: o.name,
+                level: l,
+            });
+        }
+    }
+    Ok(via)
 }
 
 /// The level an organisation acts at, from its kind.
@@ -368,7 +402,11 @@ pub async fn act(
     let cat = catalogue(s, &city).await?;
     let cal = calendar(s, &city).await?;
     let limit = limit_of(&cat, &row.case);
-    let mut ctx = DecisionContext::new(gongzhi_store::now_ms(), &cal, limit);
+    let via = match &action {
+        Action::Dispatch { level, .. } => route_for(s, &city, &row.area, *level).await?,
+        _ => Vec::new(),
+    };
+    let mut ctx = DecisionContext::new(gongzhi_store::now_ms(), &cal, limit).with_route(&via);
     if let Scope::Organisation(o) = grant.scope {
         ctx = ctx.with_actor_unit(o);
     }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod bench;
 pub mod cases;
 pub mod error;
+pub mod flat;
 pub mod index;
 pub mod open311;
 pub mod pages;

@@ -294,6 +294,8 @@ pub fn event_zh(kind: &str) -> &'static str {
         "registered" => "立案",
         "voided" => "作废",
         "dispatched" => "派遣",
+        "routed" => "逐级派遣",
+        "forwarded" => "转派",
         "accepted" => "签收",
         "returned" => "退单",
         "return_rejected" => "退单不予认可",

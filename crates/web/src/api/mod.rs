@@ -3,6 +3,7 @@
 
 pub mod cases;
 pub mod initiatives;
+pub mod flat;
 pub mod people;
 pub mod premises;
 pub mod system;
@@ -24,6 +25,7 @@ use crate::AppState;
         (name = "people", description = "Organisations, people and roles"),
         (name = "initiatives", description = "Wicked problems: front-stage committee and back-stage government, hand-offs, milestones, progress"),
         (name = "cases", description = "The case closed loop: intake, steps, photos, catalogue, calendar, indicators"),
+        (name = "flat", description = "Flat governance: responsibility lists, workload and push-downs, what-if replay"),
     )
 )]
 struct ApiDoc;
@@ -49,6 +51,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(people::router())
         .merge(cases::router())
         .merge(initiatives::router())
+        .merge(flat::router())
 }
 
 /// Paging parameters shared by list endpoints.

@@ -604,6 +604,8 @@ fn event_detail(e: &gongzhi_core::case::CaseEvent) -> String {
         ),
         E::FollowedUp { satisfaction, .. } => satisfaction.map(|s| s.zh().to_owned()).unwrap_or_default(),
         E::Whistled { co_units, .. } => format!("co-units {co_units:?}"),
+        E::Routed { via } => via.iter().map(|h| h.unit_name.as_str()).collect::<Vec<_>>().join(" → "),
+        E::Forwarded { to_name, .. } => format!("→ {to_name}"),
         E::MergedInto { case_id } | E::DuplicateMerged { case_id } => format!("#{case_id}"),
         E::Collected(i) => i.description.clone(),
         _ => String::new(),

@@ -3,6 +3,7 @@
 
 pub mod cases;
 pub mod dashboard;
+pub mod flat;
 mod i18n;
 pub mod initiatives;
 mod svg;
@@ -44,6 +45,9 @@ pub fn router() -> Router<AppState> {
         .route("/initiatives/{id}", get(initiatives::workspace))
         .route("/initiatives/{id}/public", get(initiatives::public))
         .route("/initiatives/{id}/step", post(initiatives::step))
+        .route("/flat", get(flat::workload_page))
+        .route("/flat/lists", get(flat::lists_page))
+        .route("/flat/replay", get(flat::replay_page))
         .route("/assets/style.css", get(style))
         .route("/assets/app.js", get(script))
 }
@@ -172,6 +176,13 @@ impl Chrome {
             });
         }
         u.units().first().map(|unit| format!("/dashboard?dim=unit&key={unit}"))
+    }
+
+    /// Whether to show the flat-governance pages (staff of the closed loop).
+    pub fn flat_link(&self) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|u| u.may_somewhere(Permission::ViewCases))
     }
 
     pub fn user_name(&self) -> &str {

@@ -1,0 +1,149 @@
+//! Flat governance storage: forms demanded from grassroots units, staffing over time, staff
+//! counts and the period's cases for workload and replay. Each change appends its event.
+
+use std::collections::HashMap;
+
+use gongzhi_core::flat::Demand;
+
+use crate::{events, now_ms, Store, StoreError};
+
+/// A stored demand (填表报数).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StoredDemand {
+    pub id: i64,
+    #[serde(flatten)]
+    pub demand: Demand,
+    pub created_at: i64,
+}
+
+impl Store {
+    /// Record a form or report demanded from a grassroots unit.
+    pub async fn add_demand(&self, city: &str, d: &Demand, actor: Option<i64>) -> Result<i64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO flat_demands (city, unit_area, demanded_by, title, due_at, hours_spent, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(city)
+        .bind(d.unit_area.as_str())
+        .bind(&d.demanded_by)
+        .bind(&d.title)
+        .bind(d.due_ms)
+        .bind(d.hours_spent)
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await?;
+        events::append(
+            &mut tx,
+            city,
+            &format!("demand:{id}"),
+            "demand_recorded",
+            actor,
+            None,
+            None,
+            &serde_json::to_value(d).unwrap_or_default(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Demands on units inside `within` (a code prefix; empty: all) due in `[from_ms, to_ms)`.
+    pub async fn demands(
+        &self,
+        city: &str,
+        within: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<StoredDemand>, StoreError> {
+        let rows: Vec<(i64, String, String, String, i64, f64, i64)> = sqlx::query_as(
+            "SELECT id, unit_area, demanded_by, title, due_at, hours_spent, created_at FROM flat_demands
+             WHERE city = $1 AND unit_area LIKE $2 AND due_at >= $3 AND due_at < $4 ORDER BY due_at, id",
+        )
+        .bind(city)
+        .bind(format!("{within}%"))
+        .bind(from_ms)
+        .bind(to_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(id, area, by, title, due, hours, created_at)| {
+                Ok(StoredDemand {
+                    id,
+                    demand: Demand::new(&by, &area, &title, due, hours)?,
+                    created_at,
+                })
+            })
+            .collect()
+    }
+
+    /// Record that a community has `workers` from `from_day` (YYYY-MM-DD) on.
+    pub async fn set_staffing(
+        &self,
+        city: &str,
+        community: &str,
+        from_day: &str,
+        workers: u32,
+        actor: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO flat_staffing (city, community, from_day, workers) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (city, community, from_day) DO UPDATE SET workers = excluded.workers",
+        )
+        .bind(city)
+        .bind(community)
+        .bind(from_day)
+        .bind(i64::from(workers))
+        .execute(&mut *tx)
+        .await?;
+        events::append(
+            &mut tx,
+            city,
+            &format!("staffing:{community}"),
+            "staffing_recorded",
+            actor,
+            None,
+            None,
+            &serde_json::json!({ "from_day": from_day, "workers": workers }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Staffing records: community → [(from_day, workers)] in day order.
+    pub async fn staffing(&self, city: &str) -> Result<HashMap<String, Vec<(String, u32)>>, StoreError> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT community, from_day, workers FROM flat_staffing WHERE city = $1 ORDER BY community, from_day",
+        )
+        .bind(city)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: HashMap<String, Vec<(String, u32)>> = HashMap::new();
+        for (c, day, w) in rows {
+            out.entry(c).or_default().push((day, u32::try_from(w).unwrap_or(0)));
+        }
+        Ok(out)
+    }
+
+    /// People of each community committee: community code → (committee id, name, people).
+    pub async fn community_staff(&self, city: &str) -> Result<HashMap<String, (i64, String, u32)>, StoreError> {
+        let rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
+            "SELECT o.id, o.name, o.jurisdiction, COUNT(p.id) FROM organisations o
+             LEFT JOIN people p ON p.city = o.city AND p.org_id = o.id
+             WHERE o.city = $1 AND o.kind = 'community_committee'
+             GROUP BY o.id, o.name, o.jurisdiction",
+        )
+        .bind(city)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, juris, n)| {
+                let code = juris.split(';').next().unwrap_or_default().to_owned();
+                (code, (id, name, u32::try_from(n).unwrap_or(0)))
+            })
+            .collect())
+    }
+}

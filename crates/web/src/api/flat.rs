@@ -1,0 +1,334 @@
+//! Flat governance API (扁平化): responsibility lists (CSV/XLSX) and their check, workload and
+//! push-downs per grassroots unit with the early warning, forms demanded from above, and the
+//! what-if replay of a period under another hierarchy.
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use gongzhi_core::access::{Permission, Principal};
+use gongzhi_core::flat::{CheckReport, Demand, ResponsibilityList};
+use gongzhi_core::territory::Hierarchy;
+use gongzhi_core::whatif::Assumptions;
+use gongzhi_store::StoredDemand;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::flat::{self as service, parse_day, ReplayReport, Workload, LIST_DOCUMENT};
+use crate::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_responsibilities, put_responsibilities))
+        .routes(routes!(check))
+        .routes(routes!(workload))
+        .routes(routes!(list_demands, add_demand))
+        .routes(routes!(replay))
+}
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+fn staff_of(p: &Principal, area: &str) -> Result<(), ApiError> {
+    if p.may(Permission::ViewCases, area) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!(
+            "the flat-governance figures of {area} need a staff role (analyst, dispatcher, shift leader, grid head …) covering it"
+        )))
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ListFormat {
+    /// `csv` (default) or `xlsx`.
+    pub format: Option<String>,
+}
+
+/// The responsibility lists (权责清单) as CSV or XLSX: `level,owner,owner_kind,category,area,
+/// matter,time_limit,timer,may_delegate`. Without stored lists, the ones derived from the catalogue.
+#[utoipa::path(get, path = "/api/flat/responsibilities", tag = "flat", params(ListFormat), security(("bearer" = [])),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = ErrorBody)))]
+pub async fn get_responsibilities(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Query(q): Query<ListFormat>,
+) -> ApiResult<Response> {
+    let city = p.city.to_string();
+    if !p.may_somewhere(Permission::ViewCases) {
+        return Err(ApiError::forbidden("the responsibility lists are for staff"));
+    }
+    let (_, list) = service::responsibilities(&s, &city).await?;
+    match q.format.as_deref().unwrap_or("csv") {
+        "csv" => Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], list.to_csv()).into_response()),
+        "xlsx" => {
+            let bytes = list_xlsx(&list)
+                .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("xlsx: {e}")))?;
+            Ok((
+                [
+                    (header::CONTENT_TYPE, XLSX),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        "attachment; filename=\"responsibilities.xlsx\"",
+                    ),
+                ],
+                bytes,
+            )
+                .into_response())
+        }
+        other => Err(ApiError::invalid(format!("format: '{other}' is not csv or xlsx"))),
+    }
+}
+
+/// The lists as an XLSX workbook (one sheet, the CSV's columns).
+pub fn list_xlsx(list: &ResponsibilityList) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("权责清单 responsibilities")?;
+    for (r, row) in list.to_rows().iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            sheet.write_string(r as u32, c as u16, cell)?;
+        }
+    }
+    book.save_to_buffer()
+}
+
+/// Parse lists from CSV text or XLSX bytes (first sheet); errors name the line or row.
+pub fn parse_list(bytes: &[u8], xlsx: bool) -> Result<ResponsibilityList, ApiError> {
+    if !xlsx {
+        let text = std::str::from_utf8(bytes).map_err(|_| ApiError::invalid("the CSV is not UTF-8 text"))?;
+        return Ok(ResponsibilityList::parse_csv(text)?);
+    }
+    use calamine::Reader;
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec()))
+        .map_err(|e| ApiError::invalid(format!("not an XLSX workbook: {e}")))?;
+    let range = book
+        .worksheet_range_at(0)
+        .ok_or_else(|| ApiError::invalid("the workbook has no sheet"))?
+        .map_err(|e| ApiError::invalid(format!("cannot read the first sheet: {e}")))?;
+    let first = range.start().map_or(0, |(r, _)| r as usize);
+    let rows: Vec<(usize, Vec<String>)> = range
+        .rows()
+        .enumerate()
+        .map(|(i, r)| {
+            let cells = r
+                .iter()
+                .map(|c| match c {
+                    calamine::Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
+                    other => other.to_string(),
+                })
+                .collect();
+            (first + i + 1, cells)
+        })
+        .collect();
+    Ok(ResponsibilityList::from_rows(&rows)?)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ListStored {
+    pub version: i64,
+    pub matters: usize,
+    /// The check of the catalogue against the new lists.
+    #[schema(value_type = Object)]
+    pub check: CheckReport,
+}
+
+/// Replace the responsibility lists (administrators of the city): a CSV body, or an XLSX one
+/// with its content type. All-or-nothing; a bad row is a 422 naming its line.
+#[utoipa::path(put, path = "/api/flat/responsibilities", tag = "flat", request_body(content = String, content_type = "text/csv"), security(("bearer" = [])),
+    responses((status = 200, body = ListStored), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn put_responsibilities(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<ListStored>> {
+    let city = p.city.to_string();
+    if !p.may(Permission::ManageCatalogue, &city) {
+        return Err(ApiError::forbidden(
+            "changing the responsibility lists needs an administrator of the whole city",
+        ));
+    }
+    let xlsx = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with(XLSX));
+    let list = parse_list(&body, xlsx)?;
+    let version = s
+        .store
+        .put_document(&city, LIST_DOCUMENT, &list.to_csv(), None, Some(p.person_id))
+        .await?;
+    let check = service::check(&s, &city).await?;
+    Ok(Json(ListStored {
+        version,
+        matters: list.len(),
+        check,
+    }))
+}
+
+/// The check of the dispatch catalogue against the lists in every district: conflicts (two
+/// owners), gaps (no owner), departmental matters the catalogue sends to grassroots units.
+#[utoipa::path(get, path = "/api/flat/check", tag = "flat", security(("bearer" = [])),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody)))]
+pub async fn check(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<CheckReport>> {
+    if !p.may_somewhere(Permission::ViewCases) {
+        return Err(ApiError::forbidden("the check report is for staff"));
+    }
+    Ok(Json(service::check(&s, p.city.as_str()).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct PeriodQuery {
+    /// First day, YYYY-MM-DD (Beijing); default 90 days before `to`.
+    pub from: Option<String>,
+    /// Last day, YYYY-MM-DD; default yesterday.
+    pub to: Option<String>,
+    /// Only units inside this division (code); default the whole city.
+    pub within: Option<String>,
+}
+
+/// The period of a query, checked: at most 3 years.
+pub fn period(
+    from: Option<&str>,
+    to: Option<&str>,
+    default_days: i64,
+) -> Result<(chrono::NaiveDate, chrono::NaiveDate), ApiError> {
+    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    let to = match to {
+        Some(t) => parse_day("to", t)?,
+        None => today.pred_opt().unwrap_or(today),
+    };
+    let from = match from {
+        Some(f) => parse_day("from", f)?,
+        None => to - chrono::Duration::days(default_days - 1),
+    };
+    if from > to {
+        return Err(ApiError::invalid("from: the period starts after it ends"));
+    }
+    if (to - from).num_days() > 3 * 366 {
+        return Err(ApiError::invalid("to: a period is at most 3 years"));
+    }
+    Ok((from, to))
+}
+
+/// Workload per community (cases, working hours, push-downs, returns, disputes, extensions,
+/// forms demanded), cases and staff per month with the early warnings, and the push-down list.
+#[utoipa::path(get, path = "/api/flat/workload", tag = "flat", params(PeriodQuery), security(("bearer" = [])),
+    responses((status = 200, body = Workload), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn workload(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Query(q): Query<PeriodQuery>,
+) -> ApiResult<Json<Workload>> {
+    let city = p.city.to_string();
+    let within = q.within.clone().unwrap_or_else(|| city.clone());
+    staff_of(&p, &within)?;
+    let (from, to) = period(q.from.as_deref(), q.to.as_deref(), 90)?;
+    let within = if within == city { String::new() } else { within };
+    Ok(Json(service::workload(&s, &city, from, to, &within).await?))
+}
+
+/// A form or report demanded from a grassroots unit.
+#[derive(Deserialize, ToSchema)]
+pub struct NewDemand {
+    /// Who demanded it, e.g. `区民政局`.
+    pub demanded_by: String,
+    /// The street (9 digits) or community (12 digits) it was demanded from.
+    pub unit_area: String,
+    pub title: String,
+    /// Due day, YYYY-MM-DD.
+    pub due: String,
+    pub hours_spent: f64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DemandCreated {
+    pub id: i64,
+}
+
+/// Record a form or report demanded from above (填表报数), with the hours it took.
+#[utoipa::path(post, path = "/api/flat/demands", tag = "flat", request_body = NewDemand, security(("bearer" = [])),
+    responses((status = 201, body = DemandCreated), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_demand(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Json(b): Json<NewDemand>,
+) -> ApiResult<(StatusCode, Json<DemandCreated>)> {
+    let due = service::day_start_ms(parse_day("due", &b.due)?);
+    let d = Demand::new(&b.demanded_by, &b.unit_area, &b.title, due, b.hours_spent)?;
+    staff_of(&p, d.unit_area.as_str())?;
+    let id = s.store.add_demand(p.city.as_str(), &d, Some(p.person_id)).await?;
+    Ok((StatusCode::CREATED, Json(DemandCreated { id })))
+}
+
+/// Forms and reports demanded, due in the period.
+#[utoipa::path(get, path = "/api/flat/demands", tag = "flat", params(PeriodQuery), security(("bearer" = [])),
+    responses((status = 200, body = Vec<Object>), (status = 403, body = ErrorBody)))]
+pub async fn list_demands(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Query(q): Query<PeriodQuery>,
+) -> ApiResult<Json<Vec<StoredDemand>>> {
+    let city = p.city.to_string();
+    let within = q.within.clone().unwrap_or_else(|| city.clone());
+    staff_of(&p, &within)?;
+    let (from, to) = period(q.from.as_deref(), q.to.as_deref(), 90)?;
+    let within = if within == city { String::new() } else { within };
+    let ds = s
+        .store
+        .demands(
+            &city,
+            &within,
+            service::day_start_ms(from),
+            service::day_start_ms(to) + 86_400_000,
+        )
+        .await?;
+    Ok(Json(ds))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ReplayQuery {
+    /// The hierarchy to replay through: `flat`, `layered` or levels like `city,district,community,grid`.
+    pub hierarchy: String,
+    /// First day, YYYY-MM-DD; default 365 days before `to`.
+    pub from: Option<String>,
+    /// Last day, YYYY-MM-DD; default yesterday.
+    pub to: Option<String>,
+    /// Minutes per forwarding hop (default 30).
+    pub forward_minutes: Option<f64>,
+    /// Worker-hours per case (default 2).
+    pub handling_hours: Option<f64>,
+}
+
+/// What-if replay: the recorded intake of the period through the configured hierarchy and
+/// another one, with a queueing model of each unit; the model's assumptions come with it.
+#[utoipa::path(get, path = "/api/flat/replay", tag = "flat", params(ReplayQuery), security(("bearer" = [])),
+    responses((status = 200, body = ReplayReport), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn replay(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Query(q): Query<ReplayQuery>,
+) -> ApiResult<Json<ReplayReport>> {
+    let city = p.city.to_string();
+    staff_of(&p, &city)?;
+    let h = Hierarchy::parse(&q.hierarchy)?;
+    let (from, to) = period(q.from.as_deref(), q.to.as_deref(), 365)?;
+    let mut a = Assumptions::default();
+    if let Some(m) = q.forward_minutes {
+        if !(0.0..=10_000.0).contains(&m) {
+            return Err(ApiError::invalid("forward_minutes: use 0 to 10000"));
+        }
+        a.forward_minutes = m;
+    }
+    if let Some(hh) = q.handling_hours {
+        if !(0.0..=1000.0).contains(&hh) {
+            return Err(ApiError::invalid("handling_hours: use 0 to 1000"));
+        }
+        a.handling_hours = hh;
+    }
+    Ok(Json(service::replay(&s, &city, &h, from, to, &a).await?))
+}
