@@ -710,9 +710,11 @@ pub fn standing(rule: &RuleSet, electorate: &Electorate) -> Standing {
     let found = smallest(&cands, &need);
     let reachable = found.is_some();
     let mut key_holdouts = Vec::new();
+    let mut set_holders: Vec<&Holder> = Vec::new();
     let smallest_set = found.map(|(set, proven)| {
         let mut hs: Vec<&Holder> = set.iter().map(|&i| cands[i].holder).collect();
         hs.sort_by(|a, b| b.area.cmp(&a.area).then(a.id.cmp(&b.id)));
+        set_holders = hs.clone();
         let mut w = Weights::default();
         for h in &hs {
             w.add(h);
@@ -743,23 +745,14 @@ pub fn standing(rule: &RuleSet, electorate: &Electorate) -> Standing {
                 indispensable: true,
             });
         }
-        if let Some(s) = &smallest_set {
-            for id in &s.holders {
-                if key_holdouts.iter().any(|k| &k.id == id) {
-                    continue;
-                }
-                let h = electorate
-                    .holders()
-                    .iter()
-                    .find(|h| &h.id == id)
-                    .expect("from the electorate");
-                key_holdouts.push(KeyHoldout {
-                    id: h.id.clone(),
-                    area: h.area.to_string(),
-                    position: h.position,
-                    indispensable: false,
-                });
-            }
+        let listed: std::collections::HashSet<&str> = ind.iter().map(|h| h.id.as_str()).collect();
+        for h in set_holders.iter().filter(|h| !listed.contains(h.id.as_str())) {
+            key_holdouts.push(KeyHoldout {
+                id: h.id.clone(),
+                area: h.area.to_string(),
+                position: h.position,
+                indispensable: false,
+            });
         }
     }
     let met = participation_met && approval_met;
