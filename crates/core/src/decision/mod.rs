@@ -37,8 +37,11 @@
 //! (per participation condition: whether those not taking part alone sink the quorum);
 //! `smallest_set` (the fewest holders still to sign — tie rule: among the smallest sets, the one
 //! of largest total area, then the one with fewer holders joining the vote, then holder ids in
-//! order; for rules mixing two measures that rank holders differently the size is exact and
-//! the area tie-break is best effort); `key_holdouts` (indispensable holders first — without
+//! order. For rules whose measures rank holders differently — share value and area that do
+//! not go together — lower and upper bounds from weighted sums and a bounded exact search give
+//! the size; `proven_minimal` says whether it is proven (on small electorates always, checked
+//! against brute force; on thousands of holders with unrelated shares and areas it may be the
+//! best set found), and the area tie-break is best effort); `key_holdouts` (indispensable holders first — without
 //! them the rule cannot be reached —, then the smallest set, largest area first); and an
 //! `explanation` in Chinese and English.
 //!

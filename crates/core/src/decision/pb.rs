@@ -27,8 +27,8 @@ use std::collections::HashMap;
 use std::fmt;
 
 use num_bigint::BigInt;
-use num_rational::BigRational;
 use num_integer::Integer;
+use num_rational::BigRational;
 use num_traits::{One, Signed, ToPrimitive, Zero};
 use serde::{Deserialize, Serialize};
 
@@ -402,7 +402,12 @@ fn mes(e: &Election, s: &Stats, per_voter: &BigRational) -> (Vec<usize>, Vec<Sen
             mp.supporters.push((g, u));
         }
     }
-    let nobody = || sentence("没有人投票支持，未获资助。".into(), "Nobody voted for it, so it was not funded.".into());
+    let nobody = || {
+        sentence(
+            "没有人投票支持，未获资助。".into(),
+            "Nobody voted for it, so it was not funded.".into(),
+        )
+    };
     let mut remaining: Vec<usize> = Vec::new();
     for p in id_order(e) {
         match &mut projects[p] {
@@ -527,8 +532,16 @@ fn mes(e: &Election, s: &Stats, per_voter: &BigRational) -> (Vec<usize>, Vec<Sen
         }
         let n = s.votes[chosen];
         let c = money(&e.projects[chosen].cost);
-        let tie_zh = if tied.len() > 1 { "（与其他项目并列，按编号先后）" } else { "" };
-        let tie_en = if tied.len() > 1 { " (tied with another project; the first id won)" } else { "" };
+        let tie_zh = if tied.len() > 1 {
+            "（与其他项目并列，按编号先后）"
+        } else {
+            ""
+        };
+        let tie_en = if tied.len() > 1 {
+            " (tied with another project; the first id won)"
+        } else {
+            ""
+        };
         notes[chosen] = sentence(
             format!("第{round}轮入选：{n}位支持者分摊造价{c}，每人最多付{top}{tie_zh}。"),
             format!("Funded in round {round}: its {n} supporters shared its cost of {c}, none paying more than {top}{tie_en}."),

@@ -200,6 +200,25 @@ fn collective_sale_by_share_and_area() {
 }
 
 #[test]
+fn ninety_percent_by_area_exactly_and_one_unit_below() {
+    // Collective sale at 90 %: 900 of 1000 m² and 9 of 10 share values agree.
+    let mk = |agree_area: &str, other_area: &str| {
+        vec![
+            h("a", agree_area, Agree).with_share(9),
+            h("b", other_area, Oppose).with_share(1),
+        ]
+    };
+    let s = stand(COLLECTIVE_SALE_90, mk("900", "100"));
+    assert!(s.met, "{}", s.explanation.en);
+    assert_eq!(cond(&s, Phase::Approval, Measure::Area).percent, "90.00");
+    let s = stand(COLLECTIVE_SALE_90, mk("899.9999", "100.0001"));
+    let area = cond(&s, Phase::Approval, Measure::Area);
+    assert!(!area.met && area.missing == 1 && area.missing_text == "0.0001 m²");
+    assert!(cond(&s, Phase::Approval, Measure::Share).met);
+    assert_eq!(s.smallest_set.unwrap().holders, vec!["b"]);
+}
+
+#[test]
 fn custom_rules_from_json_are_validated() {
     let ok = r#"{"id":"two-thirds-area","name_zh":"面积三分之二","name_en":"two thirds of area",
         "conditions":[{"phase":"approval","measure":"area","cmp":"at_least","num":2,"den":3,"base":"all"}]}"#;

@@ -440,7 +440,16 @@ fn smallest(cands: &[Cand], need: &[i128]) -> Option<(Vec<usize>, bool)> {
     if ma && mb {
         return Some((split_search(cands, need, &ga, &gb, k_lo), true));
     }
-    Some(branch_and_bound(cands, need, k_lo))
+    // Weighted sums of two conditions at a time bound the size from below and give feasible
+    // sets from above; the exact search only has to close the gap between them.
+    let (lower, upper) = lagrangian(cands, need);
+    let k_lo = k_lo.max(lower);
+    if let Some(u) = &upper {
+        if u.len() <= k_lo {
+            return Some((u.clone(), true));
+        }
+    }
+    Some(branch_and_bound(cands, need, k_lo, upper))
 }
 
 fn prefix(cands: &[Cand], g: &[usize], nc: usize) -> (Vec<Vec<i128>>, Vec<u128>) {
@@ -487,7 +496,75 @@ fn split_search(cands: &[Cand], need: &[i128], ga: &[usize], gb: &[usize], k_lo:
 /// for k from the lower bound up, a depth-first search for a set of size k with bounds; at the
 /// first k found, the set of largest area. Gives up after `SEARCH_STEPS` and returns the best
 /// set of a greedy cover instead (flagged not proven).
-fn branch_and_bound(cands: &[Cand], need: &[i128], k_lo: usize) -> (Vec<usize>, bool) {
+/// For weights (t, T − t) on each pair of unmet conditions a and b, every set that reaches the
+/// rule has Σ_i (t·coef_a·need_b + (T−t)·coef_b·need_a) ≥ T·need_a·need_b, so the fewest
+/// candidates with the largest such keys that reach it is a lower bound on the size; and the
+/// shortest prefix of that order that reaches every condition is a feasible set. Returns the
+/// best lower bound and the smallest feasible set found (largest area among equals).
+fn lagrangian(cands: &[Cand], need: &[i128]) -> (usize, Option<Vec<usize>>) {
+    const T: i128 = 16;
+    let active: Vec<usize> = (0..need.len()).filter(|&c| need[c] > 0).collect();
+    let mut lower = 0;
+    let mut best: Option<(usize, u128, Vec<usize>)> = None;
+    let mut pairs = Vec::new();
+    for (x, &a) in active.iter().enumerate() {
+        for &b in &active[x..] {
+            pairs.push((a, b));
+        }
+    }
+    for (a, b) in pairs {
+        for t in 0..=T {
+            if a == b && t != T {
+                continue;
+            }
+            let keys: Option<Vec<i128>> = cands
+                .iter()
+                .map(|x| {
+                    let l = t.checked_mul(x.coefs[a])?.checked_mul(need[b])?;
+                    let r = (T - t).checked_mul(x.coefs[b])?.checked_mul(need[a])?;
+                    l.checked_add(r)
+                })
+                .collect();
+            let (Some(keys), Some(goal)) = (keys, T.checked_mul(need[a]).and_then(|g| g.checked_mul(need[b]))) else {
+                continue;
+            };
+            let mut order: Vec<usize> = (0..cands.len()).collect();
+            order.sort_by(|&i, &j| {
+                keys[j]
+                    .cmp(&keys[i])
+                    .then(cands[j].holder.area.cmp(&cands[i].holder.area))
+                    .then(cands[i].holder.id.cmp(&cands[j].holder.id))
+            });
+            let mut sum: i128 = 0;
+            let mut acc = vec![0i128; need.len()];
+            let mut area = 0u128;
+            let mut bound_found = false;
+            for (k, &i) in order.iter().enumerate() {
+                sum = sum.saturating_add(keys[i]);
+                if !bound_found && sum >= goal {
+                    lower = lower.max(k + 1);
+                    bound_found = true;
+                }
+                for (s, c) in acc.iter_mut().zip(&cands[i].coefs) {
+                    *s += c;
+                }
+                area += cands[i].holder.area.units() as u128;
+                if acc.iter().zip(need).all(|(s, n)| s >= n) {
+                    let better = best
+                        .as_ref()
+                        .is_none_or(|(len, ar, _)| k + 1 < *len || (k + 1 == *len && area > *ar));
+                    if better {
+                        best = Some((k + 1, area, order[..=k].to_vec()));
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    (lower, best.map(|(_, _, set)| set))
+}
+
+fn branch_and_bound(cands: &[Cand], need: &[i128], k_lo: usize, upper: Option<Vec<usize>>) -> (Vec<usize>, bool) {
     let nc = need.len();
     let n = cands.len();
     let mut items: Vec<usize> = (0..n).collect();
@@ -604,7 +681,8 @@ fn branch_and_bound(cands: &[Cand], need: &[i128], k_lo: usize) -> (Vec<usize>, 
         chosen: Vec::new(),
     };
     // Deeper searches than this are hopeless within the step budget (and would only use stack).
-    for k in k_lo.max(1)..=n.min(MAX_SEARCH_DEPTH) {
+    let stop = upper.as_ref().map_or(n, |u| u.len().saturating_sub(1));
+    for k in k_lo.max(1)..=stop.min(n).min(MAX_SEARCH_DEPTH) {
         let mut acc = vec![0i128; nc];
         let finished = s.run(0, k, &mut acc, 0);
         if let Some((_, set)) = s.best.take() {
@@ -613,10 +691,22 @@ fn branch_and_bound(cands: &[Cand], need: &[i128], k_lo: usize) -> (Vec<usize>, 
             return (set, true);
         }
         if !finished {
-            break;
+            return (upper.unwrap_or_else(|| greedy_cover(cands, need)), false);
+        }
+        if k == stop {
+            // No set smaller than the feasible one exists.
+            if let Some(u) = upper {
+                return (u, true);
+            }
         }
     }
-    (greedy_cover(cands, need), false)
+    match upper {
+        Some(u) => {
+            let proven = u.len() <= k_lo.max(1) || stop < k_lo.max(1);
+            (u, proven)
+        }
+        None => (greedy_cover(cands, need), false),
+    }
 }
 
 /// A greedy cover: repeatedly the candidate that covers the largest share of what is still
@@ -710,9 +800,11 @@ pub fn standing(rule: &RuleSet, electorate: &Electorate) -> Standing {
     let found = smallest(&cands, &need);
     let reachable = found.is_some();
     let mut key_holdouts = Vec::new();
+    let mut set_holders: Vec<&Holder> = Vec::new();
     let smallest_set = found.map(|(set, proven)| {
         let mut hs: Vec<&Holder> = set.iter().map(|&i| cands[i].holder).collect();
         hs.sort_by(|a, b| b.area.cmp(&a.area).then(a.id.cmp(&b.id)));
+        set_holders = hs.clone();
         let mut w = Weights::default();
         for h in &hs {
             w.add(h);
@@ -743,23 +835,14 @@ pub fn standing(rule: &RuleSet, electorate: &Electorate) -> Standing {
                 indispensable: true,
             });
         }
-        if let Some(s) = &smallest_set {
-            for id in &s.holders {
-                if key_holdouts.iter().any(|k| &k.id == id) {
-                    continue;
-                }
-                let h = electorate
-                    .holders()
-                    .iter()
-                    .find(|h| &h.id == id)
-                    .expect("from the electorate");
-                key_holdouts.push(KeyHoldout {
-                    id: h.id.clone(),
-                    area: h.area.to_string(),
-                    position: h.position,
-                    indispensable: false,
-                });
-            }
+        let listed: std::collections::HashSet<&str> = ind.iter().map(|h| h.id.as_str()).collect();
+        for h in set_holders.iter().filter(|h| !listed.contains(h.id.as_str())) {
+            key_holdouts.push(KeyHoldout {
+                id: h.id.clone(),
+                area: h.area.to_string(),
+                position: h.position,
+                indispensable: false,
+            });
         }
     }
     let met = participation_met && approval_met;
