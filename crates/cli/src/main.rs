@@ -5,8 +5,8 @@ mod bench;
 mod cases_io;
 mod flat;
 mod open311;
-mod premises;
 mod pb;
+mod premises;
 mod replay;
 
 use std::net::SocketAddr;

@@ -20,7 +20,7 @@ pub mod table;
 pub mod territory;
 pub mod text;
 pub mod visibility;
-pub mod wicked;
 pub mod whatif;
+pub mod wicked;
 
 pub use error::DomainError;

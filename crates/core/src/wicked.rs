@@ -11,6 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::decision::ballot::Choice;
+use crate::decision::tally::{CommitteeResult, MotionResult, MotionRule};
 use crate::decision::{self, RuleSet};
 use crate::premises::{Area, UnitUse};
 use crate::visibility::{stored, BackStagePass, Internal, Seat, Stage};
@@ -192,6 +194,21 @@ pub enum InitiativeEvent {
         department: String,
         due: i64,
     },
+    /// Back: the result of the committee's nomination-and-election meeting, paper ballots entered
+    /// (each ballot approves up to `seats` candidates, by person id); the electorate is the
+    /// initiative's parties (from the units register). The elected join the front stage.
+    CommitteeElected {
+        seats: usize,
+        candidates: Vec<(i64, String)>,
+        ballots: Vec<Vec<i64>>,
+    },
+    /// Front: a consultation vote on a rectification plan, one choice per party; passed by more
+    /// than half of yes and no with a quorum of half the parties ([`plan_rule`]). A plan that
+    /// passes reaches the milestone "plan adopted".
+    PlanVoted {
+        title: String,
+        votes: Vec<(u32, Choice)>,
+    },
     /// An explicit, recorded step that makes a statement joint or public; when drawn from a note,
     /// the note itself stays internal.
     StatementPublished {
@@ -207,7 +224,8 @@ impl InitiativeEvent {
     pub fn stage(&self) -> Stage {
         use InitiativeEvent::*;
         match self {
-            Opened { .. } | NoticePosted { .. } | MilestoneReached { .. } => Stage::Public,
+            Opened { .. } | NoticePosted { .. } | MilestoneReached { .. } | CommitteeElected { .. } => Stage::Public,
+            PlanVoted { .. } => Stage::Front,
             UnitsRegistered { .. }
             | PartyAdded { .. }
             | ContactLogged { .. }
@@ -248,6 +266,7 @@ impl InitiativeEvent {
                 case_id, department, ..
             } => format!("{department} #{case_id}"),
             StatementPublished { text, .. } => text.clone(),
+            CommitteeElected { .. } | PlanVoted { .. } => String::new(),
         }
     }
 }
@@ -291,6 +310,10 @@ pub struct Initiative {
     pub handoffs: BTreeMap<u32, Handoff>,
     pub milestones: BTreeMap<Milestone, i64>,
     pub tasks: Vec<(i64, String, i64)>,
+    /// The committee election's result, once held.
+    pub election: Option<CommitteeResult>,
+    /// Plan votes and their results, in order.
+    pub votes: Vec<(String, MotionResult)>,
     pub entries: Vec<Entry>,
 }
 
@@ -375,6 +398,30 @@ impl Initiative {
                 department,
                 due,
             } => self.tasks.push((*case_id, department.clone(), *due)),
+            CommitteeElected {
+                seats,
+                candidates,
+                ballots,
+            } => {
+                if let Ok(result) = elect(*seats, candidates, ballots) {
+                    for id in &result.elected {
+                        if let Some((person, name)) = candidates.iter().find(|(p, _)| p.to_string() == *id) {
+                            self.members.insert(*person, (name.clone(), Side::Front));
+                        }
+                    }
+                    self.milestones.entry(Milestone::CommitteeElected).or_insert(e.at);
+                    self.election = Some(result);
+                }
+            }
+            PlanVoted { title, votes } => {
+                let choices: Vec<Choice> = votes.iter().map(|(_, c)| *c).collect();
+                if let Ok(result) = decision::tally::motion(&plan_rule(), self.parties.len() as u64, &choices) {
+                    if result.passed {
+                        self.milestones.entry(Milestone::PlanAdopted).or_insert(e.at);
+                    }
+                    self.votes.push((title.clone(), result));
+                }
+            }
             NoticePosted { .. }
             | HandoffWorked { .. }
             | NoteAdded { .. }
@@ -496,6 +543,64 @@ impl Initiative {
                 )),
                 false => Ok(()),
             },
+            CommitteeElected {
+                seats,
+                candidates,
+                ballots,
+            } => {
+                only(Side::Back, "entering the committee election")?;
+                if self.election.is_some() {
+                    return Err(DomainError::invalid("election", "the committee was elected already"));
+                }
+                if self.parties.is_empty() {
+                    return Err(DomainError::invalid(
+                        "ballots",
+                        "register the parties first: the electorate comes from the units register",
+                    ));
+                }
+                if ballots.len() > self.parties.len() {
+                    return Err(DomainError::invalid(
+                        "ballots",
+                        format!(
+                            "{} ballots for an electorate of {} parties: one ballot each",
+                            ballots.len(),
+                            self.parties.len()
+                        ),
+                    ));
+                }
+                if let Some((p, _)) = candidates.iter().find(|(p, _)| self.side_of(*p) == Some(Side::Back)) {
+                    return Err(DomainError::invalid(
+                        "candidates",
+                        format!("person {p} works on the back stage; the stages have different members"),
+                    ));
+                }
+                elect(*seats, candidates, ballots).map(|_| ())
+            }
+            PlanVoted { title, votes } => {
+                only(Side::Front, "a consultation vote")?;
+                if title.trim().is_empty() || votes.is_empty() {
+                    return Err(DomainError::invalid(
+                        "votes",
+                        "give the plan's title and the parties' votes",
+                    ));
+                }
+                let mut seen = BTreeSet::new();
+                for (party, _) in votes {
+                    if !self.parties.contains_key(party) {
+                        return Err(DomainError::invalid(
+                            "votes",
+                            format!("there is no party {party} in this initiative"),
+                        ));
+                    }
+                    if !seen.insert(*party) {
+                        return Err(DomainError::invalid(
+                            "votes",
+                            format!("party {party} voted twice; one vote each"),
+                        ));
+                    }
+                }
+                Ok(())
+            }
             StatementPublished {
                 from_note, stage, text, ..
             } => {
@@ -553,14 +658,34 @@ impl Initiative {
     /// what that seat may read.
     pub fn timeline(&self, seat: Seat) -> Vec<TimelineEntry> {
         let pass = seat.back_stage(self.id);
+        let mut votes = self.votes.iter();
         self.entries
             .iter()
-            .filter(|e| seat.sees(self.id, e.event.stage()))
-            .map(|e| TimelineEntry {
-                at: e.at,
-                stage: e.event.stage(),
-                kind: e.event.kind().to_owned(),
-                summary: e.event.summary(pass),
+            .filter_map(|e| {
+                // Results are summarised from the fold (the decision module's tallies).
+                let summary = match &e.event {
+                    InitiativeEvent::CommitteeElected { candidates, .. } => {
+                        let elected: Vec<&str> = self
+                            .election
+                            .iter()
+                            .flat_map(|r| &r.elected)
+                            .filter_map(|id| candidates.iter().find(|(p, _)| p.to_string() == *id))
+                            .map(|(_, n)| n.as_str())
+                            .collect();
+                        format!("当选 elected: {}", elected.join("、"))
+                    }
+                    InitiativeEvent::PlanVoted { title, .. } => match votes.next() {
+                        Some((_, r)) => format!("{title}：{}", r.explanation.zh),
+                        None => title.clone(),
+                    },
+                    other => other.summary(pass),
+                };
+                seat.sees(self.id, e.event.stage()).then(|| TimelineEntry {
+                    at: e.at,
+                    stage: e.event.stage(),
+                    kind: e.event.kind().to_owned(),
+                    summary,
+                })
             })
             .collect()
     }
@@ -707,6 +832,8 @@ impl InitiativeEvent {
             PlanPhase { .. } => "plan_phase",
             TaskDispatched { .. } => "task_dispatched",
             StatementPublished { .. } => "statement_published",
+            CommitteeElected { .. } => "committee_elected",
+            PlanVoted { .. } => "plan_voted",
         }
     }
 }
@@ -736,6 +863,29 @@ pub struct BuildingConsensus {
     pub still_needed: Option<usize>,
     /// The decision module's explanation (zh, en).
     pub explanation: Option<crate::decision::Sentence>,
+}
+
+/// The rule of a consultation vote on a plan: a quorum of half the parties, then more than half
+/// of the yes and no votes.
+pub fn plan_rule() -> MotionRule {
+    MotionRule::simple(1, 2)
+}
+
+/// The committee election by approval for `seats` seats (a candidate needs more than half of
+/// the ballots), through the decision module.
+fn elect(seats: usize, candidates: &[(i64, String)], ballots: &[Vec<i64>]) -> Result<CommitteeResult, DomainError> {
+    let rule = decision::tally::CommitteeRule {
+        seats,
+        min_cmp: decision::Comparison::MoreThan,
+        min_num: 1,
+        min_den: 2,
+    };
+    let ids: Vec<String> = candidates.iter().map(|(p, _)| p.to_string()).collect();
+    let ballots: Vec<Vec<String>> = ballots
+        .iter()
+        .map(|b| b.iter().map(|p| p.to_string()).collect())
+        .collect();
+    decision::tally::committee(&rule, &ids, &ballots)
 }
 
 /// Consensus in a building of a wicked-problem initiative: more than half of the parties and
@@ -1099,6 +1249,62 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("reached already"));
+    }
+
+    #[test]
+    fn the_committee_is_elected_and_plans_voted_through_the_decision_module() {
+        use InitiativeEvent::*;
+        let mut i = sample();
+        let election = CommitteeElected {
+            seats: 1,
+            candidates: vec![(11, "张".into()), (12, "李".into())],
+            ballots: vec![vec![11], vec![11]],
+        };
+        assert!(
+            i.check(Side::Front, &election).is_err(),
+            "the back stage enters the election"
+        );
+        let too_many = CommitteeElected {
+            seats: 1,
+            candidates: vec![(11, "张".into())],
+            ballots: vec![vec![11]; 3],
+        };
+        assert!(i
+            .check(Side::Back, &too_many)
+            .unwrap_err()
+            .to_string()
+            .contains("electorate of 2 parties"));
+        i.check(Side::Back, &election).unwrap();
+        i.apply(at(9, election));
+        assert_eq!(i.side_of(11), Some(Side::Front), "the elected join the front stage");
+        assert_eq!(i.side_of(12), None);
+        assert_eq!(i.milestones.get(&Milestone::CommitteeElected), Some(&(9 * DAY_MS)));
+        // Plan votes: 2 parties, a quorum of half; 1 yes 1 no does not pass, 2 yes passes.
+        let vote = |votes| PlanVoted {
+            title: "方案一".into(),
+            votes,
+        };
+        assert!(i.check(Side::Back, &vote(vec![(1, Choice::Yes)])).is_err());
+        assert!(i
+            .check(Side::Front, &vote(vec![(1, Choice::Yes), (1, Choice::No)]))
+            .unwrap_err()
+            .to_string()
+            .contains("twice"));
+        i.apply(at(10, vote(vec![(1, Choice::Yes), (2, Choice::No)])));
+        assert!(!i.votes[0].1.passed);
+        assert!(!i.milestones.contains_key(&Milestone::PlanAdopted));
+        i.apply(at(11, vote(vec![(1, Choice::Yes), (2, Choice::Yes)])));
+        assert!(i.votes[1].1.passed);
+        assert_eq!(i.milestones.get(&Milestone::PlanAdopted), Some(&(11 * DAY_MS)));
+        let public = i.timeline(Seat::Public);
+        assert!(
+            public.iter().any(|e| e.summary.contains("张")),
+            "the election result is public"
+        );
+        assert!(
+            public.iter().all(|e| e.kind != "plan_voted"),
+            "votes by party are front-stage records"
+        );
     }
 
     #[test]

@@ -8,8 +8,8 @@
 #![forbid(unsafe_code)]
 
 pub mod cases;
-pub mod initiative;
 pub mod flat;
+pub mod initiative;
 mod layout;
 mod names;
 pub mod premises;

@@ -139,6 +139,14 @@ impl Store {
                 actor: Some(actor),
                 event: e.clone(),
             });
+            if let InitiativeEvent::CommitteeElected { candidates, .. } = e {
+                // The elected join the front stage.
+                for (person, _) in candidates {
+                    if initiative.side_of(*person) == Some(Side::Front) {
+                        add_member(&mut tx, city, id, *person, Side::Front).await?;
+                    }
+                }
+            }
         }
         sqlx::query("UPDATE initiatives SET version = version + $1 WHERE city = $2 AND id = $3")
             .bind(new.len() as i64)

@@ -85,13 +85,25 @@ async fn open_park(app: &TestApp, back: &str, front_person: i64) -> i64 {
     }
     let (s, v) = post_bytes(app, back, &format!("/api/initiatives/{id}/parties"), parties).await;
     assert_eq!(s, 200, "{v}");
-    ok(
+    // The committee: nomination and election among the parties, paper ballots entered by the
+    // back stage; the committee member is elected (more than half of the ballots), the other not.
+    let (s, e) = step(
         app,
         back,
         id,
-        json!({"step": "add_member", "person": front_person, "side": "front"}),
+        json!({"step": "elect_committee", "seats": 1, "candidates": [front_person], "ballots": vec![vec![front_person]; 51]}),
     )
     .await;
+    assert_eq!(s, 422, "one ballot per party: {e}");
+    let v = ok(
+        app,
+        back,
+        id,
+        json!({"step": "elect_committee", "seats": 1, "candidates": [front_person, 1],
+               "ballots": [[front_person], [front_person], [1], [front_person], []]}),
+    )
+    .await;
+    assert_eq!(v["election"]["elected"], json!([front_person.to_string()]), "{v}");
     id
 }
 
@@ -235,6 +247,43 @@ async fn a_q_town_park_from_survey_to_rectification() {
         assert!(s == 200 || (s == 409 && body["type"] == "register"), "{body} → {v}");
     }
 
+    // A consultation vote on the plan: 30 yes, 10 no, 5 abstain of 50 parties → adopted.
+    let votes: Vec<Value> = (1..=45)
+        .map(|p| {
+            json!([
+                p,
+                if p <= 30 {
+                    "yes"
+                } else if p <= 40 {
+                    "no"
+                } else {
+                    "abstain"
+                }
+            ])
+        })
+        .collect();
+    let (s, e) = step(
+        &app,
+        &back,
+        id,
+        json!({"step": "vote_plan", "title": "整治方案（一）", "votes": votes}),
+    )
+    .await;
+    assert_eq!(s, 422, "the front stage holds consultation votes: {e}");
+    let v = ok(
+        &app,
+        &front,
+        id,
+        json!({"step": "vote_plan", "title": "整治方案（一）", "votes": votes}),
+    )
+    .await;
+    assert_eq!(
+        (v["votes"][0][1]["yes"].as_u64(), v["votes"][0][1]["passed"].as_bool()),
+        (Some(30), Some(true)),
+        "{}",
+        v["votes"]
+    );
+
     // Milestones, a published statement drawn from an internal note.
     ok(
         &app,
@@ -336,7 +385,15 @@ async fn a_q_town_park_from_survey_to_rectification() {
         .filter(|m| !m[1].is_null())
         .map(|m| m[0].as_str().unwrap())
         .collect();
-    assert_eq!(reached, ["survey_complete", "rectification_done"]);
+    assert_eq!(
+        reached,
+        [
+            "committee_elected",
+            "survey_complete",
+            "plan_adopted",
+            "rectification_done"
+        ]
+    );
 
     // The front sees the answers and the statement, not the note or the rationale.
     let (_, f) = app.get(&format!("/api/initiatives/{id}"), Some(&front)).await;

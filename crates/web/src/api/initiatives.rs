@@ -13,6 +13,8 @@ use axum::extract::{Path, State};
 use axum::Json;
 use gongzhi_core::access::{Permission, Principal};
 use gongzhi_core::case::CaseState;
+use gongzhi_core::decision::ballot::Choice;
+use gongzhi_core::decision::tally::{CommitteeResult, MotionResult};
 use gongzhi_core::premises::{self, UnitUse};
 use gongzhi_core::table::{LineError, Table};
 use gongzhi_core::visibility::{Internal, Seat, Stage};
@@ -102,6 +104,12 @@ pub struct InitiativeView {
     pub surveys: Vec<Survey>,
     /// Members of the stages this seat sees (the back stage's members only to the back stage).
     pub members: Vec<(String, String)>,
+    /// The committee election's result (public), once held.
+    #[schema(value_type = Object)]
+    pub election: Option<CommitteeResult>,
+    /// Plan votes and their results (front and back stages).
+    #[schema(value_type = Vec<Object>)]
+    pub votes: Vec<(String, MotionResult)>,
 }
 
 /// Build the view of `i` for `seat`: the one place answers about an initiative are made.
@@ -179,6 +187,8 @@ pub async fn view(s: &AppState, city: &str, i: &Initiative, version: i64, seat: 
             })
             .map(|(name, side)| (name.clone(), side.as_str().to_owned()))
             .collect(),
+        election: i.election.clone(),
+        votes: if front { i.votes.clone() } else { Vec::new() },
     })
 }
 
@@ -310,6 +320,15 @@ pub enum Step {
     PlanPhase { title: String, detail: String },
     /// Back: a closed-loop case that carries a department's task, with its deadline (Unix ms).
     Task { case_id: i64, department: String, due: i64 },
+    /// Back: the committee election's paper ballots (approval for `seats` seats, person ids); the
+    /// elected join the front stage.
+    ElectCommittee {
+        seats: usize,
+        candidates: Vec<i64>,
+        ballots: Vec<Vec<i64>>,
+    },
+    /// Front: a consultation vote on a plan, one choice (yes / no / abstain) per party.
+    VotePlan { title: String, votes: Vec<(u32, String)> },
     /// Back: publish a statement as joint or public (an explicit, recorded step); from a note or not.
     Publish {
         from_note: Option<u32>,
@@ -434,6 +453,37 @@ async fn event_of(s: &AppState, p: &Principal, i: &Initiative, step: Step) -> Ap
                 due,
             }
         }
+        Step::ElectCommittee {
+            seats,
+            candidates,
+            ballots,
+        } => {
+            let mut named = Vec::new();
+            for person in candidates {
+                let who = s
+                    .store
+                    .person(&p.city.to_string(), person)
+                    .await?
+                    .ok_or_else(|| ApiError::invalid(format!("candidates: there is no person {person}")))?;
+                named.push((person, who.name));
+            }
+            InitiativeEvent::CommitteeElected {
+                seats,
+                candidates: named,
+                ballots,
+            }
+        }
+        Step::VotePlan { title, votes } => InitiativeEvent::PlanVoted {
+            title,
+            votes: votes
+                .into_iter()
+                .map(|(party, c)| {
+                    serde_json::from_value::<Choice>(serde_json::Value::String(c.clone()))
+                        .map(|c| (party, c))
+                        .map_err(|_| ApiError::invalid(format!("votes: '{c}' is not yes, no or abstain")))
+                })
+                .collect::<Result<_, _>>()?,
+        },
         Step::Publish { from_note, stage, text } => InitiativeEvent::StatementPublished {
             id: i.next_id(),
             from_note,

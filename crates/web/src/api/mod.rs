@@ -2,8 +2,8 @@
 //! document from the same handler annotations, so the document matches the real routes.
 
 pub mod cases;
-pub mod initiatives;
 pub mod flat;
+pub mod initiatives;
 pub mod people;
 pub mod premises;
 pub mod system;

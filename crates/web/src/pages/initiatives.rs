@@ -32,6 +32,7 @@ pub(crate) const TEXTS: super::i18n::Texts = &[
     ("ini_days", "天", "days"),
     ("ini_detail", "内部内容", "Internal detail"),
     ("ini_due", "期限", "Deadline"),
+    ("ini_election", "自治委员会选举", "Committee election"),
     ("ini_front", "前台", "Front stage"),
     ("ini_handoff_new", "提请对方协同", "Ask the other stage"),
     ("ini_handoffs", "协同事项", "Hand-offs"),
@@ -84,6 +85,7 @@ pub(crate) const TEXTS: super::i18n::Texts = &[
     ("ini_unit", "房屋单元", "Unit"),
     ("ini_units", "房屋单元", "Units"),
     ("ini_use", "实际用途", "Actual use"),
+    ("ini_votes", "方案表决", "Plan votes"),
     ("ini_waiting", "等待天数", "Days waiting"),
     (
         "ini_work_handoff",
