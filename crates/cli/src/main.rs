@@ -4,6 +4,7 @@
 mod bench;
 mod cases_io;
 mod flat;
+mod initiative;
 mod open311;
 mod pb;
 mod premises;
@@ -128,6 +129,9 @@ enum Command {
     /// Grids: import, export, locate a point.
     #[command(subcommand)]
     Grid(GridCommand),
+    /// Wicked-problem initiatives: register units and parties from files.
+    #[command(subcommand)]
+    Initiative(initiative::InitiativeCommand),
     /// Premises: buildings and units (import from CSV/XLSX, export to CSV).
     #[command(subcommand)]
     Premises(premises::PremisesCommand),
@@ -385,6 +389,7 @@ async fn main() -> Result<()> {
         Command::Grid(g) => grid_command(g).await,
         Command::Open311(c) => open311::run(c).await,
         Command::Premises(c) => premises::run(c).await,
+        Command::Initiative(c) => initiative::run(c).await,
         Command::Pb(c) => pb::run(c),
         Command::Bench(BenchCommand::Pb { files, rules }) => pb::bench_pb(&files, &rules),
         Command::Bench(BenchCommand::Decision { holders, runs, seed }) => pb::bench_decision(holders, runs, seed),

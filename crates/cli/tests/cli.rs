@@ -138,3 +138,37 @@ fn premises_export_reimport_and_a_refused_file() {
         "the refused file stored nothing"
     );
 }
+
+#[test]
+fn initiative_units_and_parties_from_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("i.db").display());
+    let (ok, out, err) = gongzhi(&db, &["demo", "--communities", "1", "--cases-per-day", "0"]);
+    assert!(ok, "{out}{err}");
+    let units = dir.path().join("units.csv");
+    std::fs::write(
+        &units,
+        "building,building_name,community,floors,unit,floor,area_m2,use\n\
+         Q1,园区1号楼,510104017001,3,Q1-101,1,120,industrial\n\
+         Q1,园区1号楼,510104017001,3,Q1-201,2,120,quasi_residential\n",
+    )
+    .unwrap();
+    let run = |who: &str, what: &str, file: &std::path::Path| {
+        gongzhi(&db, &["initiative", what, "--id", "1", "--as", who, file.to_str().unwrap()])
+    };
+    let (ok, _, err) = run("committee", "units", &units);
+    assert!(!ok && err.contains("back stage registers"), "{err}");
+    let (ok, out, err) = run("street.admin", "units", &units);
+    assert!(ok, "{err}");
+    assert!(out.contains("units registered"), "{out}");
+    let parties = dir.path().join("parties.csv");
+    std::fs::write(&parties, "name,kind,units\n甲公司,operator,Q1-101\n乙,landlord,Q1-999\n").unwrap();
+    let (ok, _, err) = run("committee", "parties", &parties);
+    assert!(!ok, "a wrong file is refused");
+    assert!(err.contains("line 3, column kind"), "{err}");
+    assert!(err.contains("line 3, column units: unit Q1-999 is not in this initiative's area"), "{err}");
+    std::fs::write(&parties, "name,kind,units\n甲公司,operator,Q1-101\n乙,owner,Q1-201\n").unwrap();
+    let (ok, out, err) = run("committee", "parties", &parties);
+    assert!(ok, "{err}");
+    assert!(out.contains("10 parties registered"), "8 demo parties and 2 more: {out}");
+}

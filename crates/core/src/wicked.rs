@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use crate::decision::ballot::Choice;
 use crate::decision::tally::{CommitteeResult, MotionResult, MotionRule};
 use crate::decision::{self, RuleSet};
-use crate::premises::{Area, UnitUse};
+use crate::premises::{Area, Premises, UnitUse};
+use crate::table::{LineError, Table};
 use crate::visibility::{stored, BackStagePass, Internal, Seat, Stage};
 use crate::DomainError;
 
@@ -267,6 +268,86 @@ impl InitiativeEvent {
             } => format!("{department} #{case_id}"),
             StatementPublished { text, .. } => text.clone(),
             CommitteeElected { .. } | PlanVoted { .. } => String::new(),
+        }
+    }
+}
+
+/// The event that registers a premises file's units as an initiative's area; every building must
+/// lie in the initiative's community (errors name the file's lines).
+pub fn units_from_premises(premises: &Premises, community: &str) -> Result<InitiativeEvent, Vec<LineError>> {
+    let outside: Vec<LineError> = premises
+        .buildings
+        .iter()
+        .zip(&premises.building_lines)
+        .filter(|(b, _)| b.community.as_str() != community)
+        .map(|(b, line)| LineError {
+            line: *line,
+            column: Some("community".into()),
+            message: format!("building {} is not in the initiative's community {community}", b.code),
+        })
+        .collect();
+    if !outside.is_empty() {
+        return Err(outside);
+    }
+    Ok(InitiativeEvent::UnitsRegistered {
+        units: premises
+            .units
+            .iter()
+            .map(|u| UnitRef {
+                code: u.code.clone(),
+                building: u.building.clone(),
+                floor: u.floor,
+                area: u.area,
+            })
+            .collect(),
+    })
+}
+
+/// The columns of a parties file: `name, kind, units` (unit codes separated by `;`).
+pub const PARTY_COLUMNS: &[&str] = &["name", "kind", "units"];
+
+impl Initiative {
+    /// Parties from a file, numbered after those registered; every wrong line is reported.
+    pub fn parties_from(&self, table: &Table) -> Result<Vec<InitiativeEvent>, Vec<LineError>> {
+        table.require_columns(PARTY_COLUMNS).map_err(|e| vec![e])?;
+        let mut errors = Vec::new();
+        let mut events = Vec::new();
+        let mut next = self.parties.keys().max().copied().unwrap_or(0);
+        for row in &table.rows {
+            let name = row.required("name");
+            let kind = row
+                .required("kind")
+                .and_then(|k| k.parse::<PartyKind>().map_err(|e| row.error("kind", e.to_string())));
+            let units: Vec<String> = row
+                .get("units")
+                .unwrap_or("")
+                .split(';')
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(str::to_owned)
+                .collect();
+            if let Some(u) = units.iter().find(|u| !self.units.contains_key(*u)) {
+                errors.push(row.error("units", format!("unit {u} is not in this initiative's area")));
+            }
+            match (name, kind) {
+                (Ok(name), Ok(kind)) => {
+                    next += 1;
+                    events.push(InitiativeEvent::PartyAdded {
+                        party: Party {
+                            id: next,
+                            name: name.to_owned(),
+                            kind,
+                            units,
+                        },
+                    });
+                }
+                (n, k) => errors.extend([n.err(), k.err()].into_iter().flatten()),
+            }
+        }
+        if errors.is_empty() {
+            Ok(events)
+        } else {
+            Err(errors)
         }
     }
 }

@@ -16,11 +16,11 @@ use gongzhi_core::case::CaseState;
 use gongzhi_core::decision::ballot::Choice;
 use gongzhi_core::decision::tally::{CommitteeResult, MotionResult};
 use gongzhi_core::premises::{self, UnitUse};
-use gongzhi_core::table::{LineError, Table};
+use gongzhi_core::table::Table;
 use gongzhi_core::visibility::{Internal, Seat, Stage};
 use gongzhi_core::wicked::{
-    Hazard, Initiative, InitiativeEvent, Milestone, Party, PartyKind, Position, Progress, Side, Survey, TimelineEntry,
-    UnitRef,
+    self, Hazard, Initiative, InitiativeEvent, Milestone, Party, PartyKind, Position, Progress, Side, Survey,
+    TimelineEntry,
 };
 use gongzhi_store::{InitiativeRow, StoreError};
 use serde::{Deserialize, Serialize};
@@ -537,45 +537,12 @@ pub async fn import_units(
     }
     let table = Table::from_bytes(&body).map_err(|e| StoreError::Lines(vec![e]))?;
     let parsed = premises::parse_premises(&table).map_err(StoreError::Lines)?;
-    let outside: Vec<LineError> = parsed
-        .buildings
-        .iter()
-        .zip(&parsed.building_lines)
-        .filter(|(b, _)| b.community.as_str() != i.community)
-        .map(|(b, line)| LineError {
-            line: *line,
-            column: Some("community".into()),
-            message: format!(
-                "building {} is not in the initiative's community {}",
-                b.code, i.community
-            ),
-        })
-        .collect();
-    if !outside.is_empty() {
-        return Err(StoreError::Lines(outside).into());
-    }
+    let registered = wicked::units_from_premises(&parsed, &i.community).map_err(StoreError::Lines)?;
     let city = p.city.to_string();
     s.store.import_premises(&city, &parsed, Some(p.person_id)).await?;
-    let units = parsed
-        .units
-        .iter()
-        .map(|u| UnitRef {
-            code: u.code.clone(),
-            building: u.building.clone(),
-            floor: u.floor,
-            area: u.area,
-        })
-        .collect();
     let i = s
         .store
-        .record_initiative(
-            &city,
-            id,
-            version,
-            side,
-            p.person_id,
-            &[InitiativeEvent::UnitsRegistered { units }],
-        )
+        .record_initiative(&city, id, version, side, p.person_id, &[registered])
         .await?;
     Ok(Json(view(&s, &city, &i, version + 1, seat).await?))
 }
@@ -593,46 +560,7 @@ pub async fn import_parties(
 ) -> ApiResult<Json<InitiativeView>> {
     let (i, version, seat, side) = member(&s, &p, id).await?;
     let table = Table::from_bytes(&body).map_err(|e| StoreError::Lines(vec![e]))?;
-    table
-        .require_columns(&["name", "kind", "units"])
-        .map_err(|e| StoreError::Lines(vec![e]))?;
-    let mut errors = Vec::new();
-    let mut events = Vec::new();
-    let mut next = i.parties.keys().max().copied().unwrap_or(0);
-    for row in &table.rows {
-        let name = row.required("name");
-        let kind = row
-            .required("kind")
-            .and_then(|k| k.parse::<PartyKind>().map_err(|e| row.error("kind", e.to_string())));
-        let units: Vec<String> = row
-            .get("units")
-            .unwrap_or("")
-            .split(';')
-            .map(str::trim)
-            .filter(|u| !u.is_empty())
-            .map(str::to_owned)
-            .collect();
-        if let Some(u) = units.iter().find(|u| !i.units.contains_key(*u)) {
-            errors.push(row.error("units", format!("unit {u} is not in this initiative's area")));
-        }
-        match (name, kind) {
-            (Ok(name), Ok(kind)) => {
-                next += 1;
-                events.push(InitiativeEvent::PartyAdded {
-                    party: Party {
-                        id: next,
-                        name: name.to_owned(),
-                        kind,
-                        units,
-                    },
-                });
-            }
-            (n, k) => errors.extend([n.err(), k.err()].into_iter().flatten()),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(StoreError::Lines(errors).into());
-    }
+    let events = i.parties_from(&table).map_err(StoreError::Lines)?;
     let city = p.city.to_string();
     let n = events.len() as i64;
     let i = s
