@@ -7,6 +7,7 @@ pub mod access;
 pub mod calendar;
 pub mod case;
 pub mod catalogue;
+pub mod decision;
 pub mod error;
 pub mod grid;
 pub mod indicators;
