@@ -5,6 +5,7 @@ mod bench;
 mod cases_io;
 mod open311;
 mod premises;
+mod regen;
 mod replay;
 
 use std::net::SocketAddr;
@@ -105,6 +106,9 @@ enum Command {
     /// Premises: buildings and units (import from CSV/XLSX, export to CSV).
     #[command(subcommand)]
     Premises(premises::PremisesCommand),
+    /// Urban regeneration: create a project, import holders and resources, export, standings.
+    #[command(subcommand)]
+    Regen(regen::RegenCommand),
     /// Load a division file (CSV code,name,level,parent, as in data/) into the register.
     Divisions {
         #[command(flatten)]
@@ -325,6 +329,7 @@ async fn main() -> Result<()> {
         Command::Grid(g) => grid_command(g).await,
         Command::Open311(c) => open311::run(c).await,
         Command::Premises(c) => premises::run(c).await,
+        Command::Regen(c) => regen::run(c).await,
         Command::Divisions { db, file } => {
             let store = open(&db).await?;
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;

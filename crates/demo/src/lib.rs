@@ -11,6 +11,7 @@ pub mod cases;
 mod layout;
 mod names;
 pub mod premises;
+pub mod regen;
 
 use gongzhi_core::access::{Grant, Scope};
 use gongzhi_core::grid::{Grid, GridCodePattern, GridKind};
@@ -437,6 +438,8 @@ pub async fn load(
         })
         .collect();
     store.create_people(CITY, &people, None).await?;
+    progress("regeneration");
+    regen::load(store, CITY, &demo.premises).await?;
     Ok(())
 }
 

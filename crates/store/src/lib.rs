@@ -15,6 +15,7 @@ pub mod events;
 mod open311;
 mod people;
 mod premises;
+mod regen;
 mod sql;
 mod territory;
 
@@ -25,6 +26,7 @@ pub use error::StoreError;
 pub use open311::{Open311Key, Open311Media, Open311Query, Open311Request};
 pub use people::{Account, NewPerson, TokenKind};
 pub use premises::PremisesImported;
+pub use regen::{ContactRecord, DecisionEntry};
 pub use territory::{GridPage, ImportProgress};
 
 use sqlx::any::AnyPoolOptions;

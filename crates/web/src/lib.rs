@@ -10,6 +10,7 @@ pub mod error;
 pub mod index;
 pub mod open311;
 pub mod pages;
+pub mod regen;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -4,6 +4,7 @@
 pub mod cases;
 pub mod people;
 pub mod premises;
+pub mod regen;
 pub mod system;
 pub mod territory;
 
@@ -22,6 +23,7 @@ use crate::AppState;
         (name = "territory", description = "Divisions (GB/T 2260), hierarchy, grids"),
         (name = "people", description = "Organisations, people and roles"),
         (name = "cases", description = "The case closed loop: intake, steps, photos, catalogue, calendar, indicators"),
+        (name = "regeneration", description = "Urban regeneration (柔性协调): holders, scenarios, resources, contacts, decisions, consent thresholds"),
     )
 )]
 struct ApiDoc;
@@ -46,6 +48,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(premises::router())
         .merge(people::router())
         .merge(cases::router())
+        .merge(regen::router())
 }
 
 /// Paging parameters shared by list endpoints.

@@ -4,6 +4,7 @@
 pub mod cases;
 pub mod dashboard;
 mod i18n;
+pub mod regen;
 mod svg;
 
 use askama::Template;
@@ -39,6 +40,12 @@ pub fn router() -> Router<AppState> {
         .route("/dashboard.csv", get(dashboard::dashboard_csv))
         .route("/dashboard.xlsx", get(dashboard::dashboard_xlsx))
         .route("/map", get(dashboard::map_page))
+        .route("/regen/{code}", get(regen::dashboard))
+        .route("/regen/{code}/public", get(regen::public_page))
+        .route("/regen/{code}/resources", get(regen::resources_page))
+        .route("/regen/{code}/holders/{holder}", get(regen::holder_page))
+        .route("/regen/{code}/holders/{holder}/decision", post(regen::decision_submit))
+        .route("/regen/{code}/holders/{holder}/contact", post(regen::contact_submit))
         .route("/assets/style.css", get(style))
         .route("/assets/app.js", get(script))
 }
