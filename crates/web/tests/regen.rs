@@ -404,3 +404,35 @@ async fn a_project_from_import_to_each_threshold() {
     assert_eq!(s, 200);
     assert!(plan["explanation"]["en"].as_str().unwrap().contains("holder"));
 }
+
+#[tokio::test]
+async fn pages_for_staff_and_aggregates_for_the_public() {
+    let app = TestApp::spawn().await;
+    let planner = app.browser("planner").await;
+    let page = |client: &reqwest::Client, path: &str| {
+        let req = client.get(app.url(path));
+        async move {
+            let r = req.send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (s, html) = page(&planner, "/regen/TF-DEMO").await;
+    assert_eq!(s, 200, "{html}");
+    assert!(html.contains("表决门槛") && html.contains("<svg class=\"map\"") && html.contains("S01"));
+    let (s, html) = page(&planner, "/regen/TF-DEMO?lang=en").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("Consent thresholds") && html.contains("Plan for the scarce resources"));
+    let (s, html) = page(&planner, "/regen/TF-DEMO/holders/H003?lang=zh").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("卡点") && html.contains("R-"), "{html}");
+    let (s, html) = page(&planner, "/regen/TF-DEMO/resources").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("就近安置房源"));
+    // A resident may not open the staff pages; anyone sees the public page, without names.
+    let resident = app.browser("resident").await;
+    let (s, _) = page(&resident, "/regen/TF-DEMO").await;
+    assert_eq!(s, 403);
+    let (s, html) = page(&reqwest::Client::new(), "/regen/TF-DEMO/public").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("天府文创") && !html.contains("住户") && !html.contains("S01"));
+}
