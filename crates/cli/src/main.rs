@@ -8,6 +8,7 @@ mod initiative;
 mod open311;
 mod pb;
 mod premises;
+mod regen;
 mod replay;
 
 use std::net::SocketAddr;
@@ -135,6 +136,9 @@ enum Command {
     /// Premises: buildings and units (import from CSV/XLSX, export to CSV).
     #[command(subcommand)]
     Premises(premises::PremisesCommand),
+    /// Urban regeneration: create a project, import holders and resources, export, standings.
+    #[command(subcommand)]
+    Regen(regen::RegenCommand),
     /// Load a division file (CSV code,name,level,parent, as in data/) into the register.
     Divisions {
         #[command(flatten)]
@@ -393,6 +397,7 @@ async fn main() -> Result<()> {
         Command::Pb(c) => pb::run(c),
         Command::Bench(BenchCommand::Pb { files, rules }) => pb::bench_pb(&files, &rules),
         Command::Bench(BenchCommand::Decision { holders, runs, seed }) => pb::bench_decision(holders, runs, seed),
+        Command::Regen(c) => regen::run(c).await,
         Command::Divisions { db, file } => {
             let store = open(&db).await?;
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;

@@ -84,6 +84,8 @@ pub enum Permission {
     ViewCases,
     /// Edit the catalogue and the working calendar.
     ManageCatalogue,
+    /// Coordinate urban regeneration projects (城市更新协调): holders, contacts, decisions.
+    CoordinateRegeneration,
 }
 
 /// The role × permission matrix.
@@ -93,7 +95,8 @@ pub fn role_has(role: Role, p: Permission) -> bool {
     match role {
         Admin => true,
         GridWorker | GridHead => matches!(p, ViewGridDetails | ViewCases) || (role == GridHead && p == ViewPeople),
-        Acceptor | Dispatcher | ShiftLeader | CommunityPlanner | Analyst => matches!(p, ViewGridDetails | ViewCases),
+        CommunityPlanner => matches!(p, ViewGridDetails | ViewCases | CoordinateRegeneration),
+        Acceptor | Dispatcher | ShiftLeader | Analyst => matches!(p, ViewGridDetails | ViewCases),
         Resident | DepartmentHandler => false,
     }
 }
@@ -182,6 +185,18 @@ mod tests {
             Permission::ManagePeople,
         ] {
             assert!(!r.may(p, "510104001001001"));
+        }
+    }
+
+    #[test]
+    fn regeneration_is_coordinated_by_planners_and_administrators_only() {
+        let street = DivisionCode::parse("510104001").unwrap();
+        let planner = principal(Role::CommunityPlanner, Scope::Division(street.clone()));
+        assert!(planner.may(Permission::CoordinateRegeneration, "510104001001"));
+        assert!(!planner.may(Permission::CoordinateRegeneration, "510104002001"));
+        for role in [Role::GridWorker, Role::Dispatcher, Role::Analyst, Role::Resident] {
+            assert!(!principal(role, Scope::Division(street.clone()))
+                .may(Permission::CoordinateRegeneration, "510104001001"));
         }
     }
 

@@ -15,6 +15,7 @@ pub mod indicators;
 pub mod open311;
 pub mod org;
 pub mod premises;
+pub mod regen;
 pub mod spatial;
 pub mod table;
 pub mod territory;

@@ -13,6 +13,7 @@ pub mod initiative;
 mod layout;
 mod names;
 pub mod premises;
+pub mod regen;
 
 use gongzhi_core::access::{Grant, Scope};
 use gongzhi_core::grid::{Grid, GridCodePattern, GridKind};
@@ -453,6 +454,8 @@ pub async fn load(
     store.create_people(CITY, &people, None).await?;
     progress("initiative");
     initiative::load(store, demo).await?;
+    progress("regeneration");
+    regen::load(store, CITY, &demo.premises).await?;
     Ok(())
 }
 

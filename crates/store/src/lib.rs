@@ -17,6 +17,7 @@ mod initiatives;
 mod open311;
 mod people;
 mod premises;
+mod regen;
 mod sql;
 mod territory;
 
@@ -29,6 +30,7 @@ pub use initiatives::InitiativeRow;
 pub use open311::{Open311Key, Open311Media, Open311Query, Open311Request};
 pub use people::{Account, NewPerson, TokenKind};
 pub use premises::PremisesImported;
+pub use regen::{ContactRecord, DecisionEntry};
 pub use territory::{GridPage, ImportProgress};
 
 use sqlx::any::AnyPoolOptions;

@@ -11,6 +11,7 @@ pub mod flat;
 pub mod index;
 pub mod open311;
 pub mod pages;
+pub mod regen;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

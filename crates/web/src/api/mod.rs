@@ -6,6 +6,7 @@ pub mod flat;
 pub mod initiatives;
 pub mod people;
 pub mod premises;
+pub mod regen;
 pub mod system;
 pub mod territory;
 
@@ -26,6 +27,7 @@ use crate::AppState;
         (name = "initiatives", description = "Wicked problems: front-stage committee and back-stage government, hand-offs, milestones, progress"),
         (name = "cases", description = "The case closed loop: intake, steps, photos, catalogue, calendar, indicators"),
         (name = "flat", description = "Flat governance: responsibility lists, workload and push-downs, what-if replay"),
+        (name = "regeneration", description = "Urban regeneration (柔性协调): holders, scenarios, resources, contacts, decisions, consent thresholds"),
     )
 )]
 struct ApiDoc;
@@ -52,6 +54,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(cases::router())
         .merge(initiatives::router())
         .merge(flat::router())
+        .merge(regen::router())
 }
 
 /// Paging parameters shared by list endpoints.

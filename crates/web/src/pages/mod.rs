@@ -6,6 +6,7 @@ pub mod dashboard;
 pub mod flat;
 mod i18n;
 pub mod initiatives;
+pub mod regen;
 mod svg;
 
 use askama::Template;
@@ -48,6 +49,12 @@ pub fn router() -> Router<AppState> {
         .route("/flat", get(flat::workload_page))
         .route("/flat/lists", get(flat::lists_page))
         .route("/flat/replay", get(flat::replay_page))
+        .route("/regen/{code}", get(regen::dashboard))
+        .route("/regen/{code}/public", get(regen::public_page))
+        .route("/regen/{code}/resources", get(regen::resources_page))
+        .route("/regen/{code}/holders/{holder}", get(regen::holder_page))
+        .route("/regen/{code}/holders/{holder}/decision", post(regen::decision_submit))
+        .route("/regen/{code}/holders/{holder}/contact", post(regen::contact_submit))
         .route("/assets/style.css", get(style))
         .route("/assets/app.js", get(script))
 }
