@@ -9,6 +9,7 @@ pub mod case;
 pub mod catalogue;
 pub mod error;
 pub mod grid;
+pub mod gridteam;
 pub mod indicators;
 pub mod open311;
 pub mod org;
