@@ -3,6 +3,7 @@
 
 mod bench;
 mod cases_io;
+mod gridteam;
 mod open311;
 mod premises;
 mod replay;
@@ -105,6 +106,10 @@ enum Command {
     /// Premises: buildings and units (import from CSV/XLSX, export to CSV).
     #[command(subcommand)]
     Premises(premises::PremisesCommand),
+    /// The generalist grid's lists: needs and resources import (CSV/XLSX), needs, resources
+    /// and projects export (CSV).
+    #[command(subcommand)]
+    Lists(gridteam::ListsCommand),
     /// Load a division file (CSV code,name,level,parent, as in data/) into the register.
     Divisions {
         #[command(flatten)]
@@ -151,6 +156,15 @@ enum BenchCommand {
             default_value = "admin,dispatcher,department,gridworker,resident"
         )]
         users: Vec<String>,
+    },
+    /// The generalist grid's matching engine on a whole demo city's needs and resources,
+    /// generated in memory. The last line printed is one JSON object with the figures.
+    Grid {
+        /// Needs and resources generated per grid.
+        #[arg(long, default_value_t = 3)]
+        per_grid: usize,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
     },
 }
 
@@ -264,6 +278,8 @@ async fn main() -> Result<()> {
             let store = open(&db).await?;
             replay::replay(&store, &db.city, from, to, per_day, seed).await
         }
+        Command::Bench(BenchCommand::Grid { per_grid, seed }) => gridteam::bench(per_grid, seed),
+        Command::Lists(cmd) => gridteam::run(cmd).await,
         Command::Bench(BenchCommand::Pages { db, runs, users }) => {
             let store = open(&db).await?;
             let state = AppState::new(store, &db.city).await?;

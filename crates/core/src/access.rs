@@ -84,6 +84,9 @@ pub enum Permission {
     ViewCases,
     /// Edit the catalogue and the working calendar.
     ManageCatalogue,
+    /// Keep a grid's team, households and lists, confirm matches, record patrols, visits,
+    /// activities and points (全科网格).
+    ManageGrid,
 }
 
 /// The role × permission matrix.
@@ -92,8 +95,11 @@ pub fn role_has(role: Role, p: Permission) -> bool {
     use Role::*;
     match role {
         Admin => true,
-        GridWorker | GridHead => matches!(p, ViewGridDetails | ViewCases) || (role == GridHead && p == ViewPeople),
-        Acceptor | Dispatcher | ShiftLeader | CommunityPlanner | Analyst => matches!(p, ViewGridDetails | ViewCases),
+        GridWorker | GridHead => {
+            matches!(p, ViewGridDetails | ViewCases | ManageGrid) || (role == GridHead && p == ViewPeople)
+        }
+        CommunityPlanner => matches!(p, ViewGridDetails | ViewCases | ManageGrid),
+        Acceptor | Dispatcher | ShiftLeader | Analyst => matches!(p, ViewGridDetails | ViewCases),
         Resident | DepartmentHandler => false,
     }
 }
@@ -167,6 +173,8 @@ mod tests {
         assert!(p.may(Permission::ViewGridDetails, "510104001001001002"));
         assert!(!p.may(Permission::ViewGridDetails, "510104001001002"));
         assert!(!p.may(Permission::ManageTerritory, "510104001001001"));
+        assert!(p.may(Permission::ManageGrid, "510104001001001"));
+        assert!(!p.may(Permission::ManageGrid, "510104001001002"));
     }
 
     #[test]
@@ -180,6 +188,7 @@ mod tests {
             Permission::ManageTerritory,
             Permission::ViewPeople,
             Permission::ManagePeople,
+            Permission::ManageGrid,
         ] {
             assert!(!r.may(p, "510104001001001"));
         }

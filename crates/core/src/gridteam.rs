@@ -13,6 +13,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::org::string_enum;
+use crate::table::{LineError, Row, Table};
 use crate::text::distance_m;
 use crate::DomainError;
 
@@ -570,6 +571,310 @@ pub fn missed_report_rate(resident_reports: i64, registered: i64) -> Option<f64>
     (registered > 0).then(|| resident_reports as f64 / registered as f64)
 }
 
+/// A member of a grid's team (网格队伍), linked to a person of the register.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Member {
+    pub person: i64,
+    pub role: MemberRole,
+    /// What the member commits to (承诺), e.g. "每周巡查两次".
+    #[serde(default)]
+    pub commitment: String,
+}
+
+/// An organisation in an alliance with its commitment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AllianceMember {
+    pub organisation: i64,
+    pub role: AllianceRole,
+    #[serde(default)]
+    pub commitment: String,
+}
+
+/// An alliance (一核多元) of a grid or community: exactly one lead organisation and participants.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alliance {
+    pub name: String,
+    pub members: Vec<AllianceMember>,
+}
+
+impl Alliance {
+    pub fn check(&self) -> Result<(), DomainError> {
+        if self.name.trim().is_empty() {
+            return Err(DomainError::invalid("name", "an alliance needs a name"));
+        }
+        let leads = self.members.iter().filter(|m| m.role == AllianceRole::Lead).count();
+        if leads != 1 {
+            return Err(DomainError::invalid(
+                "members",
+                format!("an alliance has exactly one lead organisation (一核); this one has {leads}"),
+            ));
+        }
+        let mut orgs: Vec<i64> = self.members.iter().map(|m| m.organisation).collect();
+        orgs.sort_unstable();
+        if orgs.windows(2).any(|w| w[0] == w[1]) {
+            return Err(DomainError::invalid(
+                "members",
+                "an organisation appears twice in the alliance",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A household registered in a unit of the premises register. Private to the grid team.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Household {
+    /// The unit's code (premises register).
+    pub unit: String,
+    pub head: String,
+    pub size: u32,
+    #[serde(default)]
+    pub key_groups: Vec<KeyGroup>,
+}
+
+/// A need of the needs list (需求清单).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Need {
+    pub category: Category,
+    pub text: String,
+    pub lng: f64,
+    pub lat: f64,
+    /// A drawn area (GeoJSON geometry), when the need is about more than a point.
+    #[serde(default)]
+    pub area: Option<serde_json::Value>,
+    pub urgency: Urgency,
+    pub source: NeedSource,
+    /// The person who raised it.
+    #[serde(default)]
+    pub raised_by: Option<i64>,
+    /// The household it is raised for (id in the households list).
+    #[serde(default)]
+    pub household: Option<i64>,
+    /// A group it is raised for, e.g. "3号楼老人".
+    #[serde(default)]
+    pub group: Option<String>,
+    /// How much of a resource answering it takes.
+    pub quantity: i64,
+}
+
+impl Need {
+    pub fn check(&self) -> Result<(), DomainError> {
+        let n = self.text.trim().chars().count();
+        if n == 0 || n > 500 {
+            return Err(DomainError::invalid("text", "describe the need in 1 to 500 characters"));
+        }
+        crate::spatial::check_lng_lat(self.lng, self.lat)?;
+        if self.quantity <= 0 {
+            return Err(DomainError::invalid(
+                "quantity",
+                "a need takes a positive quantity (default 1)",
+            ));
+        }
+        if let Some(a) = &self.area {
+            if !matches!(a.get("type").and_then(|t| t.as_str()), Some("Polygon" | "MultiPolygon")) {
+                return Err(DomainError::invalid(
+                    "area",
+                    "a drawn area is a GeoJSON Polygon or MultiPolygon",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A resource of the resource list (资源清单).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Resource {
+    pub title: String,
+    pub kind: ResourceKind,
+    #[serde(default)]
+    pub categories: Vec<Category>,
+    /// The member organisation or person offering it.
+    #[serde(default)]
+    pub organisation: Option<i64>,
+    #[serde(default)]
+    pub person: Option<i64>,
+    pub lng: f64,
+    pub lat: f64,
+    pub reach_m: f64,
+    pub capacity: i64,
+    #[serde(default)]
+    pub windows: Vec<Window>,
+}
+
+impl Resource {
+    pub fn check(&self) -> Result<(), DomainError> {
+        if self.title.trim().is_empty() {
+            return Err(DomainError::invalid("title", "a resource needs a title"));
+        }
+        if self.organisation.is_none() && self.person.is_none() {
+            return Err(DomainError::invalid(
+                "organisation",
+                "say who offers the resource: an organisation or a person",
+            ));
+        }
+        crate::spatial::check_lng_lat(self.lng, self.lat)?;
+        if !(1.0..=MAX_REACH_M).contains(&self.reach_m) {
+            return Err(DomainError::invalid(
+                "reach_m",
+                format!("give 1 to {MAX_REACH_M} metres"),
+            ));
+        }
+        if self.capacity <= 0 {
+            return Err(DomainError::invalid("capacity", "a resource has a positive capacity"));
+        }
+        Ok(())
+    }
+}
+
+/// What a resource's record holds besides its offer: derived from its projects.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    pub used: i64,
+    pub completed: u32,
+    pub failed: u32,
+}
+
+/// A project of the project list (项目清单): a need answered with a resource.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Project {
+    pub title: String,
+    pub need: i64,
+    pub resource: i64,
+    /// Capacity of the resource it takes.
+    pub quantity: i64,
+    /// The proposal's reason when it was confirmed.
+    pub reason: String,
+    #[serde(default)]
+    pub outcome: Option<String>,
+    /// People who took part (they earn points on completion).
+    #[serde(default)]
+    pub participants: Vec<i64>,
+}
+
+/// The columns of the needs list's file (import and export).
+pub const NEED_COLUMNS: &[&str] = &[
+    "category", "text", "lng", "lat", "urgency", "source", "quantity", "group",
+];
+/// The columns of the resource list's file (import and export).
+pub const RESOURCE_COLUMNS: &[&str] = &[
+    "title",
+    "kind",
+    "categories",
+    "organisation",
+    "person",
+    "lng",
+    "lat",
+    "reach_m",
+    "capacity",
+    "windows",
+];
+
+fn parse_enum<T: FromStr<Err = DomainError>>(row: &Row, column: &str) -> Result<T, LineError> {
+    let v = row.required(column)?;
+    v.parse().map_err(|e: DomainError| row.error(column, e.to_string()))
+}
+
+fn parse_num<T: FromStr>(row: &Row, column: &str, what: &str) -> Result<Option<T>, LineError> {
+    row.parse_opt(column, what, |s| s.parse().ok())
+}
+
+fn checked<T>(row: &Row, v: T, check: impl Fn(&T) -> Result<(), DomainError>) -> Result<T, LineError> {
+    check(&v).map_err(|e| match e {
+        DomainError::Invalid { field, message } => row.error(&field, message),
+    })?;
+    Ok(v)
+}
+
+/// Needs from a file (`category, text, lng, lat, urgency, source, quantity, group`): every
+/// wrong line is reported, and none is taken if one is wrong.
+pub fn parse_needs(t: &Table, raised_by: Option<i64>) -> Result<Vec<Need>, Vec<LineError>> {
+    t.require_columns(&["category", "text", "lng", "lat"])
+        .map_err(|e| vec![e])?;
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for row in &t.rows {
+        let need = (|| {
+            let n = Need {
+                category: parse_enum(row, "category")?,
+                text: row.required("text")?.to_owned(),
+                lng: parse_num(row, "lng", "a longitude")?.ok_or_else(|| row.error("lng", "is empty"))?,
+                lat: parse_num(row, "lat", "a latitude")?.ok_or_else(|| row.error("lat", "is empty"))?,
+                area: None,
+                urgency: match row.get("urgency") {
+                    Some(_) => parse_enum(row, "urgency")?,
+                    None => Urgency::Normal,
+                },
+                source: match row.get("source") {
+                    Some(_) => parse_enum(row, "source")?,
+                    None => NeedSource::Meeting,
+                },
+                raised_by,
+                household: None,
+                group: row.get("group").map(str::to_owned),
+                quantity: parse_num(row, "quantity", "a whole number")?.unwrap_or(1),
+            };
+            checked(row, n, Need::check)
+        })();
+        match need {
+            Ok(n) => out.push(n),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Resources from a file (see [`RESOURCE_COLUMNS`]; categories separated by `;`, windows as
+/// `FROM..TO;FROM..TO`): all or nothing.
+pub fn parse_resources(t: &Table) -> Result<Vec<Resource>, Vec<LineError>> {
+    t.require_columns(&["title", "kind", "lng", "lat", "capacity"])
+        .map_err(|e| vec![e])?;
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for row in &t.rows {
+        let res = (|| {
+            let categories = row
+                .get("categories")
+                .unwrap_or("")
+                .split(';')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(|c| {
+                    c.parse::<Category>()
+                        .map_err(|e| row.error("categories", e.to_string()))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let r = Resource {
+                title: row.required("title")?.to_owned(),
+                kind: parse_enum(row, "kind")?,
+                categories,
+                organisation: parse_num(row, "organisation", "an organisation id")?,
+                person: parse_num(row, "person", "a person id")?,
+                lng: parse_num(row, "lng", "a longitude")?.ok_or_else(|| row.error("lng", "is empty"))?,
+                lat: parse_num(row, "lat", "a latitude")?.ok_or_else(|| row.error("lat", "is empty"))?,
+                reach_m: parse_num(row, "reach_m", "metres")?.unwrap_or(DEFAULT_REACH_M),
+                capacity: parse_num(row, "capacity", "a whole number")?.unwrap_or(0),
+                windows: Window::parse_list(row.get("windows").unwrap_or(""))
+                    .map_err(|e| row.error("windows", e.to_string()))?,
+            };
+            checked(row, r, Resource::check)
+        })();
+        match res {
+            Ok(r) => out.push(r),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -726,6 +1031,41 @@ mod tests {
         assert!(check_redeem(7, 7).is_ok());
         assert!(check_redeem(7, 8).unwrap_err().to_string().contains("below zero"));
         assert!(check_redeem(7, 0).is_err());
+    }
+
+    #[test]
+    fn an_alliance_has_one_core() {
+        let m = |organisation, role| AllianceMember {
+            organisation,
+            role,
+            commitment: String::new(),
+        };
+        let mut a = Alliance {
+            name: "一核多元".into(),
+            members: vec![m(1, AllianceRole::Participant)],
+        };
+        assert!(a.check().unwrap_err().to_string().contains("exactly one lead"));
+        a.members.push(m(2, AllianceRole::Lead));
+        assert!(a.check().is_ok());
+        a.members.push(m(2, AllianceRole::Participant));
+        assert!(a.check().is_err());
+    }
+
+    #[test]
+    fn lists_import_all_or_nothing_with_lines() {
+        let t = Table::from_csv(
+            "category,text,lng,lat,urgency\nelderly_care,助餐,104.06,30.66,high\nmeals,x,104.06,30.66,\nrepair,,104.0,30.6,\n",
+        )
+        .unwrap();
+        let e = parse_needs(&t, None).unwrap_err();
+        assert_eq!(e.iter().map(|e| e.line).collect::<Vec<_>>(), [3, 4]);
+        assert!(e[0].to_string().contains("column category"), "{}", e[0]);
+        let t = Table::from_csv("title,kind,categories,organisation,lng,lat,capacity,windows\n活动室,space,culture;elderly_care,3,104.06,30.66,20,2026-11-01..2026-12-31\n").unwrap();
+        let r = parse_resources(&t).unwrap();
+        assert_eq!(r[0].categories, [Category::Culture, Category::ElderlyCare]);
+        assert_eq!(r[0].reach_m, DEFAULT_REACH_M);
+        let t = Table::from_csv("title,kind,lng,lat,capacity\n钱,funds,104.06,30.66,100\n").unwrap();
+        assert!(parse_resources(&t).unwrap_err()[0].to_string().contains("who offers"));
     }
 
     #[test]

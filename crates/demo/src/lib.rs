@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cases;
+mod gridteam;
 mod layout;
 mod names;
 pub mod premises;
@@ -437,6 +438,8 @@ pub async fn load(
         })
         .collect();
     store.create_people(CITY, &people, None).await?;
+    progress("grid teams");
+    gridteam::load(store, demo, &ids).await?;
     Ok(())
 }
 

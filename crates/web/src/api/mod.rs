@@ -2,6 +2,7 @@
 //! document from the same handler annotations, so the document matches the real routes.
 
 pub mod cases;
+pub mod grid;
 pub mod people;
 pub mod premises;
 pub mod system;
@@ -22,6 +23,7 @@ use crate::AppState;
         (name = "territory", description = "Divisions (GB/T 2260), hierarchy, grids"),
         (name = "people", description = "Organisations, people and roles"),
         (name = "cases", description = "The case closed loop: intake, steps, photos, catalogue, calendar, indicators"),
+        (name = "grid", description = "The generalist grid: teams, alliances, households, needs/resources/projects with matching, patrols, visits, activities, points, indicators"),
     )
 )]
 struct ApiDoc;
@@ -46,6 +48,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(premises::router())
         .merge(people::router())
         .merge(cases::router())
+        .merge(grid::router())
 }
 
 /// Paging parameters shared by list endpoints.
