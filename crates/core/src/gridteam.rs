@@ -398,15 +398,38 @@ pub fn propose(n: &NeedFacts, resources: &[ResourceFacts], day: NaiveDate, limit
     rank(resources.iter().filter_map(|r| assess(n, r, day).ok()).collect(), limit)
 }
 
-/// Cell size of the matching index, degrees of latitude (≈ [`MAX_REACH_M`]).
-const CELL_DEG: f64 = MAX_REACH_M / 111_000.0;
+/// A cell of the matching index: cells are as wide as the farthest reach among the resources, so
+/// a need finds every resource that can reach it in its own cell and the eight around it.
+#[derive(Debug, Clone, Copy)]
+struct Cells {
+    lng_deg: f64,
+    lat_deg: f64,
+}
 
-fn cell(lng: f64, lat: f64) -> (i32, i32) {
-    ((lng / CELL_DEG).floor() as i32, (lat / CELL_DEG).floor() as i32)
+impl Cells {
+    fn of(resources: &[ResourceFacts]) -> Cells {
+        let reach = resources
+            .iter()
+            .map(|r| r.reach_m.clamp(1.0, MAX_REACH_M))
+            .fold(1.0, f64::max);
+        // Metres per degree: 111 km of latitude (a little less than the haversine's 111.19 km,
+        // so cells err on the wide side); longitude shrinks with the cosine of the latitude,
+        // taken at the resources' highest latitude (the narrowest degrees).
+        let lat_deg = reach / 110_000.0;
+        let max_lat = resources.iter().map(|r| r.lat.abs()).fold(0.0, f64::max).min(85.0);
+        Cells {
+            lng_deg: lat_deg / max_lat.to_radians().cos(),
+            lat_deg,
+        }
+    }
+
+    fn cell(self, lng: f64, lat: f64) -> (i64, i64) {
+        ((lng / self.lng_deg).floor() as i64, (lat / self.lat_deg).floor() as i64)
+    }
 }
 
 /// A category (None: general funds) and a cell.
-type IndexKey = (Option<Category>, (i32, i32));
+type IndexKey = (Option<Category>, (i64, i64));
 
 /// Proposals for many needs at once (a whole city's lists): resources are indexed by category
 /// and by cells as wide as the farthest reach, so each need looks only at its neighbourhood.
@@ -417,10 +440,13 @@ pub fn propose_all(
     day: NaiveDate,
     limit: usize,
 ) -> Vec<Vec<Proposal>> {
-    // Key None: general funds (serve every category).
+    let cells = Cells::of(resources);
     let mut index: HashMap<IndexKey, Vec<usize>> = HashMap::new();
     for (i, r) in resources.iter().enumerate() {
-        let c = cell(r.lng, r.lat);
+        if r.remaining() <= 0 || !r.available_on(day) {
+            continue;
+        }
+        let c = cells.cell(r.lng, r.lat);
         if r.categories.is_empty() && r.kind == ResourceKind::Funds {
             index.entry((None, c)).or_default().push(i);
         }
@@ -431,12 +457,10 @@ pub fn propose_all(
     needs
         .iter()
         .map(|n| {
-            let (cx, cy) = cell(n.lng, n.lat);
-            // A cell is CELL_DEG wide in longitude too, which is narrower than MAX_REACH_M away
-            // from the equator: look two cells wide east and west.
+            let (cx, cy) = cells.cell(n.lng, n.lat);
             let mut found = Vec::new();
             for key in [Some(n.category), None] {
-                for dx in -2..=2 {
+                for dx in -1..=1 {
                     for dy in -1..=1 {
                         if let Some(list) = index.get(&(key, (cx + dx, cy + dy))) {
                             found.extend(list.iter().filter_map(|&i| assess(n, &resources[i], day).ok()));
