@@ -5,6 +5,7 @@ mod bench;
 mod cases_io;
 mod flat;
 mod initiative;
+mod gridteam;
 mod open311;
 mod pb;
 mod premises;
@@ -139,6 +140,10 @@ enum Command {
     /// Urban regeneration: create a project, import holders and resources, export, standings.
     #[command(subcommand)]
     Regen(regen::RegenCommand),
+    /// The generalist grid's lists: needs and resources import (CSV/XLSX), needs, resources
+    /// and projects export (CSV).
+    #[command(subcommand)]
+    Lists(gridteam::ListsCommand),
     /// Load a division file (CSV code,name,level,parent, as in data/) into the register.
     Divisions {
         #[command(flatten)]
@@ -203,6 +208,15 @@ enum BenchCommand {
             default_value = "admin,dispatcher,department,gridworker,resident"
         )]
         users: Vec<String>,
+    },
+    /// The generalist grid's matching engine on a whole demo city's needs and resources,
+    /// generated in memory. The last line printed is one JSON object with the figures.
+    Grid {
+        /// Needs and resources generated per grid.
+        #[arg(long, default_value_t = 3)]
+        per_grid: usize,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
     },
 }
 
@@ -332,6 +346,8 @@ async fn main() -> Result<()> {
             flat::replay(open(&db).await?, &db.city, &hierarchy, from, to, a).await
         }
         Command::Flat(cmd) => flat::run(cmd).await,
+        Command::Bench(BenchCommand::Grid { per_grid, seed }) => gridteam::bench(per_grid, seed),
+        Command::Lists(cmd) => gridteam::run(cmd).await,
         Command::Bench(BenchCommand::Pages { db, runs, users }) => {
             let store = open(&db).await?;
             let state = AppState::new(store, &db.city).await?;

@@ -86,6 +86,9 @@ pub enum Permission {
     ManageCatalogue,
     /// Coordinate urban regeneration projects (城市更新协调): holders, contacts, decisions.
     CoordinateRegeneration,
+    /// Keep a grid's team, households and lists, confirm matches, record patrols, visits,
+    /// activities and points (全科网格).
+    ManageGrid,
 }
 
 /// The role × permission matrix.
@@ -94,8 +97,10 @@ pub fn role_has(role: Role, p: Permission) -> bool {
     use Role::*;
     match role {
         Admin => true,
-        GridWorker | GridHead => matches!(p, ViewGridDetails | ViewCases) || (role == GridHead && p == ViewPeople),
-        CommunityPlanner => matches!(p, ViewGridDetails | ViewCases | CoordinateRegeneration),
+        GridWorker | GridHead => {
+            matches!(p, ViewGridDetails | ViewCases | ManageGrid) || (role == GridHead && p == ViewPeople)
+        }
+        CommunityPlanner => matches!(p, ViewGridDetails | ViewCases | ManageGrid | CoordinateRegeneration),
         Acceptor | Dispatcher | ShiftLeader | Analyst => matches!(p, ViewGridDetails | ViewCases),
         Resident | DepartmentHandler => false,
     }
@@ -170,6 +175,8 @@ mod tests {
         assert!(p.may(Permission::ViewGridDetails, "510104001001001002"));
         assert!(!p.may(Permission::ViewGridDetails, "510104001001002"));
         assert!(!p.may(Permission::ManageTerritory, "510104001001001"));
+        assert!(p.may(Permission::ManageGrid, "510104001001001"));
+        assert!(!p.may(Permission::ManageGrid, "510104001001002"));
     }
 
     #[test]
@@ -183,6 +190,7 @@ mod tests {
             Permission::ManageTerritory,
             Permission::ViewPeople,
             Permission::ManagePeople,
+            Permission::ManageGrid,
         ] {
             assert!(!r.may(p, "510104001001001"));
         }

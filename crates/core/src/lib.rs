@@ -11,6 +11,7 @@ pub mod decision;
 pub mod error;
 pub mod flat;
 pub mod grid;
+pub mod gridteam;
 pub mod indicators;
 pub mod open311;
 pub mod org;

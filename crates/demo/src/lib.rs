@@ -10,6 +10,7 @@
 pub mod cases;
 pub mod flat;
 pub mod initiative;
+mod gridteam;
 mod layout;
 mod names;
 pub mod premises;
@@ -456,6 +457,8 @@ pub async fn load(
     initiative::load(store, demo).await?;
     progress("regeneration");
     regen::load(store, CITY, &demo.premises).await?;
+    progress("grid teams");
+    gridteam::load(store, demo, &ids).await?;
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 pub mod cases;
 pub mod flat;
 pub mod initiatives;
+pub mod grid;
 pub mod people;
 pub mod premises;
 pub mod regen;
@@ -28,6 +29,7 @@ use crate::AppState;
         (name = "cases", description = "The case closed loop: intake, steps, photos, catalogue, calendar, indicators"),
         (name = "flat", description = "Flat governance: responsibility lists, workload and push-downs, what-if replay"),
         (name = "regeneration", description = "Urban regeneration (柔性协调): holders, scenarios, resources, contacts, decisions, consent thresholds"),
+        (name = "grid", description = "The generalist grid: teams, alliances, households, needs/resources/projects with matching, patrols, visits, activities, points, indicators"),
     )
 )]
 struct ApiDoc;
@@ -55,6 +57,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(initiatives::router())
         .merge(flat::router())
         .merge(regen::router())
+        .merge(grid::router())
 }
 
 /// Paging parameters shared by list endpoints.

@@ -13,7 +13,13 @@ pub(crate) type Texts = &'static [(&'static str, &'static str, &'static str)];
 
 /// Every table of UI texts: the shared one here, then one per feature's page module (each kept
 /// beside its pages, sorted by key; a key lives in one table only).
-const TABLES: &[Texts] = &[TEXTS, super::initiatives::TEXTS, super::flat::TEXTS, super::regen::TEXTS];
+const TABLES: &[Texts] = &[
+    TEXTS,
+    super::initiatives::TEXTS,
+    super::flat::TEXTS,
+    super::regen::TEXTS,
+    super::gridteam::TEXTS,
+];
 
 /// The shared texts (the closed loop, the dashboard, the chrome). Keep keys sorted.
 const TEXTS: Texts = &[

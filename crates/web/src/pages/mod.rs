@@ -4,6 +4,7 @@
 pub mod cases;
 pub mod dashboard;
 pub mod flat;
+pub mod gridteam;
 mod i18n;
 pub mod initiatives;
 pub mod regen;
@@ -33,6 +34,10 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(logout))
         .route("/divisions/{code}", get(division_page))
         .route("/grids/{code}", get(grid_page))
+        .route("/grids/{code}/team", get(gridteam::team_page))
+        .route("/grids/{code}/team/needs", post(gridteam::need_submit))
+        .route("/grids/{code}/team/confirm", post(gridteam::confirm_submit))
+        .route("/grids/{code}/team/patrols", post(gridteam::patrol_submit))
         .route("/work", get(cases::work))
         .route("/cases/new", get(cases::new_case_form).post(cases::new_case_submit))
         .route("/cases/{id}", get(cases::case_page))

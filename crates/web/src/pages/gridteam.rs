@@ -1,0 +1,401 @@
+//! The grid team's phone-sized page (我的网格): team and alliance, households (team only), the
+//! needs with the proposed resources and their reasons, resources, projects, patrols, the grid's
+//! indicators and the viewer's points; forms to record a need, confirm a match and log a patrol
+//! finding. The work goes through the same calls as the JSON API.
+
+use askama::Template;
+use axum::extract::{Form, Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Json;
+use geo::InteriorPoint;
+use gongzhi_core::access::Permission;
+use gongzhi_core::gridteam::{
+    Alliance, Category, Household, Member, Need, NeedSource, Project, Resource, Urgency, Usage,
+};
+use gongzhi_store::{GridList, GridRecord};
+use serde::Deserialize;
+
+use super::{render, Chrome, LoggedIn, PageError};
+use crate::api::grid as api;
+use crate::auth::Auth;
+use crate::cases::Report;
+use crate::AppState;
+
+/// This page's UI texts. Keep keys sorted; keys are unique across tables.
+pub(crate) const TEXTS: super::i18n::Texts = &[
+    (
+        "grid_alliance",
+        "一核多元联盟",
+        "Alliance (one core, many participants)",
+    ),
+    ("grid_attendances", "参会人次", "Attendances"),
+    ("grid_by_patrol", "巡查发现", "Found by patrol"),
+    ("grid_by_residents", "居民上报", "Reported by residents"),
+    ("grid_capacity", "剩余/容量", "Left / capacity"),
+    ("grid_confirm", "确认立项", "Confirm as project"),
+    ("grid_finding", "巡查发现的问题", "Problem found on patrol"),
+    (
+        "grid_households",
+        "住户（仅网格队伍可见）",
+        "Households (grid team only)",
+    ),
+    ("grid_indicators", "网格指标", "Grid indicators"),
+    ("grid_log_patrol", "记录巡查", "Log a patrol"),
+    ("grid_missed_rate", "漏报率", "Missed-report rate"),
+    ("grid_my_points", "我的积分", "My points"),
+    ("grid_needs", "需求清单", "Needs list"),
+    ("grid_needs_met", "已满足需求", "Needs met"),
+    ("grid_new_need", "登记需求", "Record a need"),
+    ("grid_no_proposal", "暂无可对接资源", "No fitting resource"),
+    ("grid_note", "巡查记录", "Patrol note"),
+    ("grid_patrols", "巡查日志", "Patrol log"),
+    ("grid_projects", "项目清单", "Projects list"),
+    ("grid_quantity", "需要数量", "Quantity"),
+    ("grid_resources", "资源清单", "Resources list"),
+    ("grid_resources_used", "已使用资源", "Resources used"),
+    ("grid_save", "保存", "Save"),
+    ("grid_team", "网格队伍", "Grid team"),
+    ("grid_team_page", "我的网格", "My grid"),
+    ("grid_text", "需求内容", "What is needed"),
+    ("grid_urgency", "紧急程度", "Urgency"),
+    ("grid_volunteer_hours", "志愿时长", "Volunteer hours"),
+];
+
+pub struct Row {
+    pub id: i64,
+    pub status: String,
+    pub title: String,
+    pub detail: String,
+}
+
+pub struct NeedRow {
+    pub id: i64,
+    pub status: String,
+    pub category: String,
+    pub text: String,
+    pub urgency: String,
+    pub open: bool,
+    /// (resource id, resource title, score, reason)
+    pub proposals: Vec<(i64, String, String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "gridteam_page.html")]
+pub struct TeamPage {
+    pub c: Chrome,
+    pub code: String,
+    pub name: String,
+    pub manage: bool,
+    pub team: Vec<Row>,
+    pub alliances: Vec<Row>,
+    pub households: Option<Vec<Row>>,
+    pub needs: Vec<NeedRow>,
+    pub resources: Vec<Row>,
+    pub projects: Vec<Row>,
+    pub patrols: Vec<Row>,
+    pub indicators: Option<Vec<(&'static str, String)>>,
+    pub points: i64,
+    pub categories: Vec<(&'static str, &'static str)>,
+}
+
+fn zh_or_en<'a>(c: &Chrome, zh: &'a str, en: &'a str) -> &'a str {
+    if c.lang == super::Lang::Zh {
+        zh
+    } else {
+        en
+    }
+}
+
+async fn person_name(s: &AppState, city: &str, id: Option<i64>) -> String {
+    match id {
+        Some(id) => s
+            .store
+            .person(city, id)
+            .await
+            .ok()
+            .flatten()
+            .map_or_else(|| id.to_string(), |p| p.name),
+        None => String::new(),
+    }
+}
+
+/// GET /grids/{code}/team
+pub async fn team_page(
+    State(s): State<AppState>,
+    LoggedIn { p, c }: LoggedIn,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
+    let g = api::grid(&s, &p, &code).await?;
+    api::check_read(&s, &p, &g, GridList::Needs).await?;
+    let city = p.city.to_string();
+    let areas = [g.code.as_str(), g.community.as_str()];
+    let list = |l: GridList| {
+        let s = s.clone();
+        let city = city.clone();
+        let areas = areas.map(str::to_owned);
+        async move {
+            let a: Vec<&str> = areas.iter().map(String::as_str).collect();
+            s.store.grid_records(&city, l, &a, None).await
+        }
+    };
+    let mut team = Vec::new();
+    for r in list(GridList::Members).await? {
+        let m: Member = r.body_as()?;
+        team.push(Row {
+            id: r.id,
+            status: zh_or_en(&c, m.role.zh(), m.role.as_str()).to_owned(),
+            title: person_name(&s, &city, Some(m.person)).await,
+            detail: m.commitment,
+        });
+    }
+    let mut alliances = Vec::new();
+    for r in list(GridList::Alliances).await? {
+        let a: Alliance = r.body_as()?;
+        let mut parts = Vec::new();
+        for m in &a.members {
+            let name = s
+                .store
+                .organisation(&city, m.organisation)
+                .await?
+                .map_or_else(|| m.organisation.to_string(), |o| o.name);
+            parts.push(format!(
+                "{}（{}）{}",
+                name,
+                zh_or_en(&c, m.role.zh(), m.role.as_str()),
+                m.commitment
+            ));
+        }
+        alliances.push(Row {
+            id: r.id,
+            status: r.status.clone(),
+            title: a.name,
+            detail: parts.join("；"),
+        });
+    }
+    let households = if api::is_team(&p, &g) {
+        let mut v = Vec::new();
+        for r in list(GridList::Households).await? {
+            let h: Household = r.body_as()?;
+            let groups: Vec<&str> = h.key_groups.iter().map(|k| zh_or_en(&c, k.zh(), k.as_str())).collect();
+            v.push(Row {
+                id: r.id,
+                status: h.unit,
+                title: h.head,
+                detail: format!("{} · {}", h.size, groups.join("、")),
+            });
+        }
+        Some(v)
+    } else {
+        None
+    };
+    let today = chrono::Utc::now().date_naive();
+    let resources_list = list(GridList::Resources).await?;
+    let mut needs = Vec::new();
+    for r in list(GridList::Needs).await? {
+        let n: Need = r.body_as()?;
+        let open = r.status == "open";
+        let mut proposals = Vec::new();
+        if open {
+            for pr in api::proposals_for(&s, &city, &r, today).await?.into_iter().take(3) {
+                let title = s
+                    .store
+                    .grid_record(&city, GridList::Resources, pr.resource)
+                    .await?
+                    .and_then(|x| x.body["title"].as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                proposals.push((pr.resource, title, format!("{:.2}", pr.score), pr.reason));
+            }
+        }
+        needs.push(NeedRow {
+            id: r.id,
+            status: r.status.clone(),
+            category: zh_or_en(&c, n.category.zh(), n.category.as_str()).to_owned(),
+            text: n.text,
+            urgency: zh_or_en(&c, n.urgency.zh(), n.urgency.as_str()).to_owned(),
+            open,
+            proposals,
+        });
+    }
+    let resources = resources_list
+        .iter()
+        .map(|r: &GridRecord| {
+            let o: Resource = r.body_as()?;
+            let u: Usage = serde_json::from_value(r.body["usage"].clone()).unwrap_or_default();
+            Ok(Row {
+                id: r.id,
+                status: zh_or_en(&c, o.kind.zh(), o.kind.as_str()).to_owned(),
+                title: o.title,
+                detail: format!("{} / {}", o.capacity - u.used, o.capacity),
+            })
+        })
+        .collect::<Result<Vec<_>, gongzhi_store::StoreError>>()?;
+    let projects = list(GridList::Projects)
+        .await?
+        .iter()
+        .map(|r| {
+            let pr: Project = r.body_as()?;
+            Ok(Row {
+                id: r.id,
+                status: r.status.clone(),
+                title: pr.title,
+                detail: pr.reason,
+            })
+        })
+        .collect::<Result<Vec<_>, gongzhi_store::StoreError>>()?;
+    let patrols = list(GridList::Patrols)
+        .await?
+        .iter()
+        .map(|r| Row {
+            id: r.id,
+            status: chrono::DateTime::from_timestamp_millis(r.created_at)
+                .map(|t| t.format("%Y-%m-%d").to_string())
+                .unwrap_or_default(),
+            title: r.body["note"].as_str().unwrap_or("").to_owned(),
+            detail: r.body["cases"]
+                .as_array()
+                .map(|v| v.iter().map(|x| format!("#{x}")).collect::<Vec<_>>().join(" "))
+                .unwrap_or_default(),
+        })
+        .collect();
+    let indicators = if api::is_team(&p, &g) {
+        let i = api::indicators_of(&s, &city, &g).await?;
+        let k = &i.counts;
+        Some(vec![
+            ("grid_by_patrol", k.cases_by_patrol.to_string()),
+            ("grid_by_residents", k.cases_by_residents.to_string()),
+            (
+                "grid_missed_rate",
+                i.missed_report_rate
+                    .map_or("—".into(), |r| format!("{:.0}%", r * 100.0)),
+            ),
+            ("grid_needs_met", k.needs_met.to_string()),
+            ("grid_resources_used", format!("{} / {}", k.resources_used, k.resources)),
+            ("grid_attendances", k.attendances.to_string()),
+            ("grid_volunteer_hours", k.volunteer_hours.to_string()),
+        ])
+    } else {
+        None
+    };
+    let points = api::ledger_of(&s, &city, p.person_id).await?.balance;
+    let page = TeamPage {
+        code: g.code.to_string(),
+        name: g.name.clone(),
+        manage: p.may(Permission::ManageGrid, g.code.as_str()),
+        team,
+        alliances,
+        households,
+        needs,
+        resources,
+        projects,
+        patrols,
+        indicators,
+        points,
+        categories: Category::ALL
+            .iter()
+            .map(|k| (k.as_str(), zh_or_en(&c, k.zh(), k.as_str())))
+            .collect(),
+        c,
+    };
+    render(&page.c, &page)
+}
+
+#[derive(Deserialize)]
+pub struct NeedForm {
+    pub category: String,
+    pub text: String,
+    #[serde(default)]
+    pub quantity: Option<i64>,
+}
+
+/// POST /grids/{code}/team/needs: record a need at the grid's centre.
+pub async fn need_submit(
+    State(s): State<AppState>,
+    LoggedIn { p, .. }: LoggedIn,
+    Path(code): Path<String>,
+    Form(f): Form<NeedForm>,
+) -> Result<Response, PageError> {
+    let g = api::grid(&s, &p, &code).await?;
+    let centre = g.geometry.interior_point();
+    let need = Need {
+        category: f.category.parse()?,
+        text: f.text,
+        lng: centre.map_or(0.0, |c| c.x()),
+        lat: centre.map_or(0.0, |c| c.y()),
+        area: None,
+        urgency: Urgency::Normal,
+        source: NeedSource::Visit,
+        raised_by: None,
+        household: None,
+        group: None,
+        quantity: f.quantity.unwrap_or(1),
+    };
+    let (_status, _created) = api::add_need(State(s), Auth(p), Path(code.clone()), Json(need)).await?;
+    Ok(Redirect::to(&format!("/grids/{code}/team")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    pub need: i64,
+    pub resource: i64,
+    pub title: String,
+}
+
+/// POST /grids/{code}/team/confirm: confirm a proposal into a project.
+pub async fn confirm_submit(
+    State(s): State<AppState>,
+    LoggedIn { p, .. }: LoggedIn,
+    Path(code): Path<String>,
+    Form(f): Form<ConfirmForm>,
+) -> Result<Response, PageError> {
+    let input = api::ConfirmInput {
+        need: f.need,
+        resource: f.resource,
+        title: f.title,
+        on: None,
+    };
+    let (_status, _created) = api::confirm(State(s), Auth(p), Json(input)).await?;
+    Ok(Redirect::to(&format!("/grids/{code}/team")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct PatrolForm {
+    pub note: String,
+    #[serde(default)]
+    pub condition: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+/// POST /grids/{code}/team/patrols: log a patrol, with a finding reported as a case.
+pub async fn patrol_submit(
+    State(s): State<AppState>,
+    LoggedIn { p, .. }: LoggedIn,
+    Path(code): Path<String>,
+    Form(f): Form<PatrolForm>,
+) -> Result<Response, PageError> {
+    let g = api::grid(&s, &p, &code).await?;
+    let centre = g.geometry.interior_point();
+    let findings = if f.condition.trim().is_empty() {
+        Vec::new()
+    } else {
+        vec![Report {
+            condition: f.condition.trim().to_owned(),
+            category: None,
+            description: f.description,
+            lng: centre.map_or(0.0, |c| c.x()),
+            lat: centre.map_or(0.0, |c| c.y()),
+            crs: None,
+            source: None,
+            contact_name: None,
+            contact_phone: None,
+            register: false,
+        }]
+    };
+    let input = api::PatrolInput {
+        route: None,
+        note: f.note,
+        findings,
+    };
+    let (_status, _logged) = api::patrol(State(s), Auth(p), Path(code.clone()), Json(input)).await?;
+    Ok(Redirect::to(&format!("/grids/{code}/team")).into_response())
+}
