@@ -146,4 +146,40 @@ impl Store {
             })
             .collect())
     }
+
+    /// Steps each person took in `[from_ms, to_ms)` on cases (accept, forward, handling report,
+    /// verification): person → steps.
+    pub async fn steps_by_person(&self, city: &str, from_ms: i64, to_ms: i64) -> Result<HashMap<i64, u64>, StoreError> {
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT actor, COUNT(*) FROM events
+             WHERE city = $1 AND kind IN ('accepted', 'forwarded', 'handling_reported', 'verification_passed', 'verification_failed')
+               AND at >= $2 AND at < $3 AND actor IS NOT NULL
+             GROUP BY actor",
+        )
+        .bind(city)
+        .bind(from_ms)
+        .bind(to_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(a, n)| (a, u64::try_from(n).unwrap_or(0)))
+            .collect())
+    }
+
+    /// The people of community committees: person → (community code, name).
+    pub async fn community_people(&self, city: &str) -> Result<HashMap<i64, (String, String)>, StoreError> {
+        let rows: Vec<(i64, String, String)> = sqlx::query_as(
+            "SELECT p.id, p.name, o.jurisdiction FROM people p
+             JOIN organisations o ON o.city = p.city AND o.id = p.org_id
+             WHERE p.city = $1 AND o.kind = 'community_committee'",
+        )
+        .bind(city)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, juris)| (id, (juris.split(';').next().unwrap_or_default().to_owned(), name)))
+            .collect())
+    }
 }
