@@ -19,33 +19,42 @@ pub struct StoredDemand {
 impl Store {
     /// Record a form or report demanded from a grassroots unit.
     pub async fn add_demand(&self, city: &str, d: &Demand, actor: Option<i64>) -> Result<i64, StoreError> {
+        Ok(self.add_demands(city, std::slice::from_ref(d), actor).await?[0])
+    }
+
+    /// Record several demands in one transaction (all or none), each with its event.
+    pub async fn add_demands(&self, city: &str, ds: &[Demand], actor: Option<i64>) -> Result<Vec<i64>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO flat_demands (city, unit_area, demanded_by, title, due_at, hours_spent, created_at)
+        let mut ids = Vec::with_capacity(ds.len());
+        for d in ds {
+            let (id,): (i64,) = sqlx::query_as(
+                "INSERT INTO flat_demands (city, unit_area, demanded_by, title, due_at, hours_spent, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-        )
-        .bind(city)
-        .bind(d.unit_area.as_str())
-        .bind(&d.demanded_by)
-        .bind(&d.title)
-        .bind(d.due_ms)
-        .bind(d.hours_spent)
-        .bind(now_ms())
-        .fetch_one(&mut *tx)
-        .await?;
-        events::append(
-            &mut tx,
-            city,
-            &format!("demand:{id}"),
-            "demand_recorded",
-            actor,
-            None,
-            None,
-            &serde_json::to_value(d).unwrap_or_default(),
-        )
-        .await?;
+            )
+            .bind(city)
+            .bind(d.unit_area.as_str())
+            .bind(&d.demanded_by)
+            .bind(&d.title)
+            .bind(d.due_ms)
+            .bind(d.hours_spent)
+            .bind(now_ms())
+            .fetch_one(&mut *tx)
+            .await?;
+            events::append(
+                &mut tx,
+                city,
+                &format!("demand:{id}"),
+                "demand_recorded",
+                actor,
+                None,
+                None,
+                &serde_json::to_value(d).unwrap_or_default(),
+            )
+            .await?;
+            ids.push(id);
+        }
         tx.commit().await?;
-        Ok(id)
+        Ok(ids)
     }
 
     /// Demands on units inside `within` (a code prefix; empty: all) due in `[from_ms, to_ms)`.
@@ -86,28 +95,42 @@ impl Store {
         workers: u32,
         actor: Option<i64>,
     ) -> Result<(), StoreError> {
+        self.set_staffings(city, &[(community.to_owned(), from_day.to_owned(), workers)], actor)
+            .await
+    }
+
+    /// Several staffing records `(community, from_day, workers)` in one transaction.
+    pub async fn set_staffings(
+        &self,
+        city: &str,
+        records: &[(String, String, u32)],
+        actor: Option<i64>,
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO flat_staffing (city, community, from_day, workers) VALUES ($1, $2, $3, $4)
+        for (community, from_day, workers) in records {
+            let workers = *workers;
+            sqlx::query(
+                "INSERT INTO flat_staffing (city, community, from_day, workers) VALUES ($1, $2, $3, $4)
              ON CONFLICT (city, community, from_day) DO UPDATE SET workers = excluded.workers",
-        )
-        .bind(city)
-        .bind(community)
-        .bind(from_day)
-        .bind(i64::from(workers))
-        .execute(&mut *tx)
-        .await?;
-        events::append(
-            &mut tx,
-            city,
-            &format!("staffing:{community}"),
-            "staffing_recorded",
-            actor,
-            None,
-            None,
-            &serde_json::json!({ "from_day": from_day, "workers": workers }),
-        )
-        .await?;
+            )
+            .bind(city)
+            .bind(community)
+            .bind(from_day)
+            .bind(i64::from(workers))
+            .execute(&mut *tx)
+            .await?;
+            events::append(
+                &mut tx,
+                city,
+                &format!("staffing:{community}"),
+                "staffing_recorded",
+                actor,
+                None,
+                None,
+                &serde_json::json!({ "from_day": from_day, "workers": workers }),
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok(())
     }
