@@ -61,12 +61,14 @@ pub async fn load(
     let from = to - Duration::days(364);
     let mid = from + Duration::days(182);
     let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+    let mut staffing = Vec::new();
+    let mut demands = Vec::new();
     for (i, c) in communities.iter().enumerate() {
         // Staff over time: every community starts with 5 workers; every second loses one in
         // the middle of the year (a vacancy not filled), so its load per worker grows.
-        store.set_staffing(CITY, c, &day(from), 5, None).await?;
+        staffing.push((c.clone(), day(from), 5));
         if i % 2 == 0 {
-            store.set_staffing(CITY, c, &day(mid), 4, None).await?;
+            staffing.push((c.clone(), day(mid), 4));
         }
         let demanders = [
             "区民政局",
@@ -84,17 +86,20 @@ pub async fn load(
                 "人口统计月报",
                 "健康随访登记",
             ][(k as usize + i) % 5];
-            let d = Demand::new(
-                demanders[(k as usize + i) % demanders.len()],
-                c,
-                title,
-                due.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp_millis() - 8 * 3_600_000,
-                f64::from(1 + (k + i as u32) % 6),
-            )
-            .expect("demo demands are valid");
-            store.add_demand(CITY, &d, None).await?;
+            demands.push(
+                Demand::new(
+                    demanders[(k as usize + i) % demanders.len()],
+                    c,
+                    title,
+                    due.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp_millis() - 8 * 3_600_000,
+                    f64::from(1 + (k + i as u32) % 6),
+                )
+                .expect("demo demands are valid"),
+            );
         }
     }
+    store.set_staffings(CITY, &staffing, None).await?;
+    store.add_demands(CITY, &demands, None).await?;
     Ok(())
 }
 

@@ -19,33 +19,42 @@ pub struct StoredDemand {
 impl Store {
     /// Record a form or report demanded from a grassroots unit.
     pub async fn add_demand(&self, city: &str, d: &Demand, actor: Option<i64>) -> Result<i64, StoreError> {
+        Ok(self.add_demands(city, std::slice::from_ref(d), actor).await?[0])
+    }
+
+    /// Record several demands in one transaction (all or none), each with its event.
+    pub async fn add_demands(&self, city: &str, ds: &[Demand], actor: Option<i64>) -> Result<Vec<i64>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO flat_demands (city, unit_area, demanded_by, title, due_at, hours_spent, created_at)
+        let mut ids = Vec::with_capacity(ds.len());
+        for d in ds {
+            let (id,): (i64,) = sqlx::query_as(
+                "INSERT INTO flat_demands (city, unit_area, demanded_by, title, due_at, hours_spent, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-        )
-        .bind(city)
-        .bind(d.unit_area.as_str())
-        .bind(&d.demanded_by)
-        .bind(&d.title)
-        .bind(d.due_ms)
-        .bind(d.hours_spent)
-        .bind(now_ms())
-        .fetch_one(&mut *tx)
-        .await?;
-        events::append(
-            &mut tx,
-            city,
-            &format!("demand:{id}"),
-            "demand_recorded",
-            actor,
-            None,
-            None,
-            &serde_json::to_value(d).unwrap_or_default(),
-        )
-        .await?;
+            )
+            .bind(city)
+            .bind(d.unit_area.as_str())
+            .bind(&d.demanded_by)
+            .bind(&d.title)
+            .bind(d.due_ms)
+            .bind(d.hours_spent)
+            .bind(now_ms())
+            .fetch_one(&mut *tx)
+            .await?;
+            events::append(
+                &mut tx,
+                city,
+                &format!("demand:{id}"),
+                "demand_recorded",
+                actor,
+                None,
+                None,
+                &serde_json::to_value(d).unwrap_or_default(),
+            )
+            .await?;
+            ids.push(id);
+        }
         tx.commit().await?;
-        Ok(id)
+        Ok(ids)
     }
 
     /// Demands on units inside `within` (a code prefix; empty: all) due in `[from_ms, to_ms)`.
@@ -86,28 +95,42 @@ impl Store {
         workers: u32,
         actor: Option<i64>,
     ) -> Result<(), StoreError> {
+        self.set_staffings(city, &[(community.to_owned(), from_day.to_owned(), workers)], actor)
+            .await
+    }
+
+    /// Several staffing records `(community, from_day, workers)` in one transaction.
+    pub async fn set_staffings(
+        &self,
+        city: &str,
+        records: &[(String, String, u32)],
+        actor: Option<i64>,
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO flat_staffing (city, community, from_day, workers) VALUES ($1, $2, $3, $4)
+        for (community, from_day, workers) in records {
+            let workers = *workers;
+            sqlx::query(
+                "INSERT INTO flat_staffing (city, community, from_day, workers) VALUES ($1, $2, $3, $4)
              ON CONFLICT (city, community, from_day) DO UPDATE SET workers = excluded.workers",
-        )
-        .bind(city)
-        .bind(community)
-        .bind(from_day)
-        .bind(i64::from(workers))
-        .execute(&mut *tx)
-        .await?;
-        events::append(
-            &mut tx,
-            city,
-            &format!("staffing:{community}"),
-            "staffing_recorded",
-            actor,
-            None,
-            None,
-            &serde_json::json!({ "from_day": from_day, "workers": workers }),
-        )
-        .await?;
+            )
+            .bind(city)
+            .bind(community)
+            .bind(from_day)
+            .bind(i64::from(workers))
+            .execute(&mut *tx)
+            .await?;
+            events::append(
+                &mut tx,
+                city,
+                &format!("staffing:{community}"),
+                "staffing_recorded",
+                actor,
+                None,
+                None,
+                &serde_json::json!({ "from_day": from_day, "workers": workers }),
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -144,6 +167,42 @@ impl Store {
                 let code = juris.split(';').next().unwrap_or_default().to_owned();
                 (code, (id, name, u32::try_from(n).unwrap_or(0)))
             })
+            .collect())
+    }
+
+    /// Steps each person took in `[from_ms, to_ms)` on cases (accept, forward, handling report,
+    /// verification): person → steps.
+    pub async fn steps_by_person(&self, city: &str, from_ms: i64, to_ms: i64) -> Result<HashMap<i64, u64>, StoreError> {
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT actor, COUNT(*) FROM events
+             WHERE city = $1 AND kind IN ('accepted', 'forwarded', 'handling_reported', 'verification_passed', 'verification_failed')
+               AND at >= $2 AND at < $3 AND actor IS NOT NULL
+             GROUP BY actor",
+        )
+        .bind(city)
+        .bind(from_ms)
+        .bind(to_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(a, n)| (a, u64::try_from(n).unwrap_or(0)))
+            .collect())
+    }
+
+    /// The people of community committees: person → (community code, name).
+    pub async fn community_people(&self, city: &str) -> Result<HashMap<i64, (String, String)>, StoreError> {
+        let rows: Vec<(i64, String, String)> = sqlx::query_as(
+            "SELECT p.id, p.name, o.jurisdiction FROM people p
+             JOIN organisations o ON o.city = p.city AND o.id = p.org_id
+             WHERE p.city = $1 AND o.kind = 'community_committee'",
+        )
+        .bind(city)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, juris)| (id, (juris.split(';').next().unwrap_or_default().to_owned(), name)))
             .collect())
     }
 }

@@ -117,6 +117,17 @@ pub struct CommunityLoad {
     pub months: Vec<LoadPeriod>,
     #[schema(value_type = Vec<Object>)]
     pub warnings: Vec<LoadWarning>,
+    /// Per worker of the community: steps taken on cases (accept, forward, handling report,
+    /// verification) in the period, busiest first.
+    pub workers: Vec<WorkerLoad>,
+}
+
+/// One grassroots worker's steps in the period.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct WorkerLoad {
+    pub person: i64,
+    pub name: String,
+    pub steps: u64,
 }
 
 /// The workload report of a period.
@@ -225,6 +236,20 @@ pub async fn workload(
             load.demand_hours += d.demand.hours_spent;
         }
     }
+    let steps = s
+        .store
+        .steps_by_person(city, day_start_ms(from), day_start_ms(to) + 86_400_000)
+        .await?;
+    let mut workers: HashMap<String, Vec<WorkerLoad>> = HashMap::new();
+    for (person, (community, name)) in s.store.community_people(city).await? {
+        if let Some(n) = steps.get(&person) {
+            workers.entry(community).or_default().push(WorkerLoad {
+                person,
+                name,
+                steps: *n,
+            });
+        }
+    }
     let end_day = to.format("%Y-%m-%d").to_string();
     let mut communities = Vec::new();
     for (code, (mut load, months)) in loads {
@@ -238,7 +263,10 @@ pub async fn workload(
             })
             .collect();
         let warnings = early_warnings(&series, &rule);
+        let mut people_steps = workers.remove(&code).unwrap_or_default();
+        people_steps.sort_by(|a, b| b.steps.cmp(&a.steps).then(a.person.cmp(&b.person)));
         communities.push(CommunityLoad {
+            workers: people_steps,
             name: people.get(&code).map(|p| p.1.clone()).unwrap_or_else(|| code.clone()),
             community: code,
             per_worker: load.per_worker(),

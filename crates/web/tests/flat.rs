@@ -300,6 +300,15 @@ async fn lists_check_push_downs_warning_demands_and_replay() {
     let v = ok(&app, &dispatcher, rubbish, json!({"type": "dispatch"})).await;
     assert_eq!(v["case"]["unit_level"], "street");
 
+    // A worker of the community committee signs for one of them: a step in the period.
+    let committee = org(&app, "community_committee", &c).await;
+    let (s, worker) = app
+        .send("POST", "/api/people", Some(&admin), json!({"name": "社区专干", "org": committee, "grants": [{"role": "department_handler", "scope": format!("organisation:{committee}")}], "username": "sqzg1", "password": "handler-password"}))
+        .await;
+    assert_eq!(s, 201, "{worker}");
+    let worker_t = login(&app, "sqzg1", "handler-password").await;
+    ok(&app, &worker_t, noise, json!({"type": "accept"})).await;
+
     // Staffing: one worker; warning threshold 1.5 cases per worker; a form demanded.
     app.db
         .store
@@ -339,6 +348,10 @@ async fn lists_check_push_downs_warning_demands_and_replay() {
     assert_eq!(
         (row["demands"].as_u64(), row["demand_hours"].as_f64()),
         (Some(1), Some(3.5))
+    );
+    assert_eq!(
+        row["workers"],
+        json!([{"person": worker["id"], "name": "社区专干", "steps": 1}])
     );
     let warnings: Vec<&str> = row["warnings"]
         .as_array()

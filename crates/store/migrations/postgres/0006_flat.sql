@@ -24,3 +24,6 @@ CREATE TABLE flat_staffing (
     workers   BIGINT NOT NULL,
     PRIMARY KEY (city, community, from_day)
 );
+
+-- Steps taken per worker in a period (workload per worker): events by kind and time.
+CREATE INDEX events_kind_at ON events (city, kind, at);

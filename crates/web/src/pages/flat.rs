@@ -19,6 +19,7 @@ use crate::{ApiError, AppState};
 /// The texts of the flat-governance pages. Keep keys sorted.
 pub(crate) const TEXTS: super::i18n::Texts = &[
     ("flat_assumptions", "模型假设", "Model assumptions"),
+    ("flat_busiest", "最忙人员（步骤数）", "Busiest worker (steps)"),
     (
         "flat_catalogue_push_downs",
         "派单目录把部门事项派给基层",
