@@ -191,6 +191,8 @@ def main():
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--real", default=None, help="folder of real .pb files")
     ap.add_argument("--timeout", type=float, default=240.0)
+    ap.add_argument("--max-bytes", type=int, default=0,
+                    help="compare only real files up to this size (0: all); the largest are the benchmark's")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     failures = 0
@@ -210,6 +212,9 @@ def main():
             if not name.endswith(".pb"):
                 continue
             path = os.path.join(args.real, name)
+            if args.max_bytes and os.path.getsize(path) > args.max_bytes:
+                print(f"real election {name}: larger than {args.max_bytes} bytes, left to tests/pb/bench.sh")
+                continue
             with open(path, encoding="utf-8") as f:
                 cumulative = "vote_type;cumulative" in f.read(4000)
             rules = ["greedy", "mes"] + ([] if cumulative else ["phragmen"])

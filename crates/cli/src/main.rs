@@ -4,8 +4,8 @@
 mod bench;
 mod cases_io;
 mod flat;
-mod initiative;
 mod gridteam;
+mod initiative;
 mod open311;
 mod pb;
 mod premises;

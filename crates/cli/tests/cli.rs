@@ -154,7 +154,10 @@ fn initiative_units_and_parties_from_files() {
     )
     .unwrap();
     let run = |who: &str, what: &str, file: &std::path::Path| {
-        gongzhi(&db, &["initiative", what, "--id", "1", "--as", who, file.to_str().unwrap()])
+        gongzhi(
+            &db,
+            &["initiative", what, "--id", "1", "--as", who, file.to_str().unwrap()],
+        )
     };
     let (ok, _, err) = run("committee", "units", &units);
     assert!(!ok && err.contains("back stage registers"), "{err}");
@@ -162,13 +165,23 @@ fn initiative_units_and_parties_from_files() {
     assert!(ok, "{err}");
     assert!(out.contains("units registered"), "{out}");
     let parties = dir.path().join("parties.csv");
-    std::fs::write(&parties, "name,kind,units\n甲公司,operator,Q1-101\n乙,landlord,Q1-999\n").unwrap();
+    std::fs::write(
+        &parties,
+        "name,kind,units\n甲公司,operator,Q1-101\n乙,landlord,Q1-999\n",
+    )
+    .unwrap();
     let (ok, _, err) = run("committee", "parties", &parties);
     assert!(!ok, "a wrong file is refused");
     assert!(err.contains("line 3, column kind"), "{err}");
-    assert!(err.contains("line 3, column units: unit Q1-999 is not in this initiative's area"), "{err}");
+    assert!(
+        err.contains("line 3, column units: unit Q1-999 is not in this initiative's area"),
+        "{err}"
+    );
     std::fs::write(&parties, "name,kind,units\n甲公司,operator,Q1-101\n乙,owner,Q1-201\n").unwrap();
     let (ok, out, err) = run("committee", "parties", &parties);
     assert!(ok, "{err}");
-    assert!(out.contains("10 parties registered"), "8 demo parties and 2 more: {out}");
+    assert!(
+        out.contains("10 parties registered"),
+        "8 demo parties and 2 more: {out}"
+    );
 }

@@ -9,8 +9,8 @@
 
 pub mod cases;
 pub mod flat;
-pub mod initiative;
 mod gridteam;
+pub mod initiative;
 mod layout;
 mod names;
 pub mod premises;

@@ -3,8 +3,8 @@
 
 pub mod cases;
 pub mod flat;
-pub mod initiatives;
 pub mod grid;
+pub mod initiatives;
 pub mod people;
 pub mod premises;
 pub mod regen;
