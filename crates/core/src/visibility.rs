@@ -3,7 +3,7 @@
 //!
 //! Every record of a front-stage / back-stage initiative carries a [`Stage`]. Content that only
 //! the back stage may read is wrapped in [`Internal`], which implements neither `Serialize` nor
-//! `Display`, and whose `Debug` prints a placeholder: a view, an export, a notification or an error
+//! `Display`, and whose `Debug` prints only `Internal(<back stage>)`: a view, an export, a notification or an error
 //! message built from a struct that holds an `Internal` does not compile unless it goes through
 //! [`Internal::reveal`], and `reveal` asks for a [`BackStagePass`]. The pass is issued only by
 //! [`Seat::back_stage`] for a seat that is back-stage staff of that very initiative, and the seat is

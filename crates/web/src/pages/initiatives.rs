@@ -108,16 +108,13 @@ pub async fn list(
     headers: HeaderMap,
     Query(q): Query<LangQuery>,
 ) -> Result<Response, PageError> {
-    let c = Chrome::new(&headers, &q, p.clone(), "/initiatives");
     let city = crate::api::territory::city_of(&s, p.as_ref());
     let rows = s.store.initiatives(&city).await?;
-    render(
-        &c,
-        &ListPage {
-            c: Chrome::new(&headers, &q, p, "/initiatives"),
-            rows,
-        },
-    )
+    let page = ListPage {
+        c: Chrome::new(&headers, &q, p, "/initiatives"),
+        rows,
+    };
+    render(&page.c, &page)
 }
 
 #[derive(Template)]
