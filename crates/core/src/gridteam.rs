@@ -308,27 +308,101 @@ impl std::fmt::Display for Misfit {
     }
 }
 
-/// A resource proposed for a need, with its score and the parts of the reason.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A resource proposed for a need, with its score and the parts of its reason. The reason's
+/// words are drawn from the parts when asked for ([`Proposal::reason`], [`Proposal::reason_zh`])
+/// or when the proposal is serialised, so ranking a whole city's lists formats nothing.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Proposal {
     pub need: i64,
     pub resource: i64,
     /// In [0, 1]; higher is better.
     pub score: f64,
     pub category_fit: f64,
+    /// The need's category (what a category fit of 1 serves).
+    pub category: Category,
     pub distance_m: f64,
+    /// How far the resource serves, metres.
+    pub reach_m: f64,
     pub remaining: i64,
     pub capacity: i64,
     pub reliability: f64,
-    /// The reason in words.
-    pub reason: String,
+    /// The date the fit was assessed on.
+    pub on: NaiveDate,
+    pub completed: u32,
+    pub failed: u32,
+}
+
+impl Proposal {
+    /// The reason in English.
+    pub fn reason(&self) -> String {
+        format!(
+            "{}; {:.0} m away (serves within {:.0} m); {} of {} left; available on {}; {} of {} past projects completed",
+            if self.category_fit == 1.0 {
+                format!("serves {}", self.category)
+            } else {
+                "general funds".to_owned()
+            },
+            self.distance_m,
+            self.reach_m,
+            self.remaining,
+            self.capacity,
+            self.on,
+            self.completed,
+            self.completed + self.failed
+        )
+    }
+
+    /// The reason in Chinese (理由).
+    pub fn reason_zh(&self) -> String {
+        format!(
+            "{}；相距 {:.0} 米（服务半径 {:.0} 米）；剩余 {}/{}；{} 可用；以往 {} 个项目完成 {} 个",
+            if self.category_fit == 1.0 {
+                format!("服务「{}」", self.category.zh())
+            } else {
+                "通用资金".to_owned()
+            },
+            self.distance_m,
+            self.reach_m,
+            self.remaining,
+            self.capacity,
+            self.on,
+            self.completed + self.failed,
+            self.completed
+        )
+    }
+}
+
+impl Serialize for Proposal {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Proposal", 13)?;
+        st.serialize_field("need", &self.need)?;
+        st.serialize_field("resource", &self.resource)?;
+        st.serialize_field("score", &self.score)?;
+        st.serialize_field("category_fit", &self.category_fit)?;
+        st.serialize_field("category", &self.category)?;
+        st.serialize_field("distance_m", &self.distance_m)?;
+        st.serialize_field("reach_m", &self.reach_m)?;
+        st.serialize_field("remaining", &self.remaining)?;
+        st.serialize_field("capacity", &self.capacity)?;
+        st.serialize_field("reliability", &self.reliability)?;
+        st.serialize_field("on", &self.on)?;
+        st.serialize_field("reason", &self.reason())?;
+        st.serialize_field("reason_zh", &self.reason_zh())?;
+        st.end()
+    }
 }
 
 /// Weights of the score's parts: category, nearness, remaining capacity, reliability.
 const WEIGHTS: [f64; 4] = [0.4, 0.25, 0.15, 0.2];
 
-/// Whether and how well `r` fits `n` on `day`.
-pub fn assess(n: &NeedFacts, r: &ResourceFacts, day: NaiveDate) -> Result<Proposal, Misfit> {
+/// Metres per degree of latitude, a little under the haversine's 111.19 km so that the cheap
+/// bound below never rejects a resource the exact distance would accept.
+const M_PER_DEG_LAT: f64 = 110_000.0;
+
+/// Whether `r` fits `n` on `day` apart from distance (category, capacity, availability), and the
+/// category fit when it does.
+fn fits_apart_from_distance(n: &NeedFacts, r: &ResourceFacts, day: NaiveDate) -> Result<f64, Misfit> {
     let fit = r.category_fit(n.category);
     if fit == 0.0 {
         return Err(Misfit::Category);
@@ -343,14 +417,11 @@ pub fn assess(n: &NeedFacts, r: &ResourceFacts, day: NaiveDate) -> Result<Propos
     if !r.available_on(day) {
         return Err(Misfit::Unavailable { on: day });
     }
-    let d = distance_m(n.lng, n.lat, r.lng, r.lat);
-    let reach = r.reach_m.clamp(1.0, MAX_REACH_M);
-    if d > reach {
-        return Err(Misfit::TooFar {
-            distance_m: d,
-            reach_m: reach,
-        });
-    }
+    Ok(fit)
+}
+
+/// The proposal of `r` for `n`, once it is known to fit (`fit`) and lie `d` metres away.
+fn scored(n: &NeedFacts, r: &ResourceFacts, day: NaiveDate, fit: f64, d: f64, reach: f64) -> Proposal {
     let near = 1.0 - d / reach;
     let cap = if r.capacity > 0 {
         r.remaining() as f64 / r.capacity as f64
@@ -359,36 +430,44 @@ pub fn assess(n: &NeedFacts, r: &ResourceFacts, day: NaiveDate) -> Result<Propos
     };
     let rel = r.reliability();
     let score = WEIGHTS[0] * fit + WEIGHTS[1] * near + WEIGHTS[2] * cap + WEIGHTS[3] * rel;
-    let reason = format!(
-        "{}; {:.0} m away (serves within {:.0} m); {} of {} left; available on {day}; {} of {} past projects completed",
-        if fit == 1.0 {
-            format!("serves {}", n.category)
-        } else {
-            "general funds".to_owned()
-        },
-        d,
-        reach,
-        r.remaining(),
-        r.capacity,
-        r.completed,
-        r.completed + r.failed
-    );
-    Ok(Proposal {
+    Proposal {
         need: n.id,
         resource: r.id,
         score: (score * 1000.0).round() / 1000.0,
         category_fit: fit,
+        category: n.category,
         distance_m: d.round(),
+        reach_m: reach,
         remaining: r.remaining(),
         capacity: r.capacity,
         reliability: (rel * 1000.0).round() / 1000.0,
-        reason,
-    })
+        on: day,
+        completed: r.completed,
+        failed: r.failed,
+    }
+}
+
+/// Whether and how well `r` fits `n` on `day`.
+pub fn assess(n: &NeedFacts, r: &ResourceFacts, day: NaiveDate) -> Result<Proposal, Misfit> {
+    let fit = fits_apart_from_distance(n, r, day)?;
+    let d = distance_m(n.lng, n.lat, r.lng, r.lat);
+    let reach = r.reach_m.clamp(1.0, MAX_REACH_M);
+    if d > reach {
+        return Err(Misfit::TooFar {
+            distance_m: d,
+            reach_m: reach,
+        });
+    }
+    Ok(scored(n, r, day, fit, d, reach))
 }
 
 fn rank(mut v: Vec<Proposal>, limit: usize) -> Vec<Proposal> {
-    v.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.resource.cmp(&b.resource)));
+    let by_score = |a: &Proposal, b: &Proposal| b.score.total_cmp(&a.score).then(a.resource.cmp(&b.resource));
+    if v.len() > limit && limit > 0 {
+        v.select_nth_unstable_by(limit - 1, by_score);
+    }
     v.truncate(limit);
+    v.sort_by(by_score);
     v
 }
 
@@ -397,8 +476,12 @@ pub fn propose(n: &NeedFacts, resources: &[ResourceFacts], day: NaiveDate, limit
     rank(resources.iter().filter_map(|r| assess(n, r, day).ok()).collect(), limit)
 }
 
-/// A cell of the matching index: cells are as wide as the farthest reach among the resources, so
-/// a need finds every resource that can reach it in its own cell and the eight around it.
+/// The reach bands of the matching index, metres: a resource sits in the first band at least
+/// as wide as its reach, so cells stay close to the reach of the resources in them.
+const BANDS_M: [f64; 7] = [250.0, 500.0, 1_000.0, 2_000.0, 4_000.0, 8_000.0, MAX_REACH_M];
+
+/// One band's cells: as wide as the band, so a need finds every resource of the band that can
+/// reach it in its own cell and the eight around it.
 #[derive(Debug, Clone, Copy)]
 struct Cells {
     lng_deg: f64,
@@ -406,16 +489,10 @@ struct Cells {
 }
 
 impl Cells {
-    fn of(resources: &[ResourceFacts]) -> Cells {
-        let reach = resources
-            .iter()
-            .map(|r| r.reach_m.clamp(1.0, MAX_REACH_M))
-            .fold(1.0, f64::max);
-        // Metres per degree: 111 km of latitude (a little less than the haversine's 111.19 km,
-        // so cells err on the wide side); longitude shrinks with the cosine of the latitude,
-        // taken at the resources' highest latitude (the narrowest degrees).
-        let lat_deg = reach / 110_000.0;
-        let max_lat = resources.iter().map(|r| r.lat.abs()).fold(0.0, f64::max).min(85.0);
+    fn new(band_m: f64, max_lat: f64) -> Cells {
+        // Longitude shrinks with the cosine of the latitude, taken at the highest latitude (the
+        // narrowest degrees), so cells err on the wide side.
+        let lat_deg = band_m / M_PER_DEG_LAT;
         Cells {
             lng_deg: lat_deg / max_lat.to_radians().cos(),
             lat_deg,
@@ -427,47 +504,96 @@ impl Cells {
     }
 }
 
-/// A category (None: general funds) and a cell.
-type IndexKey = (Option<Category>, (i64, i64));
+/// A band, a category (None: general funds) and a cell.
+type IndexKey = (u8, Option<Category>, (i64, i64));
 
-/// Proposals for many needs at once (a whole city's lists): resources are indexed by category
-/// and by cells as wide as the farthest reach, so each need looks only at its neighbourhood.
-/// Returns, per need in order, its ranked proposals.
+/// A resource as the index keeps it: what the distance test reads, next to its position.
+#[derive(Debug, Clone, Copy)]
+struct Indexed {
+    at: usize,
+    lng: f64,
+    lat: f64,
+    reach: f64,
+}
+
+/// Proposals for many needs at once (a whole city's lists). Resources that cannot serve on the
+/// day (no capacity left, not available) are left out once; the others are indexed by reach
+/// band, category and cell, so each need looks only at resources that might reach it, and a
+/// cheap flat-earth bound rejects most of those before the exact distance. Returns, per need
+/// in order, its ranked proposals — the same as [`propose`] need by need.
 pub fn propose_all(
     needs: &[NeedFacts],
     resources: &[ResourceFacts],
     day: NaiveDate,
     limit: usize,
 ) -> Vec<Vec<Proposal>> {
-    let cells = Cells::of(resources);
-    let mut index: HashMap<IndexKey, Vec<usize>> = HashMap::new();
-    for (i, r) in resources.iter().enumerate() {
+    // The highest latitude of all (needs' too): the narrowest degrees of longitude.
+    let max_lat = resources
+        .iter()
+        .map(|r| r.lat)
+        .chain(needs.iter().map(|n| n.lat))
+        .fold(0.0, |m: f64, l| m.max(l.abs()))
+        .min(85.0);
+    let cos_max = max_lat.to_radians().cos();
+    let cells: Vec<Cells> = BANDS_M.iter().map(|b| Cells::new(*b, max_lat)).collect();
+    let mut index: HashMap<IndexKey, Vec<Indexed>> = HashMap::new();
+    let mut bands_used = [false; BANDS_M.len()];
+    for (at, r) in resources.iter().enumerate() {
         if r.remaining() <= 0 || !r.available_on(day) {
             continue;
         }
-        let c = cells.cell(r.lng, r.lat);
+        let reach = r.reach_m.clamp(1.0, MAX_REACH_M);
+        let band = BANDS_M.iter().position(|b| reach <= *b).unwrap_or(BANDS_M.len() - 1);
+        bands_used[band] = true;
+        let c = cells[band].cell(r.lng, r.lat);
+        let entry = Indexed {
+            at,
+            lng: r.lng,
+            lat: r.lat,
+            reach,
+        };
         if r.categories.is_empty() && r.kind == ResourceKind::Funds {
-            index.entry((None, c)).or_default().push(i);
+            index.entry((band as u8, None, c)).or_default().push(entry);
         }
         for cat in &r.categories {
-            index.entry((Some(*cat), c)).or_default().push(i);
+            index.entry((band as u8, Some(*cat), c)).or_default().push(entry);
         }
     }
+    let mut found = Vec::new();
     needs
         .iter()
         .map(|n| {
-            let (cx, cy) = cells.cell(n.lng, n.lat);
-            let mut found = Vec::new();
-            for key in [Some(n.category), None] {
-                for dx in -1..=1 {
-                    for dy in -1..=1 {
-                        if let Some(list) = index.get(&(key, (cx + dx, cy + dy))) {
-                            found.extend(list.iter().filter_map(|&i| assess(n, &resources[i], day).ok()));
+            found.clear();
+            for (band, cells) in cells.iter().enumerate().filter(|(b, _)| bands_used[*b]) {
+                let (cx, cy) = cells.cell(n.lng, n.lat);
+                for key in [Some(n.category), None] {
+                    for dx in -1..=1 {
+                        for dy in -1..=1 {
+                            let Some(list) = index.get(&(band as u8, key, (cx + dx, cy + dy))) else {
+                                continue;
+                            };
+                            for e in list {
+                                // A lower bound of the distance: the north-south part alone, and
+                                // the east-west part at the narrowest degrees.
+                                let dy_m = (e.lat - n.lat).abs() * M_PER_DEG_LAT;
+                                let dx_m = (e.lng - n.lng).abs() * M_PER_DEG_LAT * cos_max;
+                                if dy_m * dy_m + dx_m * dx_m > e.reach * e.reach {
+                                    continue;
+                                }
+                                let r = &resources[e.at];
+                                let Ok(fit) = fits_apart_from_distance(n, r, day) else {
+                                    continue;
+                                };
+                                let d = distance_m(n.lng, n.lat, r.lng, r.lat);
+                                if d <= e.reach {
+                                    found.push(scored(n, r, day, fit, d, e.reach));
+                                }
+                            }
                         }
                     }
                 }
             }
-            rank(found, limit)
+            rank(std::mem::take(&mut found), limit)
         })
         .collect()
 }
@@ -705,6 +831,60 @@ impl Need {
     }
 }
 
+/// A patrol route (巡查路线) of a grid: planned once, walked again and again; each patrol log
+/// names the route it followed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PatrolRoute {
+    pub name: String,
+    /// The path, a GeoJSON LineString (WGS-84).
+    pub path: serde_json::Value,
+    /// How many times a week it is to be walked.
+    pub per_week: u32,
+    /// The grid worker who walks it.
+    #[serde(default)]
+    pub worker: Option<i64>,
+}
+
+impl PatrolRoute {
+    pub fn check(&self) -> Result<(), DomainError> {
+        let n = self.name.trim().chars().count();
+        if n == 0 || n > 60 {
+            return Err(DomainError::invalid("name", "name the route in 1 to 60 characters"));
+        }
+        check_line(&self.path, "path")?;
+        if !(1..=21).contains(&self.per_week) {
+            return Err(DomainError::invalid(
+                "per_week",
+                "a route is walked 1 to 21 times a week",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Checks that `v` is a GeoJSON LineString of at least two valid positions.
+pub fn check_line(v: &serde_json::Value, field: &'static str) -> Result<(), DomainError> {
+    let why = "give a GeoJSON LineString of at least two [lng, lat] positions";
+    if v.get("type").and_then(|t| t.as_str()) != Some("LineString") {
+        return Err(DomainError::invalid(field, why));
+    }
+    let coords = v
+        .get("coordinates")
+        .and_then(|c| c.as_array())
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    if coords.len() < 2 {
+        return Err(DomainError::invalid(field, why));
+    }
+    for c in coords {
+        match (c.get(0).and_then(|x| x.as_f64()), c.get(1).and_then(|x| x.as_f64())) {
+            (Some(lng), Some(lat)) => crate::spatial::check_lng_lat(lng, lat)?,
+            _ => return Err(DomainError::invalid(field, why)),
+        }
+    }
+    Ok(())
+}
+
 /// A resource of the resource list (资源清单).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Resource {
@@ -768,6 +948,9 @@ pub struct Project {
     pub quantity: i64,
     /// The proposal's reason when it was confirmed.
     pub reason: String,
+    /// The same reason in Chinese (absent in projects confirmed before it was kept).
+    #[serde(default)]
+    pub reason_zh: Option<String>,
     #[serde(default)]
     pub outcome: Option<String>,
     /// People who took part (they earn points on completion).
@@ -938,8 +1121,8 @@ mod tests {
         let rs = [res(1, 0.01), res(2, 0.001)];
         let p = propose(&need(), &rs, day("2026-11-24"), 5);
         assert_eq!(p.iter().map(|p| p.resource).collect::<Vec<_>>(), [2, 1]);
-        assert!(p[0].reason.contains("serves elderly_care"), "{}", p[0].reason);
-        assert!(p[0].reason.contains("10 of 10 left"), "{}", p[0].reason);
+        assert!(p[0].reason().contains("serves elderly_care"), "{}", p[0].reason());
+        assert!(p[0].reason().contains("10 of 10 left"), "{}", p[0].reason());
     }
 
     #[test]

@@ -198,12 +198,24 @@ pub async fn load(store: &Store, demo: &Demo, orgs: &HashMap<String, i64>) -> Re
         return Ok(());
     };
     let grid = first.code.to_string();
+    // The demo's first project is the engine's own proposal, with its reason in both languages.
+    let record_of = |list, id| async move {
+        store
+            .grid_record(CITY, list, id)
+            .await?
+            .ok_or_else(|| StoreError::Unavailable(format!("demo {list:?} {id} vanished")))
+    };
+    let need = gongzhi_store::gridteam::need_facts(&record_of(GridList::Needs, ids[n]).await?)?;
+    let resource = gongzhi_store::gridteam::resource_facts(&record_of(GridList::Resources, ids[r]).await?)?;
+    let fit = gridteam::assess(&need, &resource, chrono::Utc::now().date_naive())
+        .map_err(|m| StoreError::Unavailable(format!("the demo's first match does not fit: {m}")))?;
     let project = Project {
         title: "独居老人助餐".into(),
         need: ids[n],
         resource: ids[r],
-        quantity: 2,
-        reason: "serves elderly_care; near; capacity left".into(),
+        quantity: need.quantity,
+        reason: fit.reason(),
+        reason_zh: Some(fit.reason_zh()),
         outcome: None,
         participants: vec![],
     };
@@ -224,13 +236,30 @@ pub async fn load(store: &Store, demo: &Demo, orgs: &HashMap<String, i64>) -> Re
         .zip(&ids)
         .find(|(x, _)| x.list == GridList::Households && x.area == grid)
         .map(|(_, id)| *id);
+    // A planned patrol route round the grid's centre, walked once so far.
+    let (x, y) = first.geometry.interior_point().map_or((0.0, 0.0), |p| (p.x(), p.y()));
+    let route = gridteam::PatrolRoute {
+        name: "楼道—消防通道—井盖环线".into(),
+        path: serde_json::json!({ "type": "LineString", "coordinates": [
+            [x - 0.0008, y - 0.0005], [x + 0.0008, y - 0.0005], [x + 0.0008, y + 0.0005], [x - 0.0008, y + 0.0005]
+        ] }),
+        per_week: 3,
+        worker: Some(worker),
+    };
+    let route_id = store
+        .add_grid_record(
+            CITY,
+            &record(GridList::Routes, &grid, "active", Some(worker), json(&route)),
+            None,
+        )
+        .await?;
     let mut more = vec![
         record(
             GridList::Patrols,
             &grid,
             "logged",
             Some(worker),
-            serde_json::json!({ "route": null, "note": "例行巡查：楼道、消防通道、井盖", "cases": [] }),
+            serde_json::json!({ "planned_route": route_id, "route": route.path, "note": "例行巡查：楼道、消防通道、井盖", "cases": [] }),
         ),
         record(
             GridList::Activities,

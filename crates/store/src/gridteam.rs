@@ -4,6 +4,8 @@
 //! the project (and the points ledger) together or not at all.
 
 use gongzhi_core::gridteam::{self, LedgerEntry, Need, NeedStatus, PointRule, Project, ProjectStatus, Resource, Usage};
+use std::collections::HashMap;
+
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sqlx::{Any, Transaction};
@@ -24,6 +26,7 @@ pub enum GridList {
     Visits,
     Activities,
     Volunteering,
+    Routes,
 }
 
 impl GridList {
@@ -38,6 +41,7 @@ impl GridList {
         GridList::Visits,
         GridList::Activities,
         GridList::Volunteering,
+        GridList::Routes,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -52,6 +56,7 @@ impl GridList {
             GridList::Visits => "visits",
             GridList::Activities => "activities",
             GridList::Volunteering => "volunteering",
+            GridList::Routes => "routes",
         }
     }
 
@@ -108,7 +113,7 @@ pub struct NewRecord {
     pub body: serde_json::Value,
 }
 
-/// Counts behind a grid's indicators.
+/// Counts behind a grid's indicators (or, added up, an area's).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct GridCounts {
     pub cases_by_patrol: i64,
@@ -124,6 +129,25 @@ pub struct GridCounts {
     pub visits: i64,
     pub attendances: i64,
     pub volunteer_hours: i64,
+}
+
+impl GridCounts {
+    /// Adds another grid's counts (an area's counts are its grids' added up).
+    pub fn add(&mut self, o: &GridCounts) {
+        self.cases_by_patrol += o.cases_by_patrol;
+        self.cases_by_residents += o.cases_by_residents;
+        self.cases_registered += o.cases_registered;
+        self.needs_open += o.needs_open;
+        self.needs_matched += o.needs_matched;
+        self.needs_met += o.needs_met;
+        self.resources += o.resources;
+        self.resources_used += o.resources_used;
+        self.projects_completed += o.projects_completed;
+        self.patrols += o.patrols;
+        self.visits += o.visits;
+        self.attendances += o.attendances;
+        self.volunteer_hours += o.volunteer_hours;
+    }
 }
 
 async fn insert(
@@ -588,7 +612,7 @@ impl Store {
             .collect())
     }
 
-    /// The counts behind a grid's indicators, for records created in `[from_ms, to_ms)`.
+    /// The counts behind one grid's indicators over [from_ms, to_ms).
     pub async fn grid_counts(
         &self,
         city: &str,
@@ -596,18 +620,38 @@ impl Store {
         from_ms: i64,
         to_ms: i64,
     ) -> Result<GridCounts, StoreError> {
-        let cases: Vec<(String, String, i64)> = sqlx::query_as(
-            "SELECT source, state, COUNT(*) FROM cases WHERE city = $1 AND grid = $2
-             AND created_at >= $3 AND created_at < $4 GROUP BY source, state",
+        Ok(self
+            .grid_counts_by_grid(city, Some(grid), from_ms, to_ms)
+            .await?
+            .remove(grid)
+            .unwrap_or_default())
+    }
+
+    /// The counts behind the grid indicators over [from_ms, to_ms), per grid code: of one grid,
+    /// or of every grid of the city (for the dashboard and the map, which add them up by
+    /// division). A handful of grouped queries, whatever the number of grids.
+    pub async fn grid_counts_by_grid(
+        &self,
+        city: &str,
+        grid: Option<&str>,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<HashMap<String, GridCounts>, StoreError> {
+        let mut out: HashMap<String, GridCounts> = HashMap::new();
+        // With no grid given, `$5 IS NULL` lets every row through.
+        let cases: Vec<(String, String, String, i64)> = sqlx::query_as(
+            "SELECT grid, source, state, COUNT(*) FROM cases WHERE city = $1 AND grid IS NOT NULL
+             AND created_at >= $2 AND created_at < $3 AND (CAST($4 AS TEXT) IS NULL OR grid = $4)
+             GROUP BY grid, source, state",
         )
         .bind(city)
-        .bind(grid)
         .bind(from_ms)
         .bind(to_ms)
+        .bind(grid)
         .fetch_all(&self.pool)
         .await?;
-        let mut c = GridCounts::default();
-        for (source, state, n) in cases {
+        for (g, source, state, n) in cases {
+            let c = out.entry(g).or_default();
             match source.as_str() {
                 "patrol" => c.cases_by_patrol += n,
                 "resident" => c.cases_by_residents += n,
@@ -618,20 +662,35 @@ impl Store {
             }
         }
         let counts = |list: GridList| async move {
-            let rows: Vec<(String, i64)> = sqlx::query_as(&format!(
-                "SELECT status, COUNT(*) FROM {} WHERE city = $1 AND area = $2 AND created_at >= $3
-                 AND created_at < $4 GROUP BY status",
+            let rows: Vec<(String, String, i64)> = sqlx::query_as(&format!(
+                "SELECT area, status, COUNT(*) FROM {} WHERE city = $1 AND created_at >= $2
+                 AND created_at < $3 AND (CAST($4 AS TEXT) IS NULL OR area = $4) GROUP BY area, status",
                 list.table()
             ))
             .bind(city)
-            .bind(grid)
             .bind(from_ms)
             .bind(to_ms)
+            .bind(grid)
             .fetch_all(&self.pool)
             .await?;
             Ok::<_, StoreError>(rows)
         };
-        for (status, n) in counts(GridList::Needs).await? {
+        let bodies = |list: GridList| async move {
+            let rows: Vec<(String, i64, String)> = sqlx::query_as(&format!(
+                "SELECT area, created_at, body FROM {} WHERE city = $1 AND (CAST($2 AS TEXT) IS NULL OR area = $2)",
+                list.table()
+            ))
+            .bind(city)
+            .bind(grid)
+            .fetch_all(&self.pool)
+            .await?;
+            Ok::<_, StoreError>(
+                rows.into_iter()
+                    .map(|(a, t, b)| (a, t, serde_json::from_str(&b).unwrap_or(serde_json::Value::Null))),
+            )
+        };
+        for (g, status, n) in counts(GridList::Needs).await? {
+            let c = out.entry(g).or_default();
             match status.as_str() {
                 "open" => c.needs_open += n,
                 "matched" => c.needs_matched += n,
@@ -639,31 +698,37 @@ impl Store {
                 _ => {}
             }
         }
-        for r in self.grid_records(city, GridList::Resources, &[grid], None).await? {
+        // Resources count whatever their age: the list as it stands.
+        for (g, _, body) in bodies(GridList::Resources).await? {
+            let c = out.entry(g).or_default();
             c.resources += 1;
-            let usage: Usage = serde_json::from_value(r.body["usage"].clone()).unwrap_or_default();
+            let usage: Usage = serde_json::from_value(body["usage"].clone()).unwrap_or_default();
             if usage.used > 0 || usage.completed > 0 {
                 c.resources_used += 1;
             }
         }
-        for (status, n) in counts(GridList::Projects).await? {
+        for (g, status, n) in counts(GridList::Projects).await? {
             if status == "completed" {
-                c.projects_completed += n;
+                out.entry(g).or_default().projects_completed += n;
             }
         }
-        c.patrols = counts(GridList::Patrols).await?.iter().map(|r| r.1).sum();
-        c.visits = counts(GridList::Visits).await?.iter().map(|r| r.1).sum();
-        for a in self.grid_records(city, GridList::Activities, &[grid], None).await? {
-            if (from_ms..to_ms).contains(&a.created_at) {
-                c.attendances += a.body["attendance"].as_array().map_or(0, |v| v.len() as i64);
+        for (g, _, n) in counts(GridList::Patrols).await? {
+            out.entry(g).or_default().patrols += n;
+        }
+        for (g, _, n) in counts(GridList::Visits).await? {
+            out.entry(g).or_default().visits += n;
+        }
+        for (g, at, body) in bodies(GridList::Activities).await? {
+            if (from_ms..to_ms).contains(&at) {
+                out.entry(g).or_default().attendances += body["attendance"].as_array().map_or(0, |v| v.len() as i64);
             }
         }
-        for v in self.grid_records(city, GridList::Volunteering, &[grid], None).await? {
-            if (from_ms..to_ms).contains(&v.created_at) {
-                c.volunteer_hours += v.body["hours"].as_i64().unwrap_or(0);
+        for (g, at, body) in bodies(GridList::Volunteering).await? {
+            if (from_ms..to_ms).contains(&at) {
+                out.entry(g).or_default().volunteer_hours += body["hours"].as_i64().unwrap_or(0);
             }
         }
-        Ok(c)
+        Ok(out)
     }
 }
 

@@ -472,6 +472,19 @@ impl Store {
         Ok(out)
     }
 
+    /// The parent of every division and grid of the city (a grid's is its community), for
+    /// adding figures kept per grid up the tree.
+    pub async fn territory_parents(&self, city: &str) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT code, parent FROM divisions WHERE city = $1 AND parent IS NOT NULL
+             UNION ALL SELECT code, community FROM grids WHERE city = $1",
+        )
+        .bind(city)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().collect())
+    }
+
     pub async fn grid_count(&self, city: &str) -> Result<i64, StoreError> {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM grids WHERE city = $1")
             .bind(city)

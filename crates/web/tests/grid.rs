@@ -398,13 +398,43 @@ async fn a_grid_alliance_matches_a_need_to_a_resource_and_earns_points() {
         )
         .await;
     assert_eq!(s, 409);
+    // A planned route; a patrol names it. Bad routes and unknown routes are refused.
+    let path = json!({"type": "LineString", "coordinates": [[lng, lat], [lng + 0.0005, lat]]});
+    let (s, e) = app
+        .send(
+            "POST",
+            &format!("/api/grid/{grid}/routes"),
+            Some(&worker),
+            json!({"name": "东环线", "path": {"type": "Point", "coordinates": [lng, lat]}, "per_week": 3}),
+        )
+        .await;
+    assert_eq!(s, 422, "{e}");
+    assert!(e["message"].as_str().unwrap().contains("path"), "{e}");
+    let route = created(
+        &app,
+        &worker,
+        &format!("/api/grid/{grid}/routes"),
+        json!({"name": "东环线", "path": path, "per_week": 3, "worker": worker_id}),
+    )
+    .await;
+    let (s, e) = app
+        .send(
+            "POST",
+            &format!("/api/grid/{grid}/patrols"),
+            Some(&worker),
+            json!({"planned_route": route + 1000, "note": "x"}),
+        )
+        .await;
+    assert_eq!(s, 422, "{e}");
+    assert!(e["message"].as_str().unwrap().contains("planned_route"), "{e}");
     let (s, logged) = app
         .send(
             "POST",
             &format!("/api/grid/{grid}/patrols"),
             Some(&worker),
             json!({
-            "route": {"type": "LineString", "coordinates": [[lng, lat], [lng + 0.0005, lat]]},
+            "planned_route": route,
+            "route": path,
             "note": "例行巡查",
             "findings": [{"condition": "C0105-02", "description": "电力井盖破损", "lng": lng, "lat": lat}]}),
         )
@@ -505,6 +535,29 @@ async fn a_grid_alliance_matches_a_need_to_a_resource_and_earns_points() {
     assert_eq!(ind["months"][5][1]["needs_met"], 1, "this month's column: {ind}");
     assert_eq!(
         app.get(&format!("/api/grid/{grid}/indicators"), Some(&resident))
+            .await
+            .0,
+        403
+    );
+
+    // The same figures added up over the community (the dashboard's and the map's), with the
+    // grid as its one part; residents may not read them.
+    let (s, area) = app
+        .get(&format!("/api/grid-indicators?within={community}"), Some(&leader))
+        .await;
+    assert_eq!(s, 200, "{area}");
+    assert_eq!(area["counts"], ind["counts"], "{area}");
+    assert_eq!(area["missed_report_rate"], 0.5);
+    assert_eq!(area["parts"][0][0], grid.as_str());
+    let (s, e) = app
+        .get(
+            &format!("/api/grid-indicators?within={community}&from=2026-13-01"),
+            Some(&leader),
+        )
+        .await;
+    assert_eq!(s, 422, "{e}");
+    assert_eq!(
+        app.get(&format!("/api/grid-indicators?within={community}"), Some(&resident))
             .await
             .0,
         403
@@ -627,9 +680,14 @@ async fn the_grid_team_page_shows_the_demo_grid_and_takes_a_need_a_match_and_a_p
         assert!(html.contains(text), "{text} missing from the grid team page");
     }
     assert!(
-        html.contains("serves repair"),
-        "the repair need's proposal shows its reason"
+        html.contains("服务「维修服务」"),
+        "the repair need's proposal shows its reason in Chinese"
     );
+    assert!(
+        html.contains("楼道—消防通道—井盖环线"),
+        "the demo's patrol route is listed"
+    );
+    assert!(html.contains("已满足"), "need statuses read in Chinese");
     let en = worker
         .get(app.url(&format!("{page}?lang=en")))
         .send()
@@ -639,6 +697,7 @@ async fn the_grid_team_page_shows_the_demo_grid_and_takes_a_need_a_match_and_a_p
         .await
         .unwrap();
     assert!(en.contains("Needs list") && en.contains("Missed-report rate"));
+    assert!(en.contains("serves repair"), "the reason in English");
 
     let r = worker
         .post(app.url(&format!("{page}/needs")))
@@ -676,9 +735,12 @@ async fn the_grid_team_page_shows_the_demo_grid_and_takes_a_need_a_match_and_a_p
     assert!(r.status().is_success());
     assert!(r.text().await.unwrap().contains("楼道扶手维修"));
 
+    let (_, routes) = app.get(&format!("/api/grid/{grid}/lists/routes"), Some(&token)).await;
+    let route = routes[0]["id"].as_i64().unwrap().to_string();
     let r = worker
         .post(app.url(&format!("{page}/patrols")))
         .form(&[
+            ("planned_route", route.as_str()),
             ("note", "傍晚巡查"),
             ("condition", "C0105-02"),
             ("description", "井盖松动"),
@@ -689,6 +751,42 @@ async fn the_grid_team_page_shows_the_demo_grid_and_takes_a_need_a_match_and_a_p
     assert!(r.status().is_success());
     let html = r.text().await.unwrap();
     assert!(html.contains("傍晚巡查"), "the patrol is in the log");
+    // (The page is in English now: the ?lang=en visit above set the language cookie.)
+    let at = html
+        .find("Walked in the last 7 days")
+        .unwrap_or_else(|| panic!("the routes section: {html}"));
+    assert!(
+        html[at..].starts_with("Walked in the last 7 days 2 "),
+        "the route counts both walks this week: {}",
+        &html[at..at + 40]
+    );
+
+    // The dashboard and the map show the grid indicators of the demo's area.
+    let community = small_demo().grids[0].community.to_string();
+    let analyst = app.browser("analyst").await;
+    let dash = analyst
+        .get(app.url(&format!("/dashboard?key={community}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        dash.contains("id=\"grid-work\"") && dash.contains("全科网格工作"),
+        "grid work on the dashboard: {dash}"
+    );
+    assert!(dash.contains(&grid), "the demo grid has its row");
+    let map = analyst
+        .get(app.url(&format!("/map?within={community}&indicator=patrols")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(map.contains("value=\"patrols\" selected"), "the map colours by patrols");
+    assert!(map.contains("class=\"area q"), "the grids are coloured");
 
     let resident = app.browser("resident").await;
     assert_eq!(resident.get(app.url(&page)).send().await.unwrap().status(), 403);

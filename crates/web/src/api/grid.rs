@@ -6,6 +6,8 @@
 //! the grid); the other lists also the people of the organisations in the grid's alliance; any
 //! other organisation or resident gets 403. Changes need ManageGrid on the grid.
 
+use std::collections::HashMap;
+
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -43,6 +45,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(confirm))
         .routes(routes!(finish))
         .routes(routes!(unmatched))
+        .routes(routes!(add_route))
         .routes(routes!(patrol))
         .routes(routes!(add_visit))
         .routes(routes!(follow_up))
@@ -53,6 +56,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(redeem))
         .routes(routes!(get_rules, put_rules))
         .routes(routes!(indicators))
+        .routes(routes!(area_indicators))
         .routes(routes!(import_list))
         .routes(routes!(export_list))
 }
@@ -480,7 +484,8 @@ pub async fn confirm(
         need: c.need,
         resource: c.resource,
         quantity: facts.quantity,
-        reason: fit.reason,
+        reason: fit.reason(),
+        reason_zh: Some(fit.reason_zh()),
         outcome: None,
         participants: Vec::new(),
     };
@@ -577,9 +582,42 @@ pub async fn unmatched_of(s: &AppState, city: &str, g: &Grid, on: NaiveDate) -> 
     Ok(Unmatched { needs, idle_resources })
 }
 
+/// Plan a patrol route (巡查路线) of the grid: a GeoJSON LineString, how often a week it is
+/// walked and by whom. Patrol logs then name it.
+#[utoipa::path(post, path = "/api/grid/{grid}/routes", tag = "grid", params(("grid" = String, Path)),
+    request_body = Object, security(("bearer" = [])), responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_route(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(code): Path<String>,
+    Json(r): Json<gridteam::PatrolRoute>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    let g = grid(&s, &p, &code).await?;
+    check_manage(&p, &g)?;
+    r.check()?;
+    let city = p.city.to_string();
+    if let Some(w) = r.worker {
+        if s.store.person(&city, w).await?.is_none() {
+            return Err(ApiError::invalid(format!("worker: person {w} is not in the register")));
+        }
+    }
+    let rec = NewRecord {
+        list: GridList::Routes,
+        area: g.code.to_string(),
+        status: "active".into(),
+        person: r.worker,
+        body: json(&r),
+    };
+    Ok(created(s.store.add_grid_record(&city, &rec, Some(p.person_id)).await?))
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct PatrolInput {
-    /// The route walked: a GeoJSON LineString (WGS-84).
+    /// The planned route followed (id in the grid's routes list), if any.
+    #[serde(default)]
+    pub planned_route: Option<i64>,
+    /// The way actually walked: a GeoJSON LineString (WGS-84); the planned route's path when
+    /// absent.
     #[serde(default)]
     #[schema(value_type = Object)]
     pub route: Option<serde_json::Value>,
@@ -610,10 +648,22 @@ pub async fn patrol(
     let g = grid(&s, &p, &code).await?;
     check_manage(&p, &g)?;
     if let Some(r) = &input.route {
-        if r.get("type").and_then(|t| t.as_str()) != Some("LineString") {
-            return Err(ApiError::invalid(
-                "route: give the route walked as a GeoJSON LineString",
-            ));
+        gridteam::check_line(r, "route")?;
+    }
+    if let Some(id) = input.planned_route {
+        let planned = s
+            .store
+            .grid_record(&p.city.to_string(), GridList::Routes, id)
+            .await?
+            .filter(|r| r.area == g.code.as_str() && r.status == "active")
+            .ok_or_else(|| {
+                ApiError::invalid(format!(
+                    "planned_route: {id} is not an active patrol route of grid {}; plan it first (POST /api/grid/{}/routes)",
+                    g.code, g.code
+                ))
+            })?;
+        if input.route.is_none() {
+            input.route = Some(planned.body["path"].clone());
         }
     }
     let mut cases = Vec::new();
@@ -627,7 +677,7 @@ pub async fn patrol(
         area: g.code.to_string(),
         status: "logged".into(),
         person: Some(p.person_id),
-        body: serde_json::json!({ "route": input.route, "note": input.note, "cases": cases }),
+        body: serde_json::json!({ "planned_route": input.planned_route, "route": input.route, "note": input.note, "cases": cases }),
     };
     let id = s
         .store
@@ -977,6 +1027,122 @@ pub struct Indicators {
     /// The same, month by month (the last 6 months).
     #[schema(value_type = Vec<Object>)]
     pub months: Vec<(String, GridCounts, Option<f64>)>,
+}
+
+/// The grid indicators of an area (a division or a grid) over [from_ms, to_ms): its grids'
+/// counts added up, and the same per part of it (each child division, or each grid of a
+/// community), keyed by code.
+pub async fn area_grid_counts(
+    s: &AppState,
+    city: &str,
+    within: &str,
+    from_ms: i64,
+    to_ms: i64,
+) -> Result<(GridCounts, HashMap<String, GridCounts>), ApiError> {
+    let (per_grid, parents) = tokio::try_join!(
+        s.store.grid_counts_by_grid(city, None, from_ms, to_ms),
+        s.store.territory_parents(city),
+    )?;
+    let mut total = GridCounts::default();
+    let mut parts: HashMap<String, GridCounts> = HashMap::new();
+    for (grid, c) in &per_grid {
+        // Walk up from the grid; the node just below `within` is the part it counts for.
+        let (mut node, mut below) = (grid.as_str(), None);
+        loop {
+            if node == within {
+                total.add(c);
+                if let Some(b) = below {
+                    parts.entry(String::from(b)).or_default().add(c);
+                }
+                break;
+            }
+            let Some(parent) = parents.get(node) else { break };
+            below = Some(node);
+            node = parent;
+        }
+    }
+    Ok((total, parts))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct AreaQuery {
+    /// A division or grid code.
+    pub within: String,
+    /// First day, YYYY-MM-DD (default: a year before `to`).
+    pub from: Option<String>,
+    /// Last day, YYYY-MM-DD (default: today).
+    pub to: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AreaIndicators {
+    pub within: String,
+    pub from: String,
+    pub to: String,
+    #[schema(value_type = Object)]
+    pub counts: GridCounts,
+    /// 漏报率 over the area: resident reports / registered cases.
+    pub missed_report_rate: Option<f64>,
+    /// Per part (child division, or grid of a community): code, counts, 漏报率.
+    #[schema(value_type = Vec<Object>)]
+    pub parts: Vec<(String, GridCounts, Option<f64>)>,
+}
+
+/// Grid indicators added up over an area (the dashboard's and the map's): cases found by
+/// patrol vs reported by residents and 漏报率, needs, resources used, participation, per part.
+#[utoipa::path(get, path = "/api/grid-indicators", tag = "grid", params(AreaQuery),
+    security(("bearer" = [])), responses((status = 200, body = AreaIndicators), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn area_indicators(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Query(q): Query<AreaQuery>,
+) -> ApiResult<Json<AreaIndicators>> {
+    if !p.may(Permission::ViewCases, &q.within) {
+        return Err(ApiError::forbidden(format!(
+            "the grid indicators of {} are seen by staff whose jurisdiction covers it",
+            q.within
+        )));
+    }
+    let parse = |field: &str, v: &str| {
+        NaiveDate::parse_from_str(v, "%Y-%m-%d")
+            .map_err(|_| ApiError::invalid(format!("{field}: '{v}' is not a date; write YYYY-MM-DD")))
+    };
+    let to = match q.to.as_deref() {
+        Some(t) => parse("to", t)?,
+        None => chrono::Utc::now().date_naive(),
+    };
+    let from = match q.from.as_deref() {
+        Some(f) => parse("from", f)?,
+        None => to - chrono::Duration::days(364),
+    };
+    if from > to {
+        return Err(ApiError::invalid("from: the first day comes before the last (to)"));
+    }
+    let (from_ms, to_ms) = day_range_ms(from, to);
+    let city = p.city.to_string();
+    let (counts, parts) = area_grid_counts(&s, &city, &q.within, from_ms, to_ms).await?;
+    let mut parts: Vec<_> = parts
+        .into_iter()
+        .map(|(code, c)| {
+            let rate = gridteam::missed_report_rate(c.cases_by_residents, c.cases_registered);
+            (code, c, rate)
+        })
+        .collect();
+    parts.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(Json(AreaIndicators {
+        within: q.within,
+        from: from.to_string(),
+        to: to.to_string(),
+        missed_report_rate: gridteam::missed_report_rate(counts.cases_by_residents, counts.cases_registered),
+        counts,
+        parts,
+    }))
+}
+
+/// Milliseconds from the start of `from` to the end of `to`, in China Standard Time.
+pub fn day_range_ms(from: NaiveDate, to: NaiveDate) -> (i64, i64) {
+    let start = |d: NaiveDate| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp_millis() - 8 * 3_600_000;
+    (start(from), start(to + chrono::Duration::days(1)))
 }
 
 fn month_start_ms(y: i32, m: u32) -> i64 {

@@ -158,6 +158,88 @@ struct DashboardPage {
     categories: String,
     overdue: Vec<(i64, String, String, String)>,
     export: String,
+    /// The grid indicators (全科网格) of the area: KPIs and one row per part.
+    grid_kpis: Vec<(&'static str, String)>,
+    grid_rows: Vec<GridRow>,
+}
+
+/// One part's grid indicators on the dashboard.
+struct GridRow {
+    name: String,
+    key: String,
+    href: String,
+    by_patrol: i64,
+    by_residents: i64,
+    missed: String,
+    needs_open: i64,
+    needs_met: i64,
+    resources: String,
+    patrols: i64,
+    visits: i64,
+    attendances: i64,
+    volunteer_hours: i64,
+}
+
+fn rate_or_dash(r: Option<f64>) -> String {
+    r.map_or_else(|| "—".into(), |r| format!("{:.1}%", r * 100.0))
+}
+
+/// The grid indicators of an area over the period, with one row per breakdown row's part.
+async fn grid_work(
+    s: &AppState,
+    city: &str,
+    p: &Period,
+    rows: &[Row],
+) -> Result<(Vec<(&'static str, String)>, Vec<GridRow>), ApiError> {
+    use gongzhi_core::gridteam::missed_report_rate;
+    let day = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| ApiError::invalid("date"));
+    let (from_ms, to_ms) = crate::api::grid::day_range_ms(day(&p.from)?, day(&p.to)?);
+    let (total, parts) = crate::api::grid::area_grid_counts(s, city, &p.key, from_ms, to_ms).await?;
+    let kpis = vec![
+        ("grid_by_patrol", total.cases_by_patrol.to_string()),
+        ("grid_by_residents", total.cases_by_residents.to_string()),
+        (
+            "grid_missed_rate",
+            rate_or_dash(missed_report_rate(total.cases_by_residents, total.cases_registered)),
+        ),
+        (
+            "grid_needs_met",
+            format!(
+                "{} / {}",
+                total.needs_met,
+                total.needs_open + total.needs_matched + total.needs_met
+            ),
+        ),
+        (
+            "grid_resources_used",
+            format!("{} / {}", total.resources_used, total.resources),
+        ),
+        ("grid_patrols", total.patrols.to_string()),
+        ("grid_attendances", total.attendances.to_string()),
+        ("grid_volunteer_hours", total.volunteer_hours.to_string()),
+    ];
+    let grid_rows = rows
+        .iter()
+        .filter_map(|r| {
+            let c = parts.get(&r.key)?;
+            Some(GridRow {
+                name: r.name.clone(),
+                key: r.key.clone(),
+                href: r.href.clone(),
+                by_patrol: c.cases_by_patrol,
+                by_residents: c.cases_by_residents,
+                missed: rate_or_dash(missed_report_rate(c.cases_by_residents, c.cases_registered)),
+                needs_open: c.needs_open,
+                needs_met: c.needs_met,
+                resources: format!("{} / {}", c.resources_used, c.resources),
+                patrols: c.patrols,
+                visits: c.visits,
+                attendances: c.attendances,
+                volunteer_hours: c.volunteer_hours,
+            })
+        })
+        .collect();
+    Ok((kpis, grid_rows))
 }
 
 async fn allowed(s: &AppState, p: &gongzhi_core::access::Principal, period: &Period) -> bool {
@@ -268,7 +350,14 @@ pub async fn dashboard(
         "/dashboard.csv?dim={}&key={}&from={}&to={}",
         period.dim, period.key, period.from, period.to
     );
+    let (grid_kpis, grid_rows) = if period.dim == "area" {
+        grid_work(&s, &city, &period, &rows).await?
+    } else {
+        (Vec::new(), Vec::new())
+    };
     let page = DashboardPage {
+        grid_kpis,
+        grid_rows,
         // The page shows the 100 busiest units (the exports have them all).
         rows: rows.into_iter().take(100).collect(),
         ind: indicator_view(counters),
@@ -377,10 +466,20 @@ fn xlsx_table(header_row: &[String], rows: &[Row]) -> Result<Vec<u8>, rust_xlsxw
 pub struct MapQuery {
     /// The area to draw (a division code); default the city.
     pub within: Option<String>,
-    /// collected (default) or closure_rate.
+    /// collected (default), closure_rate, or a grid indicator: missed_report_rate (漏报率),
+    /// needs_met, patrols.
     pub indicator: Option<String>,
     pub lang: Option<String>,
 }
+
+/// What the map can colour its parts by: case indicators, then grid indicators.
+const MAP_INDICATORS: [&str; 5] = [
+    "collected",
+    "closure_rate",
+    "missed_report_rate",
+    "needs_met",
+    "patrols",
+];
 
 #[derive(Template)]
 #[template(path = "map.html")]
@@ -390,6 +489,8 @@ struct MapPage {
     title: String,
     indicator: String,
     map: String,
+    /// (value, label key, selected)
+    indicators: Vec<(&'static str, &'static str, bool)>,
     legend: Vec<(String, String)>,
     ancestry: Vec<(String, String)>,
 }
@@ -415,7 +516,7 @@ pub async fn map_page(
     let indicator = q
         .indicator
         .clone()
-        .filter(|i| i == "closure_rate")
+        .filter(|i| MAP_INDICATORS.contains(&i.as_str()))
         .unwrap_or_else(|| "collected".into());
     let staff = c.user.as_ref().is_some_and(|u| u.may(Permission::ViewCases, &within));
     let to = chrono::Utc::now()
@@ -447,12 +548,27 @@ pub async fn map_page(
         }
     }
     let mut values = Vec::new();
-    if staff {
+    if staff && matches!(indicator.as_str(), "collected" | "closure_rate") {
         for (code, ..) in &parts {
             let cnt = s.store.counters(&city, "area", code, &from, &to).await?;
             values.push(match indicator.as_str() {
                 "closure_rate" => cnt.closure_rate().map(|r| r.scaled(2) as f64 / 100.0),
                 _ => Some(cnt.collected as f64),
+            });
+        }
+    } else if staff {
+        let day = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").expect("a date we wrote");
+        let (from_ms, to_ms) = crate::api::grid::day_range_ms(day(&from), day(&to));
+        let (_, by_part) = crate::api::grid::area_grid_counts(&s, &city, &within, from_ms, to_ms).await?;
+        for (code, ..) in &parts {
+            let g = by_part.get(code).cloned().unwrap_or_default();
+            values.push(match indicator.as_str() {
+                "missed_report_rate" => {
+                    gongzhi_core::gridteam::missed_report_rate(g.cases_by_residents, g.cases_registered)
+                        .map(|r| (r * 1000.0).round() / 10.0)
+                }
+                "needs_met" => Some(g.needs_met as f64),
+                _ => Some(g.patrols as f64),
             });
         }
     }
@@ -529,8 +645,24 @@ pub async fn map_page(
     let page = MapPage {
         within,
         title: d.name,
+        indicators: MAP_INDICATORS
+            .iter()
+            .map(|i| {
+                (
+                    *i,
+                    match *i {
+                        "missed_report_rate" => "grid_missed_rate",
+                        "needs_met" => "grid_needs_met",
+                        "patrols" => "grid_patrols",
+                        other => other,
+                    },
+                    *i == indicator,
+                )
+            })
+            .collect(),
         indicator,
         map: svg::map_with(&shapes, &markers, false),
+
         legend,
         ancestry,
         c,

@@ -10,16 +10,18 @@ use axum::Json;
 use geo::InteriorPoint;
 use gongzhi_core::access::Permission;
 use gongzhi_core::gridteam::{
-    Alliance, Category, Household, Member, Need, NeedSource, Project, Resource, Urgency, Usage,
+    Alliance, Category, Household, Member, Need, NeedSource, NeedStatus, PatrolRoute, Project, ProjectStatus, Resource,
+    Urgency, Usage,
 };
 use gongzhi_store::{GridList, GridRecord};
 use serde::Deserialize;
+use std::str::FromStr;
 
 use super::{render, Chrome, LoggedIn, PageError};
 use crate::api::grid as api;
 use crate::auth::Auth;
 use crate::cases::Report;
-use crate::AppState;
+use crate::{ApiError, AppState};
 
 /// This page's UI texts. Keep keys sorted; keys are unique across tables.
 pub(crate) const TEXTS: super::i18n::Texts = &[
@@ -45,20 +47,28 @@ pub(crate) const TEXTS: super::i18n::Texts = &[
     ("grid_my_points", "我的积分", "My points"),
     ("grid_needs", "需求清单", "Needs list"),
     ("grid_needs_met", "已满足需求", "Needs met"),
+    ("grid_needs_open", "待对接需求", "Needs open"),
     ("grid_new_need", "登记需求", "Record a need"),
     ("grid_no_proposal", "暂无可对接资源", "No fitting resource"),
     ("grid_note", "巡查记录", "Patrol note"),
     ("grid_patrols", "巡查日志", "Patrol log"),
+    ("grid_per_week", "次/周", "a week"),
     ("grid_projects", "项目清单", "Projects list"),
     ("grid_quantity", "需要数量", "Quantity"),
     ("grid_resources", "资源清单", "Resources list"),
     ("grid_resources_used", "已使用资源", "Resources used"),
+    ("grid_route", "巡查路线", "Route"),
+    ("grid_route_none", "不按路线", "No planned route"),
+    ("grid_routes", "巡查路线", "Patrol routes"),
     ("grid_save", "保存", "Save"),
     ("grid_team", "网格队伍", "Grid team"),
     ("grid_team_page", "我的网格", "My grid"),
     ("grid_text", "需求内容", "What is needed"),
     ("grid_urgency", "紧急程度", "Urgency"),
+    ("grid_visits", "走访", "Visits"),
     ("grid_volunteer_hours", "志愿时长", "Volunteer hours"),
+    ("grid_walked_week", "近七天已巡", "Walked in the last 7 days"),
+    ("grid_work", "全科网格工作", "Generalist grid work"),
 ];
 
 pub struct Row {
@@ -93,9 +103,19 @@ pub struct TeamPage {
     pub resources: Vec<Row>,
     pub projects: Vec<Row>,
     pub patrols: Vec<Row>,
+    /// The grid's patrol routes: name, times a week, walked in the last seven days.
+    pub routes: Vec<Row>,
     pub indicators: Option<Vec<(&'static str, String)>>,
     pub points: i64,
     pub categories: Vec<(&'static str, &'static str)>,
+}
+
+/// A stored status in the reader's language: its Chinese word when it is a known one.
+fn status_words(c: &Chrome, zh: Option<&'static str>, stored: &str) -> String {
+    match zh {
+        Some(zh) if c.lang == super::Lang::Zh => zh.to_owned(),
+        _ => stored.replace('_', " "),
+    }
 }
 
 fn zh_or_en<'a>(c: &Chrome, zh: &'a str, en: &'a str) -> &'a str {
@@ -203,12 +223,17 @@ pub async fn team_page(
                     .await?
                     .and_then(|x| x.body["title"].as_str().map(str::to_owned))
                     .unwrap_or_default();
-                proposals.push((pr.resource, title, format!("{:.2}", pr.score), pr.reason));
+                proposals.push((
+                    pr.resource,
+                    title,
+                    format!("{:.2}", pr.score),
+                    zh_or_en(&c, &pr.reason_zh(), &pr.reason()).to_owned(),
+                ));
             }
         }
         needs.push(NeedRow {
             id: r.id,
-            status: r.status.clone(),
+            status: status_words(&c, NeedStatus::from_str(&r.status).ok().map(|s| s.zh()), &r.status),
             category: zh_or_en(&c, n.category.zh(), n.category.as_str()).to_owned(),
             text: n.text,
             urgency: zh_or_en(&c, n.urgency.zh(), n.urgency.as_str()).to_owned(),
@@ -236,21 +261,50 @@ pub async fn team_page(
             let pr: Project = r.body_as()?;
             Ok(Row {
                 id: r.id,
-                status: r.status.clone(),
+                status: status_words(&c, ProjectStatus::from_str(&r.status).ok().map(|s| s.zh()), &r.status),
                 title: pr.title,
-                detail: pr.reason,
+                detail: match &pr.reason_zh {
+                    Some(zh) => zh_or_en(&c, zh, &pr.reason).to_owned(),
+                    None => pr.reason,
+                },
             })
         })
         .collect::<Result<Vec<_>, gongzhi_store::StoreError>>()?;
-    let patrols = list(GridList::Patrols)
+    let patrol_records = list(GridList::Patrols).await?;
+    let week_ago = gongzhi_store::now_ms() - 7 * 86_400_000;
+    let routes = list(GridList::Routes)
         .await?
+        .iter()
+        .filter(|r| r.status == "active")
+        .map(|r| {
+            let route: PatrolRoute = r.body_as()?;
+            let walked = patrol_records
+                .iter()
+                .filter(|x| x.created_at >= week_ago && x.body["planned_route"].as_i64() == Some(r.id))
+                .count();
+            Ok(Row {
+                id: r.id,
+                status: format!("{} {}", route.per_week, c.t("grid_per_week")),
+                title: route.name,
+                detail: format!("{} {walked} / {}", c.t("grid_walked_week"), route.per_week),
+            })
+        })
+        .collect::<Result<Vec<_>, gongzhi_store::StoreError>>()?;
+    let patrols = patrol_records
         .iter()
         .map(|r| Row {
             id: r.id,
             status: chrono::DateTime::from_timestamp_millis(r.created_at)
                 .map(|t| t.format("%Y-%m-%d").to_string())
                 .unwrap_or_default(),
-            title: r.body["note"].as_str().unwrap_or("").to_owned(),
+            title: match r.body["planned_route"].as_i64() {
+                Some(route) => format!(
+                    "[{} #{route}] {}",
+                    c.t("grid_route"),
+                    r.body["note"].as_str().unwrap_or("")
+                ),
+                None => r.body["note"].as_str().unwrap_or("").to_owned(),
+            },
             detail: r.body["cases"]
                 .as_array()
                 .map(|v| v.iter().map(|x| format!("#{x}")).collect::<Vec<_>>().join(" "))
@@ -288,6 +342,7 @@ pub async fn team_page(
         resources,
         projects,
         patrols,
+        routes,
         indicators,
         points,
         categories: Category::ALL
@@ -360,6 +415,9 @@ pub async fn confirm_submit(
 #[derive(Deserialize)]
 pub struct PatrolForm {
     pub note: String,
+    /// The planned route followed ("" for none).
+    #[serde(default)]
+    pub planned_route: String,
     #[serde(default)]
     pub condition: String,
     #[serde(default)]
@@ -391,7 +449,15 @@ pub async fn patrol_submit(
             register: false,
         }]
     };
+    let planned_route = match f.planned_route.trim() {
+        "" => None,
+        id => Some(
+            id.parse()
+                .map_err(|_| ApiError::invalid(format!("planned_route: '{id}' is not a route id")))?,
+        ),
+    };
     let input = api::PatrolInput {
+        planned_route,
         route: None,
         note: f.note,
         findings,
