@@ -93,6 +93,9 @@ string_enum! {
         Superior => "superior", "上级交办";
         /// 接口 an API client (Open311 …).
         Api => "api", "接口接入";
+        /// 专项交办 a department task from a wicked-problem initiative's back stage: an internal
+        /// case, never shown to the public (see [`Case::is_internal`]).
+        Initiative => "initiative", "专项交办";
     }
 }
 
@@ -751,6 +754,14 @@ pub struct Case {
 }
 
 impl Case {
+    /// Whether the case is internal: an initiative's back-stage task. Internal cases run through
+    /// the closed loop like any other, for staff, but never reach the public (Open311, residents'
+    /// duplicate hints): those paths take a [`crate::case::PublicCase`], which an internal case
+    /// cannot become.
+    pub fn is_internal(&self) -> bool {
+        self.source == Some(CaseSource::Initiative)
+    }
+
     /// A case before its first event.
     pub fn new(id: i64) -> Self {
         Case {
@@ -1421,6 +1432,27 @@ pub fn decide(
             vec![E::DuplicateMerged { case_id: *case_id }]
         }
     })
+}
+
+/// A case that may be shown to the public. The only way to make one is [`PublicCase::of`],
+/// which refuses internal cases, so a path that renders `PublicCase`s cannot show an
+/// initiative's back-stage task whatever its query returned.
+#[derive(Debug, Clone)]
+pub struct PublicCase<T>(T);
+
+impl<T: std::borrow::Borrow<Case>> PublicCase<T> {
+    /// `x` (a case, or a stored row of one) when its case is not internal.
+    pub fn of(x: T) -> Option<PublicCase<T>> {
+        (!x.borrow().is_internal()).then_some(PublicCase(x))
+    }
+
+    pub fn case(&self) -> &Case {
+        self.0.borrow()
+    }
+
+    pub fn inner(&self) -> &T {
+        &self.0
+    }
 }
 
 #[cfg(test)]

@@ -26,6 +26,12 @@ pub struct CaseRow {
     pub updated_at: i64,
 }
 
+impl std::borrow::Borrow<Case> for CaseRow {
+    fn borrow(&self) -> &Case {
+        &self.case
+    }
+}
+
 /// A new case: its first event and where it belongs.
 #[derive(Debug, Clone)]
 pub struct NewCase {

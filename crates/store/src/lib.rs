@@ -6,6 +6,7 @@
 //! (city) key, and every change writes its event in the same transaction (see [`events`]).
 #![forbid(unsafe_code)]
 
+pub mod attachments;
 mod backend;
 mod bulk;
 pub mod cases;

@@ -260,9 +260,11 @@ impl Store {
     }
 
     /// Cases for `GET requests`, newest first, and how many match in all.
+    /// Internal cases (an initiative's back-stage tasks) are neither listed nor counted.
     pub async fn open311_requests(&self, city: &str, q: &Open311Query) -> Result<(Vec<CaseRow>, i64), StoreError> {
         let mut w = Sql::new("WHERE city = ");
         w.arg(Arg::Text(city.to_owned()));
+        w.push(" AND source <> 'initiative'");
         if !q.ids.is_empty() {
             let ps: Vec<String> = q.ids.iter().map(|id| w.param(Arg::Int(*id))).collect();
             w.push(&format!(" AND id IN ({})", ps.join(", ")));

@@ -6,7 +6,8 @@
 use gongzhi_core::access::{Grant, Permission, Principal, Scope};
 use gongzhi_core::calendar::WorkCalendar;
 use gongzhi_core::case::{
-    self, Action, ActionKind, Case, CaseEvent, CaseSource, DecisionContext, Hop, Intake, Limit, TransitionError,
+    self, Action, ActionKind, Case, CaseEvent, CaseSource, DecisionContext, Hop, Intake, Limit, PublicCase,
+    TransitionError,
 };
 use gongzhi_core::catalogue::Catalogue;
 use gongzhi_core::org::{OrgKind, Role};
@@ -297,6 +298,11 @@ pub async fn intake(
             _ => CaseSource::Hotline,
         }),
     };
+    if source == CaseSource::Initiative && source_default != Some(CaseSource::Initiative) {
+        return Err(ApiError::invalid(
+            "source: 'initiative' cases are made by an initiative's task step (POST /api/initiatives/{id}/steps)",
+        ));
+    }
     if role == Role::Resident && source != CaseSource::Resident && source != CaseSource::Api {
         return Err(ApiError::invalid("source: residents report as 'resident'"));
     }
@@ -356,6 +362,9 @@ pub async fn duplicates(s: &AppState, city: &str, c: &Case) -> Result<Vec<Duplic
         .await?
         .into_iter()
         .filter(|o| o.case.id != c.id)
+        // Hints go to whoever reports, residents too: never an internal case.
+        .filter_map(PublicCase::of)
+        .map(|o| o.inner().clone())
         .map(|o| Duplicate {
             id: o.case.id,
             distance_m: (text::distance_m(c.lng, c.lat, o.case.lng, o.case.lat) * 10.0).round() / 10.0,

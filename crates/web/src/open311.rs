@@ -32,7 +32,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use gongzhi_core::access::Principal;
-use gongzhi_core::case::CaseSource;
+use gongzhi_core::case::{CaseSource, PublicCase};
 use gongzhi_core::catalogue::{CaseKind, Catalogue};
 use gongzhi_core::open311::{self as o311, Format};
 use gongzhi_core::DomainError;
@@ -582,7 +582,7 @@ async fn requests(s: &AppState, p: &Params, headers: &HeaderMap, fmt: Format) ->
         }
     };
     let (rows, total) = s.store.open311_requests(&city, &q).await?;
-    let list = public_requests(s, &city, headers, rows).await?;
+    let list = public_requests(s, &city, headers, rows.into_iter().filter_map(PublicCase::of).collect()).await?;
     let mut r = render(fmt, StatusCode::OK, "service_requests", &V::List("request", list));
     r.headers_mut().insert("x-total-count", HeaderValue::from(total));
     Ok(r)
@@ -608,7 +608,13 @@ async fn one_request(s: &AppState, p: &Params, headers: &HeaderMap, id: &str) ->
     let city = jurisdiction(s, p).await?;
     let missing = || Fail::not_found(format!("service_request_id '{id}' not found"));
     let id: i64 = id.parse().map_err(|_| missing())?;
-    let row = s.store.case(&city, id).await?.ok_or_else(missing)?;
+    // An internal case answers as if it did not exist.
+    let row = s
+        .store
+        .case(&city, id)
+        .await?
+        .and_then(PublicCase::of)
+        .ok_or_else(missing)?;
     public_requests(s, &city, headers, vec![row]).await
 }
 
@@ -669,9 +675,14 @@ async fn get_media(
 }
 
 /// The public view of cases as Open311 requests: no contacts; see the module notes.
-async fn public_requests(s: &AppState, city: &str, headers: &HeaderMap, rows: Vec<CaseRow>) -> Result<Vec<V>, Fail> {
+async fn public_requests(
+    s: &AppState,
+    city: &str,
+    headers: &HeaderMap,
+    rows: Vec<PublicCase<CaseRow>>,
+) -> Result<Vec<V>, Fail> {
     let cat = loop_::catalogue(s, city).await?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.case.id).collect();
+    let ids: Vec<i64> = rows.iter().map(|r| r.case().id).collect();
     let mut notes: HashMap<i64, Vec<gongzhi_core::case::CaseEvent>> = HashMap::new();
     for (id, e) in s.store.case_events_of_kinds(city, &ids, o311::NOTE_EVENTS).await? {
         notes.entry(id).or_default().push(e);
@@ -686,7 +697,7 @@ async fn public_requests(s: &AppState, city: &str, headers: &HeaderMap, rows: Ve
     let mut places = Places::default();
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        let c = &row.case;
+        let (c, row) = (row.case(), row.inner());
         let kind = kind_of(&cat, &c.category);
         let (service_name, notice) = match cat.condition(&c.condition) {
             Some((cat_, cond)) => (o311::service_name(cat_, cond), Some(o311::service_notice(cond))),

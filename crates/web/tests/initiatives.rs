@@ -107,6 +107,17 @@ async fn open_park(app: &TestApp, back: &str, front_person: i64) -> i64 {
     id
 }
 
+/// The case ids of the department tasks on a back-stage timeline (summaries "部门 #id").
+fn task_cases(v: &Value) -> Vec<i64> {
+    v["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "task_dispatched")
+        .filter_map(|e| e["summary"].as_str()?.rsplit('#').next()?.parse().ok())
+        .collect()
+}
+
 #[tokio::test]
 async fn a_q_town_park_from_survey_to_rectification() {
     let app = TestApp::spawn().await;
@@ -200,34 +211,40 @@ async fn a_q_town_park_from_survey_to_rectification() {
     assert_eq!(s, 422, "{e}");
     assert!(e["message"].as_str().unwrap().contains("answered already"), "{e}");
 
-    // Department tasks through the closed loop: two cases, one closed, the other late.
-    let acceptor = app.token("acceptor").await;
-    let g = &small_demo().grids[0];
-    let r = geo::BoundingRect::bounding_rect(&g.geometry).unwrap();
-    let (lng, lat) = ((r.min().x + r.max().x) / 2.0, (r.min().y + r.max().y) / 2.0);
-    let mut cases = Vec::new();
-    for d in ["拆除违规隔断", "燃气安全检查"] {
-        let (s, v) = app
-            .send(
-                "POST",
-                "/api/cases",
-                Some(&acceptor),
-                json!({"condition": "C0105-02", "description": d, "lng": lng, "lat": lat, "register": true}),
-            )
-            .await;
-        assert_eq!(s, 201, "{v}");
-        cases.push(v["case"]["case"]["id"].as_i64().unwrap());
-    }
+    // Department tasks through the closed loop: the task step makes two internal cases, one
+    // closed below, the other late.
     let past = gongzhi_store::now_ms() - 86_400_000;
-    for (case, dept) in cases.iter().zip(["住建局", "燃气公司"]) {
-        ok(
+    let mut v = Value::Null;
+    for (what, dept) in [("拆除违规隔断", "住建局"), ("燃气安全检查", "燃气公司")] {
+        v = ok(
             &app,
             &back,
             id,
-            json!({"step": "task", "case_id": case, "department": dept, "due": past}),
+            json!({"step": "task", "department": dept, "condition": "C0105-02", "instructions": what, "due": past}),
         )
         .await;
     }
+    let cases = task_cases(&v);
+    assert_eq!(cases.len(), 2, "{v}");
+    let (s, e) = step(
+        &app,
+        &back,
+        id,
+        json!({"step": "task", "department": " ", "condition": "C0105-02", "instructions": "x", "due": past}),
+    )
+    .await;
+    assert_eq!(s, 422, "{e}");
+    assert!(e["message"].as_str().unwrap().contains("department"), "{e}");
+    let acceptor = app.token("acceptor").await;
+    let (s, e) = app
+        .send(
+            "POST",
+            "/api/cases",
+            Some(&acceptor),
+            json!({"condition": "C0105-02", "description": "冒充专项", "lng": 104.06, "lat": 30.66, "source": "initiative"}),
+        )
+        .await;
+    assert_eq!(s, 422, "only the task step makes internal cases: {e}");
     let dispatcher = app.token("dispatcher").await;
     let dept = app.token("department").await;
     let leader = app.token("shiftleader").await;
@@ -244,7 +261,7 @@ async fn a_q_town_park_from_survey_to_rectification() {
         let (s, v) = app
             .send("POST", &format!("/api/cases/{case}/actions"), Some(token), body.clone())
             .await;
-        assert!(s == 200 || (s == 409 && body["type"] == "register"), "{body} → {v}");
+        assert_eq!(s, 200, "{body} → {v}");
     }
 
     // A consultation vote on the plan: 30 yes, 10 no, 5 abstain of 50 parties → adopted.
@@ -452,21 +469,18 @@ async fn back_stage_canaries_never_reach_the_front_or_the_public() {
         json!({"step": "plan_phase", "title": "CANARY-plan-title", "detail": "CANARY-plan-detail"}),
     )
     .await;
-    let acceptor = app.token("acceptor").await;
     let g = &small_demo().grids[0];
     let r = geo::BoundingRect::bounding_rect(&g.geometry).unwrap();
-    let (s, case) = app
-        .send("POST", "/api/cases", Some(&acceptor), json!({"condition": "C0105-02", "description": "联合检查", "lng": (r.min().x + r.max().x) / 2.0, "lat": (r.min().y + r.max().y) / 2.0}))
-        .await;
-    assert_eq!(s, 201, "{case}");
-    let case = case["case"]["case"]["id"].as_i64().unwrap();
-    ok(
+    let (lng, lat) = ((r.min().x + r.max().x) / 2.0, (r.min().y + r.max().y) / 2.0);
+    let v = ok(
         &app,
         &back,
         id,
-        json!({"step": "task", "case_id": case, "department": "CANARY-department", "due": 0}),
+        json!({"step": "task", "department": "CANARY-department", "condition": "C0105-02",
+               "instructions": "CANARY-task-instructions 联合检查", "lng": lng, "lat": lat, "due": 0}),
     )
     .await;
+    let task_case = *task_cases(&v).last().unwrap();
     // The publishing step makes a new public record; the note (id 2, after hand-off 1) stays internal.
     ok(
         &app,
@@ -506,6 +520,27 @@ async fn back_stage_canaries_never_reach_the_front_or_the_public() {
     ] {
         assert!(b.to_string().contains(c), "the back stage must see {c}");
     }
+    // The back stage's own export has them; the same export is crawled below for the others.
+    let csv = app
+        .client
+        .get(app.url(&format!("/api/initiatives/{id}/timeline.csv")))
+        .bearer_auth(&back)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        csv.contains("CANARY-note") && csv.contains("CANARY-department"),
+        "{csv}"
+    );
+    // The task's case runs through the closed loop: staff see its instructions.
+    let dispatcher = app.token("dispatcher").await;
+    let (s, c) = app.get(&format!("/api/cases/{task_case}"), Some(&dispatcher)).await;
+    assert_eq!(s, 200, "{c}");
+    assert!(c.to_string().contains("CANARY-task-instructions"), "{c}");
+    assert_eq!(c["case"]["source"], "initiative", "{c}");
 
     let routes = [
         "/api/initiatives".to_owned(),
@@ -516,8 +551,14 @@ async fn back_stage_canaries_never_reach_the_front_or_the_public() {
         format!("/initiatives/{id}?lang=en"),
         format!("/initiatives/{id}/public"),
         format!("/initiatives/{other}"),
+        format!("/api/initiatives/{id}/timeline.csv"),
         "/work".to_owned(),
         "/api/openapi.json".to_owned(),
+        // Open311 neither lists the internal task case nor answers for it.
+        "/open311/v2/requests.json".to_owned(),
+        "/open311/v2/requests.xml".to_owned(),
+        format!("/open311/v2/requests/{task_case}.json"),
+        format!("/open311/v2/requests.json?service_request_id={task_case}"),
     ];
     let front_page = app.browser("committee").await;
     let resident_page = app.browser("resident").await;
@@ -548,6 +589,92 @@ async fn back_stage_canaries_never_reach_the_front_or_the_public() {
             }
         }
     }
+    // A resident reporting the same thing at the same place gets no hint of the internal case.
+    let (s, v) = app
+        .send(
+            "POST",
+            "/api/cases",
+            Some(&resident),
+            json!({"condition": "C0105-02", "description": "联合检查", "lng": lng, "lat": lat}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    assert!(!v.to_string().contains("CANARY"), "{v}");
+    assert!(
+        v["duplicates"]
+            .as_array()
+            .is_none_or(|d| d.iter().all(|x| x["id"] != task_case)),
+        "{v}"
+    );
+    // Survey photos: a front member attaches one to a unit; the two stages see it, nobody else.
+    let png = b"\x89PNG\r\n\x1a\nCANARY-photo-bytes".to_vec();
+    let upload = |token: String, unit: &str, ct: &str, body: Vec<u8>| {
+        app.client
+            .post(app.url(&format!("/api/initiatives/{id}/units/{unit}/photos")))
+            .bearer_auth(token)
+            .header("content-type", ct.to_owned())
+            .body(body)
+            .send()
+    };
+    let r = upload(front.clone(), "P1-0101", "image/png", png.clone())
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let photo = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let r = upload(front.clone(), "P9-9999", "image/png", png.clone())
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 422, "an unknown unit is refused");
+    let r = upload(front.clone(), "P1-0101", "text/plain", png.clone())
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 415, "not a photo");
+    let r = upload(resident.clone(), "P1-0101", "image/png", png.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status().as_u16(),
+        403,
+        "another initiative's member may not add photos"
+    );
+    let (_, f) = app.get(&format!("/api/initiatives/{id}"), Some(&front)).await;
+    assert_eq!(f["survey_photos"], json!([["P1-0101", photo]]), "{f}");
+    let fetch = |token: Option<String>| {
+        let mut req = app
+            .client
+            .get(app.url(&format!("/api/initiatives/{id}/photos/{photo}")));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send()
+    };
+    for (who, token, status) in [
+        ("front", Some(front.clone()), 200),
+        ("back", Some(back.clone()), 200),
+        ("other initiative's member", Some(resident.clone()), 404),
+        ("visitor", None, 404),
+    ] {
+        let r = fetch(token).await.unwrap();
+        assert_eq!(r.status().as_u16(), status, "{who}");
+        if status == 200 {
+            assert_eq!(r.bytes().await.unwrap().to_vec(), png, "{who}");
+        }
+    }
+    let r = app
+        .client
+        .get(app.url(&format!("/api/initiatives/{other}/photos/{photo}")))
+        .bearer_auth(&resident)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status().as_u16(),
+        404,
+        "a photo is reached only through its own initiative"
+    );
+    let (_, o) = app.get(&format!("/api/initiatives/{id}"), Some(&resident)).await;
+    assert_eq!(o["survey_photos"], json!([]), "{o}");
+
     // Counts do not leak either: the front's timeline has no back-stage entries at all.
     let (_, f) = app.get(&format!("/api/initiatives/{id}"), Some(&front)).await;
     assert!(

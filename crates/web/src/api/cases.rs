@@ -483,6 +483,17 @@ pub async fn add_photo(
 
 /// Check a photo's type, size and the case's count; the case id back.
 pub async fn check_photo(s: &AppState, city: &str, case_id: i64, content_type: &str, data: &[u8]) -> ApiResult<i64> {
+    check_photo_bytes(content_type, data)?;
+    if s.store.photos(city, case_id).await?.len() >= PHOTOS_PER_CASE {
+        return Err(ApiError::invalid(format!(
+            "a case has at most {PHOTOS_PER_CASE} photos"
+        )));
+    }
+    Ok(case_id)
+}
+
+/// Check a photo's type and size (cases' and other records' photos alike).
+pub fn check_photo_bytes(content_type: &str, data: &[u8]) -> ApiResult<()> {
     if !PHOTO_TYPES.contains(&content_type) {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -497,12 +508,7 @@ pub async fn check_photo(s: &AppState, city: &str, case_id: i64, content_type: &
             format!("a photo must have 1 byte to {} MiB", PHOTO_MAX_BYTES / 1024 / 1024),
         ));
     }
-    if s.store.photos(city, case_id).await?.len() >= PHOTOS_PER_CASE {
-        return Err(ApiError::invalid(format!(
-            "a case has at most {PHOTOS_PER_CASE} photos"
-        )));
-    }
-    Ok(case_id)
+    Ok(())
 }
 
 /// A photo of a case.

@@ -36,9 +36,12 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_initiatives, create_initiative))
         .routes(routes!(get_initiative))
+        .routes(routes!(timeline_csv))
         .routes(routes!(take_step))
         .routes(routes!(import_units))
         .routes(routes!(import_parties))
+        .routes(routes!(add_survey_photo))
+        .routes(routes!(survey_photo))
 }
 
 /// The seat of a (maybe anonymous) viewer in one initiative.
@@ -102,6 +105,9 @@ pub struct InitiativeView {
     pub handoffs: Vec<HandoffView>,
     #[schema(value_type = Vec<Object>)]
     pub surveys: Vec<Survey>,
+    /// The survey's photos (front and back stages): unit code and photo id, served by
+    /// `GET /api/initiatives/{id}/photos/{photo}`.
+    pub survey_photos: Vec<(String, i64)>,
     /// Members of the stages this seat sees (the back stage's members only to the back stage).
     pub members: Vec<(String, String)>,
     /// The committee election's result (public), once held.
@@ -175,6 +181,17 @@ pub async fn view(s: &AppState, city: &str, i: &Initiative, version: i64, seat: 
         },
         surveys: if front {
             i.surveys.values().cloned().collect()
+        } else {
+            Vec::new()
+        },
+        survey_photos: if front {
+            let prefix = unit_photo_owner(i.id, "");
+            s.store
+                .attachments(city, &prefix)
+                .await?
+                .into_iter()
+                .map(|a| (a.owner[prefix.len()..].to_owned(), a.id))
+                .collect()
         } else {
             Vec::new()
         },
@@ -272,6 +289,53 @@ pub async fn get_initiative(
     Ok(Json(view(&s, &city, &i, version, seat).await?))
 }
 
+/// The joint timeline as CSV (UTF-8 with BOM: time, stage, kind, summary), as the caller's seat
+/// sees it: made from the same view as the JSON answer, so an export shows nothing the seat may
+/// not read.
+#[utoipa::path(get, path = "/api/initiatives/{id}/timeline.csv", tag = "initiatives", params(("id" = i64, Path)),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 404, body = ErrorBody)))]
+pub async fn timeline_csv(s: State<AppState>, p: MaybeAuth, id: Path<i64>) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let Json(v) = get_initiative(s, p, id).await?;
+    let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    let io = |e: csv::Error| {
+        ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("timeline export: {e}"),
+        )
+    };
+    w.write_record(["at", "stage", "kind", "summary"]).map_err(io)?;
+    for e in &v.timeline {
+        let at = chrono::DateTime::from_timestamp_millis(e.at)
+            .map(|t| {
+                t.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("offset"))
+                    .to_rfc3339()
+            })
+            .unwrap_or_default();
+        w.write_record([at.as_str(), e.stage.as_str(), &e.kind, &e.summary])
+            .map_err(io)?;
+    }
+    let bytes = w.into_inner().map_err(|e| {
+        ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("timeline export: {e}"),
+        )
+    })?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"initiative-{}-timeline.csv\"", v.id),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
 /// A step on an initiative. Internal texts (`payload`, `rationale`, `text` of a note, `detail`)
 /// are stored as back-stage content.
 #[derive(Deserialize, ToSchema)]
@@ -318,8 +382,21 @@ pub enum Step {
     Note { text: String },
     /// Back: a phase of the plan with internal detail.
     PlanPhase { title: String, detail: String },
-    /// Back: a closed-loop case that carries a department's task, with its deadline (Unix ms).
-    Task { case_id: i64, department: String, due: i64 },
+    /// Back: a department's task, dispatched through the closed loop as a new internal case
+    /// (source `initiative`: staff work it like any case; Open311 and residents never see it).
+    /// `instructions` become the case's description; the place defaults to the initiative's
+    /// community; `due` is the deadline (Unix ms).
+    Task {
+        department: String,
+        /// The filing condition (立案条件) of the catalogue, e.g. C0105-02.
+        condition: String,
+        instructions: String,
+        #[serde(default)]
+        lng: Option<f64>,
+        #[serde(default)]
+        lat: Option<f64>,
+        due: i64,
+    },
     /// Back: the committee election's paper ballots (approval for `seats` seats, person ids); the
     /// elected join the front stage.
     ElectCommittee {
@@ -439,16 +516,52 @@ async fn event_of(s: &AppState, p: &Principal, i: &Initiative, step: Step) -> Ap
             detail: internal(detail),
         },
         Step::Task {
-            case_id,
             department,
+            condition,
+            instructions,
+            lng,
+            lat,
             due,
         } => {
-            s.store
-                .case(&p.city.to_string(), case_id)
-                .await?
-                .ok_or_else(|| ApiError::invalid(format!("case_id: there is no case {case_id}")))?;
+            if department.trim().is_empty() {
+                return Err(ApiError::invalid("department: name the department the task goes to"));
+            }
+            let city = p.city.to_string();
+            let (lng, lat) = match (lng, lat) {
+                (Some(lng), Some(lat)) => (lng, lat),
+                (None, None) => {
+                    let g = s
+                        .store
+                        .grids(&city, Some(&i.community), 1, 1)
+                        .await?
+                        .grids
+                        .into_iter()
+                        .next()
+                        .and_then(|g| geo::InteriorPoint::interior_point(&g.geometry))
+                        .ok_or_else(|| {
+                            ApiError::invalid("lng, lat: the initiative's community has no grid; give the task's place")
+                        })?;
+                    (g.x(), g.y())
+                }
+                _ => return Err(ApiError::invalid("lng, lat: give both or neither")),
+            };
+            let report = crate::cases::Report {
+                condition,
+                category: None,
+                description: instructions,
+                lng,
+                lat,
+                crs: None,
+                source: None,
+                contact_name: None,
+                contact_phone: None,
+                // Collected (上报); the centre registers and dispatches it like any case.
+                register: false,
+            };
+            let (row, _) =
+                crate::cases::intake(s, p, &report, Some(gongzhi_core::case::CaseSource::Initiative)).await?;
             InitiativeEvent::TaskDispatched {
-                case_id,
+                case_id: row.case.id,
                 department,
                 due,
             }
@@ -568,4 +681,101 @@ pub async fn import_parties(
         .record_initiative(&city, id, version, side, p.person_id, &events)
         .await?;
     Ok(Json(view(&s, &city, &i, version + n, seat).await?))
+}
+
+/// The owner key of a unit's survey photos (`unit` empty: the prefix of all of them).
+fn unit_photo_owner(initiative: i64, unit: &str) -> String {
+    format!("initiative:{initiative}:unit:{unit}")
+}
+
+/// The most photos one unit's survey keeps.
+pub const PHOTOS_PER_UNIT: usize = 10;
+
+/// Store a survey photo of one unit as a member of either stage (the API and the pages).
+pub async fn store_survey_photo(
+    s: &AppState,
+    p: &Principal,
+    id: i64,
+    unit: &str,
+    content_type: &str,
+    data: &[u8],
+) -> ApiResult<i64> {
+    let (i, _, _, _) = member(s, p, id).await?;
+    if !i.units.contains_key(unit) {
+        return Err(ApiError::invalid(format!(
+            "unit: {unit} is not in this initiative's area; register it first"
+        )));
+    }
+    crate::api::cases::check_photo_bytes(content_type, data)?;
+    let city = p.city.to_string();
+    let owner = unit_photo_owner(id, unit);
+    if s.store
+        .attachments(&city, &owner)
+        .await?
+        .iter()
+        .filter(|a| a.owner == owner)
+        .count()
+        >= PHOTOS_PER_UNIT
+    {
+        return Err(ApiError::invalid(format!(
+            "a unit's survey keeps at most {PHOTOS_PER_UNIT} photos"
+        )));
+    }
+    Ok(s.store
+        .add_attachment(&city, &owner, content_type, data, Some(p.person_id))
+        .await?)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PhotoAdded {
+    pub id: i64,
+}
+
+/// Attach a survey photo (摸排照片) of one unit: the request body, with its Content-Type
+/// (JPEG, PNG or WebP). Members of either stage; the photo is seen by this initiative's two
+/// stages only.
+#[utoipa::path(post, path = "/api/initiatives/{id}/units/{unit}/photos", tag = "initiatives",
+    params(("id" = i64, Path), ("unit" = String, Path)), security(("bearer" = [])),
+    request_body(content = Vec<u8>, content_type = "image/jpeg"),
+    responses((status = 201, body = PhotoAdded), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_survey_photo(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path((id, unit)): Path<(i64, String)>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> ApiResult<(axum::http::StatusCode, Json<PhotoAdded>)> {
+    let ct = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .unwrap_or("")
+        .trim()
+        .to_owned();
+    let photo = store_survey_photo(&s, &p, id, &unit, &ct, &body).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(PhotoAdded { id: photo })))
+}
+
+/// A survey photo, for the members of the initiative's two stages; anyone else gets 404.
+#[utoipa::path(get, path = "/api/initiatives/{id}/photos/{photo}", tag = "initiatives",
+    params(("id" = i64, Path), ("photo" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, content_type = "image/jpeg", body = Vec<u8>), (status = 404, body = ErrorBody)))]
+pub async fn survey_photo(
+    State(s): State<AppState>,
+    MaybeAuth(p): MaybeAuth,
+    Path((id, photo)): Path<(i64, i64)>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let missing = || ApiError::not_found(format!("photo {photo} of initiative {id}"));
+    let seat = seat_of(&s, p.as_ref(), id).await?;
+    let (Some(p), true) = (p, seat.sees(id, Stage::Front)) else {
+        return Err(missing());
+    };
+    let (_, ct, data) = s
+        .store
+        .attachment(&p.city.to_string(), photo)
+        .await?
+        .filter(|(owner, ..)| owner.starts_with(&unit_photo_owner(id, "")))
+        .ok_or_else(missing)?;
+    Ok(([(axum::http::header::CONTENT_TYPE, ct)], data).into_response())
 }

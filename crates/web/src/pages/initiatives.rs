@@ -77,8 +77,14 @@ pub(crate) const TEXTS: super::i18n::Texts = &[
     ("ini_summary", "事项（双方可见）", "Summary (both stages see it)"),
     ("ini_survey", "逐户摸排", "Unit survey"),
     ("ini_survey_coverage", "摸排覆盖", "Survey coverage"),
+    ("ini_survey_photo", "摸排照片", "Survey photo"),
     ("ini_surveyed", "已摸排", "Surveyed"),
-    ("ini_task", "关联部门任务（案件）", "Link a department task (case)"),
+    (
+        "ini_task",
+        "部门任务（内部案件，走闭环派遣）",
+        "Department task (an internal case, dispatched through the closed loop)",
+    ),
+    ("ini_task_condition", "立案条件", "Filing condition"),
     ("ini_text", "内容", "Text"),
     ("ini_timeline", "联合时间线", "Joint timeline"),
     ("ini_title", "棘手问题专项", "Wicked-problem initiatives"),
@@ -289,6 +295,53 @@ pub async fn step(
     let result = match serde_json::from_value::<Step>(map.into()) {
         Ok(step) => api::apply_step(&s, &p, id, version, step).await.map(|_| ()),
         Err(e) => Err(ApiError::invalid(format!("the form is incomplete: {e}"))),
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/initiatives/{id}")).into_response()),
+        Err(e) if e.status.is_client_error() && e.status != axum::http::StatusCode::NOT_FOUND => {
+            page(&s, c, Some(&p), id, false, Some(e.body.message)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A survey photo from the workspace (multipart: `unit`, `photo`), through the API's path.
+pub async fn photo(
+    State(s): State<AppState>,
+    LoggedIn { p, mut c }: LoggedIn,
+    Path(id): Path<i64>,
+    mut form: axum::extract::Multipart,
+) -> Result<Response, PageError> {
+    c.path = format!("/initiatives/{id}");
+    let (mut unit, mut photo) = (String::new(), None);
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| ApiError::invalid(format!("photo: {e}")))?
+    {
+        match field.name() {
+            Some("unit") => {
+                unit = field
+                    .text()
+                    .await
+                    .map_err(|e| ApiError::invalid(format!("unit: {e}")))?
+            }
+            Some("photo") => {
+                let ct = field.content_type().unwrap_or("").to_owned();
+                let data = field
+                    .bytes()
+                    .await
+                    .map_err(|e| ApiError::invalid(format!("photo: {e}")))?;
+                photo = Some((ct, data));
+            }
+            _ => {}
+        }
+    }
+    let result = match photo.filter(|(_, d)| !d.is_empty()) {
+        Some((ct, data)) => api::store_survey_photo(&s, &p, id, unit.trim(), &ct, &data)
+            .await
+            .map(|_| ()),
+        None => Err(ApiError::invalid(c.t("err_photo"))),
     };
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/initiatives/{id}")).into_response()),

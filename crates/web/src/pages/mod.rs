@@ -51,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .route("/initiatives/{id}", get(initiatives::workspace))
         .route("/initiatives/{id}/public", get(initiatives::public))
         .route("/initiatives/{id}/step", post(initiatives::step))
+        .route("/initiatives/{id}/photo", post(initiatives::photo))
         .route("/flat", get(flat::workload_page))
         .route("/flat/lists", get(flat::lists_page))
         .route("/flat/replay", get(flat::replay_page))
