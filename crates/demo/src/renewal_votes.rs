@@ -18,6 +18,9 @@ use crate::{Demo, CITY};
 /// Residents who vote in the demo's vote.
 pub const VOTERS: usize = 50;
 
+/// Title, description, budget lines and offers of a demo proposal.
+type Spec = (&'static str, &'static str, Vec<(&'static str, i64)>, Vec<Offer>);
+
 pub async fn load(store: &Store, demo: &Demo) -> Result<(), StoreError> {
     let (Some(planner), Some(resident)) = (store.account("planner").await?, store.account("resident").await?) else {
         return Ok(());
@@ -30,7 +33,7 @@ pub async fn load(store: &Store, demo: &Demo) -> Result<(), StoreError> {
         .map(|c| (c.x(), c.y()))
         .unwrap_or((104.08, 30.66));
     let point = |dx: f64, dy: f64| serde_json::json!({"type": "Point", "coordinates": [centre.0 + dx, centre.1 + dy]});
-    let specs: [(&str, &str, Vec<(&str, i64)>, Vec<Offer>); 3] = [
+    let specs: [Spec; 3] = [
         (
             "口袋公园改造",
             "拆除废弃车棚\n铺设透水铺装\n种植乡土树种\n增设座椅",

@@ -145,7 +145,7 @@ pub fn check_site(site: &serde_json::Value) -> Result<(), DomainError> {
                 return bad("a Polygon needs coordinates: a list of rings");
             };
             for (i, ring) in rings.iter().enumerate() {
-                let pts: Option<Vec<(f64, f64)>> = ring.as_array().map(|r| r.iter().map(position).collect()).flatten();
+                let pts: Option<Vec<(f64, f64)>> = ring.as_array().and_then(|r| r.iter().map(position).collect());
                 match pts {
                     Some(p) if p.len() >= 4 && p.first() == p.last() => {}
                     _ => {

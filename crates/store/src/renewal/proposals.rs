@@ -84,6 +84,8 @@ fn row(r: Row) -> Result<ProposalRow, StoreError> {
     })
 }
 
+type VersionTuple = (i64, Option<i64>, Option<i64>, i64, String);
+
 type ARow = (
     i64,
     i64,
@@ -240,7 +242,7 @@ impl Store {
     }
 
     pub async fn proposal_versions(&self, city: &str, id: i64) -> Result<Vec<VersionRow>, StoreError> {
-        let rows: Vec<(i64, Option<i64>, Option<i64>, i64, String)> = sqlx::query_as(
+        let rows: Vec<VersionTuple> = sqlx::query_as(
             "SELECT version, author, amendment, created_at, content FROM renewal_proposal_versions
              WHERE city = $1 AND proposal = $2 ORDER BY version",
         )
