@@ -734,3 +734,99 @@ async fn votes_paper_ballots_receipts_secrecy_and_pb() {
         .await;
     assert_eq!(pending, json!([]));
 }
+
+#[tokio::test]
+async fn pages_in_both_languages_and_forms() {
+    let app = TestApp::spawn().await;
+    let c = community();
+    let page = |client: reqwest::Client, path: String| async move {
+        let r = client.get(format!("http://{}{path}", app.addr)).send().await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    };
+    // The demo's hub: three proposals and a closed vote; the results page draws the chart.
+    let (s, hub) = page(app.client.clone(), format!("/renewal/{c}/proposals")).await;
+    assert_eq!(s, 200);
+    assert!(
+        hub.contains("口袋公园改造") && hub.contains("无障碍坡道与扶手"),
+        "{hub}"
+    );
+    let (_, votes) = app.get(&format!("/api/renewal/communities/{c}/votes"), None).await;
+    let vote = votes[0]["id"].as_i64().unwrap();
+    assert_eq!(votes[0]["phase"], "closed");
+    assert_eq!(votes[0]["turnout"]["counted"], 50);
+    let (s, results) = page(app.client.clone(), format!("/renewal/{c}/votes/{vote}/results?lang=en")).await;
+    assert_eq!(s, 200);
+    assert!(
+        results.contains("<svg class=\"chart\"") && results.contains("Funded"),
+        "{results}"
+    );
+    let (_, proposals) = app.get(&format!("/api/renewal/communities/{c}/proposals"), None).await;
+    let amended = proposals[1]["id"].as_i64().unwrap();
+    assert_eq!(proposals[1]["version"], 2);
+    let (s, p) = page(app.client.clone(), format!("/renewal/{c}/proposals/{amended}")).await;
+    assert_eq!(s, 200);
+    assert!(p.contains("+ 坡道旁设置休息座椅"), "{p}");
+
+    // A resident amends through the form; the council page shows the minutes.
+    let browser = app.browser("resident").await;
+    let r = browser
+        .post(app.url(&format!("/renewal/{c}/proposals")))
+        .form(&[
+            ("title", "垃圾分类亭"),
+            ("description", "新建"),
+            ("lon", "104.08"),
+            ("lat", "30.66"),
+            ("items", "亭子,12000.50"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let url = r.url().path().to_owned();
+    assert!(url.starts_with(&format!("/renewal/{c}/proposals/")), "{url}");
+    let body = r.text().await.unwrap();
+    assert!(body.contains("12000.50"), "{body}");
+    let r = browser
+        .post(app.url(&format!("{url}/amend")))
+        .form(&[
+            ("title", "垃圾分类亭"),
+            ("description", "新建\n加洗手池"),
+            ("items", "亭子,12000.50"),
+            ("reason", "方便清洗"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let body = r.text().await.unwrap();
+    assert!(body.contains("方便清洗") && body.contains("待答复"), "{body}");
+    // A bad form comes back with the message on the page, nothing stored.
+    let r = browser
+        .post(app.url(&format!("/renewal/{c}/proposals")))
+        .form(&[
+            ("title", "x"),
+            ("description", "x"),
+            ("lon", "x"),
+            ("lat", "30"),
+            ("items", "亭子,abc"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.text().await.unwrap().contains("is not an amount in yuan"));
+    let (_, after) = app.get(&format!("/api/renewal/communities/{c}/proposals"), None).await;
+    assert_eq!(after.as_array().unwrap().len(), 4);
+    let (s, council) = page(browser.clone(), format!("/renewal/{c}/council")).await;
+    assert_eq!(s, 200);
+    assert!(council.contains("议事会讨论了三个微更新方案"), "{council}");
+    let department = app.browser("department").await;
+    let (s, _) = page(department, format!("/renewal/{c}/council")).await;
+    assert_eq!(s, 403);
+    // The closed vote's page: no ballot form, the receipt check finds nothing for a wrong code.
+    let (s, v) = page(
+        browser.clone(),
+        format!("/renewal/{c}/votes/{vote}?receipt=AAAA-BBBB-CCCC"),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert!(!v.contains("id=\"ballot\"") && !v.contains("receipt-status"), "{v}");
+}
