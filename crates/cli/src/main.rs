@@ -10,6 +10,7 @@ mod open311;
 mod pb;
 mod premises;
 mod regen;
+mod renewal_votes;
 mod replay;
 
 use std::net::SocketAddr;
@@ -42,6 +43,14 @@ struct Db {
     /// The city (tenant) to work in, as its 6-digit code.
     #[arg(long, env = "GONGZHI_CITY", default_value = gongzhi_demo::CITY)]
     city: String,
+}
+
+/// `gongzhi renewal …`
+#[derive(Subcommand)]
+enum RenewalCommand {
+    /// Participatory-budget votes: `.pb` export and import, results as CSV or XLSX.
+    #[command(subcommand)]
+    Vote(renewal_votes::VoteCommand),
 }
 
 #[derive(Subcommand)]
@@ -137,6 +146,9 @@ enum Command {
     /// Premises: buildings and units (import from CSV/XLSX, export to CSV).
     #[command(subcommand)]
     Premises(premises::PremisesCommand),
+    /// Co-produced micro-renewal (社区微更新).
+    #[command(subcommand)]
+    Renewal(RenewalCommand),
     /// Urban regeneration: create a project, import holders and resources, export, standings.
     #[command(subcommand)]
     Regen(regen::RegenCommand),
@@ -410,6 +422,7 @@ async fn main() -> Result<()> {
         Command::Open311(c) => open311::run(c).await,
         Command::Premises(c) => premises::run(c).await,
         Command::Initiative(c) => initiative::run(c).await,
+        Command::Renewal(RenewalCommand::Vote(c)) => renewal_votes::run(c).await,
         Command::Pb(c) => pb::run(c),
         Command::Bench(BenchCommand::Pb { files, rules }) => pb::bench_pb(&files, &rules),
         Command::Bench(BenchCommand::Decision { holders, runs, seed }) => pb::bench_decision(holders, runs, seed),

@@ -89,6 +89,9 @@ pub enum Permission {
     /// Keep a grid's team, households and lists, confirm matches, record patrols, visits,
     /// activities and points (全科网格).
     ManageGrid,
+    /// Write micro-renewal proposals, keep the council, set up participatory-budget votes and
+    /// enter or confirm paper ballots (社区微更新).
+    RunRenewal,
 }
 
 /// The role × permission matrix.
@@ -100,7 +103,10 @@ pub fn role_has(role: Role, p: Permission) -> bool {
         GridWorker | GridHead => {
             matches!(p, ViewGridDetails | ViewCases | ManageGrid) || (role == GridHead && p == ViewPeople)
         }
-        CommunityPlanner => matches!(p, ViewGridDetails | ViewCases | ManageGrid | CoordinateRegeneration),
+        CommunityPlanner => matches!(
+            p,
+            ViewGridDetails | ViewCases | ManageGrid | CoordinateRegeneration | RunRenewal
+        ),
         Acceptor | Dispatcher | ShiftLeader | Analyst => matches!(p, ViewGridDetails | ViewCases),
         Resident | DepartmentHandler => false,
     }

@@ -20,6 +20,7 @@ mod open311;
 mod people;
 mod premises;
 mod regen;
+pub mod renewal;
 mod sql;
 mod territory;
 

@@ -8,6 +8,7 @@ pub mod gridteam;
 mod i18n;
 pub mod initiatives;
 pub mod regen;
+pub mod renewal_votes;
 mod svg;
 
 use askama::Template;
@@ -61,6 +62,32 @@ pub fn router() -> Router<AppState> {
         .route("/regen/{code}/holders/{holder}", get(regen::holder_page))
         .route("/regen/{code}/holders/{holder}/decision", post(regen::decision_submit))
         .route("/regen/{code}/holders/{holder}/contact", post(regen::contact_submit))
+        .route(
+            "/renewal/{community}/proposals",
+            get(renewal_votes::hub).post(renewal_votes::create_submit),
+        )
+        .route("/renewal/{community}/proposals/{id}", get(renewal_votes::proposal_page))
+        .route(
+            "/renewal/{community}/proposals/{id}/amend",
+            post(renewal_votes::amend_submit),
+        )
+        .route(
+            "/renewal/{community}/proposals/{id}/amendments/{amendment}/answer",
+            post(renewal_votes::answer_submit),
+        )
+        .route(
+            "/renewal/{community}/council",
+            get(renewal_votes::council_page).post(renewal_votes::council_submit),
+        )
+        .route("/renewal/{community}/votes/{id}", get(renewal_votes::vote_page))
+        .route(
+            "/renewal/{community}/votes/{id}/ballot",
+            post(renewal_votes::ballot_submit),
+        )
+        .route(
+            "/renewal/{community}/votes/{id}/results",
+            get(renewal_votes::results_page),
+        )
         .route("/assets/style.css", get(style))
         .route("/assets/app.js", get(script))
 }

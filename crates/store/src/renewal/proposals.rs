@@ -1,0 +1,515 @@
+//! Proposals (方案) with their versions and residents' amendments (修改建议). Every change
+//! appends an event to stream `renewal-proposal:ID` in the same transaction.
+
+use gongzhi_core::renewal::proposal::{self, AmendmentStatus, Content, Patch, ProposalStatus};
+use gongzhi_core::DomainError;
+use serde::Serialize;
+use sqlx::{Any, Transaction};
+
+use super::{from_json, to_json};
+use crate::{events, now_ms, Store, StoreError};
+
+/// A new proposal.
+#[derive(Debug, Clone)]
+pub struct NewProposal {
+    pub community: String,
+    /// The needs cluster it answers (the needs part's cluster id), if any.
+    pub cluster: Option<i64>,
+    pub content: Content,
+}
+
+/// A proposal at its current version.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProposalRow {
+    pub id: i64,
+    pub community: String,
+    pub cluster: Option<i64>,
+    pub author: i64,
+    pub status: ProposalStatus,
+    pub version: i64,
+    pub budget_cents: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub content: Content,
+}
+
+/// One version of a proposal.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VersionRow {
+    pub version: i64,
+    pub author: Option<i64>,
+    /// The amendment accepted to make it, if any.
+    pub amendment: Option<i64>,
+    pub created_at: i64,
+    pub content: Content,
+}
+
+/// A resident's amendment and its answer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AmendmentRow {
+    pub id: i64,
+    pub proposal: i64,
+    pub base_version: i64,
+    pub author: i64,
+    pub changes: Patch,
+    pub reason: String,
+    pub status: AmendmentStatus,
+    pub answer: Option<String>,
+    pub answered_by: Option<i64>,
+    pub new_version: Option<i64>,
+    pub created_at: i64,
+}
+
+pub(crate) fn stream(id: i64) -> String {
+    format!("renewal-proposal:{id}")
+}
+
+type Row = (i64, String, Option<i64>, i64, String, i64, i64, i64, i64, String);
+
+const SELECT: &str = "SELECT p.id, p.community, p.cluster, p.author, p.status, p.version, p.budget_cents, p.created_at, p.updated_at, v.content
+     FROM renewal_proposals p JOIN renewal_proposal_versions v ON v.city = p.city AND v.proposal = p.id AND v.version = p.version";
+
+fn row(r: Row) -> Result<ProposalRow, StoreError> {
+    Ok(ProposalRow {
+        id: r.0,
+        community: r.1,
+        cluster: r.2,
+        author: r.3,
+        status: r.4.parse()?,
+        version: r.5,
+        budget_cents: r.6,
+        created_at: r.7,
+        updated_at: r.8,
+        content: from_json(&r.9, "a proposal version")?,
+    })
+}
+
+type VersionTuple = (i64, Option<i64>, Option<i64>, i64, String);
+
+type ARow = (
+    i64,
+    i64,
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+    i64,
+);
+
+const ASELECT: &str = "SELECT id, proposal, base_version, author, patch, reason, status, answer, answered_by, new_version, created_at FROM renewal_amendments";
+
+fn arow(r: ARow) -> Result<AmendmentRow, StoreError> {
+    Ok(AmendmentRow {
+        id: r.0,
+        proposal: r.1,
+        base_version: r.2,
+        author: r.3,
+        changes: from_json(&r.4, "an amendment")?,
+        reason: r.5,
+        status: r.6.parse()?,
+        answer: r.7,
+        answered_by: r.8,
+        new_version: r.9,
+        created_at: r.10,
+    })
+}
+
+async fn write_version(
+    tx: &mut Transaction<'_, Any>,
+    city: &str,
+    id: i64,
+    version: i64,
+    content: &Content,
+    author: Option<i64>,
+    amendment: Option<i64>,
+) -> Result<(), StoreError> {
+    let at = now_ms();
+    sqlx::query(
+        "INSERT INTO renewal_proposal_versions (city, proposal, version, content, author, amendment, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(city)
+    .bind(id)
+    .bind(version)
+    .bind(to_json(content)?)
+    .bind(author)
+    .bind(amendment)
+    .bind(at)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "UPDATE renewal_proposals SET version = $1, title = $2, budget_cents = $3, updated_at = $4 WHERE city = $5 AND id = $6",
+    )
+    .bind(version)
+    .bind(&content.title)
+    .bind(content.budget_cents())
+    .bind(at)
+    .bind(city)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Sets a proposal's status with its event, inside `tx`.
+pub(crate) async fn set_status(
+    tx: &mut Transaction<'_, Any>,
+    city: &str,
+    id: i64,
+    status: ProposalStatus,
+    actor: Option<i64>,
+    reason: Option<&str>,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE renewal_proposals SET status = $1, updated_at = $2 WHERE city = $3 AND id = $4")
+        .bind(status.as_str())
+        .bind(now_ms())
+        .bind(city)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    events::append(
+        tx,
+        city,
+        &stream(id),
+        "proposal_status",
+        actor,
+        None,
+        reason,
+        &serde_json::json!({ "status": status.as_str() }),
+    )
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Create a proposal at version 1 (status open).
+    pub async fn create_proposal(&self, city: &str, p: &NewProposal, author: i64) -> Result<i64, StoreError> {
+        p.content.check()?;
+        let at = now_ms();
+        let mut tx = self.pool.begin().await?;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO renewal_proposals (city, community, cluster, author, status, version, title, budget_cents, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, 0, $6, 0, $7, $7) RETURNING id",
+        )
+        .bind(city)
+        .bind(&p.community)
+        .bind(p.cluster)
+        .bind(author)
+        .bind(ProposalStatus::Open.as_str())
+        .bind(&p.content.title)
+        .bind(at)
+        .fetch_one(&mut *tx)
+        .await?;
+        write_version(&mut tx, city, id, 1, &p.content, Some(author), None).await?;
+        events::append(
+            &mut tx,
+            city,
+            &stream(id),
+            "proposal_created",
+            Some(author),
+            None,
+            None,
+            &serde_json::json!({ "community": p.community, "cluster": p.cluster, "version": 1, "content": p.content }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn proposal(&self, city: &str, id: i64) -> Result<Option<ProposalRow>, StoreError> {
+        let r: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE p.city = $1 AND p.id = $2"))
+            .bind(city)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        r.map(row).transpose()
+    }
+
+    /// The proposals of a community, oldest first.
+    pub async fn proposals(&self, city: &str, community: &str) -> Result<Vec<ProposalRow>, StoreError> {
+        let rows: Vec<Row> = sqlx::query_as(&format!(
+            "{SELECT} WHERE p.city = $1 AND p.community = $2 ORDER BY p.id"
+        ))
+        .bind(city)
+        .bind(community)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(row).collect()
+    }
+
+    pub async fn proposal_versions(&self, city: &str, id: i64) -> Result<Vec<VersionRow>, StoreError> {
+        let rows: Vec<VersionTuple> = sqlx::query_as(
+            "SELECT version, author, amendment, created_at, content FROM renewal_proposal_versions
+             WHERE city = $1 AND proposal = $2 ORDER BY version",
+        )
+        .bind(city)
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(VersionRow {
+                    version: r.0,
+                    author: r.1,
+                    amendment: r.2,
+                    created_at: r.3,
+                    content: from_json(&r.4, "a proposal version")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The author (or staff) writes a new version over the one they saw.
+    pub async fn revise_proposal(
+        &self,
+        city: &str,
+        id: i64,
+        expected_version: i64,
+        content: &Content,
+        actor: i64,
+    ) -> Result<i64, StoreError> {
+        content.check()?;
+        let mut tx = self.pool.begin().await?;
+        let current = lock(&mut tx, city, id).await?;
+        if current.1 != expected_version {
+            return Err(StoreError::Conflict(format!(
+                "proposal {id} is at version {} now, you edited version {expected_version}: reload it",
+                current.1
+            )));
+        }
+        if matches!(
+            current.0,
+            ProposalStatus::Funded | ProposalStatus::NotFunded | ProposalStatus::Rejected
+        ) {
+            return Err(StoreError::Conflict(format!(
+                "proposal {id} is {}: it can no longer change",
+                current.0.as_str()
+            )));
+        }
+        let version = current.1 + 1;
+        write_version(&mut tx, city, id, version, content, Some(actor), None).await?;
+        events::append(
+            &mut tx,
+            city,
+            &stream(id),
+            "proposal_revised",
+            Some(actor),
+            None,
+            None,
+            &serde_json::json!({ "version": version, "content": content }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(version)
+    }
+
+    /// A resident suggests an amendment to the version they saw.
+    pub async fn suggest_amendment(
+        &self,
+        city: &str,
+        proposal: i64,
+        base_version: i64,
+        changes: &Patch,
+        reason: &str,
+        author: i64,
+    ) -> Result<i64, StoreError> {
+        if reason.trim().is_empty() {
+            return Err(DomainError::invalid("reason", "say why the proposal should change").into());
+        }
+        let mut tx = self.pool.begin().await?;
+        let (status, _) = lock(&mut tx, city, proposal).await?;
+        if !matches!(status, ProposalStatus::Open | ProposalStatus::Revise) {
+            return Err(StoreError::Conflict(format!(
+                "proposal {proposal} is {}: amendments are taken while it is open or back for revision",
+                status.as_str()
+            )));
+        }
+        let base: Option<(String,)> = sqlx::query_as(
+            "SELECT content FROM renewal_proposal_versions WHERE city = $1 AND proposal = $2 AND version = $3",
+        )
+        .bind(city)
+        .bind(proposal)
+        .bind(base_version)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let base: Content = from_json(
+            &base
+                .ok_or_else(|| {
+                    DomainError::invalid(
+                        "base_version",
+                        format!("proposal {proposal} has no version {base_version}"),
+                    )
+                })?
+                .0,
+            "a proposal version",
+        )?;
+        changes.apply(&base)?;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO renewal_amendments (city, proposal, base_version, author, patch, reason, status, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(city)
+        .bind(proposal)
+        .bind(base_version)
+        .bind(author)
+        .bind(to_json(changes)?)
+        .bind(reason.trim())
+        .bind(AmendmentStatus::Pending.as_str())
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await?;
+        events::append(
+            &mut tx,
+            city,
+            &stream(proposal),
+            "amendment_suggested",
+            Some(author),
+            None,
+            Some(reason.trim()),
+            &serde_json::json!({ "amendment": id, "base_version": base_version, "changes": changes }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn amendment(&self, city: &str, id: i64) -> Result<Option<AmendmentRow>, StoreError> {
+        let r: Option<ARow> = sqlx::query_as(&format!("{ASELECT} WHERE city = $1 AND id = $2"))
+            .bind(city)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        r.map(arow).transpose()
+    }
+
+    pub async fn amendments(&self, city: &str, proposal: i64) -> Result<Vec<AmendmentRow>, StoreError> {
+        let rows: Vec<ARow> = sqlx::query_as(&format!("{ASELECT} WHERE city = $1 AND proposal = $2 ORDER BY id"))
+            .bind(city)
+            .bind(proposal)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(arow).collect()
+    }
+
+    /// The author answers an amendment: accepted (its changes applied to the current version
+    /// make a new one) or rejected with a reason.
+    pub async fn answer_amendment(
+        &self,
+        city: &str,
+        id: i64,
+        accept: bool,
+        answer: &str,
+        actor: i64,
+    ) -> Result<AmendmentRow, StoreError> {
+        let a = self
+            .amendment(city, id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("amendment {id}")))?;
+        if a.status != AmendmentStatus::Pending {
+            return Err(StoreError::Conflict(format!(
+                "amendment {id} was already answered ({})",
+                a.status.as_str()
+            )));
+        }
+        if !accept && answer.trim().is_empty() {
+            return Err(DomainError::invalid("answer", "give the reason for not taking the amendment").into());
+        }
+        let mut tx = self.pool.begin().await?;
+        let (_, current) = lock(&mut tx, city, a.proposal).await?;
+        let mut new_version = None;
+        if accept {
+            let (content,): (String,) = sqlx::query_as(
+                "SELECT content FROM renewal_proposal_versions WHERE city = $1 AND proposal = $2 AND version = $3",
+            )
+            .bind(city)
+            .bind(a.proposal)
+            .bind(current)
+            .fetch_one(&mut *tx)
+            .await?;
+            let content: Content = from_json(&content, "a proposal version")?;
+            let next = a.changes.apply(&content)?;
+            write_version(&mut tx, city, a.proposal, current + 1, &next, Some(actor), Some(id)).await?;
+            new_version = Some(current + 1);
+        }
+        let status = if accept {
+            AmendmentStatus::Accepted
+        } else {
+            AmendmentStatus::Rejected
+        };
+        sqlx::query(
+            "UPDATE renewal_amendments SET status = $1, answer = $2, answered_by = $3, new_version = $4 WHERE city = $5 AND id = $6",
+        )
+        .bind(status.as_str())
+        .bind(answer.trim())
+        .bind(actor)
+        .bind(new_version)
+        .bind(city)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        events::append(
+            &mut tx,
+            city,
+            &stream(a.proposal),
+            if accept {
+                "amendment_accepted"
+            } else {
+                "amendment_rejected"
+            },
+            Some(actor),
+            None,
+            Some(answer.trim()),
+            &serde_json::json!({ "amendment": id, "new_version": new_version }),
+        )
+        .await?;
+        tx.commit().await?;
+        self.amendment(city, id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("amendment {id}")))
+    }
+
+    /// The changes between two versions of a proposal.
+    pub async fn proposal_diff(
+        &self,
+        city: &str,
+        id: i64,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<proposal::FieldChange>, StoreError> {
+        let versions = self.proposal_versions(city, id).await?;
+        let get = |v: i64| {
+            versions
+                .iter()
+                .find(|x| x.version == v)
+                .map(|x| &x.content)
+                .ok_or_else(|| {
+                    StoreError::from(DomainError::invalid(
+                        "version",
+                        format!("proposal {id} has no version {v}"),
+                    ))
+                })
+        };
+        Ok(proposal::diff(get(from)?, get(to)?))
+    }
+}
+
+/// Locks a proposal row for the transaction and returns its status and version.
+async fn lock(tx: &mut Transaction<'_, Any>, city: &str, id: i64) -> Result<(ProposalStatus, i64), StoreError> {
+    sqlx::query("UPDATE renewal_proposals SET version = version WHERE city = $1 AND id = $2")
+        .bind(city)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    let r: Option<(String, i64)> =
+        sqlx::query_as("SELECT status, version FROM renewal_proposals WHERE city = $1 AND id = $2")
+            .bind(city)
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    let (s, v) = r.ok_or_else(|| StoreError::NotFound(format!("proposal {id}")))?;
+    Ok((s.parse()?, v))
+}

@@ -1,0 +1,637 @@
+//! Participatory-budget votes (参与式预算投票) with secret ballots.
+//!
+//! Secrecy: `renewal_voted` records who voted and by which channel, never what; a ballot is
+//! stored in `renewal_ballots` under a random receipt code with no voter, no time and no
+//! sequence number. The event of a vote cast names the voter and carries no ballot and no
+//! receipt. Paper ballots are entered by one staff member and count only once a second staff
+//! member (another account) has entered the same ballot again.
+
+use gongzhi_core::decision::ballot::Ballot;
+use gongzhi_core::decision::pb::Rule;
+use gongzhi_core::renewal::proposal::ProposalStatus;
+use gongzhi_core::renewal::vote::{resident_of, Count, Phase, VoteSetup};
+use gongzhi_core::DomainError;
+use rand::Rng;
+use serde::Serialize;
+use sqlx::{Any, Transaction};
+
+use super::proposals::set_status;
+use super::{from_json, to_json};
+use crate::{events, now_ms, Store, StoreError};
+
+/// A stored vote.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VoteRow {
+    pub id: i64,
+    pub community: String,
+    pub setup: VoteSetup,
+    /// Whether it was closed and its proposals marked funded / not funded.
+    pub finalised: bool,
+    pub created_at: i64,
+}
+
+impl VoteRow {
+    pub fn phase(&self, now: i64) -> Phase {
+        self.setup.phase(now)
+    }
+}
+
+/// What a receipt shows its holder.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReceiptView {
+    pub receipt: String,
+    /// `counted`, or `pending` for a paper ballot awaiting its second entry.
+    pub status: String,
+    pub channel: String,
+    pub ballot: Ballot,
+}
+
+/// A paper ballot awaiting its second entry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PendingPaper {
+    pub receipt: String,
+    pub entered_by: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Turnout {
+    pub eligible: usize,
+    pub voted: i64,
+    pub counted: i64,
+    pub pending_paper: i64,
+}
+
+/// A proposal funded by a closed vote, for delivery (`Store::start_delivery`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FundedProposal {
+    pub proposal: i64,
+    pub community: String,
+    pub cluster: Option<i64>,
+    pub title: String,
+    /// GeoJSON geometry.
+    pub site: serde_json::Value,
+    pub budget_cents: i64,
+}
+
+pub(crate) fn stream(id: i64) -> String {
+    format!("renewal-vote:{id}")
+}
+
+/// A random receipt code: 12 characters without look-alikes, grouped 4-4-4.
+fn receipt_code() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::thread_rng();
+    let s: String = (0..12)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect();
+    format!("{}-{}-{}", &s[0..4], &s[4..8], &s[8..12])
+}
+
+/// A ballot in a canonical order, to compare two entries of one paper ballot.
+fn canonical(b: &Ballot) -> Ballot {
+    match b {
+        Ballot::Projects { projects } => {
+            let mut p = projects.clone();
+            p.sort();
+            Ballot::Projects { projects: p }
+        }
+        Ballot::Points { points } => {
+            let mut p = points.clone();
+            p.sort();
+            Ballot::Points { points: p }
+        }
+        other => other.clone(),
+    }
+}
+
+type VRow = (i64, String, String, i64, i64);
+
+fn vrow(r: VRow) -> Result<VoteRow, StoreError> {
+    Ok(VoteRow {
+        id: r.0,
+        community: r.1,
+        setup: from_json(&r.2, "a vote's setup")?,
+        finalised: r.3 != 0,
+        created_at: r.4,
+    })
+}
+
+async fn insert_ballot(
+    tx: &mut Transaction<'_, Any>,
+    city: &str,
+    vote: i64,
+    ballot: &Ballot,
+    channel: &str,
+    status: &str,
+    entered_by: Option<i64>,
+) -> Result<String, StoreError> {
+    loop {
+        let code = receipt_code();
+        let r = sqlx::query(
+            "INSERT INTO renewal_ballots (city, vote, receipt, ballot, channel, status, entered_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+        )
+        .bind(city)
+        .bind(vote)
+        .bind(&code)
+        .bind(to_json(ballot)?)
+        .bind(channel)
+        .bind(status)
+        .bind(entered_by)
+        .execute(&mut **tx)
+        .await?;
+        if r.rows_affected() == 1 {
+            return Ok(code);
+        }
+    }
+}
+
+impl Store {
+    /// Set up a vote. Projects taken from proposals must be the community's and sent to the
+    /// vote by the council.
+    pub async fn create_vote(&self, city: &str, setup: &VoteSetup, actor: i64) -> Result<i64, StoreError> {
+        setup.check()?;
+        for p in &setup.projects {
+            if let Some(id) = p.proposal {
+                let row = self
+                    .proposal(city, id)
+                    .await?
+                    .ok_or_else(|| DomainError::invalid("projects", format!("proposal {id} does not exist")))?;
+                if row.community != setup.community {
+                    return Err(DomainError::invalid(
+                        "projects",
+                        format!(
+                            "proposal {id} belongs to community {}, not {}",
+                            row.community, setup.community
+                        ),
+                    )
+                    .into());
+                }
+                if row.status != ProposalStatus::ToVote {
+                    return Err(DomainError::invalid(
+                        "projects",
+                        format!(
+                            "proposal {id} is {} ({}): only proposals the council sent to the vote go on a ballot",
+                            row.status.as_str(),
+                            row.status.zh()
+                        ),
+                    )
+                    .into());
+                }
+            }
+        }
+        let mut tx = self.pool.begin().await?;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO renewal_votes (city, community, setup, opens_at, closes_at, finalised, created_by, created_at)
+             VALUES ($1, $2, $3, $4, $5, 0, $6, $7) RETURNING id",
+        )
+        .bind(city)
+        .bind(&setup.community)
+        .bind(to_json(setup)?)
+        .bind(setup.opens_at)
+        .bind(setup.closes_at)
+        .bind(actor)
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await?;
+        events::append(
+            &mut tx,
+            city,
+            &stream(id),
+            "vote_created",
+            Some(actor),
+            None,
+            None,
+            &serde_json::to_value(setup).unwrap_or_default(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn vote(&self, city: &str, id: i64) -> Result<Option<VoteRow>, StoreError> {
+        let r: Option<VRow> = sqlx::query_as(
+            "SELECT id, community, setup, finalised, created_at FROM renewal_votes WHERE city = $1 AND id = $2",
+        )
+        .bind(city)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        r.map(vrow).transpose()
+    }
+
+    /// The votes of a community, newest first.
+    pub async fn votes(&self, city: &str, community: &str) -> Result<Vec<VoteRow>, StoreError> {
+        let rows: Vec<VRow> = sqlx::query_as(
+            "SELECT id, community, setup, finalised, created_at FROM renewal_votes WHERE city = $1 AND community = $2 ORDER BY id DESC",
+        )
+        .bind(city)
+        .bind(community)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(vrow).collect()
+    }
+
+    async fn vote_or_404(&self, city: &str, id: i64) -> Result<VoteRow, StoreError> {
+        self.vote(city, id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("vote {id}")))
+    }
+
+    /// The verified residents of a community: people with a Resident grant covering it.
+    pub async fn electorate(&self, city: &str, community: &str) -> Result<Vec<i64>, StoreError> {
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT person_id, scope FROM grants WHERE city = $1 AND role = 'resident' ORDER BY person_id",
+        )
+        .bind(city)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: Vec<i64> = Vec::new();
+        for (person, scope) in rows {
+            let Ok(scope) = gongzhi_core::access::Scope::decode(&scope) else {
+                continue;
+            };
+            let g = gongzhi_core::access::Grant {
+                role: gongzhi_core::org::Role::Resident,
+                scope,
+            };
+            if resident_of(&[g], community) && out.last() != Some(&person) {
+                out.push(person);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Checks that `person` may vote in `v` now.
+    async fn check_voter(&self, city: &str, v: &VoteRow, person: i64) -> Result<(), StoreError> {
+        match v.phase(now_ms()) {
+            Phase::Upcoming => {
+                return Err(StoreError::Conflict(format!(
+                    "vote {} has not opened yet: ballots are taken from {} (Unix ms)",
+                    v.id, v.setup.opens_at
+                )))
+            }
+            Phase::Closed => {
+                return Err(StoreError::Conflict(format!(
+                    "vote {} is closed: no more ballots",
+                    v.id
+                )))
+            }
+            Phase::Open => {}
+        }
+        let grants = self.grants(city, person).await?;
+        if !resident_of(&grants, &v.community) {
+            return Err(DomainError::invalid(
+                "voter",
+                format!(
+                    "only verified residents of community {} may vote (a resident grant covering it)",
+                    v.community
+                ),
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    async fn mark_voted(
+        tx: &mut Transaction<'_, Any>,
+        city: &str,
+        vote: i64,
+        person: i64,
+        channel: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO renewal_voted (city, vote, person, channel) VALUES ($1, $2, $3, $4)")
+            .bind(city)
+            .bind(vote)
+            .bind(person)
+            .bind(channel)
+            .execute(&mut **tx)
+            .await
+            .map_err(|e| {
+                StoreError::from_insert(e, || {
+                    "this resident has already voted in this vote: one ballot each".into()
+                })
+            })?;
+        Ok(())
+    }
+
+    /// A resident casts their ballot online; returns the receipt code.
+    pub async fn cast_ballot(&self, city: &str, vote: i64, person: i64, ballot: &Ballot) -> Result<String, StoreError> {
+        let v = self.vote_or_404(city, vote).await?;
+        self.check_voter(city, &v, person).await?;
+        v.setup.spec().check(ballot)?;
+        let mut tx = self.pool.begin().await?;
+        Self::mark_voted(&mut tx, city, vote, person, "online").await?;
+        let code = insert_ballot(&mut tx, city, vote, ballot, "online", "counted", None).await?;
+        events::append(
+            &mut tx,
+            city,
+            &stream(vote),
+            "ballot_cast",
+            Some(person),
+            None,
+            None,
+            &serde_json::json!({ "channel": "online" }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(code)
+    }
+
+    /// Staff enter a paper ballot of an eligible resident (marked as having voted); it counts
+    /// once another staff member confirms it. Returns the receipt for the voter.
+    pub async fn enter_paper_ballot(
+        &self,
+        city: &str,
+        vote: i64,
+        voter: i64,
+        ballot: &Ballot,
+        staff: i64,
+    ) -> Result<String, StoreError> {
+        let v = self.vote_or_404(city, vote).await?;
+        self.check_voter(city, &v, voter).await?;
+        v.setup.spec().check(ballot)?;
+        let mut tx = self.pool.begin().await?;
+        Self::mark_voted(&mut tx, city, vote, voter, "paper").await?;
+        let code = insert_ballot(&mut tx, city, vote, ballot, "paper", "pending", Some(staff)).await?;
+        events::append(
+            &mut tx,
+            city,
+            &stream(vote),
+            "paper_ballot_entered",
+            Some(staff),
+            None,
+            None,
+            &serde_json::json!({ "voter": voter }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(code)
+    }
+
+    /// A second staff member enters the same paper ballot again; it counts if both entries agree.
+    pub async fn confirm_paper_ballot(
+        &self,
+        city: &str,
+        vote: i64,
+        receipt: &str,
+        ballot: &Ballot,
+        staff: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let r: Option<(String, String, Option<i64>)> = sqlx::query_as(
+            "SELECT ballot, status, entered_by FROM renewal_ballots WHERE city = $1 AND vote = $2 AND receipt = $3 AND channel = 'paper'",
+        )
+        .bind(city)
+        .bind(vote)
+        .bind(receipt)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (first, status, entered_by) =
+            r.ok_or_else(|| StoreError::NotFound(format!("paper ballot {receipt} of vote {vote}")))?;
+        if status != "pending" {
+            return Err(StoreError::Conflict(format!(
+                "paper ballot {receipt} is already confirmed"
+            )));
+        }
+        if entered_by == Some(staff) {
+            return Err(StoreError::Conflict(
+                "the second entry of a paper ballot must be made by another staff member".into(),
+            ));
+        }
+        let first: Ballot = from_json(&first, "a ballot")?;
+        if canonical(&first) != canonical(ballot) {
+            return Err(StoreError::Conflict(format!(
+                "the second entry of paper ballot {receipt} differs from the first: check the paper and enter it again"
+            )));
+        }
+        sqlx::query("UPDATE renewal_ballots SET status = 'counted', confirmed_by = $1 WHERE city = $2 AND vote = $3 AND receipt = $4")
+            .bind(staff)
+            .bind(city)
+            .bind(vote)
+            .bind(receipt)
+            .execute(&mut *tx)
+            .await?;
+        events::append(
+            &mut tx,
+            city,
+            &stream(vote),
+            "paper_ballot_confirmed",
+            Some(staff),
+            None,
+            None,
+            &serde_json::json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn pending_paper(&self, city: &str, vote: i64) -> Result<Vec<PendingPaper>, StoreError> {
+        let rows: Vec<(String, Option<i64>)> = sqlx::query_as(
+            "SELECT receipt, entered_by FROM renewal_ballots WHERE city = $1 AND vote = $2 AND status = 'pending' ORDER BY receipt",
+        )
+        .bind(city)
+        .bind(vote)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(receipt, e)| PendingPaper {
+                receipt,
+                entered_by: e.unwrap_or(0),
+            })
+            .collect())
+    }
+
+    /// What a receipt shows: the ballot and whether it is counted.
+    pub async fn receipt(&self, city: &str, vote: i64, code: &str) -> Result<Option<ReceiptView>, StoreError> {
+        let r: Option<(String, String, String)> = sqlx::query_as(
+            "SELECT ballot, status, channel FROM renewal_ballots WHERE city = $1 AND vote = $2 AND receipt = $3",
+        )
+        .bind(city)
+        .bind(vote)
+        .bind(code.trim().to_uppercase())
+        .fetch_optional(&self.pool)
+        .await?;
+        r.map(|(b, status, channel)| {
+            Ok(ReceiptView {
+                receipt: code.trim().to_uppercase(),
+                status,
+                channel,
+                ballot: from_json(&b, "a ballot")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// The counted ballots of a vote under their receipts, in receipt order.
+    pub async fn ballots(&self, city: &str, vote: i64) -> Result<Vec<(String, Ballot)>, StoreError> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT receipt, ballot FROM renewal_ballots WHERE city = $1 AND vote = $2 AND status = 'counted' ORDER BY receipt",
+        )
+        .bind(city)
+        .bind(vote)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(r, b)| Ok((r, from_json(&b, "a ballot")?)))
+            .collect()
+    }
+
+    /// Import ballots (from a `.pb` file) into a vote, all or nothing; each gets a receipt.
+    pub async fn import_ballots(
+        &self,
+        city: &str,
+        vote: i64,
+        ballots: &[Ballot],
+        actor: i64,
+    ) -> Result<usize, StoreError> {
+        let v = self.vote_or_404(city, vote).await?;
+        if v.finalised {
+            return Err(StoreError::Conflict(format!(
+                "vote {vote} is finalised: its ballots can no longer change"
+            )));
+        }
+        let spec = v.setup.spec();
+        for (i, b) in ballots.iter().enumerate() {
+            spec.check(b)
+                .map_err(|e| DomainError::invalid("ballots", format!("ballot {}: {e}", i + 1)))?;
+        }
+        let mut tx = self.pool.begin().await?;
+        for b in ballots {
+            insert_ballot(&mut tx, city, vote, b, "import", "counted", Some(actor)).await?;
+        }
+        events::append(
+            &mut tx,
+            city,
+            &stream(vote),
+            "ballots_imported",
+            Some(actor),
+            None,
+            None,
+            &serde_json::json!({ "ballots": ballots.len() }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ballots.len())
+    }
+
+    pub async fn turnout(&self, city: &str, vote: i64) -> Result<Turnout, StoreError> {
+        let v = self.vote_or_404(city, vote).await?;
+        let (voted,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM renewal_voted WHERE city = $1 AND vote = $2")
+            .bind(city)
+            .bind(vote)
+            .fetch_one(&self.pool)
+            .await?;
+        let (counted,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM renewal_ballots WHERE city = $1 AND vote = $2 AND status = 'counted'")
+                .bind(city)
+                .bind(vote)
+                .fetch_one(&self.pool)
+                .await?;
+        let (pending,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM renewal_ballots WHERE city = $1 AND vote = $2 AND status = 'pending'")
+                .bind(city)
+                .bind(vote)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(Turnout {
+            eligible: self.electorate(city, &v.community).await?.len(),
+            voted,
+            counted,
+            pending_paper: pending,
+        })
+    }
+
+    /// Whether `person` has voted in `vote` (never what).
+    pub async fn has_voted(&self, city: &str, vote: i64, person: i64) -> Result<bool, StoreError> {
+        let r: Option<(i64,)> =
+            sqlx::query_as("SELECT person FROM renewal_voted WHERE city = $1 AND vote = $2 AND person = $3")
+                .bind(city)
+                .bind(vote)
+                .bind(person)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(r.is_some())
+    }
+
+    /// Counts a vote's counted ballots under `rule` (the vote's own rule if None).
+    pub async fn vote_count(&self, city: &str, vote: i64, rule: Option<Rule>) -> Result<Count, StoreError> {
+        let v = self.vote_or_404(city, vote).await?;
+        let ballots: Vec<Ballot> = self.ballots(city, vote).await?.into_iter().map(|(_, b)| b).collect();
+        Ok(v.setup.count(&ballots, rule.unwrap_or(v.setup.counting))?)
+    }
+
+    /// Close a vote (now, if still open) and mark its proposals funded or not funded.
+    pub async fn close_vote(&self, city: &str, vote: i64, actor: i64) -> Result<Count, StoreError> {
+        let mut v = self.vote_or_404(city, vote).await?;
+        let now = now_ms();
+        match v.phase(now) {
+            Phase::Upcoming => return Err(StoreError::Conflict(format!("vote {vote} has not opened yet"))),
+            _ if v.finalised => {
+                return Err(StoreError::Conflict(format!(
+                    "vote {vote} is already closed and counted"
+                )))
+            }
+            Phase::Open => v.setup.closes_at = now,
+            Phase::Closed => {}
+        }
+        let count = self.vote_count(city, vote, None).await?;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE renewal_votes SET setup = $1, closes_at = $2, finalised = 1 WHERE city = $3 AND id = $4")
+            .bind(to_json(&v.setup)?)
+            .bind(v.setup.closes_at)
+            .bind(city)
+            .bind(vote)
+            .execute(&mut *tx)
+            .await?;
+        for p in &count.projects {
+            if let Some(id) = p.proposal {
+                let status = if p.result.funded {
+                    ProposalStatus::Funded
+                } else {
+                    ProposalStatus::NotFunded
+                };
+                set_status(&mut tx, city, id, status, Some(actor), Some(&format!("vote {vote}"))).await?;
+            }
+        }
+        events::append(
+            &mut tx,
+            city,
+            &stream(vote),
+            "vote_closed",
+            Some(actor),
+            None,
+            None,
+            &serde_json::json!({ "rule": count.rule, "funded": count.funded, "spent": count.spent, "ballots": count.ballots }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(count)
+    }
+
+    /// The proposals a closed vote funded, for the delivery part.
+    pub async fn funded_proposals(&self, city: &str, vote: i64) -> Result<Vec<FundedProposal>, StoreError> {
+        let v = self.vote_or_404(city, vote).await?;
+        if v.phase(now_ms()) != Phase::Closed {
+            return Err(StoreError::Conflict(format!("vote {vote} is not closed yet")));
+        }
+        let count = self.vote_count(city, vote, None).await?;
+        let mut out = Vec::new();
+        for p in count.projects.iter().filter(|p| p.result.funded) {
+            let Some(id) = p.proposal else { continue };
+            if let Some(row) = self.proposal(city, id).await? {
+                out.push(FundedProposal {
+                    proposal: id,
+                    community: row.community,
+                    cluster: row.cluster,
+                    title: row.content.title.clone(),
+                    site: row.content.site.clone(),
+                    budget_cents: p.cost_cents,
+                });
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,116 @@
+// End-to-end test of the micro-renewal proposal, council and vote pages in real headless
+// Chromium: a resident amends a proposal on a phone and the planner accepts it (the diff shows
+// the new line), the council's minutes, a resident votes with checkboxes and checks the receipt,
+// and the public results page of the demo's closed vote with its SVG chart, in Chinese and English.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { chromium } from "playwright-core";
+
+const BASE = process.env.GONGZHI_URL ?? "http://127.0.0.1:8080";
+const PASSWORD = "gongzhi-demo";
+const SHOTS = process.env.SCREENSHOTS ?? "../../target/screenshots";
+let browser;
+
+before(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+});
+after(async () => { await browser?.close(); });
+
+async function as(user, width = 375) {
+  const context = await browser.newContext({ viewport: { width, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(`${BASE}/login?next=/work`);
+  await page.fill("#username", user);
+  await page.fill("#password", PASSWORD);
+  await Promise.all([page.waitForURL(/\/work/), page.click("button[type=submit]")]);
+  return page;
+}
+
+/** The demo's first community: the resident's grant scope. */
+async function community(page) {
+  const me = await (await page.request.get(`${BASE}/api/me`)).json();
+  const scope = JSON.stringify(me);
+  const m = scope.match(/\d{12}/);
+  assert.ok(m, `no community in ${scope}`);
+  return m[0];
+}
+
+async function api(page, method, path, data) {
+  const r = await page.request.fetch(`${BASE}${path}`, { method, data });
+  const body = await r.json();
+  assert.ok(r.ok(), `${method} ${path}: ${r.status()} ${JSON.stringify(body)}`);
+  return body;
+}
+
+test("renewal: amend, council minutes, vote with receipt, public results", async () => {
+  const resident = await as("resident");
+  const c = await community(resident);
+  await resident.goto(`${BASE}/renewal/${c}/proposals`);
+  const hub = await resident.textContent("main");
+  assert.match(hub, /口袋公园改造/);
+  assert.match(hub, /无障碍坡道与扶手/);
+
+  // The planner writes a proposal; a resident amends it on the phone; the planner accepts.
+  const planner = await as("planner", 1280);
+  const site = { type: "Point", coordinates: [104.08, 30.66] };
+  const { id } = await api(planner, "POST", "/api/renewal/proposals", {
+    community: c, title: "快递柜雨棚", description: "安装雨棚\n地面防滑", site,
+    items: [{ item: "雨棚", cents: 1500000 }],
+  });
+  await resident.goto(`${BASE}/renewal/${c}/proposals/${id}`);
+  await resident.fill("#amend textarea[name=description]", "安装雨棚\n地面防滑\n增加照明");
+  await resident.fill("#amend input[name=reason]", "晚上取件太黑");
+  await Promise.all([resident.waitForLoadState("load"), resident.click("#amend button[type=submit]")]);
+  assert.match(await resident.textContent("#amendments"), /晚上取件太黑/);
+  await planner.goto(`${BASE}/renewal/${c}/proposals/${id}`);
+  await Promise.all([planner.waitForLoadState("load"), planner.click("form.answer button[value=yes]")]);
+  assert.match(await planner.textContent("#proposal-title"), /2/);
+  assert.match(await planner.textContent("#diff"), /\+ 增加照明/);
+  await resident.goto(`${BASE}/renewal/${c}/proposals/${id}`);
+  await resident.screenshot({ path: `${SHOTS}/renewal-proposal-375.png`, fullPage: true });
+
+  // The council page: the demo's meeting and its minutes, readable by residents.
+  await resident.goto(`${BASE}/renewal/${c}/council`);
+  assert.match(await resident.textContent("main"), /议事会讨论了三个微更新方案/);
+
+  // An open vote on the new proposal: the council sends it, the planner sets up the vote.
+  const council = await api(planner, "GET", `/api/renewal/communities/${c}/council`);
+  const members = council.members.map((m) => m.id);
+  const meeting = await api(planner, "POST", "/api/renewal/meetings", { community: c, title: "临时议事会", agenda: [id] });
+  await api(planner, "POST", `/api/renewal/meetings/${meeting.id}/record`, { attendance: members });
+  await api(planner, "POST", `/api/renewal/meetings/${meeting.id}/decisions`, { proposal: id, decision: "to_vote", reason: "一致同意" });
+  const now = Date.now();
+  const vote = await api(planner, "POST", "/api/renewal/votes", {
+    community: c, title: "快递柜雨棚投票", budget_cents: 2000000, opens_at: now - 1000, closes_at: now + 3600000,
+    ballot: { kind: "approval", min: 1, max: 1 }, counting: "greedy", proposals: [{ proposal: id }],
+  });
+  await resident.goto(`${BASE}/renewal/${c}/votes/${vote.id}`);
+  await resident.check(`#ballot input[value="${id}"]`);
+  await Promise.all([resident.waitForLoadState("load"), resident.click("#ballot button[type=submit]")]);
+  const receipt = (await resident.textContent("#new-receipt strong")).trim();
+  assert.match(receipt, /^[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$/);
+  await resident.screenshot({ path: `${SHOTS}/renewal-receipt-375.png`, fullPage: true });
+  const visitor = await (await browser.newContext({ viewport: { width: 375, height: 900 } })).newPage();
+  await visitor.goto(`${BASE}/renewal/${c}/votes/${vote.id}`);
+  await visitor.fill("#receipt-check input[name=receipt]", receipt);
+  await Promise.all([visitor.waitForLoadState("load"), visitor.click("#receipt-check button")]);
+  assert.match(await visitor.textContent("#receipt-status"), /counted/);
+
+  // The public results of the demo's closed vote: the SVG chart and an explanation per project.
+  const votes = await api(visitor, "GET", `/api/renewal/communities/${c}/votes`);
+  const closed = votes.find((v) => v.phase === "closed" && v.turnout.counted >= 50);
+  assert.ok(closed, "the demo has a closed vote with 50 ballots");
+  await visitor.goto(`${BASE}/renewal/${c}/votes/${closed.id}/results`);
+  assert.equal(await visitor.locator("svg.chart rect.bar").count(), 3);
+  assert.ok(await visitor.locator("#results tr.funded").count() >= 1);
+  await visitor.screenshot({ path: `${SHOTS}/renewal-results-375.png`, fullPage: true });
+  await visitor.goto(`${BASE}/renewal/${c}/votes/${closed.id}/results?lang=en`);
+  assert.match(await visitor.textContent("main"), /Results/);
+  assert.match(await visitor.textContent("#results"), /Funded/);
+});
