@@ -89,6 +89,9 @@ pub enum Permission {
     /// Keep a grid's team, households and lists, confirm matches, record patrols, visits,
     /// activities and points (全科网格).
     ManageGrid,
+    /// Deliver micro-renewal: accept bundles of works, start and run delivery projects, register
+    /// works for any department (项目整合与共建).
+    DeliverRenewal,
 }
 
 /// The role × permission matrix.
@@ -100,7 +103,10 @@ pub fn role_has(role: Role, p: Permission) -> bool {
         GridWorker | GridHead => {
             matches!(p, ViewGridDetails | ViewCases | ManageGrid) || (role == GridHead && p == ViewPeople)
         }
-        CommunityPlanner => matches!(p, ViewGridDetails | ViewCases | ManageGrid | CoordinateRegeneration),
+        CommunityPlanner => matches!(
+            p,
+            ViewGridDetails | ViewCases | ManageGrid | CoordinateRegeneration | DeliverRenewal
+        ),
         Acceptor | Dispatcher | ShiftLeader | Analyst => matches!(p, ViewGridDetails | ViewCases),
         Resident | DepartmentHandler => false,
     }

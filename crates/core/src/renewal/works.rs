@@ -373,7 +373,7 @@ impl BundleParams {
 }
 
 /// One item's slot in the merged schedule.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Slot {
     pub key: ItemRef,
     pub phase: Phase,
@@ -381,7 +381,7 @@ pub struct Slot {
 }
 
 /// What merging a bundle saves.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Savings {
     /// Separate interventions before (the items) and after (one project).
     pub interventions_before: usize,
@@ -411,7 +411,7 @@ impl Savings {
 }
 
 /// A group of items that meet, with its lead, schedule and savings.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Bundle {
     /// The items, sorted by reference.
     pub items: Vec<ItemRef>,

@@ -8,6 +8,7 @@ pub mod gridteam;
 mod i18n;
 pub mod initiatives;
 pub mod regen;
+pub mod renewal_works;
 mod svg;
 
 use askama::Template;
@@ -60,6 +61,15 @@ pub fn router() -> Router<AppState> {
         .route("/regen/{code}/holders/{holder}", get(regen::holder_page))
         .route("/regen/{code}/holders/{holder}/decision", post(regen::decision_submit))
         .route("/regen/{code}/holders/{holder}/contact", post(regen::contact_submit))
+        .route(
+            "/renewal/{community}/works",
+            get(renewal_works::works_page).post(renewal_works::works_submit),
+        )
+        .route("/renewal/{community}/bundles/{id}", get(renewal_works::bundle_page))
+        .route(
+            "/renewal/{community}/deliveries/{id}",
+            get(renewal_works::delivery_page).post(renewal_works::delivery_submit),
+        )
         .route("/assets/style.css", get(style))
         .route("/assets/app.js", get(script))
 }
