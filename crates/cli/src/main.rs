@@ -10,6 +10,7 @@ mod open311;
 mod pb;
 mod premises;
 mod regen;
+mod renewal_works;
 mod replay;
 
 use std::net::SocketAddr;
@@ -140,6 +141,9 @@ enum Command {
     /// Urban regeneration: create a project, import holders and resources, export, standings.
     #[command(subcommand)]
     Regen(regen::RegenCommand),
+    /// Co-produced micro-renewal: works import/export, bundles and the before/after report.
+    #[command(subcommand)]
+    Renewal(renewal_works::RenewalCommand),
     /// The generalist grid's lists: needs and resources import (CSV/XLSX), needs, resources
     /// and projects export (CSV).
     #[command(subcommand)]
@@ -414,6 +418,7 @@ async fn main() -> Result<()> {
         Command::Bench(BenchCommand::Pb { files, rules }) => pb::bench_pb(&files, &rules),
         Command::Bench(BenchCommand::Decision { holders, runs, seed }) => pb::bench_decision(holders, runs, seed),
         Command::Regen(c) => regen::run(c).await,
+        Command::Renewal(c) => renewal_works::run(c).await,
         Command::Divisions { db, file } => {
             let store = open(&db).await?;
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
