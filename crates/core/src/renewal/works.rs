@@ -889,7 +889,7 @@ mod tests {
             ROAD,
             "2026-05-01",
             "2026-05-20",
-            800_000_00,
+            80_000_000,
         );
         let pipe = item(
             ItemRef::Work(2),
@@ -897,7 +897,7 @@ mod tests {
             PIPE_UNDER_ROAD,
             "2026-05-10",
             "2026-06-10",
-            300_000_00,
+            30_000_000,
         );
         let far_same_time = item(
             ItemRef::Work(3),
@@ -977,7 +977,7 @@ mod tests {
             ROAD,
             "2026-05-01",
             "2026-05-20",
-            800_000_00,
+            80_000_000,
         );
         let pipe = item(
             ItemRef::Work(2),
@@ -985,7 +985,7 @@ mod tests {
             PIPE_UNDER_ROAD,
             "2026-06-01",
             "2026-06-30",
-            300_000_00,
+            30_000_000,
         );
         let cable = item(
             ItemRef::Work(3),
@@ -993,7 +993,7 @@ mod tests {
             PIPE_UNDER_ROAD,
             "2026-06-05",
             "2026-06-14",
-            50_000_00,
+            5_000_000,
         );
         let park = item(
             ItemRef::Delivery(7),
@@ -1001,7 +1001,7 @@ mod tests {
             SQUARE_BY_ROAD,
             "2026-05-10",
             "2026-05-24",
-            12_000_00,
+            1_200_000,
         );
         let b = find_bundles(&[road, pipe, cable, park], &p);
         assert_eq!(b.len(), 1);
@@ -1039,7 +1039,7 @@ mod tests {
         assert_eq!(s.days_union_before, 24 + 30);
         assert_eq!(s.days_after, 50);
         assert_eq!(s.days_saved(), 25);
-        assert_eq!(b.budget_cents, 1_162_000_00);
+        assert_eq!(b.budget_cents, 116_200_000);
     }
 
     #[test]

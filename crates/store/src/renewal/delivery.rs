@@ -340,7 +340,8 @@ impl Store {
     /// Milestones of one project, or of every project of the city, with their project id.
     async fn milestones(&self, city: &str, delivery: Option<i64>) -> Result<Vec<(i64, Milestone)>, StoreError> {
         let sql = "SELECT delivery, id, title, due, done, photos, supervision FROM renewal_milestones WHERE city = $1";
-        let rows: Vec<(i64, i64, String, String, Option<String>, String, i64)> = match delivery {
+        type Row = (i64, i64, String, String, Option<String>, String, i64);
+        let rows: Vec<Row> = match delivery {
             Some(d) => {
                 sqlx::query_as(&format!("{sql} AND delivery = $2 ORDER BY due, id"))
                     .bind(city)
@@ -613,6 +614,7 @@ impl Store {
         Ok(id)
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub async fn add_upkeep(
         &self,
         city: &str,
