@@ -273,7 +273,9 @@ pub async fn export_works(
 
 #[derive(Deserialize, IntoParams)]
 pub struct BundleQuery {
-    pub community: String,
+    /// The community (12 digits); the whole city when absent (its bundles can only be accepted
+    /// per community).
+    pub community: Option<String>,
     /// Buffer distance in metres (default 50).
     pub buffer_m: Option<f64>,
     /// Largest gap between windows in days (default 30).
@@ -309,8 +311,33 @@ pub struct Report {
     pub bundles: Vec<PlaceReport>,
 }
 
-pub async fn bundles_view(s: &AppState, city: &str, community: &str, params: BundleParams) -> ApiResult<BundlesView> {
-    let all = s.store.renewal_items(city, community).await?;
+pub async fn bundles_view(
+    s: &AppState,
+    city: &str,
+    community: Option<&str>,
+    params: BundleParams,
+) -> ApiResult<BundlesView> {
+    let all: Vec<(Item, Option<i64>)> = match community {
+        Some(c) => s.store.renewal_items(city, c).await?,
+        None => {
+            let mut all: Vec<(Item, Option<i64>)> = s
+                .store
+                .works(city, None)
+                .await?
+                .into_iter()
+                .map(|w| (w.item(), w.bundle))
+                .collect();
+            all.extend(
+                s.store
+                    .deliveries(city, None)
+                    .await?
+                    .into_iter()
+                    .map(|d| (d.item(), d.bundle)),
+            );
+            all
+        }
+    };
+    let place = community.unwrap_or(city);
     let loose: Vec<Item> = all
         .iter()
         .filter(|(_, b)| b.is_none())
@@ -318,7 +345,7 @@ pub async fn bundles_view(s: &AppState, city: &str, community: &str, params: Bun
         .collect();
     let items: Vec<Item> = all.into_iter().map(|(i, _)| i).collect();
     let proposed = find_bundles(&loose, &params);
-    let accepted = s.store.bundles(city, Some(community)).await?;
+    let accepted = s.store.bundles(city, community).await?;
     let accepted_bundles: Vec<Bundle> = accepted.iter().map(|b| b.bundle.clone()).collect();
     let both: Vec<Bundle> = accepted_bundles.iter().chain(&proposed).cloned().collect();
     let of = |b: &Bundle| -> Vec<Item> { items.iter().filter(|i| b.items.contains(&i.key)).cloned().collect() };
@@ -339,11 +366,11 @@ pub async fn bundles_view(s: &AppState, city: &str, community: &str, params: Bun
             .map(|(i, b)| place_report(&format!("proposed {}", i + 1), &of(b), std::slice::from_ref(b))),
     );
     Ok(BundlesView {
-        community: community.to_owned(),
+        community: place.to_owned(),
         params,
         report: Report {
-            community: place_report(community, &items, &accepted_bundles),
-            potential: place_report(community, &items, &both),
+            community: place_report(place, &items, &accepted_bundles),
+            potential: place_report(place, &items, &both),
             bundles: per_bundle,
         },
         items,
@@ -370,7 +397,9 @@ pub async fn list_bundles(
     Query(q): Query<BundleQuery>,
 ) -> ApiResult<Json<BundlesView>> {
     let params = params_of(q.buffer_m, q.gap_days)?;
-    Ok(Json(bundles_view(&s, &city_of(&s, &p), &q.community, params).await?))
+    Ok(Json(
+        bundles_view(&s, &city_of(&s, &p), q.community.as_deref(), params).await?,
+    ))
 }
 
 /// A proposed bundle to accept, named by its items.
@@ -406,7 +435,7 @@ pub(crate) async fn accept(s: &AppState, p: &Principal, r: &AcceptBundle) -> Api
     wanted.sort();
     wanted.dedup();
     let city = p.city.to_string();
-    let view = bundles_view(s, &city, &r.community, params).await?;
+    let view = bundles_view(s, &city, Some(&r.community), params).await?;
     let Some(bundle) = view.proposed.iter().find(|b| b.items == wanted) else {
         if view
             .accepted

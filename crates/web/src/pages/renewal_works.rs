@@ -326,7 +326,7 @@ pub async fn works_page(
     s.store.require_community(&city, &community).await?;
     let d = BundleParams::default();
     let params = BundleParams::new(q.buffer_m.unwrap_or(d.buffer_m), q.gap_days.unwrap_or(d.gap_days))?;
-    let view = bundles_view(&s, &city, &community, params).await?;
+    let view = bundles_view(&s, &city, Some(&community), params).await?;
     let staff = user
         .as_ref()
         .is_some_and(|p| p.may(Permission::DeliverRenewal, &community));
