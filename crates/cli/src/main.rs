@@ -11,6 +11,7 @@ mod pb;
 mod premises;
 mod regen;
 mod renewal_votes;
+mod renewal_works;
 mod replay;
 
 use std::net::SocketAddr;
@@ -51,6 +52,9 @@ enum RenewalCommand {
     /// Participatory-budget votes: `.pb` export and import, results as CSV or XLSX.
     #[command(subcommand)]
     Vote(renewal_votes::VoteCommand),
+    /// Departments' works (项目整合) and bundles.
+    #[command(flatten)]
+    Works(renewal_works::RenewalCommand),
 }
 
 #[derive(Subcommand)]
@@ -423,6 +427,7 @@ async fn main() -> Result<()> {
         Command::Premises(c) => premises::run(c).await,
         Command::Initiative(c) => initiative::run(c).await,
         Command::Renewal(RenewalCommand::Vote(c)) => renewal_votes::run(c).await,
+        Command::Renewal(RenewalCommand::Works(c)) => renewal_works::run(c).await,
         Command::Pb(c) => pb::run(c),
         Command::Bench(BenchCommand::Pb { files, rules }) => pb::bench_pb(&files, &rules),
         Command::Bench(BenchCommand::Decision { holders, runs, seed }) => pb::bench_decision(holders, runs, seed),

@@ -92,6 +92,9 @@ pub enum Permission {
     /// Write micro-renewal proposals, keep the council, set up participatory-budget votes and
     /// enter or confirm paper ballots (社区微更新).
     RunRenewal,
+    /// Deliver micro-renewal: accept bundles of works, start and run delivery projects, register
+    /// works for any department (项目整合与共建).
+    DeliverRenewal,
 }
 
 /// The role × permission matrix.
@@ -105,7 +108,7 @@ pub fn role_has(role: Role, p: Permission) -> bool {
         }
         CommunityPlanner => matches!(
             p,
-            ViewGridDetails | ViewCases | ManageGrid | CoordinateRegeneration | RunRenewal
+            ViewGridDetails | ViewCases | ManageGrid | CoordinateRegeneration | RunRenewal | DeliverRenewal
         ),
         Acceptor | Dispatcher | ShiftLeader | Analyst => matches!(p, ViewGridDetails | ViewCases),
         Resident | DepartmentHandler => false,

@@ -16,6 +16,7 @@ mod names;
 pub mod premises;
 pub mod regen;
 pub mod renewal_votes;
+mod renewal_works;
 
 use gongzhi_core::access::{Grant, Scope};
 use gongzhi_core::grid::{Grid, GridCodePattern, GridKind};
@@ -462,6 +463,8 @@ pub async fn load(
     gridteam::load(store, demo, &ids).await?;
     progress("renewal votes");
     renewal_votes::load(store, demo).await?;
+    progress("renewal works");
+    renewal_works::load(store, demo).await?;
     Ok(())
 }
 

@@ -25,43 +25,57 @@ impl Store {
         actor: Option<i64>,
     ) -> Result<i64, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let current: Option<(i64,)> = sqlx::query_as("SELECT version FROM documents WHERE city = $1 AND name = $2")
-            .bind(city)
-            .bind(name)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let current = current.map(|c| c.0);
-        if let (Some(expected), Some(now)) = (expected_version, current) {
-            if expected != now {
-                return Err(StoreError::Conflict(format!(
-                    "the {name} was changed meanwhile (version {now}, you edited {expected}): reload and edit again"
-                )));
-            }
-        }
-        let version = current.unwrap_or(0) + 1;
-        sqlx::query(
-            "INSERT INTO documents (city, name, version, body, updated_at) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (city, name) DO UPDATE SET version = excluded.version, body = excluded.body, updated_at = excluded.updated_at",
-        )
-        .bind(city)
-        .bind(name)
-        .bind(version)
-        .bind(body)
-        .bind(now_ms())
-        .execute(&mut *tx)
-        .await?;
-        events::append(
-            &mut tx,
-            city,
-            &format!("document:{name}"),
-            "document_changed",
-            actor,
-            None,
-            None,
-            &serde_json::json!({ "version": version, "bytes": body.len() }),
-        )
-        .await?;
+        let version = put_document_in(&mut tx, city, name, body, expected_version, actor).await?;
         tx.commit().await?;
         Ok(version)
     }
+}
+
+/// Replace a document inside `tx` (so that a record and its attachment change together); the
+/// same checks and event as [`Store::put_document`]. Returns the new version.
+pub(crate) async fn put_document_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    city: &str,
+    name: &str,
+    body: &str,
+    expected_version: Option<i64>,
+    actor: Option<i64>,
+) -> Result<i64, StoreError> {
+    let current: Option<(i64,)> = sqlx::query_as("SELECT version FROM documents WHERE city = $1 AND name = $2")
+        .bind(city)
+        .bind(name)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let current = current.map(|c| c.0);
+    if let (Some(expected), Some(now)) = (expected_version, current) {
+        if expected != now {
+            return Err(StoreError::Conflict(format!(
+                "the {name} was changed meanwhile (version {now}, you edited {expected}): reload and edit again"
+            )));
+        }
+    }
+    let version = current.unwrap_or(0) + 1;
+    sqlx::query(
+        "INSERT INTO documents (city, name, version, body, updated_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (city, name) DO UPDATE SET version = excluded.version, body = excluded.body, updated_at = excluded.updated_at",
+    )
+    .bind(city)
+    .bind(name)
+    .bind(version)
+    .bind(body)
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?;
+    events::append(
+        tx,
+        city,
+        &format!("document:{name}"),
+        "document_changed",
+        actor,
+        None,
+        None,
+        &serde_json::json!({ "version": version, "bytes": body.len() }),
+    )
+    .await?;
+    Ok(version)
 }

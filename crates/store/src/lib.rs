@@ -35,6 +35,8 @@ pub use open311::{Open311Key, Open311Media, Open311Query, Open311Request};
 pub use people::{Account, NewPerson, TokenKind};
 pub use premises::PremisesImported;
 pub use regen::{ContactRecord, DecisionEntry};
+pub use renewal::delivery::{ContributionRow, DeliveryDetail, DeliveryRow, Spending, SupervisedMilestone};
+pub use renewal::works::{BundleRow, WorkRow};
 pub use territory::{GridPage, ImportProgress};
 
 use sqlx::any::AnyPoolOptions;

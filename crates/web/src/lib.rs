@@ -73,7 +73,8 @@ pub async fn serve(state: AppState, addr: SocketAddr, on_bound: impl FnOnce(Sock
     serve_on(listener, state).await
 }
 
-/// Run the escalation sweep (督办: overdue marks) for the default city every `every`.
+/// Run the escalation sweep (督办: overdue marks) for the default city every `every`, for cases
+/// and for the milestones of renewal delivery projects.
 pub fn spawn_sweeper(state: AppState, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
@@ -83,6 +84,12 @@ pub fn spawn_sweeper(state: AppState, every: std::time::Duration) -> tokio::task
                 Ok(0) => {}
                 Ok(n) => tracing::info!(marked = n, "sweep marked overdue cases"),
                 Err(e) => tracing::warn!(error = ?e.body.message, "sweep failed"),
+            }
+            let today = api::renewal_works::today();
+            match state.store.supervise_milestones(&state.default_city, today).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(marked = n, "sweep marked late renewal milestones"),
+                Err(e) => tracing::warn!(error = %e, "milestone sweep failed"),
             }
         }
     })

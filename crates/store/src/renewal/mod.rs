@@ -1,8 +1,12 @@
-//! Co-produced micro-renewal (社区微更新) storage.
+//! Co-produced micro-renewal (社区微更新) storage: [`proposals`], [`council`], [`votes`],
+//! [`works`] (department works, accepted bundles) and [`delivery`] (delivery projects and their
+//! co-production).
 
 pub mod council;
+pub mod delivery;
 pub mod proposals;
 pub mod votes;
+pub mod works;
 
 use crate::StoreError;
 

@@ -9,6 +9,7 @@ pub mod people;
 pub mod premises;
 pub mod regen;
 pub mod renewal_votes;
+pub mod renewal_works;
 pub mod system;
 pub mod territory;
 
@@ -61,6 +62,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(regen::router())
         .merge(grid::router())
         .merge(renewal_votes::router())
+        .merge(renewal_works::router())
 }
 
 /// Paging parameters shared by list endpoints.

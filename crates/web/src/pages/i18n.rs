@@ -20,6 +20,7 @@ const TABLES: &[Texts] = &[
     super::regen::TEXTS,
     super::gridteam::TEXTS,
     super::renewal_votes::TEXTS,
+    super::renewal_works::TEXTS,
 ];
 
 /// The shared texts (the closed loop, the dashboard, the chrome). Keep keys sorted.

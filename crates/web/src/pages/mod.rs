@@ -9,6 +9,7 @@ mod i18n;
 pub mod initiatives;
 pub mod regen;
 pub mod renewal_votes;
+pub mod renewal_works;
 mod svg;
 
 use askama::Template;
@@ -87,6 +88,15 @@ pub fn router() -> Router<AppState> {
         .route(
             "/renewal/{community}/votes/{id}/results",
             get(renewal_votes::results_page),
+        )
+        .route(
+            "/renewal/{community}/works",
+            get(renewal_works::works_page).post(renewal_works::works_submit),
+        )
+        .route("/renewal/{community}/bundles/{id}", get(renewal_works::bundle_page))
+        .route(
+            "/renewal/{community}/deliveries/{id}",
+            get(renewal_works::delivery_page).post(renewal_works::delivery_submit),
         )
         .route("/assets/style.css", get(style))
         .route("/assets/app.js", get(script))

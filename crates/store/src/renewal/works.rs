@@ -1,0 +1,421 @@
+//! Department works and accepted bundles (see `gongzhi_core::renewal::works`). A work's changes
+//! go to the stream `renewal_work:ID`, a bundle's to `renewal_bundle:ID`; accepting a bundle marks
+//! its items (works and delivery projects) in the same transaction, each with an event.
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+use gongzhi_core::renewal::works::{Bundle, BundleParams, Item, ItemRef, NewWork, Place, Window, WorkKind};
+use gongzhi_core::table::LineError;
+use gongzhi_core::territory::Level;
+use gongzhi_core::DomainError;
+use serde::Serialize;
+use sqlx::{Any, Transaction};
+
+use crate::{events, now_ms, Store, StoreError};
+
+/// A stored work.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WorkRow {
+    pub id: i64,
+    #[serde(flatten)]
+    pub work: NewWork,
+    /// The accepted bundle it belongs to.
+    pub bundle: Option<i64>,
+}
+
+impl WorkRow {
+    pub fn item(&self) -> Item {
+        Item {
+            key: ItemRef::Work(self.id),
+            title: self.work.title.clone(),
+            kind: self.work.kind,
+            place: self.work.place.clone(),
+            window: self.work.window,
+            budget_cents: self.work.budget_cents,
+            department: Some(self.work.department),
+        }
+    }
+}
+
+/// An accepted bundle, tracked as one project.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BundleRow {
+    pub id: i64,
+    pub community: String,
+    #[serde(flatten)]
+    pub bundle: Bundle,
+    pub params: BundleParams,
+    /// Unix milliseconds.
+    pub accepted_at: i64,
+}
+
+pub(crate) fn bad_stored(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Invalid(DomainError::invalid(what, format!("stored value unreadable: {e}")))
+}
+
+pub(crate) fn day(s: &str) -> Result<NaiveDate, StoreError> {
+    s.parse().map_err(|e| bad_stored("date", e))
+}
+
+pub(crate) fn window(from: &str, to: &str) -> Result<Window, StoreError> {
+    Ok(Window {
+        from: day(from)?,
+        to: day(to)?,
+    })
+}
+
+type WorkTuple = (
+    i64,
+    String,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    Option<i64>,
+);
+
+fn work_of(r: WorkTuple) -> Result<WorkRow, StoreError> {
+    let (id, community, department, reference, title, kind, geometry, from, to, budget_cents, bundle) = r;
+    Ok(WorkRow {
+        id,
+        work: NewWork {
+            reference,
+            title,
+            kind: kind.parse::<WorkKind>()?,
+            community,
+            department,
+            place: Place::from_geojson(&geometry)?,
+            window: window(&from, &to)?,
+            budget_cents,
+        },
+        bundle,
+    })
+}
+
+const WORK_COLUMNS: &str =
+    "id, community, department, reference, title, kind, geometry, date_from, date_to, budget_cents, bundle";
+
+impl Store {
+    /// Refuse a community code that is not a community of the register.
+    pub async fn require_community(&self, city: &str, community: &str) -> Result<(), StoreError> {
+        let known = self
+            .division(city, community)
+            .await?
+            .is_some_and(|d| d.level == Level::Community);
+        if known {
+            Ok(())
+        } else {
+            Err(DomainError::invalid(
+                "community",
+                format!("{community} is not a community of the division register of {city}"),
+            )
+            .into())
+        }
+    }
+
+    /// Register works, all or nothing. `lines` gives each work's line in its file (for errors);
+    /// without it works are numbered from 1. Unknown communities and departments, and references
+    /// a department already used, are refused with their line.
+    pub async fn add_works(
+        &self,
+        city: &str,
+        works: &[NewWork],
+        lines: Option<&[usize]>,
+        actor: Option<i64>,
+    ) -> Result<Vec<i64>, StoreError> {
+        let line = |i: usize| lines.and_then(|l| l.get(i).copied()).unwrap_or(i + 1);
+        let mut errors = Vec::new();
+        let communities: BTreeSet<&str> = works.iter().map(|w| w.community.as_str()).collect();
+        let mut bad_communities = BTreeSet::new();
+        for c in communities {
+            if self.require_community(city, c).await.is_err() {
+                bad_communities.insert(c.to_owned());
+            }
+        }
+        let departments: BTreeSet<i64> = works.iter().map(|w| w.department).collect();
+        let mut bad_departments = BTreeSet::new();
+        for d in departments {
+            if self.organisation(city, d).await?.is_none() {
+                bad_departments.insert(d);
+            }
+        }
+        let mut tx = self.pool.begin().await?;
+        for (i, w) in works.iter().enumerate() {
+            let err = |column: &str, message: String| LineError {
+                line: line(i),
+                column: Some(column.to_owned()),
+                message,
+            };
+            if bad_communities.contains(&w.community) {
+                errors.push(err(
+                    "community",
+                    format!("{} is not a community of the register", w.community),
+                ));
+            }
+            if bad_departments.contains(&w.department) {
+                errors.push(err(
+                    "department",
+                    format!("organisation {} does not exist", w.department),
+                ));
+            }
+            let taken: Option<(i64,)> =
+                sqlx::query_as("SELECT id FROM renewal_works WHERE city = $1 AND department = $2 AND reference = $3")
+                    .bind(city)
+                    .bind(w.department)
+                    .bind(&w.reference)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if let Some((id,)) = taken {
+                errors.push(err(
+                    "reference",
+                    format!(
+                        "the department already registered {} (work {id}); give a new reference",
+                        w.reference
+                    ),
+                ));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(StoreError::Lines(errors));
+        }
+        let mut ids = Vec::with_capacity(works.len());
+        for w in works {
+            let (id,): (i64,) = sqlx::query_as(
+                "INSERT INTO renewal_works (city, community, department, reference, title, kind, geometry, date_from, date_to, budget_cents, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+            )
+            .bind(city)
+            .bind(&w.community)
+            .bind(w.department)
+            .bind(&w.reference)
+            .bind(&w.title)
+            .bind(w.kind.as_str())
+            .bind(w.place.to_geojson())
+            .bind(w.window.from.to_string())
+            .bind(w.window.to.to_string())
+            .bind(w.budget_cents)
+            .bind(now_ms())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| StoreError::from_insert(e, || format!("work {} exists already", w.reference)))?;
+            events::append(
+                &mut tx,
+                city,
+                &format!("renewal_work:{id}"),
+                "work_registered",
+                actor,
+                None,
+                None,
+                &serde_json::to_value(w).unwrap_or_default(),
+            )
+            .await?;
+            ids.push(id);
+        }
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    /// The works of a community (all the city's without one), by id.
+    pub async fn works(&self, city: &str, community: Option<&str>) -> Result<Vec<WorkRow>, StoreError> {
+        let rows: Vec<WorkTuple> = match community {
+            Some(c) => {
+                sqlx::query_as(&format!(
+                    "SELECT {WORK_COLUMNS} FROM renewal_works WHERE city = $1 AND community = $2 ORDER BY id"
+                ))
+                .bind(city)
+                .bind(c)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query_as(&format!(
+                    "SELECT {WORK_COLUMNS} FROM renewal_works WHERE city = $1 ORDER BY id"
+                ))
+                .bind(city)
+                .fetch_all(&self.pool)
+                .await?
+            }
+        };
+        rows.into_iter().map(work_of).collect()
+    }
+
+    pub async fn work(&self, city: &str, id: i64) -> Result<WorkRow, StoreError> {
+        let row: Option<WorkTuple> = sqlx::query_as(&format!(
+            "SELECT {WORK_COLUMNS} FROM renewal_works WHERE city = $1 AND id = $2"
+        ))
+        .bind(city)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        work_of(row.ok_or_else(|| StoreError::NotFound(format!("work {id}")))?)
+    }
+
+    /// Every work and delivery project of a community as bundling sees them, with the accepted
+    /// bundle each belongs to.
+    pub async fn renewal_items(&self, city: &str, community: &str) -> Result<Vec<(Item, Option<i64>)>, StoreError> {
+        let mut out: Vec<(Item, Option<i64>)> = self
+            .works(city, Some(community))
+            .await?
+            .into_iter()
+            .map(|w| (w.item(), w.bundle))
+            .collect();
+        for d in self.deliveries(city, Some(community)).await? {
+            out.push((d.item(), d.bundle));
+        }
+        Ok(out)
+    }
+
+    /// Accept a bundle: it is stored and its items are marked as one project, in one transaction.
+    /// An item already in an accepted bundle, or not of this community, is a conflict (409).
+    pub async fn accept_bundle(
+        &self,
+        city: &str,
+        community: &str,
+        bundle: &Bundle,
+        params: &BundleParams,
+        actor: Option<i64>,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for item in &bundle.items {
+            let (table, id) = table_of(item);
+            let row: Option<(String, Option<i64>)> = sqlx::query_as(&format!(
+                "SELECT community, bundle FROM {table} WHERE city = $1 AND id = $2"
+            ))
+            .bind(city)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            match row {
+                None => return Err(StoreError::NotFound(item.to_string())),
+                Some((c, _)) if c != community => {
+                    return Err(StoreError::Conflict(format!(
+                        "{item} is in community {c}, not {community}"
+                    )))
+                }
+                Some((_, Some(b))) => {
+                    return Err(StoreError::Conflict(format!(
+                        "{item} is already in accepted bundle {b}; a work is merged once"
+                    )))
+                }
+                _ => {}
+            }
+        }
+        let body = serde_json::to_string(bundle).map_err(|e| bad_stored("bundle", e))?;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO renewal_bundles (city, community, lead, lead_department, body, params, accepted_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(city)
+        .bind(community)
+        .bind(bundle.lead.to_string())
+        .bind(bundle.lead_department)
+        .bind(body)
+        .bind(serde_json::to_string(params).map_err(|e| bad_stored("params", e))?)
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await?;
+        for item in &bundle.items {
+            let (table, item_id) = table_of(item);
+            sqlx::query(&format!("UPDATE {table} SET bundle = $1 WHERE city = $2 AND id = $3"))
+                .bind(id)
+                .bind(city)
+                .bind(item_id)
+                .execute(&mut *tx)
+                .await?;
+            append_item(
+                &mut tx,
+                city,
+                item,
+                "merged_into_bundle",
+                actor,
+                &serde_json::json!({ "bundle": id }),
+            )
+            .await?;
+        }
+        events::append(
+            &mut tx,
+            city,
+            &format!("renewal_bundle:{id}"),
+            "bundle_accepted",
+            actor,
+            None,
+            None,
+            &serde_json::json!({ "community": community, "items": bundle.items, "lead": bundle.lead, "window": bundle.window, "savings": bundle.savings, "params": params }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The accepted bundles of a community (all the city's without one).
+    pub async fn bundles(&self, city: &str, community: Option<&str>) -> Result<Vec<BundleRow>, StoreError> {
+        let rows: Vec<(i64, String, String, String, i64)> = match community {
+            Some(c) => sqlx::query_as(
+                "SELECT id, community, body, params, accepted_at FROM renewal_bundles WHERE city = $1 AND community = $2 ORDER BY id",
+            )
+            .bind(city)
+            .bind(c)
+            .fetch_all(&self.pool)
+            .await?,
+            None => sqlx::query_as(
+                "SELECT id, community, body, params, accepted_at FROM renewal_bundles WHERE city = $1 ORDER BY id",
+            )
+            .bind(city)
+            .fetch_all(&self.pool)
+            .await?,
+        };
+        rows.into_iter()
+            .map(|(id, community, body, params, accepted_at)| {
+                Ok(BundleRow {
+                    id,
+                    community,
+                    bundle: serde_json::from_str(&body).map_err(|e| bad_stored("bundle", e))?,
+                    params: serde_json::from_str(&params).map_err(|e| bad_stored("params", e))?,
+                    accepted_at,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn bundle(&self, city: &str, id: i64) -> Result<BundleRow, StoreError> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT community FROM renewal_bundles WHERE city = $1 AND id = $2")
+                .bind(city)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        let (community,) = row.ok_or_else(|| StoreError::NotFound(format!("bundle {id}")))?;
+        self.bundles(city, Some(&community))
+            .await?
+            .into_iter()
+            .find(|b| b.id == id)
+            .ok_or_else(|| StoreError::NotFound(format!("bundle {id}")))
+    }
+}
+
+fn table_of(item: &ItemRef) -> (&'static str, i64) {
+    match item {
+        ItemRef::Work(id) => ("renewal_works", *id),
+        ItemRef::Delivery(id) => ("renewal_deliveries", *id),
+    }
+}
+
+async fn append_item(
+    tx: &mut Transaction<'_, Any>,
+    city: &str,
+    item: &ItemRef,
+    kind: &str,
+    actor: Option<i64>,
+    payload: &serde_json::Value,
+) -> Result<i64, StoreError> {
+    let stream = match item {
+        ItemRef::Work(id) => format!("renewal_work:{id}"),
+        ItemRef::Delivery(id) => format!("renewal_delivery:{id}"),
+    };
+    events::append(tx, city, &stream, kind, actor, None, None, payload).await
+}
