@@ -17,6 +17,7 @@ pub mod open311;
 pub mod org;
 pub mod premises;
 pub mod regen;
+pub mod renewal;
 pub mod spatial;
 pub mod table;
 pub mod territory;
