@@ -19,6 +19,7 @@ mod open311;
 mod people;
 mod premises;
 mod regen;
+pub mod renewal;
 mod sql;
 mod territory;
 
@@ -33,6 +34,7 @@ pub use open311::{Open311Key, Open311Media, Open311Query, Open311Request};
 pub use people::{Account, NewPerson, TokenKind};
 pub use premises::PremisesImported;
 pub use regen::{ContactRecord, DecisionEntry};
+pub use renewal::StoredCluster;
 pub use territory::{GridPage, ImportProgress};
 
 use sqlx::any::AnyPoolOptions;

@@ -8,6 +8,7 @@ pub mod initiatives;
 pub mod people;
 pub mod premises;
 pub mod regen;
+pub mod renewal_needs;
 pub mod system;
 pub mod territory;
 
@@ -29,6 +30,7 @@ use crate::AppState;
         (name = "cases", description = "The case closed loop: intake, steps, photos, catalogue, calendar, indicators"),
         (name = "flat", description = "Flat governance: responsibility lists, workload and push-downs, what-if replay"),
         (name = "regeneration", description = "Urban regeneration (柔性协调): holders, scenarios, resources, contacts, decisions, consent thresholds"),
+        (name = "renewal", description = "Co-produced micro-renewal (社区微更新): needs, clusters (需求整合), evidence cases"),
         (name = "grid", description = "The generalist grid: teams, alliances, households, needs/resources/projects with matching, patrols, visits, activities, points, indicators"),
     )
 )]
@@ -58,6 +60,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(flat::router())
         .merge(regen::router())
         .merge(grid::router())
+        .merge(renewal_needs::router())
 }
 
 /// Paging parameters shared by list endpoints.

@@ -19,6 +19,7 @@ const TABLES: &[Texts] = &[
     super::flat::TEXTS,
     super::regen::TEXTS,
     super::gridteam::TEXTS,
+    super::renewal_needs::TEXTS,
 ];
 
 /// The shared texts (the closed loop, the dashboard, the chrome). Keep keys sorted.

@@ -8,6 +8,7 @@ pub mod gridteam;
 mod i18n;
 pub mod initiatives;
 pub mod regen;
+pub mod renewal_needs;
 mod svg;
 
 use askama::Template;
@@ -60,6 +61,15 @@ pub fn router() -> Router<AppState> {
         .route("/regen/{code}/holders/{holder}", get(regen::holder_page))
         .route("/regen/{code}/holders/{holder}/decision", post(regen::decision_submit))
         .route("/regen/{code}/holders/{holder}/contact", post(regen::contact_submit))
+        .route(
+            "/renewal/{code}/needs",
+            get(renewal_needs::needs_page).post(renewal_needs::raise_submit),
+        )
+        .route("/renewal/{code}/clusters", get(renewal_needs::clusters_page))
+        .route("/renewal/{code}/clusters/refresh", post(renewal_needs::refresh_submit))
+        .route("/renewal/clusters/{id}/{action}", post(renewal_needs::cluster_step))
+        .route("/renewal/needs/{id}/evidence", post(renewal_needs::evidence_submit))
+        .route("/renewal/needs/{id}/photos/{photo}", get(renewal_needs::photo))
         .route("/assets/style.css", get(style))
         .route("/assets/app.js", get(script))
 }
