@@ -10,6 +10,7 @@ mod open311;
 mod pb;
 mod premises;
 mod regen;
+mod renewal_needs;
 mod replay;
 
 use std::net::SocketAddr;
@@ -156,6 +157,9 @@ enum Command {
     /// Participatory budgeting: count, check and generate pabulib .pb files.
     #[command(subcommand)]
     Pb(pb::PbCommand),
+    /// Co-produced micro-renewal (社区微更新): needs import, export and clustering.
+    #[command(subcommand)]
+    Renewal(renewal_needs::RenewalCommand),
 }
 
 #[derive(Subcommand)]
@@ -211,6 +215,17 @@ enum BenchCommand {
     },
     /// The generalist grid's matching engine on a whole demo city's needs and resources,
     /// generated in memory. The last line printed is one JSON object with the figures.
+    /// The renewal needs' clustering (需求整合) on generated needs spread over a city. The last
+    /// line printed is one JSON object with the figures.
+    RenewalCluster {
+        #[arg(long, default_value_t = 10_000)]
+        needs: usize,
+        /// The side of the square the needs are spread over, km.
+        #[arg(long, default_value_t = 20.0)]
+        side_km: f64,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
     Grid {
         /// Needs and resources generated per grid.
         #[arg(long, default_value_t = 3)]
@@ -348,6 +363,10 @@ async fn main() -> Result<()> {
         Command::Flat(cmd) => flat::run(cmd).await,
         Command::Bench(BenchCommand::Grid { per_grid, seed }) => gridteam::bench(per_grid, seed),
         Command::Lists(cmd) => gridteam::run(cmd).await,
+        Command::Renewal(cmd) => renewal_needs::run(cmd).await,
+        Command::Bench(BenchCommand::RenewalCluster { needs, side_km, seed }) => {
+            renewal_needs::bench(needs, side_km, seed)
+        }
         Command::Bench(BenchCommand::Pages { db, runs, users }) => {
             let store = open(&db).await?;
             let state = AppState::new(store, &db.city).await?;

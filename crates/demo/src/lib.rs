@@ -15,6 +15,7 @@ mod layout;
 mod names;
 pub mod premises;
 pub mod regen;
+mod renewal_needs;
 
 use gongzhi_core::access::{Grant, Scope};
 use gongzhi_core::grid::{Grid, GridCodePattern, GridKind};
@@ -459,6 +460,8 @@ pub async fn load(
     regen::load(store, CITY, &demo.premises).await?;
     progress("grid teams");
     gridteam::load(store, demo, &ids).await?;
+    progress("renewal needs");
+    renewal_needs::load(store, demo).await?;
     Ok(())
 }
 
