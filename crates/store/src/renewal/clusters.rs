@@ -125,7 +125,7 @@ async fn step(
 ) -> Result<i64, StoreError> {
     let now = now_ms();
     let (id, mut state) = match id {
-        Some(id) => (id, state_in(&mut **tx, city, id).await?),
+        Some(id) => (id, state_in(tx, city, id).await?),
         None => {
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO renewal_clusters (city, community, name, status, merged_into, needs, version, created_at, updated_at)
@@ -341,7 +341,7 @@ impl Store {
                 )
                 .into());
             }
-            let source = state_in(&mut *tx, city, *f).await?;
+            let source = state_in(&mut tx, city, *f).await?;
             if !source.active() {
                 return Err(StoreError::Conflict(format!("cluster {f} was merged already")));
             }
@@ -387,7 +387,7 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("cluster {id}")))?;
         let mut tx = self.pool.begin().await?;
-        let state = state_in(&mut *tx, city, id).await?;
+        let state = state_in(&mut tx, city, id).await?;
         if !state.active() {
             return Err(StoreError::Conflict(format!(
                 "cluster {id} was merged into another one"
