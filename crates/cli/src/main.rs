@@ -10,6 +10,7 @@ mod open311;
 mod pb;
 mod premises;
 mod regen;
+mod renewal_needs;
 mod renewal_votes;
 mod renewal_works;
 mod replay;
@@ -52,6 +53,9 @@ enum RenewalCommand {
     /// Participatory-budget votes: `.pb` export and import, results as CSV or XLSX.
     #[command(subcommand)]
     Vote(renewal_votes::VoteCommand),
+    /// Needs of a community: import, export, cluster (需求整合).
+    #[command(flatten)]
+    Needs(renewal_needs::RenewalCommand),
     /// Departments' works (项目整合) and bundles.
     #[command(flatten)]
     Works(renewal_works::RenewalCommand),
@@ -227,6 +231,17 @@ enum BenchCommand {
     },
     /// The generalist grid's matching engine on a whole demo city's needs and resources,
     /// generated in memory. The last line printed is one JSON object with the figures.
+    /// The renewal needs' clustering (需求整合) on generated needs spread over a city. The last
+    /// line printed is one JSON object with the figures.
+    RenewalCluster {
+        #[arg(long, default_value_t = 10_000)]
+        needs: usize,
+        /// The side of the square the needs are spread over, km.
+        #[arg(long, default_value_t = 20.0)]
+        side_km: f64,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
     Grid {
         /// Needs and resources generated per grid.
         #[arg(long, default_value_t = 3)]
@@ -364,6 +379,10 @@ async fn main() -> Result<()> {
         Command::Flat(cmd) => flat::run(cmd).await,
         Command::Bench(BenchCommand::Grid { per_grid, seed }) => gridteam::bench(per_grid, seed),
         Command::Lists(cmd) => gridteam::run(cmd).await,
+        Command::Renewal(RenewalCommand::Needs(cmd)) => renewal_needs::run(cmd).await,
+        Command::Bench(BenchCommand::RenewalCluster { needs, side_km, seed }) => {
+            renewal_needs::bench(needs, side_km, seed)
+        }
         Command::Bench(BenchCommand::Pages { db, runs, users }) => {
             let store = open(&db).await?;
             let state = AppState::new(store, &db.city).await?;

@@ -97,9 +97,37 @@ string_enum! {
         Accessibility => "accessibility", "无障碍适老化";
         /// 停车 parking.
         Parking => "parking", "停车";
+        /// 立面 facades (walls, balconies, signs).
+        Facade => "facade", "立面";
+        /// 排水 drainage (waterlogging, drains, sewers).
+        Drainage => "drainage", "排水";
+        /// 垃圾点位 waste collection points.
+        WastePoint => "waste_point", "垃圾点位";
+        /// 儿童游憩 children's play space.
+        PlaySpace => "play_space", "儿童游憩";
+        /// 充电设施 charging for e-bikes and cars.
+        Charging => "charging", "充电设施";
         /// 其他 other.
         Other => "other", "其他";
     }
+}
+
+impl Category {
+    /// The renewal categories (社区微更新) of the one needs list.
+    pub const RENEWAL: &'static [Category] = &[
+        Category::PublicSpace,
+        Category::Greening,
+        Category::Lighting,
+        Category::Accessibility,
+        Category::Parking,
+        Category::PlaySpace,
+        Category::Facade,
+        Category::Drainage,
+        Category::WastePoint,
+        Category::Charging,
+        Category::Environment,
+        Category::Other,
+    ];
 }
 
 string_enum! {
@@ -804,6 +832,9 @@ pub struct Need {
     pub group: Option<String>,
     /// How much of a resource answering it takes.
     pub quantity: i64,
+    /// Closed-loop cases linked by staff as evidence (recurring reports at its place).
+    #[serde(default)]
+    pub evidence: Vec<i64>,
 }
 
 impl Need {
@@ -1019,6 +1050,7 @@ pub fn parse_needs(t: &Table, raised_by: Option<i64>) -> Result<Vec<Need>, Vec<L
                 household: None,
                 group: row.get("group").map(str::to_owned),
                 quantity: parse_num(row, "quantity", "a whole number")?.unwrap_or(1),
+                evidence: Vec::new(),
             };
             checked(row, n, Need::check)
         })();

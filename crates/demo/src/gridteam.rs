@@ -152,6 +152,7 @@ pub async fn load(store: &Store, demo: &Demo, orgs: &HashMap<String, i64>) -> Re
                 household: None,
                 group: None,
                 quantity,
+                evidence: Vec::new(),
             };
             rs.push(record(GridList::Needs, &code, "open", n.raised_by, json(&n)));
             if i == 0 && k == 0 {

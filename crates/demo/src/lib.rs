@@ -15,6 +15,7 @@ mod layout;
 mod names;
 pub mod premises;
 pub mod regen;
+mod renewal_needs;
 pub mod renewal_votes;
 mod renewal_works;
 
@@ -461,6 +462,8 @@ pub async fn load(
     regen::load(store, CITY, &demo.premises).await?;
     progress("grid teams");
     gridteam::load(store, demo, &ids).await?;
+    progress("renewal needs");
+    renewal_needs::load(store, demo).await?;
     progress("renewal votes");
     renewal_votes::load(store, demo).await?;
     progress("renewal works");

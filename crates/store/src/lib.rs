@@ -37,6 +37,7 @@ pub use premises::PremisesImported;
 pub use regen::{ContactRecord, DecisionEntry};
 pub use renewal::delivery::{ContributionRow, DeliveryDetail, DeliveryRow, Spending, SupervisedMilestone};
 pub use renewal::works::{BundleRow, WorkRow};
+pub use renewal::StoredCluster;
 pub use territory::{GridPage, ImportProgress};
 
 use sqlx::any::AnyPoolOptions;

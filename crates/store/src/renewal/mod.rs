@@ -1,12 +1,18 @@
-//! Co-produced micro-renewal (社区微更新) storage: [`proposals`], [`council`], [`votes`],
-//! [`works`] (department works, accepted bundles) and [`delivery`] (delivery projects and their
-//! co-production).
+//! Co-produced micro-renewal's records (see `gongzhi_core::renewal`). Needs are rows of the one
+//! needs list (`grid_needs`, see [`crate::gridteam`]); [`needs`] adds their photos, the
+//! community's needs, evidence cases; [`clusters`] keeps the clusters as event streams;
+//! [`proposals`], [`council`], [`votes`]; [`works`] (department works, accepted bundles) and
+//! [`delivery`] (delivery projects and their co-production).
 
+pub mod clusters;
 pub mod council;
 pub mod delivery;
+pub mod needs;
 pub mod proposals;
 pub mod votes;
 pub mod works;
+
+pub use clusters::StoredCluster;
 
 use crate::StoreError;
 

@@ -8,6 +8,7 @@ pub mod initiatives;
 pub mod people;
 pub mod premises;
 pub mod regen;
+pub mod renewal_needs;
 pub mod renewal_votes;
 pub mod renewal_works;
 pub mod system;
@@ -61,6 +62,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(flat::router())
         .merge(regen::router())
         .merge(grid::router())
+        .merge(renewal_needs::router())
         .merge(renewal_votes::router())
         .merge(renewal_works::router())
 }

@@ -383,6 +383,7 @@ pub async fn need_submit(
         household: None,
         group: None,
         quantity: f.quantity.unwrap_or(1),
+        evidence: Vec::new(),
     };
     let (_status, _created) = api::add_need(State(s), Auth(p), Path(code.clone()), Json(need)).await?;
     Ok(Redirect::to(&format!("/grids/{code}/team")).into_response())

@@ -19,6 +19,7 @@ const TABLES: &[Texts] = &[
     super::flat::TEXTS,
     super::regen::TEXTS,
     super::gridteam::TEXTS,
+    super::renewal_needs::TEXTS,
     super::renewal_votes::TEXTS,
     super::renewal_works::TEXTS,
 ];

@@ -8,6 +8,7 @@ pub mod gridteam;
 mod i18n;
 pub mod initiatives;
 pub mod regen;
+pub mod renewal_needs;
 pub mod renewal_votes;
 pub mod renewal_works;
 mod svg;
@@ -98,6 +99,18 @@ pub fn router() -> Router<AppState> {
             "/renewal/{community}/deliveries/{id}",
             get(renewal_works::delivery_page).post(renewal_works::delivery_submit),
         )
+        .route(
+            "/renewal/{community}/needs",
+            get(renewal_needs::needs_page).post(renewal_needs::raise_submit),
+        )
+        .route("/renewal/{community}/clusters", get(renewal_needs::clusters_page))
+        .route(
+            "/renewal/{community}/clusters/refresh",
+            post(renewal_needs::refresh_submit),
+        )
+        .route("/renewal/clusters/{id}/{action}", post(renewal_needs::cluster_step))
+        .route("/renewal/needs/{id}/evidence", post(renewal_needs::evidence_submit))
+        .route("/renewal/needs/{id}/photos/{photo}", get(renewal_needs::photo))
         .route("/assets/style.css", get(style))
         .route("/assets/app.js", get(script))
 }

@@ -1,0 +1,253 @@
+//! `gongzhi renewal needs import|export|cluster`: a community's micro-renewal needs (the one
+//! needs list) from and to CSV/XLSX, all or nothing with line numbers, and the clustering run;
+//! `gongzhi bench renewal-cluster`: the clustering on a generated city of needs.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::Subcommand;
+use gongzhi_core::gridteam::{self, Need, NeedStatus};
+use gongzhi_core::renewal::cluster::{self, ClusterParams};
+use gongzhi_core::renewal::synth;
+use gongzhi_core::spatial::Crs;
+use gongzhi_core::table::{LineError, Table};
+use gongzhi_store::{GridList, NewRecord};
+use gongzhi_web::AppState;
+
+use crate::Db;
+
+#[derive(Subcommand)]
+pub enum RenewalCommand {
+    /// Micro-renewal needs of a community: import, export, cluster.
+    #[command(subcommand)]
+    Needs(NeedsCommand),
+}
+
+#[derive(Subcommand)]
+pub enum NeedsCommand {
+    /// Import a community's needs from CSV (UTF-8) or XLSX, all rows or none: columns category,
+    /// text, lng, lat (WGS-84) and optionally urgency, source (meeting by default, or visit),
+    /// group. Each point must lie in the community; wrong lines are listed with their number.
+    Import {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long)]
+        community: String,
+        file: PathBuf,
+        /// Run the clustering afterwards.
+        #[arg(long)]
+        cluster: bool,
+    },
+    /// Export a community's needs (id, area, status, category, text, lng, lat, urgency, source,
+    /// group, cluster, evidence) as CSV (stdout without -o) or XLSX (-o FILE.xlsx).
+    Export {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long)]
+        community: String,
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Run the clustering over a community's needs (new needs join clusters or form new ones).
+    Cluster {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long)]
+        community: String,
+    },
+}
+
+/// The export's columns.
+pub const EXPORT_COLUMNS: &[&str] = &[
+    "id", "area", "status", "category", "text", "lng", "lat", "urgency", "source", "group", "cluster", "evidence",
+];
+
+async fn state(db: &Db, community: &str) -> Result<AppState> {
+    let store = crate::open(db).await?;
+    let state = AppState::new(store, &db.city).await?;
+    gongzhi_web::api::renewal_needs::community(&state, &db.city, community)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.body.message))?;
+    Ok(state)
+}
+
+fn refused(file: &std::path::Path, errors: &[LineError]) -> anyhow::Error {
+    let mut msg = format!("{} refused, nothing stored:", file.display());
+    for e in errors {
+        msg.push_str(&format!("\n  {e}"));
+    }
+    anyhow::anyhow!(msg)
+}
+
+/// Parse a needs file for a community: the grid needs parser's checks, then each point located
+/// in the community (its grid, else the community itself). All rows or the errors of every
+/// wrong row.
+pub async fn parse(s: &AppState, city: &str, community: &str, bytes: &[u8]) -> Result<Vec<NewRecord>, Vec<LineError>> {
+    let table = Table::from_bytes(bytes).map_err(|e| vec![e])?;
+    let needs: Vec<Need> = gridteam::parse_needs(&table, None)?;
+    let mut out = Vec::with_capacity(needs.len());
+    let mut errors = Vec::new();
+    for (row, n) in table.rows.iter().zip(needs) {
+        if n.source == gridteam::NeedSource::Resident {
+            errors.push(row.error(
+                "source",
+                "residents raise their own needs; an import records needs from visits (visit) or meetings (meeting)",
+            ));
+            continue;
+        }
+        match gongzhi_web::api::territory::locate(s, city, Crs::Wgs84, n.lng, n.lat).await {
+            Ok(at) if at.community.as_ref().is_some_and(|c| c.code == community) => {
+                let area = at
+                    .grid
+                    .as_ref()
+                    .map_or_else(|| community.to_owned(), |g| g.code.clone());
+                out.push(NewRecord {
+                    list: GridList::Needs,
+                    area,
+                    status: NeedStatus::Open.as_str().into(),
+                    person: None,
+                    body: serde_json::to_value(&n).unwrap_or_default(),
+                });
+            }
+            Ok(at) => errors.push(row.error(
+                "lng",
+                format!("the point lies outside community {community} ({})", at.message),
+            )),
+            Err(e) => errors.push(row.error("lng", e.body.message)),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+pub async fn run(cmd: RenewalCommand) -> Result<()> {
+    let RenewalCommand::Needs(cmd) = cmd;
+    match cmd {
+        NeedsCommand::Import {
+            db,
+            community,
+            file,
+            cluster,
+        } => {
+            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let s = state(&db, &community).await?;
+            let records = parse(&s, &db.city, &community, &bytes)
+                .await
+                .map_err(|e| refused(&file, &e))?;
+            let ids = s.store.add_grid_records(&db.city, &records, None).await?;
+            println!(
+                "imported {} needs into community {community} from {}",
+                ids.len(),
+                file.display()
+            );
+            if cluster {
+                let r = gongzhi_web::api::renewal_needs::run_clustering(&s, &db.city, &community, None)
+                    .await
+                    .map_err(|e| anyhow::anyhow!(e.body.message))?;
+                println!("clustering: {} new clusters, {} active", r.created.len(), r.clusters);
+            }
+            Ok(())
+        }
+        NeedsCommand::Export { db, community, output } => {
+            let s = state(&db, &community).await?;
+            let assigned = s.store.cluster_assignments(&db.city, &community).await?;
+            let mut rows: Vec<Vec<String>> = Vec::new();
+            for r in s.store.community_needs(&db.city, &community).await? {
+                let n: Need = r.body_as()?;
+                rows.push(vec![
+                    r.id.to_string(),
+                    r.area.clone(),
+                    r.status.clone(),
+                    n.category.as_str().into(),
+                    n.text.clone(),
+                    format!("{:.6}", n.lng),
+                    format!("{:.6}", n.lat),
+                    n.urgency.as_str().into(),
+                    n.source.as_str().into(),
+                    n.group.clone().unwrap_or_default(),
+                    assigned.get(&r.id).map(i64::to_string).unwrap_or_default(),
+                    n.evidence.iter().map(i64::to_string).collect::<Vec<_>>().join(";"),
+                ]);
+            }
+            write(&rows, output.as_deref())?;
+            Ok(())
+        }
+        NeedsCommand::Cluster { db, community } => {
+            let s = state(&db, &community).await?;
+            let r = gongzhi_web::api::renewal_needs::run_clustering(&s, &db.city, &community, None)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.body.message))?;
+            println!(
+                "{} new clusters, {} groups of new needs added to clusters, {} active clusters",
+                r.created.len(),
+                r.added.len(),
+                r.clusters
+            );
+            Ok(())
+        }
+    }
+}
+
+fn write(rows: &[Vec<String>], output: Option<&std::path::Path>) -> Result<()> {
+    let xlsx = output.is_some_and(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx")));
+    if xlsx {
+        let path = output.context("an XLSX export needs a file")?;
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.set_name("needs")?;
+        for (i, h) in EXPORT_COLUMNS.iter().enumerate() {
+            sheet.write_string(0, i as u16, *h)?;
+        }
+        for (r, row) in rows.iter().enumerate() {
+            for (i, v) in row.iter().enumerate() {
+                sheet.write_string(r as u32 + 1, i as u16, v)?;
+            }
+        }
+        book.save(path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        return Ok(());
+    }
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(EXPORT_COLUMNS)?;
+    for row in rows {
+        w.write_record(row)?;
+    }
+    let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+    match output {
+        Some(p) => std::fs::write(p, bytes).with_context(|| format!("cannot write {}", p.display()))?,
+        None => print!("{}", String::from_utf8_lossy(&bytes)),
+    }
+    Ok(())
+}
+
+/// The clustering on `n` generated needs spread over a city (the block index keeps it near
+/// linear). Prints the time, needs per second and the clusters; the last line is JSON.
+pub fn bench(n: usize, side_km: f64, seed: u64) -> Result<()> {
+    if n == 0 {
+        bail!("--needs: give at least 1 need");
+    }
+    let needs = synth::city(n, side_km, seed);
+    let params = ClusterParams::default();
+    // Warm the segmenter's dictionary outside the timing.
+    let _ = cluster::words("路灯");
+    let t = Instant::now();
+    let groups = cluster::cluster(&needs, &params);
+    let secs = t.elapsed().as_secs_f64();
+    let per_s = needs.len() as f64 / secs.max(1e-9);
+    println!(
+        "clustered {} needs over {side_km} km × {side_km} km into {} clusters in {:.3} s ({:.0} needs/s)",
+        needs.len(),
+        groups.len(),
+        secs,
+        per_s
+    );
+    println!(
+        "{}",
+        serde_json::json!({ "needs": needs.len(), "clusters": groups.len(), "seconds": secs, "needs_per_s": per_s.round() })
+    );
+    Ok(())
+}

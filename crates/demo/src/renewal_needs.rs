@@ -1,0 +1,84 @@
+//! The demo's micro-renewal needs (社区微更新): 60 needs of the first community generated from
+//! the templates of `gongzhi_core::renewal::synth` (twelve problems at six places, paraphrased),
+//! raised by the demo resident and recorded by the grid worker from visits and meetings, then
+//! clustered, so that the renewal pages show real content.
+
+use std::collections::HashMap;
+
+use geo::{Contains, InteriorPoint, Point};
+use gongzhi_core::gridteam::{Need, NeedSource, NeedStatus, Urgency};
+use gongzhi_core::renewal::{cluster, synth};
+use gongzhi_store::{GridList, NewRecord, Store, StoreError};
+
+use crate::{Demo, CITY};
+
+/// Write the first community's needs and cluster them.
+pub async fn load(store: &Store, demo: &Demo) -> Result<(), StoreError> {
+    let Some(first) = demo.grids.first() else { return Ok(()) };
+    let community = first.community.to_string();
+    let Some(centre) = first.geometry.interior_point() else {
+        return Ok(());
+    };
+    let person = |u: &'static str| async move { Ok::<_, StoreError>(store.account(u).await?.map(|a| a.person_id)) };
+    let (Some(resident), Some(worker)) = (person("resident").await?, person("gridworker").await?) else {
+        return Ok(());
+    };
+    let grids: Vec<_> = demo.grids.iter().filter(|g| g.community == first.community).collect();
+    let generated = synth::community(centre.x(), centre.y(), 2026);
+    let mut records = Vec::with_capacity(generated.len());
+    for (k, (n, _)) in generated.iter().enumerate() {
+        let area = grids
+            .iter()
+            .find(|g| g.geometry.contains(&Point::new(n.lng, n.lat)))
+            .map_or_else(|| community.clone(), |g| g.code.to_string());
+        let (source, raised_by) = match k % 3 {
+            0 => (NeedSource::Resident, resident),
+            1 => (NeedSource::Visit, worker),
+            _ => (NeedSource::Meeting, worker),
+        };
+        let need = Need {
+            category: n.category,
+            text: n.text.clone(),
+            lng: n.lng,
+            lat: n.lat,
+            area: None,
+            urgency: Urgency::Normal,
+            source,
+            raised_by: Some(raised_by),
+            household: None,
+            group: None,
+            quantity: 1,
+            evidence: Vec::new(),
+        };
+        records.push(NewRecord {
+            list: GridList::Needs,
+            area,
+            status: NeedStatus::Open.as_str().into(),
+            person: Some(raised_by),
+            body: serde_json::to_value(&need).unwrap_or_default(),
+        });
+    }
+    let ids = store.add_grid_records(CITY, &records, Some(worker)).await?;
+    // Cluster them as the staff's run would (the stored needs get their ids).
+    let points: Vec<cluster::NeedPoint> = ids
+        .iter()
+        .zip(&generated)
+        .map(|(id, (n, _))| cluster::NeedPoint { id: *id, ..n.clone() })
+        .collect();
+    let groups = cluster::cluster(&points, &cluster::ClusterParams::default());
+    let plan = cluster::refresh_plan(&groups, &HashMap::new());
+    let by_id: HashMap<i64, &cluster::NeedPoint> = points.iter().map(|p| (p.id, p)).collect();
+    let create: Vec<(String, Vec<i64>)> = plan
+        .create
+        .iter()
+        .map(|g| {
+            let members: Vec<cluster::NeedPoint> =
+                g.iter().filter_map(|id| by_id.get(id).map(|p| (*p).clone())).collect();
+            (cluster::suggest_name(&members), g.clone())
+        })
+        .collect();
+    store
+        .refresh_clusters(CITY, &community, &[], &create, Some(worker))
+        .await?;
+    Ok(())
+}

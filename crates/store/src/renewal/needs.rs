@@ -1,0 +1,199 @@
+//! Renewal needs: a community's needs of the one needs list, their photos (kept as case photos
+//! are) and the closed-loop cases linked to them as evidence.
+
+use gongzhi_core::gridteam::Need;
+use gongzhi_core::renewal::evidence::CaseFact;
+
+use crate::gridteam::{GridList, GridRecord};
+use crate::{events, now_ms, Store, StoreError};
+
+type NeedRow = (i64, String, String, Option<i64>, i64, String);
+
+fn record(r: NeedRow) -> GridRecord {
+    GridRecord {
+        id: r.0,
+        list: GridList::Needs,
+        area: r.1,
+        status: r.2,
+        person: r.3,
+        created_at: r.4,
+        body: serde_json::from_str(&r.5).unwrap_or(serde_json::Value::Null),
+    }
+}
+
+impl Store {
+    /// The needs of a community: recorded for the community itself or any of its grids (grid
+    /// codes start with the community's code), oldest first.
+    pub async fn community_needs(&self, city: &str, community: &str) -> Result<Vec<GridRecord>, StoreError> {
+        let rows: Vec<NeedRow> = sqlx::query_as(
+            "SELECT id, area, status, person_id, created_at, body FROM grid_needs
+             WHERE city = $1 AND (area = $2 OR area LIKE $3) ORDER BY id",
+        )
+        .bind(city)
+        .bind(community)
+        .bind(format!("{community}%"))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(record).collect())
+    }
+
+    /// Every need of the city (the clustering benchmark, city-wide clustering).
+    pub async fn city_needs(&self, city: &str) -> Result<Vec<GridRecord>, StoreError> {
+        let rows: Vec<NeedRow> = sqlx::query_as(
+            "SELECT id, area, status, person_id, created_at, body FROM grid_needs WHERE city = $1 ORDER BY id",
+        )
+        .bind(city)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(record).collect())
+    }
+
+    /// Store a photo of a need (its event goes to the `grid_needs:ID:photos` stream).
+    pub async fn add_need_photo(
+        &self,
+        city: &str,
+        need_id: i64,
+        content_type: &str,
+        data: &[u8],
+        actor: Option<i64>,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO renewal_need_photos (city, need_id, content_type, size, data, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(city)
+        .bind(need_id)
+        .bind(content_type)
+        .bind(data.len() as i64)
+        .bind(data.to_vec())
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await?;
+        events::append(
+            &mut tx,
+            city,
+            &format!("grid_needs:{need_id}:photos"),
+            "need_photo_added",
+            actor,
+            None,
+            None,
+            &serde_json::json!({ "photo": id, "content_type": content_type, "size": data.len() }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The photos of a need: (id, content type, size).
+    pub async fn need_photos(&self, city: &str, need_id: i64) -> Result<Vec<(i64, String, i64)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, content_type, size FROM renewal_need_photos WHERE city = $1 AND need_id = $2 ORDER BY id",
+        )
+        .bind(city)
+        .bind(need_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn need_photo(&self, city: &str, need_id: i64, id: i64) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT content_type, data FROM renewal_need_photos WHERE city = $1 AND need_id = $2 AND id = $3",
+        )
+        .bind(city)
+        .bind(need_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// The closed-loop cases of a community reported since `from_ms` (voided and merged ones
+    /// left out), as the evidence rule sees them.
+    pub async fn community_case_facts(
+        &self,
+        city: &str,
+        community: &str,
+        from_ms: i64,
+    ) -> Result<Vec<CaseFact>, StoreError> {
+        let rows: Vec<(i64, String, f64, f64, i64)> = sqlx::query_as(
+            "SELECT id, category, lng, lat, created_at FROM cases
+             WHERE city = $1 AND (area = $2 OR grid LIKE $3) AND created_at >= $4
+             AND state NOT IN ('voided', 'merged') ORDER BY id",
+        )
+        .bind(city)
+        .bind(community)
+        .bind(format!("{community}%"))
+        .bind(from_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, subcategory, lng, lat, at_ms)| CaseFact {
+                id,
+                subcategory,
+                lng,
+                lat,
+                at_ms,
+            })
+            .collect())
+    }
+
+    /// Link cases to a need as its evidence (a staff step; the event `need_evidence_linked` on
+    /// the need's stream). Every case must exist in the city; cases already linked stay once.
+    pub async fn link_evidence(
+        &self,
+        city: &str,
+        need_id: i64,
+        cases: &[i64],
+        actor: Option<i64>,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let row: Option<NeedRow> = sqlx::query_as(
+            "SELECT id, area, status, person_id, created_at, body FROM grid_needs WHERE city = $1 AND id = $2",
+        )
+        .bind(city)
+        .bind(need_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let rec = record(row.ok_or_else(|| StoreError::NotFound(format!("need {need_id}")))?);
+        let mut need: Need = rec.body_as()?;
+        if cases.is_empty() {
+            return Err(gongzhi_core::DomainError::invalid("cases", "name at least one case to link").into());
+        }
+        for c in cases {
+            let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM cases WHERE city = $1 AND id = $2")
+                .bind(city)
+                .bind(*c)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if found.is_none() {
+                return Err(gongzhi_core::DomainError::invalid("cases", format!("case {c} does not exist")).into());
+            }
+        }
+        let added: Vec<i64> = cases.iter().copied().filter(|c| !need.evidence.contains(c)).collect();
+        need.evidence.extend(added.iter().copied());
+        need.evidence.sort_unstable();
+        need.evidence.dedup();
+        let mut body = rec.body.clone();
+        body["evidence"] = serde_json::json!(need.evidence);
+        sqlx::query("UPDATE grid_needs SET body = $1 WHERE city = $2 AND id = $3")
+            .bind(body.to_string())
+            .bind(city)
+            .bind(need_id)
+            .execute(&mut *tx)
+            .await?;
+        events::append(
+            &mut tx,
+            city,
+            &format!("grid_needs:{need_id}"),
+            "need_evidence_linked",
+            actor,
+            None,
+            None,
+            &serde_json::json!({ "cases": added, "evidence": need.evidence }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(need.evidence)
+    }
+}
