@@ -5,10 +5,11 @@
 //! The needs list is the one list of needs of the platform: the micro-renewal (社区微更新) extends
 //! it with its renewal categories and clusters rather than keeping a second one.
 
-use std::collections::HashMap;
 use std::str::FromStr;
 
 use chrono::NaiveDate;
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::org::string_enum;
@@ -564,7 +565,7 @@ pub fn propose_all(
         .min(85.0);
     let cos_max = max_lat.to_radians().cos();
     let cells: Vec<Cells> = BANDS_M.iter().map(|b| Cells::new(*b, max_lat)).collect();
-    let mut index: HashMap<IndexKey, Vec<Indexed>> = HashMap::new();
+    let mut index: FxHashMap<IndexKey, Vec<Indexed>> = FxHashMap::default();
     let mut bands_used = [false; BANDS_M.len()];
     for (at, r) in resources.iter().enumerate() {
         if r.remaining() <= 0 || !r.available_on(day) {
@@ -587,10 +588,10 @@ pub fn propose_all(
             index.entry((band as u8, Some(*cat), c)).or_default().push(entry);
         }
     }
-    let mut found = Vec::new();
+    // Needs are independent of each other: ranked on all cores, each in its own buffer.
     needs
-        .iter()
-        .map(|n| {
+        .par_iter()
+        .map_init(Vec::new, |found, n| {
             found.clear();
             for (band, cells) in cells.iter().enumerate().filter(|(b, _)| bands_used[*b]) {
                 let (cx, cy) = cells.cell(n.lng, n.lat);
@@ -621,7 +622,7 @@ pub fn propose_all(
                     }
                 }
             }
-            rank(std::mem::take(&mut found), limit)
+            rank(std::mem::take(found), limit)
         })
         .collect()
 }
