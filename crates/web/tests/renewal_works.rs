@@ -554,3 +554,72 @@ async fn works_bundles_and_delivery_over_http() {
     let html = r.text().await.unwrap();
     assert!(html.contains("already answered") || html.contains("已"), "{html}");
 }
+
+/// The seam from votes to delivery: the demo's closed vote funded some proposals; staff start
+/// their delivery projects in one step (again: none more), and a delivery cannot claim a
+/// proposal that was not funded.
+#[tokio::test]
+async fn a_closed_vote_s_funded_proposals_become_delivery_projects() {
+    let app = TestApp::spawn().await;
+    let (community, _) = setup(&app).await;
+    let admin = app.token("admin").await;
+    let (s, votes) = app
+        .get(&format!("/api/renewal/communities/{community}/votes"), None)
+        .await;
+    assert_eq!(s, 200, "{votes}");
+    let vote = votes[0]["id"].as_i64().unwrap();
+    let (s, funded) = app.get(&format!("/api/renewal/votes/{vote}/funded"), None).await;
+    assert_eq!(s, 200, "{funded}");
+    let funded: Vec<i64> = funded
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["proposal"].as_i64().unwrap())
+        .collect();
+    assert!(!funded.is_empty(), "the demo vote funds something");
+    let path = format!("/api/renewal/votes/{vote}/deliveries");
+    let window = json!({"from": "2027-03-01", "to": "2027-06-30"});
+    let resident = app.token("resident").await;
+    let (s, e) = app.send("POST", &path, Some(&resident), window.clone()).await;
+    assert_eq!(s, 403, "{e}");
+    let (s, started) = app.send("POST", &path, Some(&admin), window.clone()).await;
+    assert_eq!(s, 200, "{started}");
+    let mut got: Vec<i64> = started
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["proposal"].as_i64().unwrap())
+        .collect();
+    got.sort();
+    let mut want = funded.clone();
+    want.sort();
+    assert_eq!(got, want, "one delivery per funded proposal: {started}");
+    assert_eq!(started[0]["window"]["from"], "2027-03-01", "{started}");
+    let (s, again) = app.send("POST", &path, Some(&admin), window).await;
+    assert_eq!((s, again), (200, json!([])), "nothing is started twice");
+
+    // A delivery may not claim a proposal that was not funded, nor one delivered already.
+    let (_, proposals) = app
+        .get(&format!("/api/renewal/communities/{community}/proposals"), None)
+        .await;
+    let unfunded = proposals
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_i64().unwrap())
+        .find(|id| !funded.contains(id));
+    let site = json!({"type": "Point", "coordinates": [X, Y]});
+    for (proposal, status) in [(unfunded, 422), (Some(funded[0]), 409)] {
+        let Some(proposal) = proposal else { continue };
+        let (s, e) = app
+            .send(
+                "POST",
+                "/api/renewal/deliveries",
+                Some(&admin),
+                json!({"proposal": proposal, "community": community, "title": "x", "site": site,
+                       "budget_cents": 100, "from": "2027-01-01", "to": "2027-02-01"}),
+            )
+            .await;
+        assert_eq!(s, status, "{e}");
+    }
+}

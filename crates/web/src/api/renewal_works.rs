@@ -26,6 +26,7 @@ use gongzhi_core::renewal::delivery::{
     acceptance_counters, co_production, parse_hours, progress_percent, Acceptance, Checkin, CoProduction, Contribution,
     ContributorKind, MilestoneState, NewDelivery,
 };
+use gongzhi_core::renewal::proposal::ProposalStatus;
 use gongzhi_core::renewal::works::{
     find_bundles, parse_works, place_report, works_csv, Bundle, BundleParams, Item, ItemRef, NewWork, Place,
     PlaceReport, Window, WorkKind,
@@ -49,6 +50,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_bundles, accept_bundle))
         .routes(routes!(get_bundle))
         .routes(routes!(list_deliveries, create_delivery))
+        .routes(routes!(deliver_funded))
         .routes(routes!(get_delivery))
         .routes(routes!(add_milestone))
         .routes(routes!(complete_milestone))
@@ -560,8 +562,81 @@ pub async fn create_delivery(
     let d = delivery_of(&r)?;
     require_staff(&p, &d.community)?;
     let city = p.city.to_string();
+    if let Some(pid) = d.proposal {
+        let funded = s
+            .store
+            .proposal(&city, pid)
+            .await?
+            .is_some_and(|x| x.status == ProposalStatus::Funded && x.community == d.community);
+        if !funded {
+            return Err(ApiError::invalid(format!(
+                "proposal: {pid} is not a funded proposal of community {}",
+                d.community
+            )));
+        }
+        if s.store
+            .deliveries(&city, Some(&d.community))
+            .await?
+            .iter()
+            .any(|x| x.proposal == Some(pid))
+        {
+            return Err(ApiError::from(gongzhi_store::StoreError::Conflict(format!(
+                "proposal {pid} is being delivered already"
+            ))));
+        }
+    }
     let id = s.store.start_delivery(&city, &d, Some(p.person_id)).await?;
     Ok(Json(s.store.delivery_row(&city, id).await?))
+}
+
+/// The planned window of the deliveries started from a vote.
+#[derive(Deserialize, ToSchema)]
+pub struct DeliverFunded {
+    /// First day, YYYY-MM-DD.
+    pub from: String,
+    /// Last day, YYYY-MM-DD.
+    pub to: String,
+}
+
+/// Start a delivery project (共建项目) for every proposal a closed vote funded that has none yet,
+/// with the proposal's title, site and budget and the given window (renewal staff). The answer
+/// lists the deliveries started; doing it again starts none.
+#[utoipa::path(post, path = "/api/renewal/votes/{id}/deliveries", tag = "renewal", params(("id" = i64, Path)),
+    security(("bearer" = [])), request_body = DeliverFunded,
+    responses((status = 200, body = Vec<Object>), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn deliver_funded(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(vote): Path<i64>,
+    Json(r): Json<DeliverFunded>,
+) -> ApiResult<Json<Vec<DeliveryRow>>> {
+    let city = p.city.to_string();
+    let funded = s.store.funded_proposals(&city, vote).await?;
+    let window = Window::new(parse_day("from", &r.from)?, parse_day("to", &r.to)?)?;
+    let mut started = Vec::new();
+    for f in funded {
+        require_staff(&p, &f.community)?;
+        if s.store
+            .deliveries(&city, Some(&f.community))
+            .await?
+            .iter()
+            .any(|x| x.proposal == Some(f.proposal))
+        {
+            continue;
+        }
+        let d = NewDelivery {
+            proposal: Some(f.proposal),
+            community: f.community.clone(),
+            title: f.title.clone(),
+            kind: WorkKind::ResidentProject,
+            site: place_of(&f.site)?,
+            budget_cents: f.budget_cents,
+            window,
+        };
+        let id = s.store.start_delivery(&city, &d, Some(p.person_id)).await?;
+        started.push(s.store.delivery_row(&city, id).await?);
+    }
+    Ok(Json(started))
 }
 
 /// A milestone with where it stands today.
