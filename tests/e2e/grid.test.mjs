@@ -65,9 +65,9 @@ test("a grid worker on a phone records a need and a patrol finding and confirms 
 
   // Confirm the first proposal with its reason shown.
   const proposal = page.locator("#needs .proposal").first();
-  assert.match(await proposal.locator(".reason").textContent(), /serves \w+; \d+ m away/);
+  assert.match(await proposal.locator(".reason").textContent(), /服务「.+」；相距 \d+ 米/);
   await Promise.all([page.waitForLoadState("load"), proposal.locator("button[type=submit]").click()]);
-  assert.match(await page.textContent("#projects"), /active/);
+  assert.match(await page.textContent("#projects"), /实施中/);
   await noSideScroll(page);
 
   await page.goto(`${url}?lang=en`);
