@@ -394,8 +394,8 @@ impl Store {
             )));
         }
         let needs = gongzhi_core::renewal::cluster::check_split(&state, needs)?;
-        // The new cluster's id is known once it is inserted; split first with a placeholder
-        // order: create the new row, then record both events.
+        // The split-off cluster's id is known only once its row exists: insert the row first,
+        // then record both events (split off here, created there) in the same transaction.
         let (new_id,): (i64,) = sqlx::query_as(
             "INSERT INTO renewal_clusters (city, community, name, status, merged_into, needs, version, created_at, updated_at)
              VALUES ($1, $2, '', 'active', NULL, '[]', 0, $3, $3) RETURNING id",
