@@ -415,14 +415,32 @@ pub async fn proposals_for(
     need: &GridRecord,
     on: NaiveDate,
 ) -> Result<Vec<gridteam::Proposal>, ApiError> {
-    let resources = s
+    let (mut ranked, _) = proposals_for_all(s, city, std::slice::from_ref(need), on, 10).await?;
+    Ok(ranked.pop().unwrap_or_default())
+}
+
+/// The ranked resources (at most `limit`) for each of `needs`, reading the city's available
+/// resources once and ranking through the matching index; with those resources, for their titles.
+pub async fn proposals_for_all(
+    s: &AppState,
+    city: &str,
+    needs: &[GridRecord],
+    on: NaiveDate,
+    limit: usize,
+) -> Result<(Vec<Vec<gridteam::Proposal>>, Vec<GridRecord>), ApiError> {
+    if needs.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let records = s
         .store
         .grid_records_in_city(city, GridList::Resources, "available")
-        .await?
+        .await?;
+    let resources = records
         .iter()
         .map(resource_facts)
         .collect::<Result<Vec<_>, StoreError>>()?;
-    Ok(gridteam::propose(&need_facts(need)?, &resources, on, 10))
+    let needs = needs.iter().map(need_facts).collect::<Result<Vec<_>, StoreError>>()?;
+    Ok((gridteam::propose_all(&needs, &resources, on, limit), records))
 }
 
 /// The resources that fit an open need, ranked, each with the reason (category, distance,
@@ -564,11 +582,8 @@ pub async fn unmatched_of(s: &AppState, city: &str, g: &Grid, on: NaiveDate) -> 
         .store
         .grid_records(city, GridList::Needs, &areas(g), Some("open"))
         .await?;
-    let mut needs = Vec::new();
-    for n in open {
-        let k = proposals_for(s, city, &n, on).await?.len();
-        needs.push((n, k));
-    }
+    let (ranked, _) = proposals_for_all(s, city, &open, on, 10).await?;
+    let needs = open.into_iter().zip(ranked.iter().map(Vec::len)).collect();
     let idle_resources = s
         .store
         .grid_records(city, GridList::Resources, &areas(g), None)

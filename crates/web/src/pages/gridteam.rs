@@ -15,6 +15,7 @@ use gongzhi_core::gridteam::{
 };
 use gongzhi_store::{GridList, GridRecord};
 use serde::Deserialize;
+use std::collections::HashMap;
 use std::str::FromStr;
 
 use super::{render, Chrome, LoggedIn, PageError};
@@ -210,27 +211,32 @@ pub async fn team_page(
     };
     let today = chrono::Utc::now().date_naive();
     let resources_list = list(GridList::Resources).await?;
+    let all_needs = list(GridList::Needs).await?;
+    // The open needs are ranked together: the city's resources are read once.
+    let open_needs: Vec<GridRecord> = all_needs.iter().filter(|r| r.status == "open").cloned().collect();
+    let (ranked, city_resources) = api::proposals_for_all(&s, &city, &open_needs, today, 3).await?;
+    let mut ranked = open_needs.iter().map(|r| r.id).zip(ranked).collect::<HashMap<_, _>>();
+    let titles: HashMap<i64, String> = city_resources
+        .iter()
+        .map(|x| (x.id, x.body["title"].as_str().unwrap_or_default().to_owned()))
+        .collect();
     let mut needs = Vec::new();
-    for r in list(GridList::Needs).await? {
+    for r in all_needs {
         let n: Need = r.body_as()?;
         let open = r.status == "open";
-        let mut proposals = Vec::new();
-        if open {
-            for pr in api::proposals_for(&s, &city, &r, today).await?.into_iter().take(3) {
-                let title = s
-                    .store
-                    .grid_record(&city, GridList::Resources, pr.resource)
-                    .await?
-                    .and_then(|x| x.body["title"].as_str().map(str::to_owned))
-                    .unwrap_or_default();
-                proposals.push((
+        let proposals = ranked
+            .remove(&r.id)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|pr| {
+                (
                     pr.resource,
-                    title,
+                    titles.get(&pr.resource).cloned().unwrap_or_default(),
                     format!("{:.2}", pr.score),
                     zh_or_en(&c, &pr.reason_zh(), &pr.reason()).to_owned(),
-                ));
-            }
-        }
+                )
+            })
+            .collect();
         needs.push(NeedRow {
             id: r.id,
             status: status_words(&c, NeedStatus::from_str(&r.status).ok().map(|s| s.zh()), &r.status),
