@@ -894,27 +894,17 @@ impl PatrolRoute {
     }
 }
 
-/// Checks that `v` is a GeoJSON LineString of at least two valid positions.
+/// Checks that `v` is a GeoJSON LineString of at least two valid positions (parsed as every
+/// place is, by [`crate::renewal::works::Place`]).
 pub fn check_line(v: &serde_json::Value, field: &'static str) -> Result<(), DomainError> {
     let why = "give a GeoJSON LineString of at least two [lng, lat] positions";
-    if v.get("type").and_then(|t| t.as_str()) != Some("LineString") {
-        return Err(DomainError::invalid(field, why));
+    let place = crate::renewal::works::Place::from_geojson(&v.to_string()).map_err(|e| match e {
+        DomainError::Invalid { message, .. } => DomainError::invalid(field, format!("{message}; {why}")),
+    })?;
+    match place.geometry() {
+        geo::Geometry::LineString(l) if l.0.len() >= 2 => Ok(()),
+        _ => Err(DomainError::invalid(field, why)),
     }
-    let coords = v
-        .get("coordinates")
-        .and_then(|c| c.as_array())
-        .map(Vec::as_slice)
-        .unwrap_or(&[]);
-    if coords.len() < 2 {
-        return Err(DomainError::invalid(field, why));
-    }
-    for c in coords {
-        match (c.get(0).and_then(|x| x.as_f64()), c.get(1).and_then(|x| x.as_f64())) {
-            (Some(lng), Some(lat)) => crate::spatial::check_lng_lat(lng, lat)?,
-            _ => return Err(DomainError::invalid(field, why)),
-        }
-    }
-    Ok(())
 }
 
 /// A resource of the resource list (资源清单).
@@ -1235,6 +1225,23 @@ mod tests {
         for (n, got) in needs.iter().zip(all) {
             assert_eq!(got, propose(n, &rs, day("2026-11-24"), 10));
         }
+    }
+
+    #[test]
+    fn route_lines_are_checked_as_places() {
+        let line = serde_json::json!({"type": "LineString", "coordinates": [[104.06, 30.66], [104.07, 30.67]]});
+        assert!(check_line(&line, "path").is_ok());
+        let short = serde_json::json!({"type": "LineString", "coordinates": [[104.06, 30.66]]});
+        assert!(check_line(&short, "path").is_err());
+        let point = serde_json::json!({"type": "Point", "coordinates": [104.06, 30.66]});
+        assert!(check_line(&point, "path")
+            .unwrap_err()
+            .to_string()
+            .starts_with("path: give a GeoJSON LineString"));
+        let far = serde_json::json!({"type": "LineString", "coordinates": [[104.06, 30.66], [200.0, 30.67]]});
+        let e = check_line(&far, "path").unwrap_err().to_string();
+        assert!(e.starts_with("path: ") && e.contains("LineString"), "{e}");
+        assert!(check_line(&serde_json::json!("nonsense"), "path").is_err());
     }
 
     #[test]
