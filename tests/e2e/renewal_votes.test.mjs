@@ -1,7 +1,9 @@
 // End-to-end test of the micro-renewal proposal, council and vote pages in real headless
 // Chromium: a resident amends a proposal on a phone and the planner accepts it (the diff shows
 // the new line), the council's minutes, a resident votes with checkboxes and checks the receipt,
-// and the public results page of the demo's closed vote with its SVG chart, in Chinese and English.
+// and the public results page of the demo's closed vote with its SVG chart, in Chinese and English;
+// staff set up a vote through the hub's form, and a paper ballot entered by one staff account is
+// confirmed by another (the same account is refused on the page).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
@@ -113,4 +115,66 @@ test("renewal: amend, council minutes, vote with receipt, public results", async
   await visitor.goto(`${BASE}/renewal/${c}/votes/${closed.id}/results?lang=en`);
   assert.match(await visitor.textContent("main"), /Results/);
   assert.match(await visitor.textContent("#results"), /Funded/);
+});
+
+test("renewal: staff set up a vote on the page and double-enter a paper ballot", async () => {
+  const planner = await as("planner", 1280);
+  const resident = await as("resident");
+  const c = await community(resident);
+  // A proposal the council sends to the vote.
+  const site = { type: "Point", coordinates: [104.08, 30.66] };
+  const { id } = await api(planner, "POST", "/api/renewal/proposals", {
+    community: c, title: "楼道扶手", description: "加装扶手", site, items: [{ item: "扶手", cents: 800000 }],
+  });
+  const council = await api(planner, "GET", `/api/renewal/communities/${c}/council`);
+  const meeting = await api(planner, "POST", "/api/renewal/meetings", { community: c, title: "扶手议事会", agenda: [id] });
+  await api(planner, "POST", `/api/renewal/meetings/${meeting.id}/record`, { attendance: council.members.map((m) => m.id) });
+  await api(planner, "POST", `/api/renewal/meetings/${meeting.id}/decisions`, { proposal: id, decision: "to_vote", reason: "一致同意" });
+
+  // The set-up form on the hub: this proposal only, approval of one, greedy counting.
+  await planner.goto(`${BASE}/renewal/${c}/proposals`);
+  const boxes = planner.locator("#vote-setup input[name=proposal]");
+  for (let i = 0; i < (await boxes.count()); i++) await boxes.nth(i).uncheck();
+  await planner.check(`#vote-setup input[name=proposal][value="${id}"]`);
+  await planner.fill("#vote-setup input[name=title]", "楼道扶手投票");
+  await planner.fill("#vote-setup input[name=budget]", "10000");
+  await planner.check("#vote-setup input[name=rule][value=approval]");
+  await planner.fill("#vote-setup input[name=min]", "1");
+  await planner.fill("#vote-setup input[name=max]", "1");
+  await planner.selectOption("#vote-setup select[name=counting]", "greedy");
+  await planner.screenshot({ path: `${SHOTS}/renewal-vote-setup-1280.png`, fullPage: true });
+  await Promise.all([planner.waitForURL(/\/votes\/\d+$/), planner.click("#vote-setup button[type=submit]")]);
+  assert.match(await planner.textContent("h1"), /楼道扶手投票/);
+  assert.match(await planner.textContent("#phase"), /投票中/);
+  const votePath = new URL(planner.url()).pathname;
+
+  // The planner enters a resident's paper ballot: a receipt, pending.
+  const voter = await planner.locator("#paper-form select[name=voter] option").first().getAttribute("value");
+  await planner.selectOption("#paper-form select[name=voter]", voter);
+  await planner.check(`#paper-form input[name=project][value="${id}"]`);
+  await Promise.all([planner.waitForLoadState("load"), planner.click("#paper-form button[type=submit]")]);
+  const receipt = (await planner.textContent("#paper-receipt strong")).trim();
+  assert.match(receipt, /^[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$/);
+  assert.match(await planner.textContent("#pending-paper"), new RegExp(receipt));
+  const confirm = `form.confirm-paper[data-receipt="${receipt}"]`;
+
+  // The same account may not confirm it: the refusal is on the page.
+  await planner.check(`${confirm} input[name=project][value="${id}"]`);
+  await Promise.all([planner.waitForLoadState("load"), planner.click(`${confirm} button[type=submit]`)]);
+  assert.match(await planner.textContent("p.error"), /another staff member/);
+  assert.equal(await planner.locator(confirm).count(), 1);
+  await planner.screenshot({ path: `${SHOTS}/renewal-paper-1280.png`, fullPage: true });
+
+  // Another staff account (the street office's administrator) confirms it: counted.
+  const street = await as("street.admin", 1280);
+  await street.goto(`${BASE}${votePath}`);
+  await street.check(`${confirm} input[name=project][value="${id}"]`);
+  await Promise.all([street.waitForLoadState("load"), street.click(`${confirm} button[type=submit]`)]);
+  assert.equal(await street.locator("p.error").count(), 0);
+  assert.match(await street.textContent("#receipt-status"), /counted/);
+  assert.equal(await street.locator("#pending-paper").count(), 0);
+  const vote = await api(street, "GET", `/api/renewal/votes/${votePath.split("/").pop()}`);
+  assert.equal(vote.turnout.counted, 1);
+  await street.goto(`${BASE}${votePath}?lang=en`);
+  assert.match(await street.textContent("#paper"), /Paper ballots/);
 });

@@ -1,7 +1,7 @@
 // End-to-end test of the micro-renewal works and delivery pages in real headless Chromium: the
 // department page of the demo community (report, accepted bundle, a work registered through the
 // form), the bundle page with its SVG map and merged schedule, the delivery page with the late
-// milestone's warning, a planner adding a milestone, and a resident on a phone offering help and
+// milestone's warning, a planner adding a milestone and uploading its photo, and a resident on a phone offering help and
 // answering the acceptance survey. Each page is also checked in English; screenshots at 375 px
 // and 1280 px go to $SCREENSHOTS.
 import { test, before, after } from "node:test";
@@ -13,6 +13,8 @@ const BASE = process.env.GONGZHI_URL ?? "http://127.0.0.1:8080";
 const PASSWORD = "gongzhi-demo";
 const SHOTS = process.env.SCREENSHOTS ?? "../../target/screenshots";
 let browser;
+/** A 4×3 PNG: a milestone's site photo. */
+const PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAQAAAADCAIAAAA7ljmRAAAAEElEQVR4nGM4YaMBRww4OQAZ7g4RX8PtlgAAAABJRU5ErkJggg==", "base64");
 
 before(async () => {
   mkdirSync(SHOTS, { recursive: true });
@@ -42,7 +44,7 @@ async function shot(page, name) {
 }
 
 async function checkEnglish(page, englishText) {
-  const url = page.url().split("?")[0];
+  const url = page.url().split(/[?#]/)[0];
   await page.goto(`${url}?lang=en`);
   assert.match(await page.textContent("body"), englishText);
   await page.goto(`${url}?lang=zh`);
@@ -100,7 +102,16 @@ test("a planner follows the delivery and a resident helps and accepts on a phone
   await planner.fill("#milestone-form input[name=date]", "2099-01-01");
   await Promise.all([planner.waitForLoadState("load"), planner.click("#milestone-form button[type=submit]")]);
   assert.match(await planner.textContent("#milestones"), /端到端里程碑/);
-  await checkEnglish(planner, /Milestones/);
+  // A site photo for the new milestone (a 4×3 PNG): its thumbnail shows in the milestone's row.
+  const row = planner.locator("#milestones tr", { hasText: "端到端里程碑" });
+  await row.locator("input[type=file]").setInputFiles({ name: "site.png", mimeType: "image/png", buffer: PNG });
+  await Promise.all([planner.waitForLoadState("load"), row.locator(".photo-form button[type=submit]").click()]);
+  assert.equal(await planner.locator("#error").count(), 0);
+  const thumb = planner.locator("#milestones tr", { hasText: "端到端里程碑" }).locator(".photos img");
+  assert.equal(await thumb.count(), 1);
+  assert.match(await thumb.getAttribute("src"), /^\/api\/renewal\/photos\//);
+  assert.equal(await thumb.evaluate((img) => img.complete && img.naturalWidth), 4, "the thumbnail loads");
+  await checkEnglish(planner, /Upload a photo/);
 
   const resident = await as("resident", 375);
   await resident.goto(path);

@@ -791,3 +791,76 @@ async fn the_grid_team_page_shows_the_demo_grid_and_takes_a_need_a_match_and_a_p
     let resident = app.browser("resident").await;
     assert_eq!(resident.get(app.url(&page)).send().await.unwrap().status(), 403);
 }
+
+/// A verified resident of a community raises needs in any grid of it, whichever grid their own
+/// grant names; a resident of another community is refused.
+#[tokio::test]
+async fn residents_of_the_community_raise_needs_in_any_of_its_grids() {
+    let app = TestApp::spawn().await;
+    let (grid, community, lng, lat) = test_grid();
+    let admin = app.token("admin").await;
+    let neighbour_grid = small_demo()
+        .grids
+        .iter()
+        .find(|g| g.community.as_str() == community && g.code.as_str() != grid)
+        .expect("the community has more than one grid")
+        .code
+        .to_string();
+    let elsewhere = small_demo().grids[0].community.to_string();
+    assert_ne!(elsewhere, community);
+    let (of_community, of_community_token) = account(
+        &app,
+        &admin,
+        None,
+        "resident",
+        &format!("division:{community}"),
+        "res.community",
+    )
+    .await;
+    let (of_neighbour, of_neighbour_token) = account(
+        &app,
+        &admin,
+        None,
+        "resident",
+        &format!("grids:{neighbour_grid}"),
+        "res.neighbour",
+    )
+    .await;
+    let (_, outsider) = account(
+        &app,
+        &admin,
+        None,
+        "resident",
+        &format!("division:{elsewhere}"),
+        "res.elsewhere",
+    )
+    .await;
+    let need = |text: &str| json!({"category": "lighting", "text": text, "lng": lng, "lat": lat, "urgency": "normal", "source": "visit", "quantity": 1});
+    let path = format!("/api/grid/{grid}/needs");
+    let a = created(&app, &of_community_token, &path, need("路灯不亮")).await;
+    let b = created(&app, &of_neighbour_token, &path, need("楼道灯坏了")).await;
+    let (s, v) = app.send("POST", &path, Some(&outsider), need("别处的需求")).await;
+    assert_eq!(s, 403, "{v}");
+    let message = v["message"].as_str().unwrap();
+    assert!(message.contains(&community) && message.contains("residents"), "{v}");
+
+    // Both needs are the residents' own (source resident, raised by them), and only those two.
+    let records = app
+        .db
+        .store
+        .grid_records(gongzhi_demo::CITY, gongzhi_store::GridList::Needs, &[&grid], None)
+        .await
+        .unwrap();
+    let mut raised: Vec<(i64, Option<i64>, String)> = records
+        .iter()
+        .map(|r| (r.id, r.person, r.body["source"].as_str().unwrap_or("").to_owned()))
+        .collect();
+    raised.sort();
+    assert_eq!(
+        raised,
+        vec![
+            (a, Some(of_community), "resident".to_owned()),
+            (b, Some(of_neighbour), "resident".to_owned())
+        ]
+    );
+}

@@ -830,3 +830,264 @@ async fn pages_in_both_languages_and_forms() {
     assert_eq!(s, 200);
     assert!(!v.contains("id=\"ballot\"") && !v.contains("receipt-status"), "{v}");
 }
+
+/// A `datetime-local` value in Beijing time, `hours` from now.
+fn beijing_local(hours: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::hours(8 + hours))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string()
+}
+
+/// Staff forms on the pages: a vote set up on the hub (a bad form comes back with its message,
+/// nothing stored), a paper ballot entered on the vote page and confirmed by another staff member
+/// (the same account is refused, on the page), the vote closed, and the funded proposal's
+/// delivery project started from the results page.
+#[tokio::test]
+async fn staff_set_up_a_vote_take_paper_ballots_close_and_deliver_on_the_pages() {
+    let app = TestApp::spawn().await;
+    let c = community();
+    let grid = small_demo().grids[0].code.to_string();
+    let planner_token = app.token("planner").await;
+    let p1 = proposal(&app, &planner_token, "健身角", 400_000).await;
+    let p2 = proposal(&app, &planner_token, "自行车棚", 300_000).await;
+    let p3 = proposal(&app, &planner_token, "未上会的方案", 100_000).await;
+    to_vote(&app, &planner_token, &[p1, p2]).await;
+    let voter = residents(&app, "paper", 1).await[0].0;
+    let planner = app.browser("planner").await;
+    let street = app.browser("street.admin").await;
+    let resident = app.browser("resident").await;
+    let text = |r: reqwest::Response| async move { (r.url().clone(), r.text().await.unwrap()) };
+
+    // The hub: the set-up form for staff, with the proposals sent to the vote only.
+    let (_, hub) = text(
+        planner
+            .get(app.url(&format!("/renewal/{c}/proposals")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(hub.contains("id=\"vote-setup\""), "{hub}");
+    assert!(hub.contains(&format!("name=\"proposal\" value=\"{p1}\"")));
+    assert!(!hub.contains(&format!("name=\"proposal\" value=\"{p3}\"")));
+    assert!(hub.contains(&format!("name=\"share_{grid}\"")));
+    let (_, hub) = text(
+        resident
+            .get(app.url(&format!("/renewal/{c}/proposals")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(!hub.contains("id=\"vote-setup\""));
+
+    let (opens, closes) = (beijing_local(-1), beijing_local(48));
+    let area = format!("area_{p1}");
+    let share = format!("share_{grid}");
+    let (p1s, p2s) = (p1.to_string(), p2.to_string());
+    let setup = |closes_at: &str, budget: &str| {
+        vec![
+            ("title", "健身与停车投票".to_owned()),
+            ("budget", budget.to_owned()),
+            ("opens_at", opens.clone()),
+            ("closes_at", closes_at.to_owned()),
+            ("proposal", p1s.clone()),
+            ("proposal", p2s.clone()),
+            (area.as_str(), grid.clone()),
+            ("rule", "approval".to_owned()),
+            ("min", "1".to_owned()),
+            ("max", "2".to_owned()),
+            ("counting", "greedy".to_owned()),
+            ("exclusive", format!("{p1}，{p2}")),
+            (share.as_str(), "50".to_owned()),
+        ]
+    };
+    let votes_now = || async {
+        let (_, v) = app.get(&format!("/api/renewal/communities/{c}/votes"), None).await;
+        v.as_array().unwrap().len()
+    };
+    let before = votes_now().await;
+    // Bad forms come back to the hub with the message; nothing is stored.
+    for (form, message) in [
+        (setup(&opens, "5000"), "closes_at"),
+        (setup(&closes, "五千"), "is not an amount in yuan"),
+    ] {
+        let r = planner
+            .post(app.url(&format!("/renewal/{c}/votes")))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        let (url, html) = text(r).await;
+        assert!(
+            url.path().ends_with("/proposals") && html.contains(message),
+            "{url} {html}"
+        );
+    }
+    assert_eq!(votes_now().await, before);
+    // A resident may not set up a vote.
+    let r = resident
+        .post(app.url(&format!("/renewal/{c}/votes")))
+        .form(&setup(&closes, "5000"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+
+    let r = planner
+        .post(app.url(&format!("/renewal/{c}/votes")))
+        .form(&setup(&closes, "5000"))
+        .send()
+        .await
+        .unwrap();
+    let (url, page) = text(r).await;
+    let vote: i64 = url
+        .path()
+        .strip_prefix(&format!("/renewal/{c}/votes/"))
+        .and_then(|x| x.parse().ok())
+        .unwrap_or_else(|| panic!("{url}: {page}"));
+    let (_, v) = app.get(&format!("/api/renewal/votes/{vote}"), None).await;
+    assert_eq!(v["phase"], "open", "{v}");
+    assert_eq!(v["setup"]["budget_cents"], 500_000);
+    assert_eq!(v["setup"]["ballot"], json!({"kind": "approval", "min": 1, "max": 2}));
+    assert_eq!(v["setup"]["counting"], "greedy");
+    assert_eq!(v["setup"]["projects"][0]["area"], grid.as_str());
+    assert_eq!(v["setup"]["projects"][1]["area"], Value::Null);
+    assert_eq!(v["setup"]["exclusive"], json!([[p1s, p2s]]));
+    assert_eq!(v["setup"]["area_shares"], json!([{"area": grid, "num": 1, "den": 2}]));
+    let closes_ms = v["setup"]["closes_at"].as_i64().unwrap();
+    assert!(
+        (closes_ms - now_ms() - 48 * 3_600_000).abs() < 120_000,
+        "Beijing time: {v}"
+    );
+
+    // A paper ballot entered by the planner: a receipt, pending until confirmed.
+    assert!(
+        page.contains("id=\"paper-form\"") && page.contains(&format!("value=\"{voter}\"")),
+        "{page}"
+    );
+    let vote_path = format!("/renewal/{c}/votes/{vote}");
+    let r = resident
+        .post(app.url(&format!("{vote_path}/paper")))
+        .form(&[("voter", voter.to_string()), ("project", p1s.clone())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = planner
+        .post(app.url(&format!("{vote_path}/paper")))
+        .form(&[
+            ("voter", voter.to_string()),
+            ("project", p1s.clone()),
+            ("project", p2s.clone()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let (url, html) = text(r).await;
+    assert!(
+        html.contains("exclude each other"),
+        "the exclusive set holds: {url} {html}"
+    );
+    let r = planner
+        .post(app.url(&format!("{vote_path}/paper")))
+        .form(&[("voter", voter.to_string()), ("project", p1s.clone())])
+        .send()
+        .await
+        .unwrap();
+    let (url, html) = text(r).await;
+    let receipt = url
+        .query_pairs()
+        .find(|(k, _)| k == "paper")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| panic!("{url}: {html}"));
+    assert!(html.contains("id=\"paper-receipt\"") && html.contains(&receipt));
+    assert!(html.contains("id=\"pending-paper\"") && html.contains(&format!("/paper/{receipt}/confirm")));
+    assert!(!html.contains(&format!("value=\"{voter}\"")), "the voter has voted now");
+    let (_, r) = app
+        .get(&format!("/api/renewal/votes/{vote}/receipts/{receipt}"), None)
+        .await;
+    assert_eq!(r["status"], "pending");
+
+    // The same account may not confirm; a different entry is refused; the same entry counts.
+    let confirm = app.url(&format!("{vote_path}/paper/{receipt}/confirm"));
+    let (url, html) = text(
+        planner
+            .post(&confirm)
+            .form(&[("project", p1s.clone())])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        html.contains("another staff member") && html.contains("class=\"error\""),
+        "{url} {html}"
+    );
+    let (_, html) = text(
+        street
+            .post(&confirm)
+            .form(&[("project", p2s.clone())])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(html.contains("differs from the first"), "{html}");
+    let (_, html) = text(
+        street
+            .post(&confirm)
+            .form(&[("project", p1s.clone())])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        html.contains("id=\"receipt-status\"") && html.contains("counted"),
+        "{html}"
+    );
+    assert!(!html.contains("id=\"pending-paper\""), "{html}");
+    let (_, r) = app
+        .get(&format!("/api/renewal/votes/{vote}/receipts/{receipt}"), None)
+        .await;
+    assert_eq!(r["status"], "counted");
+
+    // Close from the page: the results; then the funded proposal's delivery from the results.
+    let (url, html) = text(
+        planner
+            .post(app.url(&format!("{vote_path}/close")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(url.path().ends_with("/results"), "{url} {html}");
+    assert!(html.contains("id=\"deliver-form\""), "{html}");
+    let (_, pv) = app.get(&format!("/api/renewal/proposals/{p1}"), None).await;
+    assert_eq!(pv["status"], "funded");
+    let (_, html) = text(planner.get(app.url(&vote_path)).send().await.unwrap()).await;
+    assert!(!html.contains("id=\"paper-form\"") && !html.contains("id=\"close-form\""));
+    let deliver = app.url(&format!("{vote_path}/deliveries"));
+    let window = [("from", "2027-03-01"), ("to", "2027-06-30")];
+    let (url, html) = text(resident.post(&deliver).form(&window).send().await.unwrap()).await;
+    assert!(url.query().unwrap_or("").contains("error="), "{url} {html}");
+    let (url, html) = text(planner.post(&deliver).form(&window).send().await.unwrap()).await;
+    assert!(
+        url.query() == Some("started=1") && html.contains("id=\"started\""),
+        "{url} {html}"
+    );
+    let (_, deliveries) = app.get(&format!("/api/renewal/deliveries?community={c}"), None).await;
+    let ours: Vec<&Value> = deliveries
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["proposal"] == p1)
+        .collect();
+    assert_eq!(ours.len(), 1, "{deliveries}");
+    assert_eq!(ours[0]["window"]["from"], "2027-03-01");
+    let link = format!("/renewal/{c}/deliveries/{}", ours[0]["id"]);
+    assert!(html.contains(&link), "the results link the delivery: {html}");
+    let (url, _) = text(planner.post(&deliver).form(&window).send().await.unwrap()).await;
+    assert_eq!(url.query(), Some("started=0"), "nothing is started twice");
+}

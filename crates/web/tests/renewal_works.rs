@@ -623,3 +623,102 @@ async fn a_closed_vote_s_funded_proposals_become_delivery_projects() {
         assert_eq!(s, status, "{e}");
     }
 }
+
+/// The delivery page's photo form: renewal staff upload a milestone photo (multipart, larger than
+/// a plain form's limit too) and its thumbnail shows; a file that is not an image, an empty form
+/// and a resident are refused on the page, and nothing is stored for them.
+#[tokio::test]
+async fn milestone_photos_are_uploaded_on_the_delivery_page() {
+    let app = TestApp::spawn().await;
+    let (_, list) = app.get("/api/renewal/deliveries", None).await;
+    let park = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["title"].as_str().unwrap().contains("口袋公园"))
+        .expect("the demo's pocket park");
+    let (community, delivery) = (park["community"].as_str().unwrap(), park["id"].as_i64().unwrap());
+    let photos_of = |m: i64| {
+        let app = &app;
+        async move {
+            let (_, v) = app.get(&format!("/api/renewal/deliveries/{delivery}"), None).await;
+            v["milestones"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|x| x["id"] == m)
+                .unwrap()["photos"]
+                .as_array()
+                .unwrap()
+                .len()
+        }
+    };
+    let (_, v) = app.get(&format!("/api/renewal/deliveries/{delivery}"), None).await;
+    let milestone = v["milestones"][0]["id"].as_i64().unwrap();
+    let before = photos_of(milestone).await;
+    let action = app.url(&format!(
+        "/renewal/{community}/deliveries/{delivery}/milestones/{milestone}/photos"
+    ));
+    let upload = |client: reqwest::Client, bytes: Vec<u8>, mime: &'static str| {
+        let action = action.clone();
+        async move {
+            let part = reqwest::multipart::Part::bytes(bytes)
+                .file_name("site.png")
+                .mime_str(mime)
+                .unwrap();
+            let r = client
+                .post(action)
+                .multipart(reqwest::multipart::Form::new().part("photo", part))
+                .send()
+                .await
+                .unwrap();
+            let url = r.url().clone();
+            (url, r.text().await.unwrap())
+        }
+    };
+    let mut png = vec![0x89, b'P', b'N', b'G', 13, 10, 26, 10];
+    png.resize(3 * 1024 * 1024, 7);
+
+    let planner = app.browser("planner").await;
+    let (url, html) = upload(planner.clone(), png.clone(), "image/png").await;
+    assert!(url.query().is_none(), "{url}: {html}");
+    assert!(html.contains("class=\"inline photo-form\""), "the staff form: {html}");
+    let row = html
+        .split(&format!("<tr id=\"milestone-{milestone}\""))
+        .nth(1)
+        .and_then(|x| x.split("</tr>").next())
+        .unwrap_or_else(|| panic!("the milestone's row: {html}"));
+    let src = row
+        .split("<img src=\"")
+        .nth(before + 1)
+        .and_then(|x| x.split('"').next())
+        .unwrap_or_else(|| panic!("the new thumbnail: {row}"));
+    assert!(src.starts_with("/api/renewal/photos/"), "{src}");
+    let got = app.client.get(app.url(src)).send().await.unwrap();
+    assert_eq!(got.headers()["content-type"], "image/png");
+    assert_eq!(got.bytes().await.unwrap().to_vec(), png);
+    assert_eq!(photos_of(milestone).await, before + 1);
+
+    // Refused on the page, nothing stored: not an image, no file, not staff.
+    let (url, html) = upload(planner.clone(), b"hello".to_vec(), "text/plain").await;
+    assert!(
+        url.query().unwrap_or("").contains("error=") && html.contains("is not an image type"),
+        "{html}"
+    );
+    let r = planner
+        .post(&action)
+        .multipart(reqwest::multipart::Form::new().text("note", "x"))
+        .send()
+        .await
+        .unwrap();
+    let html = r.text().await.unwrap();
+    assert!(html.contains("请选择一张照片"), "{html}");
+    let resident = app.browser("resident").await;
+    let (url, html) = upload(resident, png[..64].to_vec(), "image/png").await;
+    assert!(
+        url.query().unwrap_or("").contains("error=") && html.contains("renewal staff"),
+        "{html}"
+    );
+    assert!(!html.contains("photo-form"), "no upload form for residents");
+    assert_eq!(photos_of(milestone).await, before + 1);
+}

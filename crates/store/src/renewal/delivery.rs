@@ -17,6 +17,9 @@ use super::works::{bad_stored, day, window};
 use crate::documents::put_document_in;
 use crate::{events, now_ms, Store, StoreError};
 
+/// The largest milestone photo stored (8 MB).
+pub const MILESTONE_PHOTO_MAX_BYTES: usize = 8 * 1024 * 1024;
+
 /// A stored delivery project.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DeliveryRow {
@@ -480,7 +483,7 @@ impl Store {
             )
             .into());
         }
-        if data.is_empty() || data.len() > 8 * 1024 * 1024 {
+        if data.is_empty() || data.len() > MILESTONE_PHOTO_MAX_BYTES {
             return Err(DomainError::invalid("photo", "send an image of 1 byte to 8 MB").into());
         }
         let mut tx = self.pool.begin().await?;

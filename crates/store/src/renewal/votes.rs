@@ -262,6 +262,28 @@ impl Store {
         Ok(out)
     }
 
+    /// The verified residents of a vote's community who have not voted in it yet (id, name), in
+    /// id order: whose paper ballot staff may still enter. Never what anyone voted.
+    pub async fn not_voted(&self, city: &str, vote: i64) -> Result<Vec<(i64, String)>, StoreError> {
+        let v = self.vote_or_404(city, vote).await?;
+        let voted: Vec<(i64,)> = sqlx::query_as("SELECT person FROM renewal_voted WHERE city = $1 AND vote = $2")
+            .bind(city)
+            .bind(vote)
+            .fetch_all(&self.pool)
+            .await?;
+        let voted: std::collections::HashSet<i64> = voted.into_iter().map(|(p,)| p).collect();
+        let mut out = Vec::new();
+        for person in self.electorate(city, &v.community).await? {
+            if voted.contains(&person) {
+                continue;
+            }
+            if let Some(p) = self.person(city, person).await? {
+                out.push((person, p.name));
+            }
+        }
+        Ok(out)
+    }
+
     /// Checks that `person` may vote in `v` now.
     async fn check_voter(&self, city: &str, v: &VoteRow, person: i64) -> Result<(), StoreError> {
         match v.phase(now_ms()) {

@@ -28,6 +28,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::api::is_resident_of;
 use crate::auth::Auth;
 use crate::cases::Report;
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -311,15 +312,13 @@ pub async fn add_need(
     Json(mut n): Json<Need>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
     let g = grid(&s, &p, &code).await?;
-    let resident = p
-        .grants
-        .iter()
-        .any(|x| x.role == Role::Resident && x.scope.covers(g.code.as_str()));
+    // A verified resident of the grid's community raises needs in any grid of it.
+    let resident = is_resident_of(&p, g.community.as_str());
     if !p.may(Permission::ManageGrid, g.code.as_str()) {
         if !resident {
             return Err(ApiError::forbidden(format!(
-                "needs of grid {} are raised by its residents and recorded by its grid team",
-                g.code
+                "needs of grid {} are raised by verified residents of its community {} and recorded by its grid team",
+                g.code, g.community
             )));
         }
         n.source = NeedSource::Resident;

@@ -22,7 +22,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use gongzhi_core::access::{Permission, Principal};
 use gongzhi_core::gridteam::{Category, Need, NeedSource, NeedStatus, Urgency};
-use gongzhi_core::org::Role;
 use gongzhi_core::renewal::cluster::{self, Backing, ClusterParams, NeedPoint};
 use gongzhi_core::renewal::evidence::{self, EvidenceRule};
 use gongzhi_core::spatial::Crs;
@@ -34,6 +33,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::cases::{PHOTO_MAX_BYTES, PHOTO_TYPES};
+use crate::api::is_resident_of;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::AppState;
@@ -70,14 +70,6 @@ pub async fn community(s: &AppState, city: &str, code: &str) -> ApiResult<gongzh
         ))),
         None => Err(ApiError::not_found(format!("community {code}"))),
     }
-}
-
-/// Whether the principal is a verified resident of the community: a Resident grant whose scope
-/// covers it.
-pub fn is_resident_of(p: &Principal, community: &str) -> bool {
-    p.grants
-        .iter()
-        .any(|g| g.role == Role::Resident && g.scope.covers(community))
 }
 
 /// Whether the principal is staff of the community (may cluster, link evidence …).

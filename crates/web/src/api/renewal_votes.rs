@@ -21,7 +21,7 @@ use gongzhi_core::decision::pabulib;
 use gongzhi_core::decision::pb::Rule;
 use gongzhi_core::renewal::council::{Decision, MemberKind, Quorum, Stance};
 use gongzhi_core::renewal::proposal::{self, Attachment, Content, LineItem, Offer, Patch, ProposalStatus};
-use gongzhi_core::renewal::vote::{resident_of, AreaShare, Count, VoteProject, VoteSetup};
+use gongzhi_core::renewal::vote::{AreaShare, Count, VoteProject, VoteSetup};
 use gongzhi_store::renewal::council::{CouncilMember, DecisionRow, Meeting, NewMeeting, PositionRow};
 use gongzhi_store::renewal::proposals::{AmendmentRow, NewProposal, ProposalRow, VersionRow};
 use gongzhi_store::renewal::votes::{FundedProposal, PendingPaper, ReceiptView, Turnout, VoteRow};
@@ -31,6 +31,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::api::is_resident_of;
 use crate::api::territory::city_of;
 use crate::auth::{Auth, MaybeAuth};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -70,11 +71,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 // ---------------------------------------------------------------- access
 
-/// Whether the principal is a verified resident of the community.
-pub fn is_resident(p: &Principal, community: &str) -> bool {
-    resident_of(&p.grants, community)
-}
-
 /// Whether the principal runs micro-renewal in the community (planner, administrator).
 pub fn is_staff(p: &Principal, community: &str) -> bool {
     p.may(Permission::RunRenewal, community)
@@ -91,7 +87,7 @@ fn need_staff(p: &Principal, community: &str) -> Result<(), ApiError> {
 }
 
 fn need_resident_or_staff(p: &Principal, community: &str, what: &str) -> Result<(), ApiError> {
-    if is_staff(p, community) || is_resident(p, community) {
+    if is_staff(p, community) || is_resident_of(p, community) {
         Ok(())
     } else {
         Err(ApiError::forbidden(format!(
@@ -703,7 +699,7 @@ pub async fn vote_view(s: &AppState, city: &str, v: VoteRow, p: Option<&Principa
     let turnout = s.store.turnout(city, v.id).await?;
     let (eligible, has_voted) = match p {
         Some(p) => (
-            Some(is_resident(p, &v.community)),
+            Some(is_resident_of(p, &v.community)),
             Some(s.store.has_voted(city, v.id, p.person_id).await?),
         ),
         None => (None, None),
@@ -782,8 +778,13 @@ pub async fn create_vote(
     Auth(p): Auth,
     Json(r): Json<VoteInput>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
+    Ok(created(setup_vote(&s, &p, r).await?))
+}
+
+/// Checks and stores a vote's setup (staff of the community); the API and the votes hub page.
+pub async fn setup_vote(s: &AppState, p: &Principal, r: VoteInput) -> Result<i64, ApiError> {
     check_community(&r.community)?;
-    need_staff(&p, &r.community)?;
+    need_staff(p, &r.community)?;
     let city = p.city.to_string();
     let counting: Rule = r.counting.parse()?;
     let mut projects = Vec::new();
@@ -817,7 +818,7 @@ pub async fn create_vote(
             .collect(),
         area_shares: r.area_shares,
     };
-    Ok(created(s.store.create_vote(&city, &setup, p.person_id).await?))
+    Ok(s.store.create_vote(&city, &setup, p.person_id).await?)
 }
 
 /// A vote: its setup, phase and turnout; `GET /api/renewal/votes/{id}.pb` gives its ballots as
@@ -907,14 +908,48 @@ pub async fn enter_paper(
     Path(id): Path<i64>,
     Json(r): Json<PaperInput>,
 ) -> ApiResult<(StatusCode, Json<Receipt>)> {
-    let city = p.city.to_string();
-    let v = vote_row(&s, &city, id).await?;
-    need_staff(&p, &v.community)?;
-    let receipt = s
-        .store
-        .enter_paper_ballot(&city, id, r.voter, &r.ballot, p.person_id)
-        .await?;
+    let receipt = enter_paper_ballot(&s, &p, id, r.voter, &r.ballot).await?;
     Ok((StatusCode::CREATED, Json(Receipt { receipt })))
+}
+
+/// A staff member's first entry of a paper ballot (the API and the vote page); the receipt.
+pub async fn enter_paper_ballot(
+    s: &AppState,
+    p: &Principal,
+    id: i64,
+    voter: i64,
+    ballot: &Ballot,
+) -> Result<String, ApiError> {
+    let city = p.city.to_string();
+    let v = vote_row(s, &city, id).await?;
+    need_staff(p, &v.community)?;
+    Ok(s.store
+        .enter_paper_ballot(&city, id, voter, ballot, p.person_id)
+        .await?)
+}
+
+/// Another staff member's second entry of a paper ballot (the API and the vote page).
+pub async fn confirm_paper_ballot(
+    s: &AppState,
+    p: &Principal,
+    id: i64,
+    receipt: &str,
+    ballot: &Ballot,
+) -> Result<(), ApiError> {
+    let city = p.city.to_string();
+    let v = vote_row(s, &city, id).await?;
+    need_staff(p, &v.community)?;
+    Ok(s.store
+        .confirm_paper_ballot(&city, id, receipt, ballot, p.person_id)
+        .await?)
+}
+
+/// Close and count a vote (staff; the API and the vote page).
+pub async fn close_vote(s: &AppState, p: &Principal, id: i64) -> Result<Count, ApiError> {
+    let city = p.city.to_string();
+    let v = vote_row(s, &city, id).await?;
+    need_staff(p, &v.community)?;
+    Ok(s.store.close_vote(&city, id, p.person_id).await?)
 }
 
 /// Paper ballots awaiting their second entry (staff).
@@ -941,12 +976,7 @@ pub async fn confirm_paper(
     Path((id, receipt)): Path<(i64, String)>,
     Json(r): Json<BallotInput>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let city = p.city.to_string();
-    let v = vote_row(&s, &city, id).await?;
-    need_staff(&p, &v.community)?;
-    s.store
-        .confirm_paper_ballot(&city, id, &receipt, &r.ballot, p.person_id)
-        .await?;
+    confirm_paper_ballot(&s, &p, id, &receipt, &r.ballot).await?;
     Ok(Json(serde_json::json!({ "receipt": receipt, "status": "counted" })))
 }
 
@@ -968,10 +998,7 @@ pub async fn check_receipt(
 #[utoipa::path(post, path = "/api/renewal/votes/{id}/close", tag = "renewal", params(("id" = i64, Path)),
     security(("bearer" = [])), responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn close(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<i64>) -> ApiResult<Json<Count>> {
-    let city = p.city.to_string();
-    let v = vote_row(&s, &city, id).await?;
-    need_staff(&p, &v.community)?;
-    Ok(Json(s.store.close_vote(&city, id, p.person_id).await?))
+    Ok(Json(close_vote(&s, &p, id).await?))
 }
 
 #[derive(Deserialize, IntoParams)]

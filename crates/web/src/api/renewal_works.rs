@@ -21,7 +21,6 @@ use chrono::NaiveDate;
 use gongzhi_core::access::{Permission, Principal};
 use gongzhi_core::case::Satisfaction;
 use gongzhi_core::indicators::percent_or_dash;
-use gongzhi_core::org::Role;
 use gongzhi_core::renewal::delivery::{
     acceptance_counters, co_production, parse_hours, progress_percent, Acceptance, Checkin, CoProduction, Contribution,
     ContributorKind, MilestoneState, NewDelivery,
@@ -38,6 +37,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::api::is_resident_of;
 use crate::auth::{Auth, MaybeAuth};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::AppState;
@@ -84,13 +84,6 @@ pub fn require_staff(p: &Principal, community: &str) -> ApiResult<()> {
             "only renewal staff of community {community} (community planners, administrators) may do this"
         )))
     }
-}
-
-/// Whether `p` is a verified resident of the community (a resident grant covering it).
-pub fn is_resident_of(p: &Principal, community: &str) -> bool {
-    p.grants
-        .iter()
-        .any(|g| g.role == Role::Resident && g.scope.covers(community))
 }
 
 /// The departments `p` may register works for in `community`: any (None) for staff, else the
@@ -610,12 +603,24 @@ pub async fn deliver_funded(
     Path(vote): Path<i64>,
     Json(r): Json<DeliverFunded>,
 ) -> ApiResult<Json<Vec<DeliveryRow>>> {
+    Ok(Json(start_funded(&s, &p, vote, &r).await?))
+}
+
+/// Starts the deliveries of a closed vote's funded proposals that have none yet (renewal staff
+/// of the vote's community; the API and the results page); the deliveries started.
+pub async fn start_funded(s: &AppState, p: &Principal, vote: i64, r: &DeliverFunded) -> ApiResult<Vec<DeliveryRow>> {
     let city = p.city.to_string();
+    let v = s
+        .store
+        .vote(&city, vote)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("vote {vote}")))?;
+    require_staff(p, &v.community)?;
     let funded = s.store.funded_proposals(&city, vote).await?;
     let window = Window::new(parse_day("from", &r.from)?, parse_day("to", &r.to)?)?;
     let mut started = Vec::new();
     for f in funded {
-        require_staff(&p, &f.community)?;
+        require_staff(p, &f.community)?;
         if s.store
             .deliveries(&city, Some(&f.community))
             .await?
@@ -636,7 +641,7 @@ pub async fn deliver_funded(
         let id = s.store.start_delivery(&city, &d, Some(p.person_id)).await?;
         started.push(s.store.delivery_row(&city, id).await?);
     }
-    Ok(Json(started))
+    Ok(started)
 }
 
 /// A milestone with where it stands today.
@@ -821,19 +826,38 @@ pub async fn add_photo(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<serde_json::Value>> {
-    staff_of_delivery(&s, &p, id).await?;
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    let name = s
-        .store
-        .add_milestone_photo(&p.city.to_string(), id, milestone, &ct, &body, Some(p.person_id))
-        .await?;
+    let name = milestone_photo(&s, &p, id, milestone, &ct, &body).await?;
     Ok(Json(
         serde_json::json!({ "photo": name, "url": format!("/api/renewal/photos/{name}") }),
     ))
+}
+
+/// Checks and stores a milestone's photo (renewal staff; the API and the delivery page): an
+/// image type, 1 byte to 8 MB. The stored photo's name.
+pub async fn milestone_photo(
+    s: &AppState,
+    p: &Principal,
+    id: i64,
+    milestone: i64,
+    content_type: &str,
+    body: &[u8],
+) -> ApiResult<String> {
+    staff_of_delivery(s, p, id).await?;
+    Ok(s.store
+        .add_milestone_photo(
+            &p.city.to_string(),
+            id,
+            milestone,
+            content_type,
+            body,
+            Some(p.person_id),
+        )
+        .await?)
 }
 
 /// A milestone photo. Public.

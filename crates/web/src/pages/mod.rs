@@ -81,14 +81,31 @@ pub fn router() -> Router<AppState> {
             "/renewal/{community}/council",
             get(renewal_votes::council_page).post(renewal_votes::council_submit),
         )
+        .route("/renewal/{community}/votes", post(renewal_votes::setup_submit))
         .route("/renewal/{community}/votes/{id}", get(renewal_votes::vote_page))
         .route(
             "/renewal/{community}/votes/{id}/ballot",
             post(renewal_votes::ballot_submit),
         )
         .route(
+            "/renewal/{community}/votes/{id}/paper",
+            post(renewal_votes::paper_submit),
+        )
+        .route(
+            "/renewal/{community}/votes/{id}/paper/{receipt}/confirm",
+            post(renewal_votes::confirm_submit),
+        )
+        .route(
+            "/renewal/{community}/votes/{id}/close",
+            post(renewal_votes::close_submit),
+        )
+        .route(
             "/renewal/{community}/votes/{id}/results",
             get(renewal_votes::results_page),
+        )
+        .route(
+            "/renewal/{community}/votes/{id}/deliveries",
+            post(renewal_votes::deliver_submit),
         )
         .route(
             "/renewal/{community}/works",
@@ -98,6 +115,12 @@ pub fn router() -> Router<AppState> {
         .route(
             "/renewal/{community}/deliveries/{id}",
             get(renewal_works::delivery_page).post(renewal_works::delivery_submit),
+        )
+        .route(
+            "/renewal/{community}/deliveries/{id}/milestones/{milestone}/photos",
+            post(renewal_works::photo_submit).layer(axum::extract::DefaultBodyLimit::max(
+                gongzhi_store::renewal::delivery::MILESTONE_PHOTO_MAX_BYTES + 1024 * 1024,
+            )),
         )
         .route(
             "/renewal/{community}/needs",

@@ -11,16 +11,18 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use gongzhi_core::access::Principal;
 use gongzhi_core::decision::ballot::{Ballot, BallotRule};
+use gongzhi_core::decision::pb::Rule;
 use gongzhi_core::renewal::council::{Decision, MemberKind, Stance};
-use gongzhi_core::renewal::proposal::{Content, FieldChange, LineItem, Patch};
-use gongzhi_core::renewal::vote::{Count, Phase};
+use gongzhi_core::renewal::proposal::{Content, FieldChange, LineItem, Patch, ProposalStatus};
+use gongzhi_core::renewal::vote::{AreaShare, Count, Phase};
 use gongzhi_store::renewal::council::{CouncilMember, DecisionRow, Meeting, PositionRow};
 use gongzhi_store::renewal::proposals::{NewProposal, ProposalRow};
 use gongzhi_store::renewal::votes::ReceiptView;
 use serde::Deserialize;
 
 use super::{render, svg, Chrome, LangQuery, PageError};
-use crate::api::renewal_votes::{self as api, is_resident, is_staff, ProposalView, VoteView};
+use crate::api::is_resident_of;
+use crate::api::renewal_votes::{self as api, is_staff, ProposalView, VoteView};
 use crate::api::territory::city_of;
 use crate::auth::MaybeAuth;
 use crate::{ApiError, AppState};
@@ -36,34 +38,124 @@ pub(crate) const TEXTS: super::i18n::Texts = &[
     ("rv_amend", "提出修改建议", "Suggest an amendment"),
     ("rv_amendments", "修改建议", "Amendments"),
     ("rv_answer", "答复", "Answer"),
+    ("rv_area", "所在网格", "Sub-area (grid)"),
+    (
+        "rv_area_shares",
+        "各网格最低预算份额（%，可不填）",
+        "Minimum share of the budget per grid (%, optional)",
+    ),
     ("rv_attendance", "出席", "Attendance"),
     ("rv_ballot", "投票", "Ballot"),
+    ("rv_ballot_rule", "投票规则", "Ballot rule"),
     ("rv_budget", "预算", "Budget"),
+    ("rv_budget_yuan", "预算（元）", "Budget (yuan)"),
     ("rv_changes", "版本差异", "What changed"),
     ("rv_check_receipt", "查验回执", "Check a receipt"),
     ("rv_choose", "选择项目", "Choose projects"),
+    ("rv_close", "结束投票并计票", "Close the vote and count"),
     ("rv_closed", "已结束", "Closed"),
+    ("rv_closes", "截止时间", "Closes"),
+    ("rv_confirm", "核对并计入", "Confirm and count"),
+    (
+        "rv_confirm_hint",
+        "请另一名工作人员对照纸质选票再次录入；两次录入一致才计入",
+        "Another staff member enters the paper ballot again; it counts when both entries agree",
+    ),
     ("rv_council", "议事会", "Council"),
+    ("rv_counting", "计票规则", "Counting rule"),
+    (
+        "rv_counting_greedy",
+        "按得票多少依次资助（贪心法）",
+        "Greedy: most votes first",
+    ),
+    ("rv_counting_mes", "等额份额法（MES）", "Method of equal shares (MES)"),
+    (
+        "rv_counting_mes_add1",
+        "等额份额法（补足预算）",
+        "Method of equal shares, completed (MES add1)",
+    ),
+    ("rv_counting_phragmen", "Phragmén 序贯法", "Sequential Phragmén"),
+    ("rv_create_vote", "发起投票", "Set up the vote"),
     ("rv_decide", "作出决定", "Decide"),
     ("rv_decisions", "决定", "Decisions"),
+    ("rv_deliver", "启动共建项目", "Start delivery projects"),
+    (
+        "rv_deliver_hint",
+        "为每个获得资助、尚未启动的方案建立共建项目",
+        "One delivery project for each funded proposal that has none yet",
+    ),
+    ("rv_delivery", "共建项目", "Delivery project"),
     ("rv_description", "说明", "Description"),
     (
         "rv_eligible_only",
         "仅本社区认证居民可以投票",
         "Only verified residents of this community may vote",
     ),
+    ("rv_entered_by", "录入人", "Entered by"),
+    (
+        "rv_entered_by_you",
+        "由您录入，须由另一名工作人员核对",
+        "Entered by you: another staff member confirms it",
+    ),
+    (
+        "rv_exclusive",
+        "互斥方案（每组至多选一个；组间用分号，如 12,13; 14,15）",
+        "Exclusive sets: a ballot chooses at most one of each (e.g. 12,13; 14,15)",
+    ),
     ("rv_explanation", "说明", "Explanation"),
+    ("rv_from", "开工日期", "From"),
     ("rv_funded", "获得资助", "Funded"),
     ("rv_kind", "类别", "Kind"),
+    (
+        "rv_max_per_project",
+        "单个项目至多（分，0 为不限）",
+        "At most on one project (points, 0: no limit)",
+    ),
+    ("rv_max_projects", "至多选择（个）", "At most (projects)"),
     ("rv_meetings", "会议", "Meetings"),
     ("rv_members", "成员", "Members"),
+    ("rv_min_projects", "至少选择（个）", "At least (projects)"),
+    (
+        "rv_min_share",
+        "至少用去预算（%）",
+        "At least this share of the budget (%)",
+    ),
     ("rv_minutes", "会议纪要", "Minutes"),
     ("rv_new_proposal", "新建方案", "New proposal"),
+    (
+        "rv_no_to_vote",
+        "暂无议事会提交投票的方案",
+        "No proposal has been sent to the vote by the council",
+    ),
+    (
+        "rv_no_voters",
+        "本社区认证居民均已投票",
+        "Every verified resident of the community has voted",
+    ),
     ("rv_none", "暂无", "None yet"),
     ("rv_not_funded", "未获资助", "Not funded"),
     ("rv_offers", "共建承诺", "Co-production offers"),
+    (
+        "rv_on_ballot",
+        "上票方案（议事会已提交投票）",
+        "Proposals on the ballot (sent to the vote by the council)",
+    ),
     ("rv_open", "投票中", "Open"),
+    ("rv_opens", "开始时间", "Opens"),
+    ("rv_paper", "纸质选票", "Paper ballots"),
+    ("rv_paper_enter", "录入纸质选票", "Enter a paper ballot"),
+    (
+        "rv_paper_entered",
+        "纸质选票已录入，回执码",
+        "Paper ballot entered; receipt",
+    ),
+    (
+        "rv_paper_pending",
+        "待核对的纸质选票",
+        "Paper ballots awaiting confirmation",
+    ),
     ("rv_phase", "状态", "Phase"),
+    ("rv_points", "总分", "Points"),
     ("rv_positions", "委员意见", "Positions"),
     ("rv_proposals", "更新方案", "Proposals"),
     ("rv_quorum", "法定人数", "Quorum"),
@@ -76,15 +168,31 @@ pub(crate) const TEXTS: super::i18n::Texts = &[
     ),
     ("rv_reject", "不采纳", "Reject"),
     ("rv_results", "投票结果", "Results"),
+    (
+        "rv_rule_approval",
+        "赞成投票：选择若干项目",
+        "Approval: choose some projects",
+    ),
+    ("rv_rule_cumulative", "累积计分：分配分数", "Cumulative: spread points"),
+    (
+        "rv_rule_within",
+        "预算内选择：所选项目合计不超过预算",
+        "Within the budget: the chosen projects fit the budget",
+    ),
+    ("rv_setup", "发起参与式预算投票", "Set up a participatory-budget vote"),
     ("rv_site_lat", "纬度", "Latitude"),
     ("rv_site_lon", "经度", "Longitude"),
+    ("rv_started", "已启动的共建项目数", "Delivery projects started"),
     ("rv_status", "状态", "Status"),
     ("rv_submit", "提交", "Submit"),
+    ("rv_time_hint", "时间为北京时间", "Times are Beijing time"),
     ("rv_title", "社区微更新", "Micro-renewal"),
     ("rv_title_field", "标题", "Title"),
+    ("rv_to", "竣工日期", "To"),
     ("rv_upcoming", "未开始", "Upcoming"),
     ("rv_version", "版本", "Version"),
     ("rv_voted", "您已投票", "You have voted"),
+    ("rv_voter", "投票居民", "Voter"),
     ("rv_votes", "参与式预算投票", "Participatory-budget votes"),
     ("rv_votes_count", "票数", "Votes"),
 ];
@@ -144,6 +252,10 @@ pub struct PageQuery {
     pub receipt: Option<String>,
     pub from: Option<i64>,
     pub to: Option<i64>,
+    /// The receipt of a paper ballot just entered.
+    pub paper: Option<String>,
+    /// How many delivery projects were just started from a vote's results.
+    pub started: Option<usize>,
 }
 
 fn chrome(headers: &HeaderMap, q: &PageQuery, p: Option<Principal>, path: &str) -> Chrome {
@@ -161,6 +273,16 @@ struct HubPage {
     votes: Vec<VoteView>,
     can_write: bool,
     error: Option<String>,
+    /// Staff of the community (RunRenewal): the vote set-up form.
+    staff: bool,
+    /// The proposals the council sent to the vote, for the set-up form.
+    to_vote: Vec<ProposalRow>,
+    /// The community's grids (code, name): sub-areas of projects and their minimum shares.
+    grids: Vec<(String, String)>,
+    /// The counting rules (id, text key).
+    rules: Vec<(&'static str, &'static str)>,
+    opens_default: String,
+    closes_default: String,
 }
 
 /// A community's proposals and votes; residents and planners write proposals here.
@@ -179,7 +301,26 @@ pub async fn hub(
     }
     let can_write = p
         .as_ref()
-        .is_some_and(|p| is_resident(p, &community) || is_staff(p, &community));
+        .is_some_and(|p| is_resident_of(p, &community) || is_staff(p, &community));
+    let staff = p.as_ref().is_some_and(|p| is_staff(p, &community));
+    let grids = if staff {
+        s.store
+            .grids(&city, Some(&community), 1, 1000)
+            .await?
+            .grids
+            .into_iter()
+            .filter(|g| g.community.as_str() == community)
+            .map(|g| (g.code.to_string(), g.name))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let to_vote = proposals
+        .iter()
+        .filter(|x| x.status == ProposalStatus::ToVote)
+        .cloned()
+        .collect();
+    let now = gongzhi_store::now_ms();
     let path = format!("/renewal/{community}/proposals");
     let page = HubPage {
         c: chrome(&headers, &q, p, &path),
@@ -188,8 +329,205 @@ pub async fn hub(
         votes,
         can_write,
         error: q.error,
+        staff,
+        to_vote,
+        grids,
+        rules: Rule::ALL.iter().map(|r| (r.id(), counting_label(*r))).collect(),
+        opens_default: local_text(now),
+        closes_default: local_text(now + 14 * 86_400_000),
     };
     render(&page.c, &page)
+}
+
+// ---------------------------------------------------------------- vote set-up (staff)
+
+/// The text key of a counting rule.
+fn counting_label(r: Rule) -> &'static str {
+    match r {
+        Rule::Greedy => "rv_counting_greedy",
+        Rule::Mes => "rv_counting_mes",
+        Rule::MesAdd1 => "rv_counting_mes_add1",
+        Rule::Phragmen => "rv_counting_phragmen",
+    }
+}
+
+/// Beijing time (UTC+8): the forms' dates and times are read and shown in it.
+fn beijing() -> chrono::FixedOffset {
+    chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
+}
+
+/// Unix milliseconds as a `datetime-local` value in Beijing time.
+fn local_text(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.with_timezone(&beijing()).format("%Y-%m-%dT%H:%M").to_string())
+        .unwrap_or_default()
+}
+
+/// A `datetime-local` value (Beijing time) as Unix milliseconds.
+fn when_of(name: &str, text: &str) -> Result<i64, ApiError> {
+    let t = text.trim();
+    ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(t, f).ok())
+        .and_then(|n| n.and_local_timezone(beijing()).single())
+        .map(|d| d.timestamp_millis())
+        .ok_or_else(|| {
+            ApiError::invalid(format!(
+                "{name}: {t:?} is not a date and time like 2026-05-01T09:00 (Beijing time)"
+            ))
+        })
+}
+
+/// A whole number field of a form.
+fn number_of(f: &[(String, String)], name: &str) -> Result<u32, ApiError> {
+    let v = field(f, name);
+    v.trim()
+        .parse()
+        .map_err(|_| ApiError::invalid(format!("{name}: {v:?} is not a whole number (e.g. 3)")))
+}
+
+/// A percentage (0 to 100) as a fraction in lowest terms.
+fn percent_fraction(name: &str, text: &str) -> Result<(u32, u32), ApiError> {
+    let pct: u32 = text
+        .trim()
+        .parse()
+        .ok()
+        .filter(|p| *p <= 100)
+        .ok_or_else(|| ApiError::invalid(format!("{name}: {text:?} is not a percentage from 0 to 100")))?;
+    fn gcd(a: u32, b: u32) -> u32 {
+        if b == 0 {
+            a
+        } else {
+            gcd(b, a % b)
+        }
+    }
+    let g = gcd(pct, 100);
+    Ok((pct / g, 100 / g))
+}
+
+/// The ballot rule of the set-up form: `rule` and the chosen rule's fields.
+fn ballot_rule_of(f: &[(String, String)]) -> Result<BallotRule, ApiError> {
+    match field(f, "rule").as_str() {
+        "approval" => Ok(BallotRule::Approval {
+            min: number_of(f, "min")? as usize,
+            max: number_of(f, "max")? as usize,
+        }),
+        "within_budget" => {
+            let share = field(f, "min_share");
+            let (min_num, min_den) = if share.trim().is_empty() {
+                (0, 1)
+            } else {
+                percent_fraction("min_share", &share)?
+            };
+            Ok(BallotRule::WithinBudget { min_num, min_den })
+        }
+        "cumulative" => Ok(BallotRule::Cumulative {
+            points: number_of(f, "points")?,
+            max_per_project: number_of(f, "max_per_project")?,
+        }),
+        other => Err(ApiError::invalid(format!(
+            "rule: {other:?} is not a ballot rule; choose approval, within the budget or cumulative points"
+        ))),
+    }
+}
+
+/// Exclusive sets written as `12,13; 14,15` (sets by `;` or a new line, proposals by `,`).
+fn exclusive_of(text: &str) -> Result<Vec<Vec<i64>>, ApiError> {
+    let mut out = Vec::new();
+    for set in text.split([';', '；', '\n']).map(str::trim).filter(|x| !x.is_empty()) {
+        let ids = set
+            .split([',', '，', '、', ' '])
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+            .map(|x| {
+                x.parse::<i64>().map_err(|_| {
+                    ApiError::invalid(format!(
+                        "exclusive: {x:?} is not a proposal number; write sets like 12,13; 14,15"
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if ids.len() < 2 {
+            return Err(ApiError::invalid(format!(
+                "exclusive: the set {set:?} has one proposal; a set names two or more that exclude each other"
+            )));
+        }
+        out.push(ids);
+    }
+    Ok(out)
+}
+
+/// The vote set-up form of the votes hub (staff): the same checks as `POST /api/renewal/votes`.
+pub async fn setup_submit(
+    State(s): State<AppState>,
+    MaybeAuth(p): MaybeAuth,
+    Path(community): Path<String>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let p = logged_in(p)?;
+    if !is_staff(&p, &community) {
+        return Err(ApiError::forbidden("votes are set up by the community's planner or administrator").into());
+    }
+    let f = form(&body);
+    let to = format!("/renewal/{community}/proposals");
+    let result = async {
+        let budget = field(&f, "budget");
+        let budget_cents = cents_of(&budget).ok_or_else(|| {
+            ApiError::invalid(format!(
+                "budget: {budget:?} is not an amount in yuan (e.g. 250000 or 250000.50)"
+            ))
+        })?;
+        let mut proposals = Vec::new();
+        for (_, v) in f.iter().filter(|(k, _)| k == "proposal") {
+            let id: i64 = v
+                .trim()
+                .parse()
+                .map_err(|_| ApiError::invalid(format!("proposals: {v:?} is not a proposal number")))?;
+            let area = field(&f, &format!("area_{id}"));
+            proposals.push(api::OnBallot {
+                proposal: id,
+                area: Some(area.trim().to_owned()).filter(|a| !a.is_empty()),
+            });
+        }
+        if proposals.is_empty() {
+            return Err(ApiError::invalid(
+                "proposals: tick at least one proposal the council sent to the vote",
+            ));
+        }
+        let mut area_shares = Vec::new();
+        for (k, v) in &f {
+            let Some(area) = k.strip_prefix("share_") else { continue };
+            if v.trim().is_empty() {
+                continue;
+            }
+            let (num, den) = percent_fraction(&format!("minimum share of grid {area}"), v)?;
+            if num > 0 {
+                area_shares.push(AreaShare {
+                    area: area.to_owned(),
+                    num,
+                    den,
+                });
+            }
+        }
+        let r = api::VoteInput {
+            community: community.clone(),
+            title: field(&f, "title"),
+            budget_cents,
+            opens_at: when_of("opens_at", &field(&f, "opens_at"))?,
+            closes_at: when_of("closes_at", &field(&f, "closes_at"))?,
+            ballot: ballot_rule_of(&f)?,
+            counting: field(&f, "counting"),
+            proposals,
+            exclusive: exclusive_of(&field(&f, "exclusive"))?,
+            area_shares,
+        };
+        api::setup_vote(&s, &p, r).await
+    }
+    .await;
+    Ok(match result {
+        Ok(id) => back(&format!("/renewal/{community}/votes/{id}"), None),
+        Err(e) => back(&to, Some(e.body.message)),
+    })
 }
 
 /// Parses "item,amount in yuan" lines into line items.
@@ -244,7 +582,7 @@ pub async fn create_submit(
     let p = logged_in(p)?;
     let f = form(&body);
     let to = format!("/renewal/{community}/proposals");
-    if !is_resident(&p, &community) && !is_staff(&p, &community) {
+    if !is_resident_of(&p, &community) && !is_staff(&p, &community) {
         return Err(ApiError::forbidden("proposals are written by the community's residents and planners").into());
     }
     let result = async {
@@ -331,7 +669,7 @@ pub async fn proposal_page(
     };
     let can_amend = p
         .as_ref()
-        .is_some_and(|p| is_resident(p, &community) || is_staff(p, &community));
+        .is_some_and(|p| is_resident_of(p, &community) || is_staff(p, &community));
     let can_answer = p
         .as_ref()
         .is_some_and(|p| p.person_id == v.proposal.author || is_staff(p, &community));
@@ -360,7 +698,7 @@ pub async fn amend_submit(
     let p = logged_in(p)?;
     let f = form(&body);
     let to = format!("/renewal/{community}/proposals/{id}");
-    if !is_resident(&p, &community) && !is_staff(&p, &community) {
+    if !is_resident_of(&p, &community) && !is_staff(&p, &community) {
         return Err(ApiError::forbidden("amendments are suggested by the community's residents").into());
     }
     let result = async {
@@ -487,7 +825,7 @@ pub async fn council_page(
         Some(p) => p,
         None => return Ok(super::cases::login_first(&format!("/renewal/{community}/council"))),
     };
-    if !is_resident(&p, &community) && !is_staff(&p, &community) {
+    if !is_resident_of(&p, &community) && !is_staff(&p, &community) {
         return Err(ApiError::forbidden(format!(
             "the council's minutes are for residents of community {community} and its staff"
         ))
@@ -606,6 +944,23 @@ struct VotePage {
     can_vote: bool,
     points: bool,
     error: Option<String>,
+    /// Staff of the community: paper ballots and closing.
+    staff: bool,
+    /// The receipt of a paper ballot this staff member just entered.
+    paper_receipt: Option<String>,
+    /// Residents who may still hand in a paper ballot (id, name), while the vote is open.
+    voters: Vec<(i64, String)>,
+    /// Paper ballots entered once, awaiting another staff member's entry.
+    pending: Vec<PendingLine>,
+    can_close: bool,
+}
+
+/// A paper ballot awaiting its second entry, as the vote page lists it (never its voter).
+pub struct PendingLine {
+    pub receipt: String,
+    pub entered_by: String,
+    /// Entered by the one viewing: another staff member must confirm it.
+    pub mine: bool,
 }
 
 impl VotePage {
@@ -666,6 +1021,25 @@ pub async fn vote_page(
         Some(code) => s.store.receipt(&city, id, code).await?,
         None => None,
     };
+    let staff = p.as_ref().is_some_and(|p| is_staff(p, &community));
+    let (mut voters, mut pending) = (Vec::new(), Vec::new());
+    if let Some(me) = p.as_ref().filter(|_| staff) {
+        if v.phase == "open" {
+            voters = s.store.not_voted(&city, id).await?;
+        }
+        for x in s.store.pending_paper(&city, id).await? {
+            let entered_by = match s.store.person(&city, x.entered_by).await? {
+                Some(person) => person.name,
+                None => x.entered_by.to_string(),
+            };
+            pending.push(PendingLine {
+                mine: x.entered_by == me.person_id,
+                receipt: x.receipt,
+                entered_by,
+            });
+        }
+    }
+    let can_close = staff && !v.finalised && v.phase != "upcoming";
     let path = format!("/renewal/{community}/votes/{id}");
     let page = VotePage {
         c: chrome(&headers, &q, p, &path),
@@ -676,8 +1050,156 @@ pub async fn vote_page(
         can_vote,
         points,
         error: q.error,
+        staff,
+        paper_receipt: q.paper.filter(|r| !r.trim().is_empty()),
+        voters,
+        pending,
+        can_close,
     };
     render(&page.c, &page)
+}
+
+/// The ballot of a form: checkboxes `project`, or point fields `points_ID` for cumulative votes.
+fn ballot_of(rule: &BallotRule, f: &[(String, String)]) -> Ballot {
+    if matches!(rule, BallotRule::Cumulative { .. }) {
+        let mut points = Vec::new();
+        for (k, v) in f {
+            if let Some(pid) = k.strip_prefix("points_") {
+                let n: u32 = v.trim().parse().unwrap_or(0);
+                if n > 0 {
+                    points.push((pid.to_owned(), n));
+                }
+            }
+        }
+        Ballot::Points { points }
+    } else {
+        Ballot::Projects {
+            projects: f
+                .iter()
+                .filter(|(k, _)| k == "project")
+                .map(|(_, v)| v.clone())
+                .collect(),
+        }
+    }
+}
+
+/// The vote of the community, or 404.
+async fn vote_in(
+    s: &AppState,
+    city: &str,
+    community: &str,
+    id: i64,
+) -> Result<gongzhi_store::renewal::votes::VoteRow, ApiError> {
+    s.store
+        .vote(city, id)
+        .await?
+        .filter(|v| v.community == community)
+        .ok_or_else(|| ApiError::not_found(format!("vote {id} in community {community}")))
+}
+
+fn need_staff_page(p: &Principal, community: &str) -> Result<(), PageError> {
+    if is_staff(p, community) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!(
+            "paper ballots and closing a vote are for the planner or administrator of community {community}"
+        ))
+        .into())
+    }
+}
+
+/// A staff member enters a paper ballot (纸质选票) for a resident: the first entry.
+pub async fn paper_submit(
+    State(s): State<AppState>,
+    MaybeAuth(p): MaybeAuth,
+    Path((community, id)): Path<(String, i64)>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let p = logged_in(p)?;
+    need_staff_page(&p, &community)?;
+    let f = form(&body);
+    let to = format!("/renewal/{community}/votes/{id}");
+    let result = async {
+        let row = vote_in(&s, &p.city.to_string(), &community, id).await?;
+        let voter = field(&f, "voter");
+        let voter: i64 = voter
+            .trim()
+            .parse()
+            .map_err(|_| ApiError::invalid("voter: choose the resident who handed in the paper ballot"))?;
+        api::enter_paper_ballot(&s, &p, id, voter, &ballot_of(&row.setup.ballot, &f)).await
+    }
+    .await;
+    Ok(match result {
+        Ok(receipt) => back(&format!("{to}?paper={receipt}"), None),
+        Err(e) => back(&to, Some(e.body.message)),
+    })
+}
+
+/// Another staff member enters the same paper ballot again; it counts if both entries agree.
+pub async fn confirm_submit(
+    State(s): State<AppState>,
+    MaybeAuth(p): MaybeAuth,
+    Path((community, id, receipt)): Path<(String, i64, String)>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let p = logged_in(p)?;
+    need_staff_page(&p, &community)?;
+    let f = form(&body);
+    let to = format!("/renewal/{community}/votes/{id}");
+    let result = async {
+        let row = vote_in(&s, &p.city.to_string(), &community, id).await?;
+        api::confirm_paper_ballot(&s, &p, id, &receipt, &ballot_of(&row.setup.ballot, &f)).await
+    }
+    .await;
+    Ok(match result {
+        Ok(()) => back(&format!("{to}?receipt={receipt}"), None),
+        Err(e) => back(&to, Some(e.body.message)),
+    })
+}
+
+/// Staff close the vote now and count it; the results page follows.
+pub async fn close_submit(
+    State(s): State<AppState>,
+    MaybeAuth(p): MaybeAuth,
+    Path((community, id)): Path<(String, i64)>,
+) -> Result<Response, PageError> {
+    let p = logged_in(p)?;
+    need_staff_page(&p, &community)?;
+    let to = format!("/renewal/{community}/votes/{id}");
+    let result = async {
+        vote_in(&s, &p.city.to_string(), &community, id).await?;
+        api::close_vote(&s, &p, id).await
+    }
+    .await;
+    Ok(match result {
+        Ok(_) => back(&format!("{to}/results"), None),
+        Err(e) => back(&to, Some(e.body.message)),
+    })
+}
+
+/// From the results: start a delivery project for every funded proposal that has none yet.
+pub async fn deliver_submit(
+    State(s): State<AppState>,
+    MaybeAuth(p): MaybeAuth,
+    Path((community, id)): Path<(String, i64)>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let p = logged_in(p)?;
+    let f = form(&body);
+    let to = format!("/renewal/{community}/votes/{id}/results");
+    let result = async {
+        vote_in(&s, &p.city.to_string(), &community, id).await?;
+        let window = crate::api::renewal_works::DeliverFunded {
+            from: field(&f, "from"),
+            to: field(&f, "to"),
+        };
+        crate::api::renewal_works::start_funded(&s, &p, id, &window).await
+    }
+    .await;
+    Ok(match result {
+        Ok(started) => back(&format!("{to}?started={}", started.len()), None),
+        Err(e) => back(&to, Some(e.body.message)),
+    })
 }
 
 /// The ballot form: checkboxes `project` or point fields `points_ID`.
@@ -697,26 +1219,7 @@ pub async fn ballot_submit(
             .vote(&city, id)
             .await?
             .ok_or_else(|| ApiError::not_found(format!("vote {id}")))?;
-        let ballot = if matches!(row.setup.ballot, BallotRule::Cumulative { .. }) {
-            let mut points = Vec::new();
-            for (k, v) in &f {
-                if let Some(pid) = k.strip_prefix("points_") {
-                    let n: u32 = v.trim().parse().unwrap_or(0);
-                    if n > 0 {
-                        points.push((pid.to_owned(), n));
-                    }
-                }
-            }
-            Ballot::Points { points }
-        } else {
-            Ballot::Projects {
-                projects: f
-                    .iter()
-                    .filter(|(k, _)| k == "project")
-                    .map(|(_, v)| v.clone())
-                    .collect(),
-            }
-        };
+        let ballot = ballot_of(&row.setup.ballot, &f);
         Ok::<_, ApiError>(s.store.cast_ballot(&city, id, p.person_id, &ballot).await?)
     }
     .await;
@@ -734,11 +1237,23 @@ struct ResultsPage {
     v: VoteView,
     count: Count,
     chart: String,
+    error: Option<String>,
+    /// Renewal staff of the community: start the funded proposals' delivery projects.
+    staff: bool,
+    /// How many delivery projects were just started.
+    started: Option<usize>,
+    /// The delivery projects of the funded proposals (proposal, delivery id).
+    deliveries: Vec<(i64, i64)>,
 }
 
 impl ResultsPage {
     fn money(&self, cents: &i64) -> String {
         yuan(*cents)
+    }
+    /// The delivery project of a funded proposal, if started.
+    fn delivery_of(&self, proposal: &Option<i64>) -> Option<i64> {
+        let proposal = (*proposal)?;
+        self.deliveries.iter().find(|(p, _)| *p == proposal).map(|(_, d)| *d)
     }
 }
 
@@ -780,6 +1295,17 @@ pub async fn results_page(
             })
             .collect::<Vec<_>>(),
     );
+    let staff = p
+        .as_ref()
+        .is_some_and(|p| p.may(gongzhi_core::access::Permission::DeliverRenewal, &community));
+    let deliveries = s
+        .store
+        .deliveries(&city, Some(&community))
+        .await?
+        .into_iter()
+        .filter_map(|d| Some((d.proposal?, d.id)))
+        .filter(|(p, _)| count.projects.iter().any(|x| x.result.funded && x.proposal == Some(*p)))
+        .collect();
     let path = format!("/renewal/{community}/votes/{id}/results");
     let page = ResultsPage {
         c: chrome(&headers, &q, p, &path),
@@ -787,6 +1313,10 @@ pub async fn results_page(
         v,
         count,
         chart,
+        error: q.error,
+        staff,
+        started: q.started,
+        deliveries,
     };
     render(&page.c, &page)
 }

@@ -5,7 +5,7 @@
 //! resident answers on a phone). Every form goes through the same calls as the JSON API.
 
 use askama::Template;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Form, Multipart, Path, Query, State};
 use axum::http::header::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use geo::{BoundingRect, Geometry};
@@ -15,9 +15,10 @@ use gongzhi_core::renewal::works::{cents_to_yuan, yuan_to_cents, BundleParams, I
 use serde::Deserialize;
 
 use super::{render, svg, Chrome, Lang, PageError};
+use crate::api::is_resident_of;
 use crate::api::renewal_works::{
-    self as api, bundle_detail, bundles_view, delivery_view, is_resident_of, today, AcceptBundle, AcceptanceAnswer,
-    NewContribution, NewDeliveryRequest, NewWorkRequest,
+    self as api, bundle_detail, bundles_view, delivery_view, today, AcceptBundle, AcceptanceAnswer, NewContribution,
+    NewDeliveryRequest, NewWorkRequest,
 };
 use crate::auth::MaybeAuth;
 use crate::{ApiError, AppState};
@@ -86,6 +87,12 @@ pub(crate) const TEXTS: super::i18n::Texts = &[
     ("rw_note", "说明", "Note"),
     ("rw_ok", "状况良好", "In good order"),
     ("rw_phase", "阶段", "Phase"),
+    ("rw_photo", "现场照片", "Site photo"),
+    (
+        "rw_photo_pick",
+        "请选择一张照片（JPEG 或 PNG）",
+        "Choose a photo (JPEG or PNG)",
+    ),
     ("rw_place", "地点", "Place"),
     ("rw_progress", "进度", "Progress"),
     ("rw_proposed", "建议整合", "Proposed bundles"),
@@ -111,6 +118,7 @@ pub(crate) const TEXTS: super::i18n::Texts = &[
     ("rw_to", "结束", "To"),
     ("rw_upkeep", "后续管护", "Upkeep"),
     ("rw_upkeep_every", "每隔（天）", "Every (days)"),
+    ("rw_upload_photo", "上传照片", "Upload a photo"),
     ("rw_warnings", "预警", "Warnings"),
     ("rw_what", "管护内容", "What"),
     ("rw_who", "责任人", "Who"),
@@ -735,6 +743,7 @@ pub struct UpkeepLine {
 struct DeliveryPage {
     c: Chrome,
     community: String,
+    id: i64,
     title: String,
     error: String,
     window: String,
@@ -792,6 +801,7 @@ pub async fn delivery_page(
     };
     let map = places_map(&[("surface lead".into(), row.title.clone(), row.site.geometry())]);
     let page = DeliveryPage {
+        id,
         community: community.clone(),
         title: row.title.clone(),
         error: q.error.unwrap_or_default(),
@@ -1029,4 +1039,55 @@ pub async fn delivery_submit(
     }
     .await;
     Ok(back(&here, result.err().map(|e| e.body.message)))
+}
+
+/// A milestone's photo from the delivery page (multipart, field `photo`; renewal staff): the
+/// same checks as `POST /api/renewal/deliveries/{id}/milestones/{milestone}/photos`.
+pub async fn photo_submit(
+    State(s): State<AppState>,
+    MaybeAuth(user): MaybeAuth,
+    headers: HeaderMap,
+    Path((community, id, milestone)): Path<(String, i64, i64)>,
+    mut form: Multipart,
+) -> Result<Response, PageError> {
+    let Some(p) = user else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let here = format!("/renewal/{community}/deliveries/{id}");
+    let c = chrome(&headers, None, None, &here);
+    let result: Result<(), ApiError> = async {
+        let row = s.store.delivery_row(&p.city.to_string(), id).await?;
+        if row.community != community {
+            return Err(ApiError::not_found(format!(
+                "delivery project {id} in community {community}"
+            )));
+        }
+        api::require_staff(&p, &community)?;
+        let mut photo = None;
+        while let Some(field) = form
+            .next_field()
+            .await
+            .map_err(|e| ApiError::invalid(format!("photo: the form is not readable: {e}")))?
+        {
+            if field.name() != Some("photo") {
+                continue;
+            }
+            let ct = field.content_type().unwrap_or("").to_owned();
+            let data = field
+                .bytes()
+                .await
+                .map_err(|e| ApiError::invalid(format!("photo: the file is not readable: {e}")))?;
+            if !data.is_empty() {
+                photo = Some((ct, data));
+            }
+        }
+        let (ct, data) = photo.ok_or_else(|| ApiError::invalid(c.t("rw_photo_pick")))?;
+        api::milestone_photo(&s, &p, id, milestone, &ct, &data).await?;
+        Ok(())
+    }
+    .await;
+    Ok(match result {
+        Ok(()) => Redirect::to(&format!("{here}#milestone-{milestone}")).into_response(),
+        Err(e) => back(&here, Some(e.body.message)),
+    })
 }
