@@ -229,8 +229,6 @@ enum BenchCommand {
         )]
         users: Vec<String>,
     },
-    /// The generalist grid's matching engine on a whole demo city's needs and resources,
-    /// generated in memory. The last line printed is one JSON object with the figures.
     /// The renewal needs' clustering (需求整合) on generated needs spread over a city. The last
     /// line printed is one JSON object with the figures.
     RenewalCluster {
@@ -242,6 +240,8 @@ enum BenchCommand {
         #[arg(long, default_value_t = 2026)]
         seed: u64,
     },
+    /// The generalist grid's matching engine on a whole demo city's needs and resources,
+    /// generated in memory. The last line printed is one JSON object with the figures.
     Grid {
         /// Needs and resources generated per grid.
         #[arg(long, default_value_t = 3)]

@@ -1,16 +1,21 @@
 //! The demo's micro-renewal needs (社区微更新): 60 needs of the first community generated from
 //! the templates of `gongzhi_core::renewal::synth` (twelve problems at six places, paraphrased),
-//! raised by the demo resident and recorded by the grid worker from visits and meetings, then
-//! clustered, so that the renewal pages show real content.
+//! raised by the demo resident and [`RAISERS`] other residents and recorded by the grid worker
+//! from visits and meetings, then clustered, so that the renewal pages show real content.
 
 use std::collections::HashMap;
 
 use geo::{Contains, InteriorPoint, Point};
+use gongzhi_core::access::{Grant, Scope};
 use gongzhi_core::gridteam::{Need, NeedSource, NeedStatus, Urgency};
+use gongzhi_core::org::Role;
 use gongzhi_core::renewal::{cluster, synth};
-use gongzhi_store::{GridList, NewRecord, Store, StoreError};
+use gongzhi_store::{GridList, NewPerson, NewRecord, Store, StoreError};
 
 use crate::{Demo, CITY};
+
+/// Residents besides the demo resident who raise the residents' needs.
+pub const RAISERS: usize = 15;
 
 /// Write the first community's needs and cluster them.
 pub async fn load(store: &Store, demo: &Demo) -> Result<(), StoreError> {
@@ -24,6 +29,20 @@ pub async fn load(store: &Store, demo: &Demo) -> Result<(), StoreError> {
         return Ok(());
     };
     let grids: Vec<_> = demo.grids.iter().filter(|g| g.community == first.community).collect();
+    let people: Vec<NewPerson> = (0..RAISERS)
+        .map(|i| NewPerson {
+            name: format!("提议居民{:02}", i + 1),
+            phone: None,
+            org: None,
+            grants: vec![Grant {
+                role: Role::Resident,
+                scope: Scope::Division(first.community.clone()),
+            }],
+            account: None,
+        })
+        .collect();
+    let mut raisers = vec![resident];
+    raisers.extend(store.create_people(CITY, &people, None).await?);
     let generated = synth::community(centre.x(), centre.y(), 2026);
     let mut records = Vec::with_capacity(generated.len());
     for (k, (n, _)) in generated.iter().enumerate() {
@@ -32,7 +51,7 @@ pub async fn load(store: &Store, demo: &Demo) -> Result<(), StoreError> {
             .find(|g| g.geometry.contains(&Point::new(n.lng, n.lat)))
             .map_or_else(|| community.clone(), |g| g.code.to_string());
         let (source, raised_by) = match k % 3 {
-            0 => (NeedSource::Resident, resident),
+            0 => (NeedSource::Resident, raisers[(k / 3) % raisers.len()]),
             1 => (NeedSource::Visit, worker),
             _ => (NeedSource::Meeting, worker),
         };

@@ -5,6 +5,7 @@
 use gongzhi_core::access::{Grant, Scope};
 use gongzhi_core::decision::ballot::{Ballot, BallotRule};
 use gongzhi_core::decision::pb::Rule;
+use gongzhi_core::gridteam::{Category, Need};
 use gongzhi_core::org::Role;
 use gongzhi_core::renewal::council::{Decision, MemberKind, Quorum, Stance};
 use gongzhi_core::renewal::proposal::{Content, LineItem, Offer, OfferKind, Patch};
@@ -70,6 +71,27 @@ pub async fn load(store: &Store, demo: &Demo) -> Result<(), StoreError> {
             }],
         ),
     ];
+    // Each proposal answers the community's biggest cluster of its category.
+    let needs: std::collections::HashMap<i64, Category> = store
+        .community_needs(CITY, &community)
+        .await?
+        .into_iter()
+        .filter_map(|r| Some((r.id, r.body_as::<Need>().ok()?.category)))
+        .collect();
+    let clusters = store.renewal_clusters(CITY, &community, false).await?;
+    let cluster_of = |category: Category| {
+        clusters
+            .iter()
+            .max_by_key(|c| {
+                (
+                    c.needs.iter().filter(|n| needs.get(n) == Some(&category)).count(),
+                    -c.id,
+                )
+            })
+            .filter(|c| c.needs.iter().any(|n| needs.get(n) == Some(&category)))
+            .map(|c| c.id)
+    };
+    let categories = [Category::PublicSpace, Category::Accessibility, Category::Lighting];
     let mut ids = Vec::new();
     for (i, (title, description, items, offers)) in specs.into_iter().enumerate() {
         let content = Content {
@@ -92,7 +114,7 @@ pub async fn load(store: &Store, demo: &Demo) -> Result<(), StoreError> {
                     CITY,
                     &NewProposal {
                         community: community.clone(),
-                        cluster: None,
+                        cluster: cluster_of(categories[i]),
                         content,
                     },
                     planner.person_id,

@@ -8,6 +8,7 @@
 use chrono::{Days, NaiveDate};
 use gongzhi_core::access::Scope;
 use gongzhi_core::renewal::delivery::{Contribution, ContributorKind, NewDelivery};
+use gongzhi_core::renewal::proposal::ProposalStatus;
 use gongzhi_core::renewal::works::{find_bundles, BundleParams, ItemRef, NewWork, Place, Window, WorkKind};
 use gongzhi_store::{Store, StoreError};
 
@@ -107,8 +108,15 @@ pub async fn load(store: &Store, demo: &Demo) -> Result<(), StoreError> {
         },
     ];
     store.add_works(CITY, &works, None, actor).await?;
+    // The pocket park delivers the vote's proposal of that name when the vote funded it.
+    let funded = store
+        .proposals(CITY, &community)
+        .await?
+        .into_iter()
+        .find(|p| p.status == ProposalStatus::Funded && p.content.title == "口袋公园改造")
+        .map(|p| p.id);
     let park = NewDelivery {
-        proposal: None,
+        proposal: funded,
         community: community.clone(),
         title: "口袋公园与休憩座椅".into(),
         kind: WorkKind::ResidentProject,

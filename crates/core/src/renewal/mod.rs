@@ -12,12 +12,14 @@
 //!   participatory-budget votes (counted by [`crate::decision`]);
 //! - [`works`]: department works, bundles of works and delivery projects that meet in space and
 //!   time (项目整合), lead unit, schedule, savings, the before/after report;
-//! - [`delivery`]: delivery projects' milestones, contributions, upkeep and acceptance (共建).
+//! - [`delivery`]: delivery projects' milestones, contributions, upkeep and acceptance (共建);
+//! - [`indicators`]: the indicators of an area and period, folded from what the store reads.
 
 pub mod cluster;
 pub mod council;
 pub mod delivery;
 pub mod evidence;
+pub mod indicators;
 pub mod proposal;
 pub mod synth;
 pub mod vote;

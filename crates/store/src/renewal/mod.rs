@@ -2,11 +2,13 @@
 //! needs list (`grid_needs`, see [`crate::gridteam`]); [`needs`] adds their photos, the
 //! community's needs, evidence cases; [`clusters`] keeps the clusters as event streams;
 //! [`proposals`], [`council`], [`votes`]; [`works`] (department works, accepted bundles) and
-//! [`delivery`] (delivery projects and their co-production).
+//! [`delivery`] (delivery projects and their co-production); [`indicators`] reads the facts of
+//! the indicators of an area and period.
 
 pub mod clusters;
 pub mod council;
 pub mod delivery;
+pub mod indicators;
 pub mod needs;
 pub mod proposals;
 pub mod votes;

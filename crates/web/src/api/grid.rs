@@ -1074,6 +1074,28 @@ pub struct AreaQuery {
     pub to: Option<String>,
 }
 
+impl AreaQuery {
+    /// The period's first and last day: by default the year up to today.
+    pub fn days(&self) -> ApiResult<(NaiveDate, NaiveDate)> {
+        let parse = |field: &str, v: &str| {
+            NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                .map_err(|_| ApiError::invalid(format!("{field}: '{v}' is not a date; write YYYY-MM-DD")))
+        };
+        let to = match self.to.as_deref().filter(|t| !t.is_empty()) {
+            Some(t) => parse("to", t)?,
+            None => chrono::Utc::now().date_naive(),
+        };
+        let from = match self.from.as_deref().filter(|f| !f.is_empty()) {
+            Some(f) => parse("from", f)?,
+            None => to - chrono::Duration::days(364),
+        };
+        if from > to {
+            return Err(ApiError::invalid("from: the first day comes before the last (to)"));
+        }
+        Ok((from, to))
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct AreaIndicators {
     pub within: String,
@@ -1103,21 +1125,7 @@ pub async fn area_indicators(
             q.within
         )));
     }
-    let parse = |field: &str, v: &str| {
-        NaiveDate::parse_from_str(v, "%Y-%m-%d")
-            .map_err(|_| ApiError::invalid(format!("{field}: '{v}' is not a date; write YYYY-MM-DD")))
-    };
-    let to = match q.to.as_deref() {
-        Some(t) => parse("to", t)?,
-        None => chrono::Utc::now().date_naive(),
-    };
-    let from = match q.from.as_deref() {
-        Some(f) => parse("from", f)?,
-        None => to - chrono::Duration::days(364),
-    };
-    if from > to {
-        return Err(ApiError::invalid("from: the first day comes before the last (to)"));
-    }
+    let (from, to) = q.days()?;
     let (from_ms, to_ms) = day_range_ms(from, to);
     let city = p.city.to_string();
     let (counts, parts) = area_grid_counts(&s, &city, &q.within, from_ms, to_ms).await?;

@@ -8,6 +8,7 @@ pub mod initiatives;
 pub mod people;
 pub mod premises;
 pub mod regen;
+pub mod renewal_indicators;
 pub mod renewal_needs;
 pub mod renewal_votes;
 pub mod renewal_works;
@@ -63,6 +64,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(regen::router())
         .merge(grid::router())
         .merge(renewal_needs::router())
+        .merge(renewal_indicators::router())
         .merge(renewal_votes::router())
         .merge(renewal_works::router())
 }

@@ -18,6 +18,39 @@ use crate::auth::MaybeAuth;
 use crate::cases as loop_;
 use crate::{ApiError, AppState};
 
+/// The dashboard's and the map's micro-renewal texts (key, 中文, English), sorted by key.
+pub(crate) const TEXTS: super::i18n::Texts = &[
+    ("renewal_work", "社区微更新", "Community micro-renewal"),
+    ("ri_co_produced", "参与共建的居民", "Residents who co-produced"),
+    (
+        "ri_co_share",
+        "共建占项目价值（资金／工时）",
+        "Co-produced share of value (money / hours)",
+    ),
+    (
+        "ri_days",
+        "需求到交付天数（中位／平均）",
+        "Days from need to delivery (median / mean)",
+    ),
+    ("ri_deliberated", "参与议事的居民", "Residents who deliberated"),
+    ("ri_delivered", "已交付需求", "Needs delivered"),
+    (
+        "ri_interventions",
+        "施工干预（合并前→后）",
+        "Interventions (before → after merging)",
+    ),
+    (
+        "ri_needs",
+        "需求：提出／整合／入方案／交付",
+        "Needs: raised / clustered / in proposals / delivered",
+    ),
+    ("ri_needs_raised", "提出的更新需求", "Renewal needs raised"),
+    ("ri_raised", "提出需求的居民", "Residents who raised needs"),
+    ("ri_residents", "认证居民", "Verified residents"),
+    ("ri_voted", "参与投票的居民", "Residents who voted"),
+    ("ri_voted_share", "投票参与率", "Share of residents who voted"),
+];
+
 #[derive(Deserialize, Default)]
 pub struct DashQuery {
     /// area (default) or unit.
@@ -161,6 +194,22 @@ struct DashboardPage {
     /// The grid indicators (全科网格) of the area: KPIs and one row per part.
     grid_kpis: Vec<(&'static str, String)>,
     grid_rows: Vec<GridRow>,
+    /// The micro-renewal indicators (社区微更新) of the area: KPIs and one row per part.
+    renewal_kpis: Vec<(&'static str, String)>,
+    renewal_rows: Vec<RenewalRow>,
+}
+
+/// One part's micro-renewal indicators on the dashboard.
+struct RenewalRow {
+    name: String,
+    key: String,
+    href: String,
+    needs: String,
+    voted: String,
+    co_produced: String,
+    co_share: String,
+    interventions: String,
+    days: String,
 }
 
 /// One part's grid indicators on the dashboard.
@@ -240,6 +289,72 @@ async fn grid_work(
         })
         .collect();
     Ok((kpis, grid_rows))
+}
+
+/// `12 (25.00%)`: a count of residents and their share.
+fn share_text(x: &gongzhi_core::renewal::indicators::Share) -> String {
+    format!("{} ({})", x.count, x.share)
+}
+
+fn days_text(w: &gongzhi_core::renewal::indicators::Waiting) -> String {
+    let f = |v: Option<f64>| v.map_or_else(|| "—".to_owned(), |v| format!("{v:.1}"));
+    format!("{} / {}", f(w.median), f(w.mean))
+}
+
+/// The micro-renewal indicators of an area over the period, with one row per breakdown row's
+/// part (the same figures as `GET /api/renewal/indicators`).
+async fn renewal_work(
+    s: &AppState,
+    city: &str,
+    p: &Period,
+    rows: &[Row],
+) -> Result<(Vec<(&'static str, String)>, Vec<RenewalRow>), ApiError> {
+    use crate::api::renewal_indicators::of_area;
+    let day = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| ApiError::invalid("date"));
+    let (from, to) = (day(&p.from)?, day(&p.to)?);
+    let i = of_area(s, city, &p.key, from, to).await?;
+    let n = &i.needs;
+    let co = &i.co_production;
+    let kpis = vec![
+        (
+            "ri_needs",
+            format!("{} / {} / {} / {}", n.raised, n.clustered, n.in_proposals, n.delivered),
+        ),
+        ("ri_residents", i.residents.to_string()),
+        ("ri_raised", share_text(&i.participation.raised)),
+        ("ri_deliberated", share_text(&i.participation.deliberated)),
+        ("ri_voted", share_text(&i.participation.voted)),
+        ("ri_co_produced", share_text(&i.participation.co_produced)),
+        (
+            "ri_co_share",
+            format!("{} ({} / {})", co.share, co.money_share, co.hours_share),
+        ),
+        (
+            "ri_interventions",
+            format!("{} → {}", i.interventions.before, i.interventions.after),
+        ),
+        ("ri_days", days_text(&i.days_to_delivery)),
+    ];
+    let mut out = Vec::new();
+    // Parts are divisions (grids of a community have no residents or votes of their own).
+    for r in rows.iter().filter(|r| r.key.len() <= 12).take(100) {
+        let i = of_area(s, city, &r.key, from, to).await?;
+        out.push(RenewalRow {
+            name: r.name.clone(),
+            key: r.key.clone(),
+            href: r.href.clone(),
+            needs: format!(
+                "{} / {} / {} / {}",
+                i.needs.raised, i.needs.clustered, i.needs.in_proposals, i.needs.delivered
+            ),
+            voted: share_text(&i.participation.voted),
+            co_produced: share_text(&i.participation.co_produced),
+            co_share: i.co_production.share,
+            interventions: format!("{} → {}", i.interventions.before, i.interventions.after),
+            days: days_text(&i.days_to_delivery),
+        });
+    }
+    Ok((kpis, out))
 }
 
 async fn allowed(s: &AppState, p: &gongzhi_core::access::Principal, period: &Period) -> bool {
@@ -355,7 +470,14 @@ pub async fn dashboard(
     } else {
         (Vec::new(), Vec::new())
     };
+    let (renewal_kpis, renewal_rows) = if period.dim == "area" && period.key.len() <= 12 {
+        renewal_work(&s, &city, &period, &rows).await?
+    } else {
+        (Vec::new(), Vec::new())
+    };
     let page = DashboardPage {
+        renewal_kpis,
+        renewal_rows,
         grid_kpis,
         grid_rows,
         // The page shows the 100 busiest units (the exports have them all).
@@ -467,18 +589,22 @@ pub struct MapQuery {
     /// The area to draw (a division code); default the city.
     pub within: Option<String>,
     /// collected (default), closure_rate, or a grid indicator: missed_report_rate (漏报率),
-    /// needs_met, patrols.
+    /// needs_met, patrols, renewal_needs, renewal_delivered, renewal_voted.
     pub indicator: Option<String>,
     pub lang: Option<String>,
 }
 
-/// What the map can colour its parts by: case indicators, then grid indicators.
-const MAP_INDICATORS: [&str; 5] = [
+/// What the map can colour its parts by: case indicators, grid indicators, then micro-renewal
+/// indicators.
+const MAP_INDICATORS: [&str; 8] = [
     "collected",
     "closure_rate",
     "missed_report_rate",
     "needs_met",
     "patrols",
+    "renewal_needs",
+    "renewal_delivered",
+    "renewal_voted",
 ];
 
 #[derive(Template)]
@@ -554,6 +680,18 @@ pub async fn map_page(
             values.push(match indicator.as_str() {
                 "closure_rate" => cnt.closure_rate().map(|r| r.scaled(2) as f64 / 100.0),
                 _ => Some(cnt.collected as f64),
+            });
+        }
+    } else if staff && indicator.starts_with("renewal_") {
+        let day = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").expect("a date we wrote");
+        for (code, ..) in &parts {
+            let i = crate::api::renewal_indicators::of_area(&s, &city, code, day(&from), day(&to)).await?;
+            values.push(match indicator.as_str() {
+                "renewal_needs" => Some(i.needs.raised as f64),
+                "renewal_delivered" => Some(i.needs.delivered as f64),
+                // The voters' share in percent, one decimal (none without residents).
+                _ => gongzhi_core::indicators::Ratio::new(i.participation.voted.count as u64, i.residents as u64)
+                    .map(|r| r.scaled(3) as f64 / 10.0),
             });
         }
     } else if staff {
@@ -654,6 +792,9 @@ pub async fn map_page(
                         "missed_report_rate" => "grid_missed_rate",
                         "needs_met" => "grid_needs_met",
                         "patrols" => "grid_patrols",
+                        "renewal_needs" => "ri_needs_raised",
+                        "renewal_delivered" => "ri_delivered",
+                        "renewal_voted" => "ri_voted_share",
                         other => other,
                     },
                     *i == indicator,

@@ -22,6 +22,7 @@ const TABLES: &[Texts] = &[
     super::renewal_needs::TEXTS,
     super::renewal_votes::TEXTS,
     super::renewal_works::TEXTS,
+    super::dashboard::TEXTS,
 ];
 
 /// The shared texts (the closed loop, the dashboard, the chrome). Keep keys sorted.

@@ -1,0 +1,93 @@
+//! Micro-renewal indicators (微更新指标) of an area and period: the needs funnel, participation
+//! shares, co-produced shares, interventions before and after merging, days from need to
+//! delivery (definitions in `gongzhi_core::renewal::indicators`). The dashboard and the map show
+//! the same figures.
+
+use axum::extract::{Query, State};
+use axum::Json;
+use chrono::NaiveDate;
+use gongzhi_core::access::{Permission, Principal};
+use gongzhi_core::renewal::indicators::{compute, RenewalIndicators};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::api::grid::AreaQuery;
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(area_indicators))
+}
+
+/// Whether `p` may see the renewal indicators of `area`: staff of its cases, its grids or its
+/// renewal.
+pub fn may_see(p: &Principal, area: &str) -> bool {
+    [
+        Permission::ViewCases,
+        Permission::ViewGridDetails,
+        Permission::RunRenewal,
+    ]
+    .into_iter()
+    .any(|x| p.may(x, area))
+}
+
+/// The indicators of an area (a division code) over the local days `from ..= to`.
+pub async fn of_area(
+    s: &AppState,
+    city: &str,
+    area: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> ApiResult<RenewalIndicators> {
+    Ok(compute(&s.store.renewal_facts(city, area, from, to).await?))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AreaRenewal {
+    pub within: String,
+    pub name: String,
+    pub from: String,
+    pub to: String,
+    /// needs {raised, clustered, in_proposals, delivered}; residents; participation {raised,
+    /// deliberated, voted, co_produced: {count, share}}; co_production {budget_cents,
+    /// money_cents, hours_tenths, hour_value_cents, money_share, hours_share, share};
+    /// interventions {before, after, diggings_before, diggings_after}; days_to_delivery {count,
+    /// mean, median}.
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub indicators: RenewalIndicators,
+}
+
+/// The micro-renewal indicators of an area and period, for staff whose jurisdiction covers it.
+#[utoipa::path(get, path = "/api/renewal/indicators", tag = "renewal", params(AreaQuery),
+    security(("bearer" = [])), responses((status = 200, body = AreaRenewal), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn area_indicators(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Query(q): Query<AreaQuery>,
+) -> ApiResult<Json<AreaRenewal>> {
+    let city = p.city.to_string();
+    let division = s
+        .store
+        .division(&city, &q.within)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("division {} (give a division code as within)", q.within)))?;
+    if !may_see(&p, &q.within) {
+        return Err(ApiError::forbidden(format!(
+            "the renewal indicators of {} are seen by staff whose jurisdiction covers it",
+            q.within
+        )));
+    }
+    let (from, to) = q.days()?;
+    Ok(Json(AreaRenewal {
+        indicators: of_area(&s, &city, &q.within, from, to).await?,
+        within: q.within,
+        name: division.name,
+        from: from.to_string(),
+        to: to.to_string(),
+    }))
+}
