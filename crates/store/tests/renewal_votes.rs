@@ -5,6 +5,7 @@
 use gongzhi_core::access::{Grant, Scope};
 use gongzhi_core::decision::ballot::{Ballot, BallotRule};
 use gongzhi_core::decision::pb::Rule;
+use gongzhi_core::gridteam::{Category, Need, NeedSource, Urgency};
 use gongzhi_core::org::Role;
 use gongzhi_core::renewal::council::{Decision, MemberKind, Quorum};
 use gongzhi_core::renewal::proposal::{Content, LineItem, Patch, ProposalStatus};
@@ -12,7 +13,7 @@ use gongzhi_core::renewal::vote::{VoteProject, VoteSetup};
 use gongzhi_core::territory::DivisionCode;
 use gongzhi_store::renewal::council::{DecisionRow, NewMeeting};
 use gongzhi_store::renewal::proposals::NewProposal;
-use gongzhi_store::{now_ms, NewPerson, Store, StoreError};
+use gongzhi_store::{now_ms, GridList, NewPerson, NewRecord, Store, StoreError};
 use gongzhi_testkit::fresh_db;
 
 const CITY: &str = "510100";
@@ -64,12 +65,62 @@ async fn proposals_council_and_secret_votes() {
     let outsider = person(s, Role::Resident, "510104017002").await;
     assert_eq!(s.electorate(CITY, COMMUNITY).await.unwrap(), residents.to_vec());
 
+    // A proposal answers a cluster of its community's needs.
+    let need = Need {
+        category: Category::Lighting,
+        text: "路灯不亮".into(),
+        lng: 104.08,
+        lat: 30.66,
+        area: None,
+        urgency: Urgency::Normal,
+        source: NeedSource::Resident,
+        raised_by: Some(residents[0]),
+        household: None,
+        group: None,
+        quantity: 1,
+        evidence: Vec::new(),
+    };
+    let need = s
+        .add_grid_record(
+            CITY,
+            &NewRecord {
+                list: GridList::Needs,
+                area: format!("{COMMUNITY}001"),
+                status: "open".into(),
+                person: Some(residents[0]),
+                body: serde_json::to_value(&need).unwrap(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let cluster = s
+        .refresh_clusters(CITY, COMMUNITY, &[], &[("路灯不亮".into(), vec![need])], None)
+        .await
+        .unwrap()[0];
+    for (community, cluster) in [(COMMUNITY, cluster + 1000), ("510104017002", cluster)] {
+        let refused = s
+            .create_proposal(
+                CITY,
+                &NewProposal {
+                    community: community.into(),
+                    cluster: Some(cluster),
+                    content: content("A", 400_000),
+                },
+                planner,
+            )
+            .await;
+        assert!(
+            matches!(&refused, Err(StoreError::Invalid(e)) if e.to_string().contains("cluster")),
+            "{refused:?}"
+        );
+    }
     let a = s
         .create_proposal(
             CITY,
             &NewProposal {
                 community: COMMUNITY.into(),
-                cluster: Some(7),
+                cluster: Some(cluster),
                 content: content("A", 400_000),
             },
             planner,

@@ -290,13 +290,21 @@ fn tokens(needs: &[NeedPoint]) -> Tokens {
 }
 
 /// Inverse document frequencies of tokens among a set of needs (a need's neighbourhood):
-/// `ln((n + 1) / (df + 0.5))`, at least 0.05, so that what every need around shares (the
-/// place's name) weighs little and what sets a problem apart weighs much.
+/// `ln((n + BACKGROUND + 1) / (df + 0.5))`, at least 0.05, so that what every need around shares
+/// (the place's name) weighs little and what sets a problem apart weighs much.
+///
+/// The neighbourhood counts [`BACKGROUND`] more needs that share none of its words: where every
+/// need around is about one problem (a broken lamp reported ten times and nothing else nearby),
+/// the problem's own words are in every need too, and without them they would weigh as little
+/// as the place's name, leaving the paraphrases linked only by their incidental words.
 #[derive(Default)]
 struct Idf {
     words: HashMap<u32, f64>,
     grams: HashMap<u32, f64>,
 }
+
+/// Needs added to every neighbourhood's count as sharing none of its tokens (see [`Idf`]).
+const BACKGROUND: f64 = 5.0;
 
 impl Idf {
     fn of(t: &Tokens, members: &[usize]) -> Idf {
@@ -307,7 +315,7 @@ impl Idf {
                     *df.entry(tok).or_default() += 1;
                 }
             }
-            let n = members.len() as f64;
+            let n = members.len() as f64 + BACKGROUND;
             df.into_iter()
                 .map(|(tok, d)| (tok, ((n + 1.0) / (f64::from(d) + 0.5)).ln().max(0.05)))
                 .collect()
@@ -885,6 +893,36 @@ mod tests {
         let mut rev = needs.clone();
         rev.reverse();
         assert_eq!(cluster(&rev, &p), g);
+    }
+
+    #[test]
+    fn one_problem_alone_at_its_spot_is_one_cluster() {
+        // Ten ways to report one lamp, a few metres apart, nothing else within the radius:
+        // the words they share are the problem's, not only the place's.
+        let texts = [
+            "3号楼前路灯坏了，晚上一片漆黑",
+            "3号楼前的照明灯不亮，夜里走路看不见",
+            "晚上3号楼前太黑了，路灯一直不亮",
+            "路灯不亮，3号楼前晚上很黑",
+            "希望修一下3号楼前的路灯，晚上不亮",
+            "3号楼前街灯损坏好几天了，夜间很暗",
+            "3号楼门口路灯坏掉了，晚上回家看不清路",
+            "3号楼前面的路灯不亮，老人晚上出门怕摔",
+            "请尽快修理3号楼前的路灯",
+            "3号楼前路边灯一直不亮，黑漆漆的",
+        ];
+        let needs: Vec<NeedPoint> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let (dx, dy) = ((i % 4) as f64 * 0.00003, (i / 4) as f64 * 0.00003);
+                np(i as i64 + 1, Category::Lighting, 104.06 + dx, 30.66 + dy, t)
+            })
+            .collect();
+        assert_eq!(
+            cluster(&needs, &ClusterParams::default()),
+            vec![(1..=10).collect::<Vec<i64>>()]
+        );
     }
 
     #[test]

@@ -189,6 +189,25 @@ impl Store {
     /// Create a proposal at version 1 (status open).
     pub async fn create_proposal(&self, city: &str, p: &NewProposal, author: i64) -> Result<i64, StoreError> {
         p.content.check()?;
+        if let Some(c) = p.cluster {
+            let refuse = |why: String| StoreError::from(DomainError::invalid("cluster", why));
+            match self.renewal_cluster(city, c).await? {
+                None => return Err(refuse(format!("cluster {c} does not exist"))),
+                Some(x) if x.community != p.community => {
+                    return Err(refuse(format!(
+                        "cluster {c} holds needs of community {}, not of {}: answer a cluster of the proposal's own community",
+                        x.community, p.community
+                    )))
+                }
+                Some(x) if x.status != "active" => {
+                    return Err(refuse(format!(
+                        "cluster {c} was merged into cluster {}: answer that one",
+                        x.merged_into.map_or_else(|| "another".to_owned(), |m| m.to_string())
+                    )))
+                }
+                Some(_) => {}
+            }
+        }
         let at = now_ms();
         let mut tx = self.pool.begin().await?;
         let (id,): (i64,) = sqlx::query_as(
