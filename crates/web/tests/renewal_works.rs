@@ -287,6 +287,17 @@ async fn works_bundles_and_delivery_over_http() {
         .await;
     assert_eq!(st, 422, "{e}");
     assert!(e["message"].as_str().unwrap().contains("due"));
+    // A day still to come is refused, and the milestone stays open.
+    let (st, e) = app
+        .send(
+            "POST",
+            &format!("{base}/milestones/{m1}/done"),
+            Some(&planner),
+            json!({ "date": "2999-01-01" }),
+        )
+        .await;
+    assert_eq!(st, 422, "{e}");
+    assert!(e["message"].as_str().unwrap().contains("still to come"), "{e}");
     let (st, done) = app
         .send(
             "POST",

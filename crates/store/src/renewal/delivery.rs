@@ -437,6 +437,19 @@ impl Store {
         date: NaiveDate,
         actor: Option<i64>,
     ) -> Result<Milestone, StoreError> {
+        // Beijing time's today: a milestone cannot be done on a day still to come.
+        let today = chrono::DateTime::from_timestamp_millis(now_ms() + 8 * 3_600_000)
+            .map(|t| t.date_naive())
+            .unwrap_or(date);
+        if date > today {
+            return Err(DomainError::invalid(
+                "date",
+                format!(
+                    "{date} is still to come: mark a milestone done on the day it was done (today {today} or before)"
+                ),
+            )
+            .into());
+        }
         let mut tx = self.pool.begin().await?;
         let mut m = self.milestone_in(&mut tx, city, delivery, milestone).await?;
         if let Some(done) = m.done {
