@@ -1,5 +1,5 @@
 // End-to-end test of the micro-renewal proposal, council and vote pages in real headless
-// Chromium: a resident amends a proposal on a phone and the planner accepts it (the diff shows
+// Chromium: a resident amends and comments on a proposal on a phone and the planner accepts it (the diff shows
 // the new line), the council's minutes, a resident votes with checkboxes and checks the receipt,
 // and the public results page of the demo's closed vote with its SVG chart, in Chinese and English;
 // staff set up a vote through the hub's form, and a paper ballot entered by one staff account is
@@ -70,6 +70,10 @@ test("renewal: amend, council minutes, vote with receipt, public results", async
   await resident.fill("#amend input[name=reason]", "晚上取件太黑");
   await Promise.all([resident.waitForLoadState("load"), resident.click("#amend button[type=submit]")]);
   assert.match(await resident.textContent("#amendments"), /晚上取件太黑/);
+  // The resident also joins the discussion (讨论) on the phone.
+  await resident.fill("#comment textarea[name=body]", "雨棚请用透光材料");
+  await Promise.all([resident.waitForLoadState("load"), resident.click("#comment button[type=submit]")]);
+  assert.match(await resident.textContent("ul.comments"), /雨棚请用透光材料/);
   await planner.goto(`${BASE}/renewal/${c}/proposals/${id}`);
   await Promise.all([planner.waitForLoadState("load"), planner.click("form.answer button[value=yes]")]);
   assert.match(await planner.textContent("#proposal-title"), /2/);

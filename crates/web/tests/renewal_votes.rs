@@ -188,6 +188,52 @@ async fn amendments_versions_and_diff() {
         .await;
     assert_eq!(s, 201, "{v}");
     let a1 = v["id"].as_i64().unwrap();
+    // Residents and staff discuss it (讨论); the comments are public with the proposal, each
+    // also an event of its stream (checked below); an outsider, an empty or an overlong comment
+    // is refused.
+    let (s, v) = app
+        .send(
+            "POST",
+            &format!("/api/renewal/proposals/{id}/comments"),
+            Some(resident),
+            json!({"body": "座椅请做成有靠背的"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let (s, _) = app
+        .send(
+            "POST",
+            &format!("/api/renewal/proposals/{id}/comments"),
+            Some(&planner),
+            json!({"body": "好的，会在下一版加上"}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    for (token, body, status) in [
+        (&department, "路过看看", 403),
+        (resident, "   ", 422),
+        (resident, &"长".repeat(1001), 422),
+    ] {
+        let (s, v) = app
+            .send(
+                "POST",
+                &format!("/api/renewal/proposals/{id}/comments"),
+                Some(token),
+                json!({ "body": body }),
+            )
+            .await;
+        assert_eq!(s, status, "{v}");
+    }
+    let (_, view) = app.get(&format!("/api/renewal/proposals/{id}"), None).await;
+    let comments: Vec<&str> = view["comments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(comments, ["座椅请做成有靠背的", "好的，会在下一版加上"]);
+    assert_eq!(view["comments"][0]["author"], people[0].0);
+
     // A department handler is not a resident of the community.
     let (s, _) = app
         .send(
@@ -324,6 +370,8 @@ async fn amendments_versions_and_diff() {
         [
             "proposal_created",
             "amendment_suggested",
+            "comment_added",
+            "comment_added",
             "amendment_accepted",
             "amendment_suggested",
             "amendment_rejected",
@@ -799,6 +847,26 @@ async fn pages_in_both_languages_and_forms() {
         .unwrap();
     let body = r.text().await.unwrap();
     assert!(body.contains("方便清洗") && body.contains("待答复"), "{body}");
+    // A comment through the form shows in the discussion; an empty one comes back refused.
+    let r = browser
+        .post(app.url(&format!("{url}/comments")))
+        .form(&[("body", "建议亭子朝南，避开风口")])
+        .send()
+        .await
+        .unwrap();
+    let body = r.text().await.unwrap();
+    assert!(body.contains("建议亭子朝南，避开风口"), "{body}");
+    let r = browser
+        .post(app.url(&format!("{url}/comments")))
+        .form(&[("body", "  ")])
+        .send()
+        .await
+        .unwrap();
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("write a comment of 1 to 1000 characters"));
     // A bad form comes back with the message on the page, nothing stored.
     let r = browser
         .post(app.url(&format!("/renewal/{c}/proposals")))

@@ -52,6 +52,7 @@ pub struct Facts {
     pub delivered: BTreeMap<i64, NaiveDate>,
     /// The verified residents of the area.
     pub residents: BTreeSet<i64>,
+    /// Wrote a proposal, an amendment or a comment, or attended a council meeting.
     pub deliberated: BTreeSet<i64>,
     pub voted: BTreeSet<i64>,
     pub co_produced: BTreeSet<i64>,

@@ -146,12 +146,16 @@ impl Store {
             .map(|(p, _)| p)
             .collect();
 
-        // Deliberation: proposals and amendments written in the period, council meetings attended.
+        // Deliberation: proposals, amendments and comments written in the period, council meetings
+        // attended.
         let writers: Vec<(i64,)> = sqlx::query_as(
             "SELECT author FROM renewal_proposals WHERE city = $1 AND community LIKE $2 AND created_at >= $3 AND created_at < $4
              UNION
              SELECT a.author FROM renewal_amendments a JOIN renewal_proposals p ON p.city = a.city AND p.id = a.proposal
-             WHERE a.city = $1 AND p.community LIKE $2 AND a.created_at >= $3 AND a.created_at < $4",
+             WHERE a.city = $1 AND p.community LIKE $2 AND a.created_at >= $3 AND a.created_at < $4
+             UNION
+             SELECT c.author FROM renewal_comments c JOIN renewal_proposals p ON p.city = c.city AND p.id = c.proposal
+             WHERE c.city = $1 AND p.community LIKE $2 AND c.created_at >= $3 AND c.created_at < $4",
         )
         .bind(city)
         .bind(&community_like)

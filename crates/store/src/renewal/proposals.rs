@@ -60,6 +60,18 @@ pub struct AmendmentRow {
     pub created_at: i64,
 }
 
+/// A comment (讨论) on a proposal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommentRow {
+    pub id: i64,
+    pub author: i64,
+    pub body: String,
+    pub created_at: i64,
+}
+
+/// The longest comment, in characters.
+pub const COMMENT_MAX_CHARS: usize = 1_000;
+
 pub(crate) fn stream(id: i64) -> String {
     format!("renewal-proposal:{id}")
 }
@@ -394,6 +406,65 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// A resident or staff member comments on a proposal (any status: the discussion goes on
+    /// through the vote and the delivery).
+    pub async fn add_comment(&self, city: &str, proposal: i64, body: &str, author: i64) -> Result<i64, StoreError> {
+        let body = body.trim();
+        let n = body.chars().count();
+        if n == 0 || n > COMMENT_MAX_CHARS {
+            return Err(DomainError::invalid(
+                "body",
+                format!("write a comment of 1 to {COMMENT_MAX_CHARS} characters (this one has {n})"),
+            )
+            .into());
+        }
+        let mut tx = self.pool.begin().await?;
+        lock(&mut tx, city, proposal).await?;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO renewal_comments (city, proposal, author, body, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(city)
+        .bind(proposal)
+        .bind(author)
+        .bind(body)
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await?;
+        events::append(
+            &mut tx,
+            city,
+            &stream(proposal),
+            "comment_added",
+            Some(author),
+            None,
+            None,
+            &serde_json::json!({ "comment": id, "body": body }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// A proposal's comments, oldest first.
+    pub async fn comments(&self, city: &str, proposal: i64) -> Result<Vec<CommentRow>, StoreError> {
+        let rows: Vec<(i64, i64, String, i64)> = sqlx::query_as(
+            "SELECT id, author, body, created_at FROM renewal_comments WHERE city = $1 AND proposal = $2 ORDER BY id",
+        )
+        .bind(city)
+        .bind(proposal)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, author, body, created_at)| CommentRow {
+                id,
+                author,
+                body,
+                created_at,
+            })
+            .collect())
     }
 
     pub async fn amendment(&self, city: &str, id: i64) -> Result<Option<AmendmentRow>, StoreError> {

@@ -23,7 +23,7 @@ use gongzhi_core::renewal::council::{Decision, MemberKind, Quorum, Stance};
 use gongzhi_core::renewal::proposal::{self, Attachment, Content, LineItem, Offer, Patch, ProposalStatus};
 use gongzhi_core::renewal::vote::{AreaShare, Count, VoteProject, VoteSetup};
 use gongzhi_store::renewal::council::{CouncilMember, DecisionRow, Meeting, NewMeeting, PositionRow};
-use gongzhi_store::renewal::proposals::{AmendmentRow, NewProposal, ProposalRow, VersionRow};
+use gongzhi_store::renewal::proposals::{AmendmentRow, CommentRow, NewProposal, ProposalRow, VersionRow};
 use gongzhi_store::renewal::votes::{FundedProposal, PendingPaper, ReceiptView, Turnout, VoteRow};
 use gongzhi_store::StoreError;
 use serde::{Deserialize, Serialize};
@@ -44,6 +44,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_proposal, revise_proposal))
         .routes(routes!(diff))
         .routes(routes!(suggest_amendment))
+        .routes(routes!(add_comment))
         .routes(routes!(answer_amendment))
         .routes(routes!(add_attachment))
         .routes(routes!(get_attachment))
@@ -194,6 +195,9 @@ pub struct ProposalView {
     pub versions: Vec<VersionRow>,
     #[schema(value_type = Vec<Object>)]
     pub amendments: Vec<AmendmentRow>,
+    /// The discussion (讨论), oldest first.
+    #[schema(value_type = Vec<Object>)]
+    pub comments: Vec<CommentRow>,
 }
 
 pub async fn proposal_view(s: &AppState, city: &str, id: i64) -> Result<ProposalView, ApiError> {
@@ -205,6 +209,7 @@ pub async fn proposal_view(s: &AppState, city: &str, id: i64) -> Result<Proposal
     Ok(ProposalView {
         versions: s.store.proposal_versions(city, id).await?,
         amendments: s.store.amendments(city, id).await?,
+        comments: s.store.comments(city, id).await?,
         proposal,
     })
 }
@@ -328,6 +333,38 @@ pub async fn suggest_amendment(
         .suggest_amendment(&city, id, r.base_version, &r.changes, &r.reason, p.person_id)
         .await?;
     Ok(created(a))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CommentInput {
+    /// 1 to 1,000 characters.
+    pub body: String,
+}
+
+/// Check and store a comment on a proposal: verified residents of its community and its staff.
+pub async fn comment(s: &AppState, p: &Principal, id: i64, body: &str) -> ApiResult<i64> {
+    let city = p.city.to_string();
+    let row = s
+        .store
+        .proposal(&city, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("proposal {id}")))?;
+    need_resident_or_staff(p, &row.community, "commenting on a proposal")?;
+    Ok(s.store.add_comment(&city, id, body, p.person_id).await?)
+}
+
+/// Comment on a proposal (讨论): verified residents of its community and its staff. Comments
+/// are public with the proposal.
+#[utoipa::path(post, path = "/api/renewal/proposals/{id}/comments", tag = "renewal", params(("id" = i64, Path)),
+    request_body = CommentInput, security(("bearer" = [])),
+    responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_comment(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<i64>,
+    Json(r): Json<CommentInput>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    Ok(created(comment(&s, &p, id, &r.body).await?))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -74,6 +74,10 @@ pub fn router() -> Router<AppState> {
             post(renewal_votes::amend_submit),
         )
         .route(
+            "/renewal/{community}/proposals/{id}/comments",
+            post(renewal_votes::comment_submit),
+        )
+        .route(
             "/renewal/{community}/proposals/{id}/amendments/{amendment}/answer",
             post(renewal_votes::answer_submit),
         )

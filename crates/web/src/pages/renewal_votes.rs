@@ -55,6 +55,8 @@ pub(crate) const TEXTS: super::i18n::Texts = &[
     ("rv_close", "结束投票并计票", "Close the vote and count"),
     ("rv_closed", "已结束", "Closed"),
     ("rv_closes", "截止时间", "Closes"),
+    ("rv_comment", "发表意见", "Comment"),
+    ("rv_comments", "讨论", "Discussion"),
     ("rv_confirm", "核对并计入", "Confirm and count"),
     (
         "rv_confirm_hint",
@@ -223,9 +225,16 @@ fn back(to: &str, error: Option<String>) -> Response {
     match error {
         None => Redirect::to(to).into_response(),
         Some(e) => {
-            let sep = if to.contains('?') { '&' } else { '?' };
+            // The error goes in the query, before any `#fragment`.
+            let (path, fragment) = to.split_once('#').map_or((to, ""), |(p, f)| (p, f));
+            let sep = if path.contains('?') { '&' } else { '?' };
             let q: String = form_urlencoded::byte_serialize(e.as_bytes()).collect();
-            Redirect::to(&format!("{to}{sep}error={q}")).into_response()
+            let hash = if fragment.is_empty() {
+                String::new()
+            } else {
+                format!("#{fragment}")
+            };
+            Redirect::to(&format!("{path}{sep}error={q}{hash}")).into_response()
         }
     }
 }
@@ -635,6 +644,9 @@ impl ProposalPage {
     fn money(&self, cents: &i64) -> String {
         yuan(*cents)
     }
+    fn when(&self, ms: &i64) -> String {
+        super::cases::local_time(*ms)
+    }
     fn items_text(&self) -> String {
         self.v
             .proposal
@@ -736,6 +748,20 @@ pub async fn amend_submit(
     }
     .await;
     Ok(back(&to, result.err().map(|e| e.body.message)))
+}
+
+/// A comment from the proposal page (residents of the community and its staff).
+pub async fn comment_submit(
+    State(s): State<AppState>,
+    MaybeAuth(p): MaybeAuth,
+    Path((community, id)): Path<(String, i64)>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let p = logged_in(p)?;
+    let f = form(&body);
+    let to = format!("/renewal/{community}/proposals/{id}");
+    let result = api::comment(&s, &p, id, &field(&f, "body")).await;
+    Ok(back(&format!("{to}#comments"), result.err().map(|e| e.body.message)))
 }
 
 /// The author's answer to an amendment.
