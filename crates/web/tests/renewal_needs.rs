@@ -380,6 +380,29 @@ async fn residents_raise_needs_staff_integrate_them_into_clusters_with_evidence(
     let mut bad = settings.clone();
     bad["cluster"]["radius_m"] = json!(-1);
     assert_eq!(app.send("PUT", "/api/renewal/settings", Some(&admin), bad).await.0, 422);
+    // The hour value of the co-produced shares: 25 元 by default, set by the city, checked, and
+    // used by the indicators; a PUT without it leaves it as it is.
+    assert_eq!(settings["hour_value_cents"], 2_500);
+    let mut dearer = settings.clone();
+    dearer["hour_value_cents"] = json!(3_000);
+    assert_eq!(
+        app.send("PUT", "/api/renewal/settings", Some(&admin), dearer).await.0,
+        200
+    );
+    let mut unchanged = settings.clone();
+    unchanged.as_object_mut().unwrap().remove("hour_value_cents");
+    let (s, after) = app.send("PUT", "/api/renewal/settings", Some(&admin), unchanged).await;
+    assert_eq!((s, &after["hour_value_cents"]), (200, &json!(3_000)));
+    let mut negative = settings.clone();
+    negative["hour_value_cents"] = json!(-1);
+    let (s, e) = app.send("PUT", "/api/renewal/settings", Some(&admin), negative).await;
+    assert_eq!(s, 422, "{e}");
+    assert!(e["message"].as_str().unwrap().contains("hour_value_cents"), "{e}");
+    let (s, ind) = app
+        .get(&format!("/api/renewal/indicators?within={community}"), Some(&admin))
+        .await;
+    assert_eq!(s, 200, "{ind}");
+    assert_eq!(ind["co_production"]["hour_value_cents"], 3_000);
 
     // The OpenAPI document lists the routes under the tag renewal.
     let (_, doc) = app.get("/api/openapi.json", None).await;

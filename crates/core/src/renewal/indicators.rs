@@ -11,7 +11,8 @@
 //!   milestones (at least one) done; its delivery day is the last milestone's done day;
 //! - **participation** counts distinct verified residents of the area; a share is that count over
 //!   the area's verified residents;
-//! - **co-production** values volunteer hours at [`HOUR_VALUE_CENTS`]; over the projects' public
+//! - **co-production** values volunteer hours at the city's hour value (by default
+//!   [`HOUR_VALUE_CENTS`]); over the projects' public
 //!   budget plus what was co-produced, the money share is contributed money / that total, the
 //!   hours share is the hours' value / that total, and the co-produced share is their sum;
 //! - **interventions** are the before/after counts of [`super::works::place_report`].
@@ -24,9 +25,24 @@ use serde::Serialize;
 use super::works::PlaceReport;
 use crate::indicators::{percent_or_dash, Ratio};
 
-/// What an hour of volunteer work is worth in the co-produced share: 25 元, Shanghai's hourly
-/// minimum wage for part-time work (2025).
+/// What an hour of volunteer work is worth in the co-produced share by default: 25 元,
+/// Shanghai's hourly minimum wage for part-time work (2025). Cities set their own.
 pub const HOUR_VALUE_CENTS: i64 = 2_500;
+
+/// The highest hour value a city may set (1,000 元).
+pub const MAX_HOUR_VALUE_CENTS: i64 = 100_000;
+
+/// Checks a city's hour value.
+pub fn check_hour_value(cents: i64) -> Result<(), crate::DomainError> {
+    if (0..=MAX_HOUR_VALUE_CENTS).contains(&cents) {
+        Ok(())
+    } else {
+        Err(crate::DomainError::invalid(
+            "hour_value_cents",
+            format!("value an hour of volunteer work at 0 to {MAX_HOUR_VALUE_CENTS} cents (1,000 元), not {cents}"),
+        ))
+    }
+}
 
 /// A renewal need raised in the period.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,8 +173,8 @@ fn median(sorted: &[i64]) -> Option<f64> {
     }
 }
 
-/// Fold the facts into the indicators.
-pub fn compute(f: &Facts) -> RenewalIndicators {
+/// Fold the facts into the indicators, an hour of volunteer work being worth `hour_value_cents`.
+pub fn compute(f: &Facts, hour_value_cents: i64) -> RenewalIndicators {
     // Proposals by the cluster they now stand for (a merged cluster's proposals follow it).
     let mut proposals: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
     for (cluster, ps) in &f.proposals {
@@ -187,7 +203,7 @@ pub fn compute(f: &Facts) -> RenewalIndicators {
     }
     waits.sort_unstable();
     let raisers: BTreeSet<i64> = f.needs.iter().filter_map(|n| n.raiser).collect();
-    let hours_value = f.hours_tenths.max(0) * HOUR_VALUE_CENTS / 10;
+    let hours_value = f.hours_tenths.max(0) * hour_value_cents.max(0) / 10;
     let money = f.money_cents.max(0);
     let total = (f.budget_cents.max(0) + money + hours_value) as u64;
     let pct = |x: i64| percent_or_dash(Ratio::new(x as u64, total));
@@ -204,7 +220,7 @@ pub fn compute(f: &Facts) -> RenewalIndicators {
             budget_cents: f.budget_cents,
             money_cents: f.money_cents,
             hours_tenths: f.hours_tenths,
-            hour_value_cents: HOUR_VALUE_CENTS,
+            hour_value_cents,
             money_share: pct(money),
             hours_share: pct(hours_value),
             share: pct(money + hours_value),
@@ -270,7 +286,7 @@ mod tests {
             hours_tenths: 200,
             interventions: None,
         };
-        let i = compute(&f);
+        let i = compute(&f, HOUR_VALUE_CENTS);
         assert_eq!(
             i.needs,
             NeedFunnel {
@@ -297,7 +313,7 @@ mod tests {
         f.budget_cents = 0;
         f.money_cents = 0;
         f.hours_tenths = 0;
-        let i = compute(&f);
+        let i = compute(&f, HOUR_VALUE_CENTS);
         assert_eq!(i.participation.voted.share, "—");
         assert_eq!(i.co_production.share, "—");
     }
@@ -310,8 +326,13 @@ mod tests {
             delivered: [(1, d("2026-01-11")), (2, d("2026-01-09"))].into(),
             ..Facts::default()
         };
-        let w = compute(&f).days_to_delivery;
+        let w = compute(&f, HOUR_VALUE_CENTS).days_to_delivery;
         assert_eq!((w.count, w.mean, w.median), (2, Some(7.5), Some(7.5)));
-        assert!(compute(&Facts::default()).days_to_delivery.mean.is_none());
+        assert!(compute(&Facts::default(), HOUR_VALUE_CENTS)
+            .days_to_delivery
+            .mean
+            .is_none());
+        assert!(check_hour_value(0).is_ok() && check_hour_value(MAX_HOUR_VALUE_CENTS).is_ok());
+        assert!(check_hour_value(-1).is_err() && check_hour_value(MAX_HOUR_VALUE_CENTS + 1).is_err());
     }
 }

@@ -42,7 +42,8 @@ pub async fn of_area(
     from: NaiveDate,
     to: NaiveDate,
 ) -> ApiResult<RenewalIndicators> {
-    Ok(compute(&s.store.renewal_facts(city, area, from, to).await?))
+    let facts = s.store.renewal_facts(city, area, from, to).await?;
+    Ok(compute(&facts, crate::api::renewal_needs::hour_value(s, city).await?))
 }
 
 #[derive(Serialize, ToSchema)]

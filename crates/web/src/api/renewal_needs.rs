@@ -56,6 +56,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The settings holding the clustering parameters and the evidence rule (JSON).
 pub const CLUSTER_PARAMS_SETTING: &str = "renewal_cluster_params";
 pub const EVIDENCE_RULE_SETTING: &str = "renewal_evidence_rule";
+pub const HOUR_VALUE_SETTING: &str = "renewal_hour_value_cents";
 /// A need has at most this many photos.
 pub const PHOTOS_PER_NEED: usize = 9;
 
@@ -117,6 +118,18 @@ pub async fn evidence_rule(s: &AppState, city: &str) -> ApiResult<EvidenceRule> 
             ApiError::invalid(format!("the stored setting {EVIDENCE_RULE_SETTING} is unreadable: {e}"))
         })?),
         None => Ok(EvidenceRule::default()),
+    }
+}
+
+/// What an hour of volunteer work is worth in the city's co-produced shares (stored, else the
+/// default, 25 元).
+pub async fn hour_value(s: &AppState, city: &str) -> ApiResult<i64> {
+    match s.store.setting(city, HOUR_VALUE_SETTING).await? {
+        Some(t) => t
+            .trim()
+            .parse()
+            .map_err(|e| ApiError::invalid(format!("the stored setting {HOUR_VALUE_SETTING} is unreadable: {e}"))),
+        None => Ok(gongzhi_core::renewal::indicators::HOUR_VALUE_CENTS),
     }
 }
 
@@ -838,9 +851,13 @@ pub struct RenewalSettings {
     pub cluster: ClusterParams,
     #[schema(value_type = Object)]
     pub evidence: EvidenceRule,
+    /// What an hour of volunteer work is worth in the co-produced shares, cents (default 2,500:
+    /// 25 元; omitted in a PUT: unchanged).
+    #[serde(default)]
+    pub hour_value_cents: Option<i64>,
 }
 
-/// The clustering parameters and the evidence rule (anyone logged in).
+/// The clustering parameters, the evidence rule and the hour value (anyone logged in).
 #[utoipa::path(get, path = "/api/renewal/settings", tag = "renewal", security(("bearer" = [])),
     responses((status = 200, body = RenewalSettings)))]
 pub async fn get_settings(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<RenewalSettings>> {
@@ -848,10 +865,12 @@ pub async fn get_settings(State(s): State<AppState>, Auth(p): Auth) -> ApiResult
     Ok(Json(RenewalSettings {
         cluster: cluster_params(&s, &city).await?,
         evidence: evidence_rule(&s, &city).await?,
+        hour_value_cents: Some(hour_value(&s, &city).await?),
     }))
 }
 
-/// Replace the clustering parameters and the evidence rule (city administrators).
+/// Replace the clustering parameters, the evidence rule and (when given) the hour value (city
+/// administrators).
 #[utoipa::path(put, path = "/api/renewal/settings", tag = "renewal", request_body = RenewalSettings, security(("bearer" = [])),
     responses((status = 200, body = RenewalSettings), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn put_settings(
@@ -867,7 +886,15 @@ pub async fn put_settings(
     }
     x.cluster.check()?;
     x.evidence.check()?;
+    if let Some(v) = x.hour_value_cents {
+        gongzhi_core::renewal::indicators::check_hour_value(v)?;
+    }
     let who = Some(p.person_id);
+    if let Some(v) = x.hour_value_cents {
+        s.store
+            .set_setting(&city, HOUR_VALUE_SETTING, &v.to_string(), who)
+            .await?;
+    }
     s.store
         .set_setting(
             &city,
@@ -884,5 +911,8 @@ pub async fn put_settings(
             who,
         )
         .await?;
-    Ok(Json(x))
+    Ok(Json(RenewalSettings {
+        hour_value_cents: Some(hour_value(&s, &city).await?),
+        ..x
+    }))
 }
