@@ -135,11 +135,16 @@ impl Store {
         }
         f.delivered = last_done.into_iter().filter_map(|(p, d)| Some((p, d?))).collect();
 
-        let grants: Vec<(i64, String)> =
-            sqlx::query_as("SELECT person_id, scope FROM grants WHERE city = $1 AND role = 'resident'")
-                .bind(city)
-                .fetch_all(&self.pool)
-                .await?;
+        // Only grants whose encoded scope starts inside the area (`division:CODE…`,
+        // `grids:CODE…`) can lie in it; `lives_in` then checks every grid of a grids scope.
+        let grants: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT person_id, scope FROM grants WHERE city = $1 AND role = 'resident' AND (scope LIKE $2 OR scope LIKE $3)",
+        )
+        .bind(city)
+        .bind(format!("division:{prefix}%"))
+        .bind(format!("grids:{prefix}%"))
+        .fetch_all(&self.pool)
+        .await?;
         f.residents = grants
             .into_iter()
             .filter(|(_, scope)| Scope::decode(scope).is_ok_and(|s| lives_in(&s, &prefix)))
