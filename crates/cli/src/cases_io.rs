@@ -65,7 +65,7 @@ impl Format {
 }
 
 fn cst() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).expect("UTC+8")
+    gongzhi_core::calendar::china_time()
 }
 
 /// A timestamp in Beijing time, `YYYY-MM-DD HH:MM:SS`.
@@ -77,7 +77,7 @@ fn beijing(ms: Option<i64>) -> String {
 
 /// Unix ms of Beijing midnight of a day.
 fn day_start(d: NaiveDate) -> i64 {
-    d.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp_millis() - 8 * 3_600_000
+    gongzhi_core::calendar::china_day_start_ms(d)
 }
 
 fn bar(len: u64, what: &str) -> ProgressBar {

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use gongzhi_core::calendar::WorkCalendar;
 use gongzhi_core::catalogue::Catalogue;
 use gongzhi_demo::cases::{city_model, Replay, ReplayOptions, ReplayStats};
@@ -17,7 +17,7 @@ pub const CHUNK: usize = 20_000;
 
 /// Today in Beijing.
 pub fn today() -> NaiveDate {
-    (Utc::now() + chrono::Duration::hours(8)).date_naive()
+    gongzhi_core::calendar::china_today()
 }
 
 /// The 365 days up to yesterday (Beijing): the default period of the demo, `demo-cases` and `replay`.

@@ -19,6 +19,37 @@ use serde::{Deserialize, Serialize};
 
 use crate::DomainError;
 
+/// China Standard Time (UTC+8, no daylight saving): the zone of every day boundary, deadline
+/// and displayed time of the platform.
+pub fn china_time() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
+}
+
+/// The calendar day in China at instant `t`. Between 16:00 and 24:00 UTC it is already the next
+/// day in China: a period "up to today" must use this day, never the UTC date.
+pub fn china_date(t: DateTime<Utc>) -> NaiveDate {
+    t.with_timezone(&china_time()).date_naive()
+}
+
+/// Today in China (reads the clock).
+pub fn china_today() -> NaiveDate {
+    china_date(Utc::now())
+}
+
+/// The calendar day in China at an instant given in milliseconds since the epoch.
+pub fn china_date_of_ms(ms: i64) -> NaiveDate {
+    china_date(DateTime::from_timestamp_millis(ms).unwrap_or_default())
+}
+
+/// The instant (milliseconds since the epoch) at which day `d` begins in China.
+pub fn china_day_start_ms(d: NaiveDate) -> i64 {
+    d.and_hms_opt(0, 0, 0)
+        .expect("midnight exists")
+        .and_utc()
+        .timestamp_millis()
+        - i64::from(china_time().local_minus_utc()) * 1000
+}
+
 /// The clock a case timer runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -112,7 +143,7 @@ impl WorkCalendar {
             workdays,
             years,
             periods: Self::default_periods(),
-            zone: FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset"),
+            zone: china_time(),
         }
     }
 
@@ -332,6 +363,22 @@ mod tests {
 
     fn date(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn the_day_in_china_turns_at_16_utc() {
+        assert_eq!(china_date(bj("2026-11-24 23:59")), date("2026-11-24"));
+        assert_eq!(china_date(bj("2026-11-25 00:00")), date("2026-11-25"));
+        // 16:30 UTC on the 24th is already the 25th in China.
+        let utc = NaiveDateTime::parse_from_str("2026-11-24 16:30", "%Y-%m-%d %H:%M")
+            .unwrap()
+            .and_utc();
+        assert_eq!(china_date(utc), date("2026-11-25"));
+        assert_eq!(
+            china_day_start_ms(date("2026-11-25")),
+            bj("2026-11-25 00:00").timestamp_millis()
+        );
+        assert_eq!(china_day_start_ms(date("1970-01-01")), -8 * 3_600_000);
     }
 
     #[test]

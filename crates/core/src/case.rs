@@ -19,7 +19,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::{TimerKind, WorkCalendar};
@@ -1045,8 +1045,10 @@ fn instant(ms: i64) -> DateTime<Utc> {
 
 /// A time in China Standard Time for messages.
 fn local(ms: i64) -> String {
-    let cst = FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
-    instant(ms).with_timezone(&cst).format("%Y-%m-%d %H:%M").to_string()
+    instant(ms)
+        .with_timezone(&crate::calendar::china_time())
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
 }
 
 fn text(field: &str, value: &str) -> Result<(), TransitionError> {
@@ -1477,8 +1479,7 @@ mod tests {
 
     /// Unix ms of a China Standard Time wall-clock time.
     fn cst(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> i64 {
-        FixedOffset::east_opt(8 * 3600)
-            .unwrap()
+        crate::calendar::china_time()
             .with_ymd_and_hms(y, mo, d, h, mi, 0)
             .unwrap()
             .timestamp_millis()

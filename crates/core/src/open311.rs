@@ -688,7 +688,7 @@ pub fn parse_address_string(text: &str) -> Result<Address, DomainError> {
 
 /// China Standard Time, the zone of every Open311 datetime here.
 pub fn cst() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
+    crate::calendar::china_time()
 }
 
 /// An instant as a W3C / ISO 8601 datetime in China Standard Time: `2026-03-01T08:30:00+08:00`.

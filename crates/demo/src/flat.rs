@@ -91,7 +91,7 @@ pub async fn load(
                     demanders[(k as usize + i) % demanders.len()],
                     c,
                     title,
-                    due.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp_millis() - 8 * 3_600_000,
+                    gongzhi_core::calendar::china_day_start_ms(due),
                     f64::from(1 + (k + i as u32) % 6),
                 )
                 .expect("demo demands are valid"),

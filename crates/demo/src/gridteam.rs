@@ -208,7 +208,7 @@ pub async fn load(store: &Store, demo: &Demo, orgs: &HashMap<String, i64>) -> Re
     };
     let need = gongzhi_store::gridteam::need_facts(&record_of(GridList::Needs, ids[n]).await?)?;
     let resource = gongzhi_store::gridteam::resource_facts(&record_of(GridList::Resources, ids[r]).await?)?;
-    let fit = gridteam::assess(&need, &resource, chrono::Utc::now().date_naive())
+    let fit = gridteam::assess(&need, &resource, gongzhi_core::calendar::china_today())
         .map_err(|m| StoreError::Unavailable(format!("the demo's first match does not fit: {m}")))?;
     let project = Project {
         title: "独居老人助餐".into(),

@@ -15,7 +15,7 @@ use gongzhi_store::{Store, StoreError};
 use crate::{Demo, CITY};
 
 fn today() -> NaiveDate {
-    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
+    gongzhi_core::calendar::china_today()
 }
 
 fn day(offset: i64) -> NaiveDate {

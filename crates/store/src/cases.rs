@@ -3,7 +3,7 @@
 //! counters in the same transaction. Concurrent changes to one case: the first wins, the others
 //! get a conflict (optimistic concurrency on the case's version).
 
-use chrono::{FixedOffset, TimeZone};
+use chrono::TimeZone;
 use gongzhi_core::case::{Case, CaseEvent, CaseState, Recorded};
 use gongzhi_core::indicators::{attributed_unit, Counters};
 use gongzhi_core::org::Role;
@@ -106,8 +106,8 @@ pub(crate) fn case_from_row(
 
 /// The Beijing date of an instant, the day key of counters.
 pub fn day_of(ms: i64) -> String {
-    let cst = FixedOffset::east_opt(8 * 3600).expect("valid offset");
-    cst.timestamp_millis_opt(ms)
+    gongzhi_core::calendar::china_time()
+        .timestamp_millis_opt(ms)
         .single()
         .map(|t| t.format("%Y-%m-%d").to_string())
         .unwrap_or_default()

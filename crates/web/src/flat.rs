@@ -54,9 +54,7 @@ pub async fn check(s: &AppState, city: &str) -> Result<CheckReport, ApiError> {
 }
 
 /// Unix ms of a Beijing day's start.
-pub fn day_start_ms(d: NaiveDate) -> i64 {
-    d.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp_millis() - 8 * 3_600_000
-}
+pub use gongzhi_core::calendar::china_day_start_ms as day_start_ms;
 
 /// Parse a `YYYY-MM-DD` query value.
 pub fn parse_day(field: &str, v: &str) -> Result<NaiveDate, ApiError> {

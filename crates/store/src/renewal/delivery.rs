@@ -438,9 +438,7 @@ impl Store {
         actor: Option<i64>,
     ) -> Result<Milestone, StoreError> {
         // Beijing time's today: a milestone cannot be done on a day still to come.
-        let today = chrono::DateTime::from_timestamp_millis(now_ms() + 8 * 3_600_000)
-            .map(|t| t.date_naive())
-            .unwrap_or(date);
+        let today = gongzhi_core::calendar::china_date_of_ms(now_ms());
         if date > today {
             return Err(DomainError::invalid(
                 "date",

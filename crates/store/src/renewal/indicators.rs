@@ -15,20 +15,8 @@ use super::from_json;
 use super::works::day;
 use crate::{Store, StoreError};
 
-/// China Standard Time, in milliseconds east of UTC: the days of the period are local days.
-const CST_MS: i64 = 8 * 3_600_000;
-
-/// Unix ms of local midnight starting `d`.
-fn day_start_ms(d: NaiveDate) -> i64 {
-    d.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp_millis() - CST_MS
-}
-
-/// The local day of a Unix ms instant.
-fn local_day(ms: i64) -> NaiveDate {
-    chrono::DateTime::from_timestamp_millis(ms + CST_MS)
-        .map(|t| t.date_naive())
-        .unwrap_or_default()
-}
+// The days of the period are days in China.
+use gongzhi_core::calendar::{china_date_of_ms as local_day, china_day_start_ms as day_start_ms};
 
 /// The prefix every code inside `area` starts with (a city's codes share its first four digits).
 pub fn area_prefix(area: &str) -> String {

@@ -197,7 +197,7 @@ pub fn period(
     to: Option<&str>,
     default_days: i64,
 ) -> Result<(chrono::NaiveDate, chrono::NaiveDate), ApiError> {
-    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    let today = gongzhi_core::calendar::china_today();
     let to = match to {
         Some(t) => parse_day("to", t)?,
         None => today.pred_opt().unwrap_or(today),

@@ -13,7 +13,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
-use chrono::{Datelike, NaiveDate, TimeZone};
+use chrono::{Datelike, NaiveDate};
 use gongzhi_core::access::{Permission, Principal};
 use gongzhi_core::grid::Grid;
 use gongzhi_core::gridteam::{
@@ -401,7 +401,7 @@ pub struct OnDate {
 
 fn day(on: Option<&str>) -> Result<NaiveDate, ApiError> {
     match on {
-        None => Ok(chrono::Utc::now().date_naive()),
+        None => Ok(gongzhi_core::calendar::china_today()),
         Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d")
             .map_err(|_| ApiError::invalid(format!("on: '{d}' is not a date; write YYYY-MM-DD"))),
     }
@@ -1097,7 +1097,7 @@ impl AreaQuery {
         };
         let to = match self.to.as_deref().filter(|t| !t.is_empty()) {
             Some(t) => parse("to", t)?,
-            None => chrono::Utc::now().date_naive(),
+            None => gongzhi_core::calendar::china_today(),
         };
         let from = match self.from.as_deref().filter(|f| !f.is_empty()) {
             Some(f) => parse("from", f)?,
@@ -1163,21 +1163,19 @@ pub async fn area_indicators(
 
 /// Milliseconds from the start of `from` to the end of `to`, in China Standard Time.
 pub fn day_range_ms(from: NaiveDate, to: NaiveDate) -> (i64, i64) {
-    let start = |d: NaiveDate| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp_millis() - 8 * 3_600_000;
+    use gongzhi_core::calendar::china_day_start_ms as start;
     (start(from), start(to + chrono::Duration::days(1)))
 }
 
+/// Unix ms at which a month begins in China.
 fn month_start_ms(y: i32, m: u32) -> i64 {
-    chrono::Utc
-        .with_ymd_and_hms(y, m, 1, 0, 0, 0)
-        .single()
-        .map_or(0, |t| t.timestamp_millis())
+    NaiveDate::from_ymd_opt(y, m, 1).map_or(0, gongzhi_core::calendar::china_day_start_ms)
 }
 
 /// A grid's indicators, in all and month by month.
 pub async fn indicators_of(s: &AppState, city: &str, g: &Grid) -> Result<Indicators, ApiError> {
     let counts = s.store.grid_counts(city, g.code.as_str(), 0, i64::MAX).await?;
-    let today = chrono::Utc::now().date_naive();
+    let today = gongzhi_core::calendar::china_today();
     let mut months = Vec::new();
     let (mut y, mut m) = (today.year(), today.month());
     for _ in 0..6 {

@@ -308,10 +308,7 @@ pub async fn timeline_csv(s: State<AppState>, p: MaybeAuth, id: Path<i64>) -> Ap
     w.write_record(["at", "stage", "kind", "summary"]).map_err(io)?;
     for e in &v.timeline {
         let at = chrono::DateTime::from_timestamp_millis(e.at)
-            .map(|t| {
-                t.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("offset"))
-                    .to_rfc3339()
-            })
+            .map(|t| t.with_timezone(&gongzhi_core::calendar::china_time()).to_rfc3339())
             .unwrap_or_default();
         w.write_record([at.as_str(), e.stage.as_str(), &e.kind, &e.summary])
             .map_err(io)?;

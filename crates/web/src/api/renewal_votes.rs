@@ -200,12 +200,16 @@ pub struct ProposalView {
     pub comments: Vec<CommentRow>,
 }
 
-pub async fn proposal_view(s: &AppState, city: &str, id: i64) -> Result<ProposalView, ApiError> {
-    let proposal = s
-        .store
+/// A proposal of the city, or 404.
+pub async fn proposal_row(s: &AppState, city: &str, id: i64) -> Result<ProposalRow, ApiError> {
+    s.store
         .proposal(city, id)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("proposal {id}")))?;
+        .ok_or_else(|| ApiError::not_found(format!("proposal {id}")))
+}
+
+pub async fn proposal_view(s: &AppState, city: &str, id: i64) -> Result<ProposalView, ApiError> {
+    let proposal = proposal_row(s, city, id).await?;
     Ok(ProposalView {
         versions: s.store.proposal_versions(city, id).await?,
         amendments: s.store.amendments(city, id).await?,
@@ -241,11 +245,7 @@ pub struct Revision {
 }
 
 async fn proposal_for_author(s: &AppState, p: &Principal, id: i64) -> Result<ProposalRow, ApiError> {
-    let row = s
-        .store
-        .proposal(&p.city.to_string(), id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("proposal {id}")))?;
+    let row = proposal_row(s, &p.city.to_string(), id).await?;
     if row.author != p.person_id && !is_staff(p, &row.community) {
         return Err(ApiError::forbidden(
             "only the proposal's author or the community's planner may change it or answer amendments",
@@ -295,9 +295,7 @@ pub async fn diff(
     Query(q): Query<DiffQuery>,
 ) -> ApiResult<Json<Vec<proposal::FieldChange>>> {
     let city = city_of(&s, p.as_ref());
-    if s.store.proposal(&city, id).await?.is_none() {
-        return Err(ApiError::not_found(format!("proposal {id}")));
-    }
+    proposal_row(&s, &city, id).await?;
     Ok(Json(s.store.proposal_diff(&city, id, q.from, q.to).await?))
 }
 
@@ -322,11 +320,7 @@ pub async fn suggest_amendment(
     Json(r): Json<AmendmentInput>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
     let city = p.city.to_string();
-    let row = s
-        .store
-        .proposal(&city, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("proposal {id}")))?;
+    let row = proposal_row(&s, &city, id).await?;
     need_resident_or_staff(&p, &row.community, "suggesting an amendment")?;
     let a = s
         .store
@@ -344,11 +338,7 @@ pub struct CommentInput {
 /// Check and store a comment on a proposal: verified residents of its community and its staff.
 pub async fn comment(s: &AppState, p: &Principal, id: i64, body: &str) -> ApiResult<i64> {
     let city = p.city.to_string();
-    let row = s
-        .store
-        .proposal(&city, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("proposal {id}")))?;
+    let row = proposal_row(s, &city, id).await?;
     need_resident_or_staff(p, &row.community, "commenting on a proposal")?;
     Ok(s.store.add_comment(&city, id, body, p.person_id).await?)
 }
@@ -466,11 +456,7 @@ pub async fn get_attachment(
     Path((id, n)): Path<(i64, usize)>,
 ) -> ApiResult<Response> {
     let city = city_of(&s, p.as_ref());
-    let row = s
-        .store
-        .proposal(&city, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("proposal {id}")))?;
+    let row = proposal_row(&s, &city, id).await?;
     let a = row
         .content
         .attachments

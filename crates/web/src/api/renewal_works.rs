@@ -19,6 +19,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::NaiveDate;
 use gongzhi_core::access::{Permission, Principal};
+/// Today in Beijing time.
+pub use gongzhi_core::calendar::china_today as today;
 use gongzhi_core::case::Satisfaction;
 use gongzhi_core::indicators::percent_or_dash;
 use gongzhi_core::renewal::delivery::{
@@ -62,11 +64,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(add_checkin))
         .routes(routes!(answer_acceptance))
         .routes(routes!(supervision))
-}
-
-/// Today in Beijing time.
-pub fn today() -> NaiveDate {
-    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
 }
 
 fn city_of(s: &AppState, p: &Option<Principal>) -> String {

@@ -42,9 +42,12 @@ pub struct CaseItem {
 }
 
 pub fn local_time(ms: i64) -> String {
-    let cst = chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset");
     chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.with_timezone(&cst).format("%Y-%m-%d %H:%M").to_string())
+        .map(|t| {
+            t.with_timezone(&gongzhi_core::calendar::china_time())
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
         .unwrap_or_default()
 }
 

@@ -81,9 +81,7 @@ struct Period {
 }
 
 fn period(q: &DashQuery, city: &str) -> Result<Period, ApiError> {
-    let today = chrono::Utc::now()
-        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("offset"))
-        .date_naive();
+    let today = gongzhi_core::calendar::china_today();
     let parse =
         |field: &str, v: &Option<String>, default: chrono::NaiveDate| match v.as_deref().filter(|s| !s.is_empty()) {
             Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
@@ -645,9 +643,7 @@ pub async fn map_page(
         .filter(|i| MAP_INDICATORS.contains(&i.as_str()))
         .unwrap_or_else(|| "collected".into());
     let staff = c.user.as_ref().is_some_and(|u| u.may(Permission::ViewCases, &within));
-    let to = chrono::Utc::now()
-        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("offset"))
-        .date_naive();
+    let to = gongzhi_core::calendar::china_today();
     let from = (to - chrono::Duration::days(364)).to_string();
     let to = to.to_string();
     // The parts of the area: grids of a community, else the subdivisions that have a boundary.

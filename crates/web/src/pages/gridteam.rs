@@ -209,7 +209,7 @@ pub async fn team_page(
     } else {
         None
     };
-    let today = chrono::Utc::now().date_naive();
+    let today = gongzhi_core::calendar::china_today();
     let resources_list = list(GridList::Resources).await?;
     let all_needs = list(GridList::Needs).await?;
     // The open needs are ranked together: the city's resources are read once.

@@ -362,7 +362,7 @@ fn counting_label(r: Rule) -> &'static str {
 
 /// Beijing time (UTC+8): the forms' dates and times are read and shown in it.
 fn beijing() -> chrono::FixedOffset {
-    chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
+    gongzhi_core::calendar::china_time()
 }
 
 /// Unix milliseconds as a `datetime-local` value in Beijing time.
@@ -714,11 +714,7 @@ pub async fn amend_submit(
         return Err(ApiError::forbidden("amendments are suggested by the community's residents").into());
     }
     let result = async {
-        let row = s
-            .store
-            .proposal(&p.city.to_string(), id)
-            .await?
-            .ok_or_else(|| ApiError::not_found(format!("proposal {id}")))?;
+        let row = api::proposal_row(&s, &p.city.to_string(), id).await?;
         let text = |k: &str, now: &str| {
             let v = field(&f, k);
             (!v.trim().is_empty() && v.trim() != now.trim()).then(|| v.replace("\r\n", "\n"))
@@ -775,11 +771,7 @@ pub async fn answer_submit(
     let f = form(&body);
     let to = format!("/renewal/{community}/proposals/{id}");
     let result = async {
-        let row = s
-            .store
-            .proposal(&p.city.to_string(), id)
-            .await?
-            .ok_or_else(|| ApiError::not_found(format!("proposal {id}")))?;
+        let row = api::proposal_row(&s, &p.city.to_string(), id).await?;
         if row.author != p.person_id && !is_staff(&p, &community) {
             return Err(ApiError::forbidden("only the author or the planner answers amendments"));
         }
