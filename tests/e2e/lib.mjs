@@ -41,8 +41,9 @@ export async function logIn(browser, user, { width = 1280, height = 900, next = 
   await page.goto(`${BASE}/login?next=${next}`);
   await page.fill("#username", user);
   await page.fill("#password", PASSWORD);
-  const target = new RegExp(next.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"));
-  await Promise.all([page.waitForURL(target), page.click("button[type=submit]")]);
+  // The login page's own address holds `next`: wait for the path itself, not a URL containing it.
+  const path = next.split(/[?#]/)[0];
+  await Promise.all([page.waitForURL((u) => u.pathname === path), page.click("button[type=submit]")]);
   return page;
 }
 
