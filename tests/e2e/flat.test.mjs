@@ -2,50 +2,11 @@
 // by community with the push-down list, the responsibility lists with their check report, and the
 // what-if replay comparison chart, in Chinese and English, at 375 px and 1280 px. The demo
 // (`gongzhi demo --communities 3`) stores lists with deliberate findings, staffing and forms.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
-import { chromium } from "playwright-core";
+import { BASE, useBrowser, shot, fitsPhone } from "./lib.mjs";
 
-const BASE = process.env.GONGZHI_URL ?? "http://127.0.0.1:8080";
-const PASSWORD = "gongzhi-demo";
-const SHOTS = process.env.SCREENSHOTS ?? "../../target/screenshots";
-let browser;
-
-before(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-});
-after(async () => { await browser?.close(); });
-
-async function as(user, width = 1280) {
-  const context = await browser.newContext({ viewport: { width, height: 900 } });
-  const page = await context.newPage();
-  await page.goto(`${BASE}/login?next=/work`);
-  await page.fill("#username", user);
-  await page.fill("#password", PASSWORD);
-  await Promise.all([page.waitForURL(/\/work/), page.click("button[type=submit]")]);
-  return page;
-}
-
-async function shot(page, name) {
-  for (const width of [375, 1280]) {
-    await page.setViewportSize({ width, height: 900 });
-    await page.screenshot({ path: `${SHOTS}/${name}-${width}.png`, fullPage: true });
-  }
-}
-
-/** At 375 px the page must not scroll sideways (tables scroll inside their own box). */
-async function fitsPhone(page) {
-  await page.setViewportSize({ width: 375, height: 800 });
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  assert.ok(overflow <= 1, `page overflows 375 px by ${overflow} px`);
-  await page.setViewportSize({ width: 1280, height: 900 });
-}
+const { as } = useBrowser();
 
 test("flat governance: heat map, push-downs, lists check and replay chart", async () => {
   const leader = await as("shiftleader");

@@ -2,34 +2,11 @@
 // 375 px phone (contact, unit survey, a hand-off), the street office answers from the back stage
 // with internal content planted as canaries and publishes a statement; the front stage and the
 // public page show the answer and the statement, never a canary, in Chinese and English.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
-import { chromium } from "playwright-core";
+import { BASE, SHOTS, useBrowser } from "./lib.mjs";
 
-const BASE = process.env.GONGZHI_URL ?? "http://127.0.0.1:8080";
-const SHOTS = process.env.SCREENSHOTS ?? "../../target/screenshots";
-let browser;
-
-before(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-});
-after(async () => { await browser?.close(); });
-
-async function as(user, width = 1280) {
-  const context = await browser.newContext({ viewport: { width, height: 900 } });
-  const page = await context.newPage();
-  await page.goto(`${BASE}/login?next=/work`);
-  await page.fill("#username", user);
-  await page.fill("#password", "gongzhi-demo");
-  await Promise.all([page.waitForURL(/\/work/), page.click("button[type=submit]")]);
-  return page;
-}
+const { as, browser } = useBrowser();
 
 async function submit(page, kind, fill) {
   const form = page.locator(`form.step[data-step="${kind}"]`).first();
@@ -87,7 +64,7 @@ test("front stage and back stage work one initiative apart and together", async 
   assert.match(await front.textContent("main"), /Joint timeline/);
   assert.doesNotMatch(await front.content(), /CANARY/);
 
-  const visitor = await (await browser.newContext({ viewport: { width: 375, height: 900 } })).newPage();
+  const visitor = await (await browser().newContext({ viewport: { width: 375, height: 900 } })).newPage();
   await visitor.goto(`${BASE}/initiatives/${id}/public`);
   const pub = await visitor.textContent("main");
   assert.match(pub, /街道将组织联合检查/);

@@ -3,50 +3,12 @@
 // standing), a holder's page, records a contact and a signature through the forms, and sees the
 // dashboard recomputed; the public page shows aggregates and no holder's name. Each page is also
 // checked in English; screenshots at 375 px and 1280 px go to $SCREENSHOTS.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
-import { chromium } from "playwright-core";
+import { BASE, useBrowser, shot, checkEnglish } from "./lib.mjs";
 
-const BASE = process.env.GONGZHI_URL ?? "http://127.0.0.1:8080";
-const PASSWORD = "gongzhi-demo";
-const SHOTS = process.env.SCREENSHOTS ?? "../../target/screenshots";
 const PROJECT = "TF-DEMO";
-let browser;
-
-before(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-});
-after(async () => { await browser?.close(); });
-
-async function as(user, width = 1280) {
-  const context = await browser.newContext({ viewport: { width, height: 900 } });
-  const page = await context.newPage();
-  await page.goto(`${BASE}/login?next=/work`);
-  await page.fill("#username", user);
-  await page.fill("#password", PASSWORD);
-  await Promise.all([page.waitForURL(/\/work/), page.click("button[type=submit]")]);
-  return page;
-}
-
-async function shot(page, name) {
-  for (const width of [375, 1280]) {
-    await page.setViewportSize({ width, height: 900 });
-    await page.screenshot({ path: `${SHOTS}/${name}-${width}.png`, fullPage: true });
-  }
-}
-
-async function checkEnglish(page, englishText) {
-  const url = page.url().split("?")[0];
-  await page.goto(`${url}?lang=en`);
-  assert.match(await page.textContent("body"), englishText);
-  await page.goto(`${url}?lang=zh`);
-}
+const { as, browser } = useBrowser();
 
 /** How many holders agree, from the public page's table. */
 async function agreeing(page) {
@@ -99,7 +61,7 @@ test("a planner coordinates the demo regeneration project", async () => {
   await checkEnglish(page, /Governance resources/);
 
   // The public page (no login) counts the new signature and names nobody.
-  const visitor = await (await browser.newContext()).newPage();
+  const visitor = await (await browser().newContext()).newPage();
   assert.equal(await agreeing(visitor), before + 1);
   const text = await visitor.textContent("main");
   assert.doesNotMatch(text, /住户|H0\d\d/);

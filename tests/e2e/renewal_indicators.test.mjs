@@ -3,42 +3,11 @@
 // (the needs funnel, the voters' share, interventions before and after merging), one row per
 // community, in Chinese and English; the map colours the street's communities by the share of
 // residents who voted. Screenshots at 375 px and 1280 px go to $SCREENSHOTS.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
-import { chromium } from "playwright-core";
+import { BASE, useBrowser, shot } from "./lib.mjs";
 
-const BASE = process.env.GONGZHI_URL ?? "http://127.0.0.1:8080";
-const PASSWORD = "gongzhi-demo";
-const SHOTS = process.env.SCREENSHOTS ?? "../../target/screenshots";
-let browser;
-
-before(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-});
-after(async () => { await browser?.close(); });
-
-async function as(user) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  await page.goto(`${BASE}/login?next=/work`);
-  await page.fill("#username", user);
-  await page.fill("#password", PASSWORD);
-  await Promise.all([page.waitForURL(/\/work/), page.click("button[type=submit]")]);
-  return page;
-}
-
-async function shot(page, name) {
-  for (const width of [375, 1280]) {
-    await page.setViewportSize({ width, height: 900 });
-    await page.screenshot({ path: `${SHOTS}/${name}-${width}.png`, fullPage: true });
-  }
-}
+const { as } = useBrowser();
 
 test("the street's dashboard and map show the renewal indicators", async () => {
   const page = await as("street.admin");

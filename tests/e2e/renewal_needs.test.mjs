@@ -2,40 +2,11 @@
 // on a 375 px phone, opens the community's needs page, sees the demo's clusters, picks the place
 // on the map, raises a need and sees it among their own; the planner runs the integration and
 // renames a cluster on the staff page; both pages read in English and do not scroll sideways.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
-import { chromium } from "playwright-core";
+import { BASE, SHOTS, useBrowser, noSideScroll } from "./lib.mjs";
 
-const BASE = process.env.GONGZHI_URL ?? "http://127.0.0.1:8080";
-const PASSWORD = "gongzhi-demo";
-const SHOTS = process.env.SCREENSHOTS ?? "../../target/screenshots";
-let browser;
-
-before(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-});
-after(async () => { await browser?.close(); });
-
-async function as(user, width) {
-  const context = await browser.newContext({ viewport: { width, height: 800 } });
-  const page = await context.newPage();
-  await page.goto(`${BASE}/login?next=/work`);
-  await page.fill("#username", user);
-  await page.fill("#password", PASSWORD);
-  await Promise.all([page.waitForURL(/\/work/), page.click("button[type=submit]")]);
-  return page;
-}
-
-async function noSideScroll(page) {
-  const wide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  assert.ok(wide <= 1, `the page scrolls sideways by ${wide}px`);
-}
+const { as } = useBrowser({ height: 800 });
 
 async function community(page) {
   const me = await (await page.request.get(`${BASE}/api/me`)).json();

@@ -4,35 +4,11 @@
 // and the public results page of the demo's closed vote with its SVG chart, in Chinese and English;
 // staff set up a vote through the hub's form, and a paper ballot entered by one staff account is
 // confirmed by another (the same account is refused on the page).
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
-import { chromium } from "playwright-core";
+import { BASE, SHOTS, useBrowser, api } from "./lib.mjs";
 
-const BASE = process.env.GONGZHI_URL ?? "http://127.0.0.1:8080";
-const PASSWORD = "gongzhi-demo";
-const SHOTS = process.env.SCREENSHOTS ?? "../../target/screenshots";
-let browser;
-
-before(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-});
-after(async () => { await browser?.close(); });
-
-async function as(user, width = 375) {
-  const context = await browser.newContext({ viewport: { width, height: 900 } });
-  const page = await context.newPage();
-  await page.goto(`${BASE}/login?next=/work`);
-  await page.fill("#username", user);
-  await page.fill("#password", PASSWORD);
-  await Promise.all([page.waitForURL(/\/work/), page.click("button[type=submit]")]);
-  return page;
-}
+const { as, browser } = useBrowser({ width: 375 });
 
 /** The demo's first community: the resident's grant scope. */
 async function community(page) {
@@ -41,13 +17,6 @@ async function community(page) {
   const m = scope.match(/\d{12}/);
   assert.ok(m, `no community in ${scope}`);
   return m[0];
-}
-
-async function api(page, method, path, data) {
-  const r = await page.request.fetch(`${BASE}${path}`, { method, data });
-  const body = await r.json();
-  assert.ok(r.ok(), `${method} ${path}: ${r.status()} ${JSON.stringify(body)}`);
-  return body;
 }
 
 test("renewal: amend, council minutes, vote with receipt, public results", async () => {
@@ -102,7 +71,7 @@ test("renewal: amend, council minutes, vote with receipt, public results", async
   const receipt = (await resident.textContent("#new-receipt strong")).trim();
   assert.match(receipt, /^[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$/);
   await resident.screenshot({ path: `${SHOTS}/renewal-receipt-375.png`, fullPage: true });
-  const visitor = await (await browser.newContext({ viewport: { width: 375, height: 900 } })).newPage();
+  const visitor = await (await browser().newContext({ viewport: { width: 375, height: 900 } })).newPage();
   await visitor.goto(`${BASE}/renewal/${c}/votes/${vote.id}`);
   await visitor.fill("#receipt-check input[name=receipt]", receipt);
   await Promise.all([visitor.waitForLoadState("load"), visitor.click("#receipt-check button")]);

@@ -3,50 +3,11 @@
 // it, the department accepts and completes it, the grid worker verifies it; the dashboard's
 // numbers change. Each step also checks the page in English. Screenshots of the main pages at
 // 375 px and 1280 px go to $SCREENSHOTS (target/screenshots by default).
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
-import { chromium } from "playwright-core";
+import { BASE, useBrowser, shot, checkEnglish } from "./lib.mjs";
 
-const BASE = process.env.GONGZHI_URL ?? "http://127.0.0.1:8080";
-const PASSWORD = "gongzhi-demo";
-const SHOTS = process.env.SCREENSHOTS ?? "../../target/screenshots";
-let browser;
-
-before(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-});
-after(async () => { await browser?.close(); });
-
-async function as(user, width = 1280) {
-  const context = await browser.newContext({ viewport: { width, height: 900 } });
-  const page = await context.newPage();
-  await page.goto(`${BASE}/login?next=/work`);
-  await page.fill("#username", user);
-  await page.fill("#password", PASSWORD);
-  await Promise.all([page.waitForURL(/\/work/), page.click("button[type=submit]")]);
-  return page;
-}
-
-async function shot(page, name) {
-  for (const width of [375, 1280]) {
-    await page.setViewportSize({ width, height: 900 });
-    await page.screenshot({ path: `${SHOTS}/${name}-${width}.png`, fullPage: true });
-  }
-}
-
-/** The page in English (and back to Chinese): the language switch works on every step. */
-async function checkEnglish(page, englishText) {
-  const url = page.url().split("?")[0];
-  await page.goto(`${url}?lang=en`);
-  assert.match(await page.textContent("body"), englishText);
-  await page.goto(`${url}?lang=zh`);
-}
+const { as } = useBrowser();
 
 async function step(page, caseUrl, kind, fill = async () => {}) {
   await page.goto(caseUrl);
