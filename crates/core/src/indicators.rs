@@ -298,6 +298,28 @@ impl Ratio {
     }
 }
 
+/// A number written as text ("1234567.50", "-3120") with its whole part grouped by thousands
+/// ("1,234,567.50", "-3,120"), as amounts of money are shown to people.
+pub fn group_digits(s: &str) -> String {
+    let (sign, rest) = s.strip_prefix('-').map_or(("", s), |r| ("-", r));
+    let (whole, frac) = rest.split_once('.').map_or((rest, None), |(w, f)| (w, Some(f)));
+    if !whole.bytes().all(|b| b.is_ascii_digit()) {
+        return s.to_owned();
+    }
+    let mut out = String::from(sign);
+    for (i, ch) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if let Some(f) = frac {
+        out.push('.');
+        out.push_str(f);
+    }
+    out
+}
+
 /// `—` for an undefined rate, else its percentage.
 pub fn percent_or_dash(r: Option<Ratio>) -> String {
     r.map_or_else(|| "—".to_owned(), |r| r.percent())
@@ -525,6 +547,18 @@ impl RoleScore {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn digits_are_grouped_by_thousands() {
+        assert_eq!(super::group_digits("3120"), "3,120");
+        assert_eq!(super::group_digits("147088"), "147,088");
+        assert_eq!(super::group_digits("1234567.50"), "1,234,567.50");
+        assert_eq!(super::group_digits("-1000"), "-1,000");
+        assert_eq!(super::group_digits("999"), "999");
+        assert_eq!(super::group_digits("33.33"), "33.33");
+        assert_eq!(super::group_digits("n/a"), "n/a");
+    }
+
     use std::sync::OnceLock;
 
     use proptest::prelude::*;

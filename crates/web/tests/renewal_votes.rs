@@ -805,7 +805,7 @@ async fn pages_in_both_languages_and_forms() {
     let (s, results) = page(app.client.clone(), format!("/renewal/{c}/votes/{vote}/results?lang=en")).await;
     assert_eq!(s, 200);
     assert!(
-        results.contains("<svg class=\"chart\"") && results.contains("Funded"),
+        results.contains("<svg class=\"chart bars\"") && results.contains("Funded"),
         "{results}"
     );
     let (_, proposals) = app.get(&format!("/api/renewal/communities/{c}/proposals"), None).await;

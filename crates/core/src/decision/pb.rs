@@ -143,6 +143,11 @@ pub fn money(r: &BigRational) -> String {
     format!("{}{w}.{:02}", if neg { "-" } else { "" }, f.to_u32().unwrap_or(0))
 }
 
+/// An amount for people to read, in the explanations: [`money`] grouped by thousands ("3,120").
+pub fn amount(r: &BigRational) -> String {
+    crate::indicators::group_digits(&money(r))
+}
+
 fn int(n: u64) -> BigRational {
     BigRational::from_integer(BigInt::from(n))
 }
@@ -288,8 +293,8 @@ fn greedy(e: &Election, s: &Stats) -> (Vec<usize>, Vec<Sentence>) {
     let what = |p: usize| match e.kind {
         Ballots::Approval => (format!("{}票", s.votes[p]), format!("{} votes", s.votes[p])),
         Ballots::Cumulative => (
-            format!("{}分", money(&s.points[p])),
-            format!("{} points", money(&s.points[p])),
+            format!("{}分", amount(&s.points[p])),
+            format!("{} points", amount(&s.points[p])),
         ),
     };
     for (rank, &p) in ordered.iter().enumerate() {
@@ -300,14 +305,14 @@ fn greedy(e: &Election, s: &Stats) -> (Vec<usize>, Vec<Sentence>) {
                 format!(
                     "按得票排第{}（{wz}），造价{}不超过剩余预算{}，获得资助。",
                     rank + 1,
-                    money(cost),
-                    money(&left)
+                    amount(cost),
+                    amount(&left)
                 ),
                 format!(
                     "Ranked {} by votes ({we}); its cost {} fitted in the {} left, so it was funded.",
                     rank + 1,
-                    money(cost),
-                    money(&left)
+                    amount(cost),
+                    amount(&left)
                 ),
             );
             left -= cost;
@@ -317,14 +322,14 @@ fn greedy(e: &Election, s: &Stats) -> (Vec<usize>, Vec<Sentence>) {
                 format!(
                     "按得票排第{}（{wz}），造价{}超过剩余预算{}，未获资助。",
                     rank + 1,
-                    money(cost),
-                    money(&left)
+                    amount(cost),
+                    amount(&left)
                 ),
                 format!(
                     "Ranked {} by votes ({we}); its cost {} exceeded the {} left, so it was skipped.",
                     rank + 1,
-                    money(cost),
-                    money(&left)
+                    amount(cost),
+                    amount(&left)
                 ),
             );
         }
@@ -383,7 +388,7 @@ fn mes(e: &Election, s: &Stats, per_voter: &BigRational) -> (Vec<usize>, Vec<Sen
     let start = per_voter * &money_scale;
     let mut d: BigInt = start.denom().clone();
     let mut budget: Vec<BigInt> = vec![start.numer().clone(); ballots.len()];
-    let show = |amount: &BigInt, d: &BigInt| money(&BigRational::new(amount.clone(), d * &money_scale));
+    let show = |x: &BigInt, d: &BigInt| amount(&BigRational::new(x.clone(), d * &money_scale));
     let mut notes = vec![sentence(String::new(), String::new()); e.projects.len()];
     let mut projects: Vec<Option<MesProject>> = (0..e.projects.len()).map(|_| None).collect();
     let mut order = Vec::new();
@@ -450,7 +455,7 @@ fn mes(e: &Election, s: &Stats, per_voter: &BigRational) -> (Vec<usize>, Vec<Sen
             let need = &cost[p] * &d;
             let available: BigInt = mp.supporters.iter().map(|(g, _)| &mult[*g] * &budget[*g]).sum();
             if available < need {
-                let (have, c) = (show(&available, &d), money(&e.projects[p].cost));
+                let (have, c) = (show(&available, &d), amount(&e.projects[p].cost));
                 notes[p] = sentence(
                     format!("其支持者只剩{have}，不够支付造价{c}，未获资助。"),
                     format!("Its supporters had {have} left of the {c} it costs, so it was not funded."),
@@ -531,7 +536,7 @@ fn mes(e: &Election, s: &Stats, per_voter: &BigRational) -> (Vec<usize>, Vec<Sen
             d /= &common;
         }
         let n = s.votes[chosen];
-        let c = money(&e.projects[chosen].cost);
+        let c = amount(&e.projects[chosen].cost);
         let tie_zh = if tied.len() > 1 {
             "（与其他项目并列，按编号先后）"
         } else {
@@ -590,13 +595,13 @@ fn add1_notes(
         for n in &mut notes {
             n.zh.push_str(&format!(
                 "（加一补全：每位选民的预算由{}增至{}）",
-                money(&start),
-                money(&per_voter)
+                amount(&start),
+                amount(&per_voter)
             ));
             n.en.push_str(&format!(
                 " (add-one completion: each voter's budget raised from {} to {})",
-                money(&start),
-                money(&per_voter)
+                amount(&start),
+                amount(&per_voter)
             ));
         }
     }
@@ -626,13 +631,13 @@ fn phragmen(e: &Election, s: &Stats) -> (Vec<usize>, Vec<Sentence>) {
             notes[p] = sentence(
                 format!(
                     "造价{}超过总预算{}，不参与计票。",
-                    money(&e.projects[p].cost),
-                    money(&e.budget)
+                    amount(&e.projects[p].cost),
+                    amount(&e.budget)
                 ),
                 format!(
                     "Its cost {} exceeds the whole budget of {}, so it was not considered.",
-                    money(&e.projects[p].cost),
-                    money(&e.budget)
+                    amount(&e.projects[p].cost),
+                    amount(&e.budget)
                 ),
             );
         } else {
@@ -706,12 +711,12 @@ fn phragmen(e: &Election, s: &Stats) -> (Vec<usize>, Vec<Sentence>) {
                 format!(
                     "第{round}轮入选：{}位支持者的负担升至每人{}，为当时最低。",
                     s.votes[chosen],
-                    money(l)
+                    amount(l)
                 ),
                 format!(
                     "Funded in round {round}: it raised its {} supporters' load to {} each, the lowest at that point.",
                     s.votes[chosen],
-                    money(l)
+                    amount(l)
                 ),
             ),
             None => sentence(
@@ -728,24 +733,24 @@ fn phragmen(e: &Election, s: &Stats) -> (Vec<usize>, Vec<Sentence>) {
             sentence(
                 format!(
                     "轮到它时（负担最低），造价{}超过剩余预算{}，计票到此结束。",
-                    money(cost),
-                    money(&left)
+                    amount(cost),
+                    amount(&left)
                 ),
                 format!(
                     "When its turn came (lowest load), its cost {} exceeded the {} left, which ended the count.",
-                    money(cost),
-                    money(&left)
+                    amount(cost),
+                    amount(&left)
                 ),
             )
         } else {
             sentence(
                 format!(
                     "计票结束前未轮到它（支持者负担较高），未获资助。剩余预算{}。",
-                    money(&left)
+                    amount(&left)
                 ),
                 format!(
                     "The count ended before its turn (its supporters' load would have been higher); {} was left.",
-                    money(&left)
+                    amount(&left)
                 ),
             )
         };

@@ -706,13 +706,7 @@ pub async fn map_page(
             });
         }
     }
-    let mut sorted: Vec<f64> = values.iter().flatten().copied().collect();
-    sorted.sort_by(f64::total_cmp);
-    let class_of = |v: Option<f64>| -> Option<String> {
-        let v = v?;
-        let rank = sorted.iter().position(|x| *x >= v).unwrap_or(0);
-        Some(format!("q{}", (rank * 5 / sorted.len().max(1)).min(4)))
-    };
+    let (classes, breaks) = svg::quintiles(&values);
     let shapes: Vec<svg::Shape> = parts
         .iter()
         .enumerate()
@@ -726,7 +720,9 @@ pub async fn map_page(
                 href: href.clone(),
                 label,
                 geometry: geom.clone(),
-                class: if staff { class_of(v) } else { None },
+                // Staff see the indicator's colours; a part without a value is grey, not a colour
+                // of the plain map.
+                class: staff.then(|| classes[i].clone().unwrap_or_else(|| "nodata".into())),
             }
         })
         .collect();
@@ -759,16 +755,16 @@ pub async fn map_page(
             });
         }
     }
-    let legend = if staff && !sorted.is_empty() {
-        (0..5)
-            .map(|q| {
-                let lo = sorted[(q * sorted.len() / 5).min(sorted.len() - 1)];
-                (format!("q{q}"), format!("≥ {lo}"))
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let mut legend: Vec<(String, String)> = Vec::new();
+    if staff && !breaks.is_empty() {
+        legend = breaks
+            .into_iter()
+            .map(|(class, lo)| (class, format!("≥ {lo}")))
+            .collect();
+        if values.iter().any(Option::is_none) {
+            legend.push(("nodata".into(), c.t("map_no_data").into()));
+        }
+    }
     let ancestry = s
         .store
         .ancestry(&city, &within)

@@ -130,22 +130,19 @@ pub async fn workload_page(
         .into_iter()
         .filter(|(code, _)| w.communities.iter().any(|r| &r.community == code))
         .collect();
-    let values: Vec<f64> = w.communities.iter().filter_map(|r| r.per_worker).collect();
-    let mut sorted = values.clone();
-    sorted.sort_by(f64::total_cmp);
+    let values: Vec<Option<f64>> = w.communities.iter().map(|r| r.per_worker).collect();
+    let (classes, _) = svg::quintiles(&values);
     let shapes: Vec<svg::Shape> = w
         .communities
         .iter()
-        .filter_map(|r| {
+        .zip(classes)
+        .filter_map(|(r, class)| {
             let geometry = shapes_of.get(&r.community)?.clone();
-            let class = r.per_worker.map(|v| {
-                let rank = sorted.iter().position(|x| *x >= v).unwrap_or(0);
-                format!("q{}", (rank * 5 / sorted.len().max(1)).min(4))
-            });
             Some(svg::Shape {
                 href: format!("/dashboard?key={}", r.community),
                 label: format!("{} {}", r.name, one(r.per_worker)),
                 geometry,
+                // A community without grid workers is the most loaded of all.
                 class: class.or_else(|| Some("q4".into())),
             })
         })

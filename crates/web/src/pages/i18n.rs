@@ -117,6 +117,7 @@ const TEXTS: Texts = &[
     ("login", "登录", "Log in"),
     ("logout", "退出", "Log out"),
     ("map", "地图", "Map"),
+    ("map_no_data", "无数据", "No data"),
     ("merge_into", "合并到案件", "Merge into case"),
     ("micro_grid", "微网格", "Micro-grid"),
     ("my_reports", "我的上报", "My reports"),

@@ -204,7 +204,13 @@ pub fn yuan_text(cents: &i64) -> String {
     yuan(*cents)
 }
 
+/// Cents as yuan for people to read: "180,000", "2,357.14".
 fn yuan(cents: i64) -> String {
+    gongzhi_core::indicators::group_digits(&plain_yuan(cents))
+}
+
+/// Cents as yuan for a form to read back: "180000", "2357.14".
+fn plain_yuan(cents: i64) -> String {
     if cents % 100 == 0 {
         format!("{}", cents / 100)
     } else {
@@ -653,7 +659,7 @@ impl ProposalPage {
             .content
             .items
             .iter()
-            .map(|i| format!("{},{}", i.item, yuan(i.cents)))
+            .map(|i| format!("{},{}", i.item, plain_yuan(i.cents)))
             .collect::<Vec<_>>()
             .join("\n")
     }
@@ -1267,6 +1273,10 @@ struct ResultsPage {
 impl ResultsPage {
     fn money(&self, cents: &i64) -> String {
         yuan(*cents)
+    }
+    /// An amount of the count ("156000") grouped by thousands for reading.
+    fn grouped(&self, amount: &str) -> String {
+        gongzhi_core::indicators::group_digits(amount)
     }
     /// The delivery project of a funded proposal, if started.
     fn delivery_of(&self, proposal: &Option<i64>) -> Option<i64> {

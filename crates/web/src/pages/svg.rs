@@ -27,6 +27,36 @@ pub fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// Choropleth classes `q0`–`q4` of an indicator's values, and the legend that matches them.
+///
+/// The breaks are the values' quintiles with equal breaks merged (many parts at 0 give one
+/// break, not four); a value takes the highest break it reaches. The breaks spread over the five
+/// colours, so the lowest value is always `q0` and the highest `q4` (a single value: `q2`).
+/// `None` (no value) gets no class. The legend lists each break's class and lowest value.
+pub fn quintiles(values: &[Option<f64>]) -> (Vec<Option<String>>, Vec<(String, f64)>) {
+    let mut sorted: Vec<f64> = values.iter().flatten().copied().collect();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    let mut breaks: Vec<f64> = (0..5)
+        .filter_map(|q| sorted.get((q * n / 5).min(n.saturating_sub(1))).copied())
+        .collect();
+    breaks.dedup();
+    let colour = |j: usize| match breaks.len() {
+        1 => "q2".to_string(),
+        k => format!("q{}", j * 4 / (k - 1)),
+    };
+    let classes = values
+        .iter()
+        .map(|v| {
+            let v = (*v)?;
+            let j = breaks.iter().rposition(|b| *b <= v).unwrap_or(0);
+            Some(colour(j))
+        })
+        .collect();
+    let legend = breaks.iter().enumerate().map(|(j, b)| (colour(j), *b)).collect();
+    (classes, legend)
+}
+
 /// An SVG map of the shapes, scaled to fit an 800-wide view box (longitude scaled by cos(latitude)).
 pub fn map(shapes: &[Shape]) -> String {
     map_with(shapes, &[], false)
@@ -176,17 +206,26 @@ pub fn line_chart(labels: &[String], series: &[(&str, &str, Vec<f64>)]) -> Strin
 
 /// A horizontal bar chart of labelled values.
 pub fn bar_chart(rows: &[(String, f64)]) -> String {
-    let (w, bar, gap, left) = (640.0, 18.0, 6.0, 200.0);
+    // Narrow enough that a phone shows the labels at a readable size (the chart is at most
+    // 640 px wide, see `svg.chart.bars`); a long label is cut to 12 characters, whole in its title.
+    let (w, bar, gap, left) = (420.0, 18.0, 6.0, 150.0);
     let max = rows.iter().map(|r| r.1).fold(0.0_f64, f64::max).max(1.0);
     let h = (bar + gap) * rows.len() as f64 + gap;
-    let mut out = format!(r#"<svg class="chart" viewBox="0 0 {w} {h}" xmlns="http://www.w3.org/2000/svg" role="img">"#);
+    let mut out =
+        format!(r#"<svg class="chart bars" viewBox="0 0 {w} {h}" xmlns="http://www.w3.org/2000/svg" role="img">"#);
     for (i, (label, v)) in rows.iter().enumerate() {
         let y = gap + (bar + gap) * i as f64;
         let bw = (w - left - 60.0) * v / max;
+        let short: String = if label.chars().count() > 12 {
+            label.chars().take(11).chain(['…']).collect()
+        } else {
+            label.clone()
+        };
         out.push_str(&format!(
-            r#"<text class="tick" x="{}" y="{:.1}" text-anchor="end">{}</text>"#,
+            r#"<text class="tick" x="{}" y="{:.1}" text-anchor="end">{}<title>{}</title></text>"#,
             left - 6.0,
             y + 13.0,
+            esc(&short),
             esc(label)
         ));
         out.push_str(&format!(
@@ -200,4 +239,40 @@ pub fn bar_chart(rows: &[(String, f64)]) -> String {
     }
     out.push_str("</svg>");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quintiles;
+
+    fn classes(values: &[Option<f64>]) -> Vec<Option<&'static str>> {
+        let names = ["q0", "q1", "q2", "q3", "q4"];
+        quintiles(values)
+            .0
+            .iter()
+            .map(|c| c.as_deref().map(|c| *names.iter().find(|n| **n == c).expect("a class")))
+            .collect()
+    }
+
+    #[test]
+    fn equal_breaks_merge_and_the_legend_matches_the_classes() {
+        // Two parts at 0, one at 71.4 and one without a value: 0 is the lowest colour, 71.4 the
+        // highest, and the legend has one line per break (it used to print "≥ 0" four times
+        // and give 71.4 the colour of a lower line).
+        let values = [Some(0.0), Some(0.0), Some(71.4), None];
+        assert_eq!(classes(&values), [Some("q0"), Some("q0"), Some("q4"), None]);
+        let legend = quintiles(&values).1;
+        assert_eq!(legend, vec![("q0".to_string(), 0.0), ("q4".to_string(), 71.4)]);
+    }
+
+    #[test]
+    fn five_distinct_values_take_the_five_colours() {
+        let values: Vec<Option<f64>> = [5.0, 1.0, 4.0, 2.0, 3.0].map(Some).to_vec();
+        assert_eq!(
+            classes(&values),
+            [Some("q4"), Some("q0"), Some("q3"), Some("q1"), Some("q2")]
+        );
+        assert_eq!(classes(&[Some(7.0)]), [Some("q2")]);
+        assert_eq!(quintiles(&[None]), (vec![None], vec![]));
+    }
 }
