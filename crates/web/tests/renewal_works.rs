@@ -489,7 +489,7 @@ async fn works_bundles_and_delivery_over_http() {
         .as_array()
         .unwrap()
         .iter()
-        .any(|w| w.as_str().unwrap().contains("场地平整")));
+        .any(|w| w["zh"].as_str().unwrap().contains("场地平整") && w["en"].as_str().unwrap().contains("days late")));
 
     // The late milestone is supervised like a late case: listed, and marked once by the sweep.
     let (st, list) = app

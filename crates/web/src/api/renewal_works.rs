@@ -22,6 +22,7 @@ use gongzhi_core::access::{Permission, Principal};
 /// Today in Beijing time.
 pub use gongzhi_core::calendar::china_today as today;
 use gongzhi_core::case::Satisfaction;
+use gongzhi_core::decision::Sentence;
 use gongzhi_core::indicators::percent_or_dash;
 use gongzhi_core::renewal::delivery::{
     acceptance_counters, co_production, parse_hours, progress_percent, Acceptance, Checkin, CoProduction, Contribution,
@@ -677,8 +678,10 @@ pub struct DeliveryView {
     #[schema(value_type = Object)]
     pub co_production: CoProduction,
     pub acceptance: AcceptanceView,
-    /// Warnings (预警/超期) about late or nearly late milestones and overdue upkeep check-ins.
-    pub warnings: Vec<String>,
+    /// Warnings (预警/超期) about late or nearly late milestones and overdue upkeep check-ins,
+    /// each in Chinese (`zh`) and English (`en`).
+    #[schema(value_type = Vec<Object>)]
+    pub warnings: Vec<Sentence>,
 }
 
 pub async fn delivery_view(s: &AppState, city: &str, id: i64, today: NaiveDate) -> ApiResult<DeliveryView> {
@@ -695,25 +698,29 @@ pub async fn delivery_view(s: &AppState, city: &str, id: i64, today: NaiveDate) 
     let mut warnings = Vec::new();
     for m in &milestones {
         match m.state {
-            MilestoneState::Late => warnings.push(format!(
-                "超期 overdue: 「{}」 was due {} ({} days late)",
-                m.milestone.title, m.milestone.due, m.days_late
-            )),
-            MilestoneState::DueSoon => warnings.push(format!(
-                "预警 due soon: 「{}」 is due {}",
-                m.milestone.title, m.milestone.due
-            )),
+            MilestoneState::Late => warnings.push(Sentence {
+                zh: format!(
+                    "超期：「{}」应于{}完成，已逾期{}天",
+                    m.milestone.title, m.milestone.due, m.days_late
+                ),
+                en: format!(
+                    "Overdue: 「{}」 was due {} ({} days late)",
+                    m.milestone.title, m.milestone.due, m.days_late
+                ),
+            }),
+            MilestoneState::DueSoon => warnings.push(Sentence {
+                zh: format!("预警：「{}」将于{}到期", m.milestone.title, m.milestone.due),
+                en: format!("Due soon: 「{}」 is due {}", m.milestone.title, m.milestone.due),
+            }),
             _ => {}
         }
     }
     for u in &detail.upkeep {
         if u.overdue(today) {
-            warnings.push(format!(
-                "管护逾期 upkeep check-in overdue: {} · {} (due {})",
-                u.who,
-                u.what,
-                u.next_due()
-            ));
+            warnings.push(Sentence {
+                zh: format!("管护打卡逾期：{} · {}（应于{}打卡）", u.who, u.what, u.next_due()),
+                en: format!("Upkeep check-in overdue: {} · {} (due {})", u.who, u.what, u.next_due()),
+            });
         }
     }
     let contributions: Vec<Contribution> = detail.contributions.iter().map(|c| c.contribution.clone()).collect();

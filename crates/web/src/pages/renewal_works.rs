@@ -201,7 +201,7 @@ fn item_line(c: &Chrome, community: &str, i: &Item, lead: Option<ItemRef>) -> It
         title: i.title.clone(),
         kind: kind_name(c, i.kind).to_owned(),
         window: format!("{} – {}", i.window.from, i.window.to),
-        budget: cents_to_yuan(i.budget_cents),
+        budget: yuan(i.budget_cents),
         lead: Some(i.key) == lead,
     }
 }
@@ -752,7 +752,7 @@ struct DeliveryPage {
     progress: u32,
     bundle: Option<i64>,
     map: String,
-    warnings: Vec<String>,
+    warnings: Vec<gongzhi_core::decision::Sentence>,
     milestones: Vec<MilestoneLine>,
     contributions: Vec<ContributionLine>,
     hours_total: String,
@@ -806,8 +806,8 @@ pub async fn delivery_page(
         title: row.title.clone(),
         error: q.error.unwrap_or_default(),
         window: format!("{} – {}", row.window.from, row.window.to),
-        budget: cents_to_yuan(row.budget_cents),
-        spent: cents_to_yuan(row.spent_cents),
+        budget: yuan(row.budget_cents),
+        spent: yuan(row.spent_cents),
         progress: v.progress_percent,
         bundle: row.bundle,
         map,
@@ -837,13 +837,13 @@ pub async fn delivery_page(
             .map(|x| ContributionLine {
                 contributor: x.contribution.contributor.clone(),
                 hours: gongzhi_core::renewal::delivery::hours_text(x.contribution.hours_tenths),
-                money: cents_to_yuan(x.contribution.money_cents),
+                money: yuan(x.contribution.money_cents),
                 materials: x.contribution.materials.clone(),
                 date: x.contribution.date.to_string(),
             })
             .collect(),
         hours_total: gongzhi_core::renewal::delivery::hours_text(v.co_production.hours_tenths),
-        money_total: cents_to_yuan(v.co_production.money_cents),
+        money_total: yuan(v.co_production.money_cents),
         money_share: v.co_production.money_share.clone(),
         upkeep: v
             .detail
@@ -916,6 +916,11 @@ fn opt_day(s: &str) -> Result<chrono::NaiveDate, ApiError> {
             .parse()
             .map_err(|_| ApiError::invalid(format!("date: '{s}' is not a date like 2026-05-01")))
     }
+}
+
+/// Cents as yuan for people to read ("120,000.00").
+fn yuan(cents: i64) -> String {
+    gongzhi_core::indicators::group_digits(&cents_to_yuan(cents))
 }
 
 fn money(s: &str, field: &str) -> Result<i64, ApiError> {
