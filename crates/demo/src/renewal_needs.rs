@@ -43,17 +43,35 @@ pub async fn load(store: &Store, demo: &Demo) -> Result<(), StoreError> {
         .collect();
     let mut raisers = vec![resident];
     raisers.extend(store.create_people(CITY, &people, None).await?);
+    // The grid worker records visit needs for the community's registered households.
+    let grid_codes: Vec<&str> = grids.iter().map(|g| g.code.as_str()).collect();
+    let households: Vec<i64> = store
+        .grid_records(CITY, GridList::Households, &grid_codes, None)
+        .await?
+        .iter()
+        .map(|h| h.id)
+        .collect();
     let generated = synth::community(centre.x(), centre.y(), 2026);
     let mut records = Vec::with_capacity(generated.len());
-    for (k, (n, _)) in generated.iter().enumerate() {
+    let mut seen: HashMap<u32, usize> = HashMap::new();
+    for (k, (n, topic)) in generated.iter().enumerate() {
         let area = grids
             .iter()
             .find(|g| g.geometry.contains(&Point::new(n.lng, n.lat)))
             .map_or_else(|| community.clone(), |g| g.code.to_string());
-        let (source, raised_by) = match k % 3 {
-            0 => (NeedSource::Resident, raisers[(k / 3) % raisers.len()]),
-            1 => (NeedSource::Visit, worker),
-            _ => (NeedSource::Meeting, worker),
+        // Each problem's needs come from residents, visits and meetings in turn, so that
+        // every cluster has residents and households behind it.
+        let nth = seen.entry(*topic).or_insert(0usize);
+        let turn = (*nth + *topic as usize) % 3;
+        *nth += 1;
+        let (source, raised_by, household) = match turn {
+            0 => (NeedSource::Resident, raisers[(k / 3) % raisers.len()], None),
+            1 => (
+                NeedSource::Visit,
+                worker,
+                (!households.is_empty()).then(|| households[(k / 3) % households.len()]),
+            ),
+            _ => (NeedSource::Meeting, worker, None),
         };
         let need = Need {
             category: n.category,
@@ -64,7 +82,7 @@ pub async fn load(store: &Store, demo: &Demo) -> Result<(), StoreError> {
             urgency: Urgency::Normal,
             source,
             raised_by: Some(raised_by),
-            household: None,
+            household,
             group: None,
             quantity: 1,
             evidence: Vec::new(),

@@ -112,7 +112,8 @@ pub struct TeamPage {
 }
 
 /// A stored status in the reader's language: its Chinese word when it is a known one.
-fn status_words(c: &Chrome, zh: Option<&'static str>, stored: &str) -> String {
+/// A stored status in the page's language: its Chinese label, or the stored word in English.
+pub(crate) fn status_words(c: &Chrome, zh: Option<&'static str>, stored: &str) -> String {
     match zh {
         Some(zh) if c.lang == super::Lang::Zh => zh.to_owned(),
         _ => stored.replace('_', " "),

@@ -135,7 +135,14 @@ fn need_row(c: &Chrome, n: &api::NeedView) -> NeedRow {
         id: n.id,
         category: category_label(c, &n.category),
         text: n.text.clone(),
-        status: n.status.clone(),
+        status: super::gridteam::status_words(
+            c,
+            n.status
+                .parse::<gongzhi_core::gridteam::NeedStatus>()
+                .ok()
+                .map(|s| s.zh()),
+            &n.status,
+        ),
         photos: n.photos.clone(),
         evidence: n.evidence.iter().map(|x| format!("#{x}")).collect::<Vec<_>>().join(" "),
         offers: Vec::new(),

@@ -105,6 +105,9 @@ pub(crate) const TEXTS: super::i18n::Texts = &[
         "Exclusive sets: a ballot chooses at most one of each (e.g. 12,13; 14,15)",
     ),
     ("rv_explanation", "说明", "Explanation"),
+    ("rv_field_attachments", "设计附件", "Design attachments"),
+    ("rv_field_items", "预算明细", "Budget lines"),
+    ("rv_field_site", "位置", "Site"),
     ("rv_from", "开工日期", "From"),
     ("rv_funded", "获得资助", "Funded"),
     ("rv_kind", "类别", "Kind"),
@@ -649,6 +652,20 @@ struct ProposalPage {
 impl ProposalPage {
     fn money(&self, cents: &i64) -> String {
         yuan(*cents)
+    }
+    /// The name of a proposal field in a diff, in the page's language.
+    fn field_name(&self, field: &str) -> String {
+        let key = match field {
+            "title" => "rv_title_field",
+            "description" => "rv_description",
+            "site" => "rv_field_site",
+            "items" => "rv_field_items",
+            "budget_cents" => "rv_budget",
+            "offers" => "rv_offers",
+            "attachments" => "rv_field_attachments",
+            other => return other.to_owned(),
+        };
+        self.c.t(key).to_owned()
     }
     fn when(&self, ms: &i64) -> String {
         super::cases::local_time(*ms)
