@@ -44,6 +44,6 @@ test("the street's dashboard and map show the renewal indicators", async () => {
   assert.equal(await page.locator("select[name=indicator]").inputValue(), "renewal_voted");
   const titles = await page.locator("svg.map path.area title").allTextContents();
   const share = (50 * 100 / ind.residents).toFixed(1).replace(/\.0$/, "");
-  assert.ok(titles.some((t) => t.endsWith(`: ${share}`)), `a community shows ${share} (% voted): ${titles}`);
+  assert.ok(titles.some((t) => t.endsWith(`: ${share}%`)), `a community shows ${share}% voted: ${titles}`);
   await shot(page, "renewal-indicators-map");
 });

@@ -674,7 +674,8 @@ pub async fn map_page(
         for (code, ..) in &parts {
             let cnt = s.store.counters(&city, "area", code, &from, &to).await?;
             values.push(match indicator.as_str() {
-                "closure_rate" => cnt.closure_rate().map(|r| r.scaled(2) as f64 / 100.0),
+                // In percent, one decimal, as the other rates of the map.
+                "closure_rate" => cnt.closure_rate().map(|r| r.scaled(3) as f64 / 10.0),
                 _ => Some(cnt.collected as f64),
             });
         }
@@ -707,13 +708,22 @@ pub async fn map_page(
         }
     }
     let (classes, breaks) = svg::quintiles(&values);
+    // Rates are shown in percent.
+    let unit = if matches!(
+        indicator.as_str(),
+        "closure_rate" | "missed_report_rate" | "renewal_voted"
+    ) {
+        "%"
+    } else {
+        ""
+    };
     let shapes: Vec<svg::Shape> = parts
         .iter()
         .enumerate()
         .map(|(i, (_, name, geom, href))| {
             let v = values.get(i).copied().flatten();
             let label = match v {
-                Some(v) => format!("{name}: {v}"),
+                Some(v) => format!("{name}: {v}{unit}"),
                 None => name.clone(),
             };
             svg::Shape {
@@ -756,10 +766,10 @@ pub async fn map_page(
         }
     }
     let mut legend: Vec<(String, String)> = Vec::new();
-    if staff && !breaks.is_empty() {
+    if staff {
         legend = breaks
             .into_iter()
-            .map(|(class, lo)| (class, format!("≥ {lo}")))
+            .map(|(class, lo)| (class, format!("≥ {lo}{unit}")))
             .collect();
         if values.iter().any(Option::is_none) {
             legend.push(("nodata".into(), c.t("map_no_data").into()));

@@ -92,6 +92,7 @@ pub fn map_with(shapes: &[Shape], markers: &[Marker], pick: bool) -> String {
         w * scale + 8.0,
         h * scale + 8.0
     );
+    let mut labels = String::new();
     for (i, s) in shapes.iter().enumerate() {
         let mut d = String::new();
         for poly in &s.geometry.0 {
@@ -120,7 +121,7 @@ pub fn map_with(shapes: &[Shape], markers: &[Marker], pick: bool) -> String {
         }
         if shapes.len() <= 60 {
             if let Some(c) = s.geometry.centroid() {
-                out.push_str(&format!(
+                labels.push_str(&format!(
                     r#"<text x="{:.1}" y="{:.1}" class="label">{label}</text>"#,
                     px(c.x()),
                     py(c.y())
@@ -128,6 +129,9 @@ pub fn map_with(shapes: &[Shape], markers: &[Marker], pick: bool) -> String {
             }
         }
     }
+    // The parts' names go on top of the markers (with a white halo), else a dense
+    // community's cases hide them.
+    let mut dots = String::new();
     for m in markers {
         let dot = format!(
             r#"<circle class="marker {}" cx="{:.1}" cy="{:.1}" r="6"><title>{}</title></circle>"#,
@@ -137,15 +141,17 @@ pub fn map_with(shapes: &[Shape], markers: &[Marker], pick: bool) -> String {
             esc(&m.label)
         );
         if m.href.is_empty() {
-            out.push_str(&dot);
+            dots.push_str(&dot);
         } else {
-            out.push_str(&format!(
+            dots.push_str(&format!(
                 r#"<a href="{}" aria-label="{}">{dot}</a>"#,
                 esc(&m.href),
                 esc(&m.label)
             ));
         }
     }
+    out.push_str(&dots);
+    out.push_str(&labels);
     if pick {
         out.push_str(r#"<circle id="pick" class="marker here" cx="-100" cy="-100" r="7"/>"#);
     }
