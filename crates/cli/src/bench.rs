@@ -118,7 +118,7 @@ async fn run_on(b: &BenchCases, url: &str) -> Result<()> {
         communities: Some(b.communities),
         seed: b.seed,
     });
-    gongzhi_demo::load(&store, &demo, &gongzhi_web::auth::hash_password, |_| {}).await?;
+    gongzhi_demo::load(&store, &demo, &gongzhi_app::auth::hash_password, |_| {}).await?;
     println!(
         "demo city: {} grids, {} organisations, {} people, loaded in {:.1} s",
         demo.grids.len(),
@@ -256,4 +256,94 @@ async fn run_on(b: &BenchCases, url: &str) -> Result<()> {
     });
     println!("{json}");
     Ok(())
+}
+
+/// `gongzhi bench case-step`: the latency of one case step (督办 supervise, through the
+/// application layer, as the shift leader) when the catalogue and calendar are parsed on every
+/// step (as before the per-city context) and when they come from the per-city context. The last
+/// line printed is one JSON object with both and their ratio.
+pub async fn case_step(steps: usize, database: Option<&str>) -> Result<()> {
+    let db = fresh(database).await?;
+    let result = case_step_on(steps.max(1), &db.url).await;
+    db.drop_schema().await;
+    result
+}
+
+async fn case_step_on(steps: usize, url: &str) -> Result<()> {
+    use gongzhi_app::cases::{act, intake, Report};
+    use gongzhi_core::case::Action;
+
+    let city = gongzhi_demo::CITY;
+    let store = Store::connect(url).await?;
+    let demo = gongzhi_demo::build(&gongzhi_demo::Options {
+        communities: Some(3),
+        seed: 2026,
+    });
+    gongzhi_demo::load(&store, &demo, &gongzhi_app::auth::hash_password, |_| {}).await?;
+    let state = gongzhi_app::AppState::new(store.clone(), city).await?;
+    let principal = |user: &'static str| {
+        let store = store.clone();
+        async move {
+            let account = store
+                .account(user)
+                .await?
+                .with_context(|| format!("no demo account {user}"))?;
+            store
+                .principal(city, account.person_id)
+                .await?
+                .with_context(|| format!("{user} is not a person of the demo city"))
+        }
+    };
+    let acceptor = principal("acceptor").await?;
+    let leader = principal("shiftleader").await?;
+    let r = geo::BoundingRect::bounding_rect(&demo.grids[0].geometry).context("the first grid has no area")?;
+    let report = Report {
+        condition: "C0105-02".into(),
+        category: None,
+        description: "电力井盖破损 (benchmark)".into(),
+        lng: (r.min().x + r.max().x) / 2.0,
+        lat: (r.min().y + r.max().y) / 2.0,
+        crs: None,
+        source: None,
+        contact_name: None,
+        contact_phone: None,
+        register: true,
+    };
+    let (row, _) = intake(&state, &acceptor, &report, None).await?;
+    let mut figures = serde_json::Map::new();
+    let mut p50s = Vec::new();
+    for (name, parse_every_step) in [("parse_every_step", true), ("per_city_context", false)] {
+        let mut ms = Vec::with_capacity(steps);
+        for _ in 0..steps {
+            if parse_every_step {
+                state.contexts.invalidate(city);
+            }
+            let action = Action::Supervise {
+                level: 1,
+                note: "督办 (benchmark)".into(),
+            };
+            let t = Instant::now();
+            act(&state, &leader, row.case.id, action, None).await?;
+            ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        let mean = ms.iter().sum::<f64>() / ms.len() as f64;
+        ms.sort_by(f64::total_cmp);
+        let (p50, p99) = (percentile(&ms, 0.5), percentile(&ms, 0.99));
+        println!("{name:<18} p50 {p50:>8.3} ms  p99 {p99:>8.3} ms  mean {mean:>8.3} ms");
+        p50s.push(p50);
+        figures.insert(
+            name.into(),
+            serde_json::json!({ "p50_ms": round3(p50), "p99_ms": round3(p99), "mean_ms": round3(mean) }),
+        );
+    }
+    figures.insert("bench".into(), "case_step".into());
+    figures.insert("backend".into(), store.backend().name().into());
+    figures.insert("steps".into(), steps.into());
+    figures.insert("speedup_p50".into(), round3(p50s[0] / p50s[1].max(1e-9)).into());
+    println!("{}", serde_json::Value::Object(figures));
+    Ok(())
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
 }

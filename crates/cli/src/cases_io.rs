@@ -8,11 +8,11 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
+use gongzhi_app::AppState;
 use gongzhi_core::case::{self, CaseEvent, CaseSource, Intake};
 use gongzhi_core::org::Role;
 use gongzhi_core::spatial::Crs;
 use gongzhi_store::{CaseRow, NewCase, Store};
-use gongzhi_web::AppState;
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// The columns of an export, in order.
@@ -162,10 +162,8 @@ pub async fn export(
     if format == Format::Xlsx && output.is_none() {
         bail!("an XLSX export needs a file: -o FILE.xlsx");
     }
-    let state = AppState::new(store.clone(), city).await?;
-    let cat = gongzhi_web::cases::catalogue(&state, city)
-        .await
-        .map_err(|e| anyhow::anyhow!("{}", e.body.message))?;
+    let state = AppState::lazy(store.clone(), city);
+    let cat = gongzhi_app::cases::catalogue(&state, city).await?;
     let names: HashMap<String, String> = cat.iter().map(|c| (c.code.clone(), c.name.clone())).collect();
     let pb = bar(total as u64, "exporting cases");
     if output.is_none() {
@@ -430,9 +428,9 @@ async fn check_row(
         .unwrap_or("wgs84")
         .parse()
         .map_err(|e: gongzhi_core::DomainError| e.to_string())?;
-    let place = gongzhi_web::api::territory::locate(state, city, crs, lng, lat)
+    let place = gongzhi_app::territory::locate(state, city, crs, lng, lat)
         .await
-        .map_err(|e| e.body.message)?;
+        .map_err(|e| e.message)?;
     let intake = Intake {
         source,
         category: row.get("category").unwrap_or("").to_owned(),
@@ -474,10 +472,8 @@ pub async fn import(store: &Store, city: &str, file: &Path, register: bool) -> R
     if rows.is_empty() {
         bail!("{}: no rows to import", file.display());
     }
-    let state = AppState::new(store.clone(), city).await?;
-    let cat = gongzhi_web::cases::catalogue(&state, city)
-        .await
-        .map_err(|e| anyhow::anyhow!("{}", e.body.message))?;
+    let state = AppState::lazy(store.clone(), city);
+    let cat = gongzhi_app::cases::catalogue(&state, city).await?;
     let now = gongzhi_store::now_ms();
     let pb = bar(rows.len() as u64, "checking rows");
     let mut cases = Vec::with_capacity(rows.len());

@@ -7,10 +7,10 @@ use std::time::Instant;
 use anyhow::{anyhow, bail, Context, Result};
 use chrono::NaiveDate;
 use clap::Subcommand;
+use gongzhi_app::AppState;
 use gongzhi_core::territory::Hierarchy;
 use gongzhi_core::whatif::Assumptions;
 use gongzhi_store::Store;
-use gongzhi_web::AppState;
 
 use crate::Db;
 
@@ -35,10 +35,6 @@ pub enum FlatCommand {
     },
 }
 
-fn api(e: gongzhi_web::ApiError) -> anyhow::Error {
-    anyhow!("{}", e.body.message)
-}
-
 fn is_xlsx(path: &std::path::Path) -> bool {
     path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
 }
@@ -47,12 +43,10 @@ pub async fn run(cmd: FlatCommand) -> Result<()> {
     use crate::open;
     match cmd {
         FlatCommand::Export { db, file } => {
-            let state = AppState::new(open(&db).await?, &db.city).await?;
-            let (_, list) = gongzhi_web::flat::responsibilities(&state, &db.city)
-                .await
-                .map_err(api)?;
+            let state = AppState::lazy(open(&db).await?, &db.city);
+            let (_, list) = gongzhi_app::flat::responsibilities(&state, &db.city).await?;
             let bytes = if is_xlsx(&file) {
-                gongzhi_web::api::flat::list_xlsx(&list)?
+                gongzhi_app::flat::list_xlsx(&list)?
             } else {
                 list.to_csv().into_bytes()
             };
@@ -62,25 +56,22 @@ pub async fn run(cmd: FlatCommand) -> Result<()> {
         }
         FlatCommand::Import { db, file } => {
             let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let list = gongzhi_web::api::flat::parse_list(&bytes, is_xlsx(&file))
-                .map_err(|e| anyhow!("{}: {}", file.display(), e.body.message))?;
-            let state = AppState::new(open(&db).await?, &db.city).await?;
-            let v = state
-                .store
-                .put_document(&db.city, gongzhi_web::flat::LIST_DOCUMENT, &list.to_csv(), None, None)
-                .await?;
+            let state = AppState::lazy(open(&db).await?, &db.city);
+            let (v, list) = gongzhi_app::flat::save_list(&state, &db.city, None, &bytes, is_xlsx(&file))
+                .await
+                .map_err(|e| anyhow!("{}: {e}", file.display()))?;
             println!("stored {} matters (version {v})", list.len());
             print_check(&state, &db.city).await
         }
         FlatCommand::Check { db } => {
-            let state = AppState::new(open(&db).await?, &db.city).await?;
+            let state = AppState::lazy(open(&db).await?, &db.city);
             print_check(&state, &db.city).await
         }
     }
 }
 
 async fn print_check(state: &AppState, city: &str) -> Result<()> {
-    let r = gongzhi_web::flat::check(state, city).await.map_err(api)?;
+    let r = gongzhi_app::flat::check(state, city).await?;
     println!(
         "conflicts (职责交叉): {}, gaps (职责空白): {}, push-downs (部门事项派给基层): {}",
         r.conflicts.len(),
@@ -124,10 +115,8 @@ pub async fn replay(
     if to < from {
         bail!("--to {to} is before --from {from}");
     }
-    let state = AppState::new(store, city).await?;
-    let r = gongzhi_web::flat::replay(&state, city, &h, from, to, &a)
-        .await
-        .map_err(api)?;
+    let state = AppState::lazy(store, city);
+    let r = gongzhi_app::flat::replay(&state, city, &h, from, to, &a).await?;
     println!(
         "what-if replay {from} … {to}: {} cases re-run ({} left out: never dispatched or outside every community); configured hierarchy: {}",
         r.cases, r.skipped, r.configured

@@ -9,8 +9,8 @@ use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use clap::Subcommand;
 use geo::InteriorPoint;
+use gongzhi_app::AppState;
 use gongzhi_core::gridteam::{self, Category, NeedFacts, ResourceFacts, ResourceKind, Urgency, Window};
-use gongzhi_web::AppState;
 use rand::{Rng, SeedableRng};
 
 use crate::Db;
@@ -50,22 +50,7 @@ async fn state_and_grid(db: &Db, code: &str) -> Result<(AppState, gongzhi_core::
         .grid(&db.city, code)
         .await?
         .with_context(|| format!("grid {code} is not stored in city {}", db.city))?;
-    Ok((AppState::new(store, &db.city).await?, grid))
-}
-
-fn api_error(e: gongzhi_web::ApiError) -> anyhow::Error {
-    let mut msg = e.body.message;
-    if let Some(d) = e.body.details {
-        if let Some(lines) = d.as_array() {
-            for l in lines {
-                msg.push_str(&format!(
-                    "\n  line {}, column {}: {}",
-                    l["line"], l["column"], l["message"]
-                ));
-            }
-        }
-    }
-    anyhow::anyhow!(msg)
+    Ok((AppState::lazy(store, &db.city), grid))
 }
 
 pub async fn run(cmd: ListsCommand) -> Result<()> {
@@ -73,17 +58,13 @@ pub async fn run(cmd: ListsCommand) -> Result<()> {
         ListsCommand::Import { db, grid, list, file } => {
             let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let (state, g) = state_and_grid(&db, &grid).await?;
-            let ids = gongzhi_web::api::grid::import(&state, &db.city, &g, &list, &bytes, None)
-                .await
-                .map_err(api_error)?;
+            let ids = gongzhi_app::grid::import(&state, &db.city, &g, &list, &bytes, None).await?;
             println!("imported {} {list} into grid {grid} from {}", ids.len(), file.display());
             Ok(())
         }
         ListsCommand::Export { db, grid, list, output } => {
             let (state, g) = state_and_grid(&db, &grid).await?;
-            let text = gongzhi_web::api::grid::export(&state, &db.city, &g, &list)
-                .await
-                .map_err(api_error)?;
+            let text = gongzhi_app::grid::export(&state, &db.city, &g, &list, None).await?;
             match output {
                 Some(p) => std::fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))?,
                 None => print!("{text}"),

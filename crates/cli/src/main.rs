@@ -20,10 +20,10 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
+use gongzhi_app::AppState;
 use gongzhi_core::grid::{self, GridCodePattern};
 use gongzhi_core::spatial::Crs;
 use gongzhi_store::{Store, StoreError};
-use gongzhi_web::AppState;
 use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Parser)]
@@ -228,6 +228,17 @@ enum BenchCommand {
             default_value = "admin,dispatcher,department,gridworker,resident"
         )]
         users: Vec<String>,
+    },
+    /// One case step (督办, through the application layer) with the catalogue and calendar
+    /// parsed on every step and from the per-city context. The last line printed is one JSON
+    /// object with both latencies and their ratio.
+    CaseStep {
+        #[arg(long, default_value_t = 300)]
+        steps: usize,
+        /// Database: postgres://… (a fresh schema is made and dropped); default: a temporary
+        /// SQLite file.
+        #[arg(long)]
+        database: Option<String>,
     },
     /// The renewal needs' clustering (需求整合) on generated needs spread over a city. The last
     /// line printed is one JSON object with the figures.
@@ -448,6 +459,9 @@ async fn main() -> Result<()> {
         Command::Renewal(RenewalCommand::Vote(c)) => renewal_votes::run(c).await,
         Command::Renewal(RenewalCommand::Works(c)) => renewal_works::run(c).await,
         Command::Pb(c) => pb::run(c),
+        Command::Bench(BenchCommand::CaseStep { steps, database }) => {
+            bench::case_step(steps, database.as_deref()).await
+        }
         Command::Bench(BenchCommand::Pb { files, rules }) => pb::bench_pb(&files, &rules),
         Command::Bench(BenchCommand::Decision { holders, runs, seed }) => pb::bench_decision(holders, runs, seed),
         Command::Regen(c) => regen::run(c).await,
@@ -484,7 +498,7 @@ fn bar(len: u64, what: &str) -> ProgressBar {
 async fn load_demo(store: &Store, opts: gongzhi_demo::Options, cases_per_day: u64) -> Result<()> {
     let demo = gongzhi_demo::build(&opts);
     let pb = ProgressBar::new_spinner();
-    gongzhi_demo::load(store, &demo, &gongzhi_web::auth::hash_password, |step| {
+    gongzhi_demo::load(store, &demo, &gongzhi_app::auth::hash_password, |step| {
         pb.set_message(format!("loading demo city: {step}"))
     })
     .await?;
@@ -595,10 +609,8 @@ async fn grid_command(g: GridCommand) -> Result<()> {
         }
         GridCommand::Locate { db, lng, lat, crs } => {
             let store = open(&db).await?;
-            let state = AppState::new(store, &db.city).await?;
-            let r = gongzhi_web::api::territory::locate(&state, &db.city, crs.parse()?, lng, lat)
-                .await
-                .map_err(|e| anyhow::anyhow!("{}", e.body.message))?;
+            let state = AppState::lazy(store, &db.city);
+            let r = gongzhi_app::territory::locate(&state, &db.city, crs.parse()?, lng, lat).await?;
             println!("{}", serde_json::to_string_pretty(&r)?);
             Ok(())
         }

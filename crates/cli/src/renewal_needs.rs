@@ -7,13 +7,13 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
+use gongzhi_app::AppState;
 use gongzhi_core::gridteam::{self, Need, NeedStatus};
 use gongzhi_core::renewal::cluster::{self, ClusterParams};
 use gongzhi_core::renewal::synth;
 use gongzhi_core::spatial::Crs;
 use gongzhi_core::table::{LineError, Table};
 use gongzhi_store::{GridList, NewRecord};
-use gongzhi_web::AppState;
 
 use crate::Db;
 
@@ -65,10 +65,8 @@ pub const EXPORT_COLUMNS: &[&str] = &[
 
 async fn state(db: &Db, community: &str) -> Result<AppState> {
     let store = crate::open(db).await?;
-    let state = AppState::new(store, &db.city).await?;
-    gongzhi_web::api::renewal_needs::community(&state, &db.city, community)
-        .await
-        .map_err(|e| anyhow::anyhow!(e.body.message))?;
+    let state = AppState::lazy(store, &db.city);
+    gongzhi_app::renewal_needs::community(&state, &db.city, community).await?;
     Ok(state)
 }
 
@@ -96,7 +94,7 @@ pub async fn parse(s: &AppState, city: &str, community: &str, bytes: &[u8]) -> R
             ));
             continue;
         }
-        match gongzhi_web::api::territory::locate(s, city, Crs::Wgs84, n.lng, n.lat).await {
+        match gongzhi_app::territory::locate(s, city, Crs::Wgs84, n.lng, n.lat).await {
             Ok(at) if at.community.as_ref().is_some_and(|c| c.code == community) => {
                 let area = at
                     .grid
@@ -114,7 +112,7 @@ pub async fn parse(s: &AppState, city: &str, community: &str, bytes: &[u8]) -> R
                 "lng",
                 format!("the point lies outside community {community} ({})", at.message),
             )),
-            Err(e) => errors.push(row.error("lng", e.body.message)),
+            Err(e) => errors.push(row.error("lng", e.message)),
         }
     }
     if errors.is_empty() {
@@ -145,9 +143,7 @@ pub async fn run(cmd: RenewalCommand) -> Result<()> {
                 file.display()
             );
             if cluster {
-                let r = gongzhi_web::api::renewal_needs::run_clustering(&s, &db.city, &community, None)
-                    .await
-                    .map_err(|e| anyhow::anyhow!(e.body.message))?;
+                let r = gongzhi_app::renewal_needs::run_clustering(&s, &db.city, &community, None).await?;
                 println!("clustering: {} new clusters, {} active", r.created.len(), r.clusters);
             }
             Ok(())
@@ -178,9 +174,7 @@ pub async fn run(cmd: RenewalCommand) -> Result<()> {
         }
         NeedsCommand::Cluster { db, community } => {
             let s = state(&db, &community).await?;
-            let r = gongzhi_web::api::renewal_needs::run_clustering(&s, &db.city, &community, None)
-                .await
-                .map_err(|e| anyhow::anyhow!(e.body.message))?;
+            let r = gongzhi_app::renewal_needs::run_clustering(&s, &db.city, &community, None).await?;
             println!(
                 "{} new clusters, {} groups of new needs added to clusters, {} active clusters",
                 r.created.len(),

@@ -5,10 +5,6 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
-use gongzhi_core::decision::pabulib;
-use gongzhi_core::decision::pb::Rule;
-use gongzhi_core::renewal::vote::Phase;
-use gongzhi_store::{now_ms, Store};
 
 use crate::Db;
 
@@ -53,20 +49,6 @@ pub enum VoteCommand {
     },
 }
 
-async fn closed(store: &Store, city: &str, vote: i64) -> Result<gongzhi_store::renewal::votes::VoteRow> {
-    let v = store
-        .vote(city, vote)
-        .await?
-        .with_context(|| format!("there is no vote {vote} in city {city}"))?;
-    if v.phase(now_ms()) != Phase::Closed {
-        bail!(
-            "vote {vote} is still {}: ballots and results are published once it closes",
-            v.phase(now_ms()).as_str()
-        );
-    }
-    Ok(v)
-}
-
 fn write_out(out: &str, bytes: &[u8]) -> Result<()> {
     if out == "-" {
         use std::io::Write;
@@ -80,10 +62,9 @@ fn write_out(out: &str, bytes: &[u8]) -> Result<()> {
 pub async fn run(cmd: VoteCommand) -> Result<()> {
     match cmd {
         VoteCommand::Export { db, vote, out } => {
-            let store = crate::open(&db).await?;
-            let v = closed(&store, &db.city, vote).await?;
-            let ballots = store.ballots(&db.city, vote).await?;
-            write_out(&out, pabulib::write(&v.setup.to_pb(&ballots)).as_bytes())
+            let state = gongzhi_app::AppState::lazy(crate::open(&db).await?, &db.city);
+            let text = gongzhi_app::renewal_votes::export_pb(&state, &db.city, vote).await?;
+            write_out(&out, text.as_bytes())
         }
         VoteCommand::Import { db, vote, user, file } => {
             let store = crate::open(&db).await?;
@@ -95,27 +76,11 @@ pub async fn run(cmd: VoteCommand) -> Result<()> {
                 .principal(&db.city, account.person_id)
                 .await?
                 .with_context(|| format!("{user} is not a person of city {}", db.city))?;
-            let v = store
-                .vote(&db.city, vote)
-                .await?
-                .with_context(|| format!("there is no vote {vote} in city {}", db.city))?;
-            if !gongzhi_web::api::renewal_votes::is_staff(&principal, &v.community) {
-                bail!("{user} is not a planner or administrator of community {}", v.community);
-            }
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let parsed = pabulib::parse(&text).and_then(|f| v.setup.ballots_from_pb(&text, &f));
-            let ballots = match parsed {
-                Ok(b) => b,
-                Err(e) => bail!(
-                    "{}: refused, nothing was imported: line {}: {}",
-                    file.display(),
-                    e.line,
-                    e.message
-                ),
-            };
-            let n = store
-                .import_ballots(&db.city, vote, &ballots, account.person_id)
-                .await?;
+            let state = gongzhi_app::AppState::lazy(store, &db.city);
+            let n = gongzhi_app::renewal_votes::import_pb(&state, &principal, vote, &text)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}: refused, nothing was imported: {e}", file.display()))?;
             println!("vote {vote}: {n} ballots imported");
             Ok(())
         }
@@ -126,20 +91,15 @@ pub async fn run(cmd: VoteCommand) -> Result<()> {
             format,
             out,
         } => {
-            let store = crate::open(&db).await?;
-            closed(&store, &db.city, vote).await?;
-            let rule = rule.map(|r| r.parse::<Rule>()).transpose()?;
-            let count = store.vote_count(&db.city, vote, rule).await?;
+            let state = gongzhi_app::AppState::lazy(crate::open(&db).await?, &db.city);
+            let count = gongzhi_app::renewal_votes::count_of(&state, &db.city, vote, rule.as_deref()).await?;
             match format.as_str() {
-                "csv" => write_out(
-                    &out,
-                    gongzhi_web::api::renewal_votes::results_csv_text(&count).as_bytes(),
-                ),
+                "csv" => write_out(&out, gongzhi_app::renewal_votes::results_csv_text(&count).as_bytes()),
                 "xlsx" => {
                     if out == "-" {
                         bail!("give --out FILE.xlsx for an XLSX workbook");
                     }
-                    let bytes = gongzhi_web::api::renewal_votes::results_xlsx_bytes(&count)?;
+                    let bytes = gongzhi_app::renewal_votes::results_xlsx_bytes(&count)?;
                     write_out(&out, &bytes)
                 }
                 other => bail!("--format {other}: use csv or xlsx"),

@@ -28,13 +28,9 @@ pub fn last_year() -> (NaiveDate, NaiveDate) {
 
 /// The catalogue and calendar the city uses (its edited documents, else the defaults).
 pub async fn rules(store: &Store, city: &str) -> Result<(Catalogue, WorkCalendar)> {
-    let state = gongzhi_web::AppState::new(store.clone(), city).await?;
-    let cat = gongzhi_web::cases::catalogue(&state, city)
-        .await
-        .map_err(|e| anyhow::anyhow!("{}", e.body.message))?;
-    let cal = gongzhi_web::cases::calendar(&state, city)
-        .await
-        .map_err(|e| anyhow::anyhow!("{}", e.body.message))?;
+    let state = gongzhi_app::AppState::lazy(store.clone(), city);
+    let cat = gongzhi_app::cases::catalogue(&state, city).await?;
+    let cal = gongzhi_app::cases::calendar(&state, city).await?;
     Ok((cat, cal))
 }
 

@@ -1,70 +1,17 @@
-//! Authentication: argon2 password hashes, login tokens (bearer for the API, a cookie for pages),
-//! and the extractors that turn a request into a [`Principal`].
+//! Authentication at the edge: the extractors that turn a bearer token or the session cookie
+//! into a [`Principal`]. Passwords and tokens are the application layer's (`gongzhi_app::auth`).
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
+pub use gongzhi_app::auth::{hash_password, login, verify_password, TOKEN_TTL_MS};
+
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use gongzhi_core::access::Principal;
-use gongzhi_store::{Account, TokenKind};
-use rand::RngCore;
 
 use crate::{ApiError, AppState};
 
 /// The cookie that carries a web session.
 pub const SESSION_COOKIE: &str = "gongzhi_session";
-/// How long a session or API token lives: 12 hours (a working shift and some).
-pub const TOKEN_TTL_MS: i64 = 12 * 3600 * 1000;
-
-/// Hash a password with argon2id and a random salt (PHC string).
-pub fn hash_password(password: &str) -> String {
-    let mut salt = [0u8; 16];
-    rand::thread_rng().fill_bytes(&mut salt);
-    let salt = SaltString::encode_b64(&salt).expect("16 bytes make a valid salt");
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .expect("argon2 hashing cannot fail on valid input")
-        .to_string()
-}
-
-pub fn verify_password(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc)
-        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
-        .unwrap_or(false)
-}
-
-fn new_secret() -> String {
-    let mut b = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut b);
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-/// Check a user name and password and issue a token. The same answer for an unknown user and a
-/// wrong password, so that user names cannot be probed.
-pub async fn login(
-    state: &AppState,
-    username: &str,
-    password: &str,
-    kind: TokenKind,
-) -> Result<(String, Account), ApiError> {
-    let account = state.store.account(username.trim()).await?;
-    let account = match account {
-        Some(a) if verify_password(password, &a.password_hash) => a,
-        _ => {
-            return Err(ApiError::new(
-                axum::http::StatusCode::UNAUTHORIZED,
-                "bad_credentials",
-                "the user name or password is wrong",
-            ))
-        }
-    };
-    let token = state
-        .store
-        .issue_token(&account, kind, &new_secret(), TOKEN_TTL_MS)
-        .await?;
-    Ok((token, account))
-}
 
 /// The token a request carries: `Authorization: Bearer …` first, else the session cookie.
 pub fn token_of(headers: &HeaderMap) -> Option<String> {

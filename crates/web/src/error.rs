@@ -1,8 +1,10 @@
 //! The one error type of the HTTP layer: a status, a stable code and a human message, as JSON.
+//! Errors of the application layer become HTTP statuses here, in one place.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use gongzhi_app::{AppError, ErrorKind};
 use gongzhi_core::DomainError;
 use gongzhi_store::StoreError;
 use serde::Serialize;
@@ -65,39 +67,40 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<AppError> for ApiError {
+    /// The one place where the application layer's error kinds become HTTP statuses.
+    fn from(e: AppError) -> Self {
+        let status = match e.kind {
+            ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+            ErrorKind::NotFound => StatusCode::NOT_FOUND,
+            ErrorKind::Conflict => StatusCode::CONFLICT,
+            ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorKind::UnsupportedType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        ApiError {
+            status,
+            body: ErrorBody {
+                code: e.code,
+                message: e.message,
+                details: e.details,
+            },
+        }
+    }
+}
+
 impl From<DomainError> for ApiError {
     fn from(e: DomainError) -> Self {
-        ApiError::invalid(e.to_string())
+        AppError::from(e).into()
     }
 }
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound(what) => ApiError::not_found(what),
-            StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
-            StoreError::Invalid(d) => d.into(),
-            StoreError::Rejected(errors) => {
-                let n = errors.len();
-                let first = errors.first().map(|e| e.to_string()).unwrap_or_default();
-                ApiError::invalid(format!("nothing was imported: {n} feature(s) refused; first: {first}"))
-                    .with_details(serde_json::to_value(&errors).unwrap_or_default())
-            }
-            StoreError::Lines(errors) => {
-                let n = errors.len();
-                let first = errors.first().map(|e| e.to_string()).unwrap_or_default();
-                ApiError::invalid(format!("nothing was imported: {n} line(s) wrong; first: {first}"))
-                    .with_details(serde_json::to_value(&errors).unwrap_or_default())
-            }
-            other => {
-                tracing::error!(error = %other, "storage failure");
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "an internal error occurred; it has been logged",
-                )
-            }
-        }
+        AppError::from(e).into()
     }
 }
 

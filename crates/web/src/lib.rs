@@ -5,47 +5,19 @@
 pub mod api;
 pub mod auth;
 pub mod bench;
-pub mod cases;
 pub mod error;
-pub mod flat;
-pub mod index;
 pub mod open311;
 pub mod pages;
-pub mod regen;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use gongzhi_store::Store;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
-pub use index::TerritoryIndex;
-
-/// What every handler shares.
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Store,
-    /// The city (tenant) served to visitors who are not logged in.
-    pub default_city: String,
-    pub index: Arc<index::Indexes>,
-}
-
-impl AppState {
-    /// State for a store whose default city is `city`; the spatial index is built from the store.
-    pub async fn new(store: Store, city: &str) -> Result<AppState, gongzhi_store::StoreError> {
-        let index = Arc::new(index::Indexes::default());
-        let state = AppState {
-            store,
-            default_city: city.to_owned(),
-            index,
-        };
-        state.index.rebuild(&state.store, city).await?;
-        Ok(state)
-    }
-}
+pub use gongzhi_app::{AppState, TerritoryIndex};
 
 /// The whole application: API, OpenAPI document, pages and assets.
 pub fn app(state: AppState) -> Router {
@@ -80,10 +52,10 @@ pub fn spawn_sweeper(state: AppState, every: std::time::Duration) -> tokio::task
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
-            match cases::sweep(&state, &state.default_city, gongzhi_store::now_ms()).await {
+            match gongzhi_app::cases::sweep(&state, &state.default_city, gongzhi_store::now_ms()).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(marked = n, "sweep marked overdue cases"),
-                Err(e) => tracing::warn!(error = ?e.body.message, "sweep failed"),
+                Err(e) => tracing::warn!(error = %e, "sweep failed"),
             }
             let today = api::renewal_works::today();
             match state.store.supervise_milestones(&state.default_city, today).await {

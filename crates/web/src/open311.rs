@@ -3,7 +3,7 @@
 //! extension of the last path segment.
 //!
 //! Services are the filing conditions of the catalogue; a request is an ordinary case, taken in by
-//! [`crate::cases::intake`] as the client's person with source `api`, so it enters the same closed
+//! [`gongzhi_app::cases::intake`] as the client's person with source `api`, so it enters the same closed
 //! loop. The mapping itself (attributes, statuses, notes, what is public) is pure and lives in
 //! [`gongzhi_core::open311`]; this module reads the HTTP request, calls the store and renders.
 //!
@@ -39,12 +39,13 @@ use gongzhi_core::DomainError;
 use gongzhi_store::{CaseRow, Open311Query, Open311Request, Store, StoreError};
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
-use rand::RngCore;
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
 use crate::api::cases::{PHOTO_MAX_BYTES, PHOTO_TYPES};
-use crate::cases::{self as loop_, Report};
+use gongzhi_app::cases::{self as loop_, Report};
+use gongzhi_app::AppError;
+
 use crate::{ApiError, AppState};
 
 /// When this endpoint's interface last changed (discovery's `changeset`).
@@ -65,19 +66,8 @@ pub fn router() -> Router<AppState> {
     Router::new().nest("/open311/v2", v2)
 }
 
-/// Make an Open311 client with its key (shown once) for `city`: a person with role resident in
-/// the whole city, as whom the client's requests are reported.
-pub async fn create_key(store: &Store, city: &str, label: &str) -> Result<String, StoreError> {
-    let key = format!("o311_{}", random_hex(24));
-    store.create_open311_client(city, label, &key, None).await?;
-    Ok(key)
-}
-
-fn random_hex(bytes: usize) -> String {
-    let mut b = vec![0u8; bytes];
-    rand::thread_rng().fill_bytes(&mut b);
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
+use gongzhi_app::auth::random_hex;
+pub use gongzhi_app::open311::create_key;
 
 /// A request token, shaped like a UUID.
 fn new_token() -> String {
@@ -236,6 +226,12 @@ impl From<ApiError> for Fail {
             _ => StatusCode::BAD_REQUEST,
         };
         Fail::new(status, e.body.message)
+    }
+}
+
+impl From<AppError> for Fail {
+    fn from(e: AppError) -> Fail {
+        ApiError::from(e).into()
     }
 }
 

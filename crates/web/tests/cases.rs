@@ -164,13 +164,13 @@ async fn one_case_through_every_path() {
         .unwrap();
     let later = gongzhi_store::now_ms() + 60 * 24 * 3600 * 1000;
     assert_eq!(
-        gongzhi_web::cases::sweep(&state, gongzhi_demo::CITY, later)
+        gongzhi_app::cases::sweep(&state, gongzhi_demo::CITY, later)
             .await
             .unwrap(),
         1
     );
     assert_eq!(
-        gongzhi_web::cases::sweep(&state, gongzhi_demo::CITY, later)
+        gongzhi_app::cases::sweep(&state, gongzhi_demo::CITY, later)
             .await
             .unwrap(),
         0,
@@ -550,7 +550,7 @@ async fn the_sweep_warns_near_the_deadline_and_marks_overdue_once() {
         .unwrap();
     let sweep = |at: i64| {
         let state = state.clone();
-        async move { gongzhi_web::cases::sweep(&state, gongzhi_demo::CITY, at).await.unwrap() }
+        async move { gongzhi_app::cases::sweep(&state, gongzhi_demo::CITY, at).await.unwrap() }
     };
     assert_eq!(
         sweep(deadline - 30 * 60 * 1000).await,

@@ -248,7 +248,7 @@ async fn lists_check_push_downs_warning_demands_and_replay() {
     assert_eq!(r.status(), 403);
     // The demo lists, as XLSX: one conflict (路灯), one gap, the push-downs.
     let list = gongzhi_demo::flat::responsibility_list(&gongzhi_core::catalogue::Catalogue::default_cn());
-    let xlsx = gongzhi_web::api::flat::list_xlsx(&list).unwrap();
+    let xlsx = gongzhi_app::flat::list_xlsx(&list).unwrap();
     let r = app
         .client
         .put(app.url("/api/flat/responsibilities"))

@@ -165,7 +165,8 @@ fn is_w3c(s: &str) -> bool {
 }
 
 async fn key(app: &TestApp) -> String {
-    gongzhi_web::open311::create_key(&app.db.store, CITY, "测试应用 test app")
+    let state = gongzhi_app::AppState::lazy(app.db.store.clone(), CITY);
+    gongzhi_app::open311::create_key(&state, CITY, "测试应用 test app")
         .await
         .unwrap()
 }

@@ -18,9 +18,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::Auth;
-use crate::cases::{self as loop_, Duplicate, Proposal, Report};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::AppState;
+use gongzhi_app::cases::{self as loop_, Duplicate, Proposal, Report};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -8,7 +8,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use gongzhi_core::access::{Permission, Principal};
-use gongzhi_core::flat::{CheckReport, Demand, ResponsibilityList};
+use gongzhi_core::flat::{CheckReport, Demand};
 use gongzhi_core::territory::Hierarchy;
 use gongzhi_core::whatif::Assumptions;
 use gongzhi_store::StoredDemand;
@@ -19,8 +19,8 @@ use utoipa_axum::routes;
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::flat::{self as service, parse_day, ReplayReport, Workload, LIST_DOCUMENT};
 use crate::AppState;
+use gongzhi_app::flat::{self as service, parse_day, ReplayReport, Workload};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -66,7 +66,7 @@ pub async fn get_responsibilities(
     match q.format.as_deref().unwrap_or("csv") {
         "csv" => Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], list.to_csv()).into_response()),
         "xlsx" => {
-            let bytes = list_xlsx(&list)
+            let bytes = service::list_xlsx(&list)
                 .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("xlsx: {e}")))?;
             Ok((
                 [
@@ -82,50 +82,6 @@ pub async fn get_responsibilities(
         }
         other => Err(ApiError::invalid(format!("format: '{other}' is not csv or xlsx"))),
     }
-}
-
-/// The lists as an XLSX workbook (one sheet, the CSV's columns).
-pub fn list_xlsx(list: &ResponsibilityList) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet();
-    sheet.set_name("权责清单 responsibilities")?;
-    for (r, row) in list.to_rows().iter().enumerate() {
-        for (c, cell) in row.iter().enumerate() {
-            sheet.write_string(r as u32, c as u16, cell)?;
-        }
-    }
-    book.save_to_buffer()
-}
-
-/// Parse lists from CSV text or XLSX bytes (first sheet); errors name the line or row.
-pub fn parse_list(bytes: &[u8], xlsx: bool) -> Result<ResponsibilityList, ApiError> {
-    if !xlsx {
-        let text = std::str::from_utf8(bytes).map_err(|_| ApiError::invalid("the CSV is not UTF-8 text"))?;
-        return Ok(ResponsibilityList::parse_csv(text)?);
-    }
-    use calamine::Reader;
-    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec()))
-        .map_err(|e| ApiError::invalid(format!("not an XLSX workbook: {e}")))?;
-    let range = book
-        .worksheet_range_at(0)
-        .ok_or_else(|| ApiError::invalid("the workbook has no sheet"))?
-        .map_err(|e| ApiError::invalid(format!("cannot read the first sheet: {e}")))?;
-    let first = range.start().map_or(0, |(r, _)| r as usize);
-    let rows: Vec<(usize, Vec<String>)> = range
-        .rows()
-        .enumerate()
-        .map(|(i, r)| {
-            let cells = r
-                .iter()
-                .map(|c| match c {
-                    calamine::Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
-                    other => other.to_string(),
-                })
-                .collect();
-            (first + i + 1, cells)
-        })
-        .collect();
-    Ok(ResponsibilityList::from_rows(&rows)?)
 }
 
 #[derive(Serialize, ToSchema)]
@@ -148,20 +104,11 @@ pub async fn put_responsibilities(
     body: Bytes,
 ) -> ApiResult<Json<ListStored>> {
     let city = p.city.to_string();
-    if !p.may(Permission::ManageCatalogue, &city) {
-        return Err(ApiError::forbidden(
-            "changing the responsibility lists needs an administrator of the whole city",
-        ));
-    }
     let xlsx = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|t| t.starts_with(XLSX));
-    let list = parse_list(&body, xlsx)?;
-    let version = s
-        .store
-        .put_document(&city, LIST_DOCUMENT, &list.to_csv(), None, Some(p.person_id))
-        .await?;
+    let (version, list) = service::save_list(&s, &city, Some(&p), &body, xlsx).await?;
     let check = service::check(&s, &city).await?;
     Ok(Json(ListStored {
         version,

@@ -20,7 +20,6 @@ use gongzhi_core::gridteam::{
     self, ActivityKind, Alliance, Household, Member, Need, NeedSource, PointRule, Project, ProjectStatus, Resource,
 };
 use gongzhi_core::org::Role;
-use gongzhi_core::table::Table;
 use gongzhi_store::gridteam::{need_facts, resource_facts};
 use gongzhi_store::{GridCounts, GridList, GridRecord, NewRecord, StoreError};
 use serde::{Deserialize, Serialize};
@@ -28,10 +27,12 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::api::is_resident_of;
 use crate::auth::Auth;
-use crate::cases::Report;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use gongzhi_app::cases::Report;
+use gongzhi_app::grid::{self as service, areas, check_manage, check_read, grid, is_team, json};
+use gongzhi_app::people::is_resident_of;
+
 use crate::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -71,82 +72,6 @@ pub async fn rules(s: &AppState, city: &str) -> Result<Vec<PointRule>, ApiError>
     Ok(gridteam::parse_rules(
         text.as_deref().unwrap_or(gridteam::DEFAULT_RULES_CSV),
     )?)
-}
-
-/// The grid, or 404.
-pub async fn grid(s: &AppState, p: &Principal, code: &str) -> Result<Grid, ApiError> {
-    s.store
-        .grid(&p.city.to_string(), code)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("grid {code}")))
-}
-
-/// Whether the principal is of the grid team or staff above it.
-pub fn is_team(p: &Principal, g: &Grid) -> bool {
-    p.may(Permission::ViewGridDetails, g.code.as_str())
-}
-
-/// Whether the principal's organisation is in an alliance of the grid or its community.
-async fn in_alliance(s: &AppState, p: &Principal, g: &Grid) -> Result<bool, ApiError> {
-    let city = p.city.to_string();
-    let Some(org) = s.store.person(&city, p.person_id).await?.and_then(|x| x.org) else {
-        return Ok(false);
-    };
-    let alliances = s
-        .store
-        .grid_records(
-            &city,
-            GridList::Alliances,
-            &[g.code.as_str(), g.community.as_str()],
-            None,
-        )
-        .await?;
-    Ok(alliances.iter().any(|a| {
-        a.body_as::<Alliance>()
-            .is_ok_and(|a| a.members.iter().any(|m| m.organisation == org))
-    }))
-}
-
-/// Refuse unless the principal may read `list` of the grid.
-pub async fn check_read(s: &AppState, p: &Principal, g: &Grid, list: GridList) -> Result<(), ApiError> {
-    if is_team(p, g) {
-        return Ok(());
-    }
-    let private = matches!(list, GridList::Households | GridList::Visits);
-    if !private && in_alliance(s, p, g).await? {
-        return Ok(());
-    }
-    Err(ApiError::forbidden(if private {
-        format!(
-            "the {} of grid {} are seen only by its grid team and staff above",
-            list.as_str(),
-            g.code
-        )
-    } else {
-        format!(
-            "the lists of grid {} are seen by its grid team, staff above and the organisations of its alliance",
-            g.code
-        )
-    }))
-}
-
-fn check_manage(p: &Principal, g: &Grid) -> Result<(), ApiError> {
-    if p.may(Permission::ManageGrid, g.code.as_str()) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(format!(
-            "keeping grid {}'s lists needs its grid team (grid worker, grid head) or a community planner",
-            g.code
-        )))
-    }
-}
-
-fn areas(g: &Grid) -> [&str; 2] {
-    [g.code.as_str(), g.community.as_str()]
-}
-
-fn json<T: Serialize>(v: &T) -> serde_json::Value {
-    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
 }
 
 #[derive(Serialize, ToSchema)]
@@ -683,7 +608,7 @@ pub async fn patrol(
     let mut cases = Vec::new();
     for f in &mut input.findings {
         f.source = Some("patrol".into());
-        let (row, _) = crate::cases::intake(&s, &p, f, None).await?;
+        let (row, _) = gongzhi_app::cases::intake(&s, &p, f, None).await?;
         cases.push(row.case.id);
     }
     let r = NewRecord {
@@ -1228,92 +1153,8 @@ pub async fn import_list(
     body: Bytes,
 ) -> ApiResult<Json<serde_json::Value>> {
     let g = grid(&s, &p, &code).await?;
-    check_manage(&p, &g)?;
-    let ids = import(&s, &p.city.to_string(), &g, &list, &body, Some(p.person_id)).await?;
+    let ids = service::import(&s, &p.city.to_string(), &g, &list, &body, Some(&p)).await?;
     Ok(Json(serde_json::json!({ "imported": ids.len(), "ids": ids })))
-}
-
-/// Parse and store a needs or resources file for a grid (shared with the CLI).
-pub async fn import(
-    s: &AppState,
-    city: &str,
-    g: &Grid,
-    list: &str,
-    bytes: &[u8],
-    actor: Option<i64>,
-) -> Result<Vec<i64>, ApiError> {
-    let table = Table::from_bytes(bytes).map_err(|e| StoreError::Lines(vec![e]))?;
-    let records: Vec<NewRecord> = match list {
-        "needs" => gridteam::parse_needs(&table, actor)
-            .map_err(StoreError::Lines)?
-            .into_iter()
-            .map(|n| NewRecord {
-                list: GridList::Needs,
-                area: g.code.to_string(),
-                status: "open".into(),
-                person: n.raised_by,
-                body: json(&n),
-            })
-            .collect(),
-        "resources" => gridteam::parse_resources(&table)
-            .map_err(StoreError::Lines)?
-            .into_iter()
-            .map(|r| NewRecord {
-                list: GridList::Resources,
-                area: g.code.to_string(),
-                status: "available".into(),
-                person: r.person,
-                body: json(&r),
-            })
-            .collect(),
-        other => {
-            return Err(ApiError::invalid(format!(
-                "list: '{other}' cannot be imported; import needs or resources (projects come from confirmed matches)"
-            )))
-        }
-    };
-    Ok(s.store.add_grid_records(city, &records, actor).await?)
-}
-
-/// The CSV of a grid's needs, resources or projects (with id and status).
-pub async fn export(s: &AppState, city: &str, g: &Grid, list: &str) -> Result<String, ApiError> {
-    let (l, columns): (GridList, Vec<&str>) = match list {
-        "needs" => (GridList::Needs, gridteam::NEED_COLUMNS.to_vec()),
-        "resources" => (GridList::Resources, gridteam::RESOURCE_COLUMNS.to_vec()),
-        "projects" => (
-            GridList::Projects,
-            vec!["title", "need", "resource", "quantity", "reason", "outcome"],
-        ),
-        other => {
-            return Err(ApiError::invalid(format!(
-                "list: '{other}' is not one of needs, resources, projects"
-            )))
-        }
-    };
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let header: Vec<&str> = ["id", "status"].into_iter().chain(columns.iter().copied()).collect();
-    w.write_record(&header).map_err(|e| ApiError::invalid(e.to_string()))?;
-    for r in s.store.grid_records(city, l, &areas(g), None).await? {
-        let mut row = vec![r.id.to_string(), r.status.clone()];
-        for c in &columns {
-            let v = &r.body[*c];
-            row.push(match (c, v) {
-                (_, serde_json::Value::Null) => String::new(),
-                (_, serde_json::Value::String(x)) => x.clone(),
-                (&"categories", serde_json::Value::Array(a)) => {
-                    a.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join(";")
-                }
-                (&"windows", _) => {
-                    let ws: Vec<gridteam::Window> = serde_json::from_value(v.clone()).unwrap_or_default();
-                    gridteam::Window::format_list(&ws)
-                }
-                _ => v.to_string(),
-            });
-        }
-        w.write_record(&row).map_err(|e| ApiError::invalid(e.to_string()))?;
-    }
-    let bytes = w.into_inner().map_err(|e| ApiError::invalid(e.to_string()))?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// Export a grid's needs, resources or projects as CSV (the import's columns, with id and status).
@@ -1326,7 +1167,6 @@ pub async fn export_list(
     Path((code, list)): Path<(String, String)>,
 ) -> ApiResult<impl IntoResponse> {
     let g = grid(&s, &p, &code).await?;
-    check_read(&s, &p, &g, GridList::Needs).await?;
-    let text = export(&s, &p.city.to_string(), &g, &list).await?;
+    let text = service::export(&s, &p.city.to_string(), &g, &list, Some(&p)).await?;
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], text))
 }

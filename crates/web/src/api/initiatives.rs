@@ -542,7 +542,7 @@ async fn event_of(s: &AppState, p: &Principal, i: &Initiative, step: Step) -> Ap
                 }
                 _ => return Err(ApiError::invalid("lng, lat: give both or neither")),
             };
-            let report = crate::cases::Report {
+            let report = gongzhi_app::cases::Report {
                 condition,
                 category: None,
                 description: instructions,
@@ -556,7 +556,7 @@ async fn event_of(s: &AppState, p: &Principal, i: &Initiative, step: Step) -> Ap
                 register: false,
             };
             let (row, _) =
-                crate::cases::intake(s, p, &report, Some(gongzhi_core::case::CaseSource::Initiative)).await?;
+                gongzhi_app::cases::intake(s, p, &report, Some(gongzhi_core::case::CaseSource::Initiative)).await?;
             InitiativeEvent::TaskDispatched {
                 case_id: row.case.id,
                 department,

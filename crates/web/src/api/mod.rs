@@ -69,12 +69,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(renewal_works::router())
 }
 
-/// Whether the principal is a verified resident (认证居民) of a community: a Resident grant whose
-/// scope covers the community, or lies inside it (grids of the community). The one test of
-/// residency for needs, proposals, votes, delivery and the grid.
-pub fn is_resident_of(p: &gongzhi_core::access::Principal, community: &str) -> bool {
-    gongzhi_core::renewal::vote::resident_of(&p.grants, community)
-}
+pub use gongzhi_app::people::is_resident_of;
 
 /// Paging parameters shared by list endpoints.
 #[derive(Debug, Clone, Copy, serde::Deserialize, utoipa::IntoParams)]

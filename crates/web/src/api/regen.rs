@@ -23,8 +23,8 @@ use utoipa_axum::routes;
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::regen::{require_coordinator, HolderRow, Overview, PublicView, ResourceRow};
 use crate::AppState;
+use gongzhi_app::regen::{require_coordinator, HolderRow, Overview, PublicView, ResourceRow};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -22,10 +22,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use gongzhi_core::access::{Permission, Principal};
 use gongzhi_core::gridteam::{Category, Need, NeedSource, NeedStatus, Urgency};
-use gongzhi_core::renewal::cluster::{self, Backing, ClusterParams, NeedPoint};
+use gongzhi_core::renewal::cluster::{self, Backing, ClusterParams};
 use gongzhi_core::renewal::evidence::{self, EvidenceRule};
 use gongzhi_core::spatial::Crs;
-use gongzhi_core::territory::Level;
 use gongzhi_store::{GridList, GridRecord, NewRecord, StoredCluster};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -33,9 +32,14 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::cases::{PHOTO_MAX_BYTES, PHOTO_TYPES};
-use crate::api::is_resident_of;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use gongzhi_app::people::is_resident_of;
+pub use gongzhi_app::renewal_needs::{
+    check_staff, check_view, cluster_params, community, evidence_rule, hour_value, is_staff, run_clustering, Refreshed,
+    CLUSTER_PARAMS_SETTING, EVIDENCE_RULE_SETTING, HOUR_VALUE_SETTING,
+};
+
 use crate::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -53,85 +57,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_settings, put_settings))
 }
 
-/// The settings holding the clustering parameters and the evidence rule (JSON).
-pub const CLUSTER_PARAMS_SETTING: &str = "renewal_cluster_params";
-pub const EVIDENCE_RULE_SETTING: &str = "renewal_evidence_rule";
-pub const HOUR_VALUE_SETTING: &str = "renewal_hour_value_cents";
 /// A need has at most this many photos.
 pub const PHOTOS_PER_NEED: usize = 9;
-
-/// The community (a division of level 社区/村), or 404.
-pub async fn community(s: &AppState, city: &str, code: &str) -> ApiResult<gongzhi_core::territory::Division> {
-    match s.store.division(city, code).await? {
-        Some(d) if d.level == Level::Community => Ok(d),
-        Some(d) => Err(ApiError::invalid(format!(
-            "community: {code} is a {} ({}), not a community; needs are raised in a community (社区)",
-            d.level.as_str(),
-            d.name
-        ))),
-        None => Err(ApiError::not_found(format!("community {code}"))),
-    }
-}
-
-/// Whether the principal is staff of the community (may cluster, link evidence …).
-pub fn is_staff(p: &Principal, community: &str) -> bool {
-    p.may(Permission::ManageGrid, community)
-}
-
-/// Refuse unless the principal may see the community's needs and clusters.
-pub fn check_view(p: &Principal, community: &str) -> Result<(), ApiError> {
-    if is_staff(p, community) || p.may(Permission::ViewGridDetails, community) || is_resident_of(p, community) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(format!(
-            "the needs of community {community} are seen by its verified residents and its staff"
-        )))
-    }
-}
-
-fn check_staff(p: &Principal, community: &str) -> Result<(), ApiError> {
-    if is_staff(p, community) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(format!(
-            "clusters and evidence of community {community} are kept by its staff (community planners, grid heads, administrators)"
-        )))
-    }
-}
-
-/// The clustering parameters of a city (stored, else the defaults).
-pub async fn cluster_params(s: &AppState, city: &str) -> ApiResult<ClusterParams> {
-    match s.store.setting(city, CLUSTER_PARAMS_SETTING).await? {
-        Some(t) => Ok(serde_json::from_str(&t).map_err(|e| {
-            ApiError::invalid(format!(
-                "the stored setting {CLUSTER_PARAMS_SETTING} is unreadable: {e}"
-            ))
-        })?),
-        None => Ok(ClusterParams::default()),
-    }
-}
-
-/// The evidence rule of a city (stored, else the defaults).
-pub async fn evidence_rule(s: &AppState, city: &str) -> ApiResult<EvidenceRule> {
-    match s.store.setting(city, EVIDENCE_RULE_SETTING).await? {
-        Some(t) => Ok(serde_json::from_str(&t).map_err(|e| {
-            ApiError::invalid(format!("the stored setting {EVIDENCE_RULE_SETTING} is unreadable: {e}"))
-        })?),
-        None => Ok(EvidenceRule::default()),
-    }
-}
-
-/// What an hour of volunteer work is worth in the city's co-produced shares (stored, else the
-/// default, 25 元).
-pub async fn hour_value(s: &AppState, city: &str) -> ApiResult<i64> {
-    match s.store.setting(city, HOUR_VALUE_SETTING).await? {
-        Some(t) => t
-            .trim()
-            .parse()
-            .map_err(|e| ApiError::invalid(format!("the stored setting {HOUR_VALUE_SETTING} is unreadable: {e}"))),
-        None => Ok(gongzhi_core::renewal::indicators::HOUR_VALUE_CENTS),
-    }
-}
 
 /// A need to raise.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -537,56 +464,6 @@ pub async fn link_evidence(
     Ok(Json(
         s.store.link_evidence(&city, id, &l.cases, Some(p.person_id)).await?,
     ))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Refreshed {
-    /// New clusters.
-    pub created: Vec<i64>,
-    /// Needs added to existing clusters: (cluster, needs).
-    pub added: Vec<(i64, Vec<i64>)>,
-    /// Active clusters after the run.
-    pub clusters: usize,
-}
-
-/// Run the clustering over a community's needs and apply it (shared with the pages, CLI, demo):
-/// needs already in a cluster stay where staff left them.
-pub async fn run_clustering(s: &AppState, city: &str, community: &str, actor: Option<i64>) -> ApiResult<Refreshed> {
-    let params = cluster_params(s, city).await?;
-    let recs = s.store.community_needs(city, community).await?;
-    let mut points = Vec::with_capacity(recs.len());
-    for r in &recs {
-        let n: Need = r.body_as()?;
-        points.push(NeedPoint {
-            id: r.id,
-            category: n.category,
-            lng: n.lng,
-            lat: n.lat,
-            text: n.text,
-        });
-    }
-    let groups = cluster::cluster(&points, &params);
-    let assigned = s.store.cluster_assignments(city, community).await?;
-    let plan = cluster::refresh_plan(&groups, &assigned);
-    let by_id: HashMap<i64, &NeedPoint> = points.iter().map(|p| (p.id, p)).collect();
-    let create: Vec<(String, Vec<i64>)> = plan
-        .create
-        .iter()
-        .map(|g| {
-            let members: Vec<NeedPoint> = g.iter().filter_map(|id| by_id.get(id).map(|p| (*p).clone())).collect();
-            (cluster::suggest_name(&members), g.clone())
-        })
-        .collect();
-    let created = s
-        .store
-        .refresh_clusters(city, community, &plan.add, &create, actor)
-        .await?;
-    let clusters = s.store.renewal_clusters(city, community, false).await?.len();
-    Ok(Refreshed {
-        created,
-        added: plan.add,
-        clusters,
-    })
 }
 
 /// Run or refresh the clustering of a community's needs (staff). New needs join the cluster

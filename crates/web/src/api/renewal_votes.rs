@@ -15,9 +15,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use gongzhi_core::access::{Permission, Principal};
+use gongzhi_core::access::Principal;
 use gongzhi_core::decision::ballot::{Ballot, BallotRule};
-use gongzhi_core::decision::pabulib;
 use gongzhi_core::decision::pb::Rule;
 use gongzhi_core::renewal::council::{Decision, MemberKind, Quorum, Stance};
 use gongzhi_core::renewal::proposal::{self, Attachment, Content, LineItem, Offer, Patch, ProposalStatus};
@@ -25,16 +24,20 @@ use gongzhi_core::renewal::vote::{AreaShare, Count, VoteProject, VoteSetup};
 use gongzhi_store::renewal::council::{CouncilMember, DecisionRow, Meeting, NewMeeting, PositionRow};
 use gongzhi_store::renewal::proposals::{AmendmentRow, CommentRow, NewProposal, ProposalRow, VersionRow};
 use gongzhi_store::renewal::votes::{FundedProposal, PendingPaper, ReceiptView, Turnout, VoteRow};
-use gongzhi_store::StoreError;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::api::is_resident_of;
 use crate::api::territory::city_of;
 use crate::auth::{Auth, MaybeAuth};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use gongzhi_app::people::is_resident_of;
+use gongzhi_app::renewal_votes::{
+    self as service, check_community, count_of, export_pb, is_staff, need_resident_or_staff, need_staff,
+    results_csv_text, results_xlsx_bytes, vote_row,
+};
+
 use crate::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -71,42 +74,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 // ---------------------------------------------------------------- access
-
-/// Whether the principal runs micro-renewal in the community (planner, administrator).
-pub fn is_staff(p: &Principal, community: &str) -> bool {
-    p.may(Permission::RunRenewal, community)
-}
-
-fn need_staff(p: &Principal, community: &str) -> Result<(), ApiError> {
-    if is_staff(p, community) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(format!(
-            "this needs a community planner or administrator of community {community}"
-        )))
-    }
-}
-
-fn need_resident_or_staff(p: &Principal, community: &str, what: &str) -> Result<(), ApiError> {
-    if is_staff(p, community) || is_resident_of(p, community) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(format!(
-            "{what} is for verified residents of community {community} and its staff"
-        )))
-    }
-}
-
-fn check_community(c: &str) -> Result<(), ApiError> {
-    let d =
-        gongzhi_core::territory::DivisionCode::parse(c).map_err(|e| ApiError::invalid(format!("community: {e}")))?;
-    if d.level() != gongzhi_core::territory::Level::Community {
-        return Err(ApiError::invalid(format!(
-            "community: {c} is not a community (社区) code; give the 12-digit code of a community"
-        )));
-    }
-    Ok(())
-}
 
 fn now() -> i64 {
     gongzhi_store::now_ms()
@@ -739,13 +706,6 @@ pub async fn vote_view(s: &AppState, city: &str, v: VoteRow, p: Option<&Principa
     })
 }
 
-async fn vote_row(s: &AppState, city: &str, id: i64) -> Result<VoteRow, ApiError> {
-    s.store
-        .vote(city, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("vote {id}")))
-}
-
 /// The votes of a community (public).
 #[utoipa::path(get, path = "/api/renewal/communities/{community}/votes", tag = "renewal", params(("community" = String, Path)),
     responses((status = 200, body = Vec<VoteView>)))]
@@ -870,19 +830,6 @@ pub async fn get_vote(
     let n: i64 = id.parse().map_err(|_| ApiError::not_found(format!("vote {id}")))?;
     let v = vote_row(&s, &city, n).await?;
     Ok(Json(vote_view(&s, &city, v, p.as_ref()).await?).into_response())
-}
-
-/// The `.pb` text of a closed vote.
-pub async fn export_pb(s: &AppState, city: &str, id: i64) -> Result<String, ApiError> {
-    let v = vote_row(s, city, id).await?;
-    if v.phase(now()) != gongzhi_core::renewal::vote::Phase::Closed {
-        return Err(ApiError::from(StoreError::Conflict(format!(
-            "vote {id} is still {}: its ballots are published once it is closed",
-            v.phase(now()).as_str()
-        ))));
-    }
-    let ballots = s.store.ballots(city, id).await?;
-    Ok(pabulib::write(&v.setup.to_pb(&ballots)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -1030,19 +977,6 @@ pub struct RuleQuery {
     pub rule: Option<String>,
 }
 
-/// The count of a closed vote, each project with why it was or was not funded.
-pub async fn count_of(s: &AppState, city: &str, id: i64, rule: Option<&str>) -> Result<Count, ApiError> {
-    let v = vote_row(s, city, id).await?;
-    if v.phase(now()) != gongzhi_core::renewal::vote::Phase::Closed {
-        return Err(ApiError::from(StoreError::Conflict(format!(
-            "vote {id} is still {}: results come when it closes",
-            v.phase(now()).as_str()
-        ))));
-    }
-    let rule = rule.map(str::parse::<Rule>).transpose()?;
-    Ok(s.store.vote_count(city, id, rule).await?)
-}
-
 /// Results of a closed vote (public): funded projects and an explanation per project.
 #[utoipa::path(get, path = "/api/renewal/votes/{id}/results", tag = "renewal", params(("id" = i64, Path), RuleQuery),
     responses((status = 200, body = Object), (status = 409, body = ErrorBody)))]
@@ -1054,68 +988,6 @@ pub async fn results(
 ) -> ApiResult<Json<Count>> {
     let city = city_of(&s, p.as_ref());
     Ok(Json(count_of(&s, &city, id, q.rule.as_deref()).await?))
-}
-
-const HEADER: [&str; 10] = [
-    "project 项目",
-    "proposal 方案",
-    "title 名称",
-    "cost_yuan 费用（元）",
-    "area 片区",
-    "votes 票数",
-    "points 分数",
-    "funded 获得资助",
-    "round 轮次",
-    "explanation 说明",
-];
-
-fn cells(c: &Count) -> Vec<[String; 10]> {
-    c.projects
-        .iter()
-        .map(|p| {
-            [
-                p.id.clone(),
-                p.proposal.map(|x| x.to_string()).unwrap_or_default(),
-                p.title.clone(),
-                p.result.cost.clone(),
-                p.area.clone().unwrap_or_default(),
-                p.result.votes.to_string(),
-                p.result.points.clone(),
-                if p.result.funded { "yes 是" } else { "no 否" }.to_owned(),
-                p.result.round.map(|r| r.to_string()).unwrap_or_default(),
-                format!("{} / {}", p.result.explanation.zh, p.result.explanation.en),
-            ]
-        })
-        .collect()
-}
-
-/// The results as CSV (UTF-8 with BOM, for spreadsheet programs).
-pub fn results_csv_text(c: &Count) -> String {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(HEADER).expect("writing to memory");
-    for row in cells(c) {
-        w.write_record(&row).expect("writing to memory");
-    }
-    let body = String::from_utf8(w.into_inner().expect("writing to memory")).expect("UTF-8");
-    format!("\u{feff}{body}")
-}
-
-/// The results as an XLSX workbook.
-pub fn results_xlsx_bytes(c: &Count) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let bold = rust_xlsxwriter::Format::new().set_bold();
-    let sheet = book.add_worksheet();
-    sheet.set_name("结果 results")?;
-    for (col, h) in HEADER.iter().enumerate() {
-        sheet.write_string_with_format(0, col as u16, *h, &bold)?;
-    }
-    for (i, row) in cells(c).iter().enumerate() {
-        for (j, v) in row.iter().enumerate() {
-            sheet.write_string(i as u32 + 1, j as u16, v)?;
-        }
-    }
-    sheet.set_freeze_panes(1, 0)?;
-    book.save_to_buffer()
 }
 
 /// Results of a closed vote as CSV.
@@ -1168,16 +1040,6 @@ pub async fn results_xlsx(
         .into_response())
 }
 
-/// The ballots of a `.pb` file for a vote, or a 422 naming the line.
-pub fn parse_pb_for(v: &VoteRow, text: &str) -> Result<Vec<Ballot>, ApiError> {
-    let refused = |e: pabulib::PbError| {
-        ApiError::invalid(format!("line {}: {}", e.line, e.message))
-            .with_details(serde_json::json!([{ "line": e.line, "message": e.message }]))
-    };
-    let file = pabulib::parse(text).map_err(refused)?;
-    v.setup.ballots_from_pb(text, &file).map_err(refused)
-}
-
 /// Import the ballots of a pabulib `.pb` file into a vote (staff); all or nothing.
 #[utoipa::path(post, path = "/api/renewal/votes/{id}/import", tag = "renewal", params(("id" = i64, Path)),
     request_body(content = String, content_type = "text/plain"), security(("bearer" = [])),
@@ -1188,12 +1050,8 @@ pub async fn import_pb(
     Path(id): Path<i64>,
     body: Bytes,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let city = p.city.to_string();
-    let v = vote_row(&s, &city, id).await?;
-    need_staff(&p, &v.community)?;
     let text = std::str::from_utf8(&body).map_err(|_| ApiError::invalid("file: a .pb file is UTF-8 text"))?;
-    let ballots = parse_pb_for(&v, text)?;
-    let n = s.store.import_ballots(&city, id, &ballots, p.person_id).await?;
+    let n = service::import_pb(&s, &p, id, text).await?;
     Ok(Json(serde_json::json!({ "imported": n })))
 }
 

@@ -5,8 +5,8 @@ use axum::http::StatusCode;
 use axum::Json;
 use gongzhi_core::access::{Permission, Principal};
 use gongzhi_core::grid::{self, Grid, GridCodePattern};
-use gongzhi_core::spatial::{self, Crs};
-use gongzhi_core::territory::{Division, Hierarchy, Level};
+use gongzhi_core::spatial::Crs;
+use gongzhi_core::territory::{Hierarchy, Level};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -15,6 +15,8 @@ use utoipa_axum::routes;
 use super::Paging;
 use crate::auth::{Auth, MaybeAuth};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+pub use gongzhi_app::territory::{locate, DivisionView, GridRef, LookupResult};
+
 use crate::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -32,27 +34,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub fn city_of(state: &AppState, p: Option<&Principal>) -> String {
     p.map(|p| p.city.to_string())
         .unwrap_or_else(|| state.default_city.clone())
-}
-
-/// A division as the API shows it.
-#[derive(Serialize, ToSchema, Clone)]
-pub struct DivisionView {
-    pub code: String,
-    pub name: String,
-    /// city, district, street, community
-    pub level: String,
-    pub parent: Option<String>,
-}
-
-impl From<&Division> for DivisionView {
-    fn from(d: &Division) -> Self {
-        DivisionView {
-            code: d.code.to_string(),
-            name: d.name.clone(),
-            level: d.level.to_string(),
-            parent: d.parent.as_ref().map(|p| p.to_string()),
-        }
-    }
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -238,34 +219,6 @@ pub struct LookupQuery {
     pub crs: Option<String>,
 }
 
-#[derive(Serialize, ToSchema, Clone)]
-pub struct GridRef {
-    pub code: String,
-    pub name: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct LookupResult {
-    /// The point in WGS-84.
-    pub lng: f64,
-    pub lat: f64,
-    /// The unit grid containing the point, if any.
-    pub grid: Option<GridRef>,
-    /// The micro-grid containing the point, if any.
-    pub micro_grid: Option<GridRef>,
-    pub community: Option<DivisionView>,
-    pub street: Option<DivisionView>,
-    pub district: Option<DivisionView>,
-    pub city: Option<DivisionView>,
-    /// The governing chain in the configured hierarchy, top first.
-    pub chain: Vec<DivisionView>,
-    /// True when the point is in no grid and falls to its territorial unit (属地兜底).
-    pub fallback: bool,
-    /// The unit responsible for the point: the grid, else the smallest division that contains it.
-    pub responsible: String,
-    pub message: String,
-}
-
 /// Which grid (and community, street, district) contains a point. A point in no grid falls to
 /// its territorial unit (属地兜底): the smallest division whose area contains it, else the city.
 #[utoipa::path(get, path = "/api/grids/lookup", tag = "territory", params(LookupQuery),
@@ -278,67 +231,6 @@ pub async fn lookup(
     let city = city_of(&s, p.as_ref());
     let crs: Crs = q.crs.as_deref().unwrap_or("wgs84").parse()?;
     Ok(Json(locate(&s, &city, crs, q.lng, q.lat).await?))
-}
-
-/// The lookup itself, shared by the API, the pages and the CLI.
-pub async fn locate(s: &AppState, city: &str, crs: Crs, lng: f64, lat: f64) -> ApiResult<LookupResult> {
-    spatial::check_lng_lat(lng, lat)?;
-    let (lng, lat) = spatial::to_wgs84(crs, lng, lat);
-    let index = s.index.get(&s.store, city).await?;
-    let hits = index.grids_at(lng, lat);
-    let mut grid = None;
-    let mut micro = None;
-    for code in &hits {
-        if let Some(g) = s.store.grid(city, code).await? {
-            let r = GridRef {
-                code: g.code.to_string(),
-                name: g.name.clone(),
-            };
-            if g.code.is_micro() {
-                micro.get_or_insert(r);
-            } else {
-                grid.get_or_insert(r);
-            }
-        }
-    }
-    let fallback = grid.is_none();
-    let anchor = match &grid {
-        Some(g) => Some(g.code[..12].to_owned()),
-        None => index.division_at(lng, lat),
-    };
-    let ancestry = match &anchor {
-        Some(code) => s.store.ancestry(city, code).await?,
-        None => s.store.ancestry(city, city).await?,
-    };
-    let at = |l: Level| ancestry.iter().find(|d| d.level == l).map(DivisionView::from);
-    let hierarchy = s.store.hierarchy(city).await?;
-    let responsible = match (&grid, ancestry.last()) {
-        (Some(g), _) => g.code.clone(),
-        (None, Some(d)) => d.code.to_string(),
-        (None, None) => city.to_owned(),
-    };
-    let message = match (&grid, ancestry.last()) {
-        (Some(g), _) => format!("in grid {} {}", g.code, g.name),
-        (None, Some(d)) => format!(
-            "in no grid: falls to its territorial unit (属地兜底) {} {}",
-            d.code, d.name
-        ),
-        (None, None) => format!("in no grid and no known area: falls to the city {city}"),
-    };
-    Ok(LookupResult {
-        lng,
-        lat,
-        grid,
-        micro_grid: micro,
-        community: at(Level::Community),
-        street: at(Level::Street),
-        district: at(Level::District),
-        city: at(Level::City),
-        chain: hierarchy.chain(&ancestry).into_iter().map(DivisionView::from).collect(),
-        fallback,
-        responsible,
-        message,
-    })
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -12,8 +12,8 @@ use serde::Deserialize;
 
 use super::{render, svg, Chrome, Lang, LoggedIn, PageError};
 use crate::api::cases::{build_action, case_detail, event_zh, CaseDetail};
-use crate::cases::{self as loop_, Duplicate, Report};
 use crate::{ApiError, AppState};
+use gongzhi_app::cases::{self as loop_, Duplicate, Report};
 
 /// Pages that need a login redirect to it, and come back afterwards.
 pub fn login_first(path: &str) -> Response {
@@ -371,12 +371,12 @@ pub async fn new_case_submit(
         if errors.is_empty() && duplicates.is_empty() {
             match loop_::intake(&s, &p, &report, None).await {
                 Ok((row, _)) => return Ok(Redirect::to(&format!("/cases/{}", row.case.id)).into_response()),
-                Err(e) if e.status.is_client_error() => {
-                    let field = field_of(&e.body.message);
+                Err(e) if e.is_client_error() => {
+                    let field = field_of(&e.message);
                     let message = if field == "contact_phone" {
                         c.t("err_phone").to_owned()
                     } else {
-                        e.body.message
+                        e.message
                     };
                     errors.push((field, message))
                 }
@@ -417,7 +417,7 @@ async fn preview_duplicates(
     probe.description = r.description.clone();
     probe.lng = lng;
     probe.lat = lat;
-    loop_::duplicates(s, p.city.as_str(), &probe).await
+    Ok(loop_::duplicates(s, p.city.as_str(), &probe).await?)
 }
 
 /// A step form on the case page.
@@ -678,7 +678,10 @@ pub async fn case_step(
     }
     let version = map.remove("version").and_then(|v| v.as_u64());
     let result = match build_action(&s, &p, id, kind, map).await {
-        Ok(action) => loop_::act(&s, &p, id, action, version).await.map(|_| ()),
+        Ok(action) => loop_::act(&s, &p, id, action, version)
+            .await
+            .map(|_| ())
+            .map_err(ApiError::from),
         Err(e) => Err(e),
     };
     match result {

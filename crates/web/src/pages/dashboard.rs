@@ -15,8 +15,8 @@ use super::cases::local_time;
 use super::{render, svg, Chrome, Lang, LangQuery, LoggedIn, PageError};
 use crate::api::cases::{indicator_view, Indicators};
 use crate::auth::MaybeAuth;
-use crate::cases as loop_;
 use crate::{ApiError, AppState};
+use gongzhi_app::cases as loop_;
 
 /// The dashboard's and the map's micro-renewal texts (key, 中文, English), sorted by key.
 pub(crate) const TEXTS: super::i18n::Texts = &[

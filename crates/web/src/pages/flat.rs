@@ -13,8 +13,8 @@ use serde::Deserialize;
 
 use super::{render, svg, Chrome, LoggedIn, PageError};
 use crate::api::flat::period;
-use crate::flat::{self as service, CommunityLoad, PushDown, ReplayReport};
 use crate::{ApiError, AppState};
+use gongzhi_app::flat::{self as service, CommunityLoad, PushDown, ReplayReport};
 
 /// The texts of the flat-governance pages. Keep keys sorted.
 pub(crate) const TEXTS: super::i18n::Texts = &[

@@ -21,8 +21,8 @@ use std::str::FromStr;
 use super::{render, Chrome, LoggedIn, PageError};
 use crate::api::grid as api;
 use crate::auth::Auth;
-use crate::cases::Report;
 use crate::{ApiError, AppState};
+use gongzhi_app::cases::Report;
 
 /// This page's UI texts. Keep keys sorted; keys are unique across tables.
 pub(crate) const TEXTS: super::i18n::Texts = &[
@@ -147,8 +147,8 @@ pub async fn team_page(
     LoggedIn { p, c }: LoggedIn,
     Path(code): Path<String>,
 ) -> Result<Response, PageError> {
-    let g = api::grid(&s, &p, &code).await?;
-    api::check_read(&s, &p, &g, GridList::Needs).await?;
+    let g = gongzhi_app::grid::grid(&s, &p, &code).await?;
+    gongzhi_app::grid::check_read(&s, &p, &g, GridList::Needs).await?;
     let city = p.city.to_string();
     let areas = [g.code.as_str(), g.community.as_str()];
     let list = |l: GridList| {
@@ -194,7 +194,7 @@ pub async fn team_page(
             detail: parts.join("；"),
         });
     }
-    let households = if api::is_team(&p, &g) {
+    let households = if gongzhi_app::grid::is_team(&p, &g) {
         let mut v = Vec::new();
         for r in list(GridList::Households).await? {
             let h: Household = r.body_as()?;
@@ -318,7 +318,7 @@ pub async fn team_page(
                 .unwrap_or_default(),
         })
         .collect();
-    let indicators = if api::is_team(&p, &g) {
+    let indicators = if gongzhi_app::grid::is_team(&p, &g) {
         let i = api::indicators_of(&s, &city, &g).await?;
         let k = &i.counts;
         Some(vec![
@@ -376,7 +376,7 @@ pub async fn need_submit(
     Path(code): Path<String>,
     Form(f): Form<NeedForm>,
 ) -> Result<Response, PageError> {
-    let g = api::grid(&s, &p, &code).await?;
+    let g = gongzhi_app::grid::grid(&s, &p, &code).await?;
     let centre = g.geometry.interior_point();
     let need = Need {
         category: f.category.parse()?,
@@ -439,7 +439,7 @@ pub async fn patrol_submit(
     Path(code): Path<String>,
     Form(f): Form<PatrolForm>,
 ) -> Result<Response, PageError> {
-    let g = api::grid(&s, &p, &code).await?;
+    let g = gongzhi_app::grid::grid(&s, &p, &code).await?;
     let centre = g.geometry.interior_point();
     let findings = if f.condition.trim().is_empty() {
         Vec::new()

@@ -426,7 +426,7 @@ async fn login_submit(
                 .append(header::SET_COOKIE, cookie.parse().expect("valid cookie"));
             Ok(resp)
         }
-        Err(e) if e.status == axum::http::StatusCode::UNAUTHORIZED => {
+        Err(e) if e.kind == gongzhi_app::ErrorKind::Unauthorized => {
             let c = Chrome::new(&headers, &LangQuery::default(), None, "/login");
             let page = LoginPage {
                 error: Some(c.t("bad_credentials")),

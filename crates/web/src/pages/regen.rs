@@ -18,8 +18,8 @@ use serde::Deserialize;
 use super::{render, svg, Chrome, Lang, LangQuery, LoggedIn, PageError};
 use crate::api::regen::{contact_of, decision_of, holder_detail, NewContact, NewDecision};
 use crate::auth::MaybeAuth;
-use crate::regen::{require_coordinator, HolderRow, Overview, PublicView, ResourceRow};
 use crate::AppState;
+use gongzhi_app::regen::{require_coordinator, HolderRow, Overview, PublicView, ResourceRow};
 
 pub(crate) const TEXTS: super::i18n::Texts = &[
     (

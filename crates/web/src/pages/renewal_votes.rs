@@ -22,10 +22,11 @@ use serde::Deserialize;
 
 use super::{render, svg, Chrome, LangQuery, PageError};
 use crate::api::is_resident_of;
-use crate::api::renewal_votes::{self as api, is_staff, ProposalView, VoteView};
+use crate::api::renewal_votes::{self as api, ProposalView, VoteView};
 use crate::api::territory::city_of;
 use crate::auth::MaybeAuth;
 use crate::{ApiError, AppState};
+use gongzhi_app::renewal_votes::is_staff;
 
 /// (key, 中文, English), sorted by key.
 pub(crate) const TEXTS: super::i18n::Texts = &[

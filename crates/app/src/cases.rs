@@ -17,10 +17,10 @@ use gongzhi_core::text;
 use gongzhi_store::{CaseRow, CaseVisibility, Change, NewCase, StoreError};
 use serde::Serialize;
 
-use crate::{ApiError, AppState};
+use crate::{AppError, AppResult, AppState, ErrorKind};
 
 /// The text of a city's editable document (`catalogue` or `calendar`), else the shipped default.
-pub async fn document_text(s: &AppState, city: &str, name: &str) -> Result<String, ApiError> {
+pub async fn document_text(s: &AppState, city: &str, name: &str) -> AppResult<String> {
     Ok(match s.store.document(city, name).await? {
         Some((_, body)) => body,
         None if name == "catalogue" => Catalogue::default_cn().to_csv(),
@@ -28,20 +28,39 @@ pub async fn document_text(s: &AppState, city: &str, name: &str) -> Result<Strin
     })
 }
 
-/// The catalogue of a city: the edited one, else the shipped default.
-pub async fn catalogue(s: &AppState, city: &str) -> Result<Catalogue, ApiError> {
-    match s.store.document(city, "catalogue").await? {
-        Some((_, body)) => Ok(Catalogue::parse_csv(&body)?),
-        None => Ok(Catalogue::default_cn()),
-    }
+/// The catalogue of a city: the edited one, else the shipped default (from the city's context).
+pub async fn catalogue(s: &AppState, city: &str) -> AppResult<Catalogue> {
+    Ok(s.context(city).await?.catalogue.clone())
 }
 
 /// The working calendar of a city: the edited one, else the shipped default.
-pub async fn calendar(s: &AppState, city: &str) -> Result<WorkCalendar, ApiError> {
-    match s.store.document(city, "calendar").await? {
-        Some((_, body)) => Ok(WorkCalendar::parse_csv(&body)?),
-        None => Ok(WorkCalendar::china_default()),
+pub async fn calendar(s: &AppState, city: &str) -> AppResult<WorkCalendar> {
+    Ok(s.context(city).await?.calendar.clone())
+}
+
+/// The documents a city may edit: the catalogue (派单目录) and the working calendar.
+pub const DOCUMENTS: [&str; 2] = ["catalogue", "calendar"];
+
+/// Replace a city's catalogue or calendar (administrators of the whole city). The text is parsed
+/// first, so invalid CSV is refused with its line and nothing is stored; the city's context is
+/// dropped so that the next case step reads the new one. Returns the new version.
+pub async fn save_document(s: &AppState, p: &Principal, name: &str, body: &str) -> AppResult<i64> {
+    match name {
+        "catalogue" => drop(Catalogue::parse_csv(body)?),
+        "calendar" => drop(WorkCalendar::parse_csv(body)?),
+        other => return Err(AppError::not_found(format!("document {other}"))),
     }
+    if !p.may(Permission::ManageCatalogue, p.city.as_str()) {
+        return Err(AppError::forbidden(format!(
+            "changing the {name} needs an administrator of the whole city"
+        )));
+    }
+    let version = s
+        .store
+        .put_document(p.city.as_str(), name, body, None, Some(p.person_id))
+        .await?;
+    s.contexts.invalidate(p.city.as_str());
+    Ok(version)
 }
 
 fn covers(g: &Grant, row: &CaseRow) -> bool {
@@ -90,7 +109,7 @@ pub fn visibility(p: &Principal) -> CaseVisibility {
 
 /// The role in which the principal takes `kind` on the case: a grant whose role the transition
 /// table allows and whose scope covers the case. Errors say which is missing.
-pub fn acting_grant(p: &Principal, row: &CaseRow, kind: ActionKind) -> Result<Grant, ApiError> {
+pub fn acting_grant(p: &Principal, row: &CaseRow, kind: ActionKind) -> AppResult<Grant> {
     let roles: &[Role] = match case::transition(row.case.state, kind) {
         Some(t) => t.roles,
         None => &[],
@@ -104,16 +123,16 @@ pub fn acting_grant(p: &Principal, row: &CaseRow, kind: ActionKind) -> Result<Gr
             .grants
             .first()
             .cloned()
-            .ok_or_else(|| ApiError::forbidden("you hold no role"));
+            .ok_or_else(|| AppError::forbidden("you hold no role"));
     }
     if p.grants.iter().any(|g| roles.contains(&g.role)) {
-        return Err(ApiError::forbidden(format!(
+        return Err(AppError::forbidden(format!(
             "case {} is outside your jurisdiction",
             row.case.id
         )));
     }
     let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-    Err(ApiError::forbidden(format!(
+    Err(AppError::forbidden(format!(
         "only {} may {} a case that is {}",
         names.join(", "),
         kind,
@@ -121,13 +140,12 @@ pub fn acting_grant(p: &Principal, row: &CaseRow, kind: ActionKind) -> Result<Gr
     )))
 }
 
-/// A refused step as an API error: 409 with the state and the allowed steps, 403 or 422.
-pub fn transition_error(e: TransitionError) -> ApiError {
-    let status = axum::http::StatusCode::from_u16(e.status()).unwrap_or(axum::http::StatusCode::CONFLICT);
-    let code = match e.status() {
-        409 => "illegal_step",
-        403 => "forbidden",
-        _ => "invalid",
+/// A refused step as an error: a conflict with the state and the allowed steps, forbidden or invalid.
+pub fn transition_error(e: TransitionError) -> AppError {
+    let (kind, code) = match &e {
+        TransitionError::NotAllowed { .. } | TransitionError::Refused { .. } => (ErrorKind::Conflict, "illegal_step"),
+        TransitionError::Forbidden { .. } => (ErrorKind::Forbidden, "forbidden"),
+        TransitionError::Invalid(_) => (ErrorKind::Invalid, "invalid"),
     };
     let details = match &e {
         TransitionError::NotAllowed { state, allowed, .. } | TransitionError::Refused { state, allowed, .. } => {
@@ -135,7 +153,7 @@ pub fn transition_error(e: TransitionError) -> ApiError {
         }
         _ => None,
     };
-    let err = ApiError::new(status, code, e.to_string());
+    let err = AppError::new(kind, code, e.to_string());
     match details {
         Some(d) => err.with_details(d),
         None => err,
@@ -162,8 +180,9 @@ pub struct Proposal {
     pub rule: String,
 }
 
-pub async fn propose(s: &AppState, city: &str, row: &CaseRow) -> Result<Option<Proposal>, ApiError> {
-    let cat = catalogue(s, city).await?;
+pub async fn propose(s: &AppState, city: &str, row: &CaseRow) -> AppResult<Option<Proposal>> {
+    let context = s.context(city).await?;
+    let cat = &context.catalogue;
     let Some((_, cond)) = cat.condition(&row.case.condition) else {
         return Ok(None);
     };
@@ -196,7 +215,7 @@ pub async fn propose(s: &AppState, city: &str, row: &CaseRow) -> Result<Option<P
 /// The units a dispatch to a unit at `level` must pass in the city's configured hierarchy
 /// (逐级转派): for each forwarding level, the district's command centre or the street office
 /// serving the case's area. A level without such a unit is not a hop. Flat: none.
-pub async fn route_for(s: &AppState, city: &str, area: &str, level: Level) -> Result<Vec<Hop>, ApiError> {
+pub async fn route_for(s: &AppState, city: &str, area: &str, level: Level) -> AppResult<Vec<Hop>> {
     let hierarchy = s.store.hierarchy(city).await?;
     let mut via = Vec::new();
     for l in gongzhi_core::flat::forwarding_levels(&hierarchy, level) {
@@ -282,14 +301,14 @@ pub async fn intake(
     p: &Principal,
     r: &Report,
     source_default: Option<CaseSource>,
-) -> Result<(CaseRow, Vec<Duplicate>), ApiError> {
+) -> AppResult<(CaseRow, Vec<Duplicate>)> {
     let city = p.city.to_string();
     let role = p
         .grants
         .iter()
         .map(|g| g.role)
         .find(|r| case::COLLECTORS.contains(r))
-        .ok_or_else(|| ApiError::forbidden("your roles may not report cases"))?;
+        .ok_or_else(|| AppError::forbidden("your roles may not report cases"))?;
     let source = match &r.source {
         Some(s) => s.parse::<CaseSource>()?,
         None => source_default.unwrap_or(match role {
@@ -299,18 +318,18 @@ pub async fn intake(
         }),
     };
     if source == CaseSource::Initiative && source_default != Some(CaseSource::Initiative) {
-        return Err(ApiError::invalid(
+        return Err(AppError::invalid(
             "source: 'initiative' cases are made by an initiative's task step (POST /api/initiatives/{id}/steps)",
         ));
     }
     if role == Role::Resident && source != CaseSource::Resident && source != CaseSource::Api {
-        return Err(ApiError::invalid("source: residents report as 'resident'"));
+        return Err(AppError::invalid("source: residents report as 'resident'"));
     }
     if let Some(phone) = &r.contact_phone {
         gongzhi_core::org::check_phone(phone)?;
     }
     let crs: Crs = r.crs.as_deref().unwrap_or("wgs84").parse()?;
-    let place = crate::api::territory::locate(s, &city, crs, r.lng, r.lat).await?;
+    let place = crate::territory::locate(s, &city, crs, r.lng, r.lat).await?;
     let intake = Intake {
         source,
         category: r.category.clone().unwrap_or_default(),
@@ -321,12 +340,12 @@ pub async fn intake(
         grid: place.grid.as_ref().map(|g| g.code.clone()),
         community: place.community.as_ref().map(|c| c.code.clone()),
     };
-    let cat = catalogue(s, &city).await?;
-    let collected = case::collect(intake, role, &cat).map_err(transition_error)?;
+    let context = s.context(&city).await?;
+    let collected = case::collect(intake, role, &context.catalogue).map_err(transition_error)?;
     let then = if r.register {
         let t = case::transition(case::CaseState::Collected, ActionKind::Register).expect("register is in the table");
         if !t.roles.contains(&role) {
-            return Err(ApiError::forbidden(format!("{role} may not register (立案) a case")));
+            return Err(AppError::forbidden(format!("{role} may not register (立案) a case")));
         }
         vec![CaseEvent::Registered]
     } else {
@@ -349,7 +368,7 @@ pub async fn intake(
 }
 
 /// Open cases of the same category nearby with similar text.
-pub async fn duplicates(s: &AppState, city: &str, c: &Case) -> Result<Vec<Duplicate>, ApiError> {
+pub async fn duplicates(s: &AppState, city: &str, c: &Case) -> AppResult<Vec<Duplicate>> {
     let radius = match s.store.setting(city, "duplicate_radius_m").await? {
         Some(v) => v.parse().unwrap_or(DUPLICATE_RADIUS_M),
         None => DUPLICATE_RADIUS_M,
@@ -385,37 +404,33 @@ pub async fn act(
     id: i64,
     action: Action,
     expected_version: Option<u64>,
-) -> Result<CaseRow, ApiError> {
+) -> AppResult<CaseRow> {
     let city = p.city.to_string();
     let row = s
         .store
         .case(&city, id)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("case {id}")))?;
+        .ok_or_else(|| AppError::not_found(format!("case {id}")))?;
     if !may_view(p, &row) {
-        return Err(ApiError::not_found(format!("case {id}")));
+        return Err(AppError::not_found(format!("case {id}")));
     }
     if let Some(v) = expected_version {
         if v != row.case.version {
-            return Err(ApiError::new(
-                axum::http::StatusCode::CONFLICT,
-                "conflict",
-                format!(
-                    "case {id} was changed meanwhile (version {} now, you saw {v}): reload it",
-                    row.case.version
-                ),
-            ));
+            return Err(AppError::conflict(format!(
+                "case {id} was changed meanwhile (version {} now, you saw {v}): reload it",
+                row.case.version
+            )));
         }
     }
     let grant = acting_grant(p, &row, action.kind())?;
-    let cat = catalogue(s, &city).await?;
-    let cal = calendar(s, &city).await?;
-    let limit = limit_of(&cat, &row.case);
+    let context = s.context(&city).await?;
+    let (cat, cal) = (&context.catalogue, &context.calendar);
+    let limit = limit_of(cat, &row.case);
     let via = match &action {
         Action::Dispatch { level, .. } => route_for(s, &city, &row.area, *level).await?,
         _ => Vec::new(),
     };
-    let mut ctx = DecisionContext::new(gongzhi_store::now_ms(), &cal, limit).with_route(&via);
+    let mut ctx = DecisionContext::new(gongzhi_store::now_ms(), cal, limit).with_route(&via);
     if let Scope::Organisation(o) = grant.scope {
         ctx = ctx.with_actor_unit(o);
     }
@@ -430,9 +445,9 @@ pub async fn act(
             .store
             .case(&city, into)
             .await?
-            .ok_or_else(|| ApiError::invalid(format!("into: case {into} does not exist")))?;
+            .ok_or_else(|| AppError::invalid(format!("into: case {into} does not exist")))?;
         if other.case.category != row.case.category {
-            return Err(ApiError::invalid(format!(
+            return Err(AppError::invalid(format!(
                 "into: case {into} is of another category; only duplicates are merged"
             )));
         }
@@ -449,7 +464,7 @@ pub async fn act(
         .change_cases(&city, &changes, Some(p.person_id), grant.role, None)
         .await
         .map_err(|e| match e {
-            StoreError::Conflict(m) => ApiError::new(axum::http::StatusCode::CONFLICT, "conflict", m),
+            StoreError::Conflict(m) => AppError::conflict(m),
             other => other.into(),
         })?;
     Ok(rows
@@ -464,10 +479,10 @@ pub const WARNING_AHEAD: Limit = Limit::new(gongzhi_core::calendar::TimerKind::W
 /// The escalation sweep (督办): a case with a unit within [`WARNING_AHEAD`] of its deadline gets
 /// a warning (预警, level 1), one past its deadline an overdue mark (超期, level 2); each once.
 /// Returns how many cases were marked.
-pub async fn sweep(s: &AppState, city: &str, now_ms: i64) -> Result<usize, ApiError> {
-    let cal = calendar(s, city).await?;
-    let cat = catalogue(s, city).await?;
-    let horizon = WARNING_AHEAD.end(&cal, now_ms);
+pub async fn sweep(s: &AppState, city: &str, now_ms: i64) -> AppResult<usize> {
+    let context = s.context(city).await?;
+    let (cal, cat) = (&context.calendar, &context.catalogue);
+    let horizon = WARNING_AHEAD.end(cal, now_ms);
     let mut marked = 0;
     let mut after = 0;
     loop {
@@ -484,8 +499,8 @@ pub async fn sweep(s: &AppState, city: &str, now_ms: i64) -> Result<usize, ApiEr
             if (past && row.case.overdue) || (!past && row.case.supervision >= level) {
                 continue;
             }
-            let limit = limit_of(&cat, &row.case);
-            let ctx = DecisionContext::new(now_ms, &cal, limit);
+            let limit = limit_of(cat, &row.case);
+            let ctx = DecisionContext::new(now_ms, cal, limit);
             let action = Action::Supervise {
                 level,
                 note: note.into(),

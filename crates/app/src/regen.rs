@@ -13,7 +13,7 @@ use gongzhi_store::{ContactRecord, DecisionEntry, Store};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::ApiError;
+use crate::{AppError, AppResult};
 
 /// Only regeneration staff of the project's area (coordinators: administrators and community
 /// planners) see named holders, contacts and decisions.
@@ -21,11 +21,11 @@ pub fn may_coordinate(p: &Principal, project: &Project) -> bool {
     p.may(Permission::CoordinateRegeneration, &project.community)
 }
 
-pub fn require_coordinator(p: &Principal, project: &Project) -> Result<(), ApiError> {
+pub fn require_coordinator(p: &Principal, project: &Project) -> AppResult<()> {
     if may_coordinate(p, project) {
         Ok(())
     } else {
-        Err(ApiError::forbidden(format!(
+        Err(AppError::forbidden(format!(
             "project {} is coordinated by regeneration staff of community {}; the public sees its aggregates at /api/regen/projects/{}/public",
             project.code, project.community, project.code
         )))
@@ -68,7 +68,7 @@ pub struct Overview {
 }
 
 impl Overview {
-    pub async fn load(store: &Store, city: &str, code: &str) -> Result<Overview, ApiError> {
+    pub async fn load(store: &Store, city: &str, code: &str) -> AppResult<Overview> {
         let project = store.regen_project_or_404(city, code).await?;
         let holders = store.regen_holders(city, code).await?;
         let resources = store.regen_resources(city, code).await?;
@@ -108,11 +108,11 @@ impl Overview {
         })
     }
 
-    pub fn holder(&self, code: &str) -> Result<&HolderRow, ApiError> {
+    pub fn holder(&self, code: &str) -> AppResult<&HolderRow> {
         self.holders
             .iter()
             .find(|h| h.holder.code == code)
-            .ok_or_else(|| ApiError::not_found(format!("holder {code} of project {}", self.project.code)))
+            .ok_or_else(|| AppError::not_found(format!("holder {code} of project {}", self.project.code)))
     }
 
     fn resource_list(&self) -> Vec<Resource> {

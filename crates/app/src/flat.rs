@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
+use gongzhi_core::access::{Permission, Principal};
 use gongzhi_core::calendar::TimerKind;
 use gongzhi_core::catalogue::Catalogue;
 use gongzhi_core::flat::{
@@ -17,14 +18,14 @@ use gongzhi_store::CaseRow;
 use serde::Serialize;
 
 use crate::cases::{calendar, catalogue};
-use crate::{ApiError, AppState};
+use crate::{AppError, AppResult, AppState};
 
 /// The name of the responsibility lists' document.
 pub const LIST_DOCUMENT: &str = "responsibilities";
 
 /// The city's responsibility lists: the stored ones, else derived from its catalogue (one
 /// owner per subcategory, the target of its first condition).
-pub async fn responsibilities(s: &AppState, city: &str) -> Result<(i64, ResponsibilityList), ApiError> {
+pub async fn responsibilities(s: &AppState, city: &str) -> AppResult<(i64, ResponsibilityList)> {
     match s.store.document(city, LIST_DOCUMENT).await? {
         Some((v, body)) => Ok((v, ResponsibilityList::parse_csv(&body)?)),
         None => {
@@ -35,7 +36,7 @@ pub async fn responsibilities(s: &AppState, city: &str) -> Result<(i64, Responsi
 }
 
 /// The check of the catalogue against the lists in each district of the city.
-pub async fn check(s: &AppState, city: &str) -> Result<CheckReport, ApiError> {
+pub async fn check(s: &AppState, city: &str) -> AppResult<CheckReport> {
     let (_, list) = responsibilities(s, city).await?;
     let cat = catalogue(s, city).await?;
     let districts: Vec<String> = s
@@ -57,9 +58,9 @@ pub async fn check(s: &AppState, city: &str) -> Result<CheckReport, ApiError> {
 pub use gongzhi_core::calendar::china_day_start_ms as day_start_ms;
 
 /// Parse a `YYYY-MM-DD` query value.
-pub fn parse_day(field: &str, v: &str) -> Result<NaiveDate, ApiError> {
+pub fn parse_day(field: &str, v: &str) -> AppResult<NaiveDate> {
     NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
-        .map_err(|_| ApiError::invalid(format!("{field}: '{v}' is not a date; use YYYY-MM-DD")))
+        .map_err(|_| AppError::invalid(format!("{field}: '{v}' is not a date; use YYYY-MM-DD")))
 }
 
 /// The cases reported in `[from, to]` (Beijing days) inside `within` (a code prefix).
@@ -69,7 +70,7 @@ pub async fn period_cases(
     from: NaiveDate,
     to: NaiveDate,
     within: &str,
-) -> Result<Vec<CaseRow>, ApiError> {
+) -> AppResult<Vec<CaseRow>> {
     let range = (day_start_ms(from), day_start_ms(to) + 86_400_000);
     let mut out = Vec::new();
     let mut after = 0;
@@ -142,7 +143,7 @@ pub struct Workload {
 }
 
 /// The early-warning rule of a city: settings `flat_max_per_worker` and `flat_max_growth_gap`.
-pub async fn warning_rule(s: &AppState, city: &str) -> Result<WarningRule, ApiError> {
+pub async fn warning_rule(s: &AppState, city: &str) -> AppResult<WarningRule> {
     let mut rule = WarningRule::default();
     if let Some(v) = s.store.setting(city, "flat_max_per_worker").await? {
         rule.max_per_worker = v.parse().unwrap_or(rule.max_per_worker);
@@ -169,13 +170,7 @@ fn workers_on(
 }
 
 /// Workload and push-downs per community in `[from, to]` inside `within`.
-pub async fn workload(
-    s: &AppState,
-    city: &str,
-    from: NaiveDate,
-    to: NaiveDate,
-    within: &str,
-) -> Result<Workload, ApiError> {
+pub async fn workload(s: &AppState, city: &str, from: NaiveDate, to: NaiveDate, within: &str) -> AppResult<Workload> {
     let (_, list) = responsibilities(s, city).await?;
     let cat = catalogue(s, city).await?;
     let cal = calendar(s, city).await?;
@@ -373,7 +368,7 @@ pub async fn replay(
     from: NaiveDate,
     to: NaiveDate,
     a: &Assumptions,
-) -> Result<ReplayReport, ApiError> {
+) -> AppResult<ReplayReport> {
     let configured = s.store.hierarchy(city).await?;
     let cat = catalogue(s, city).await?;
     let cases = period_cases(s, city, from, to, "").await?;
@@ -408,4 +403,72 @@ pub async fn replay(
         assumptions: a.describe(),
         columns,
     })
+}
+
+/// The lists as an XLSX workbook (one sheet, the CSV's columns).
+pub fn list_xlsx(list: &ResponsibilityList) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("权责清单 responsibilities")?;
+    for (r, row) in list.to_rows().iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            sheet.write_string(r as u32, c as u16, cell)?;
+        }
+    }
+    book.save_to_buffer()
+}
+
+/// Parse lists from CSV text or XLSX bytes (first sheet); errors name the line or row.
+pub fn parse_list(bytes: &[u8], xlsx: bool) -> AppResult<ResponsibilityList> {
+    if !xlsx {
+        let text = std::str::from_utf8(bytes).map_err(|_| AppError::invalid("the CSV is not UTF-8 text"))?;
+        return Ok(ResponsibilityList::parse_csv(text)?);
+    }
+    use calamine::Reader;
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec()))
+        .map_err(|e| AppError::invalid(format!("not an XLSX workbook: {e}")))?;
+    let range = book
+        .worksheet_range_at(0)
+        .ok_or_else(|| AppError::invalid("the workbook has no sheet"))?
+        .map_err(|e| AppError::invalid(format!("cannot read the first sheet: {e}")))?;
+    let first = range.start().map_or(0, |(r, _)| r as usize);
+    let rows: Vec<(usize, Vec<String>)> = range
+        .rows()
+        .enumerate()
+        .map(|(i, r)| {
+            let cells = r
+                .iter()
+                .map(|c| match c {
+                    calamine::Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
+                    other => other.to_string(),
+                })
+                .collect();
+            (first + i + 1, cells)
+        })
+        .collect();
+    Ok(ResponsibilityList::from_rows(&rows)?)
+}
+
+/// Replace a city's responsibility lists, all or nothing: by an administrator of the whole city
+/// (`by`), or by the operator at the command line (`None`). Returns the new version and the lists.
+pub async fn save_list(
+    s: &AppState,
+    city: &str,
+    by: Option<&Principal>,
+    bytes: &[u8],
+    xlsx: bool,
+) -> AppResult<(i64, ResponsibilityList)> {
+    if let Some(p) = by {
+        if p.city.as_str() != city || !p.may(Permission::ManageCatalogue, city) {
+            return Err(AppError::forbidden(
+                "changing the responsibility lists needs an administrator of the whole city",
+            ));
+        }
+    }
+    let list = parse_list(bytes, xlsx)?;
+    let version = s
+        .store
+        .put_document(city, LIST_DOCUMENT, &list.to_csv(), None, by.map(|p| p.person_id))
+        .await?;
+    Ok((version, list))
 }

@@ -1,0 +1,147 @@
+//! The one error type of the application layer. Every feature module answers with it; each front
+//! end maps its [`ErrorKind`] once (the web crate to an HTTP status, the CLI to a message).
+
+use gongzhi_core::DomainError;
+use gongzhi_store::StoreError;
+
+/// What kind of refusal or failure an error is: the front ends map this, and only this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// No (valid) credentials were given.
+    Unauthorized,
+    /// The actor may not do this to this target.
+    Forbidden,
+    /// The target does not exist (or is not visible to the actor).
+    NotFound,
+    /// The target's state does not allow it (an illegal step, a changed version, a duplicate).
+    Conflict,
+    /// The input is wrong: what was wrong and how to fix it is in the message.
+    Invalid,
+    /// The input is larger than this kind of input may be.
+    TooLarge,
+    /// The input's type (decided from its bytes) is not one this route accepts.
+    UnsupportedType,
+    /// A dependency is unavailable for now; trying again later may work.
+    Unavailable,
+    /// A failure of ours: logged, never shown in detail.
+    Internal,
+}
+
+/// An error of the application layer: a kind, a stable machine code, a human message saying what
+/// was wrong and how to fix it, and optional per-item details (each refused line or feature).
+#[derive(Debug, Clone)]
+pub struct AppError {
+    pub kind: ErrorKind,
+    /// Stable machine-readable code, e.g. `invalid`, `not_found`, `illegal_step`.
+    pub code: &'static str,
+    pub message: String,
+    pub details: Option<serde_json::Value>,
+    /// Each problem of `details` as a line of text, for the command line.
+    pub items: Vec<String>,
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)?;
+        for item in &self.items {
+            write!(f, "\n  {item}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for AppError {}
+
+impl AppError {
+    pub fn new(kind: ErrorKind, code: &'static str, message: impl Into<String>) -> Self {
+        AppError {
+            kind,
+            code,
+            message: message.into(),
+            details: None,
+            items: Vec::new(),
+        }
+    }
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Unauthorized, "unauthorized", message)
+    }
+    pub fn forbidden(what: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Forbidden, "forbidden", what)
+    }
+    pub fn not_found(what: impl Into<String>) -> Self {
+        Self::new(ErrorKind::NotFound, "not_found", format!("{} not found", what.into()))
+    }
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Invalid, "invalid", message)
+    }
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Conflict, "conflict", message)
+    }
+    pub fn too_large(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::TooLarge, "too_large", message)
+    }
+    pub fn unsupported_type(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::UnsupportedType, "unsupported_type", message)
+    }
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Unavailable, "unavailable", message)
+    }
+    pub fn internal() -> Self {
+        Self::new(
+            ErrorKind::Internal,
+            "internal",
+            "an internal error occurred; it has been logged",
+        )
+    }
+    /// The caller can fix it (wrong input, no right, wrong state), as opposed to our failure.
+    pub fn is_client_error(&self) -> bool {
+        !matches!(self.kind, ErrorKind::Internal | ErrorKind::Unavailable)
+    }
+    pub fn with_details(mut self, details: serde_json::Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+}
+
+impl From<DomainError> for AppError {
+    fn from(e: DomainError) -> Self {
+        AppError::invalid(e.to_string())
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(what) => AppError::not_found(what),
+            StoreError::Conflict(m) => AppError::conflict(m),
+            StoreError::Invalid(d) => d.into(),
+            StoreError::Rejected(errors) => {
+                let n = errors.len();
+                let first = errors.first().map(|e| e.to_string()).unwrap_or_default();
+                let mut e = AppError::invalid(format!("nothing was imported: {n} feature(s) refused; first: {first}"))
+                    .with_details(serde_json::to_value(&errors).unwrap_or_default());
+                e.items = errors.iter().map(|x| x.to_string()).collect();
+                e
+            }
+            StoreError::Lines(errors) => {
+                let n = errors.len();
+                let first = errors.first().map(|e| e.to_string()).unwrap_or_default();
+                let mut e = AppError::invalid(format!("nothing was imported: {n} line(s) wrong; first: {first}"))
+                    .with_details(serde_json::to_value(&errors).unwrap_or_default());
+                e.items = errors.iter().map(|x| x.to_string()).collect();
+                e
+            }
+            StoreError::Unavailable(m) => {
+                tracing::warn!(error = %m, "storage unavailable");
+                AppError::unavailable("the database is unavailable for now; try again in a moment")
+            }
+            other => {
+                tracing::error!(error = %other, "storage failure");
+                AppError::internal()
+            }
+        }
+    }
+}
+
+/// The result of every command and query of the application layer.
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,179 @@
+//! The generalist grid (全科网格): the grid team's lists (needs, resources, projects, households,
+//! visits), who may read and keep them, and their import and export.
+
+use gongzhi_core::access::{Permission, Principal};
+use gongzhi_core::grid::Grid;
+use gongzhi_core::gridteam::{self, Alliance};
+use gongzhi_core::table::Table;
+use gongzhi_store::{GridList, NewRecord, StoreError};
+use serde::Serialize;
+
+use crate::{AppError, AppResult, AppState};
+
+/// The grid, or not found.
+pub async fn grid(s: &AppState, p: &Principal, code: &str) -> AppResult<Grid> {
+    s.store
+        .grid(&p.city.to_string(), code)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("grid {code}")))
+}
+
+/// Whether the principal is of the grid team or staff above it.
+pub fn is_team(p: &Principal, g: &Grid) -> bool {
+    p.may(Permission::ViewGridDetails, g.code.as_str())
+}
+
+/// Whether the principal's organisation is in an alliance of the grid or its community.
+pub async fn in_alliance(s: &AppState, p: &Principal, g: &Grid) -> AppResult<bool> {
+    let city = p.city.to_string();
+    let Some(org) = s.store.person(&city, p.person_id).await?.and_then(|x| x.org) else {
+        return Ok(false);
+    };
+    let alliances = s
+        .store
+        .grid_records(
+            &city,
+            GridList::Alliances,
+            &[g.code.as_str(), g.community.as_str()],
+            None,
+        )
+        .await?;
+    Ok(alliances.iter().any(|a| {
+        a.body_as::<Alliance>()
+            .is_ok_and(|a| a.members.iter().any(|m| m.organisation == org))
+    }))
+}
+
+/// Refuse unless the principal may read `list` of the grid.
+pub async fn check_read(s: &AppState, p: &Principal, g: &Grid, list: GridList) -> AppResult<()> {
+    if is_team(p, g) {
+        return Ok(());
+    }
+    let private = matches!(list, GridList::Households | GridList::Visits);
+    if !private && in_alliance(s, p, g).await? {
+        return Ok(());
+    }
+    Err(AppError::forbidden(if private {
+        format!(
+            "the {} of grid {} are seen only by its grid team and staff above",
+            list.as_str(),
+            g.code
+        )
+    } else {
+        format!(
+            "the lists of grid {} are seen by its grid team, staff above and the organisations of its alliance",
+            g.code
+        )
+    }))
+}
+
+pub fn check_manage(p: &Principal, g: &Grid) -> AppResult<()> {
+    if p.may(Permission::ManageGrid, g.code.as_str()) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(format!(
+            "keeping grid {}'s lists needs its grid team (grid worker, grid head) or a community planner",
+            g.code
+        )))
+    }
+}
+
+pub fn areas(g: &Grid) -> [&str; 2] {
+    [g.code.as_str(), g.community.as_str()]
+}
+
+pub fn json<T: Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
+
+/// Parse and store a needs or resources file for a grid, all or nothing: by its grid team or a
+/// community planner (`by`), or by the operator at the command line (`None`).
+pub async fn import(
+    s: &AppState,
+    city: &str,
+    g: &Grid,
+    list: &str,
+    bytes: &[u8],
+    by: Option<&Principal>,
+) -> AppResult<Vec<i64>> {
+    if let Some(p) = by {
+        check_manage(p, g)?;
+    }
+    let actor = by.map(|p| p.person_id);
+    let table = Table::from_bytes(bytes).map_err(|e| StoreError::Lines(vec![e]))?;
+    let records: Vec<NewRecord> = match list {
+        "needs" => gridteam::parse_needs(&table, actor)
+            .map_err(StoreError::Lines)?
+            .into_iter()
+            .map(|n| NewRecord {
+                list: GridList::Needs,
+                area: g.code.to_string(),
+                status: "open".into(),
+                person: n.raised_by,
+                body: json(&n),
+            })
+            .collect(),
+        "resources" => gridteam::parse_resources(&table)
+            .map_err(StoreError::Lines)?
+            .into_iter()
+            .map(|r| NewRecord {
+                list: GridList::Resources,
+                area: g.code.to_string(),
+                status: "available".into(),
+                person: r.person,
+                body: json(&r),
+            })
+            .collect(),
+        other => {
+            return Err(AppError::invalid(format!(
+                "list: '{other}' cannot be imported; import needs or resources (projects come from confirmed matches)"
+            )))
+        }
+    };
+    Ok(s.store.add_grid_records(city, &records, actor).await?)
+}
+
+/// The CSV of a grid's needs, resources or projects (with id and status), for those who may
+/// read the grid's lists (`by`), or for the operator at the command line (`None`).
+pub async fn export(s: &AppState, city: &str, g: &Grid, list: &str, by: Option<&Principal>) -> AppResult<String> {
+    if let Some(p) = by {
+        check_read(s, p, g, GridList::Needs).await?;
+    }
+    let (l, columns): (GridList, Vec<&str>) = match list {
+        "needs" => (GridList::Needs, gridteam::NEED_COLUMNS.to_vec()),
+        "resources" => (GridList::Resources, gridteam::RESOURCE_COLUMNS.to_vec()),
+        "projects" => (
+            GridList::Projects,
+            vec!["title", "need", "resource", "quantity", "reason", "outcome"],
+        ),
+        other => {
+            return Err(AppError::invalid(format!(
+                "list: '{other}' is not one of needs, resources, projects"
+            )))
+        }
+    };
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let header: Vec<&str> = ["id", "status"].into_iter().chain(columns.iter().copied()).collect();
+    w.write_record(&header).map_err(|e| AppError::invalid(e.to_string()))?;
+    for r in s.store.grid_records(city, l, &areas(g), None).await? {
+        let mut row = vec![r.id.to_string(), r.status.clone()];
+        for c in &columns {
+            let v = &r.body[*c];
+            row.push(match (c, v) {
+                (_, serde_json::Value::Null) => String::new(),
+                (_, serde_json::Value::String(x)) => x.clone(),
+                (&"categories", serde_json::Value::Array(a)) => {
+                    a.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join(";")
+                }
+                (&"windows", _) => {
+                    let ws: Vec<gridteam::Window> = serde_json::from_value(v.clone()).unwrap_or_default();
+                    gridteam::Window::format_list(&ws)
+                }
+                _ => v.to_string(),
+            });
+        }
+        w.write_record(&row).map_err(|e| AppError::invalid(e.to_string()))?;
+    }
+    let bytes = w.into_inner().map_err(|e| AppError::invalid(e.to_string()))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}

@@ -1,0 +1,67 @@
+//! Gongzhi's application layer: one module per feature, each with its commands and queries
+//! (typed inputs, domain outputs), its authorisation policy (the one place that decides who may
+//! do what to which target) and [`AppError`] as its error. The JSON API, the pages, Open311 and
+//! the CLI call this layer and nothing below it.
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod cases;
+pub mod context;
+pub mod error;
+pub mod flat;
+pub mod grid;
+pub mod index;
+pub mod open311;
+pub mod people;
+pub mod regen;
+pub mod renewal_needs;
+pub mod renewal_votes;
+pub mod territory;
+
+use std::sync::Arc;
+
+use gongzhi_store::Store;
+
+pub use context::CityContext;
+pub use error::{AppError, AppResult, ErrorKind};
+pub use index::TerritoryIndex;
+
+/// What every command and query shares: the store, the city served to visitors who are not
+/// logged in, the spatial indexes and the per-city context (parsed catalogue, calendar).
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    /// The city (tenant) served to visitors who are not logged in.
+    pub default_city: String,
+    pub index: Arc<index::Indexes>,
+    pub contexts: Arc<context::Contexts>,
+}
+
+impl AppState {
+    /// State for a store whose default city is `city`; the spatial index is built from the store.
+    pub async fn new(store: Store, city: &str) -> Result<AppState, gongzhi_store::StoreError> {
+        let state = AppState {
+            store,
+            default_city: city.to_owned(),
+            index: Arc::default(),
+            contexts: Arc::default(),
+        };
+        state.index.rebuild(&state.store, city).await?;
+        Ok(state)
+    }
+
+    /// State for a command-line run: the spatial index is built when first needed.
+    pub fn lazy(store: Store, city: &str) -> AppState {
+        AppState {
+            store,
+            default_city: city.to_owned(),
+            index: Arc::default(),
+            contexts: Arc::default(),
+        }
+    }
+
+    /// The parsed catalogue, calendar and settings of a city, read once and kept until they change.
+    pub async fn context(&self, city: &str) -> AppResult<Arc<CityContext>> {
+        self.contexts.get(&self.store, city).await
+    }
+}
