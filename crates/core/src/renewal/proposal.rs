@@ -453,9 +453,11 @@ const EDITABLE: &[ProposalStatus] = &[PS::Open, PS::ToVote, PS::Revise];
 const AMENDABLE: &[ProposalStatus] = &[PS::Open, PS::Revise];
 
 /// A proposal's lifecycle: the only place that says which step is allowed from which status, by
-/// whom, and where it leads. The council (its decision recorded by staff at a quorate meeting)
-/// and a vote's count set the status from any status, as the store has always let them: a
-/// council may retake its decision, and a vote's count binds.
+/// whom, and where it leads. Its content changes (new versions, amendments) until it is final
+/// ([`ProposalStatus::is_final`]). The council's decision (recorded by staff at a quorate
+/// meeting) and a vote's count set the status from any status: the council may retake its
+/// decision, and a vote's count binds. Answering an amendment is the amendment's lifecycle
+/// ([`AMENDMENT_TRANSITIONS`]).
 pub const TRANSITIONS: &[Transition<ProposalStatus, ProposalAction>] = &[
     row(EDITABLE, PA::Edit, Stay, AUTHOR_OR_STAFF),
     row(AMENDABLE, PA::Amend, Stay, RESIDENTS_AND_STAFF),
