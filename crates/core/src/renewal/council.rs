@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::lifecycle::{self, named, row, Party, Refusal, Target, Transition};
+use super::proposal::ProposalAction;
 use crate::decision::{Base, Comparison, Condition, Measure, Phase, Sentence};
 use crate::org::string_enum;
 use crate::DomainError;
@@ -47,6 +49,15 @@ impl Decision {
             Decision::ToVote => S::ToVote,
             Decision::Revise => S::Revise,
             Decision::Rejected => S::Rejected,
+        }
+    }
+
+    /// The step of the proposal's lifecycle the decision takes.
+    pub fn action(self) -> ProposalAction {
+        match self {
+            Decision::ToVote => ProposalAction::SendToVote,
+            Decision::Revise => ProposalAction::SendBack,
+            Decision::Rejected => ProposalAction::Reject,
         }
     }
 }
@@ -134,9 +145,115 @@ pub fn quorum_standing(q: Quorum, present: u32, members: u32) -> QuorumStanding 
     }
 }
 
+string_enum! {
+    /// Where a council meeting stands: whether the members recorded present make the quorum.
+    MeetingState {
+        /// 未达法定人数: too few present (so far) to decide.
+        Inquorate => "inquorate", "未达法定人数";
+        /// 达到法定人数: the council may decide.
+        Quorate => "quorate", "达到法定人数";
+    }
+}
+
+string_enum! {
+    /// The steps of a meeting, recorded by staff.
+    MeetingAction {
+        /// 记录出席: who is present; the count against the quorum gives the state.
+        RecordAttendance => "record_attendance", "记录出席";
+        /// 记录纪要: the minutes.
+        RecordMinutes => "record_minutes", "记录纪要";
+        /// 记录委员意见: a present member's position on a proposal of the agenda.
+        RecordPosition => "record_position", "记录委员意见";
+        /// 作出决定: the council's decision on a proposal of the agenda.
+        Decide => "decide", "作出决定";
+    }
+}
+
+named!(MeetingState, MeetingAction);
+
+impl MeetingState {
+    pub fn of(standing: &QuorumStanding) -> Self {
+        if standing.met {
+            MeetingState::Quorate
+        } else {
+            MeetingState::Inquorate
+        }
+    }
+}
+
+use MeetingAction as MA;
+use MeetingState as MS;
+
+const BOTH: &[MeetingState] = &[MS::Inquorate, MS::Quorate];
+const STAFF: &[Party] = &[Party::Staff];
+
+/// A meeting's lifecycle: attendance, minutes and positions are recorded at any time; the
+/// council decides only while the quorum holds. A meeting is never closed: attendance may be
+/// corrected, and with it the state.
+pub const TRANSITIONS: &[Transition<MeetingState, MeetingAction>] = &[
+    row(BOTH, MA::RecordAttendance, Target::ByCount(BOTH), STAFF),
+    row(BOTH, MA::RecordMinutes, Target::Stay, STAFF),
+    row(BOTH, MA::RecordPosition, Target::Stay, STAFF),
+    row(&[MS::Quorate], MA::Decide, Target::Stay, STAFF),
+];
+
+pub fn transition(
+    state: MeetingState,
+    action: MeetingAction,
+) -> Option<&'static Transition<MeetingState, MeetingAction>> {
+    lifecycle::transition(TRANSITIONS, state, action)
+}
+
+pub fn allowed(state: MeetingState) -> Vec<MeetingAction> {
+    lifecycle::allowed(TRANSITIONS, state)
+}
+
+/// Where `action` leads from `state` (attendance: the count decides), or the refusal naming the
+/// state and the steps allowed from it.
+pub fn decide(
+    state: MeetingState,
+    action: MeetingAction,
+) -> Result<Target<MeetingState>, Refusal<MeetingState, MeetingAction>> {
+    lifecycle::decide(TRANSITIONS, state, action)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use super::super::lifecycle::check;
+
+    #[test]
+    fn meeting_table_is_well_formed() {
+        check::well_formed(
+            TRANSITIONS,
+            MeetingState::ALL,
+            MeetingAction::ALL,
+            MS::Inquorate,
+            |_| false,
+        );
+        let q = Quorum { num: 1, den: 2 };
+        assert_eq!(MeetingState::of(&quorum_standing(q, 1, 4)), MS::Inquorate);
+        assert_eq!(MeetingState::of(&quorum_standing(q, 2, 4)), MS::Quorate);
+    }
+
+    #[test]
+    fn every_meeting_state_and_step_follows_the_table() {
+        let ok = check::follows_the_table(TRANSITIONS, MeetingState::ALL, MeetingAction::ALL, decide);
+        assert_eq!(ok, 7);
+        let r = decide(MS::Inquorate, MA::Decide).unwrap_err();
+        assert_eq!(
+            r.to_string(),
+            "it is inquorate (未达法定人数), which does not allow decide (作出决定); allowed: \
+             record_attendance (记录出席), record_minutes (记录纪要), record_position (记录委员意见)"
+        );
+        for d in Decision::ALL {
+            assert_eq!(
+                super::super::proposal::decide(super::super::proposal::ProposalStatus::Open, d.action()),
+                Ok(d.status())
+            );
+        }
+    }
 
     #[test]
     fn quorum_of_attendance() {

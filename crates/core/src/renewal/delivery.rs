@@ -13,9 +13,11 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::lifecycle::{self, named, row, Party, Refusal, Transition};
 use super::works::{named_enum, Place, Window, WorkKind};
 use crate::case::{Satisfaction, OVERDUE_LEVEL, WARNING_LEVEL};
 use crate::indicators::{Counters, Ratio};
+use crate::org::string_enum;
 use crate::DomainError;
 
 /// A delivery project (共建项目) to start: a funded proposal's or one staff create.
@@ -99,9 +101,85 @@ impl Milestone {
     }
 }
 
+string_enum! {
+    /// A milestone's lifecycle state (its standing on a day is [`MilestoneState`]).
+    MilestoneProgress {
+        /// 未完成: not done yet; supervised when late or due soon.
+        Open => "open", "未完成";
+        /// 已完成: done on its date (terminal; photos may still be added: a record, not a step).
+        Done => "done", "已完成";
+    }
+}
+
+string_enum! {
+    /// The steps of a milestone.
+    MilestoneAction {
+        /// 完成: staff mark it done on the day it was done.
+        Complete => "complete", "完成";
+        /// 督办: the sweep records a warning (预警) or overdue mark (超期).
+        Supervise => "supervise", "督办";
+    }
+}
+
+named!(MilestoneProgress, MilestoneAction);
+
+impl MilestoneProgress {
+    pub fn is_terminal(self) -> bool {
+        self == MilestoneProgress::Done
+    }
+}
+
+/// A milestone's lifecycle: done once; supervised until then.
+pub const TRANSITIONS: &[Transition<MilestoneProgress, MilestoneAction>] = &[
+    row(
+        &[MilestoneProgress::Open],
+        MilestoneAction::Complete,
+        lifecycle::Target::To(MilestoneProgress::Done),
+        &[Party::Staff],
+    ),
+    row(
+        &[MilestoneProgress::Open],
+        MilestoneAction::Supervise,
+        lifecycle::Target::Stay,
+        &[Party::System],
+    ),
+];
+
+pub fn transition(
+    state: MilestoneProgress,
+    action: MilestoneAction,
+) -> Option<&'static Transition<MilestoneProgress, MilestoneAction>> {
+    lifecycle::transition(TRANSITIONS, state, action)
+}
+
+pub fn allowed(state: MilestoneProgress) -> Vec<MilestoneAction> {
+    lifecycle::allowed(TRANSITIONS, state)
+}
+
+/// The state `action` leads to from `state`, or the refusal naming the state and the steps
+/// allowed from it.
+pub fn decide(
+    state: MilestoneProgress,
+    action: MilestoneAction,
+) -> Result<MilestoneProgress, Refusal<MilestoneProgress, MilestoneAction>> {
+    lifecycle::decide(TRANSITIONS, state, action).map(|t| t.resolve(state).unwrap_or(state))
+}
+
+impl Milestone {
+    pub fn progress(&self) -> MilestoneProgress {
+        if self.done.is_some() {
+            MilestoneProgress::Done
+        } else {
+            MilestoneProgress::Open
+        }
+    }
+}
+
 /// The supervision level to record for a milestone on `today`, with its note, or `None` when
-/// nothing new is due (each level once, as the case sweep records them).
+/// nothing new is due (each level once, as the case sweep records them; only while the table
+/// allows supervising it).
 pub fn supervision_due(m: &Milestone, today: NaiveDate) -> Option<(u8, &'static str)> {
+    decide(m.progress(), MilestoneAction::Supervise).ok()?;
     match m.state(today) {
         MilestoneState::Late if m.supervision < OVERDUE_LEVEL => {
             Some((OVERDUE_LEVEL, "超期：里程碑已过期限 (milestone past its due date)"))
@@ -300,6 +378,47 @@ pub fn acceptance_counters(answers: &[Acceptance]) -> Counters {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use super::super::lifecycle::check;
+
+    #[test]
+    fn milestone_table_is_well_formed() {
+        check::well_formed(
+            TRANSITIONS,
+            MilestoneProgress::ALL,
+            MilestoneAction::ALL,
+            MilestoneProgress::Open,
+            MilestoneProgress::is_terminal,
+        );
+    }
+
+    #[test]
+    fn every_milestone_state_and_step_follows_the_table() {
+        let ok = check::follows_the_table(TRANSITIONS, MilestoneProgress::ALL, MilestoneAction::ALL, |s, a| {
+            lifecycle::decide(TRANSITIONS, s, a)
+        });
+        assert_eq!(ok, 2);
+        let mut m = Milestone {
+            id: 1,
+            title: "铺装".into(),
+            due: d("2026-05-10"),
+            done: None,
+            photos: vec![],
+            supervision: 0,
+        };
+        assert_eq!(
+            decide(m.progress(), MilestoneAction::Complete),
+            Ok(MilestoneProgress::Done)
+        );
+        assert!(supervision_due(&m, d("2026-05-11")).is_some());
+        m.done = Some(d("2026-05-12"));
+        let r = decide(m.progress(), MilestoneAction::Complete).unwrap_err();
+        assert_eq!(
+            r.to_string(),
+            "it is done (已完成), which does not allow complete (完成); allowed: nothing"
+        );
+        assert_eq!(supervision_due(&m, d("2026-05-20")), None);
+    }
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()

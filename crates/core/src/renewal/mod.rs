@@ -13,13 +13,16 @@
 //! - [`works`]: department works, bundles of works and delivery projects that meet in space and
 //!   time (项目整合), lead unit, schedule, savings, the before/after report;
 //! - [`delivery`]: delivery projects' milestones, contributions, upkeep and acceptance (共建);
-//! - [`indicators`]: the indicators of an area and period, folded from what the store reads.
+//! - [`indicators`]: the indicators of an area and period, folded from what the store reads;
+//! - [`lifecycle`]: the transition tables of the proposal, amendment, council meeting, vote,
+//!   paper ballot, milestone and bundling lifecycles, which the store follows.
 
 pub mod cluster;
 pub mod council;
 pub mod delivery;
 pub mod evidence;
 pub mod indicators;
+pub mod lifecycle;
 pub mod proposal;
 pub mod synth;
 pub mod vote;

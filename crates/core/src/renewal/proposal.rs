@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::lifecycle::{self, named, row, Party, Refusal, Transition};
 use crate::org::string_enum;
 use crate::DomainError;
 
@@ -363,6 +364,157 @@ fn j<T: Serialize>(v: &T) -> serde_json::Value {
     serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
 }
 
+string_enum! {
+    /// The steps of a proposal's lifecycle; [`TRANSITIONS`] says from which status.
+    ProposalAction {
+        /// 修改方案: the author (or staff) write a new version over the one they saw.
+        Edit => "edit", "修改方案";
+        /// 提修改建议: a resident (or staff) suggests an amendment.
+        Amend => "amend", "提修改建议";
+        /// 提交表决: the council sends it to the vote.
+        SendToVote => "send_to_vote", "提交表决";
+        /// 退回修改: the council sends it back for revision.
+        SendBack => "send_back", "退回修改";
+        /// 否决: the council rejects it.
+        Reject => "reject", "否决";
+        /// 列入选票: a vote puts it on its ballot.
+        PutOnBallot => "put_on_ballot", "列入选票";
+        /// 获得资助: the count of a closed vote funds it.
+        Fund => "fund", "获得资助";
+        /// 未获资助: the count of a closed vote does not fund it.
+        NotFund => "not_fund", "未获资助";
+    }
+}
+
+string_enum! {
+    /// The answers to an amendment; [`AMENDMENT_TRANSITIONS`] says when.
+    AmendmentAction {
+        /// 采纳: its changes make a new version.
+        Accept => "accept", "采纳";
+        /// 不采纳, with the reason.
+        Decline => "decline", "不采纳";
+    }
+}
+
+named!(ProposalStatus, ProposalAction, AmendmentStatus, AmendmentAction);
+
+impl ProposalStatus {
+    /// The council rejected it or a vote counted it: its content no longer changes (no new
+    /// version, no amendment). The council and a vote's count may still set its status (see
+    /// [`TRANSITIONS`]).
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            ProposalStatus::Rejected | ProposalStatus::Funded | ProposalStatus::NotFunded
+        )
+    }
+}
+
+impl ProposalAction {
+    /// The step a vote's count takes for a proposal on its ballot.
+    pub fn counted(funded: bool) -> Self {
+        if funded {
+            ProposalAction::Fund
+        } else {
+            ProposalAction::NotFund
+        }
+    }
+}
+
+impl AmendmentStatus {
+    /// Answered: nothing more happens to it.
+    pub fn is_terminal(self) -> bool {
+        self != AmendmentStatus::Pending
+    }
+}
+
+impl AmendmentAction {
+    pub fn of(accept: bool) -> Self {
+        if accept {
+            AmendmentAction::Accept
+        } else {
+            AmendmentAction::Decline
+        }
+    }
+}
+
+use lifecycle::Target::{Stay, To};
+use AmendmentStatus as AS;
+use Party as P;
+use ProposalAction as PA;
+use ProposalStatus as PS;
+
+const AUTHOR_OR_STAFF: &[Party] = &[P::Author, P::Staff];
+const RESIDENTS_AND_STAFF: &[Party] = &[P::Resident, P::Staff];
+const STAFF: &[Party] = &[P::Staff];
+/// Before the content is final: the author may still write versions.
+const EDITABLE: &[ProposalStatus] = &[PS::Open, PS::ToVote, PS::Revise];
+/// Open to residents' amendments: 征求意见 or back for revision.
+const AMENDABLE: &[ProposalStatus] = &[PS::Open, PS::Revise];
+
+/// A proposal's lifecycle: the only place that says which step is allowed from which status, by
+/// whom, and where it leads. Its content changes (new versions, amendments) until it is final
+/// ([`ProposalStatus::is_final`]). The council's decision (recorded by staff at a quorate
+/// meeting) and a vote's count set the status from any status: the council may retake its
+/// decision, and a vote's count binds. Answering an amendment is the amendment's lifecycle
+/// ([`AMENDMENT_TRANSITIONS`]).
+pub const TRANSITIONS: &[Transition<ProposalStatus, ProposalAction>] = &[
+    row(EDITABLE, PA::Edit, Stay, AUTHOR_OR_STAFF),
+    row(AMENDABLE, PA::Amend, Stay, RESIDENTS_AND_STAFF),
+    row(PS::ALL, PA::SendToVote, To(PS::ToVote), STAFF),
+    row(PS::ALL, PA::SendBack, To(PS::Revise), STAFF),
+    row(PS::ALL, PA::Reject, To(PS::Rejected), STAFF),
+    row(&[PS::ToVote], PA::PutOnBallot, Stay, STAFF),
+    row(PS::ALL, PA::Fund, To(PS::Funded), STAFF),
+    row(PS::ALL, PA::NotFund, To(PS::NotFunded), STAFF),
+];
+
+/// An amendment's lifecycle: answered once, by the proposal's author or staff.
+pub const AMENDMENT_TRANSITIONS: &[Transition<AmendmentStatus, AmendmentAction>] = &[
+    row(
+        &[AS::Pending],
+        AmendmentAction::Accept,
+        To(AS::Accepted),
+        AUTHOR_OR_STAFF,
+    ),
+    row(
+        &[AS::Pending],
+        AmendmentAction::Decline,
+        To(AS::Rejected),
+        AUTHOR_OR_STAFF,
+    ),
+];
+
+/// The row for `action` from `status`, if the step exists.
+pub fn transition(
+    status: ProposalStatus,
+    action: ProposalAction,
+) -> Option<&'static Transition<ProposalStatus, ProposalAction>> {
+    lifecycle::transition(TRANSITIONS, status, action)
+}
+
+/// The steps allowed from `status`, in table order.
+pub fn allowed(status: ProposalStatus) -> Vec<ProposalAction> {
+    lifecycle::allowed(TRANSITIONS, status)
+}
+
+/// The status `action` leads to from `status`, or the refusal naming the status and the steps
+/// allowed from it.
+pub fn decide(
+    status: ProposalStatus,
+    action: ProposalAction,
+) -> Result<ProposalStatus, Refusal<ProposalStatus, ProposalAction>> {
+    lifecycle::decide(TRANSITIONS, status, action).map(|t| t.resolve(status).unwrap_or(status))
+}
+
+/// The status answering an amendment in `status` gives, or the refusal.
+pub fn decide_amendment(
+    status: AmendmentStatus,
+    action: AmendmentAction,
+) -> Result<AmendmentStatus, Refusal<AmendmentStatus, AmendmentAction>> {
+    lifecycle::decide(AMENDMENT_TRANSITIONS, status, action).map(|t| t.resolve(status).unwrap_or(status))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -386,6 +538,71 @@ mod tests {
             offers: vec![],
             attachments: vec![],
         }
+    }
+
+    use super::super::lifecycle::check;
+
+    #[test]
+    fn proposal_table_is_well_formed() {
+        check::well_formed(TRANSITIONS, ProposalStatus::ALL, ProposalAction::ALL, PS::Open, |_| {
+            false
+        });
+        for s in ProposalStatus::ALL {
+            let content = [PA::Edit, PA::Amend].iter().any(|a| allowed(*s).contains(a));
+            assert_eq!(content, !s.is_final(), "{s}");
+        }
+    }
+
+    #[test]
+    fn every_proposal_status_and_step_follows_the_table() {
+        let ok = check::follows_the_table(TRANSITIONS, ProposalStatus::ALL, ProposalAction::ALL, |s, a| {
+            lifecycle::decide(TRANSITIONS, s, a)
+        });
+        assert_eq!(ok, 3 + 2 + 5 * 6 + 1);
+        for s in ProposalStatus::ALL {
+            for a in ProposalAction::ALL {
+                match (transition(*s, *a), decide(*s, *a)) {
+                    (Some(t), Ok(to)) => assert_eq!(Some(to), t.to.resolve(*s)),
+                    (None, Err(r)) => assert_eq!(r.allowed, allowed(*s)),
+                    other => panic!("{s} {a}: {other:?}"),
+                }
+            }
+        }
+        let r = decide(PS::Funded, PA::Edit).unwrap_err();
+        assert_eq!(
+            r.to_string(),
+            "it is funded (获得资助), which does not allow edit (修改方案); allowed: send_to_vote (提交表决), \
+             send_back (退回修改), reject (否决), fund (获得资助), not_fund (未获资助)"
+        );
+        assert_eq!(decide(PS::Revise, PA::Amend), Ok(PS::Revise));
+        assert_eq!(decide(PS::ToVote, PA::counted(false)), Ok(PS::NotFunded));
+    }
+
+    #[test]
+    fn amendment_table_is_well_formed_and_followed() {
+        check::well_formed(
+            AMENDMENT_TRANSITIONS,
+            AmendmentStatus::ALL,
+            AmendmentAction::ALL,
+            AS::Pending,
+            AmendmentStatus::is_terminal,
+        );
+        let ok = check::follows_the_table(
+            AMENDMENT_TRANSITIONS,
+            AmendmentStatus::ALL,
+            AmendmentAction::ALL,
+            |s, a| lifecycle::decide(AMENDMENT_TRANSITIONS, s, a),
+        );
+        assert_eq!(ok, 2);
+        assert_eq!(
+            decide_amendment(AS::Pending, AmendmentAction::of(false)),
+            Ok(AS::Rejected)
+        );
+        let r = decide_amendment(AS::Accepted, AmendmentAction::Accept).unwrap_err();
+        assert_eq!(
+            r.to_string(),
+            "it is accepted (已采纳), which does not allow accept (采纳); allowed: nothing"
+        );
     }
 
     #[test]

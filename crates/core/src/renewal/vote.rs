@@ -17,12 +17,13 @@ use num_rational::BigRational;
 use num_traits::Zero;
 use serde::{Deserialize, Serialize};
 
+use super::lifecycle::{self, named, row, Party, Refusal, Transition};
 use crate::access::{Grant, Scope};
 use crate::decision::ballot::{Ballot, BallotProject, BallotRule, BallotSpec};
 use crate::decision::pabulib::{self, PbFile, VoteType};
 use crate::decision::pb::{self, Ballots, Election, ProjectResult, Rule};
 use crate::decision::Sentence;
-use crate::org::Role;
+use crate::org::{string_enum, Role};
 use crate::DomainError;
 
 /// A project on a vote's ballot.
@@ -523,6 +524,128 @@ pub struct Count {
     pub projects: Vec<ProjectView>,
 }
 
+string_enum! {
+    /// Where a vote stands: its phase in time, and whether it was closed and counted.
+    VoteState {
+        /// 未开始: before it opens.
+        Upcoming => "upcoming", "未开始";
+        /// 投票中: ballots are taken.
+        Open => "open", "投票中";
+        /// 已截止: its period is over, not yet counted.
+        Closed => "closed", "已截止";
+        /// 已计票: closed and counted, its proposals marked funded or not funded (terminal).
+        Counted => "counted", "已计票";
+    }
+}
+
+string_enum! {
+    /// The steps of a vote.
+    VoteAction {
+        /// 开始投票: the opening time comes (the clock).
+        Opens => "opens", "开始投票";
+        /// 投票截止: the closing time comes (the clock).
+        Lapses => "lapses", "投票截止";
+        /// 投票: a verified resident casts a ballot online.
+        Cast => "cast", "投票";
+        /// 录入纸质选票: staff enter a resident's paper ballot (first entry).
+        EnterPaper => "enter_paper", "录入纸质选票";
+        /// 导入选票: staff import ballots from a `.pb` file.
+        Import => "import", "导入选票";
+        /// 截止计票: staff close the vote (now, if still open) and count it.
+        Close => "close", "截止计票";
+    }
+}
+
+string_enum! {
+    /// Where a paper ballot stands (stored as the ballot's status).
+    PaperStatus {
+        /// 待复核: entered once, not counted yet.
+        Pending => "pending", "待复核";
+        /// 已计入: entered again alike by another staff member, counted (terminal).
+        Counted => "counted", "已计入";
+    }
+}
+
+string_enum! {
+    /// The steps of a paper ballot.
+    PaperAction {
+        /// 复核录入: another staff member enters the same ballot again.
+        Confirm => "confirm", "复核录入";
+    }
+}
+
+named!(VoteState, VoteAction, PaperStatus, PaperAction);
+
+impl VoteState {
+    /// The state of a vote in `phase`, `finalised` once closed and counted.
+    pub fn of(phase: Phase, finalised: bool) -> Self {
+        match phase {
+            _ if finalised => VoteState::Counted,
+            Phase::Upcoming => VoteState::Upcoming,
+            Phase::Open => VoteState::Open,
+            Phase::Closed => VoteState::Closed,
+        }
+    }
+
+    pub fn is_terminal(self) -> bool {
+        self == VoteState::Counted
+    }
+}
+
+impl PaperStatus {
+    pub fn is_terminal(self) -> bool {
+        self == PaperStatus::Counted
+    }
+}
+
+use lifecycle::Target::{Stay, To};
+use VoteAction as VA;
+use VoteState as VS;
+
+const STAFF: &[Party] = &[Party::Staff];
+
+/// A vote's lifecycle: ballots while it is open; imports until it is counted; closing (and
+/// counting) once it has opened, once. The clock opens it and lets it lapse.
+pub const TRANSITIONS: &[Transition<VoteState, VoteAction>] = &[
+    row(&[VS::Upcoming], VA::Opens, To(VS::Open), &[Party::System]),
+    row(&[VS::Open], VA::Lapses, To(VS::Closed), &[Party::System]),
+    row(&[VS::Open], VA::Cast, Stay, &[Party::Resident]),
+    row(&[VS::Open], VA::EnterPaper, Stay, STAFF),
+    row(&[VS::Upcoming, VS::Open, VS::Closed], VA::Import, Stay, STAFF),
+    row(&[VS::Open, VS::Closed], VA::Close, To(VS::Counted), STAFF),
+];
+
+/// A paper ballot's lifecycle: counted once confirmed (the rules of the second entry, another
+/// staff member and the same ballot, are the store's).
+pub const PAPER_TRANSITIONS: &[Transition<PaperStatus, PaperAction>] = &[row(
+    &[PaperStatus::Pending],
+    PaperAction::Confirm,
+    To(PaperStatus::Counted),
+    STAFF,
+)];
+
+pub fn transition(state: VoteState, action: VoteAction) -> Option<&'static Transition<VoteState, VoteAction>> {
+    lifecycle::transition(TRANSITIONS, state, action)
+}
+
+pub fn allowed(state: VoteState) -> Vec<VoteAction> {
+    lifecycle::allowed(TRANSITIONS, state)
+}
+
+/// The state `action` leads to from `state`, or the refusal naming the state and the steps
+/// allowed from it.
+pub fn decide(state: VoteState, action: VoteAction) -> Result<VoteState, Refusal<VoteState, VoteAction>> {
+    lifecycle::decide(TRANSITIONS, state, action).map(|t| t.resolve(state).unwrap_or(state))
+}
+
+/// The status confirming a paper ballot in `status` gives, or the refusal.
+pub fn decide_paper(
+    status: PaperStatus,
+    action: PaperAction,
+) -> Result<PaperStatus, Refusal<PaperStatus, PaperAction>> {
+    lifecycle::decide(PAPER_TRANSITIONS, status, action).map(|t| t.resolve(status).unwrap_or(status))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -550,6 +673,68 @@ mod tests {
             exclusive: vec![],
             area_shares: vec![],
         }
+    }
+
+    use super::super::lifecycle::check;
+
+    #[test]
+    fn vote_table_is_well_formed() {
+        check::well_formed(
+            TRANSITIONS,
+            VoteState::ALL,
+            VoteAction::ALL,
+            VS::Upcoming,
+            VoteState::is_terminal,
+        );
+        let s = setup();
+        assert_eq!(VoteState::of(s.phase(-1), false), VS::Upcoming);
+        assert_eq!(VoteState::of(s.phase(50), false), VS::Open);
+        assert_eq!(VoteState::of(s.phase(100), false), VS::Closed);
+        assert_eq!(VoteState::of(s.phase(100), true), VS::Counted);
+    }
+
+    #[test]
+    fn every_vote_state_and_step_follows_the_table() {
+        let ok = check::follows_the_table(TRANSITIONS, VoteState::ALL, VoteAction::ALL, |s, a| {
+            lifecycle::decide(TRANSITIONS, s, a)
+        });
+        assert_eq!(ok, 1 + 1 + 1 + 1 + 3 + 2);
+        for s in VoteState::ALL {
+            for a in VoteAction::ALL {
+                match (transition(*s, *a), decide(*s, *a)) {
+                    (Some(t), Ok(to)) => assert_eq!(Some(to), t.to.resolve(*s)),
+                    (None, Err(r)) => assert_eq!(r.allowed, allowed(*s)),
+                    other => panic!("{s} {a}: {other:?}"),
+                }
+            }
+        }
+        assert_eq!(decide(VS::Open, VA::Close), Ok(VS::Counted));
+        let r = decide(VS::Upcoming, VA::Cast).unwrap_err();
+        assert_eq!(
+            r.to_string(),
+            "it is upcoming (未开始), which does not allow cast (投票); allowed: opens (开始投票), import (导入选票)"
+        );
+    }
+
+    #[test]
+    fn paper_ballot_table_is_well_formed_and_followed() {
+        check::well_formed(
+            PAPER_TRANSITIONS,
+            PaperStatus::ALL,
+            PaperAction::ALL,
+            PaperStatus::Pending,
+            PaperStatus::is_terminal,
+        );
+        let ok = check::follows_the_table(PAPER_TRANSITIONS, PaperStatus::ALL, PaperAction::ALL, |s, a| {
+            lifecycle::decide(PAPER_TRANSITIONS, s, a)
+        });
+        assert_eq!(ok, 1);
+        assert_eq!(
+            decide_paper(PaperStatus::Pending, PaperAction::Confirm),
+            Ok(PaperStatus::Counted)
+        );
+        assert!(decide_paper(PaperStatus::Counted, PaperAction::Confirm).is_err());
+        assert_eq!("pending".parse::<PaperStatus>().unwrap(), PaperStatus::Pending);
     }
 
     fn b(ids: &[&str]) -> Ballot {

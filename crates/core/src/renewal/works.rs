@@ -30,6 +30,8 @@ use chrono::NaiveDate;
 use geo::{BoundingRect, Distance, Euclidean, Geometry, MapCoords};
 use serde::{Deserialize, Serialize};
 
+use super::lifecycle::{self, named, row, Party, Refusal, Transition};
+use crate::org::string_enum;
 use crate::spatial::check_lng_lat;
 use crate::table::{LineError, Row, Table};
 use crate::DomainError;
@@ -289,6 +291,57 @@ pub fn union_days(windows: &[Window]) -> i64 {
         };
     }
     total + current.map(|c| c.days()).unwrap_or(0)
+}
+
+string_enum! {
+    /// Whether an item (a work or a delivery project) is merged into a project (项目整合).
+    Membership {
+        /// 未整合: on its own, may go into an accepted bundle.
+        Unbundled => "unbundled", "未整合";
+        /// 已整合: in an accepted bundle, delivered as one project with the others (terminal).
+        Bundled => "bundled", "已整合";
+    }
+}
+
+string_enum! {
+    /// The step of an item's bundling.
+    MembershipAction {
+        /// 并入项目: staff accept a bundle holding the item.
+        Merge => "merge", "并入项目";
+    }
+}
+
+named!(Membership, MembershipAction);
+
+impl Membership {
+    /// The membership of an item in accepted bundle `bundle`, if any.
+    pub fn of(bundle: Option<i64>) -> Self {
+        if bundle.is_some() {
+            Membership::Bundled
+        } else {
+            Membership::Unbundled
+        }
+    }
+
+    pub fn is_terminal(self) -> bool {
+        self == Membership::Bundled
+    }
+}
+
+/// An item's bundling: merged once.
+pub const TRANSITIONS: &[Transition<Membership, MembershipAction>] = &[row(
+    &[Membership::Unbundled],
+    MembershipAction::Merge,
+    lifecycle::Target::To(Membership::Bundled),
+    &[Party::Staff],
+)];
+
+/// The membership merging gives, or the refusal naming the membership and what it allows.
+pub fn decide(
+    state: Membership,
+    action: MembershipAction,
+) -> Result<Membership, Refusal<Membership, MembershipAction>> {
+    lifecycle::decide(TRANSITIONS, state, action).map(|t| t.resolve(state).unwrap_or(state))
 }
 
 /// What a bundle item is: a department's work or a delivery project.
@@ -816,6 +869,33 @@ pub fn works_csv(works: &[NewWork]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use super::super::lifecycle::check;
+
+    #[test]
+    fn membership_table_is_well_formed_and_followed() {
+        check::well_formed(
+            TRANSITIONS,
+            Membership::ALL,
+            MembershipAction::ALL,
+            Membership::Unbundled,
+            Membership::is_terminal,
+        );
+        let ok = check::follows_the_table(TRANSITIONS, Membership::ALL, MembershipAction::ALL, |s, a| {
+            lifecycle::decide(TRANSITIONS, s, a)
+        });
+        assert_eq!(ok, 1);
+        assert_eq!(
+            decide(Membership::of(None), MembershipAction::Merge),
+            Ok(Membership::Bundled)
+        );
+        assert_eq!(
+            decide(Membership::of(Some(3)), MembershipAction::Merge)
+                .unwrap_err()
+                .to_string(),
+            "it is bundled (已整合), which does not allow merge (并入项目); allowed: nothing"
+        );
+    }
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()

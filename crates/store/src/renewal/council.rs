@@ -2,12 +2,14 @@
 //! minutes, positions and decisions. A decision needs the meeting's attendance quorum and sets
 //! the proposal's status. Streams `renewal-council:COMMUNITY` and `renewal-meeting:ID`.
 
-use gongzhi_core::renewal::council::{quorum_standing, Decision, MemberKind, Quorum, QuorumStanding, Stance};
+use gongzhi_core::renewal::council::{
+    self, quorum_standing, Decision, MeetingAction, MeetingState, MemberKind, Quorum, QuorumStanding, Stance,
+};
 use gongzhi_core::DomainError;
 use serde::Serialize;
 
 use super::proposals::set_status;
-use super::{from_json, to_json};
+use super::{from_json, refused, to_json};
 use crate::{events, Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -57,6 +59,20 @@ pub struct Meeting {
     pub positions: Vec<PositionRow>,
     pub decisions: Vec<DecisionRow>,
     pub standing: QuorumStanding,
+}
+
+impl Meeting {
+    /// Where the meeting stands in its lifecycle (the quorum).
+    pub fn state(&self) -> MeetingState {
+        MeetingState::of(&self.standing)
+    }
+
+    /// Refused (409) when the meeting's lifecycle does not allow `action` now.
+    fn check(&self, action: MeetingAction) -> Result<(), StoreError> {
+        council::decide(self.state(), action)
+            .map(|_| ())
+            .map_err(|r| refused(format_args!("meeting {}", self.id), r))
+    }
 }
 
 fn stream(id: i64) -> String {
@@ -267,6 +283,12 @@ impl Store {
             .meeting(city, id)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("meeting {id}")))?;
+        if attendance.is_some() {
+            m.check(MeetingAction::RecordAttendance)?;
+        }
+        if minutes.is_some() {
+            m.check(MeetingAction::RecordMinutes)?;
+        }
         let mut tx = self.pool.begin().await?;
         if let Some(att) = attendance {
             let members = self.council_members(city, &m.community).await?;
@@ -354,6 +376,7 @@ impl Store {
             )
             .into());
         }
+        m.check(MeetingAction::RecordPosition)?;
         let mut tx = self.pool.begin().await?;
         sqlx::query("DELETE FROM renewal_positions WHERE city = $1 AND meeting = $2 AND member = $3 AND proposal = $4")
             .bind(city)
@@ -405,9 +428,7 @@ impl Store {
             )
             .into());
         }
-        if !m.standing.met {
-            return Err(StoreError::Conflict(m.standing.explanation.en.clone()));
-        }
+        council::decide(m.state(), MeetingAction::Decide).map_err(|r| refused(&m.standing.explanation.en, r))?;
         let mut tx = self.pool.begin().await?;
         sqlx::query("DELETE FROM renewal_decisions WHERE city = $1 AND meeting = $2 AND proposal = $3")
             .bind(city)
@@ -440,7 +461,7 @@ impl Store {
             &mut tx,
             city,
             d.proposal,
-            d.decision.status(),
+            d.decision.action(),
             Some(actor),
             Some(d.reason.trim()),
         )

@@ -6,13 +6,15 @@ use base64::Engine;
 use chrono::NaiveDate;
 use gongzhi_core::case::Satisfaction;
 use gongzhi_core::renewal::delivery::{
-    supervision_due, Acceptance, Checkin, Contribution, ContributorKind, Milestone, MilestoneState, NewDelivery, Upkeep,
+    self, supervision_due, Acceptance, Checkin, Contribution, ContributorKind, Milestone, MilestoneAction,
+    MilestoneState, NewDelivery, Upkeep,
 };
 use gongzhi_core::renewal::works::{Item, ItemRef, Place, Window, WorkKind};
 use gongzhi_core::DomainError;
 use serde::Serialize;
 use sqlx::{Any, Transaction};
 
+use super::refused;
 use super::works::{bad_stored, day, window};
 use crate::documents::put_document_in;
 use crate::{events, now_ms, Store, StoreError};
@@ -450,11 +452,10 @@ impl Store {
         }
         let mut tx = self.pool.begin().await?;
         let mut m = self.milestone_in(&mut tx, city, delivery, milestone).await?;
-        if let Some(done) = m.done {
-            return Err(StoreError::Conflict(format!(
-                "milestone {milestone} was done on {done} already"
-            )));
-        }
+        delivery::decide(m.progress(), MilestoneAction::Complete).map_err(|r| {
+            let done = m.done.map_or_else(String::new, |d| format!(" on {d}"));
+            refused(format_args!("milestone {milestone} was done{done} already"), r)
+        })?;
         sqlx::query("UPDATE renewal_milestones SET done = $1 WHERE city = $2 AND id = $3")
             .bind(date.to_string())
             .bind(city)

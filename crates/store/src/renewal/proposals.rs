@@ -1,12 +1,14 @@
 //! Proposals (方案) with their versions and residents' amendments (修改建议). Every change
 //! appends an event to stream `renewal-proposal:ID` in the same transaction.
 
-use gongzhi_core::renewal::proposal::{self, AmendmentStatus, Content, Patch, ProposalStatus};
+use gongzhi_core::renewal::proposal::{
+    self, AmendmentAction, AmendmentStatus, Content, Patch, ProposalAction, ProposalStatus,
+};
 use gongzhi_core::DomainError;
 use serde::Serialize;
 use sqlx::{Any, Transaction};
 
-use super::{from_json, to_json};
+use super::{from_json, refused, to_json};
 use crate::{events, now_ms, Store, StoreError};
 
 /// A new proposal.
@@ -167,15 +169,19 @@ async fn write_version(
     Ok(())
 }
 
-/// Sets a proposal's status with its event, inside `tx`.
+/// Takes a step of the proposal's lifecycle that sets its status (the council's decision, a
+/// vote's count), with its event, inside `tx`; refused (409) when the table does not allow it.
 pub(crate) async fn set_status(
     tx: &mut Transaction<'_, Any>,
     city: &str,
     id: i64,
-    status: ProposalStatus,
+    action: ProposalAction,
     actor: Option<i64>,
     reason: Option<&str>,
 ) -> Result<(), StoreError> {
+    let (current, _) = lock(tx, city, id).await?;
+    let status = proposal::decide(current, action)
+        .map_err(|r| refused(format_args!("proposal {id} cannot take this step"), r))?;
     sqlx::query("UPDATE renewal_proposals SET status = $1, updated_at = $2 WHERE city = $3 AND id = $4")
         .bind(status.as_str())
         .bind(now_ms())
@@ -312,15 +318,8 @@ impl Store {
                 current.1
             )));
         }
-        if matches!(
-            current.0,
-            ProposalStatus::Funded | ProposalStatus::NotFunded | ProposalStatus::Rejected
-        ) {
-            return Err(StoreError::Conflict(format!(
-                "proposal {id} is {}: it can no longer change",
-                current.0.as_str()
-            )));
-        }
+        proposal::decide(current.0, ProposalAction::Edit)
+            .map_err(|r| refused(format_args!("proposal {id} can no longer change"), r))?;
         let version = current.1 + 1;
         write_version(&mut tx, city, id, version, content, Some(actor), None).await?;
         events::append(
@@ -353,12 +352,14 @@ impl Store {
         }
         let mut tx = self.pool.begin().await?;
         let (status, _) = lock(&mut tx, city, proposal).await?;
-        if !matches!(status, ProposalStatus::Open | ProposalStatus::Revise) {
-            return Err(StoreError::Conflict(format!(
-                "proposal {proposal} is {}: amendments are taken while it is open or back for revision",
-                status.as_str()
-            )));
-        }
+        proposal::decide(status, ProposalAction::Amend).map_err(|r| {
+            refused(
+                format_args!(
+                    "proposal {proposal} takes no amendments now (only while it is open or back for revision)"
+                ),
+                r,
+            )
+        })?;
         let base: Option<(String,)> = sqlx::query_as(
             "SELECT content FROM renewal_proposal_versions WHERE city = $1 AND proposal = $2 AND version = $3",
         )
@@ -499,12 +500,8 @@ impl Store {
             .amendment(city, id)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("amendment {id}")))?;
-        if a.status != AmendmentStatus::Pending {
-            return Err(StoreError::Conflict(format!(
-                "amendment {id} was already answered ({})",
-                a.status.as_str()
-            )));
-        }
+        let status = proposal::decide_amendment(a.status, AmendmentAction::of(accept))
+            .map_err(|r| refused(format_args!("amendment {id} was already answered"), r))?;
         if !accept && answer.trim().is_empty() {
             return Err(DomainError::invalid("answer", "give the reason for not taking the amendment").into());
         }
@@ -525,11 +522,6 @@ impl Store {
             write_version(&mut tx, city, a.proposal, current + 1, &next, Some(actor), Some(id)).await?;
             new_version = Some(current + 1);
         }
-        let status = if accept {
-            AmendmentStatus::Accepted
-        } else {
-            AmendmentStatus::Rejected
-        };
         sqlx::query(
             "UPDATE renewal_amendments SET status = $1, answer = $2, answered_by = $3, new_version = $4 WHERE city = $5 AND id = $6",
         )

@@ -8,15 +8,18 @@
 
 use gongzhi_core::decision::ballot::Ballot;
 use gongzhi_core::decision::pb::Rule;
-use gongzhi_core::renewal::proposal::ProposalStatus;
-use gongzhi_core::renewal::vote::{resident_of, Count, Phase, VoteSetup};
+use gongzhi_core::renewal::proposal::{self, ProposalAction};
+use gongzhi_core::renewal::vote::{
+    decide as decide_vote, decide_paper, resident_of, Count, PaperAction, PaperStatus, Phase, VoteAction, VoteSetup,
+    VoteState,
+};
 use gongzhi_core::DomainError;
 use rand::Rng;
 use serde::Serialize;
 use sqlx::{Any, Transaction};
 
 use super::proposals::set_status;
-use super::{from_json, to_json};
+use super::{from_json, refused, to_json};
 use crate::{events, now_ms, Store, StoreError};
 
 /// A stored vote.
@@ -33,6 +36,11 @@ pub struct VoteRow {
 impl VoteRow {
     pub fn phase(&self, now: i64) -> Phase {
         self.setup.phase(now)
+    }
+
+    /// Where the vote stands in its lifecycle at `now`.
+    pub fn state(&self, now: i64) -> VoteState {
+        VoteState::of(self.phase(now), self.finalised)
     }
 }
 
@@ -167,14 +175,10 @@ impl Store {
                     )
                     .into());
                 }
-                if row.status != ProposalStatus::ToVote {
+                if let Err(r) = proposal::decide(row.status, ProposalAction::PutOnBallot) {
                     return Err(DomainError::invalid(
                         "projects",
-                        format!(
-                            "proposal {id} is {} ({}): only proposals the council sent to the vote go on a ballot",
-                            row.status.as_str(),
-                            row.status.zh()
-                        ),
+                        format!("proposal {id}: only proposals the council sent to the vote go on a ballot; {r}"),
                     )
                     .into());
                 }
@@ -284,23 +288,19 @@ impl Store {
         Ok(out)
     }
 
-    /// Checks that `person` may vote in `v` now.
-    async fn check_voter(&self, city: &str, v: &VoteRow, person: i64) -> Result<(), StoreError> {
-        match v.phase(now_ms()) {
-            Phase::Upcoming => {
-                return Err(StoreError::Conflict(format!(
-                    "vote {} has not opened yet: ballots are taken from {} (Unix ms)",
+    /// Checks that the vote takes `action` (a ballot, online or on paper) now and that `person`
+    /// may vote in it.
+    async fn check_voter(&self, city: &str, v: &VoteRow, action: VoteAction, person: i64) -> Result<(), StoreError> {
+        decide_vote(v.state(now_ms()), action).map_err(|r| match r.state {
+            VoteState::Upcoming => refused(
+                format_args!(
+                    "vote {} has not opened yet (ballots are taken from {}, Unix ms)",
                     v.id, v.setup.opens_at
-                )))
-            }
-            Phase::Closed => {
-                return Err(StoreError::Conflict(format!(
-                    "vote {} is closed: no more ballots",
-                    v.id
-                )))
-            }
-            Phase::Open => {}
-        }
+                ),
+                r,
+            ),
+            _ => refused(format_args!("vote {} is closed: no more ballots", v.id), r),
+        })?;
         let grants = self.grants(city, person).await?;
         if !resident_of(&grants, &v.community) {
             return Err(DomainError::invalid(
@@ -340,7 +340,7 @@ impl Store {
     /// A resident casts their ballot online; returns the receipt code.
     pub async fn cast_ballot(&self, city: &str, vote: i64, person: i64, ballot: &Ballot) -> Result<String, StoreError> {
         let v = self.vote_or_404(city, vote).await?;
-        self.check_voter(city, &v, person).await?;
+        self.check_voter(city, &v, VoteAction::Cast, person).await?;
         v.setup.spec().check(ballot)?;
         let mut tx = self.pool.begin().await?;
         Self::mark_voted(&mut tx, city, vote, person, "online").await?;
@@ -371,7 +371,7 @@ impl Store {
         staff: i64,
     ) -> Result<String, StoreError> {
         let v = self.vote_or_404(city, vote).await?;
-        self.check_voter(city, &v, voter).await?;
+        self.check_voter(city, &v, VoteAction::EnterPaper, voter).await?;
         v.setup.spec().check(ballot)?;
         let mut tx = self.pool.begin().await?;
         Self::mark_voted(&mut tx, city, vote, voter, "paper").await?;
@@ -411,11 +411,8 @@ impl Store {
         .await?;
         let (first, status, entered_by) =
             r.ok_or_else(|| StoreError::NotFound(format!("paper ballot {receipt} of vote {vote}")))?;
-        if status != "pending" {
-            return Err(StoreError::Conflict(format!(
-                "paper ballot {receipt} is already confirmed"
-            )));
-        }
+        decide_paper(status.parse::<PaperStatus>()?, PaperAction::Confirm)
+            .map_err(|r| refused(format_args!("paper ballot {receipt} is already confirmed"), r))?;
         if entered_by == Some(staff) {
             return Err(StoreError::Conflict(
                 "the second entry of a paper ballot must be made by another staff member".into(),
@@ -510,11 +507,12 @@ impl Store {
         actor: i64,
     ) -> Result<usize, StoreError> {
         let v = self.vote_or_404(city, vote).await?;
-        if v.finalised {
-            return Err(StoreError::Conflict(format!(
-                "vote {vote} is finalised: its ballots can no longer change"
-            )));
-        }
+        decide_vote(v.state(now_ms()), VoteAction::Import).map_err(|r| {
+            refused(
+                format_args!("vote {vote} is finalised: its ballots can no longer change"),
+                r,
+            )
+        })?;
         let spec = v.setup.spec();
         for (i, b) in ballots.iter().enumerate() {
             spec.check(b)
@@ -589,15 +587,13 @@ impl Store {
     pub async fn close_vote(&self, city: &str, vote: i64, actor: i64) -> Result<Count, StoreError> {
         let mut v = self.vote_or_404(city, vote).await?;
         let now = now_ms();
-        match v.phase(now) {
-            Phase::Upcoming => return Err(StoreError::Conflict(format!("vote {vote} has not opened yet"))),
-            _ if v.finalised => {
-                return Err(StoreError::Conflict(format!(
-                    "vote {vote} is already closed and counted"
-                )))
-            }
-            Phase::Open => v.setup.closes_at = now,
-            Phase::Closed => {}
+        let state = v.state(now);
+        decide_vote(state, VoteAction::Close).map_err(|r| match r.state {
+            VoteState::Upcoming => refused(format_args!("vote {vote} has not opened yet"), r),
+            _ => refused(format_args!("vote {vote} is already closed and counted"), r),
+        })?;
+        if state == VoteState::Open {
+            v.setup.closes_at = now;
         }
         let count = self.vote_count(city, vote, None).await?;
         let mut tx = self.pool.begin().await?;
@@ -610,12 +606,8 @@ impl Store {
             .await?;
         for p in &count.projects {
             if let Some(id) = p.proposal {
-                let status = if p.result.funded {
-                    ProposalStatus::Funded
-                } else {
-                    ProposalStatus::NotFunded
-                };
-                set_status(&mut tx, city, id, status, Some(actor), Some(&format!("vote {vote}"))).await?;
+                let step = ProposalAction::counted(p.result.funded);
+                set_status(&mut tx, city, id, step, Some(actor), Some(&format!("vote {vote}"))).await?;
             }
         }
         events::append(

@@ -5,13 +5,17 @@
 use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
-use gongzhi_core::renewal::works::{Bundle, BundleParams, Item, ItemRef, NewWork, Place, Window, WorkKind};
+use gongzhi_core::renewal::works::{
+    self as works_core, Bundle, BundleParams, Item, ItemRef, Membership, MembershipAction, NewWork, Place, Window,
+    WorkKind,
+};
 use gongzhi_core::table::LineError;
 use gongzhi_core::territory::Level;
 use gongzhi_core::DomainError;
 use serde::Serialize;
 use sqlx::{Any, Transaction};
 
+use super::refused;
 use crate::{events, now_ms, Store, StoreError};
 
 /// A stored work.
@@ -297,12 +301,15 @@ impl Store {
                         "{item} is in community {c}, not {community}"
                     )))
                 }
-                Some((_, Some(b))) => {
-                    return Err(StoreError::Conflict(format!(
-                        "{item} is already in accepted bundle {b}; a work is merged once"
-                    )))
+                Some((_, bundled)) => {
+                    works_core::decide(Membership::of(bundled), MembershipAction::Merge).map_err(|r| {
+                        let b = bundled.map_or_else(String::new, |b| format!(" {b}"));
+                        refused(
+                            format_args!("{item} is already in accepted bundle{b}; a work is merged once"),
+                            r,
+                        )
+                    })?;
                 }
-                _ => {}
             }
         }
         let body = serde_json::to_string(bundle).map_err(|e| bad_stored("bundle", e))?;
