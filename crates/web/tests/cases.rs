@@ -536,6 +536,50 @@ async fn the_catalogue_and_calendar_are_editable_data() {
     assert_eq!(r.status(), 200);
 }
 
+/// The per-city context caches the parsed catalogue; saving a catalogue drops it, so the next
+/// report already follows the new one.
+#[tokio::test]
+async fn a_saved_catalogue_applies_to_the_next_report_at_once() {
+    let app = TestApp::spawn().await;
+    let resident = app.token("resident").await;
+    report(&app, &resident, "电力井盖破损，井盖翘起", false).await;
+    let csv = app
+        .client
+        .get(app.url("/api/catalogue"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let without: String = csv
+        .lines()
+        .filter(|l| !l.contains("电力井盖,02,"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(without.len() < csv.len(), "the condition is in the shipped catalogue");
+    let admin = app.token("admin").await;
+    let r = app
+        .client
+        .put(app.url("/api/catalogue"))
+        .bearer_auth(&admin)
+        .body(without)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let (lng, lat) = point_in_first_grid();
+    let (s, e) = app
+        .send(
+            "POST",
+            "/api/cases",
+            Some(&resident),
+            json!({"condition": CONDITION, "description": "电力井盖破损，又一处", "lng": lng, "lat": lat}),
+        )
+        .await;
+    assert_eq!(s, 422, "the removed condition is refused at once: {e}");
+}
+
 #[tokio::test]
 async fn the_sweep_warns_near_the_deadline_and_marks_overdue_once() {
     let app = TestApp::spawn().await;

@@ -7,9 +7,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use gongzhi_core::access::Permission;
-use gongzhi_core::calendar::WorkCalendar;
 use gongzhi_core::case::{Action, CaseState};
-use gongzhi_core::catalogue::Catalogue;
 use gongzhi_core::indicators::{Composite, Counters, RoleScore, ScoredRole};
 use gongzhi_store::CaseQuery;
 use serde::{Deserialize, Serialize};
@@ -548,7 +546,6 @@ pub async fn get_catalogue(
 #[utoipa::path(put, path = "/api/catalogue", tag = "cases", request_body(content = String, content_type = "text/csv"), security(("bearer" = [])),
     responses((status = 200, body = DocumentVersion), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn put_catalogue(State(s): State<AppState>, Auth(p): Auth, body: String) -> ApiResult<Json<DocumentVersion>> {
-    Catalogue::parse_csv(&body)?;
     put_document(&s, &p, "catalogue", &body).await
 }
 
@@ -563,15 +560,7 @@ async fn put_document(
     name: &str,
     body: &str,
 ) -> ApiResult<Json<DocumentVersion>> {
-    if !p.may(Permission::ManageCatalogue, p.city.as_str()) {
-        return Err(ApiError::forbidden(format!(
-            "changing the {name} needs an administrator of the whole city"
-        )));
-    }
-    let version = s
-        .store
-        .put_document(p.city.as_str(), name, body, None, Some(p.person_id))
-        .await?;
+    let version = loop_::save_document(s, p, name, body).await?;
     Ok(Json(DocumentVersion { version }))
 }
 
@@ -590,7 +579,6 @@ pub async fn get_calendar(
 #[utoipa::path(put, path = "/api/calendar", tag = "cases", request_body(content = String, content_type = "text/csv"), security(("bearer" = [])),
     responses((status = 200, body = DocumentVersion), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn put_calendar(State(s): State<AppState>, Auth(p): Auth, body: String) -> ApiResult<Json<DocumentVersion>> {
-    WorkCalendar::parse_csv(&body)?;
     put_document(&s, &p, "calendar", &body).await
 }
 
