@@ -90,6 +90,34 @@ pub fn may_see_contact(p: &Principal, row: &CaseRow) -> bool {
     may_view(p, row) && p.grants.iter().any(|g| g.role != Role::Resident && covers(g, row))
 }
 
+/// Whether the principal may read the indicators of `key` along `dim` (area, unit, category,
+/// person); without a key, the whole city's. Staff read their jurisdiction's areas, any unit's
+/// figures (and a unit its own), a person their own figures (and those who oversee people).
+pub fn may_read_indicators(p: &Principal, dim: &str, key: Option<&str>) -> bool {
+    let Some(key) = key else {
+        return p.may(Permission::ViewCases, p.city.as_str());
+    };
+    match dim {
+        "area" => p.may(Permission::ViewCases, key),
+        "unit" => p.may_somewhere(Permission::ViewCases) || p.units().iter().any(|u| u.to_string() == key),
+        "person" => {
+            p.person_id.to_string() == key
+                || p.may(Permission::ViewPeople, p.city.as_str())
+                || p.may(Permission::ViewCases, p.city.as_str())
+        }
+        _ => p.may_somewhere(Permission::ViewCases),
+    }
+}
+
+/// Refuse unless [`may_read_indicators`].
+pub fn require_indicators(p: &Principal, dim: &str, key: Option<&str>) -> AppResult<()> {
+    if may_read_indicators(p, dim, key) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden("these indicators are outside your jurisdiction"))
+    }
+}
+
 /// The storage filter of what the principal may see.
 pub fn visibility(p: &Principal) -> CaseVisibility {
     let mut v = CaseVisibility::default();

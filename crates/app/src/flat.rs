@@ -449,6 +449,38 @@ pub fn parse_list(bytes: &[u8], xlsx: bool) -> AppResult<ResponsibilityList> {
     Ok(ResponsibilityList::from_rows(&rows)?)
 }
 
+/// Whether the principal may see the flat-governance figures of an area (workload, push-downs,
+/// demands, the replay): staff whose jurisdiction covers it.
+pub fn may_view(p: &Principal, area: &str) -> bool {
+    p.may(Permission::ViewCases, area)
+}
+
+/// Whether the principal may open flat governance at all (the lists, the check report, the
+/// pages): staff who see cases somewhere.
+pub fn may_open(p: &Principal) -> bool {
+    p.may_somewhere(Permission::ViewCases)
+}
+
+/// Refuse unless [`may_open`]; `what` names what was asked for.
+pub fn require_open(p: &Principal, what: &str) -> AppResult<()> {
+    if may_open(p) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(format!("{what} are for staff")))
+    }
+}
+
+/// Refuse unless [`may_view`].
+pub fn require_view(p: &Principal, area: &str) -> AppResult<()> {
+    if may_view(p, area) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(format!(
+            "the flat-governance figures of {area} need a staff role (analyst, dispatcher, shift leader, grid head …) covering it"
+        )))
+    }
+}
+
 /// Replace a city's responsibility lists, all or nothing: by an administrator of the whole city
 /// (`by`), or by the operator at the command line (`None`). Returns the new version and the lists.
 pub async fn save_list(

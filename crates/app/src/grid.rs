@@ -23,6 +23,30 @@ pub fn is_team(p: &Principal, g: &Grid) -> bool {
     p.may(Permission::ViewGridDetails, g.code.as_str())
 }
 
+/// Whether the principal keeps the grid's lists: its grid team (grid worker, grid head) or a
+/// community planner or administrator above it.
+pub fn may_manage(p: &Principal, g: &Grid) -> bool {
+    p.may(Permission::ManageGrid, g.code.as_str())
+}
+
+/// Whether the principal may raise a need in the grid as a resident: a verified resident of
+/// the grid's community raises needs in any grid of it.
+pub fn may_raise_as_resident(p: &Principal, g: &Grid) -> bool {
+    crate::people::is_resident_of(p, g.community.as_str())
+}
+
+/// Refuse unless the principal may see the grid indicators of an area: staff whose
+/// jurisdiction covers it.
+pub fn require_area_indicators(p: &Principal, within: &str) -> AppResult<()> {
+    if p.may(Permission::ViewCases, within) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(format!(
+            "the grid indicators of {within} are seen by staff whose jurisdiction covers it"
+        )))
+    }
+}
+
 /// Whether the principal's organisation is in an alliance of the grid or its community.
 pub async fn in_alliance(s: &AppState, p: &Principal, g: &Grid) -> AppResult<bool> {
     let city = p.city.to_string();
@@ -68,7 +92,7 @@ pub async fn check_read(s: &AppState, p: &Principal, g: &Grid, list: GridList) -
 }
 
 pub fn check_manage(p: &Principal, g: &Grid) -> AppResult<()> {
-    if p.may(Permission::ManageGrid, g.code.as_str()) {
+    if may_manage(p, g) {
         Ok(())
     } else {
         Err(AppError::forbidden(format!(

@@ -14,6 +14,7 @@ pub mod index;
 pub mod open311;
 pub mod people;
 pub mod regen;
+pub mod renewal_indicators;
 pub mod renewal_needs;
 pub mod renewal_votes;
 pub mod territory;

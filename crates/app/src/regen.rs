@@ -18,7 +18,12 @@ use crate::{AppError, AppResult};
 /// Only regeneration staff of the project's area (coordinators: administrators and community
 /// planners) see named holders, contacts and decisions.
 pub fn may_coordinate(p: &Principal, project: &Project) -> bool {
-    p.may(Permission::CoordinateRegeneration, &project.community)
+    may_coordinate_in(p, &project.community)
+}
+
+/// Whether the principal coordinates regeneration in a community (lists its projects).
+pub fn may_coordinate_in(p: &Principal, community: &str) -> bool {
+    p.may(Permission::CoordinateRegeneration, community)
 }
 
 pub fn require_coordinator(p: &Principal, project: &Project) -> AppResult<()> {

@@ -22,6 +22,22 @@ pub fn is_staff(p: &Principal, community: &str) -> bool {
     p.may(Permission::RunRenewal, community)
 }
 
+/// Whether the principal takes part in the community's micro-renewal (proposes, discusses,
+/// amends, sees drafts): its verified residents and its staff.
+pub fn may_take_part(p: &Principal, community: &str) -> bool {
+    is_staff(p, community) || is_resident_of(p, community)
+}
+
+/// Whether the principal may edit a proposal: its author, or staff of its community.
+pub fn may_edit_proposal(p: &Principal, author: i64, community: &str) -> bool {
+    p.person_id == author || is_staff(p, community)
+}
+
+/// Whether the principal delivers funded micro-renewal in the community (co-production).
+pub fn may_deliver(p: &Principal, community: &str) -> bool {
+    p.may(Permission::DeliverRenewal, community)
+}
+
 pub fn need_staff(p: &Principal, community: &str) -> AppResult<()> {
     if is_staff(p, community) {
         Ok(())
@@ -33,7 +49,7 @@ pub fn need_staff(p: &Principal, community: &str) -> AppResult<()> {
 }
 
 pub fn need_resident_or_staff(p: &Principal, community: &str, what: &str) -> AppResult<()> {
-    if is_staff(p, community) || is_resident_of(p, community) {
+    if may_take_part(p, community) {
         Ok(())
     } else {
         Err(AppError::forbidden(format!(

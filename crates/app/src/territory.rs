@@ -1,12 +1,13 @@
 //! Territory: divisions, grids and the point lookup (which grid and which divisions contain a
 //! point), over the in-memory spatial index of each city.
 
+use gongzhi_core::access::{Permission, Principal};
 use gongzhi_core::spatial::{self, Crs};
 use gongzhi_core::territory::{Division, Level};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::{AppResult, AppState};
+use crate::{AppError, AppResult, AppState};
 
 /// A division as the API shows it.
 #[derive(Serialize, ToSchema, Clone)]
@@ -117,4 +118,58 @@ pub async fn locate(s: &AppState, city: &str, crs: Crs, lng: f64, lat: f64) -> A
         responsible,
         message,
     })
+}
+
+/// Whether the viewer (logged in or not) may see a grid's details (households, population,
+/// contacts): its grid team and the staff above it.
+pub fn may_see_grid_details(viewer: Option<&Principal>, grid: &str) -> bool {
+    viewer.is_some_and(|p| p.may(Permission::ViewGridDetails, grid))
+}
+
+/// Refuse unless the principal belongs to a grid team or staff somewhere (the premises register).
+pub fn require_premises_reader(p: &Principal) -> AppResult<()> {
+    if p.may_somewhere(Permission::ViewGridDetails) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "the premises register is seen by grid teams and staff of the area",
+        ))
+    }
+}
+
+/// Refuse unless the principal administers the territory of `code` (a division, a grid, or the
+/// city for city-wide settings such as the hierarchy); `what` says what was asked.
+pub fn require_manage(p: &Principal, code: &str, what: &str) -> AppResult<()> {
+    if p.may(Permission::ManageTerritory, code) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(what.to_owned()))
+    }
+}
+
+/// Refuse an import unless the principal administers somewhere and every item's place lies in
+/// their jurisdiction; nothing is imported otherwise. `items` are (the item's code, the place
+/// it lies in); `what` names the items (grid(s), building(s)).
+pub fn require_manage_all<'a>(
+    p: &Principal,
+    items: impl IntoIterator<Item = (&'a str, &'a str)>,
+    what: &str,
+) -> AppResult<()> {
+    if !p.may_somewhere(Permission::ManageTerritory) {
+        return Err(AppError::forbidden(format!(
+            "importing {what} needs an administrator of the area"
+        )));
+    }
+    let outside: Vec<&str> = items
+        .into_iter()
+        .filter(|(_, place)| !p.may(Permission::ManageTerritory, place))
+        .map(|(code, _)| code)
+        .collect();
+    match outside.first() {
+        None => Ok(()),
+        Some(first) => Err(AppError::forbidden(format!(
+            "{} {what} lie outside your jurisdiction, e.g. {first}; nothing was imported",
+            outside.len()
+        ))),
+    }
 }

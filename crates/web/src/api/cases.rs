@@ -6,7 +6,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use gongzhi_core::access::Permission;
 use gongzhi_core::case::{Action, CaseState};
 use gongzhi_core::indicators::{Composite, Counters, RoleScore, ScoredRole};
 use gongzhi_store::CaseQuery;
@@ -622,19 +621,6 @@ fn check_day(field: &str, d: &str) -> ApiResult<()> {
         .map_err(|_| ApiError::invalid(format!("{field}: '{d}' is not a date YYYY-MM-DD")))
 }
 
-fn may_read_indicators(p: &gongzhi_core::access::Principal, dim: &str, key: &str) -> bool {
-    match dim {
-        "area" => p.may(Permission::ViewCases, key),
-        "unit" => p.may_somewhere(Permission::ViewCases) || p.units().iter().any(|u| u.to_string() == key),
-        "person" => {
-            p.person_id.to_string() == key
-                || p.may(Permission::ViewPeople, p.city.as_str())
-                || p.may(Permission::ViewCases, p.city.as_str())
-        }
-        _ => p.may_somewhere(Permission::ViewCases),
-    }
-}
-
 /// Build the indicator view of some counters.
 pub fn indicator_view(c: Counters) -> Indicators {
     use gongzhi_core::indicators::percent_or_dash;
@@ -680,9 +666,7 @@ pub async fn indicators(
     check_dim(&q.dim)?;
     check_day("from", &q.from)?;
     check_day("to", &q.to)?;
-    if !may_read_indicators(&p, &q.dim, &q.key) {
-        return Err(ApiError::forbidden("these indicators are outside your jurisdiction"));
-    }
+    loop_::require_indicators(&p, &q.dim, Some(&q.key))?;
     let c = s
         .store
         .counters(p.city.as_str(), &q.dim, &q.key, &q.from, &q.to)
@@ -723,13 +707,7 @@ pub async fn indicator_breakdown(
     if !matches!(group, "key" | "day" | "month") {
         return Err(ApiError::invalid("group: use key, day or month"));
     }
-    let allowed = match &q.key {
-        Some(k) => may_read_indicators(&p, &q.dim, k),
-        None => p.may(Permission::ViewCases, p.city.as_str()),
-    };
-    if !allowed {
-        return Err(ApiError::forbidden("these indicators are outside your jurisdiction"));
-    }
+    loop_::require_indicators(&p, &q.dim, q.key.as_deref())?;
     let rows = s
         .store
         .counters_grouped(p.city.as_str(), &q.dim, q.key.as_deref(), &q.from, &q.to, group)

@@ -7,7 +7,6 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use gongzhi_core::access::{Permission, Principal};
 use gongzhi_core::flat::{CheckReport, Demand};
 use gongzhi_core::territory::Hierarchy;
 use gongzhi_core::whatif::Assumptions;
@@ -33,16 +32,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-fn staff_of(p: &Principal, area: &str) -> Result<(), ApiError> {
-    if p.may(Permission::ViewCases, area) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(format!(
-            "the flat-governance figures of {area} need a staff role (analyst, dispatcher, shift leader, grid head …) covering it"
-        )))
-    }
-}
-
 #[derive(Deserialize, IntoParams)]
 pub struct ListFormat {
     /// `csv` (default) or `xlsx`.
@@ -59,9 +48,7 @@ pub async fn get_responsibilities(
     Query(q): Query<ListFormat>,
 ) -> ApiResult<Response> {
     let city = p.city.to_string();
-    if !p.may_somewhere(Permission::ViewCases) {
-        return Err(ApiError::forbidden("the responsibility lists are for staff"));
-    }
+    service::require_open(&p, "the responsibility lists")?;
     let (_, list) = service::responsibilities(&s, &city).await?;
     match q.format.as_deref().unwrap_or("csv") {
         "csv" => Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], list.to_csv()).into_response()),
@@ -122,9 +109,7 @@ pub async fn put_responsibilities(
 #[utoipa::path(get, path = "/api/flat/check", tag = "flat", security(("bearer" = [])),
     responses((status = 200, body = Object), (status = 403, body = ErrorBody)))]
 pub async fn check(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<CheckReport>> {
-    if !p.may_somewhere(Permission::ViewCases) {
-        return Err(ApiError::forbidden("the check report is for staff"));
-    }
+    service::require_open(&p, "the check report and its findings")?;
     Ok(Json(service::check(&s, p.city.as_str()).await?))
 }
 
@@ -173,7 +158,7 @@ pub async fn workload(
 ) -> ApiResult<Json<Workload>> {
     let city = p.city.to_string();
     let within = q.within.clone().unwrap_or_else(|| city.clone());
-    staff_of(&p, &within)?;
+    service::require_view(&p, &within)?;
     let (from, to) = period(q.from.as_deref(), q.to.as_deref(), 90)?;
     let within = if within == city { String::new() } else { within };
     Ok(Json(service::workload(&s, &city, from, to, &within).await?))
@@ -207,7 +192,7 @@ pub async fn add_demand(
 ) -> ApiResult<(StatusCode, Json<DemandCreated>)> {
     let due = service::day_start_ms(parse_day("due", &b.due)?);
     let d = Demand::new(&b.demanded_by, &b.unit_area, &b.title, due, b.hours_spent)?;
-    staff_of(&p, d.unit_area.as_str())?;
+    service::require_view(&p, d.unit_area.as_str())?;
     let id = s.store.add_demand(p.city.as_str(), &d, Some(p.person_id)).await?;
     Ok((StatusCode::CREATED, Json(DemandCreated { id })))
 }
@@ -222,7 +207,7 @@ pub async fn list_demands(
 ) -> ApiResult<Json<Vec<StoredDemand>>> {
     let city = p.city.to_string();
     let within = q.within.clone().unwrap_or_else(|| city.clone());
-    staff_of(&p, &within)?;
+    service::require_view(&p, &within)?;
     let (from, to) = period(q.from.as_deref(), q.to.as_deref(), 90)?;
     let within = if within == city { String::new() } else { within };
     let ds = s
@@ -261,7 +246,7 @@ pub async fn replay(
     Query(q): Query<ReplayQuery>,
 ) -> ApiResult<Json<ReplayReport>> {
     let city = p.city.to_string();
-    staff_of(&p, &city)?;
+    service::require_view(&p, &city)?;
     let h = Hierarchy::parse(&q.hierarchy)?;
     let (from, to) = period(q.from.as_deref(), q.to.as_deref(), 365)?;
     let mut a = Assumptions::default();

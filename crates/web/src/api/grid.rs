@@ -31,7 +31,6 @@ use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use gongzhi_app::cases::Report;
 use gongzhi_app::grid::{self as service, areas, check_manage, check_read, grid, is_team, json};
-use gongzhi_app::people::is_resident_of;
 
 use crate::AppState;
 
@@ -238,8 +237,8 @@ pub async fn add_need(
 ) -> ApiResult<(StatusCode, Json<Created>)> {
     let g = grid(&s, &p, &code).await?;
     // A verified resident of the grid's community raises needs in any grid of it.
-    let resident = is_resident_of(&p, g.community.as_str());
-    if !p.may(Permission::ManageGrid, g.code.as_str()) {
+    let resident = service::may_raise_as_resident(&p, &g);
+    if !service::may_manage(&p, &g) {
         if !resident {
             return Err(ApiError::forbidden(format!(
                 "needs of grid {} are raised by verified residents of its community {} and recorded by its grid team",
@@ -1058,12 +1057,7 @@ pub async fn area_indicators(
     Auth(p): Auth,
     Query(q): Query<AreaQuery>,
 ) -> ApiResult<Json<AreaIndicators>> {
-    if !p.may(Permission::ViewCases, &q.within) {
-        return Err(ApiError::forbidden(format!(
-            "the grid indicators of {} are seen by staff whose jurisdiction covers it",
-            q.within
-        )));
-    }
+    service::require_area_indicators(&p, &q.within)?;
     let (from, to) = q.days()?;
     let (from_ms, to_ms) = day_range_ms(from, to);
     let city = p.city.to_string();

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::Json;
-use gongzhi_core::access::{Permission, Principal};
+use gongzhi_core::access::Principal;
 use gongzhi_core::case::CaseState;
 use gongzhi_core::decision::ballot::Choice;
 use gongzhi_core::decision::tally::{CommitteeResult, MotionResult};
@@ -240,11 +240,11 @@ pub async fn create_initiative(
     Json(body): Json<NewInitiative>,
 ) -> ApiResult<Json<InitiativeView>> {
     let city = p.city.to_string();
-    if !p.may(Permission::ManageTerritory, &body.community) {
-        return Err(ApiError::forbidden(
-            "opening an initiative needs an administrator of its community (the town or street government)",
-        ));
-    }
+    gongzhi_app::territory::require_manage(
+        &p,
+        &body.community,
+        "opening an initiative needs an administrator of its community (the town or street government)",
+    )?;
     if body.name.trim().is_empty() {
         return Err(ApiError::invalid("name: give the initiative a name"));
     }

@@ -4,8 +4,8 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use gongzhi_core::access::{Grant, Permission, Principal, Scope};
-use gongzhi_core::org::{self, NewOrganisation, OrgKind, Organisation, Person};
+use gongzhi_core::access::{Grant, Scope};
+use gongzhi_core::org::{self, NewOrganisation, OrgKind, Organisation};
 use gongzhi_core::territory::DivisionCode;
 use gongzhi_store::NewPerson;
 use serde::{Deserialize, Serialize};
@@ -107,15 +107,7 @@ pub async fn create_organisation(
         .map(|c| DivisionCode::parse(c))
         .collect::<Result<Vec<_>, _>>()?;
     let new = NewOrganisation::new(&req.name, req.kind.parse()?, req.parent, jurisdiction)?;
-    if let Some(d) = new
-        .jurisdiction
-        .iter()
-        .find(|d| !p.may(Permission::ManageOrganisations, d.as_str()))
-    {
-        return Err(ApiError::forbidden(format!(
-            "you may not register organisations serving {d}"
-        )));
-    }
+    gongzhi_app::people::require_may_register_organisation(&p, &new)?;
     let city = p.city.to_string();
     let id = s.store.create_organisation(&city, &new, Some(p.person_id)).await?;
     let o = s
@@ -137,40 +129,6 @@ pub struct PersonView {
     pub grants: Vec<Grant>,
 }
 
-/// The territory codes a grant applies to, for checking the viewer's reach over it.
-async fn grant_targets(s: &AppState, city: &str, g: &Grant) -> ApiResult<Vec<String>> {
-    Ok(match &g.scope {
-        Scope::Division(d) => vec![d.to_string()],
-        Scope::Grids(gs) => gs.clone(),
-        Scope::Organisation(id) => {
-            let o = s
-                .store
-                .organisation(city, *id)
-                .await?
-                .ok_or_else(|| ApiError::invalid(format!("organisation {id} does not exist")))?;
-            o.jurisdiction.iter().map(|d| d.to_string()).collect()
-        }
-    })
-}
-
-/// Whether `viewer` may see `person`'s record: themselves, or every grant's area in reach.
-async fn may_view(s: &AppState, viewer: &Principal, person: &Person, grants: &[Grant]) -> ApiResult<bool> {
-    if viewer.person_id == person.id {
-        return Ok(true);
-    }
-    if grants.is_empty() {
-        return Ok(viewer.may(Permission::ViewPeople, viewer.city.as_str()));
-    }
-    for g in grants {
-        for t in grant_targets(s, viewer.city.as_str(), g).await? {
-            if !viewer.may(Permission::ViewPeople, &t) {
-                return Ok(false);
-            }
-        }
-    }
-    Ok(true)
-}
-
 #[derive(Deserialize, IntoParams)]
 pub struct PeopleQuery {
     /// Return people with an id greater than this (keyset paging).
@@ -187,11 +145,7 @@ pub async fn list_people(
     Auth(p): Auth,
     Query(q): Query<PeopleQuery>,
 ) -> ApiResult<Json<Vec<PersonView>>> {
-    if !p.may_somewhere(Permission::ViewPeople) {
-        return Err(ApiError::forbidden(
-            "listing people needs a grid head or administrator role",
-        ));
-    }
+    gongzhi_app::people::require_list(&p)?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let mut out = Vec::new();
     let mut after = q.after.unwrap_or(0);
@@ -201,7 +155,7 @@ pub async fn list_people(
         let Some(last) = batch.last() else { break };
         after = last.0.id;
         for (person, grants) in batch {
-            if out.len() < limit as usize && may_view(&s, &p, &person, &grants).await? {
+            if out.len() < limit as usize && gongzhi_app::people::may_view(&s, &p, &person, &grants).await? {
                 out.push(PersonView {
                     id: person.id,
                     name: person.name,
@@ -226,7 +180,7 @@ pub async fn get_person(State(s): State<AppState>, Auth(p): Auth, Path(id): Path
         .await?
         .ok_or_else(|| ApiError::not_found(format!("person {id}")))?;
     let grants = s.store.grants(&city, id).await?;
-    if !may_view(&s, &p, &person, &grants).await? {
+    if !gongzhi_app::people::may_view(&s, &p, &person, &grants).await? {
         return Err(ApiError::forbidden("this person is outside your jurisdiction"));
     }
     Ok(Json(PersonView {
@@ -280,16 +234,7 @@ pub async fn create_person(
             scope: Scope::decode(&g.scope)?,
         });
     }
-    if !p.may_somewhere(Permission::ManagePeople) {
-        return Err(ApiError::forbidden("registering people needs an administrator"));
-    }
-    for g in &grants {
-        for t in grant_targets(&s, &city, g).await? {
-            if !p.may(Permission::ManagePeople, &t) {
-                return Err(ApiError::forbidden(format!("you may not grant roles in {t}")));
-            }
-        }
-    }
+    gongzhi_app::people::require_may_grant(&s, &p, &grants).await?;
     let account = match (&req.username, &req.password) {
         (Some(u), Some(pw)) => {
             org::check_username(u)?;

@@ -4,7 +4,7 @@
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::Json;
-use gongzhi_core::access::{Permission, Principal};
+use gongzhi_core::access::Principal;
 use gongzhi_core::premises::{self, Building, Unit};
 use gongzhi_core::table::Table;
 use gongzhi_store::{PremisesImported, StoreError};
@@ -38,7 +38,7 @@ fn scope_of(b: &Building) -> &str {
 }
 
 fn may_view(p: &Principal, b: &Building) -> bool {
-    p.may(Permission::ViewGridDetails, scope_of(b))
+    gongzhi_app::territory::may_see_grid_details(Some(p), scope_of(b))
 }
 
 /// The buildings of a grid or community that the caller may see (grid teams and staff above).
@@ -52,11 +52,7 @@ pub async fn list_buildings(
     if q.grid.is_none() && q.community.is_none() {
         return Err(ApiError::invalid("give ?community=CODE or ?grid=CODE"));
     }
-    if !p.may_somewhere(Permission::ViewGridDetails) {
-        return Err(ApiError::forbidden(
-            "the premises register is seen by grid teams and staff of the area",
-        ));
-    }
+    gongzhi_app::territory::require_premises_reader(&p)?;
     let city = p.city.to_string();
     let found = s
         .store
@@ -112,26 +108,14 @@ pub async fn import_premises(
     Auth(p): Auth,
     body: Bytes,
 ) -> ApiResult<Json<PremisesImported>> {
-    if !p.may_somewhere(Permission::ManageTerritory) {
-        return Err(ApiError::forbidden(
-            "importing premises needs an administrator of the area",
-        ));
-    }
+    gongzhi_app::territory::require_manage_all(&p, [], "premises")?;
     let table = Table::from_bytes(&body).map_err(|e| StoreError::Lines(vec![e]))?;
     let parsed = premises::parse_premises(&table).map_err(StoreError::Lines)?;
-    let outside: Vec<&str> = parsed
-        .buildings
-        .iter()
-        .filter(|b| !p.may(Permission::ManageTerritory, b.community.as_str()))
-        .map(|b| b.code.as_str())
-        .collect();
-    if !outside.is_empty() {
-        return Err(ApiError::forbidden(format!(
-            "{} building(s) lie outside your jurisdiction, e.g. {}; nothing was imported",
-            outside.len(),
-            outside[0]
-        )));
-    }
+    gongzhi_app::territory::require_manage_all(
+        &p,
+        parsed.buildings.iter().map(|b| (b.code.as_str(), b.community.as_str())),
+        "building(s)",
+    )?;
     Ok(Json(
         s.store
             .import_premises(&p.city.to_string(), &parsed, Some(p.person_id))

@@ -7,7 +7,6 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::Json;
 use chrono::{NaiveDate, NaiveDateTime};
-use gongzhi_core::access::Permission;
 use gongzhi_core::decision::Standing;
 use gongzhi_core::regen::import::{parse_holders, parse_resources};
 use gongzhi_core::regen::matching::{Matches, Plan};
@@ -58,7 +57,7 @@ pub async fn list_projects(State(s): State<AppState>, Auth(p): Auth) -> ApiResul
     Ok(Json(
         projects
             .into_iter()
-            .filter(|x| p.may(Permission::CoordinateRegeneration, &x.community))
+            .filter(|x| gongzhi_app::regen::may_coordinate_in(&p, &x.community))
             .map(|x| ProjectSummary {
                 code: x.code,
                 name: x.name,

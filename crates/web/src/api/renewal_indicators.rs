@@ -5,9 +5,7 @@
 
 use axum::extract::{Query, State};
 use axum::Json;
-use chrono::NaiveDate;
-use gongzhi_core::access::{Permission, Principal};
-use gongzhi_core::renewal::indicators::{compute, RenewalIndicators};
+use gongzhi_core::renewal::indicators::RenewalIndicators;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -22,29 +20,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(area_indicators))
 }
 
-/// Whether `p` may see the renewal indicators of `area`: staff of its cases, its grids or its
-/// renewal.
-pub fn may_see(p: &Principal, area: &str) -> bool {
-    [
-        Permission::ViewCases,
-        Permission::ViewGridDetails,
-        Permission::RunRenewal,
-    ]
-    .into_iter()
-    .any(|x| p.may(x, area))
-}
-
-/// The indicators of an area (a division code) over the local days `from ..= to`.
-pub async fn of_area(
-    s: &AppState,
-    city: &str,
-    area: &str,
-    from: NaiveDate,
-    to: NaiveDate,
-) -> ApiResult<RenewalIndicators> {
-    let facts = s.store.renewal_facts(city, area, from, to).await?;
-    Ok(compute(&facts, crate::api::renewal_needs::hour_value(s, city).await?))
-}
+pub use gongzhi_app::renewal_indicators::{may_see, of_area, require};
 
 #[derive(Serialize, ToSchema)]
 pub struct AreaRenewal {
@@ -77,12 +53,7 @@ pub async fn area_indicators(
         .division(&city, &q.within)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("division {} (give a division code as within)", q.within)))?;
-    if !may_see(&p, &q.within) {
-        return Err(ApiError::forbidden(format!(
-            "the renewal indicators of {} are seen by staff whose jurisdiction covers it",
-            q.within
-        )));
-    }
+    require(&p, &q.within)?;
     let (from, to) = q.days()?;
     Ok(Json(AreaRenewal {
         indicators: of_area(&s, &city, &q.within, from, to).await?,

@@ -34,8 +34,8 @@ use crate::auth::{Auth, MaybeAuth};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use gongzhi_app::people::is_resident_of;
 use gongzhi_app::renewal_votes::{
-    self as service, check_community, count_of, export_pb, is_staff, need_resident_or_staff, need_staff,
-    results_csv_text, results_xlsx_bytes, vote_row,
+    self as service, check_community, count_of, export_pb, need_resident_or_staff, need_staff, results_csv_text,
+    results_xlsx_bytes, vote_row,
 };
 
 use crate::AppState;
@@ -213,7 +213,7 @@ pub struct Revision {
 
 async fn proposal_for_author(s: &AppState, p: &Principal, id: i64) -> Result<ProposalRow, ApiError> {
     let row = proposal_row(s, &p.city.to_string(), id).await?;
-    if row.author != p.person_id && !is_staff(p, &row.community) {
+    if !gongzhi_app::renewal_votes::may_edit_proposal(p, row.author, &row.community) {
         return Err(ApiError::forbidden(
             "only the proposal's author or the community's planner may change it or answer amendments",
         ));

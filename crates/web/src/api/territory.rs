@@ -3,7 +3,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use gongzhi_core::access::{Permission, Principal};
+use gongzhi_core::access::Principal;
 use gongzhi_core::grid::{self, Grid, GridCodePattern};
 use gongzhi_core::spatial::Crs;
 use gongzhi_core::territory::{Hierarchy, Level};
@@ -119,11 +119,11 @@ pub async fn put_hierarchy(
     Json(body): Json<HierarchyView>,
 ) -> ApiResult<Json<HierarchyView>> {
     let city = p.city.to_string();
-    if !p.may(Permission::ManageTerritory, &city) {
-        return Err(ApiError::forbidden(
-            "changing the hierarchy needs an administrator of the whole city",
-        ));
-    }
+    gongzhi_app::territory::require_manage(
+        &p,
+        &city,
+        "changing the hierarchy needs an administrator of the whole city",
+    )?;
     let h = Hierarchy::new(body.levels.iter().map(|l| l.parse()).collect::<Result<_, _>>()?)?;
     s.store.set_hierarchy(&city, &h, Some(p.person_id)).await?;
     Ok(Json(HierarchyView {
@@ -151,7 +151,7 @@ fn feature_collection(
 ) -> serde_json::Value {
     let features: Vec<geojson::Feature> = grids
         .iter()
-        .map(|g| g.to_feature(p.is_some_and(|p| p.may(Permission::ViewGridDetails, g.code.as_str()))))
+        .map(|g| g.to_feature(gongzhi_app::territory::may_see_grid_details(p, g.code.as_str())))
         .collect();
     let fc = geojson::FeatureCollection {
         bbox: None,
@@ -203,9 +203,7 @@ pub async fn get_grid(
         .grid(&city, &code)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("grid {code}")))?;
-    let detail = p
-        .as_ref()
-        .is_some_and(|p| p.may(Permission::ViewGridDetails, g.code.as_str()));
+    let detail = gongzhi_app::territory::may_see_grid_details(p.as_ref(), g.code.as_str());
     Ok(Json(serde_json::to_value(g.to_feature(detail)).unwrap_or_default()))
 }
 
@@ -257,23 +255,14 @@ pub async fn import_grids(
 ) -> ApiResult<(StatusCode, Json<ImportResult>)> {
     let crs: Crs = q.crs.as_deref().unwrap_or("wgs84").parse()?;
     let city = p.city.to_string();
-    if !p.may_somewhere(gongzhi_core::access::Permission::ManageTerritory) {
-        return Err(ApiError::forbidden("importing grids needs an administrator"));
-    }
+    gongzhi_app::territory::require_manage_all(&p, [], "grids")?;
     let grids = grid::parse_grid_collection(&body, crs, &GridCodePattern::default())
         .map_err(gongzhi_store::StoreError::Rejected)?;
-    let outside: Vec<String> = grids
-        .iter()
-        .filter(|g| !p.may(Permission::ManageTerritory, g.code.as_str()))
-        .map(|g| g.code.to_string())
-        .collect();
-    if !outside.is_empty() {
-        return Err(ApiError::forbidden(format!(
-            "{} grid(s) lie outside your jurisdiction, e.g. {}; nothing was imported",
-            outside.len(),
-            outside[0]
-        )));
-    }
+    gongzhi_app::territory::require_manage_all(
+        &p,
+        grids.iter().map(|g| (g.code.as_str(), g.code.as_str())),
+        "grid(s)",
+    )?;
     let n = s.store.import_grids(&city, &grids, Some(p.person_id), None).await?;
     s.index.rebuild(&s.store, &city).await?;
     Ok((StatusCode::OK, Json(ImportResult { imported: n })))

@@ -5,7 +5,6 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
-use gongzhi_core::access::Permission;
 use gongzhi_core::indicators::Counters;
 use gongzhi_core::territory::Level;
 use gongzhi_store::CaseQuery;
@@ -355,14 +354,6 @@ async fn renewal_work(
     Ok((kpis, out))
 }
 
-async fn allowed(s: &AppState, p: &gongzhi_core::access::Principal, period: &Period) -> bool {
-    let _ = s;
-    match period.dim.as_str() {
-        "unit" => p.may_somewhere(Permission::ViewCases) || p.units().iter().any(|u| u.to_string() == period.key),
-        _ => p.may(Permission::ViewCases, &period.key),
-    }
-}
-
 pub async fn dashboard(
     State(s): State<AppState>,
     LoggedIn { p, c }: LoggedIn,
@@ -370,7 +361,7 @@ pub async fn dashboard(
 ) -> Result<Response, PageError> {
     let city = p.city.to_string();
     let period = period(&q, &city)?;
-    if !allowed(&s, &p, &period).await {
+    if !loop_::may_read_indicators(&p, &period.dim, Some(&period.key)) {
         return Err(ApiError::forbidden(c.t("not_yours")).into());
     }
     let q_overdue = CaseQuery {
@@ -516,7 +507,7 @@ async fn dashboard_export(
     };
     let city = p.city.to_string();
     let period = period(&q, &city)?;
-    if !allowed(&s, &p, &period).await {
+    if !loop_::may_read_indicators(&p, &period.dim, Some(&period.key)) {
         return Err(ApiError::forbidden("these indicators are outside your jurisdiction").into());
     }
     let rows = breakdown(&s, &city, &period).await?;
@@ -642,7 +633,10 @@ pub async fn map_page(
         .clone()
         .filter(|i| MAP_INDICATORS.contains(&i.as_str()))
         .unwrap_or_else(|| "collected".into());
-    let staff = c.user.as_ref().is_some_and(|u| u.may(Permission::ViewCases, &within));
+    let staff = c
+        .user
+        .as_ref()
+        .is_some_and(|u| loop_::may_read_indicators(u, "area", Some(&within)));
     let to = gongzhi_core::calendar::china_today();
     let from = (to - chrono::Duration::days(364)).to_string();
     let to = to.to_string();

@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
-use gongzhi_core::access::{Permission, Principal};
+use gongzhi_core::access::Principal;
 use gongzhi_core::flat::{CheckReport, Matter};
 use gongzhi_core::territory::{Hierarchy, Level};
 use gongzhi_core::whatif::Assumptions;
@@ -64,7 +64,7 @@ pub(crate) const TEXTS: super::i18n::Texts = &[
 ];
 
 fn staff_only(p: &Principal, c: &Chrome, area: &str) -> Result<(), PageError> {
-    if p.may(Permission::ViewCases, area) {
+    if service::may_view(p, area) {
         Ok(())
     } else {
         Err(ApiError::forbidden(c.t("not_yours")).into())
@@ -193,7 +193,7 @@ struct ListsPage {
 
 /// /flat/lists: the responsibility lists and the check report.
 pub async fn lists_page(State(s): State<AppState>, LoggedIn { p, c }: LoggedIn) -> Result<Response, PageError> {
-    if !p.may_somewhere(Permission::ViewCases) {
+    if !service::may_open(&p) {
         return Err(ApiError::forbidden(c.t("not_yours")).into());
     }
     let city = p.city.to_string();

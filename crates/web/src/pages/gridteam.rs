@@ -8,7 +8,6 @@ use axum::extract::{Form, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use geo::InteriorPoint;
-use gongzhi_core::access::Permission;
 use gongzhi_core::gridteam::{
     Alliance, Category, Household, Member, Need, NeedSource, NeedStatus, PatrolRoute, Project, ProjectStatus, Resource,
     Urgency, Usage,
@@ -341,7 +340,7 @@ pub async fn team_page(
     let page = TeamPage {
         code: g.code.to_string(),
         name: g.name.clone(),
-        manage: p.may(Permission::ManageGrid, g.code.as_str()),
+        manage: gongzhi_app::grid::may_manage(&p, &g),
         team,
         alliances,
         households,

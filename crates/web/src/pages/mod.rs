@@ -270,9 +270,7 @@ impl Chrome {
 
     /// Whether to show the flat-governance pages (staff of the closed loop).
     pub fn flat_link(&self) -> bool {
-        self.user
-            .as_ref()
-            .is_some_and(|u| u.may_somewhere(Permission::ViewCases))
+        self.user.as_ref().is_some_and(gongzhi_app::flat::may_open)
     }
 
     pub fn user_name(&self) -> &str {
@@ -497,10 +495,7 @@ async fn division_page(
             .grids
             .iter()
             .map(|g| {
-                let detail = c
-                    .user
-                    .as_ref()
-                    .is_some_and(|u| u.may(Permission::ViewGridDetails, g.code.as_str()));
+                let detail = gongzhi_app::territory::may_see_grid_details(c.user.as_ref(), g.code.as_str());
                 GridRow {
                     code: g.code.to_string(),
                     name: g.name.clone(),
@@ -575,10 +570,7 @@ async fn grid_page(
         .grid(&city, &code)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("grid {code}")))?;
-    let detail = c
-        .user
-        .as_ref()
-        .is_some_and(|u| u.may(Permission::ViewGridDetails, g.code.as_str()));
+    let detail = gongzhi_app::territory::may_see_grid_details(c.user.as_ref(), g.code.as_str());
     let page = GridPage {
         code: g.code.to_string(),
         name: g.name.clone(),

@@ -21,12 +21,11 @@ use gongzhi_store::renewal::votes::ReceiptView;
 use serde::Deserialize;
 
 use super::{render, svg, Chrome, LangQuery, PageError};
-use crate::api::is_resident_of;
 use crate::api::renewal_votes::{self as api, ProposalView, VoteView};
 use crate::api::territory::city_of;
 use crate::auth::MaybeAuth;
 use crate::{ApiError, AppState};
-use gongzhi_app::renewal_votes::is_staff;
+use gongzhi_app::renewal_votes::{is_staff, may_edit_proposal, may_take_part};
 
 /// (key, 中文, English), sorted by key.
 pub(crate) const TEXTS: super::i18n::Texts = &[
@@ -318,9 +317,7 @@ pub async fn hub(
     for v in s.store.votes(&city, &community).await? {
         votes.push(api::vote_view(&s, &city, v, p.as_ref()).await?);
     }
-    let can_write = p
-        .as_ref()
-        .is_some_and(|p| is_resident_of(p, &community) || is_staff(p, &community));
+    let can_write = p.as_ref().is_some_and(|p| may_take_part(p, &community));
     let staff = p.as_ref().is_some_and(|p| is_staff(p, &community));
     let grids = if staff {
         s.store
@@ -601,7 +598,7 @@ pub async fn create_submit(
     let p = logged_in(p)?;
     let f = form(&body);
     let to = format!("/renewal/{community}/proposals");
-    if !is_resident_of(&p, &community) && !is_staff(&p, &community) {
+    if !may_take_part(&p, &community) {
         return Err(ApiError::forbidden("proposals are written by the community's residents and planners").into());
     }
     let result = async {
@@ -703,12 +700,10 @@ pub async fn proposal_page(
     } else {
         Vec::new()
     };
-    let can_amend = p
-        .as_ref()
-        .is_some_and(|p| is_resident_of(p, &community) || is_staff(p, &community));
+    let can_amend = p.as_ref().is_some_and(|p| may_take_part(p, &community));
     let can_answer = p
         .as_ref()
-        .is_some_and(|p| p.person_id == v.proposal.author || is_staff(p, &community));
+        .is_some_and(|p| may_edit_proposal(p, v.proposal.author, &community));
     let path = format!("/renewal/{community}/proposals/{id}");
     let page = ProposalPage {
         c: chrome(&headers, &q, p, &path),
@@ -734,7 +729,7 @@ pub async fn amend_submit(
     let p = logged_in(p)?;
     let f = form(&body);
     let to = format!("/renewal/{community}/proposals/{id}");
-    if !is_resident_of(&p, &community) && !is_staff(&p, &community) {
+    if !may_take_part(&p, &community) {
         return Err(ApiError::forbidden("amendments are suggested by the community's residents").into());
     }
     let result = async {
@@ -796,7 +791,7 @@ pub async fn answer_submit(
     let to = format!("/renewal/{community}/proposals/{id}");
     let result = async {
         let row = api::proposal_row(&s, &p.city.to_string(), id).await?;
-        if row.author != p.person_id && !is_staff(&p, &community) {
+        if !may_edit_proposal(&p, row.author, &community) {
             return Err(ApiError::forbidden("only the author or the planner answers amendments"));
         }
         let a = s
@@ -867,7 +862,7 @@ pub async fn council_page(
         Some(p) => p,
         None => return Ok(super::cases::login_first(&format!("/renewal/{community}/council"))),
     };
-    if !is_resident_of(&p, &community) && !is_staff(&p, &community) {
+    if !may_take_part(&p, &community) {
         return Err(ApiError::forbidden(format!(
             "the council's minutes are for residents of community {community} and its staff"
         ))
@@ -1343,7 +1338,7 @@ pub async fn results_page(
     );
     let staff = p
         .as_ref()
-        .is_some_and(|p| p.may(gongzhi_core::access::Permission::DeliverRenewal, &community));
+        .is_some_and(|p| gongzhi_app::renewal_votes::may_deliver(p, &community));
     let deliveries = s
         .store
         .deliveries(&city, Some(&community))

@@ -1,0 +1,44 @@
+//! Micro-renewal indicators (微更新指标) of an area and period: who may see them and the query
+//! (definitions in `gongzhi_core::renewal::indicators`). The API, the dashboard and the map
+//! show the same figures.
+
+use chrono::NaiveDate;
+use gongzhi_core::access::{Permission, Principal};
+use gongzhi_core::renewal::indicators::{compute, RenewalIndicators};
+
+use crate::{AppError, AppResult, AppState};
+
+/// Whether `p` may see the renewal indicators of `area`: staff of its cases, its grids or its
+/// renewal.
+pub fn may_see(p: &Principal, area: &str) -> bool {
+    [
+        Permission::ViewCases,
+        Permission::ViewGridDetails,
+        Permission::RunRenewal,
+    ]
+    .into_iter()
+    .any(|x| p.may(x, area))
+}
+
+/// The indicators of an area (a division code) over the local days `from ..= to`.
+pub async fn of_area(
+    s: &AppState,
+    city: &str,
+    area: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> AppResult<RenewalIndicators> {
+    let facts = s.store.renewal_facts(city, area, from, to).await?;
+    Ok(compute(&facts, crate::renewal_needs::hour_value(s, city).await?))
+}
+
+/// Refuse unless [`may_see`].
+pub fn require(p: &Principal, area: &str) -> AppResult<()> {
+    if may_see(p, area) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(format!(
+            "the renewal indicators of {area} are seen by staff whose jurisdiction covers it"
+        )))
+    }
+}
