@@ -97,7 +97,10 @@ pub enum MediaError {
     /// No bytes at all.
     Empty,
     /// The bytes are not of an accepted type (answered with 415).
-    Unsupported { detected: String, accepted: Vec<&'static str> },
+    Unsupported {
+        detected: String,
+        accepted: Vec<&'static str>,
+    },
     /// Larger than its kind allows (answered with 413).
     TooLarge { kind: Kind, max: usize, size: usize },
     /// The sender declared another accepted type than the bytes are.
@@ -177,12 +180,12 @@ pub fn check(accept: &[Kind], declared: &str, bytes: &[u8]) -> Result<Checked, M
             accepted: accepted(),
         });
     };
-    let kind = Kind::of_type(content_type).filter(|k| accept.contains(k)).ok_or_else(|| {
-        MediaError::Unsupported {
+    let kind = Kind::of_type(content_type)
+        .filter(|k| accept.contains(k))
+        .ok_or_else(|| MediaError::Unsupported {
             detected: describe(bytes),
             accepted: accepted(),
-        }
-    })?;
+        })?;
     if bytes.len() > kind.max_bytes() {
         return Err(MediaError::TooLarge {
             kind,
@@ -282,13 +285,18 @@ mod tests {
     fn the_type_comes_from_the_bytes() {
         assert_eq!(check(&[Kind::Photo], "", PNG).unwrap().content_type, "image/png");
         assert_eq!(
-            check(&[Kind::Photo], "application/octet-stream", PNG).unwrap().content_type,
+            check(&[Kind::Photo], "application/octet-stream", PNG)
+                .unwrap()
+                .content_type,
             "image/png"
         );
         let svg = b"<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>";
         let e = check(&[Kind::Photo], "image/png", svg).unwrap_err();
         assert!(matches!(e, MediaError::Unsupported { .. }), "{e}");
-        assert!(e.to_string().contains("SVG") && e.to_string().contains("image/jpeg"), "{e}");
+        assert!(
+            e.to_string().contains("SVG") && e.to_string().contains("image/jpeg"),
+            "{e}"
+        );
         let html = b"<!doctype html><html><script>alert(1)</script></html>";
         let e = check(&[Kind::Photo], "image/png", html).unwrap_err();
         assert!(e.to_string().contains("text/html"), "{e}");
@@ -297,7 +305,10 @@ mod tests {
             check(&[Kind::Photo], "", pdf),
             Err(MediaError::Unsupported { .. })
         ));
-        assert_eq!(check(&[Kind::Photo, Kind::Document], "", pdf).unwrap().kind, Kind::Document);
+        assert_eq!(
+            check(&[Kind::Photo, Kind::Document], "", pdf).unwrap().kind,
+            Kind::Document
+        );
         assert!(matches!(
             check(&[Kind::Photo, Kind::Document], "image/png", pdf),
             Err(MediaError::Mismatch { .. })
@@ -321,7 +332,10 @@ mod tests {
             DOCUMENT_MAX_BYTES + BODY_OVERHEAD_BYTES
         );
         assert_eq!(disposition("image/png", 3), "inline");
-        assert_eq!(disposition("application/pdf", 3), "attachment; filename=\"media-3.pdf\"");
+        assert_eq!(
+            disposition("application/pdf", 3),
+            "attachment; filename=\"media-3.pdf\""
+        );
         assert_eq!(disposition("text/html", 3), "attachment; filename=\"media-3.bin\"");
     }
 
