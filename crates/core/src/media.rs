@@ -105,6 +105,11 @@ pub enum MediaError {
     TooLarge { kind: Kind, max: usize, size: usize },
     /// The sender declared another accepted type than the bytes are.
     Mismatch { declared: String, detected: &'static str },
+    /// The sender declared a type that is not accepted (answered with 415), whatever the bytes.
+    DeclaredUnsupported {
+        declared: String,
+        accepted: Vec<&'static str>,
+    },
 }
 
 impl fmt::Display for MediaError {
@@ -127,6 +132,11 @@ impl fmt::Display for MediaError {
             MediaError::Mismatch { declared, detected } => write!(
                 f,
                 "the file was sent as {declared} but its bytes are {detected}: send it with its true type"
+            ),
+            MediaError::DeclaredUnsupported { declared, accepted } => write!(
+                f,
+                "the file was sent as {declared}, which is not accepted here: send {}",
+                accepted.join(", ")
             ),
         }
     }
@@ -167,8 +177,9 @@ pub struct Checked {
 
 /// Decide an upload: its type from its bytes (one of the types of `accept`), its size against
 /// its kind's limit, and — for photos — the bytes with their metadata stripped. `declared` (the
-/// sender's Content-Type, may be empty) never decides anything; it only refuses a file sent as
-/// another accepted type than it is.
+/// sender's Content-Type; empty or `application/octet-stream` when unknown) never decides the
+/// type; it can only refuse: a file sent as a type that is not accepted, or as another accepted
+/// type than its bytes are, is refused too.
 pub fn check(accept: &[Kind], declared: &str, bytes: &[u8]) -> Result<Checked, MediaError> {
     if bytes.is_empty() {
         return Err(MediaError::Empty);
@@ -194,11 +205,26 @@ pub fn check(accept: &[Kind], declared: &str, bytes: &[u8]) -> Result<Checked, M
         });
     }
     let declared = declared.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    if Kind::of_type(&declared).is_some() && declared != content_type {
-        return Err(MediaError::Mismatch {
-            declared,
-            detected: content_type,
-        });
+    let declared = match declared.as_str() {
+        "image/jpg" | "image/pjpeg" => "image/jpeg".to_owned(),
+        _ => declared,
+    };
+    if !matches!(
+        declared.as_str(),
+        "" | "application/octet-stream" | "binary/octet-stream"
+    ) {
+        if Kind::of_type(&declared).is_none() {
+            return Err(MediaError::DeclaredUnsupported {
+                declared,
+                accepted: accepted(),
+            });
+        }
+        if declared != content_type {
+            return Err(MediaError::Mismatch {
+                declared,
+                detected: content_type,
+            });
+        }
     }
     let data = match kind {
         Kind::Photo => strip_metadata(content_type, bytes),
@@ -314,6 +340,11 @@ mod tests {
             Err(MediaError::Mismatch { .. })
         ));
         assert_eq!(check(&[Kind::Photo], "", b""), Err(MediaError::Empty));
+        assert!(matches!(
+            check(&[Kind::Photo], "text/plain", PNG),
+            Err(MediaError::DeclaredUnsupported { .. })
+        ));
+        assert!(check(&[Kind::Photo], "image/png; charset=x", PNG).is_ok());
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod cases;
 pub mod error;
 pub mod flat;
 pub mod index;
+pub mod media;
 pub mod open311;
 pub mod pages;
 pub mod regen;
@@ -62,6 +63,7 @@ pub fn app(state: AppState) -> Router {
         )
         .merge(pages::router())
         .merge(open311::router())
+        .merge(media::router())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
