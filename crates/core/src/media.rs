@@ -152,13 +152,14 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
 
 /// What the bytes look like, for a refusal's message.
 pub fn describe(bytes: &[u8]) -> String {
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(1024)]).to_ascii_lowercase();
+    if head.contains("<svg") && !head.contains('\u{fffd}') {
+        return "an SVG image (image/svg+xml), which can carry scripts".to_owned();
+    }
     if let Some(t) = infer::get(bytes) {
         return format!("{} ({})", t.mime_type(), t.extension());
     }
-    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(1024)]).to_ascii_lowercase();
-    if head.contains("<svg") {
-        "an SVG image (image/svg+xml), which can carry scripts".to_owned()
-    } else if head.contains("<html") || head.contains("<!doctype html") || head.contains("<script") {
+    if head.contains("<html") || head.contains("<!doctype html") || head.contains("<script") {
         "HTML (text/html)".to_owned()
     } else if std::str::from_utf8(&bytes[..bytes.len().min(1024)]).is_ok() {
         "text of no recognised type".to_owned()
