@@ -180,11 +180,10 @@ impl Store {
         city: &str,
         proposal: i64,
         n: usize,
-        kind: Kind,
-        content_type: &str,
-        data: &[u8],
+        file: &policy::Checked,
         actor: Option<i64>,
     ) -> Result<String, StoreError> {
+        let (kind, content_type, data) = (file.kind, file.content_type, file.data.as_slice());
         let name = format!("renewal-proposal/{proposal}/{n}");
         let m = NewMedia {
             kind,

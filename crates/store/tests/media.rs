@@ -175,9 +175,7 @@ async fn writes_go_to_media_with_their_events() {
             CITY,
             9,
             0,
-            gongzhi_core::media::Kind::Document,
-            "application/pdf",
-            PDF,
+            &gongzhi_core::media::check(&[gongzhi_core::media::Kind::Document], "", PDF).unwrap(),
             Some(1),
         )
         .await

@@ -416,15 +416,7 @@ pub async fn add_attachment(
     let n = row.content.attachments.len();
     let document = s
         .store
-        .add_proposal_file(
-            &city,
-            id,
-            n,
-            file.kind,
-            file.content_type,
-            &file.data,
-            Some(p.person_id),
-        )
+        .add_proposal_file(&city, id, n, &file, Some(p.person_id))
         .await?;
     let mut content = row.content.clone();
     content.attachments.push(Attachment {
