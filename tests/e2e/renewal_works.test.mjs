@@ -72,7 +72,7 @@ test("a planner follows the delivery and a resident helps and accepts on a phone
   assert.equal(await planner.locator("#error").count(), 0);
   const thumb = planner.locator("#milestones tr", { hasText: "端到端里程碑" }).locator(".photos img");
   assert.equal(await thumb.count(), 1);
-  assert.match(await thumb.getAttribute("src"), /^\/api\/renewal\/photos\//);
+  assert.match(await thumb.getAttribute("src"), /^\/media\//);
   assert.equal(await thumb.evaluate((img) => img.complete && img.naturalWidth), 4, "the thumbnail loads");
   await checkEnglish(planner, /Upload a photo/);
 

@@ -11,6 +11,8 @@ pub mod error;
 pub mod flat;
 pub mod grid;
 pub mod index;
+pub mod initiatives;
+pub mod media;
 pub mod open311;
 pub mod people;
 pub mod regen;

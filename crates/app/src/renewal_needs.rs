@@ -12,6 +12,7 @@ use gongzhi_core::gridteam::Need;
 use gongzhi_core::renewal::cluster::{self, ClusterParams, NeedPoint};
 use gongzhi_core::renewal::evidence::EvidenceRule;
 use gongzhi_core::territory::Level;
+use gongzhi_store::{GridList, GridRecord};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -143,4 +144,16 @@ pub async fn run_clustering(s: &AppState, city: &str, community: &str, actor: Op
         added: plan.add,
         clusters,
     })
+}
+
+/// A need of the list with its community (the first 12 digits of its area), or 404.
+pub async fn need(s: &AppState, city: &str, id: i64) -> AppResult<(GridRecord, Need, String)> {
+    let r = s
+        .store
+        .grid_record(city, GridList::Needs, id)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("need {id}")))?;
+    let n: Need = r.body_as()?;
+    let community = r.area.chars().take(12).collect();
+    Ok((r, n, community))
 }

@@ -2,7 +2,7 @@
 //! `initiative:5:unit:A-1-101`). The owner's module decides who may read them; adding one
 //! appends its event on the `<owner>:attachments` stream in the same transaction.
 
-use crate::{events, now_ms, Store, StoreError};
+use crate::{Store, StoreError};
 
 /// An attachment's facts, without its bytes.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -15,7 +15,7 @@ pub struct Attachment {
 }
 
 impl Store {
-    /// Store an attachment of `owner`; its id back.
+    /// Store an attachment of `owner` in the media store; its id back.
     pub async fn add_attachment(
         &self,
         city: &str,
@@ -24,21 +24,17 @@ impl Store {
         data: &[u8],
         actor: Option<i64>,
     ) -> Result<i64, StoreError> {
+        let m = crate::media::NewMedia {
+            kind: gongzhi_core::media::Kind::of_type(content_type).unwrap_or(gongzhi_core::media::Kind::Document),
+            content_type,
+            data,
+            owner,
+            public: false,
+            legacy: None,
+        };
         let mut tx = self.pool.begin().await?;
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO attachments (city, owner, content_type, size, data, person_id, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-        )
-        .bind(city)
-        .bind(owner)
-        .bind(content_type)
-        .bind(data.len() as i64)
-        .bind(data.to_vec())
-        .bind(actor)
-        .bind(now_ms())
-        .fetch_one(&mut *tx)
-        .await?;
-        events::append(
+        let id = crate::media::insert(&mut tx, city, &m, actor).await?;
+        crate::events::append(
             &mut tx,
             city,
             &format!("{owner}:attachments"),
@@ -46,7 +42,7 @@ impl Store {
             actor,
             None,
             None,
-            &serde_json::json!({ "attachment": id, "content_type": content_type, "size": data.len() }),
+            &serde_json::json!({ "attachment": id, "media": id, "content_type": content_type, "size": data.len() }),
         )
         .await?;
         tx.commit().await?;
@@ -55,35 +51,25 @@ impl Store {
 
     /// The attachments whose owner key starts with `prefix`, oldest first.
     pub async fn attachments(&self, city: &str, prefix: &str) -> Result<Vec<Attachment>, StoreError> {
-        let rows: Vec<(i64, String, String, i64, i64)> = sqlx::query_as(
-            "SELECT id, owner, content_type, size, created_at FROM attachments
-             WHERE city = $1 AND substr(owner, 1, $3) = $2 ORDER BY id",
-        )
-        .bind(city)
-        .bind(prefix)
-        .bind(prefix.chars().count() as i32)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
+        Ok(self
+            .media_of(city, prefix)
+            .await?
             .into_iter()
-            .map(|(id, owner, content_type, size, created_at)| Attachment {
-                id,
-                owner,
-                content_type,
-                size,
-                created_at,
+            .map(|m| Attachment {
+                id: m.id,
+                owner: m.owner,
+                content_type: m.content_type,
+                size: m.size,
+                created_at: m.created_at,
             })
             .collect())
     }
 
     /// One attachment's owner, content type and bytes.
     pub async fn attachment(&self, city: &str, id: i64) -> Result<Option<(String, String, Vec<u8>)>, StoreError> {
-        Ok(
-            sqlx::query_as("SELECT owner, content_type, data FROM attachments WHERE city = $1 AND id = $2")
-                .bind(city)
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
+        Ok(self
+            .media(city, id)
+            .await?
+            .map(|(m, data)| (m.owner, m.content_type, data)))
     }
 }

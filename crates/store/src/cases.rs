@@ -573,7 +573,8 @@ impl Store {
         Ok(out)
     }
 
-    /// Store a photo of a case (its event goes to the `case:ID:photos` stream).
+    /// Store a photo of a case (its event goes to the `case:ID:photos` stream), in the media
+    /// store as `case:ID`; `content_type` and `data` as `gongzhi_core::media::check` gave them.
     pub async fn add_photo(
         &self,
         city: &str,
@@ -582,18 +583,30 @@ impl Store {
         data: &[u8],
         actor: Option<i64>,
     ) -> Result<i64, StoreError> {
+        self.add_case_photo(city, case_id, content_type, data, actor, false)
+            .await
+    }
+
+    /// [`Store::add_photo`], `public` for a photo anyone may see (an Open311 request's).
+    pub async fn add_case_photo(
+        &self,
+        city: &str,
+        case_id: i64,
+        content_type: &str,
+        data: &[u8],
+        actor: Option<i64>,
+        public: bool,
+    ) -> Result<i64, StoreError> {
+        let m = crate::media::NewMedia {
+            kind: gongzhi_core::media::Kind::of_type(content_type).unwrap_or(gongzhi_core::media::Kind::Photo),
+            content_type,
+            data,
+            owner: &format!("case:{case_id}"),
+            public,
+            legacy: None,
+        };
         let mut tx = self.pool.begin().await?;
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO photos (city, case_id, content_type, size, data, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        )
-        .bind(city)
-        .bind(case_id)
-        .bind(content_type)
-        .bind(data.len() as i64)
-        .bind(data.to_vec())
-        .bind(now_ms())
-        .fetch_one(&mut *tx)
-        .await?;
+        let id = crate::media::insert(&mut tx, city, &m, actor).await?;
         crate::events::append(
             &mut tx,
             city,
@@ -602,29 +615,30 @@ impl Store {
             actor,
             None,
             None,
-            &serde_json::json!({ "photo": id, "content_type": content_type, "size": data.len() }),
+            &serde_json::json!({ "photo": id, "media": id, "content_type": content_type, "size": data.len() }),
         )
         .await?;
         tx.commit().await?;
         Ok(id)
     }
 
-    /// The photos of a case: (id, content type, size).
+    /// The photos of a case: (media id, content type, size).
     pub async fn photos(&self, city: &str, case_id: i64) -> Result<Vec<(i64, String, i64)>, StoreError> {
         Ok(
-            sqlx::query_as("SELECT id, content_type, size FROM photos WHERE city = $1 AND case_id = $2 ORDER BY id")
+            sqlx::query_as("SELECT id, content_type, size FROM media WHERE city = $1 AND owner = $2 ORDER BY id")
                 .bind(city)
-                .bind(case_id)
+                .bind(format!("case:{case_id}"))
                 .fetch_all(&self.pool)
                 .await?,
         )
     }
 
+    /// A photo of a case by its media id: (content type, bytes).
     pub async fn photo(&self, city: &str, case_id: i64, id: i64) -> Result<Option<(String, Vec<u8>)>, StoreError> {
         Ok(
-            sqlx::query_as("SELECT content_type, data FROM photos WHERE city = $1 AND case_id = $2 AND id = $3")
+            sqlx::query_as("SELECT content_type, data FROM media WHERE city = $1 AND owner = $2 AND id = $3")
                 .bind(city)
-                .bind(case_id)
+                .bind(format!("case:{case_id}"))
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?,

@@ -16,6 +16,7 @@ pub mod events;
 mod flat;
 pub mod gridteam;
 mod initiatives;
+pub mod media;
 mod open311;
 mod people;
 mod premises;
@@ -31,6 +32,7 @@ pub use error::StoreError;
 pub use flat::StoredDemand;
 pub use gridteam::{GridCounts, GridList, GridRecord, NewRecord};
 pub use initiatives::InitiativeRow;
+pub use media::{MediaInfo, NewMedia};
 pub use open311::{Open311Key, Open311Media, Open311Query, Open311Request};
 pub use people::{Account, NewPerson, TokenKind};
 pub use premises::PremisesImported;
@@ -88,7 +90,39 @@ impl Store {
         migrator
             .run(&self.pool)
             .await
-            .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))
+            .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
+        self.finish_media_move().await
+    }
+
+    /// Connect and apply only the migrations numbered below `version` (for tests of a
+    /// migration: fill the old tables, then [`Store::connect`] runs the rest).
+    #[doc(hidden)]
+    pub async fn connect_before(url: &str, version: i64) -> Result<(), StoreError> {
+        let backend = Backend::from_url(url)?;
+        sqlx::any::install_default_drivers();
+        let url = backend.normalise_url(url);
+        let pool = AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(&url)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("cannot open database: {e}")))?;
+        let mut migrator = match backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+        };
+        migrator.migrations = migrator
+            .migrations
+            .iter()
+            .filter(|m| m.version < version)
+            .cloned()
+            .collect::<Vec<_>>()
+            .into();
+        migrator
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
+        pool.close().await;
+        Ok(())
     }
 
     pub fn backend(&self) -> Backend {

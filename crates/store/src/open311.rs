@@ -349,11 +349,12 @@ impl Store {
             .collect())
     }
 
-    /// A photo uploaded with an Open311 request (the only photos served publicly).
+    /// A photo uploaded with an Open311 request (the only case photos served publicly), by its
+    /// media id.
     pub async fn open311_photo(&self, city: &str, photo_id: i64) -> Result<Option<(String, Vec<u8>)>, StoreError> {
         Ok(sqlx::query_as(
             "SELECT p.content_type, p.data FROM open311_requests r
-               JOIN photos p ON p.city = r.city AND p.case_id = r.case_id AND p.id = r.photo_id
+               JOIN media p ON p.city = r.city AND p.owner = 'case:' || r.case_id AND p.id = r.photo_id
              WHERE r.city = $1 AND r.photo_id = $2",
         )
         .bind(city)

@@ -27,7 +27,8 @@ pub fn postgres_url() -> Option<String> {
         .filter(|u| u.starts_with("postgres"))
 }
 
-pub async fn fresh_db() -> TestDb {
+/// The URL of a fresh, empty database (not yet migrated), and what keeps it alive.
+pub async fn fresh_url() -> (String, Option<tempfile::TempDir>) {
     match postgres_url() {
         Some(base) => {
             sqlx::any::install_default_drivers();
@@ -41,21 +42,20 @@ pub async fn fresh_db() -> TestDb {
                 .expect("create schema");
             conn.close().await.ok();
             let sep = if base.contains('?') { '&' } else { '?' };
-            let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-            let store = Store::connect(&url).await.expect("connect to the test schema");
-            TestDb { store, url, _dir: None }
+            (format!("{base}{sep}options=-c%20search_path%3D{schema}"), None)
         }
         None => {
             let dir = tempfile::tempdir().expect("temp dir");
             let url = format!("sqlite://{}", dir.path().join("test.db").display());
-            let store = Store::connect(&url).await.expect("open SQLite");
-            TestDb {
-                store,
-                url,
-                _dir: Some(dir),
-            }
+            (url, Some(dir))
         }
     }
+}
+
+pub async fn fresh_db() -> TestDb {
+    let (url, dir) = fresh_url().await;
+    let store = Store::connect(&url).await.expect("connect to the test database");
+    TestDb { store, url, _dir: dir }
 }
 
 /// The demo city, small (3 communities), built once per test binary.

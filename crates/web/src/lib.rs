@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 pub mod bench;
 pub mod error;
+pub mod media;
 pub mod open311;
 pub mod pages;
 
@@ -34,6 +35,7 @@ pub fn app(state: AppState) -> Router {
         )
         .merge(pages::router())
         .merge(open311::router())
+        .merge(media::router())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

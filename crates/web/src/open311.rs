@@ -19,8 +19,10 @@
 //!   api_key, 404 unknown jurisdiction, service, request, token or format (405 for a wrong method).
 //! - Answers never carry reporter contacts. For 12345 service requests (诉求) the description is
 //!   left out and the point rounded to ~100 m; contact-like text in descriptions is masked.
-//! - `media_url` points to `/open311/v2/media/{id}`, which serves only photos uploaded with an
-//!   Open311 request (or echoes the `media_url` the client sent).
+//! - `media_url` points to `/open311/v2/media/{id}`, which redirects to the photo's one URL
+//!   `/media/{id}` for photos uploaded with an Open311 request only (or echoes the `media_url`
+//!   the client sent). Uploaded photos are checked by the one media policy (415 for a type not
+//!   accepted, read from the bytes; 413 over 5 MiB) and lose their EXIF.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -42,7 +44,7 @@ use quick_xml::Writer;
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
-use crate::api::cases::{PHOTO_MAX_BYTES, PHOTO_TYPES};
+use crate::api::cases::PHOTO_MAX_BYTES;
 use gongzhi_app::cases::{self as loop_, Report};
 use gongzhi_app::AppError;
 
@@ -62,7 +64,9 @@ pub fn router() -> Router<AppState> {
         .route("/media/{id}", get(get_media))
         .method_not_allowed_fallback(wrong_method)
         .fallback(no_resource)
-        .layer(DefaultBodyLimit::max(PHOTO_MAX_BYTES + 1024 * 1024));
+        .layer(DefaultBodyLimit::max(gongzhi_core::media::body_limit(
+            crate::media::PHOTO,
+        )));
     Router::new().nest("/open311/v2", v2)
 }
 
@@ -657,15 +661,21 @@ async fn get_media(
         let city = jurisdiction(&s, &query(&q)).await?;
         let missing = || Fail::not_found(format!("media '{id}' not found"));
         let photo: i64 = id.split('.').next().unwrap_or("").parse().map_err(|_| missing())?;
-        let (ct, data) = s.store.open311_photo(&city, photo).await?.ok_or_else(missing)?;
-        Ok((
-            [
-                (header::CONTENT_TYPE, ct),
-                (header::CACHE_CONTROL, "public, max-age=86400".to_owned()),
-            ],
-            data,
-        )
-            .into_response())
+        // A photo moved by migration 0017 is named by its old id; then by its media id.
+        let moved = s.store.media_by_legacy(&city, &format!("photos:{photo}")).await?;
+        let mut media = None;
+        for candidate in moved.map(|m| m.id).into_iter().chain([photo]) {
+            if s.store.open311_photo(&city, candidate).await?.is_some() {
+                media = Some(candidate);
+                break;
+            }
+        }
+        let media = media.ok_or_else(missing)?;
+        let mut to = crate::media::url(media);
+        if city != s.default_city {
+            to.push_str(&format!("?city={city}"));
+        }
+        Ok(axum::response::Redirect::permanent(&to).into_response())
     };
     answer.await.unwrap_or_else(|e: Fail| e.render(fmt))
 }
@@ -826,10 +836,13 @@ async fn read_post(
         .unwrap_or("")
         .to_ascii_lowercase();
     let too_big = || {
-        Fail::bad(format!(
-            "the request body is too large (at most {} MiB of media)",
-            PHOTO_MAX_BYTES / 1024 / 1024
-        ))
+        Fail::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "the request body is too large (at most {} MiB of media)",
+                PHOTO_MAX_BYTES / 1024 / 1024
+            ),
+        )
     };
     if ct.starts_with("multipart/form-data") {
         let mut mp = Multipart::from_request(req, s)
@@ -873,7 +886,7 @@ async fn read_post(
         }
         Ok((p, media))
     } else {
-        let body = axum::body::to_bytes(req.into_body(), PHOTO_MAX_BYTES + 1024 * 1024)
+        let body = axum::body::to_bytes(req.into_body(), gongzhi_core::media::body_limit(crate::media::PHOTO))
             .await
             .map_err(|_| too_big())?;
         if !body.is_empty() && !ct.is_empty() && !ct.starts_with("application/x-www-form-urlencoded") {
@@ -1052,20 +1065,18 @@ async fn create(s: &AppState, q: Option<String>, headers: &HeaderMap, req: Reque
             return Err(Fail::bad("media_url: give an http:// or https:// URL"));
         }
     }
-    if let Some((ct, data)) = &media {
-        if !PHOTO_TYPES.contains(&ct.as_str()) {
-            return Err(Fail::bad(format!(
-                "media: photos must be {} (got '{ct}')",
-                PHOTO_TYPES.join(", ")
-            )));
-        }
-        if data.is_empty() || data.len() > PHOTO_MAX_BYTES {
-            return Err(Fail::bad(format!(
-                "media: a photo must have 1 byte to {} MiB",
-                PHOTO_MAX_BYTES / 1024 / 1024
-            )));
-        }
-    }
+    // The one media policy: the type from the bytes (415 otherwise), 5 MiB, EXIF stripped.
+    let media = match &media {
+        Some((ct, data)) => Some(crate::media::check(crate::media::PHOTO, ct, data).map_err(|e| {
+            let status = if e.status == StatusCode::UNPROCESSABLE_ENTITY {
+                StatusCode::BAD_REQUEST
+            } else {
+                e.status
+            };
+            Fail::new(status, format!("media: {}", e.body.message))
+        })?),
+        None => None,
+    };
     let device_id = short(&p, "device_id", 128)?;
     let account_id = short(&p, "account_id", 128)?;
     let report = Report {
@@ -1083,7 +1094,11 @@ async fn create(s: &AppState, q: Option<String>, headers: &HeaderMap, req: Reque
     let (row, dups) = loop_::intake(s, &who, &report, Some(CaseSource::Api)).await?;
     let id = row.case.id;
     let photo_id = match &media {
-        Some((ct, data)) => Some(s.store.add_photo(&city, id, ct, data, Some(who.person_id)).await?),
+        Some(photo) => Some(
+            s.store
+                .add_case_photo(&city, id, photo.content_type, &photo.data, Some(who.person_id), true)
+                .await?,
+        ),
         None => None,
     };
     let token = new_token();

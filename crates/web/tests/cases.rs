@@ -661,7 +661,7 @@ async fn the_report_page_finds_a_place_by_name_and_takes_photos() {
         .unwrap();
     assert_eq!(r.status(), 200);
     assert!(
-        r.text().await.unwrap().contains("/photos/"),
+        r.text().await.unwrap().contains("/media/"),
         "the photo shows on the case page"
     );
 }

@@ -1108,8 +1108,8 @@ async fn post_errors() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 400);
-    assert!(json_error(&r.json().await.unwrap(), 400).contains("media"));
+    assert_eq!(r.status(), 415, "the one media policy: a type not accepted is 415");
+    assert!(json_error(&r.json().await.unwrap(), 415).contains("media"));
     let r = app
         .client
         .post(app.url("/open311/v2/requests.json"))

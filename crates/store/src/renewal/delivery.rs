@@ -2,7 +2,6 @@
 //! (stored as documents), spending, contributions, upkeep with check-ins, acceptance answers and
 //! the supervision of late milestones. Every change appends to the stream `renewal_delivery:ID`.
 
-use base64::Engine;
 use chrono::NaiveDate;
 use gongzhi_core::case::Satisfaction;
 use gongzhi_core::renewal::delivery::{
@@ -16,11 +15,10 @@ use sqlx::{Any, Transaction};
 
 use super::refused;
 use super::works::{bad_stored, day, window};
-use crate::documents::put_document_in;
 use crate::{events, now_ms, Store, StoreError};
 
-/// The largest milestone photo stored (8 MB).
-pub const MILESTONE_PHOTO_MAX_BYTES: usize = 8 * 1024 * 1024;
+/// The largest milestone photo stored: the one size table's photo limit.
+pub const MILESTONE_PHOTO_MAX_BYTES: usize = gongzhi_core::media::PHOTO_MAX_BYTES;
 
 /// A stored delivery project.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -477,8 +475,10 @@ impl Store {
         Ok(m)
     }
 
-    /// Attach a photo to a milestone: stored as a document (`data:` URL body) in the same
-    /// transaction as the milestone's change. Returns the document name.
+    /// Attach a photo to a milestone: stored in the media store (owner `milestone:D:M`, public,
+    /// also known by its document name `renewal_photo:D:M:N`) in the same transaction as the
+    /// milestone's change and its events (`document_changed` on the name's stream, as when photos
+    /// were documents, and `milestone_photo_added`). Returns the photo's name.
     pub async fn add_milestone_photo(
         &self,
         city: &str,
@@ -496,16 +496,38 @@ impl Store {
             .into());
         }
         if data.is_empty() || data.len() > MILESTONE_PHOTO_MAX_BYTES {
-            return Err(DomainError::invalid("photo", "send an image of 1 byte to 8 MB").into());
+            return Err(DomainError::invalid(
+                "photo",
+                format!(
+                    "send an image of 1 byte to {} MiB",
+                    MILESTONE_PHOTO_MAX_BYTES / 1024 / 1024
+                ),
+            )
+            .into());
         }
         let mut tx = self.pool.begin().await?;
         let mut m = self.milestone_in(&mut tx, city, delivery, milestone).await?;
         let name = photo_name(delivery, milestone, m.photos.len() + 1);
-        let body = format!(
-            "data:{content_type};base64,{}",
-            base64::engine::general_purpose::STANDARD.encode(data)
-        );
-        put_document_in(&mut tx, city, &name, &body, None, actor).await?;
+        let media = crate::media::NewMedia {
+            kind: gongzhi_core::media::Kind::Photo,
+            content_type,
+            data,
+            owner: &format!("milestone:{delivery}:{milestone}"),
+            public: true,
+            legacy: Some(format!("documents:{name}")),
+        };
+        let id = crate::media::insert(&mut tx, city, &media, actor).await?;
+        events::append(
+            &mut tx,
+            city,
+            &format!("document:{name}"),
+            "document_changed",
+            actor,
+            None,
+            None,
+            &serde_json::json!({ "version": 1, "bytes": data.len(), "media": id }),
+        )
+        .await?;
         m.photos.push(name.clone());
         sqlx::query("UPDATE renewal_milestones SET photos = $1 WHERE city = $2 AND id = $3")
             .bind(serde_json::to_string(&m.photos).map_err(|e| bad_stored("photos", e))?)
@@ -519,32 +541,32 @@ impl Store {
             delivery,
             "milestone_photo_added",
             actor,
-            &serde_json::json!({ "milestone": milestone, "photo": name, "size": data.len() }),
+            &serde_json::json!({ "milestone": milestone, "photo": name, "size": data.len(), "media": id }),
         )
         .await?;
         tx.commit().await?;
         Ok(name)
     }
 
-    /// A milestone photo: (content type, bytes).
-    pub async fn milestone_photo(&self, city: &str, name: &str) -> Result<(String, Vec<u8>), StoreError> {
+    /// A milestone photo's media id, by its name.
+    pub async fn milestone_photo_id(&self, city: &str, name: &str) -> Result<i64, StoreError> {
         if !name.starts_with("renewal_photo:") {
             return Err(StoreError::NotFound(format!("photo {name}")));
         }
-        let (_, body) = self
-            .document(city, name)
+        self.media_by_legacy(city, &format!("documents:{name}"))
+            .await?
+            .map(|m| m.id)
+            .ok_or_else(|| StoreError::NotFound(format!("photo {name}")))
+    }
+
+    /// A milestone photo: (content type, bytes).
+    pub async fn milestone_photo(&self, city: &str, name: &str) -> Result<(String, Vec<u8>), StoreError> {
+        let id = self.milestone_photo_id(city, name).await?;
+        let (m, data) = self
+            .media(city, id)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("photo {name}")))?;
-        let rest = body
-            .strip_prefix("data:")
-            .ok_or_else(|| bad_stored("photo", "not a data URL"))?;
-        let (ct, b64) = rest
-            .split_once(";base64,")
-            .ok_or_else(|| bad_stored("photo", "not base64"))?;
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(b64)
-            .map_err(|e| bad_stored("photo", e))?;
-        Ok((ct.to_owned(), bytes))
+        Ok((m.content_type, data))
     }
 
     /// Record money spent (cents > 0).

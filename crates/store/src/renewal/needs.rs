@@ -5,7 +5,7 @@ use gongzhi_core::gridteam::Need;
 use gongzhi_core::renewal::evidence::CaseFact;
 
 use crate::gridteam::{GridList, GridRecord};
-use crate::{events, now_ms, Store, StoreError};
+use crate::{events, Store, StoreError};
 
 type NeedRow = (i64, String, String, Option<i64>, i64, String);
 
@@ -48,7 +48,8 @@ impl Store {
         Ok(rows.into_iter().map(record).collect())
     }
 
-    /// Store a photo of a need (its event goes to the `grid_needs:ID:photos` stream).
+    /// Store a photo of a need (its event goes to the `grid_needs:ID:photos` stream), in the
+    /// media store as `need:ID`.
     pub async fn add_need_photo(
         &self,
         city: &str,
@@ -57,20 +58,17 @@ impl Store {
         data: &[u8],
         actor: Option<i64>,
     ) -> Result<i64, StoreError> {
+        let m = crate::media::NewMedia {
+            kind: gongzhi_core::media::Kind::Photo,
+            content_type,
+            data,
+            owner: &format!("need:{need_id}"),
+            public: false,
+            legacy: None,
+        };
         let mut tx = self.pool.begin().await?;
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO renewal_need_photos (city, need_id, content_type, size, data, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        )
-        .bind(city)
-        .bind(need_id)
-        .bind(content_type)
-        .bind(data.len() as i64)
-        .bind(data.to_vec())
-        .bind(now_ms())
-        .fetch_one(&mut *tx)
-        .await?;
-        events::append(
+        let id = crate::media::insert(&mut tx, city, &m, actor).await?;
+        crate::events::append(
             &mut tx,
             city,
             &format!("grid_needs:{need_id}:photos"),
@@ -78,33 +76,34 @@ impl Store {
             actor,
             None,
             None,
-            &serde_json::json!({ "photo": id, "content_type": content_type, "size": data.len() }),
+            &serde_json::json!({ "photo": id, "media": id, "content_type": content_type, "size": data.len() }),
         )
         .await?;
         tx.commit().await?;
         Ok(id)
     }
 
-    /// The photos of a need: (id, content type, size).
+    /// The photos of a need: (media id, content type, size).
     pub async fn need_photos(&self, city: &str, need_id: i64) -> Result<Vec<(i64, String, i64)>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT id, content_type, size FROM renewal_need_photos WHERE city = $1 AND need_id = $2 ORDER BY id",
+        Ok(
+            sqlx::query_as("SELECT id, content_type, size FROM media WHERE city = $1 AND owner = $2 ORDER BY id")
+                .bind(city)
+                .bind(format!("need:{need_id}"))
+                .fetch_all(&self.pool)
+                .await?,
         )
-        .bind(city)
-        .bind(need_id)
-        .fetch_all(&self.pool)
-        .await?)
     }
 
+    /// A photo of a need by its media id: (content type, bytes).
     pub async fn need_photo(&self, city: &str, need_id: i64, id: i64) -> Result<Option<(String, Vec<u8>)>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT content_type, data FROM renewal_need_photos WHERE city = $1 AND need_id = $2 AND id = $3",
+        Ok(
+            sqlx::query_as("SELECT content_type, data FROM media WHERE city = $1 AND owner = $2 AND id = $3")
+                .bind(city)
+                .bind(format!("need:{need_id}"))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
         )
-        .bind(city)
-        .bind(need_id)
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?)
     }
 
     /// The closed-loop cases of a community reported since `from_ms` (voided and merged ones

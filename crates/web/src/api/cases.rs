@@ -1,9 +1,8 @@
 //! Case API: intake, listing, one case with its timeline, actions through the state machine,
 //! photos, the dispatch proposal, the catalogue and calendar documents, indicators.
 
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use gongzhi_core::case::{Action, CaseState};
@@ -436,17 +435,28 @@ pub async fn proposal(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<i
         .ok_or_else(|| ApiError::not_found("a catalogue unit for this case"))
 }
 
-/// Photos: JPEG, PNG or WebP, at most 5 MiB each and 9 per case.
-pub const PHOTO_TYPES: &[&str] = &["image/jpeg", "image/png", "image/webp"];
-pub const PHOTO_MAX_BYTES: usize = 5 * 1024 * 1024;
+/// Photos: JPEG, PNG or WebP (read from the bytes), at most 5 MiB each (the one size table of
+/// `gongzhi_core::media`) and 9 per case.
+pub const PHOTO_MAX_BYTES: usize = gongzhi_core::media::PHOTO_MAX_BYTES;
 pub const PHOTOS_PER_CASE: usize = 9;
 
 #[derive(Serialize, ToSchema)]
 pub struct PhotoAdded {
     pub id: i64,
+    /// The photo's one URL, `/media/{id}`.
+    pub url: String,
 }
 
-/// Attach a photo (the request body, with its Content-Type).
+impl PhotoAdded {
+    pub fn new(id: i64) -> Self {
+        PhotoAdded {
+            id,
+            url: crate::media::url(id),
+        }
+    }
+}
+
+/// Attach a photo (the request body; its type is read from its bytes: JPEG, PNG or WebP).
 #[utoipa::path(post, path = "/api/cases/{id}/photos", tag = "cases", params(("id" = i64, Path)), security(("bearer" = [])),
     request_body(content = Vec<u8>, content_type = "image/jpeg"),
     responses((status = 201, body = PhotoAdded), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)))]
@@ -454,8 +464,7 @@ pub async fn add_photo(
     State(s): State<AppState>,
     Auth(p): Auth,
     Path(id): Path<i64>,
-    headers: HeaderMap,
-    body: Bytes,
+    upload: crate::media::PhotoUpload,
 ) -> ApiResult<(StatusCode, Json<PhotoAdded>)> {
     let city = p.city.to_string();
     let row = s
@@ -464,53 +473,40 @@ pub async fn add_photo(
         .await?
         .filter(|r| loop_::may_view(&p, r))
         .ok_or_else(|| ApiError::not_found(format!("case {id}")))?;
-    let ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_owned();
-    let id = check_photo(&s, &city, row.case.id, &ct, &body).await?;
-    let pid = s.store.add_photo(&city, id, &ct, &body, Some(p.person_id)).await?;
-    Ok((StatusCode::CREATED, Json(PhotoAdded { id: pid })))
+    let photo = check_photo(&s, &city, row.case.id, &upload.declared, &upload.bytes).await?;
+    let pid = s
+        .store
+        .add_photo(&city, id, photo.content_type, &photo.data, Some(p.person_id))
+        .await?;
+    Ok((StatusCode::CREATED, Json(PhotoAdded::new(pid))))
 }
 
-/// Check a photo's type, size and the case's count; the case id back.
-pub async fn check_photo(s: &AppState, city: &str, case_id: i64, content_type: &str, data: &[u8]) -> ApiResult<i64> {
-    check_photo_bytes(content_type, data)?;
+/// Check a photo by the one media policy and the case's count: the checked photo back.
+pub async fn check_photo(
+    s: &AppState,
+    city: &str,
+    case_id: i64,
+    content_type: &str,
+    data: &[u8],
+) -> ApiResult<gongzhi_core::media::Checked> {
+    let photo = check_photo_bytes(content_type, data)?;
     if s.store.photos(city, case_id).await?.len() >= PHOTOS_PER_CASE {
         return Err(ApiError::invalid(format!(
             "a case has at most {PHOTOS_PER_CASE} photos"
         )));
     }
-    Ok(case_id)
+    Ok(photo)
 }
 
-/// Check a photo's type and size (cases' and other records' photos alike).
-pub fn check_photo_bytes(content_type: &str, data: &[u8]) -> ApiResult<()> {
-    if !PHOTO_TYPES.contains(&content_type) {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media",
-            format!("photos must be {} (got '{content_type}')", PHOTO_TYPES.join(", ")),
-        ));
-    }
-    if data.is_empty() || data.len() > PHOTO_MAX_BYTES {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            format!("a photo must have 1 byte to {} MiB", PHOTO_MAX_BYTES / 1024 / 1024),
-        ));
-    }
-    Ok(())
+/// Check a photo's type (from its bytes) and size, and strip its metadata (cases' and other
+/// records' photos alike).
+pub fn check_photo_bytes(content_type: &str, data: &[u8]) -> ApiResult<gongzhi_core::media::Checked> {
+    crate::media::check(crate::media::PHOTO, content_type, data)
 }
 
-/// A photo of a case.
+/// A photo of a case: moved to `/media/{id}` (permanent redirect).
 #[utoipa::path(get, path = "/api/cases/{id}/photos/{photo}", tag = "cases", params(("id" = i64, Path), ("photo" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, content_type = "image/jpeg", body = Vec<u8>), (status = 404, body = ErrorBody)))]
+    responses((status = 308, description = "the photo's one URL, /media/{id}"), (status = 404, body = ErrorBody)))]
 pub async fn get_photo(
     State(s): State<AppState>,
     Auth(p): Auth,
@@ -522,12 +518,10 @@ pub async fn get_photo(
         .await?
         .filter(|r| loop_::may_view(&p, r))
         .ok_or_else(|| ApiError::not_found(format!("case {id}")))?;
-    let (ct, data) = s
-        .store
-        .photo(&city, id, photo)
+    let media = crate::media::resolve(&s, &city, &format!("photos:{photo}"), &format!("case:{id}"), photo)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("photo {photo}")))?;
-    Ok(([(header::CONTENT_TYPE, ct)], data).into_response())
+    Ok(crate::media::moved(media))
 }
 
 /// The category and dispatch catalogue as CSV (public).

@@ -44,16 +44,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(survey_photo))
 }
 
-/// The seat of a (maybe anonymous) viewer in one initiative.
-pub async fn seat_of(s: &AppState, p: Option<&Principal>, id: i64) -> ApiResult<Seat> {
-    let Some(p) = p else { return Ok(Seat::Public) };
-    let seats = s.store.initiative_seats(&p.city.to_string(), p.person_id).await?;
-    Ok(match seats.iter().find(|(i, _)| *i == id) {
-        Some((_, Side::Front)) => Seat::Front(id),
-        Some((_, Side::Back)) => Seat::Back(id),
-        None => Seat::Public,
-    })
-}
+pub use gongzhi_app::initiatives::seat_of;
 
 fn side_of(seat: Seat) -> Option<Side> {
     match seat {
@@ -703,7 +694,7 @@ pub async fn store_survey_photo(
             "unit: {unit} is not in this initiative's area; register it first"
         )));
     }
-    crate::api::cases::check_photo_bytes(content_type, data)?;
+    let photo = crate::api::cases::check_photo_bytes(content_type, data)?;
     let city = p.city.to_string();
     let owner = unit_photo_owner(id, unit);
     if s.store
@@ -719,14 +710,11 @@ pub async fn store_survey_photo(
         )));
     }
     Ok(s.store
-        .add_attachment(&city, &owner, content_type, data, Some(p.person_id))
+        .add_attachment(&city, &owner, photo.content_type, &photo.data, Some(p.person_id))
         .await?)
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct PhotoAdded {
-    pub id: i64,
-}
+pub use crate::api::cases::PhotoAdded;
 
 /// Attach a survey photo (摸排照片) of one unit: the request body, with its Content-Type
 /// (JPEG, PNG or WebP). Members of either stage; the photo is seen by this initiative's two
@@ -739,21 +727,14 @@ pub async fn add_survey_photo(
     State(s): State<AppState>,
     Auth(p): Auth,
     Path((id, unit)): Path<(i64, String)>,
-    headers: axum::http::HeaderMap,
-    body: Bytes,
+    upload: crate::media::PhotoUpload,
 ) -> ApiResult<(axum::http::StatusCode, Json<PhotoAdded>)> {
-    let ct = headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .unwrap_or("")
-        .trim()
-        .to_owned();
-    let photo = store_survey_photo(&s, &p, id, &unit, &ct, &body).await?;
-    Ok((axum::http::StatusCode::CREATED, Json(PhotoAdded { id: photo })))
+    let photo = store_survey_photo(&s, &p, id, &unit, &upload.declared, &upload.bytes).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(PhotoAdded::new(photo))))
 }
 
-/// A survey photo, for the members of the initiative's two stages; anyone else gets 404.
+/// A survey photo, for the members of the initiative's two stages (anyone else gets 404): moved
+/// to `/media/{id}` (permanent redirect).
 #[utoipa::path(get, path = "/api/initiatives/{id}/photos/{photo}", tag = "initiatives",
     params(("id" = i64, Path), ("photo" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, content_type = "image/jpeg", body = Vec<u8>), (status = 404, body = ErrorBody)))]
@@ -762,17 +743,19 @@ pub async fn survey_photo(
     MaybeAuth(p): MaybeAuth,
     Path((id, photo)): Path<(i64, i64)>,
 ) -> ApiResult<axum::response::Response> {
-    use axum::response::IntoResponse;
     let missing = || ApiError::not_found(format!("photo {photo} of initiative {id}"));
     let seat = seat_of(&s, p.as_ref(), id).await?;
     let (Some(p), true) = (p, seat.sees(id, Stage::Front)) else {
         return Err(missing());
     };
-    let (_, ct, data) = s
-        .store
-        .attachment(&p.city.to_string(), photo)
-        .await?
-        .filter(|(owner, ..)| owner.starts_with(&unit_photo_owner(id, "")))
-        .ok_or_else(missing)?;
-    Ok(([(axum::http::header::CONTENT_TYPE, ct)], data).into_response())
+    let media = crate::media::resolve(
+        &s,
+        &p.city.to_string(),
+        &format!("attachments:{photo}"),
+        &unit_photo_owner(id, ""),
+        photo,
+    )
+    .await?
+    .ok_or_else(missing)?;
+    Ok(crate::media::moved(media))
 }

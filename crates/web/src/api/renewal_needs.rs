@@ -15,29 +15,28 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Json;
 use gongzhi_core::access::{Permission, Principal};
 use gongzhi_core::gridteam::{Category, Need, NeedSource, NeedStatus, Urgency};
 use gongzhi_core::renewal::cluster::{self, Backing, ClusterParams};
 use gongzhi_core::renewal::evidence::{self, EvidenceRule};
 use gongzhi_core::spatial::Crs;
-use gongzhi_store::{GridList, GridRecord, NewRecord, StoredCluster};
+use gongzhi_store::{GridList, NewRecord, StoredCluster};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::api::cases::{PHOTO_MAX_BYTES, PHOTO_TYPES};
+use crate::api::cases::PhotoAdded;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use gongzhi_app::people::is_resident_of;
 pub use gongzhi_app::renewal_needs::{
-    check_staff, check_view, cluster_params, community, evidence_rule, hour_value, is_staff, run_clustering, Refreshed,
-    CLUSTER_PARAMS_SETTING, EVIDENCE_RULE_SETTING, HOUR_VALUE_SETTING,
+    check_staff, check_view, cluster_params, community, evidence_rule, hour_value, is_staff, need, run_clustering,
+    Refreshed, CLUSTER_PARAMS_SETTING, EVIDENCE_RULE_SETTING, HOUR_VALUE_SETTING,
 };
 
 use crate::AppState;
@@ -286,24 +285,8 @@ pub async fn list_needs(
     Ok(Json(needs_view(&s, &p, &code).await?))
 }
 
-/// A need of the list with its community (the first 12 digits of its area), or 404.
-pub async fn need(s: &AppState, city: &str, id: i64) -> ApiResult<(GridRecord, Need, String)> {
-    let r = s
-        .store
-        .grid_record(city, GridList::Needs, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("need {id}")))?;
-    let n: Need = r.body_as()?;
-    let community = r.area.chars().take(12).collect();
-    Ok((r, n, community))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct PhotoAdded {
-    pub id: i64,
-}
-
-/// Attach a photo to a need (the request body with its Content-Type): its raiser or staff.
+/// Attach a photo to a need (the request body; its type is read from its bytes): its raiser or
+/// staff.
 #[utoipa::path(post, path = "/api/renewal/needs/{id}/photos", tag = "renewal", params(("id" = i64, Path)), security(("bearer" = [])),
     request_body(content = Vec<u8>, content_type = "image/jpeg"),
     responses((status = 201, body = PhotoAdded), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)))]
@@ -311,24 +294,14 @@ pub async fn add_photo(
     State(s): State<AppState>,
     Auth(p): Auth,
     Path(id): Path<i64>,
-    headers: HeaderMap,
-    body: Bytes,
+    upload: crate::media::PhotoUpload,
 ) -> ApiResult<(StatusCode, Json<PhotoAdded>)> {
     let city = p.city.to_string();
-    let ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_owned();
-    let pid = photo(&s, &p, &city, id, &ct, &body).await?;
-    Ok((StatusCode::CREATED, Json(PhotoAdded { id: pid })))
+    let pid = photo(&s, &p, &city, id, &upload.declared, &upload.bytes).await?;
+    Ok((StatusCode::CREATED, Json(PhotoAdded::new(pid))))
 }
 
-/// Check and store a need's photo (shared with the pages).
+/// Check (the one media policy) and store a need's photo (shared with the pages).
 pub async fn photo(s: &AppState, p: &Principal, city: &str, id: i64, ct: &str, body: &[u8]) -> ApiResult<i64> {
     let (_, n, community) = need(s, city, id).await?;
     if n.raised_by != Some(p.person_id) && !is_staff(p, &community) {
@@ -336,31 +309,20 @@ pub async fn photo(s: &AppState, p: &Principal, city: &str, id: i64, ct: &str, b
             "photos of need {id} are added by whoever raised it or by the community's staff"
         )));
     }
-    if !PHOTO_TYPES.contains(&ct) {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media",
-            format!("photos must be {} (got '{ct}')", PHOTO_TYPES.join(", ")),
-        ));
-    }
-    if body.is_empty() || body.len() > PHOTO_MAX_BYTES {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            format!("a photo must have 1 byte to {} MiB", PHOTO_MAX_BYTES / 1024 / 1024),
-        ));
-    }
+    let checked = crate::media::check(crate::media::PHOTO, ct, body)?;
     if s.store.need_photos(city, id).await?.len() >= PHOTOS_PER_NEED {
         return Err(ApiError::invalid(format!(
             "a need has at most {PHOTOS_PER_NEED} photos"
         )));
     }
-    Ok(s.store.add_need_photo(city, id, ct, body, Some(p.person_id)).await?)
+    Ok(s.store
+        .add_need_photo(city, id, checked.content_type, &checked.data, Some(p.person_id))
+        .await?)
 }
 
-/// A photo of a need (the community's residents and staff).
+/// A photo of a need: moved to `/media/{id}` (permanent redirect).
 #[utoipa::path(get, path = "/api/renewal/needs/{id}/photos/{photo}", tag = "renewal", params(("id" = i64, Path), ("photo" = i64, Path)),
-    security(("bearer" = [])), responses((status = 200, content_type = "image/jpeg", body = Vec<u8>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    security(("bearer" = [])), responses((status = 308, description = "the photo's one URL, /media/{id}"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_photo(
     State(s): State<AppState>,
     Auth(p): Auth,
@@ -369,12 +331,20 @@ pub async fn get_photo(
     let city = p.city.to_string();
     let (_, _, community) = need(&s, &city, id).await?;
     check_view(&p, &community)?;
-    let (ct, data) = s
-        .store
-        .need_photo(&city, id, photo)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("photo {photo}")))?;
-    Ok(([(header::CONTENT_TYPE, ct)], data).into_response())
+    Ok(crate::media::moved(photo_media(&s, &city, id, photo).await?))
+}
+
+/// The media id of a need's photo by its id in an old URL.
+pub async fn photo_media(s: &AppState, city: &str, id: i64, photo: i64) -> ApiResult<i64> {
+    crate::media::resolve(
+        s,
+        city,
+        &format!("renewal_need_photos:{photo}"),
+        &format!("need:{id}"),
+        photo,
+    )
+    .await?
+    .ok_or_else(|| ApiError::not_found(format!("photo {photo}")))
 }
 
 /// Cases recurring near a need, offered as its evidence.
@@ -702,15 +672,21 @@ pub struct Split {
 }
 
 /// Split needs off a cluster into a new one (staff).
+/// The cluster a split made.
+#[derive(Serialize, ToSchema)]
+pub struct NewCluster {
+    pub id: i64,
+}
+
 #[utoipa::path(post, path = "/api/renewal/clusters/{id}/split", tag = "renewal", params(("id" = i64, Path)),
     request_body = Split, security(("bearer" = [])),
-    responses((status = 201, body = PhotoAdded), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = NewCluster), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn split(
     State(s): State<AppState>,
     Auth(p): Auth,
     Path(id): Path<i64>,
     Json(x): Json<Split>,
-) -> ApiResult<(StatusCode, Json<PhotoAdded>)> {
+) -> ApiResult<(StatusCode, Json<NewCluster>)> {
     let city = p.city.to_string();
     let c = stored_cluster(&s, &city, id).await?;
     check_staff(&p, &c.community)?;
@@ -718,7 +694,7 @@ pub async fn split(
         .store
         .split_cluster(&city, id, &x.needs, &x.name, Some(p.person_id), x.reason.as_deref())
         .await?;
-    Ok((StatusCode::CREATED, Json(PhotoAdded { id: new_id })))
+    Ok((StatusCode::CREATED, Json(NewCluster { id: new_id })))
 }
 
 /// The clustering parameters and the evidence rule of the city.

@@ -12,7 +12,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use gongzhi_core::access::Principal;
@@ -362,51 +362,35 @@ pub struct AttachmentQuery {
     pub name: String,
 }
 
-/// Attach a design file (PNG, JPEG or PDF; the body is the file, Content-Type its type): a new version.
+/// Attach a design file (PNG, JPEG or WebP at most 5 MiB, or PDF at most 10 MiB; the body is
+/// the file, its type read from its bytes): a new version.
 #[utoipa::path(post, path = "/api/renewal/proposals/{id}/attachments", tag = "renewal", params(("id" = i64, Path), AttachmentQuery),
     request_body(content = Vec<u8>, content_type = "application/pdf"), security(("bearer" = [])),
-    responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn add_attachment(
     State(s): State<AppState>,
     Auth(p): Auth,
     Path(id): Path<i64>,
     Query(q): Query<AttachmentQuery>,
-    headers: HeaderMap,
-    body: Bytes,
+    upload: crate::media::FileUpload,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
     let row = proposal_for_author(&s, &p, id).await?;
-    let media = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_owned();
-    proposal::check_attachment(&media, &body)?;
+    let file = upload.check()?;
     if q.name.trim().is_empty() {
         return Err(ApiError::invalid("name: give the file's name"));
     }
     let city = p.city.to_string();
     let n = row.content.attachments.len();
-    let document = format!("renewal-proposal/{id}/{n}");
-    use base64::Engine as _;
-    s.store
-        .put_document(
-            &city,
-            &document,
-            &base64::engine::general_purpose::STANDARD.encode(&body),
-            None,
-            Some(p.person_id),
-        )
+    let document = s
+        .store
+        .add_proposal_file(&city, id, n, &file, Some(p.person_id))
         .await?;
     let mut content = row.content.clone();
     content.attachments.push(Attachment {
         name: q.name.trim().to_owned(),
-        media_type: media,
+        media_type: file.content_type.to_owned(),
         document,
-        bytes: body.len() as u64,
+        bytes: file.data.len() as u64,
     });
     s.store
         .revise_proposal(&city, id, row.version, &content, p.person_id)
@@ -414,9 +398,9 @@ pub async fn add_attachment(
     Ok(created(n as i64))
 }
 
-/// A design attachment's file (public).
+/// A design attachment's file (public): moved to `/media/{id}` (permanent redirect).
 #[utoipa::path(get, path = "/api/renewal/proposals/{id}/attachments/{n}", tag = "renewal",
-    params(("id" = i64, Path), ("n" = usize, Path)), responses((status = 200, content_type = "application/octet-stream"), (status = 404, body = ErrorBody)))]
+    params(("id" = i64, Path), ("n" = usize, Path)), responses((status = 308, description = "the file's one URL, /media/{id}"), (status = 404, body = ErrorBody)))]
 pub async fn get_attachment(
     State(s): State<AppState>,
     MaybeAuth(p): MaybeAuth,
@@ -424,21 +408,14 @@ pub async fn get_attachment(
 ) -> ApiResult<Response> {
     let city = city_of(&s, p.as_ref());
     let row = proposal_row(&s, &city, id).await?;
-    let a = row
-        .content
-        .attachments
-        .get(n)
-        .ok_or_else(|| ApiError::not_found(format!("attachment {n} of proposal {id}")))?;
-    let (_, body) = s
+    let missing = || ApiError::not_found(format!("attachment {n} of proposal {id}"));
+    let a = row.content.attachments.get(n).ok_or_else(missing)?;
+    let m = s
         .store
-        .document(&city, &a.document)
+        .media_by_legacy(&city, &format!("documents:{}", a.document))
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("attachment {n} of proposal {id}")))?;
-    use base64::Engine as _;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(body)
-        .map_err(|_| ApiError::not_found(format!("attachment {n} of proposal {id}")))?;
-    Ok(([(header::CONTENT_TYPE, a.media_type.clone())], bytes).into_response())
+        .ok_or_else(missing)?;
+    Ok(crate::media::moved(m.id))
 }
 
 // ---------------------------------------------------------------- council

@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::NaiveDate;
@@ -819,30 +819,26 @@ pub async fn complete_milestone(
     ))
 }
 
-/// Attach a photo (the request body, with its image Content-Type) to a milestone (renewal staff).
+/// Attach a photo (the request body; its type is read from its bytes: JPEG, PNG or WebP) to a
+/// milestone (renewal staff).
 #[utoipa::path(post, path = "/api/renewal/deliveries/{id}/milestones/{milestone}/photos", tag = "renewal", params(("id" = i64, Path), ("milestone" = i64, Path)), security(("bearer" = [])),
     request_body(content = Vec<u8>, content_type = "image/jpeg"),
-    responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn add_photo(
     State(s): State<AppState>,
     Auth(p): Auth,
     Path((id, milestone)): Path<(i64, i64)>,
-    headers: HeaderMap,
-    body: Bytes,
+    upload: crate::media::PhotoUpload,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let name = milestone_photo(&s, &p, id, milestone, &ct, &body).await?;
+    let name = milestone_photo(&s, &p, id, milestone, &upload.declared, &upload.bytes).await?;
+    let media = s.store.milestone_photo_id(&p.city.to_string(), &name).await?;
     Ok(Json(
-        serde_json::json!({ "photo": name, "url": format!("/api/renewal/photos/{name}") }),
+        serde_json::json!({ "photo": name, "media": media, "url": crate::media::url(media) }),
     ))
 }
 
-/// Checks and stores a milestone's photo (renewal staff; the API and the delivery page): an
-/// image type, 1 byte to 8 MB. The stored photo's name.
+/// Checks (the one media policy) and stores a milestone's photo (renewal staff; the API and
+/// the delivery page). The stored photo's name.
 pub async fn milestone_photo(
     s: &AppState,
     p: &Principal,
@@ -852,28 +848,29 @@ pub async fn milestone_photo(
     body: &[u8],
 ) -> ApiResult<String> {
     staff_of_delivery(s, p, id).await?;
+    let photo = crate::media::check(crate::media::PHOTO, content_type, body)?;
     Ok(s.store
         .add_milestone_photo(
             &p.city.to_string(),
             id,
             milestone,
-            content_type,
-            body,
+            photo.content_type,
+            &photo.data,
             Some(p.person_id),
         )
         .await?)
 }
 
-/// A milestone photo. Public.
+/// A milestone photo: moved to `/media/{id}` (permanent redirect). Public.
 #[utoipa::path(get, path = "/api/renewal/photos/{name}", tag = "renewal", params(("name" = String, Path)),
-    responses((status = 200, body = Vec<u8>, content_type = "image/jpeg"), (status = 404, body = ErrorBody)))]
+    responses((status = 308, description = "the photo's one URL, /media/{id}"), (status = 404, body = ErrorBody)))]
 pub async fn get_photo(
     State(s): State<AppState>,
     MaybeAuth(p): MaybeAuth,
     Path(name): Path<String>,
 ) -> ApiResult<Response> {
-    let (ct, bytes) = s.store.milestone_photo(&city_of(&s, &p), &name).await?;
-    Ok(([(header::CONTENT_TYPE, ct)], bytes).into_response())
+    let id = s.store.milestone_photo_id(&city_of(&s, &p), &name).await?;
+    Ok(crate::media::moved(id))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -709,7 +709,9 @@ pub fn satisfactions(lang: Lang) -> Vec<(&'static str, String)> {
         .collect()
 }
 
-/// A photo added from the case page (multipart form, field `photo`).
+/// A photo added from the case page (multipart form, field `photo`). A refused photo shows the
+/// case page with the error, answered with the refusal's status (415 for its type, 413 for its
+/// size).
 pub async fn case_photo(
     State(s): State<AppState>,
     LoggedIn { p, mut c }: LoggedIn,
@@ -723,27 +725,32 @@ pub async fn case_photo(
         .await?
         .filter(|r| loop_::may_view(&p, r))
         .ok_or_else(|| ApiError::not_found(format!("case {id}")))?;
+    let media = crate::media::PHOTO;
     let mut added = false;
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|e| ApiError::invalid(format!("photo: {e}")))?
-    {
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => return case_photo_refused(&s, p, c, id, crate::media::form_error(media, "photo", e)).await,
+        };
         if field.name() != Some("photo") {
             continue;
         }
         let ct = field.content_type().unwrap_or("").to_owned();
-        let data = field
-            .bytes()
-            .await
-            .map_err(|e| ApiError::invalid(format!("photo: {e}")))?;
+        let data = match field.bytes().await {
+            Ok(d) => d,
+            Err(e) => return case_photo_refused(&s, p, c, id, crate::media::form_error(media, "photo", e)).await,
+        };
         if data.is_empty() {
             continue;
         }
-        if let Err(e) = crate::api::cases::check_photo(&s, &city, id, &ct, &data).await {
-            return case_page_with(&s, p, c, id, Some(e.body.message)).await;
-        }
-        s.store.add_photo(&city, id, &ct, &data, Some(p.person_id)).await?;
+        let photo = match crate::api::cases::check_photo(&s, &city, id, &ct, &data).await {
+            Ok(photo) => photo,
+            Err(e) => return case_photo_refused(&s, p, c, id, e).await,
+        };
+        s.store
+            .add_photo(&city, id, photo.content_type, &photo.data, Some(p.person_id))
+            .await?;
         added = true;
     }
     if !added {
@@ -751,4 +758,20 @@ pub async fn case_photo(
         return case_page_with(&s, p, c, id, Some(message)).await;
     }
     Ok(Redirect::to(&format!("/cases/{id}")).into_response())
+}
+
+/// The case page with a refused photo's message and status.
+async fn case_photo_refused(
+    s: &AppState,
+    p: Principal,
+    c: Chrome,
+    id: i64,
+    e: ApiError,
+) -> Result<Response, PageError> {
+    let status = e.status;
+    let mut r = case_page_with(s, p, c, id, Some(e.body.message)).await?;
+    if status.is_client_error() && status != axum::http::StatusCode::NOT_FOUND {
+        *r.status_mut() = status;
+    }
+    Ok(r)
 }

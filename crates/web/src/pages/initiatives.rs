@@ -305,7 +305,8 @@ pub async fn step(
     }
 }
 
-/// A survey photo from the workspace (multipart: `unit`, `photo`), through the API's path.
+/// A survey photo from the workspace (multipart: `unit`, `photo`), through the API's path. A
+/// refused photo shows the page with the error and the refusal's status (415, 413, 422).
 pub async fn photo(
     State(s): State<AppState>,
     LoggedIn { p, mut c }: LoggedIn,
@@ -313,40 +314,52 @@ pub async fn photo(
     mut form: axum::extract::Multipart,
 ) -> Result<Response, PageError> {
     c.path = format!("/initiatives/{id}");
-    let (mut unit, mut photo) = (String::new(), None);
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|e| ApiError::invalid(format!("photo: {e}")))?
-    {
-        match field.name() {
-            Some("unit") => {
-                unit = field
-                    .text()
-                    .await
-                    .map_err(|e| ApiError::invalid(format!("unit: {e}")))?
-            }
-            Some("photo") => {
-                let ct = field.content_type().unwrap_or("").to_owned();
-                let data = field
-                    .bytes()
-                    .await
-                    .map_err(|e| ApiError::invalid(format!("photo: {e}")))?;
-                photo = Some((ct, data));
-            }
-            _ => {}
-        }
-    }
-    let result = match photo.filter(|(_, d)| !d.is_empty()) {
-        Some((ct, data)) => api::store_survey_photo(&s, &p, id, unit.trim(), &ct, &data)
+    let media = crate::media::PHOTO;
+    let read = async {
+        let (mut unit, mut photo) = (String::new(), None);
+        while let Some(field) = form
+            .next_field()
             .await
-            .map(|_| ()),
-        None => Err(ApiError::invalid(c.t("err_photo"))),
+            .map_err(|e| crate::media::form_error(media, "photo", e))?
+        {
+            match field.name() {
+                Some("unit") => {
+                    unit = field
+                        .text()
+                        .await
+                        .map_err(|e| crate::media::form_error(media, "unit", e))?
+                }
+                Some("photo") => {
+                    let ct = field.content_type().unwrap_or("").to_owned();
+                    let data = field
+                        .bytes()
+                        .await
+                        .map_err(|e| crate::media::form_error(media, "photo", e))?;
+                    photo = Some((ct, data));
+                }
+                _ => {}
+            }
+        }
+        Ok::<_, ApiError>((unit, photo))
+    };
+    let result = match read.await {
+        Ok((unit, photo)) => match photo.filter(|(_, d)| !d.is_empty()) {
+            Some((ct, data)) => api::store_survey_photo(&s, &p, id, unit.trim(), &ct, &data)
+                .await
+                .map(|_| ()),
+            None => Err(ApiError::invalid(c.t("err_photo"))),
+        },
+        Err(e) => Err(e),
     };
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/initiatives/{id}")).into_response()),
         Err(e) if e.status.is_client_error() && e.status != axum::http::StatusCode::NOT_FOUND => {
-            page(&s, c, Some(&p), id, false, Some(e.body.message)).await
+            let status = e.status;
+            let mut r = page(&s, c, Some(&p), id, false, Some(e.body.message)).await?;
+            if matches!(status.as_u16(), 413 | 415) {
+                *r.status_mut() = status;
+            }
+            Ok(r)
         }
         Err(e) => Err(e.into()),
     }

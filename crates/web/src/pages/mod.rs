@@ -45,7 +45,7 @@ pub fn router() -> Router<AppState> {
         .route("/cases/new", get(cases::new_case_form).post(cases::new_case_submit))
         .route("/cases/{id}", get(cases::case_page))
         .route("/cases/{id}/step", post(cases::case_step))
-        .route("/cases/{id}/photo", post(cases::case_photo))
+        .route("/cases/{id}/photo", post(cases::case_photo).layer(photo_body_limit()))
         .route("/dashboard", get(dashboard::dashboard))
         .route("/dashboard.csv", get(dashboard::dashboard_csv))
         .route("/dashboard.xlsx", get(dashboard::dashboard_xlsx))
@@ -54,7 +54,10 @@ pub fn router() -> Router<AppState> {
         .route("/initiatives/{id}", get(initiatives::workspace))
         .route("/initiatives/{id}/public", get(initiatives::public))
         .route("/initiatives/{id}/step", post(initiatives::step))
-        .route("/initiatives/{id}/photo", post(initiatives::photo))
+        .route(
+            "/initiatives/{id}/photo",
+            post(initiatives::photo).layer(photo_body_limit()),
+        )
         .route("/flat", get(flat::workload_page))
         .route("/flat/lists", get(flat::lists_page))
         .route("/flat/replay", get(flat::replay_page))
@@ -122,13 +125,13 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/renewal/{community}/deliveries/{id}/milestones/{milestone}/photos",
-            post(renewal_works::photo_submit).layer(axum::extract::DefaultBodyLimit::max(
-                gongzhi_store::renewal::delivery::MILESTONE_PHOTO_MAX_BYTES + 1024 * 1024,
-            )),
+            post(renewal_works::photo_submit).layer(photo_body_limit()),
         )
         .route(
             "/renewal/{community}/needs",
-            get(renewal_needs::needs_page).post(renewal_needs::raise_submit),
+            get(renewal_needs::needs_page)
+                .post(renewal_needs::raise_submit)
+                .layer(photo_body_limit()),
         )
         .route("/renewal/{community}/clusters", get(renewal_needs::clusters_page))
         .route(
@@ -140,6 +143,12 @@ pub fn router() -> Router<AppState> {
         .route("/renewal/needs/{id}/photos/{photo}", get(renewal_needs::photo))
         .route("/assets/style.css", get(style))
         .route("/assets/app.js", get(script))
+}
+
+/// The body limit of a page form that uploads a photo: the one size table's (photo 5 MiB) plus
+/// the form's overhead.
+fn photo_body_limit() -> axum::extract::DefaultBodyLimit {
+    axum::extract::DefaultBodyLimit::max(gongzhi_core::media::body_limit(crate::media::PHOTO))
 }
 
 async fn style() -> impl IntoResponse {

@@ -226,18 +226,20 @@ pub async fn raise_submit(
     c.path = format!("/renewal/{code}/needs");
     let mut fields: HashMap<String, String> = HashMap::new();
     let mut photo: Option<(String, Bytes)> = None;
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|e| ApiError::invalid(format!("form: {e}")))?
-    {
+    let media = crate::media::PHOTO;
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => return needs_refused(&s, p, c, &code, crate::media::form_error(media, "form", e)).await,
+        };
         let name = field.name().unwrap_or("").to_owned();
         if name == "photo" {
             let ct = field.content_type().unwrap_or("").to_owned();
-            let data = field
-                .bytes()
-                .await
-                .map_err(|e| ApiError::invalid(format!("photo: {e}")))?;
+            let data = match field.bytes().await {
+                Ok(d) => d,
+                Err(e) => return needs_refused(&s, p, c, &code, crate::media::form_error(media, "photo", e)).await,
+            };
             if !data.is_empty() {
                 photo = Some((ct, data));
             }
@@ -247,6 +249,12 @@ pub async fn raise_submit(
                 .await
                 .map_err(|e| ApiError::invalid(format!("{name}: {e}")))?;
             fields.insert(name, text);
+        }
+    }
+    // A photo refused by the one media policy refuses the need before it is raised.
+    if let Some((ct, data)) = &photo {
+        if let Err(e) = crate::media::check(media, ct, data) {
+            return needs_refused(&s, p, c, &code, e).await;
         }
     }
     let num = |k: &str| fields.get(k).and_then(|v| v.trim().parse::<f64>().ok());
@@ -281,6 +289,20 @@ pub async fn raise_submit(
         }
     }
     Ok(Redirect::to(&format!("/renewal/{code}/needs?raised={}", raised.id)).into_response())
+}
+
+/// The needs page with a refused upload's message, answered with the refusal's status.
+async fn needs_refused(
+    s: &AppState,
+    p: gongzhi_core::access::Principal,
+    c: Chrome,
+    code: &str,
+    e: ApiError,
+) -> Result<Response, PageError> {
+    let status = e.status;
+    let mut r = needs_page_with(s, p, c, code, Some(e.body.message), None).await?;
+    *r.status_mut() = status;
+    Ok(r)
 }
 
 /// GET /renewal/{community}/clusters (staff).

@@ -787,6 +787,19 @@ pub async fn delivery_page(
         .unwrap_or_else(|| s.default_city.clone());
     let now = today();
     let v = delivery_view(&s, &city, id, now).await?;
+    // The milestone photos' one URLs (/media/{id}), by their names.
+    let photo_urls: std::collections::HashMap<String, String> = s
+        .store
+        .media_of(&city, &format!("milestone:{id}:"))
+        .await?
+        .into_iter()
+        .filter_map(|m| {
+            Some((
+                m.legacy?.strip_prefix("documents:")?.to_owned(),
+                crate::media::url(m.id),
+            ))
+        })
+        .collect();
     let row = &v.detail.delivery;
     if row.community != community {
         return Err(ApiError::not_found(format!("delivery project {id} in community {community}")).into());
@@ -826,7 +839,12 @@ pub async fn delivery_page(
                     .milestone
                     .photos
                     .iter()
-                    .map(|p| format!("/api/renewal/photos/{}", urlencode(p)))
+                    .map(|p| {
+                        photo_urls
+                            .get(p)
+                            .cloned()
+                            .unwrap_or_else(|| format!("/api/renewal/photos/{}", urlencode(p)))
+                    })
                     .collect(),
             })
             .collect(),
@@ -1047,7 +1065,9 @@ pub async fn delivery_submit(
 }
 
 /// A milestone's photo from the delivery page (multipart, field `photo`; renewal staff): the
-/// same checks as `POST /api/renewal/deliveries/{id}/milestones/{milestone}/photos`.
+/// same checks as `POST /api/renewal/deliveries/{id}/milestones/{milestone}/photos`. A file
+/// refused for its type (415) or size (413) shows the delivery page with the error and that
+/// status; other errors come back on the page as before.
 pub async fn photo_submit(
     State(s): State<AppState>,
     MaybeAuth(user): MaybeAuth,
@@ -1072,7 +1092,7 @@ pub async fn photo_submit(
         while let Some(field) = form
             .next_field()
             .await
-            .map_err(|e| ApiError::invalid(format!("photo: the form is not readable: {e}")))?
+            .map_err(|e| crate::media::form_error(crate::media::PHOTO, "photo: the form is not readable", e))?
         {
             if field.name() != Some("photo") {
                 continue;
@@ -1081,7 +1101,7 @@ pub async fn photo_submit(
             let data = field
                 .bytes()
                 .await
-                .map_err(|e| ApiError::invalid(format!("photo: the file is not readable: {e}")))?;
+                .map_err(|e| crate::media::form_error(crate::media::PHOTO, "photo: the file is not readable", e))?;
             if !data.is_empty() {
                 photo = Some((ct, data));
             }
@@ -1093,6 +1113,15 @@ pub async fn photo_submit(
     .await;
     Ok(match result {
         Ok(()) => Redirect::to(&format!("{here}#milestone-{milestone}")).into_response(),
+        Err(e) if matches!(e.status.as_u16(), 413 | 415) => {
+            let q = PageQuery {
+                error: Some(e.body.message),
+                ..PageQuery::default()
+            };
+            let mut r = delivery_page(State(s), MaybeAuth(Some(p)), headers, Query(q), Path((community, id))).await?;
+            *r.status_mut() = e.status;
+            r
+        }
         Err(e) => back(&here, Some(e.body.message)),
     })
 }

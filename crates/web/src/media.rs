@@ -1,0 +1,225 @@
+//! The one media store over HTTP (issue 17, item 3): uploads are checked by the one policy
+//! (`gongzhi_core::media`: the type from the bytes, one size table, photo metadata stripped),
+//! over-limit bodies are answered 413 in the JSON error shape, and every stored file is served
+//! at `/media/{id}` with its sniffed type, `nosniff` and a safe `Content-Disposition`. The old
+//! per-record file URLs redirect there.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use gongzhi_core::media::{self as policy, Checked, Kind, MediaError};
+
+use crate::auth::MaybeAuth;
+use crate::error::{ApiError, ApiResult};
+use crate::AppState;
+
+/// Routes that take photos only.
+pub const PHOTO: &[Kind] = &[Kind::Photo];
+/// Routes that take photos or documents.
+pub const PHOTO_OR_DOCUMENT: &[Kind] = &[Kind::Photo, Kind::Document];
+
+/// The one URL of a stored file.
+pub fn url(id: i64) -> String {
+    format!("/media/{id}")
+}
+
+/// The routes of the media store.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/media/{id}", get(serve))
+}
+
+impl From<MediaError> for ApiError {
+    fn from(e: MediaError) -> Self {
+        let status = match e {
+            MediaError::Unsupported { .. } | MediaError::DeclaredUnsupported { .. } => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
+            MediaError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            MediaError::Empty | MediaError::Mismatch { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        let code = match status {
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media",
+            StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+            _ => "invalid",
+        };
+        let details = match &e {
+            MediaError::Unsupported { detected, accepted } => {
+                serde_json::json!({ "detected": detected, "accepted": accepted })
+            }
+            MediaError::TooLarge { kind, max, size } => {
+                serde_json::json!({ "kind": kind.as_str(), "max_bytes": max, "size": size })
+            }
+            MediaError::Mismatch { declared, detected } => {
+                serde_json::json!({ "declared": declared, "detected": detected })
+            }
+            MediaError::DeclaredUnsupported { declared, accepted } => {
+                serde_json::json!({ "declared": declared, "accepted": accepted })
+            }
+            MediaError::Empty => serde_json::Value::Null,
+        };
+        let err = ApiError::new(status, code, e.to_string());
+        if details.is_null() {
+            err
+        } else {
+            err.with_details(details)
+        }
+    }
+}
+
+/// Check an upload by the one policy: the checked file, or the refusal as an [`ApiError`]
+/// (415 for a type not accepted, 413 for too large, 422 for empty or mislabelled).
+pub fn check(accept: &[Kind], declared: &str, bytes: &[u8]) -> ApiResult<Checked> {
+    Ok(policy::check(accept, declared, bytes)?)
+}
+
+/// The refusal of a body larger than a route's limit.
+pub fn too_large(accept: &[Kind]) -> ApiError {
+    let largest = accept.iter().map(|k| k.max_bytes()).max().unwrap_or(0);
+    let what: Vec<String> = accept
+        .iter()
+        .map(|k| format!("a {} at most {} MiB", k.as_str(), k.max_bytes() / 1024 / 1024))
+        .collect();
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too_large",
+        format!("the upload is too large: send {}", what.join(", or ")),
+    )
+    .with_details(serde_json::json!({ "max_bytes": largest, "body_limit": policy::body_limit(accept) }))
+}
+
+/// A multipart form's read error: 413 in the media shape when the body is over the route's
+/// limit, else 422 naming the field.
+pub fn form_error(accept: &[Kind], field: &str, e: axum::extract::multipart::MultipartError) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        too_large(accept)
+    } else {
+        ApiError::invalid(format!("{field}: {e}"))
+    }
+}
+
+/// The body of a raw upload (the file is the request body) with its declared Content-Type,
+/// read up to the body limit of the one size table for the route's kinds (photos only, or
+/// photos and documents when `DOCUMENTS`); a larger body is refused with 413 in the JSON error
+/// shape before it is read.
+pub struct Upload<const DOCUMENTS: bool> {
+    pub declared: String,
+    pub bytes: Bytes,
+}
+
+/// A raw photo upload.
+pub type PhotoUpload = Upload<false>;
+/// A raw photo-or-document upload.
+pub type FileUpload = Upload<true>;
+
+impl<const DOCUMENTS: bool> Upload<DOCUMENTS> {
+    pub fn kinds() -> &'static [Kind] {
+        if DOCUMENTS {
+            PHOTO_OR_DOCUMENT
+        } else {
+            PHOTO
+        }
+    }
+
+    /// Check this upload by the one policy.
+    pub fn check(&self) -> ApiResult<Checked> {
+        check(Self::kinds(), &self.declared, &self.bytes)
+    }
+}
+
+impl<S: Send + Sync, const DOCUMENTS: bool> FromRequest<S> for Upload<DOCUMENTS> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let kinds = Self::kinds();
+        let limit = policy::body_limit(kinds);
+        let declared = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        let length = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        if length.is_some_and(|n| n > limit) {
+            return Err(too_large(kinds));
+        }
+        let bytes = axum::body::to_bytes(req.into_body(), limit)
+            .await
+            .map_err(|_| too_large(kinds))?;
+        Ok(Upload { declared, bytes })
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct CityQuery {
+    /// The city of a public file, for a visitor of another city than the default one.
+    city: Option<String>,
+}
+
+/// GET /media/{id}: a stored file, to whoever may read it (anyone else: 404).
+async fn serve(
+    State(s): State<AppState>,
+    MaybeAuth(p): MaybeAuth,
+    Path(id): Path<String>,
+    Query(q): Query<CityQuery>,
+) -> ApiResult<Response> {
+    let missing = || ApiError::not_found(format!("media {id}"));
+    let n: i64 = id.split('.').next().unwrap_or("").parse().map_err(|_| missing())?;
+    let city = match (&p, q.city) {
+        (None, Some(c)) => c,
+        _ => crate::api::territory::city_of(&s, p.as_ref()),
+    };
+    let (m, data) = s.store.media(&city, n).await?.ok_or_else(missing)?;
+    if !gongzhi_app::media::may_read(&s, p.as_ref(), &city, &m).await? {
+        return Err(missing());
+    }
+    let mut r = (StatusCode::OK, data).into_response();
+    let h = r.headers_mut();
+    let ct = HeaderValue::from_str(&m.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    h.insert(header::CONTENT_TYPE, ct);
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if let Ok(v) = HeaderValue::from_str(&policy::disposition(&m.content_type, m.id)) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(if m.public {
+            "public, max-age=86400"
+        } else {
+            "private, max-age=3600"
+        }),
+    );
+    Ok(r)
+}
+
+/// The permanent redirect of an old file URL to the file's one URL.
+pub fn moved(id: i64) -> Response {
+    Redirect::permanent(&url(id)).into_response()
+}
+
+/// The media id an old per-record URL names: its old key `legacy` (a row moved by migration
+/// 0017) first, else a media id of that owner.
+pub async fn resolve(s: &AppState, city: &str, legacy: &str, owner: &str, id: i64) -> ApiResult<Option<i64>> {
+    if let Some(m) = s.store.media_by_legacy(city, legacy).await? {
+        if m.owner == owner || (owner.ends_with(':') && m.owner.starts_with(owner)) {
+            return Ok(Some(m.id));
+        }
+    }
+    Ok(s.store
+        .media_info(city, id)
+        .await?
+        .filter(|m| m.owner == owner || (owner.ends_with(':') && m.owner.starts_with(owner)))
+        .map(|m| m.id))
+}
