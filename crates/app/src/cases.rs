@@ -109,6 +109,20 @@ pub fn may_read_indicators(p: &Principal, dim: &str, key: Option<&str>) -> bool 
     }
 }
 
+/// The indicators the principal opens first, as (dimension, key): staff their jurisdiction's
+/// area (`None` for the whole city), a department its own unit; `None` for residents.
+pub fn home_indicators(p: &Principal) -> Option<(&'static str, Option<String>)> {
+    if p.may_somewhere(Permission::ViewCases) {
+        let scope = p.scopes_for(Permission::ViewCases).find_map(|s| match s {
+            Scope::Division(d) => Some(d.to_string()),
+            Scope::Grids(g) => g.first().cloned(),
+            _ => None,
+        });
+        return Some(("area", scope.filter(|key| key != p.city.as_str())));
+    }
+    p.units().first().map(|unit| ("unit", Some(unit.to_string())))
+}
+
 /// Refuse unless [`may_read_indicators`].
 pub fn require_indicators(p: &Principal, dim: &str, key: Option<&str>) -> AppResult<()> {
     if may_read_indicators(p, dim, key) {
@@ -166,6 +180,32 @@ pub fn acting_grant(p: &Principal, row: &CaseRow, kind: ActionKind) -> AppResult
         kind,
         row.case.state
     )))
+}
+
+/// The steps the principal may take on the case now, in any of their roles (each checked as
+/// [`acting_grant`] would check it).
+pub fn allowed_actions(p: &Principal, row: &CaseRow) -> Vec<ActionKind> {
+    let mut allowed: Vec<ActionKind> = Vec::new();
+    for g in &p.grants {
+        for a in row.case.allowed_actions(g.role) {
+            if !allowed.contains(&a) && acting_grant(p, row, a).is_ok() {
+                allowed.push(a);
+            }
+        }
+    }
+    allowed
+}
+
+/// Whether the principal may report cases (a role that collects: residents, grid workers,
+/// acceptors …).
+pub fn may_report(p: &Principal) -> bool {
+    p.grants.iter().any(|g| case::COLLECTORS.contains(&g.role))
+}
+
+/// Whether the principal reports as staff (source, contact of the caller, registering at once)
+/// rather than as a resident reporting for themselves.
+pub fn reports_as_staff(p: &Principal) -> bool {
+    !p.has_role(Role::Resident)
 }
 
 /// A refused step as an error: a conflict with the state and the allowed steps, forbidden or invalid.

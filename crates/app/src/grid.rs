@@ -47,6 +47,41 @@ pub fn require_area_indicators(p: &Principal, within: &str) -> AppResult<()> {
     }
 }
 
+/// Refuse unless the principal may see a person's points ledger (积分): its holder and grid
+/// teams. (Issue 19: any grid team of any district still qualifies; narrowing it to the teams of
+/// the holder's grids belongs here.)
+pub fn require_see_points(p: &Principal, person: i64) -> AppResult<()> {
+    if p.person_id == person || p.may_somewhere(Permission::ManageGrid) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "points are seen by their holder and the grid teams",
+        ))
+    }
+}
+
+/// Refuse unless the principal may redeem a person's points: a grid team at its service point.
+pub fn require_redeem_points(p: &Principal, person: i64) -> AppResult<()> {
+    let _ = person;
+    if p.may_somewhere(Permission::ManageGrid) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "points are redeemed at the grid team's service point",
+        ))
+    }
+}
+
+/// Refuse unless the principal sets the city's points rules: an administrator. (Issue 19: an
+/// administrator of any district still qualifies; the whole city's belongs here.)
+pub fn require_rules_admin(p: &Principal) -> AppResult<()> {
+    if p.has_role(gongzhi_core::org::Role::Admin) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden("the points rules are set by an administrator"))
+    }
+}
+
 /// Whether the principal's organisation is in an alliance of the grid or its community.
 pub async fn in_alliance(s: &AppState, p: &Principal, g: &Grid) -> AppResult<bool> {
     let city = p.city.to_string();

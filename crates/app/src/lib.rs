@@ -19,6 +19,7 @@ pub mod regen;
 pub mod renewal_indicators;
 pub mod renewal_needs;
 pub mod renewal_votes;
+pub mod renewal_works;
 pub mod territory;
 
 use std::sync::Arc;

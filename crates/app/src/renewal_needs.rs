@@ -41,6 +41,30 @@ pub fn is_staff(p: &Principal, community: &str) -> bool {
     p.may(Permission::ManageGrid, community)
 }
 
+/// Whether the principal raises needs in the community as staff (on behalf of people met on
+/// visits or at meetings): the grid team of the need's area (`area`, its grid or the community)
+/// or renewal staff of the community.
+pub fn raises_as_staff(p: &Principal, area: &str, community: &str) -> bool {
+    p.may(Permission::ManageGrid, area) || is_staff(p, community)
+}
+
+/// Whether the principal sees every need of the community in full (raisers, households):
+/// its staff and grid teams; others see their own needs in full and the rest anonymised.
+pub fn sees_all_needs(p: &Principal, community: &str) -> bool {
+    is_staff(p, community) || p.may(Permission::ViewGridDetails, community)
+}
+
+/// Refuse unless the principal changes the city's renewal settings: its administrators.
+pub fn require_settings_admin(p: &Principal) -> AppResult<()> {
+    if p.may(Permission::ManageCatalogue, p.city.as_str()) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "the renewal settings are changed by the city's administrators",
+        ))
+    }
+}
+
 /// Refuse unless the principal may see the community's needs and clusters.
 pub fn check_view(p: &Principal, community: &str) -> AppResult<()> {
     if is_staff(p, community) || p.may(Permission::ViewGridDetails, community) || is_resident_of(p, community) {

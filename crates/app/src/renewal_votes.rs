@@ -33,11 +33,6 @@ pub fn may_edit_proposal(p: &Principal, author: i64, community: &str) -> bool {
     p.person_id == author || is_staff(p, community)
 }
 
-/// Whether the principal delivers funded micro-renewal in the community (co-production).
-pub fn may_deliver(p: &Principal, community: &str) -> bool {
-    p.may(Permission::DeliverRenewal, community)
-}
-
 pub fn need_staff(p: &Principal, community: &str) -> AppResult<()> {
     if is_staff(p, community) {
         Ok(())

@@ -229,14 +229,7 @@ pub async fn case_detail(s: &AppState, p: &gongzhi_core::access::Principal, id: 
         }
         _ => None,
     };
-    let mut allowed: Vec<String> = Vec::new();
-    for g in &p.grants {
-        for a in row.case.allowed_actions(g.role) {
-            if loop_::acting_grant(p, &row, a).is_ok() && !allowed.contains(&a.to_string()) {
-                allowed.push(a.to_string());
-            }
-        }
-    }
+    let allowed: Vec<String> = loop_::allowed_actions(p, &row).iter().map(|a| a.to_string()).collect();
     let contact = if loop_::may_see_contact(p, &row) || row.reporter == Some(p.person_id) {
         s.store
             .case_contact(&city, id)

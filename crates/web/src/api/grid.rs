@@ -14,12 +14,11 @@ use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 use chrono::{Datelike, NaiveDate};
-use gongzhi_core::access::{Permission, Principal};
+use gongzhi_core::access::Principal;
 use gongzhi_core::grid::Grid;
 use gongzhi_core::gridteam::{
     self, ActivityKind, Alliance, Household, Member, Need, NeedSource, PointRule, Project, ProjectStatus, Resource,
 };
-use gongzhi_core::org::Role;
 use gongzhi_store::gridteam::{need_facts, resource_facts};
 use gongzhi_store::{GridCounts, GridList, GridRecord, NewRecord, StoreError};
 use serde::{Deserialize, Serialize};
@@ -877,20 +876,12 @@ pub struct Ledger {
     pub lines: Vec<gridteam::Explained>,
 }
 
-fn may_see_points(p: &Principal, person: i64) -> bool {
-    p.person_id == person || p.may_somewhere(Permission::ManageGrid)
-}
-
 /// A person's points: the balance and every line that explains it. Seen by the person and by
 /// grid teams.
 #[utoipa::path(get, path = "/api/points/{person}", tag = "grid", params(("person" = i64, Path)),
     security(("bearer" = [])), responses((status = 200, body = Ledger), (status = 403, body = ErrorBody)))]
 pub async fn ledger(State(s): State<AppState>, Auth(p): Auth, Path(person): Path<i64>) -> ApiResult<Json<Ledger>> {
-    if !may_see_points(&p, person) {
-        return Err(ApiError::forbidden(
-            "points are seen by their holder and the grid teams",
-        ));
-    }
+    service::require_see_points(&p, person)?;
     Ok(Json(ledger_of(&s, &p.city.to_string(), person).await?))
 }
 
@@ -919,11 +910,7 @@ pub async fn redeem(
     Path(person): Path<i64>,
     Json(r): Json<RedeemInput>,
 ) -> ApiResult<Json<Ledger>> {
-    if !p.may_somewhere(Permission::ManageGrid) {
-        return Err(ApiError::forbidden(
-            "points are redeemed at the grid team's service point",
-        ));
-    }
+    service::require_redeem_points(&p, person)?;
     if r.what.trim().is_empty() {
         return Err(ApiError::invalid("what: say what the points are exchanged for"));
     }
@@ -945,9 +932,7 @@ pub async fn get_rules(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Js
 #[utoipa::path(put, path = "/api/points/rules", tag = "grid", request_body(content = String, content_type = "text/csv"),
     security(("bearer" = [])), responses((status = 200, body = Vec<Object>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn put_rules(State(s): State<AppState>, Auth(p): Auth, body: String) -> ApiResult<Json<Vec<PointRule>>> {
-    if !p.has_role(Role::Admin) {
-        return Err(ApiError::forbidden("the points rules are set by an administrator"));
-    }
+    service::require_rules_admin(&p)?;
     let parsed = gridteam::parse_rules(&body)?;
     s.store
         .set_setting(&p.city.to_string(), RULES_SETTING, &body, Some(p.person_id))

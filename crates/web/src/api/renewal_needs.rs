@@ -19,7 +19,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
-use gongzhi_core::access::{Permission, Principal};
+use gongzhi_core::access::Principal;
 use gongzhi_core::gridteam::{Category, Need, NeedSource, NeedStatus, Urgency};
 use gongzhi_core::renewal::cluster::{self, Backing, ClusterParams};
 use gongzhi_core::renewal::evidence::{self, EvidenceRule};
@@ -117,7 +117,7 @@ pub async fn raise(s: &AppState, p: &Principal, community_code: &str, r: RaiseNe
         Some(u) if !u.is_empty() => u.parse()?,
         _ => Urgency::Normal,
     };
-    let staff = p.may(Permission::ManageGrid, &area) || is_staff(p, &code);
+    let staff = gongzhi_app::renewal_needs::raises_as_staff(p, &area, &code);
     let (source, raised_by, household) = if staff {
         let source: NeedSource = match r.source.as_deref() {
             Some(x) if !x.is_empty() => x.parse()?,
@@ -237,7 +237,7 @@ pub struct NeedView {
 /// The community's needs as the viewer may see them.
 pub async fn needs_view(s: &AppState, p: &Principal, community: &str) -> ApiResult<Vec<NeedView>> {
     let city = p.city.to_string();
-    let staff = is_staff(p, community) || p.may(Permission::ViewGridDetails, community);
+    let staff = gongzhi_app::renewal_needs::sees_all_needs(p, community);
     let assigned = s.store.cluster_assignments(&city, community).await?;
     let mut out = Vec::new();
     for r in s.store.community_needs(&city, community).await? {
@@ -732,11 +732,7 @@ pub async fn put_settings(
     Json(x): Json<RenewalSettings>,
 ) -> ApiResult<Json<RenewalSettings>> {
     let city = p.city.to_string();
-    if !p.may(Permission::ManageCatalogue, &city) {
-        return Err(ApiError::forbidden(
-            "the renewal settings are changed by the city's administrators",
-        ));
-    }
+    gongzhi_app::renewal_needs::require_settings_admin(&p)?;
     x.cluster.check()?;
     x.evidence.check()?;
     if let Some(v) = x.hour_value_cents {

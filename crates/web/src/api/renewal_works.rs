@@ -18,7 +18,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::NaiveDate;
-use gongzhi_core::access::{Permission, Principal};
+use gongzhi_core::access::Principal;
 /// Today in Beijing time.
 pub use gongzhi_core::calendar::china_today as today;
 use gongzhi_core::case::Satisfaction;
@@ -73,26 +73,7 @@ fn city_of(s: &AppState, p: &Option<Principal>) -> String {
         .unwrap_or_else(|| s.default_city.clone())
 }
 
-/// Renewal staff of the community (planners, administrators), or 403.
-pub fn require_staff(p: &Principal, community: &str) -> ApiResult<()> {
-    if p.may(Permission::DeliverRenewal, community) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(format!(
-            "only renewal staff of community {community} (community planners, administrators) may do this"
-        )))
-    }
-}
-
-/// The departments `p` may register works for in `community`: any (None) for staff, else the
-/// principal's own organisations.
-fn departments_for(p: &Principal, community: &str) -> Option<BTreeSet<i64>> {
-    if p.may(Permission::DeliverRenewal, community) {
-        None
-    } else {
-        Some(p.units().into_iter().collect())
-    }
-}
+pub use gongzhi_app::renewal_works::{departments_for, require_staff};
 
 fn parse_day(field: &str, s: &str) -> ApiResult<NaiveDate> {
     s.trim()
@@ -231,7 +212,7 @@ pub(crate) async fn import(s: &AppState, p: &Principal, body: &[u8]) -> ApiResul
     // The departments allowed per line depend on the line's community; parse against the union
     // the principal may use, then check each work's community.
     let mut allowed: BTreeSet<i64> = p.units().into_iter().collect();
-    let staff = p.may_somewhere(Permission::DeliverRenewal);
+    let staff = gongzhi_app::renewal_works::is_staff_somewhere(p);
     if staff {
         allowed.extend(
             s.store
@@ -932,13 +913,8 @@ pub struct NewContribution {
 pub(crate) async fn contribute(s: &AppState, p: &Principal, id: i64, r: NewContribution) -> ApiResult<i64> {
     let city = p.city.to_string();
     let d = s.store.delivery_row(&city, id).await?;
-    let staff = p.may(Permission::DeliverRenewal, &d.community);
-    if !staff && !is_resident_of(p, &d.community) {
-        return Err(ApiError::forbidden(format!(
-            "only residents of community {} and renewal staff may record contributions",
-            d.community
-        )));
-    }
+    let staff = gongzhi_app::renewal_works::is_staff(p, &d.community);
+    gongzhi_app::renewal_works::require_take_part(p, &d.community, "record contributions")?;
     let hours_tenths = match r.hours.as_deref().map(str::trim).filter(|h| !h.is_empty()) {
         Some(h) => parse_hours(h)
             .ok_or_else(|| ApiError::invalid(format!("hours: '{h}' is not a number of hours like 2 or 2.5")))?,
@@ -1049,11 +1025,7 @@ pub async fn add_checkin(
 ) -> ApiResult<Json<serde_json::Value>> {
     let city = p.city.to_string();
     let d = s.store.delivery_row(&city, id).await?;
-    if !p.may(Permission::DeliverRenewal, &d.community) && !is_resident_of(&p, &d.community) {
-        return Err(ApiError::forbidden(
-            "only residents of the community and renewal staff may check in",
-        ));
-    }
+    gongzhi_app::renewal_works::require_take_part(&p, &d.community, "check in")?;
     let date = match r.date.as_deref().filter(|d| !d.trim().is_empty()) {
         Some(x) => parse_day("date", x)?,
         None => today(),
@@ -1120,7 +1092,7 @@ pub async fn supervision(
 ) -> ApiResult<Json<Vec<SupervisedMilestone>>> {
     match q.community.as_deref() {
         Some(c) => require_staff(&p, c)?,
-        None if p.may_somewhere(Permission::DeliverRenewal) => {}
+        None if gongzhi_app::renewal_works::is_staff_somewhere(&p) => {}
         None => return Err(ApiError::forbidden("only renewal staff see the supervision list")),
     }
     let list = s
@@ -1129,7 +1101,7 @@ pub async fn supervision(
         .await?;
     Ok(Json(
         list.into_iter()
-            .filter(|m| p.may(Permission::DeliverRenewal, &m.community))
+            .filter(|m| gongzhi_app::renewal_works::is_staff(&p, &m.community))
             .collect(),
     ))
 }

@@ -171,10 +171,7 @@ pub async fn work(State(s): State<AppState>, LoggedIn { p, c }: LoggedIn) -> Res
         };
         sections.push(sec);
     }
-    let can_report = p
-        .grants
-        .iter()
-        .any(|g| gongzhi_core::case::COLLECTORS.contains(&g.role));
+    let can_report = loop_::may_report(&p);
     let page = WorkPage {
         c,
         sections,
@@ -283,7 +280,7 @@ pub async fn new_case_form(State(s): State<AppState>, LoggedIn { p, c }: LoggedI
         errors: Vec::new(),
         duplicates: Vec::new(),
         map: area_map(&s, &p).await?,
-        staff: !p.has_role(Role::Resident),
+        staff: loop_::reports_as_staff(&p),
         c,
     };
     render(&page.c, &page)
@@ -390,7 +387,7 @@ pub async fn new_case_submit(
         errors,
         duplicates,
         map: area_map(&s, &p).await?,
-        staff: !p.has_role(Role::Resident),
+        staff: loop_::reports_as_staff(&p),
         c,
     };
     let mut resp = render(&page.c, &page)?;

@@ -19,7 +19,7 @@ use axum::http::header::{self, HeaderMap};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use gongzhi_core::access::{Permission, Principal};
+use gongzhi_core::access::Principal;
 use gongzhi_core::territory::Level;
 use gongzhi_store::TokenKind;
 use serde::Deserialize;
@@ -262,19 +262,11 @@ impl Chrome {
     }
     /// The dashboard this user may open: the city's for staff, their unit's for departments.
     pub fn dashboard_link(&self) -> Option<String> {
-        let u = self.user.as_ref()?;
-        if u.may_somewhere(Permission::ViewCases) {
-            let scope = u.scopes_for(Permission::ViewCases).find_map(|s| match s {
-                gongzhi_core::access::Scope::Division(d) => Some(d.to_string()),
-                gongzhi_core::access::Scope::Grids(g) => g.first().cloned(),
-                _ => None,
-            });
-            return Some(match scope {
-                Some(key) if key != u.city.as_str() => format!("/dashboard?key={key}"),
-                _ => "/dashboard".to_owned(),
-            });
-        }
-        u.units().first().map(|unit| format!("/dashboard?dim=unit&key={unit}"))
+        Some(match gongzhi_app::cases::home_indicators(self.user.as_ref()?)? {
+            ("area", Some(key)) => format!("/dashboard?key={key}"),
+            ("area", None) => "/dashboard".to_owned(),
+            (dim, key) => format!("/dashboard?dim={dim}&key={}", key.unwrap_or_default()),
+        })
     }
 
     /// Whether to show the flat-governance pages (staff of the closed loop).

@@ -1338,7 +1338,7 @@ pub async fn results_page(
     );
     let staff = p
         .as_ref()
-        .is_some_and(|p| gongzhi_app::renewal_votes::may_deliver(p, &community));
+        .is_some_and(|p| gongzhi_app::renewal_works::is_staff(p, &community));
     let deliveries = s
         .store
         .deliveries(&city, Some(&community))

@@ -9,7 +9,7 @@ use axum::extract::{Form, Multipart, Path, Query, State};
 use axum::http::header::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use geo::{BoundingRect, Geometry};
-use gongzhi_core::access::{Permission, Principal};
+use gongzhi_core::access::Principal;
 use gongzhi_core::renewal::delivery::MilestoneState;
 use gongzhi_core::renewal::works::{cents_to_yuan, yuan_to_cents, BundleParams, Item, ItemRef, Phase, WorkKind};
 use serde::Deserialize;
@@ -337,7 +337,7 @@ pub async fn works_page(
     let view = bundles_view(&s, &city, Some(&community), params).await?;
     let staff = user
         .as_ref()
-        .is_some_and(|p| p.may(Permission::DeliverRenewal, &community));
+        .is_some_and(|p| gongzhi_app::renewal_works::is_staff(p, &community));
     let units = user.as_ref().map(|p| p.units()).unwrap_or_default();
     let orgs = s
         .store
@@ -806,7 +806,7 @@ pub async fn delivery_page(
     }
     let staff = user
         .as_ref()
-        .is_some_and(|p| p.may(Permission::DeliverRenewal, &community));
+        .is_some_and(|p| gongzhi_app::renewal_works::is_staff(p, &community));
     let resident = user.as_ref().is_some_and(|p| is_resident_of(p, &community));
     let answered = match &user {
         Some(p) if resident => s.store.has_answered(&city, id, p.person_id).await?,
@@ -1026,11 +1026,7 @@ pub async fn delivery_submit(
                     .await?;
             }
             "checkin" => {
-                if !p.may(Permission::DeliverRenewal, &community) && !is_resident_of(&p, &community) {
-                    return Err(ApiError::forbidden(
-                        "only residents of the community and renewal staff may check in",
-                    ));
-                }
+                gongzhi_app::renewal_works::require_take_part(&p, &community, "check in")?;
                 let u = f.upkeep.ok_or_else(|| ApiError::invalid("upkeep: which commitment?"))?;
                 let c = gongzhi_core::renewal::delivery::Checkin {
                     date: opt_day(&f.date)?,
