@@ -26,6 +26,21 @@ use serde::Deserialize;
 
 pub use i18n::Lang;
 
+/// Every table of UI texts: the shared one, then one per feature, kept beside its pages (each
+/// sorted by key; a key lives in one table only). Handed to [`i18n::lookup`] from here, so the
+/// feature modules and `i18n` do not import each other in a circle.
+const TEXT_TABLES: &[i18n::Texts] = &[
+    i18n::TEXTS,
+    initiatives::TEXTS,
+    flat::TEXTS,
+    regen::TEXTS,
+    gridteam::TEXTS,
+    renewal_needs::TEXTS,
+    renewal_votes::TEXTS,
+    renewal_works::TEXTS,
+    dashboard::TEXTS,
+];
+
 use crate::api::territory::{city_of, DivisionView};
 use crate::auth::{self, MaybeAuth, SESSION_COOKIE};
 use crate::{ApiError, AppState};
@@ -234,7 +249,7 @@ pub struct Chrome {
 
 impl Chrome {
     pub fn new(headers: &HeaderMap, q: &LangQuery, user: Option<Principal>, path: &str) -> Chrome {
-        let (lang, set) = Lang::negotiate(headers, q.lang.as_deref());
+        let (lang, set) = i18n::negotiate(headers, q.lang.as_deref());
         Chrome {
             lang,
             user,
@@ -243,7 +258,7 @@ impl Chrome {
         }
     }
     pub fn t(&self, key: &str) -> &'static str {
-        self.lang.t(key)
+        text(self.lang, key)
     }
     pub fn other_lang(&self) -> &'static str {
         match self.lang {
@@ -280,20 +295,15 @@ impl Chrome {
     }
     pub fn roles(&self) -> String {
         let Some(u) = &self.user else { return String::new() };
-        let mut rs: Vec<&str> = u
-            .grants
-            .iter()
-            .map(|g| {
-                if self.lang == Lang::Zh {
-                    g.role.zh()
-                } else {
-                    g.role.as_str()
-                }
-            })
-            .collect();
+        let mut rs: Vec<&str> = u.grants.iter().map(|g| g.role.label(self.lang)).collect();
         rs.dedup();
         rs.join(" · ")
     }
+}
+
+/// The UI text of `key` in `lang`.
+pub fn text(lang: Lang, key: &str) -> &'static str {
+    i18n::lookup(TEXT_TABLES, lang, key)
 }
 
 fn render(chrome: &Chrome, t: &impl Template) -> Result<Response, PageError> {
@@ -358,10 +368,7 @@ async fn home(
 }
 
 fn level_name(c: &Chrome, l: Level) -> String {
-    match c.lang {
-        Lang::Zh => l.zh().to_owned(),
-        Lang::En => l.as_str().replace('_', "-"),
-    }
+    l.label(c.lang).to_owned()
 }
 
 #[derive(Template)]
