@@ -61,6 +61,7 @@ pub fn every_label() -> Vec<(&'static str, Vec<LabelRow>)> {
     }
     list![
         crate::calendar::TimerKind,
+        crate::decision::electorate::Measure,
         crate::case::CaseState,
         crate::case::CaseSource,
         crate::case::CloseKind,

@@ -53,8 +53,10 @@ macro_rules! enum_labels {
             pub fn zh(self) -> &'static str { match self { $($name::$variant => $zh,)+ } }
             /// The English name shown in the UI.
             pub fn en(self) -> &'static str { match self { $($name::$variant => $en,)+ } }
-            /// The name shown in the UI in `lang`.
-            pub fn label(self, lang: $crate::lang::Lang) -> &'static str { lang.pick(self.zh(), self.en()) }
+            /// The name shown in the UI in `lang` (a `Lang` or, as templates pass it, a `&Lang`).
+            pub fn label(self, lang: impl std::borrow::Borrow<$crate::lang::Lang>) -> &'static str {
+                lang.borrow().pick(self.zh(), self.en())
+            }
         }
 
         impl $crate::lang::Labelled for $name {

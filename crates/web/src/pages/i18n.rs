@@ -171,6 +171,8 @@ pub(crate) const TEXTS: Texts = &[
     ("state", "状态", "State"),
     ("steps", "办理", "Steps"),
     ("submit", "提交", "Submit"),
+    ("supervise_listed", "挂牌督办", "Listed for supervision"),
+    ("supervise_warning", "预警", "Warning"),
     ("switch_lang", "English", "中文"),
     ("tagline", "基层共治平台", "Grassroots co-governance platform"),
     ("timeline", "办理过程", "Timeline"),

@@ -301,6 +301,14 @@ impl Chrome {
     }
 }
 
+/// A stored word read back as text (a role, a state kept as a string): its label in `lang`, or
+/// the word itself when it is not one of the enum's words.
+pub(crate) fn word_label<T: gongzhi_core::lang::Labelled + std::str::FromStr>(lang: Lang, word: &str) -> String {
+    word.parse::<T>()
+        .map(|v| v.label(lang).to_owned())
+        .unwrap_or_else(|_| word.to_owned())
+}
+
 /// The UI text of `key` in `lang`.
 pub fn text(lang: Lang, key: &str) -> &'static str {
     i18n::lookup(TEXT_TABLES, lang, key)
