@@ -618,3 +618,108 @@ async fn grid_page(
     };
     render(&page.c, &page)
 }
+
+#[cfg(test)]
+mod text_tests {
+    use super::*;
+
+    /// Every text looked up with a literal key (`c.t(` and the key in quotes) in the templates
+    /// and the page modules, with where it is used.
+    fn keys_used() -> Vec<(String, String)> {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        let mut dirs = vec![
+            std::path::PathBuf::from(format!("{root}/templates")),
+            std::path::PathBuf::from(format!("{root}/src/pages")),
+        ];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).expect("readable directory") {
+                let path = entry.expect("entry").path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "html" || e == "rs") {
+                    files.push(path);
+                }
+            }
+        }
+        let mut used = Vec::new();
+        for path in files {
+            let text = std::fs::read_to_string(&path).expect("readable file");
+            for (at, _) in text.match_indices("t(\"") {
+                // `t("` as a call (`c.t(`, `lang.t(`, a bare `t(`), not the end of another name.
+                if text[..at].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_') {
+                    continue;
+                }
+                let rest = &text[at + 3..];
+                let Some(end) = rest.find('"') else { continue };
+                let key = &rest[..end];
+                if !key.is_empty()
+                    && key
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                {
+                    used.push((key.to_owned(), path.display().to_string()));
+                }
+            }
+        }
+        used
+    }
+
+    #[test]
+    fn text_tables_are_sorted_and_keys_unique() {
+        for table in TEXT_TABLES {
+            assert!(
+                table.windows(2).all(|w| w[0].0 < w[1].0),
+                "keep each text table sorted by key (near '{}')",
+                table
+                    .windows(2)
+                    .find(|w| w[0].0 >= w[1].0)
+                    .map(|w| w[1].0)
+                    .unwrap_or_default()
+            );
+        }
+        let mut keys: Vec<&str> = TEXT_TABLES.iter().flat_map(|t| t.iter().map(|(k, _, _)| *k)).collect();
+        let all = keys.len();
+        keys.sort_unstable();
+        let mut dup = keys.clone();
+        dup.dedup();
+        let twice: Vec<&&str> = keys.windows(2).filter(|w| w[0] == w[1]).map(|w| &w[0]).collect();
+        assert_eq!(dup.len(), all, "text keys defined in two tables: {twice:?}");
+        for (key, zh, en) in TEXT_TABLES.iter().flat_map(|t| t.iter()) {
+            assert!(
+                !zh.trim().is_empty() && !en.trim().is_empty(),
+                "'{key}' lacks a language"
+            );
+        }
+        assert_eq!(text(Lang::Zh, "login"), "登录");
+        assert_eq!(text(Lang::En, "login"), "Log in");
+    }
+
+    #[test]
+    fn every_text_key_used_exists_in_both_languages() {
+        let used = keys_used();
+        assert!(used.len() > 300, "the scan found only {} uses", used.len());
+        let missing: Vec<String> = used
+            .iter()
+            .filter(|(key, _)| {
+                !TEXT_TABLES
+                    .iter()
+                    .any(|t| t.iter().any(|(k, zh, en)| k == key && !zh.is_empty() && !en.is_empty()))
+            })
+            .map(|(key, file)| format!("{key} ({file})"))
+            .collect();
+        assert!(missing.is_empty(), "text keys used but not defined: {missing:#?}");
+    }
+
+    /// Every value of every enum has a Chinese and an English label, and the English ones are
+    /// English (the core checks more; this is the web's side of the contract).
+    #[test]
+    fn every_enum_label_has_english() {
+        for (name, rows) in gongzhi_core::lang::every_label() {
+            for (word, zh, en) in rows {
+                assert!(!zh.is_empty() && !en.is_empty(), "{name}::{word}");
+                assert!(en.is_ascii() && !en.contains('_'), "{name}::{word}: '{en}'");
+            }
+        }
+    }
+}
