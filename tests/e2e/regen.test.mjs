@@ -13,7 +13,7 @@ const { as, browser } = useBrowser();
 /** How many holders agree, from the public page's table. */
 async function agreeing(page) {
   await page.goto(`${BASE}/regen/${PROJECT}/public`);
-  const row = page.locator("#public-counts tr", { hasText: "agree" }).first();
+  const row = page.locator("#public-counts tr", { hasText: /agree|同意/ }).first();
   return Number((await row.locator("td").nth(1).textContent()).trim());
 }
 

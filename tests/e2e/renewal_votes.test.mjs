@@ -75,7 +75,7 @@ test("renewal: amend, council minutes, vote with receipt, public results", async
   await visitor.goto(`${BASE}/renewal/${c}/votes/${vote.id}`);
   await visitor.fill("#receipt-check input[name=receipt]", receipt);
   await Promise.all([visitor.waitForLoadState("load"), visitor.click("#receipt-check button")]);
-  assert.match(await visitor.textContent("#receipt-status"), /counted/);
+  assert.match(await visitor.textContent("#receipt-status"), /已计入|Counted/);
 
   // The public results of the demo's closed vote: the SVG chart and an explanation per project.
   const votes = await api(visitor, "GET", `/api/renewal/communities/${c}/votes`);
@@ -144,7 +144,7 @@ test("renewal: staff set up a vote on the page and double-enter a paper ballot",
   await street.check(`${confirm} input[name=project][value="${id}"]`);
   await Promise.all([street.waitForLoadState("load"), street.click(`${confirm} button[type=submit]`)]);
   assert.equal(await street.locator("p.error").count(), 0);
-  assert.match(await street.textContent("#receipt-status"), /counted/);
+  assert.match(await street.textContent("#receipt-status"), /已计入|Counted/);
   assert.equal(await street.locator("#pending-paper").count(), 0);
   const vote = await api(street, "GET", `/api/renewal/votes/${votePath.split("/").pop()}`);
   assert.equal(vote.turnout.counted, 1);

@@ -64,25 +64,13 @@ pub enum TimerKind {
 
 impl TimerKind {
     pub const ALL: [TimerKind; 3] = [TimerKind::EmergencyHours, TimerKind::WorkHours, TimerKind::WorkDays];
-
-    /// The snake_case name used in JSON and on the command line.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TimerKind::EmergencyHours => "emergency_hours",
-            TimerKind::WorkHours => "work_hours",
-            TimerKind::WorkDays => "work_days",
-        }
-    }
-
-    /// The Chinese name used in the 数字城管 standards.
-    pub fn zh(self) -> &'static str {
-        match self {
-            TimerKind::EmergencyHours => "紧急工作时",
-            TimerKind::WorkHours => "工作时",
-            TimerKind::WorkDays => "工作日",
-        }
-    }
 }
+
+crate::org::enum_labels!(TimerKind {
+    EmergencyHours => "emergency_hours", "紧急工作时", "emergency working hours";
+    WorkHours => "work_hours", "工作时", "working hours";
+    WorkDays => "work_days", "工作日", "working days";
+});
 
 impl fmt::Display for TimerKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -32,29 +32,29 @@ string_enum! {
     /// Where a case is in the closed loop.
     CaseState {
         /// 信息收集: reported, awaiting registration.
-        Collected => "collected", "信息收集";
+        Collected => "collected", "信息收集", "Reported";
         /// 立案: registered, awaiting dispatch.
-        Registered => "registered", "立案";
+        Registered => "registered", "立案", "Registered";
         /// 作废: not a case (terminal).
-        Voided => "voided", "作废";
+        Voided => "voided", "作废", "Voided";
         /// 派遣: sent to a unit, awaiting 签收 (accept) or 退单 (return).
-        Dispatched => "dispatched", "派遣";
+        Dispatched => "dispatched", "派遣", "Dispatched";
         /// 退单: returned by the unit, awaiting review.
-        Returned => "returned", "退单";
+        Returned => "returned", "退单", "Returned";
         /// 处置: accepted by the unit and being handled.
-        Handling => "handling", "处置中";
+        Handling => "handling", "处置中", "Being handled";
         /// 挂账: suspended (cannot be handled for now).
-        Suspended => "suspended", "挂账";
+        Suspended => "suspended", "挂账", "Suspended";
         /// 处置反馈: handled as the unit reports, awaiting on-site verification (核查).
-        Reported => "reported", "处置反馈";
+        Reported => "reported", "处置反馈", "Handling reported";
         /// 核查通过: verified on site, awaiting closing.
-        Verified => "verified", "核查通过";
+        Verified => "verified", "核查通过", "Verified";
         /// 结案: closed, awaiting follow-up.
-        Closed => "closed", "结案";
+        Closed => "closed", "结案", "Closed";
         /// 回访评价: followed up and evaluated (terminal).
-        Evaluated => "evaluated", "回访评价";
+        Evaluated => "evaluated", "回访评价", "Followed up";
         /// 合并: merged into another case (terminal).
-        Merged => "merged", "已合并";
+        Merged => "merged", "已合并", "Merged";
     }
 }
 
@@ -82,20 +82,20 @@ string_enum! {
     /// Where a report came from.
     CaseSource {
         /// 市民上报 a resident's report (app, mini-program).
-        Resident => "resident", "市民上报";
+        Resident => "resident", "市民上报", "Resident report";
         /// 热线 a hotline call taken by an acceptor (12345).
-        Hotline => "hotline", "热线受理";
+        Hotline => "hotline", "热线受理", "Hotline";
         /// 网格巡查 a grid worker's patrol.
-        Patrol => "patrol", "网格巡查";
+        Patrol => "patrol", "网格巡查", "Grid patrol";
         /// 视频发现 video surveillance.
-        Video => "video", "视频发现";
+        Video => "video", "视频发现", "Video surveillance";
         /// 上级交办 assigned by a superior.
-        Superior => "superior", "上级交办";
+        Superior => "superior", "上级交办", "Assigned from above";
         /// 接口 an API client (Open311 …).
-        Api => "api", "接口接入";
+        Api => "api", "接口接入", "API";
         /// 专项交办 a department task from a wicked-problem initiative's back stage: an internal
         /// case, never shown to the public (see [`Case::is_internal`]).
-        Initiative => "initiative", "专项交办";
+        Initiative => "initiative", "专项交办", "Special initiative";
     }
 }
 
@@ -103,56 +103,56 @@ string_enum! {
     /// How a case was closed.
     CloseKind {
         /// 正常结案: handled within its deadline.
-        Normal => "normal", "正常结案";
+        Normal => "normal", "正常结案", "Closed on time";
         /// 超期结案: handled after its deadline.
-        Overdue => "overdue", "超期结案";
+        Overdue => "overdue", "超期结案", "Closed overdue";
         /// 特殊结案: closed without regular handling, with a reason.
-        Special => "special", "特殊结案";
+        Special => "special", "特殊结案", "Special close";
     }
 }
 
 string_enum! {
     /// The resident's verdict at follow-up (回访).
     Satisfaction {
-        Satisfied => "satisfied", "满意";
-        BasicallySatisfied => "basically_satisfied", "基本满意";
-        Dissatisfied => "dissatisfied", "不满意";
+        Satisfied => "satisfied", "满意", "Satisfied";
+        BasicallySatisfied => "basically_satisfied", "基本满意", "Basically satisfied";
+        Dissatisfied => "dissatisfied", "不满意", "Dissatisfied";
     }
 }
 
 string_enum! {
     /// The kinds of step a user asks for; the payloads are in [`Action`].
     ActionKind {
-        Collect => "collect", "信息收集";
-        Register => "register", "立案";
-        Void => "void", "作废";
+        Collect => "collect", "信息收集", "Report";
+        Register => "register", "立案", "Register";
+        Void => "void", "作废", "Void";
         /// 派遣, and re-dispatch (改派) of a dispatched or returned case.
-        Dispatch => "dispatch", "派遣";
+        Dispatch => "dispatch", "派遣", "Dispatch";
         /// 吹哨: a joint case with a lead unit and co-units.
-        Whistle => "whistle", "吹哨";
+        Whistle => "whistle", "吹哨", "Blow the whistle";
         /// 逐级转派: a level on the way (district, street) passes the case on to the next one.
-        Forward => "forward", "转派";
-        Accept => "accept", "签收";
-        Return => "return", "退单";
+        Forward => "forward", "转派", "Forward";
+        Accept => "accept", "签收", "Accept";
+        Return => "return", "退单", "Return";
         /// Review of a return that refuses it: the unit must handle the case (首办责任).
-        RejectReturn => "reject_return", "退单驳回";
-        RequestExtension => "request_extension", "申请延期";
-        ApproveExtension => "approve_extension", "批准延期";
-        DenyExtension => "deny_extension", "驳回延期";
-        Suspend => "suspend", "挂账";
-        Resume => "resume", "恢复处置";
-        ReportHandled => "report_handled", "处置反馈";
+        RejectReturn => "reject_return", "退单驳回", "Refuse the return";
+        RequestExtension => "request_extension", "申请延期", "Request an extension";
+        ApproveExtension => "approve_extension", "批准延期", "Approve the extension";
+        DenyExtension => "deny_extension", "驳回延期", "Deny the extension";
+        Suspend => "suspend", "挂账", "Suspend";
+        Resume => "resume", "恢复处置", "Resume handling";
+        ReportHandled => "report_handled", "处置反馈", "Report handling";
         /// 报到: a co-unit of a whistle acknowledges.
-        ReportToWhistle => "report_to_whistle", "报到";
-        VerifyPass => "verify_pass", "核查通过";
-        VerifyFail => "verify_fail", "核查不通过";
-        Close => "close", "结案";
-        FollowUp => "follow_up", "回访";
-        Supervise => "supervise", "督办";
+        ReportToWhistle => "report_to_whistle", "报到", "Report in";
+        VerifyPass => "verify_pass", "核查通过", "Pass verification";
+        VerifyFail => "verify_fail", "核查不通过", "Fail verification";
+        Close => "close", "结案", "Close";
+        FollowUp => "follow_up", "回访", "Follow up";
+        Supervise => "supervise", "督办", "Supervise";
         /// Merge this case into another (it is a duplicate).
-        Merge => "merge", "合并";
+        Merge => "merge", "合并", "Merge";
         /// Record that a duplicate was merged into this case.
-        AbsorbDuplicate => "absorb_duplicate", "并入重复件";
+        AbsorbDuplicate => "absorb_duplicate", "并入重复件", "Absorb a duplicate";
     }
 }
 

@@ -25,11 +25,11 @@ string_enum! {
     /// What a case is about.
     CaseKind {
         /// 部件: a piece of public infrastructure (a manhole cover, a street light …).
-        Component => "component", "部件";
+        Component => "component", "部件", "Component";
         /// 事件: something happening in public space (rubbish, street vending, a burst pipe …).
-        Event => "event", "事件";
+        Event => "event", "事件", "Event";
         /// 诉求: a 12345 hotline service request (noise, property management, utilities …).
-        ServiceRequest => "service_request", "诉求";
+        ServiceRequest => "service_request", "诉求", "Service request";
     }
 }
 

@@ -20,9 +20,9 @@ string_enum! {
     /// Who owns a matter of a responsibility list.
     OwnerKind {
         /// 职能部门: a functional department (城管局, 住建局 …).
-        Department => "department", "职能部门";
+        Department => "department", "职能部门", "Functional department";
         /// 基层: a street office or a community committee.
-        Grassroots => "grassroots", "基层";
+        Grassroots => "grassroots", "基层", "Grassroots";
     }
 }
 
@@ -490,9 +490,9 @@ string_enum! {
     /// Why a unit was warned.
     WarningKind {
         /// 人均负荷超过阈值.
-        OverThreshold => "over_threshold", "人均负荷超阈值";
+        OverThreshold => "over_threshold", "人均负荷超阈值", "Workload per person over the threshold";
         /// 负荷增长快于人员增长.
-        OutgrowingStaff => "outgrowing_staff", "负荷增长快于人员";
+        OutgrowingStaff => "outgrowing_staff", "负荷增长快于人员", "Workload growing faster than staff";
     }
 }
 

@@ -22,21 +22,21 @@ string_enum! {
     /// from the governance community.
     MemberRole {
         /// 网格长.
-        GridHead => "grid_head", "网格长";
+        GridHead => "grid_head", "网格长", "Grid head";
         /// 网格员.
-        GridWorker => "grid_worker", "网格员";
+        GridWorker => "grid_worker", "网格员", "Grid worker";
         /// 党员.
-        PartyMember => "party_member", "党员";
+        PartyMember => "party_member", "党员", "Party member";
         /// 楼栋长 building leader.
-        BuildingLeader => "building_leader", "楼栋长";
+        BuildingLeader => "building_leader", "楼栋长", "Building leader";
         /// 物业人员 property manager staff.
-        PropertyStaff => "property_staff", "物业人员";
+        PropertyStaff => "property_staff", "物业人员", "Property staff";
         /// 商户 merchant.
-        Merchant => "merchant", "商户";
+        Merchant => "merchant", "商户", "Merchant";
         /// 志愿者 volunteer.
-        Volunteer => "volunteer", "志愿者";
+        Volunteer => "volunteer", "志愿者", "Volunteer";
         /// 社工 social organisation worker.
-        SocialWorker => "social_worker", "社会组织工作者";
+        SocialWorker => "social_worker", "社会组织工作者", "Social worker";
     }
 }
 
@@ -44,9 +44,9 @@ string_enum! {
     /// An organisation's place in an alliance (一核多元): the core or a participant.
     AllianceRole {
         /// 核心 the lead organisation (usually the party organisation).
-        Lead => "lead", "核心单位";
+        Lead => "lead", "核心单位", "Lead organisation";
         /// 参与 a participant organisation.
-        Participant => "participant", "参与单位";
+        Participant => "participant", "参与单位", "Participant organisation";
     }
 }
 
@@ -54,17 +54,17 @@ string_enum! {
     /// Key groups (重点人群) of a household, for visits and care.
     KeyGroup {
         /// 独居老人 elderly living alone.
-        ElderlyAlone => "elderly_alone", "独居老人";
+        ElderlyAlone => "elderly_alone", "独居老人", "Elderly living alone";
         /// 高龄老人 elderly over 80.
-        Elderly80 => "elderly_80", "高龄老人";
+        Elderly80 => "elderly_80", "高龄老人", "Elderly over 80";
         /// 残疾人 people with disabilities.
-        Disabled => "disabled", "残疾人";
+        Disabled => "disabled", "残疾人", "People with disabilities";
         /// 低保 households on minimum living allowance.
-        LowIncome => "low_income", "低保户";
+        LowIncome => "low_income", "低保户", "Minimum-allowance household";
         /// 留守儿童 children left behind.
-        ChildLeftBehind => "child_left_behind", "留守儿童";
+        ChildLeftBehind => "child_left_behind", "留守儿童", "Left-behind child";
         /// 退役军人 veterans.
-        Veteran => "veteran", "退役军人";
+        Veteran => "veteran", "退役军人", "Veteran";
     }
 }
 
@@ -73,43 +73,43 @@ string_enum! {
     /// categories (greening, lighting, accessibility …) to the same list.
     Category {
         /// 养老助餐 elderly care and meals.
-        ElderlyCare => "elderly_care", "养老助老";
+        ElderlyCare => "elderly_care", "养老助老", "Elderly care";
         /// 托育 childcare and after-school care.
-        Childcare => "childcare", "托育托管";
+        Childcare => "childcare", "托育托管", "Childcare";
         /// 维修 household repairs.
-        Repair => "repair", "维修服务";
+        Repair => "repair", "维修服务", "Repairs";
         /// 医疗健康 health.
-        Health => "health", "医疗健康";
+        Health => "health", "医疗健康", "Health";
         /// 法律 legal advice.
-        Legal => "legal", "法律咨询";
+        Legal => "legal", "法律咨询", "Legal advice";
         /// 就业 jobs and training.
-        Employment => "employment", "就业培训";
+        Employment => "employment", "就业培训", "Jobs and training";
         /// 文体 culture and sports.
-        Culture => "culture", "文体活动";
+        Culture => "culture", "文体活动", "Culture and sports";
         /// 环境卫生 cleaning and environment.
-        Environment => "environment", "环境卫生";
+        Environment => "environment", "环境卫生", "Cleaning and environment";
         /// 公共空间 public space.
-        PublicSpace => "public_space", "公共空间";
+        PublicSpace => "public_space", "公共空间", "Public space";
         /// 绿化 greening.
-        Greening => "greening", "绿化";
+        Greening => "greening", "绿化", "Greening";
         /// 照明 lighting.
-        Lighting => "lighting", "照明";
+        Lighting => "lighting", "照明", "Lighting";
         /// 无障碍与适老化 accessibility and elderly-friendly.
-        Accessibility => "accessibility", "无障碍适老化";
+        Accessibility => "accessibility", "无障碍适老化", "Accessibility and age-friendliness";
         /// 停车 parking.
-        Parking => "parking", "停车";
+        Parking => "parking", "停车", "Parking";
         /// 立面 facades (walls, balconies, signs).
-        Facade => "facade", "立面";
+        Facade => "facade", "立面", "Facades";
         /// 排水 drainage (waterlogging, drains, sewers).
-        Drainage => "drainage", "排水";
+        Drainage => "drainage", "排水", "Drainage";
         /// 垃圾点位 waste collection points.
-        WastePoint => "waste_point", "垃圾点位";
+        WastePoint => "waste_point", "垃圾点位", "Waste collection point";
         /// 儿童游憩 children's play space.
-        PlaySpace => "play_space", "儿童游憩";
+        PlaySpace => "play_space", "儿童游憩", "Children's play space";
         /// 充电设施 charging for e-bikes and cars.
-        Charging => "charging", "充电设施";
+        Charging => "charging", "充电设施", "Charging points";
         /// 其他 other.
-        Other => "other", "其他";
+        Other => "other", "其他", "Other";
     }
 }
 
@@ -135,20 +135,20 @@ string_enum! {
     /// Where a need came from.
     NeedSource {
         /// 居民提出 raised by a resident.
-        Resident => "resident", "居民提出";
+        Resident => "resident", "居民提出", "Raised by a resident";
         /// 走访收集 met on a grid worker's visit.
-        Visit => "visit", "走访收集";
+        Visit => "visit", "走访收集", "Met on a visit";
         /// 会议收集 raised at a meeting.
-        Meeting => "meeting", "会议收集";
+        Meeting => "meeting", "会议收集", "Raised at a meeting";
     }
 }
 
 string_enum! {
     /// How pressing a need is.
     Urgency {
-        Low => "low", "一般";
-        Normal => "normal", "较急";
-        High => "high", "紧急";
+        Low => "low", "一般", "Routine";
+        Normal => "normal", "较急", "Fairly urgent";
+        High => "high", "紧急", "Urgent";
     }
 }
 
@@ -156,11 +156,11 @@ string_enum! {
     /// Where a need stands.
     NeedStatus {
         /// 待对接 open.
-        Open => "open", "待对接";
+        Open => "open", "待对接", "Open";
         /// 已立项 a project answers it.
-        Matched => "matched", "已立项";
+        Matched => "matched", "已立项", "Project under way";
         /// 已满足 met.
-        Met => "met", "已满足";
+        Met => "met", "已满足", "Met";
     }
 }
 
@@ -168,15 +168,15 @@ string_enum! {
     /// What a resource is.
     ResourceKind {
         /// 场地 space.
-        Space => "space", "场地";
+        Space => "space", "场地", "Space";
         /// 资金 funds (yuan).
-        Funds => "funds", "资金";
+        Funds => "funds", "资金", "Funds";
         /// 技能 skills.
-        Skills => "skills", "技能";
+        Skills => "skills", "技能", "Skills";
         /// 志愿时长 volunteer hours.
-        VolunteerHours => "volunteer_hours", "志愿时长";
+        VolunteerHours => "volunteer_hours", "志愿时长", "Volunteer hours";
         /// 服务 services.
-        Services => "services", "服务";
+        Services => "services", "服务", "Services";
     }
 }
 
@@ -184,11 +184,11 @@ string_enum! {
     /// Where a project stands.
     ProjectStatus {
         /// 实施中 under way.
-        Active => "active", "实施中";
+        Active => "active", "实施中", "Under way";
         /// 已完成 completed.
-        Completed => "completed", "已完成";
+        Completed => "completed", "已完成", "Completed";
         /// 未完成 failed (counts against the resource's reliability).
-        Failed => "failed", "未完成";
+        Failed => "failed", "未完成", "Not completed";
     }
 }
 
@@ -196,9 +196,9 @@ string_enum! {
     /// Meetings and activities of a grid or community.
     ActivityKind {
         /// 议事会议 meeting.
-        Meeting => "meeting", "议事会议";
+        Meeting => "meeting", "议事会议", "Council meeting";
         /// 社区活动 activity.
-        Activity => "activity", "社区活动";
+        Activity => "activity", "社区活动", "Community activity";
     }
 }
 

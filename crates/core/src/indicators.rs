@@ -329,19 +329,19 @@ string_enum! {
     /// The rates of the closed loop.
     Rate {
         /// 结案率.
-        Closure => "closure_rate", "结案率";
+        Closure => "closure_rate", "结案率", "Closure rate";
         /// 按期结案率.
-        OnTimeClosure => "on_time_closure_rate", "按期结案率";
+        OnTimeClosure => "on_time_closure_rate", "按期结案率", "On-time closure rate";
         /// 返工率.
-        Rework => "rework_rate", "返工率";
+        Rework => "rework_rate", "返工率", "Rework rate";
         /// 退单率.
-        Return => "return_rate", "退单率";
+        Return => "return_rate", "退单率", "Return rate";
         /// 响应率.
-        Response => "response_rate", "响应率";
+        Response => "response_rate", "响应率", "Response rate";
         /// 解决率.
-        Solution => "solution_rate", "解决率";
+        Solution => "solution_rate", "解决率", "Solution rate";
         /// 满意率.
-        Satisfaction => "satisfaction_rate", "满意率";
+        Satisfaction => "satisfaction_rate", "满意率", "Satisfaction rate";
     }
 }
 
@@ -459,17 +459,17 @@ string_enum! {
     /// The roles and subjects scored in the GB/T 30428.4 manner.
     ScoredRole {
         /// 监督员 / 网格员: finds and reports problems.
-        Inspector => "inspector", "监督员";
+        Inspector => "inspector", "监督员", "Inspector";
         /// 受理员: takes reports in and follows them up.
-        Acceptor => "acceptor", "受理员";
+        Acceptor => "acceptor", "受理员", "Acceptor";
         /// 派遣员: sends cases to the right unit.
-        Dispatcher => "dispatcher", "派遣员";
+        Dispatcher => "dispatcher", "派遣员", "Dispatcher";
         /// 值班长: registers and closes cases.
-        ShiftLeader => "shift_leader", "值班长";
+        ShiftLeader => "shift_leader", "值班长", "Shift leader";
         /// 专业部门: handles cases.
-        Department => "department", "专业部门";
+        Department => "department", "专业部门", "Department";
         /// 区域: a grid, community, street or district.
-        Region => "region", "区域";
+        Region => "region", "区域", "Area";
     }
 }
 

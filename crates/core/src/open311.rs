@@ -37,12 +37,12 @@ pub const MAX_DESCRIPTION: usize = 2000;
 string_enum! {
     /// The datatype of a service attribute.
     Datatype {
-        String => "string", "短文本";
-        Number => "number", "数值";
-        Datetime => "datetime", "日期时间";
-        Text => "text", "长文本";
-        SingleValueList => "singlevaluelist", "单选";
-        MultiValueList => "multivaluelist", "多选";
+        String => "string", "短文本", "Short text";
+        Number => "number", "数值", "Number";
+        Datetime => "datetime", "日期时间", "Date and time";
+        Text => "text", "长文本", "Long text";
+        SingleValueList => "singlevaluelist", "单选", "Single choice";
+        MultiValueList => "multivaluelist", "多选", "Multiple choice";
     }
 }
 

@@ -5,8 +5,12 @@ use serde::{Deserialize, Serialize};
 use crate::territory::DivisionCode;
 use crate::DomainError;
 
+/// An enum of stored words with a name in each language. Each variant reads
+/// `Variant => "stored_word", "中文", "English";`; the enum gets `ALL`, `as_str()`, `zh()`, `en()`,
+/// `label(lang)` (see [`enum_labels`]), serde as the stored word, `Display` as the stored word and
+/// `FromStr` from it.
 macro_rules! string_enum {
-    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident => $s:literal, $zh:literal;)+ }) => {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident => $s:literal, $zh:literal, $en:literal;)+ }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         #[serde(rename_all = "snake_case")]
@@ -14,10 +18,9 @@ macro_rules! string_enum {
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant,)+];
-            pub fn as_str(self) -> &'static str { match self { $($name::$variant => $s,)+ } }
-            /// The Chinese name shown in the UI.
-            pub fn zh(self) -> &'static str { match self { $($name::$variant => $zh,)+ } }
         }
+
+        $crate::org::enum_labels!($name { $($variant => $s, $zh, $en;)+ });
 
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(self.as_str()) }
@@ -36,29 +39,102 @@ macro_rules! string_enum {
 }
 pub(crate) use string_enum;
 
+/// The names of an enum's values (the part of [`string_enum`] that enums with their own `ALL`,
+/// parsing or `Display` use too): `as_str()` the stored word, `zh()` and `en()` the names shown
+/// in the UI, `label(lang)` the name in a page's language, and [`crate::lang::Labelled`]. Each
+/// variant reads `Variant => "stored_word", "中文", "English";`. The enum must have an `ALL`
+/// constant (a slice or an array).
+macro_rules! enum_labels {
+    ($name:ident { $($variant:ident => $s:literal, $zh:literal, $en:literal;)+ }) => {
+        impl $name {
+            /// The stored word (JSON, database, command line, CSV machine columns).
+            pub fn as_str(self) -> &'static str { match self { $($name::$variant => $s,)+ } }
+            /// The Chinese name shown in the UI.
+            pub fn zh(self) -> &'static str { match self { $($name::$variant => $zh,)+ } }
+            /// The English name shown in the UI.
+            pub fn en(self) -> &'static str { match self { $($name::$variant => $en,)+ } }
+            /// The name shown in the UI in `lang` (a `Lang` or, as templates pass it, a `&Lang`).
+            pub fn label(self, lang: impl std::borrow::Borrow<$crate::lang::Lang>) -> &'static str {
+                lang.borrow().pick(self.zh(), self.en())
+            }
+        }
+
+        impl $crate::lang::Labelled for $name {
+            fn all() -> &'static [$name] { &$name::ALL }
+            fn as_str(self) -> &'static str { $name::as_str(self) }
+            fn zh(self) -> &'static str { $name::zh(self) }
+            fn en(self) -> &'static str { $name::en(self) }
+        }
+    };
+}
+pub(crate) use enum_labels;
+
+/// A [`string_enum`] whose parsing also accepts the Chinese or the English name (the English
+/// case-insensitively): for values read from tables people fill in (CSV, spreadsheets). Its
+/// English names are lower case, as they also stand inside sentences.
+macro_rules! named_enum {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $v:ident => $code:literal, $zh:literal, $en:literal;)* }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($(#[$vm])* $v,)* }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$v,)*];
+            /// The Chinese name (as `zh()`).
+            pub fn name_zh(self) -> &'static str { self.zh() }
+            /// The English name (as `en()`).
+            pub fn name_en(self) -> &'static str { self.en() }
+        }
+
+        $crate::org::enum_labels!($name { $($v => $code, $zh, $en;)* });
+
+        impl std::str::FromStr for $name {
+            type Err = $crate::DomainError;
+            /// The code, the Chinese or the English name (case-insensitive).
+            fn from_str(s: &str) -> Result<Self, $crate::DomainError> {
+                let t = s.trim();
+                $name::ALL
+                    .iter()
+                    .copied()
+                    .find(|v| v.as_str() == t.to_lowercase() || v.zh() == t || v.en().eq_ignore_ascii_case(t))
+                    .ok_or_else(|| $crate::DomainError::invalid(
+                        stringify!($name),
+                        format!("'{t}' is not one of: {}", $name::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", ")),
+                    ))
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(self.as_str()) }
+        }
+    };
+}
+pub(crate) use named_enum;
+
 string_enum! {
     /// The kinds of organisation that govern a neighbourhood together.
     OrgKind {
         /// 职能部门 functional department (housing, urban management, market supervision …).
-        FunctionalDepartment => "functional_department", "职能部门";
+        FunctionalDepartment => "functional_department", "职能部门", "Functional department";
         /// 街道办事处 / 乡镇政府 street office or town government.
-        StreetOffice => "street_office", "街道/乡镇";
+        StreetOffice => "street_office", "街道/乡镇", "Street office or town";
         /// 居委会 / 村委会 community committee.
-        CommunityCommittee => "community_committee", "社区居委会";
+        CommunityCommittee => "community_committee", "社区居委会", "Community committee";
         /// 自治委员会 residents' autonomous committee (front stage of a wicked problem).
-        ResidentsCommittee => "residents_committee", "居民自治委员会";
+        ResidentsCommittee => "residents_committee", "居民自治委员会", "Residents' autonomous committee";
         /// 党组织 party organisation.
-        PartyOrganisation => "party_organisation", "党组织";
+        PartyOrganisation => "party_organisation", "党组织", "Party organisation";
         /// 社会组织 social organisation.
-        SocialOrganisation => "social_organisation", "社会组织";
+        SocialOrganisation => "social_organisation", "社会组织", "Social organisation";
         /// 物业服务企业 property manager.
-        PropertyManager => "property_manager", "物业公司";
+        PropertyManager => "property_manager", "物业公司", "Property manager";
         /// 企业 enterprise.
-        Enterprise => "enterprise", "企业";
+        Enterprise => "enterprise", "企业", "Enterprise";
         /// 志愿服务队 volunteer team.
-        VolunteerTeam => "volunteer_team", "志愿服务队";
+        VolunteerTeam => "volunteer_team", "志愿服务队", "Volunteer team";
         /// 城市运行管理中心 / 12345 centre: the city's command and dispatch centre.
-        CommandCentre => "command_centre", "指挥中心";
+        CommandCentre => "command_centre", "指挥中心", "Command centre";
     }
 }
 
@@ -66,25 +142,25 @@ string_enum! {
     /// What a person does on the platform. A person may hold several roles, each with a scope.
     Role {
         /// 居民 resident: reports problems, follows their own reports.
-        Resident => "resident", "居民";
+        Resident => "resident", "居民", "Resident";
         /// 网格员 grid worker: patrols, verifies, visits.
-        GridWorker => "grid_worker", "网格员";
+        GridWorker => "grid_worker", "网格员", "Grid worker";
         /// 网格长 grid head.
-        GridHead => "grid_head", "网格长";
+        GridHead => "grid_head", "网格长", "Grid head";
         /// 受理员 acceptor: takes reports in.
-        Acceptor => "acceptor", "受理员";
+        Acceptor => "acceptor", "受理员", "Acceptor";
         /// 派遣员 dispatcher: sends cases to units.
-        Dispatcher => "dispatcher", "派遣员";
+        Dispatcher => "dispatcher", "派遣员", "Dispatcher";
         /// 值班长 shift leader: registers, voids, closes.
-        ShiftLeader => "shift_leader", "值班长";
+        ShiftLeader => "shift_leader", "值班长", "Shift leader";
         /// 部门处置人员 department handler.
-        DepartmentHandler => "department_handler", "部门处置人员";
+        DepartmentHandler => "department_handler", "部门处置人员", "Department handler";
         /// 社区规划师 community planner.
-        CommunityPlanner => "community_planner", "社区规划师";
+        CommunityPlanner => "community_planner", "社区规划师", "Community planner";
         /// 分析员 analyst: reads indicators.
-        Analyst => "analyst", "分析员";
+        Analyst => "analyst", "分析员", "Analyst";
         /// 管理员 administrator.
-        Admin => "admin", "管理员";
+        Admin => "admin", "管理员", "Administrator";
     }
 }
 

@@ -84,15 +84,15 @@ impl fmt::Display for Area {
 crate::org::string_enum! {
     /// What a unit is used for (actual or registered use).
     UnitUse {
-        Residential => "residential", "住宅";
-        Commercial => "commercial", "商业";
-        Office => "office", "办公";
-        Industrial => "industrial", "工业";
+        Residential => "residential", "住宅", "Residential";
+        Commercial => "commercial", "商业", "Commercial";
+        Office => "office", "办公", "Office";
+        Industrial => "industrial", "工业", "Industrial";
         /// 类住宅: commercial or industrial space lived in as housing.
-        QuasiResidential => "quasi_residential", "类住宅";
-        Public => "public", "公共服务";
-        Vacant => "vacant", "空置";
-        Other => "other", "其他";
+        QuasiResidential => "quasi_residential", "类住宅", "Quasi-residential";
+        Public => "public", "公共服务", "Public service";
+        Vacant => "vacant", "空置", "Vacant";
+        Other => "other", "其他", "Other";
     }
 }
 

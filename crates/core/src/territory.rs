@@ -39,29 +39,6 @@ impl Level {
         Level::MicroGrid,
     ];
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::City => "city",
-            Level::District => "district",
-            Level::Street => "street",
-            Level::Community => "community",
-            Level::Grid => "grid",
-            Level::MicroGrid => "micro_grid",
-        }
-    }
-
-    /// The Chinese name used in the UI.
-    pub fn zh(self) -> &'static str {
-        match self {
-            Level::City => "市",
-            Level::District => "区县",
-            Level::Street => "街道乡镇",
-            Level::Community => "社区村",
-            Level::Grid => "网格",
-            Level::MicroGrid => "微网格",
-        }
-    }
-
     /// Number of digits of a division code at this level (grids: 15).
     pub fn code_len(self) -> usize {
         match self {
@@ -73,6 +50,15 @@ impl Level {
         }
     }
 }
+
+crate::org::enum_labels!(Level {
+    City => "city", "市", "City";
+    District => "district", "区县", "District or county";
+    Street => "street", "街道乡镇", "Street or town";
+    Community => "community", "社区村", "Community or village";
+    Grid => "grid", "网格", "Grid";
+    MicroGrid => "micro_grid", "微网格", "Micro-grid";
+});
 
 impl fmt::Display for Level {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -18,13 +18,13 @@ crate::org::string_enum! {
     /// Who may see a record.
     Stage {
         /// 前台: the front-stage committee of the initiative (and the back stage, which may read it).
-        Front => "front", "前台";
+        Front => "front", "前台", "Front stage";
         /// 后台: the back-stage government staff of the initiative only.
-        Back => "back", "后台";
+        Back => "back", "后台", "Back stage";
         /// 联合: both stages of the initiative.
-        Joint => "joint", "联合";
+        Joint => "joint", "联合", "Joint";
         /// 公开: everyone, residents and visitors included.
-        Public => "public", "公开";
+        Public => "public", "公开", "Public";
     }
 }
 

@@ -23,69 +23,69 @@ crate::org::string_enum! {
     /// The kind of wicked problem.
     ProblemType {
         /// 类住宅: commercial or industrial buildings lived in as housing.
-        QuasiResidential => "quasi_residential", "类住宅";
+        QuasiResidential => "quasi_residential", "类住宅", "Quasi-residential housing";
         /// 群租: group renting.
-        GroupRenting => "group_renting", "群租";
+        GroupRenting => "group_renting", "群租", "Group renting";
         /// 违法建设: illegal structures.
-        IllegalStructures => "illegal_structures", "违法建设";
+        IllegalStructures => "illegal_structures", "违法建设", "Illegal structures";
         /// 停车: parking.
-        Parking => "parking", "停车";
+        Parking => "parking", "停车", "Parking";
         /// 物业纠纷: property-management disputes.
-        PropertyDispute => "property_dispute", "物业纠纷";
-        Other => "other", "其他";
+        PropertyDispute => "property_dispute", "物业纠纷", "Property-management dispute";
+        Other => "other", "其他", "Other";
     }
 }
 
 crate::org::string_enum! {
     /// The kind of party to an initiative.
     PartyKind {
-        Owner => "owner", "业主";
-        Tenant => "tenant", "租户";
-        Operator => "operator", "经营者";
-        Developer => "developer", "开发商";
-        PropertyManager => "property_manager", "物业";
-        Department => "department", "职能部门";
-        Other => "other", "其他";
+        Owner => "owner", "业主", "Owner";
+        Tenant => "tenant", "租户", "Tenant";
+        Operator => "operator", "经营者", "Business operator";
+        Developer => "developer", "开发商", "Developer";
+        PropertyManager => "property_manager", "物业", "Property manager";
+        Department => "department", "职能部门", "Functional department";
+        Other => "other", "其他", "Other";
     }
 }
 
 crate::org::string_enum! {
     /// A party's position on the rectification, as last recorded by a contact.
     Position {
-        Support => "support", "支持";
-        Oppose => "oppose", "反对";
-        Conditional => "conditional", "有条件支持";
+        Support => "support", "支持", "Support";
+        Oppose => "oppose", "反对", "Oppose";
+        Conditional => "conditional", "有条件支持", "Support with conditions";
     }
 }
 
 crate::org::string_enum! {
     /// A hazard found in a unit by the survey (摸排).
     Hazard {
-        BlockedExit => "blocked_exit", "疏散通道堵塞";
-        Partitions => "partitions", "违规隔断";
-        Gas => "gas", "燃气隐患";
-        Electrical => "electrical", "电气隐患";
-        Overcrowding => "overcrowding", "居住拥挤";
-        Other => "other", "其他隐患";
+        BlockedExit => "blocked_exit", "疏散通道堵塞", "Blocked escape route";
+        Partitions => "partitions", "违规隔断", "Illegal partitions";
+        Gas => "gas", "燃气隐患", "Gas hazard";
+        Electrical => "electrical", "电气隐患", "Electrical hazard";
+        Overcrowding => "overcrowding", "居住拥挤", "Overcrowding";
+        Other => "other", "其他隐患", "Other hazard";
     }
 }
 
 crate::org::string_enum! {
     /// The shared milestones both stages see.
     Milestone {
-        CommitteeElected => "committee_elected", "自治委员会选出";
-        SurveyComplete => "survey_complete", "摸排完成";
-        ConsensusReached => "consensus_reached", "达成共识";
-        PlanAdopted => "plan_adopted", "方案通过";
-        RectificationDone => "rectification_done", "整治完成";
+        CommitteeElected => "committee_elected", "自治委员会选出", "Committee elected";
+        SurveyComplete => "survey_complete", "摸排完成", "Survey complete";
+        ConsensusReached => "consensus_reached", "达成共识", "Consensus reached";
+        PlanAdopted => "plan_adopted", "方案通过", "Plan adopted";
+        RectificationDone => "rectification_done", "整治完成", "Rectification done";
     }
 }
 
 crate::org::string_enum! {
     /// Which side a member works on.
     Side {
-        Front => "front", "前台";
-        Back => "back", "后台";
+        Front => "front", "前台", "Front stage";
+        Back => "back", "后台", "Back stage";
     }
 }
 

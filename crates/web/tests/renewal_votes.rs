@@ -1112,7 +1112,7 @@ async fn staff_set_up_a_vote_take_paper_ballots_close_and_deliver_on_the_pages()
     )
     .await;
     assert!(
-        html.contains("id=\"receipt-status\"") && html.contains("counted"),
+        html.contains("id=\"receipt-status\"") && html.contains("已计入"),
         "{html}"
     );
     assert!(!html.contains("id=\"pending-paper\""), "{html}");

@@ -219,22 +219,22 @@ impl Measure {
         }
     }
 
+    /// The Chinese name (as `zh()`).
     pub fn name_zh(self) -> &'static str {
-        match self {
-            Measure::Heads => "人数",
-            Measure::Area => "面积",
-            Measure::Share => "份额",
-        }
+        self.zh()
     }
 
+    /// The English name (as `en()`).
     pub fn name_en(self) -> &'static str {
-        match self {
-            Measure::Heads => "head count",
-            Measure::Area => "area",
-            Measure::Share => "share value",
-        }
+        self.en()
     }
 }
+
+crate::org::enum_labels!(Measure {
+    Heads => "heads", "人数", "head count";
+    Area => "area", "面积", "area";
+    Share => "share", "份额", "share value";
+});
 
 /// Sums of heads, area and share value over a group of holders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]

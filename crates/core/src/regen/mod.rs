@@ -21,7 +21,6 @@ pub mod matching;
 mod tests;
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::str::FromStr;
 
 use chrono::{NaiveDate, NaiveDateTime, Timelike};
@@ -38,44 +37,7 @@ fn sentence(zh: impl Into<String>, en: impl Into<String>) -> Sentence {
     }
 }
 
-macro_rules! named_enum {
-    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $v:ident => $code:literal, $zh:literal, $en:literal;)* }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($(#[$vm])* $v,)* }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$v,)*];
-            /// The stable code.
-            pub fn as_str(self) -> &'static str { match self { $($name::$v => $code,)* } }
-            pub fn name_zh(self) -> &'static str { match self { $($name::$v => $zh,)* } }
-            pub fn name_en(self) -> &'static str { match self { $($name::$v => $en,)* } }
-        }
-
-        impl FromStr for $name {
-            type Err = DomainError;
-            /// The code, the Chinese or the English name (case-insensitive).
-            fn from_str(s: &str) -> Result<Self, DomainError> {
-                let t = s.trim();
-                $name::ALL
-                    .iter()
-                    .copied()
-                    .find(|v| v.as_str() == t.to_lowercase() || v.name_zh() == t || v.name_en().eq_ignore_ascii_case(t))
-                    .ok_or_else(|| DomainError::invalid(
-                        stringify!($name),
-                        format!("'{t}' is not one of: {}", $name::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", ")),
-                    ))
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
-        }
-    };
-}
-
-named_enum! {
+crate::org::named_enum! {
     /// The kind of a rights holder (权利主体类型).
     HolderKind {
         /// 国家机关或国有单位 state organ or state-owned unit.
@@ -91,7 +53,7 @@ named_enum! {
     }
 }
 
-named_enum! {
+crate::org::named_enum! {
     /// Degree of organisation (组织化程度): how far a holder speaks with one voice.
     Organisation {
         High => "high", "高", "high";
@@ -100,7 +62,7 @@ named_enum! {
     }
 }
 
-named_enum! {
+crate::org::named_enum! {
     /// Formal (正式) or informal (非正式) governance resource.
     ResourceKind {
         /// 政策条款、补偿标准、审批、法律程序、公共空间置换、安置房源 …
@@ -110,7 +72,7 @@ named_enum! {
     }
 }
 
-named_enum! {
+crate::org::named_enum! {
     /// A holder's stance as seen in a contact (态度), ordered from opposed to agreed.
     Stance {
         Opposed => "opposed", "反对", "opposed";
@@ -121,7 +83,7 @@ named_enum! {
     }
 }
 
-named_enum! {
+crate::org::named_enum! {
     /// A recorded decision (表决/签约意见).
     Choice {
         Agree => "agree", "同意", "agree";

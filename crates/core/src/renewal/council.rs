@@ -15,29 +15,29 @@ use crate::DomainError;
 string_enum! {
     /// Who sits on the council.
     MemberKind {
-        ResidentRepresentative => "resident_representative", "居民代表";
-        Planner => "planner", "社区规划师";
-        PropertyManager => "property_manager", "物业";
-        CommunityCommittee => "community_committee", "社区居委会";
-        DepartmentLiaison => "department_liaison", "部门联络员";
+        ResidentRepresentative => "resident_representative", "居民代表", "Resident representative";
+        Planner => "planner", "社区规划师", "Community planner";
+        PropertyManager => "property_manager", "物业", "Property manager";
+        CommunityCommittee => "community_committee", "社区居委会", "Community committee";
+        DepartmentLiaison => "department_liaison", "部门联络员", "Department liaison";
     }
 }
 
 string_enum! {
     /// A member's position on a proposal.
     Stance {
-        Support => "support", "支持";
-        Object => "object", "反对";
-        Abstain => "abstain", "弃权";
+        Support => "support", "支持", "Support";
+        Object => "object", "反对", "Object";
+        Abstain => "abstain", "弃权", "Abstain";
     }
 }
 
 string_enum! {
     /// The council's decision on a proposal.
     Decision {
-        ToVote => "to_vote", "提交表决";
-        Revise => "revise", "退回修改";
-        Rejected => "rejected", "否决";
+        ToVote => "to_vote", "提交表决", "Send to the vote";
+        Revise => "revise", "退回修改", "Send back for revision";
+        Rejected => "rejected", "否决", "Rejected";
     }
 }
 
@@ -149,9 +149,9 @@ string_enum! {
     /// Where a council meeting stands: whether the members recorded present make the quorum.
     MeetingState {
         /// 未达法定人数: too few present (so far) to decide.
-        Inquorate => "inquorate", "未达法定人数";
+        Inquorate => "inquorate", "未达法定人数", "Inquorate";
         /// 达到法定人数: the council may decide.
-        Quorate => "quorate", "达到法定人数";
+        Quorate => "quorate", "达到法定人数", "Quorate";
     }
 }
 
@@ -159,13 +159,13 @@ string_enum! {
     /// The steps of a meeting, recorded by staff.
     MeetingAction {
         /// 记录出席: who is present; the count against the quorum gives the state.
-        RecordAttendance => "record_attendance", "记录出席";
+        RecordAttendance => "record_attendance", "记录出席", "Record attendance";
         /// 记录纪要: the minutes.
-        RecordMinutes => "record_minutes", "记录纪要";
+        RecordMinutes => "record_minutes", "记录纪要", "Record the minutes";
         /// 记录委员意见: a present member's position on a proposal of the agenda.
-        RecordPosition => "record_position", "记录委员意见";
+        RecordPosition => "record_position", "记录委员意见", "Record a member's position";
         /// 作出决定: the council's decision on a proposal of the agenda.
-        Decide => "decide", "作出决定";
+        Decide => "decide", "作出决定", "Decide";
     }
 }
 

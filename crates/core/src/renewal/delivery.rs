@@ -14,7 +14,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::lifecycle::{self, named, row, Party, Refusal, Transition};
-use super::works::{named_enum, Place, Window, WorkKind};
+use super::works::{Place, Window, WorkKind};
 use crate::case::{Satisfaction, OVERDUE_LEVEL, WARNING_LEVEL};
 use crate::indicators::{Counters, Ratio};
 use crate::org::string_enum;
@@ -72,7 +72,7 @@ pub struct Milestone {
     pub supervision: u8,
 }
 
-named_enum! {
+crate::org::named_enum! {
     /// Where a milestone stands on a day.
     MilestoneState {
         Open => "open", "进行中", "open";
@@ -105,9 +105,9 @@ string_enum! {
     /// A milestone's lifecycle state (its standing on a day is [`MilestoneState`]).
     MilestoneProgress {
         /// 未完成: not done yet; supervised when late or due soon.
-        Open => "open", "未完成";
+        Open => "open", "未完成", "Not done";
         /// 已完成: done on its date (terminal; photos may still be added: a record, not a step).
-        Done => "done", "已完成";
+        Done => "done", "已完成", "Done";
     }
 }
 
@@ -115,9 +115,9 @@ string_enum! {
     /// The steps of a milestone.
     MilestoneAction {
         /// 完成: staff mark it done on the day it was done.
-        Complete => "complete", "完成";
+        Complete => "complete", "完成", "Complete";
         /// 督办: the sweep records a warning (预警) or overdue mark (超期).
-        Supervise => "supervise", "督办";
+        Supervise => "supervise", "督办", "Supervise";
     }
 }
 
@@ -200,7 +200,7 @@ pub fn progress_percent(milestones: &[Milestone]) -> u32 {
     (done * 100 / milestones.len()) as u32
 }
 
-named_enum! {
+crate::org::named_enum! {
     /// Who contributes.
     ContributorKind {
         Resident => "resident", "居民", "resident";

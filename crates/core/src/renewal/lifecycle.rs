@@ -22,15 +22,15 @@ string_enum! {
     /// Who takes a step, as the web layer checks it today.
     Party {
         /// 提案人: the proposal's author.
-        Author => "author", "提案人";
+        Author => "author", "提案人", "Author";
         /// 社区规划师、管理员: who runs micro-renewal in the community; records the council's
         /// decisions, runs the votes and the delivery.
-        Staff => "staff", "社区工作人员";
+        Staff => "staff", "社区工作人员", "Community staff";
         /// 本社区居民: a verified resident of the community.
-        Resident => "resident", "本社区居民";
+        Resident => "resident", "本社区居民", "Resident of the community";
         /// 时钟与督办: nobody asks; the step comes with time (a vote opens and closes) or with
         /// the supervision sweep.
-        System => "system", "系统";
+        System => "system", "系统", "System";
     }
 }
 

@@ -14,37 +14,37 @@ string_enum! {
     /// Where a proposal stands.
     ProposalStatus {
         /// 征求意见 open: residents may suggest amendments.
-        Open => "open", "征求意见";
+        Open => "open", "征求意见", "Open for comment";
         /// 提交表决 the council sent it to the vote.
-        ToVote => "to_vote", "提交表决";
+        ToVote => "to_vote", "提交表决", "Sent to the vote";
         /// 退回修改 the council sent it back for revision.
-        Revise => "revise", "退回修改";
+        Revise => "revise", "退回修改", "Sent back for revision";
         /// 否决 the council rejected it.
-        Rejected => "rejected", "否决";
+        Rejected => "rejected", "否决", "Rejected";
         /// 获得资助 funded by a vote.
-        Funded => "funded", "获得资助";
+        Funded => "funded", "获得资助", "Funded";
         /// 未获资助 on a ballot but not funded.
-        NotFunded => "not_funded", "未获资助";
+        NotFunded => "not_funded", "未获资助", "Not funded";
     }
 }
 
 string_enum! {
     /// What a co-production offer gives.
     OfferKind {
-        Labour => "labour", "志愿投工";
-        Money => "money", "出资";
-        Materials => "materials", "材料";
-        Upkeep => "upkeep", "后期维护";
-        Skills => "skills", "专业技能";
+        Labour => "labour", "志愿投工", "Volunteer labour";
+        Money => "money", "出资", "Money";
+        Materials => "materials", "材料", "Materials";
+        Upkeep => "upkeep", "后期维护", "Upkeep";
+        Skills => "skills", "专业技能", "Professional skills";
     }
 }
 
 string_enum! {
     /// The state of an amendment.
     AmendmentStatus {
-        Pending => "pending", "待答复";
-        Accepted => "accepted", "已采纳";
-        Rejected => "rejected", "未采纳";
+        Pending => "pending", "待答复", "Awaiting an answer";
+        Accepted => "accepted", "已采纳", "Accepted";
+        Rejected => "rejected", "未采纳", "Declined";
     }
 }
 
@@ -368,21 +368,21 @@ string_enum! {
     /// The steps of a proposal's lifecycle; [`TRANSITIONS`] says from which status.
     ProposalAction {
         /// 修改方案: the author (or staff) write a new version over the one they saw.
-        Edit => "edit", "修改方案";
+        Edit => "edit", "修改方案", "Edit the proposal";
         /// 提修改建议: a resident (or staff) suggests an amendment.
-        Amend => "amend", "提修改建议";
+        Amend => "amend", "提修改建议", "Suggest an amendment";
         /// 提交表决: the council sends it to the vote.
-        SendToVote => "send_to_vote", "提交表决";
+        SendToVote => "send_to_vote", "提交表决", "Send to the vote";
         /// 退回修改: the council sends it back for revision.
-        SendBack => "send_back", "退回修改";
+        SendBack => "send_back", "退回修改", "Send back for revision";
         /// 否决: the council rejects it.
-        Reject => "reject", "否决";
+        Reject => "reject", "否决", "Reject";
         /// 列入选票: a vote puts it on its ballot.
-        PutOnBallot => "put_on_ballot", "列入选票";
+        PutOnBallot => "put_on_ballot", "列入选票", "Put on the ballot";
         /// 获得资助: the count of a closed vote funds it.
-        Fund => "fund", "获得资助";
+        Fund => "fund", "获得资助", "Fund";
         /// 未获资助: the count of a closed vote does not fund it.
-        NotFund => "not_fund", "未获资助";
+        NotFund => "not_fund", "未获资助", "Do not fund";
     }
 }
 
@@ -390,9 +390,9 @@ string_enum! {
     /// The answers to an amendment; [`AMENDMENT_TRANSITIONS`] says when.
     AmendmentAction {
         /// 采纳: its changes make a new version.
-        Accept => "accept", "采纳";
+        Accept => "accept", "采纳", "Accept";
         /// 不采纳, with the reason.
-        Decline => "decline", "不采纳";
+        Decline => "decline", "不采纳", "Decline";
     }
 }
 

@@ -528,13 +528,13 @@ string_enum! {
     /// Where a vote stands: its phase in time, and whether it was closed and counted.
     VoteState {
         /// 未开始: before it opens.
-        Upcoming => "upcoming", "未开始";
+        Upcoming => "upcoming", "未开始", "Not yet open";
         /// 投票中: ballots are taken.
-        Open => "open", "投票中";
+        Open => "open", "投票中", "Voting open";
         /// 已截止: its period is over, not yet counted.
-        Closed => "closed", "已截止";
+        Closed => "closed", "已截止", "Closed";
         /// 已计票: closed and counted, its proposals marked funded or not funded (terminal).
-        Counted => "counted", "已计票";
+        Counted => "counted", "已计票", "Counted";
     }
 }
 
@@ -542,17 +542,17 @@ string_enum! {
     /// The steps of a vote.
     VoteAction {
         /// 开始投票: the opening time comes (the clock).
-        Opens => "opens", "开始投票";
+        Opens => "opens", "开始投票", "Voting opens";
         /// 投票截止: the closing time comes (the clock).
-        Lapses => "lapses", "投票截止";
+        Lapses => "lapses", "投票截止", "Voting closes";
         /// 投票: a verified resident casts a ballot online.
-        Cast => "cast", "投票";
+        Cast => "cast", "投票", "Cast a ballot";
         /// 录入纸质选票: staff enter a resident's paper ballot (first entry).
-        EnterPaper => "enter_paper", "录入纸质选票";
+        EnterPaper => "enter_paper", "录入纸质选票", "Enter a paper ballot";
         /// 导入选票: staff import ballots from a `.pb` file.
-        Import => "import", "导入选票";
+        Import => "import", "导入选票", "Import ballots";
         /// 截止计票: staff close the vote (now, if still open) and count it.
-        Close => "close", "截止计票";
+        Close => "close", "截止计票", "Close and count";
     }
 }
 
@@ -560,9 +560,9 @@ string_enum! {
     /// Where a paper ballot stands (stored as the ballot's status).
     PaperStatus {
         /// 待复核: entered once, not counted yet.
-        Pending => "pending", "待复核";
+        Pending => "pending", "待复核", "Awaiting a second entry";
         /// 已计入: entered again alike by another staff member, counted (terminal).
-        Counted => "counted", "已计入";
+        Counted => "counted", "已计入", "Counted";
     }
 }
 
@@ -570,7 +570,7 @@ string_enum! {
     /// The steps of a paper ballot.
     PaperAction {
         /// 复核录入: another staff member enters the same ballot again.
-        Confirm => "confirm", "复核录入";
+        Confirm => "confirm", "复核录入", "Confirm by a second entry";
     }
 }
 

@@ -36,44 +36,7 @@ use crate::spatial::check_lng_lat;
 use crate::table::{LineError, Row, Table};
 use crate::DomainError;
 
-macro_rules! named_enum {
-    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $v:ident => $code:literal, $zh:literal, $en:literal;)* }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($(#[$vm])* $v,)* }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$v,)*];
-            pub fn as_str(self) -> &'static str { match self { $($name::$v => $code,)* } }
-            pub fn name_zh(self) -> &'static str { match self { $($name::$v => $zh,)* } }
-            pub fn name_en(self) -> &'static str { match self { $($name::$v => $en,)* } }
-        }
-
-        impl std::str::FromStr for $name {
-            type Err = $crate::DomainError;
-            /// The code, the Chinese or the English name (case-insensitive).
-            fn from_str(s: &str) -> Result<Self, $crate::DomainError> {
-                let t = s.trim();
-                $name::ALL
-                    .iter()
-                    .copied()
-                    .find(|v| v.as_str() == t.to_lowercase() || v.name_zh() == t || v.name_en().eq_ignore_ascii_case(t))
-                    .ok_or_else(|| $crate::DomainError::invalid(
-                        stringify!($name),
-                        format!("'{t}' is not one of: {}", $name::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", ")),
-                    ))
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(self.as_str()) }
-        }
-    };
-}
-pub(crate) use named_enum;
-
-named_enum! {
+crate::org::named_enum! {
     /// What a planned work does (工程类型).
     WorkKind {
         RoadResurfacing => "road_resurfacing", "道路翻修", "road resurfacing";
@@ -91,7 +54,7 @@ named_enum! {
     }
 }
 
-named_enum! {
+crate::org::named_enum! {
     /// Where a work acts, in the order a merged schedule runs them.
     Phase {
         /// Opens the ground (开挖).
@@ -297,9 +260,9 @@ string_enum! {
     /// Whether an item (a work or a delivery project) is merged into a project (项目整合).
     Membership {
         /// 未整合: on its own, may go into an accepted bundle.
-        Unbundled => "unbundled", "未整合";
+        Unbundled => "unbundled", "未整合", "Not bundled";
         /// 已整合: in an accepted bundle, delivered as one project with the others (terminal).
-        Bundled => "bundled", "已整合";
+        Bundled => "bundled", "已整合", "Bundled";
     }
 }
 
@@ -307,7 +270,7 @@ string_enum! {
     /// The step of an item's bundling.
     MembershipAction {
         /// 并入项目: staff accept a bundle holding the item.
-        Merge => "merge", "并入项目";
+        Merge => "merge", "并入项目", "Merge into a project";
     }
 }
 

@@ -10,7 +10,7 @@ use gongzhi_core::org::{OrgKind, Role};
 use gongzhi_store::{CaseQuery, CaseRow};
 use serde::Deserialize;
 
-use super::{render, svg, Chrome, Lang, LoggedIn, PageError};
+use super::{render, svg, word_label, Chrome, Lang, LoggedIn, PageError};
 use crate::api::cases::{build_action, case_detail, event_zh, CaseDetail};
 use crate::{ApiError, AppState};
 use gongzhi_app::cases::{self as loop_, Duplicate, Report};
@@ -52,16 +52,49 @@ pub fn local_time(ms: i64) -> String {
 }
 
 fn state_name(lang: Lang, s: CaseState) -> String {
-    match lang {
-        Lang::Zh => s.zh().to_owned(),
-        Lang::En => s.as_str().replace('_', " "),
-    }
+    s.label(lang).to_owned()
 }
 
 fn action_name(lang: Lang, a: ActionKind) -> String {
-    match lang {
-        Lang::Zh => a.zh().to_owned(),
-        Lang::En => a.as_str().replace('_', " "),
+    a.label(lang).to_owned()
+}
+
+/// The English name of a timeline event (the Chinese: [`event_zh`]).
+fn event_en(kind: &str) -> &'static str {
+    match kind {
+        "collected" => "Reported",
+        "registered" => "Registered",
+        "voided" => "Voided",
+        "dispatched" => "Dispatched",
+        "routed" => "Dispatched level by level",
+        "forwarded" => "Forwarded",
+        "accepted" => "Accepted",
+        "returned" => "Returned",
+        "return_rejected" => "Return refused",
+        "extension_requested" => "Extension requested",
+        "extension_approved" => "Extension approved",
+        "extension_denied" => "Extension denied",
+        "suspended" => "Suspended",
+        "resumed" => "Handling resumed",
+        "handling_reported" => "Handling reported",
+        "verification_passed" => "Verification passed",
+        "verification_failed" => "Verification failed (rework)",
+        "closed" => "Closed",
+        "followed_up" => "Followed up",
+        "whistled" => "Whistle blown",
+        "unit_reported" => "Reported in",
+        "supervised" => "Supervised",
+        "merged_into" => "Merged into",
+        "duplicate_merged" => "Duplicate absorbed",
+        _ => "",
+    }
+}
+
+/// The name of a timeline event in `lang`; its stored word if it has no name.
+fn event_name(lang: Lang, kind: &str) -> String {
+    match lang.pick(event_zh(kind), event_en(kind)) {
+        "" => kind.to_owned(),
+        name => name.to_owned(),
     }
 }
 
@@ -190,8 +223,7 @@ fn condition_groups(cat: &gongzhi_core::catalogue::Catalogue, lang: Lang) -> Vec
     let mut groups: Vec<ConditionGroup> = Vec::new();
     for (category, cond) in cat.conditions() {
         let label = match lang {
-            Lang::Zh => format!("{} · {}", category.kind.zh(), category.major_name),
-            Lang::En => format!("{} · {}", category.kind.as_str(), category.major_name),
+            Lang::Zh | Lang::En => format!("{} · {}", category.kind.label(lang), category.major_name),
         };
         let option = (cond.code.clone(), format!("{}：{}", category.name, cond.text));
         match groups.last_mut() {
@@ -220,6 +252,10 @@ struct NewCasePage {
 impl NewCasePage {
     fn error(&self, field: &str) -> Option<&str> {
         self.errors.iter().find(|(f, _)| f == field).map(|(_, m)| m.as_str())
+    }
+    /// A duplicate's state (its stored word) in the page's language.
+    fn state_label(&self, word: &str) -> String {
+        word_label::<CaseState>(self.c.lang, word)
     }
 }
 
@@ -519,12 +555,9 @@ async fn case_page_with(
         .timeline
         .iter()
         .map(|e| {
-            let what = match c.lang {
-                Lang::Zh => event_zh(&e.kind).to_owned(),
-                Lang::En => e.kind.replace('_', " "),
-            };
-            let detail = event_detail(&e.event);
-            (local_time(e.at), what, e.role.clone(), detail)
+            let what = event_name(c.lang, &e.kind);
+            let detail = event_detail(c.lang, &e.event);
+            (local_time(e.at), what, word_label::<Role>(c.lang, &e.role), detail)
         })
         .collect();
     let (deadline, remaining) = match &d.deadline {
@@ -582,7 +615,7 @@ async fn case_page_with(
     Ok(resp)
 }
 
-fn event_detail(e: &gongzhi_core::case::CaseEvent) -> String {
+fn event_detail(lang: Lang, e: &gongzhi_core::case::CaseEvent) -> String {
     use gongzhi_core::case::CaseEvent as E;
     match e {
         E::Dispatched {
@@ -599,11 +632,11 @@ fn event_detail(e: &gongzhi_core::case::CaseEvent) -> String {
         E::HandlingReported { note } | E::Supervised { note, .. } => note.clone(),
         E::Closed { kind, reason } => format!(
             "{}{}",
-            kind.zh(),
+            kind.label(lang),
             reason.as_ref().map(|r| format!(" · {r}")).unwrap_or_default()
         ),
-        E::FollowedUp { satisfaction, .. } => satisfaction.map(|s| s.zh().to_owned()).unwrap_or_default(),
-        E::Whistled { co_units, .. } => format!("co-units {co_units:?}"),
+        E::FollowedUp { satisfaction, .. } => satisfaction.map(|s| s.label(lang).to_owned()).unwrap_or_default(),
+        E::Whistled { co_units, .. } => format!("{} {co_units:?}", super::text(lang, "co_units")),
         E::Routed { via } => via.iter().map(|h| h.unit_name.as_str()).collect::<Vec<_>>().join(" → "),
         E::Forwarded { to_name, .. } => format!("→ {to_name}"),
         E::MergedInto { case_id } | E::DuplicateMerged { case_id } => format!("#{case_id}"),
@@ -691,18 +724,10 @@ pub async fn case_step(
 }
 
 /// The satisfaction choices of the follow-up form.
-pub fn satisfactions(lang: Lang) -> Vec<(&'static str, String)> {
+pub fn satisfactions(lang: &Lang) -> Vec<(&'static str, String)> {
     Satisfaction::ALL
         .iter()
-        .map(|s| {
-            (
-                s.as_str(),
-                match lang {
-                    Lang::Zh => s.zh().to_owned(),
-                    Lang::En => s.as_str().replace('_', " "),
-                },
-            )
-        })
+        .map(|s| (s.as_str(), s.label(lang).to_owned()))
         .collect()
 }
 

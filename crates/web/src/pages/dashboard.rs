@@ -11,7 +11,7 @@ use gongzhi_store::CaseQuery;
 use serde::Deserialize;
 
 use super::cases::local_time;
-use super::{render, svg, Chrome, Lang, LangQuery, LoggedIn, PageError};
+use super::{render, svg, Chrome, LangQuery, LoggedIn, PageError};
 use crate::api::cases::{indicator_view, Indicators};
 use crate::auth::MaybeAuth;
 use crate::{ApiError, AppState};
@@ -808,7 +808,8 @@ pub async fn map_page(
 }
 
 impl DashboardPage {
-    fn lang_is_zh(&self) -> bool {
-        self.c.lang == Lang::Zh
+    /// A role score's role (the API's stored word) in the page's language.
+    fn role_name(&self, score: &serde_json::Value) -> String {
+        super::word_label::<gongzhi_core::indicators::ScoredRole>(self.c.lang, score["role"].as_str().unwrap_or(""))
     }
 }

@@ -157,10 +157,7 @@ pub async fn workload_page(
                 .warnings
                 .iter()
                 .map(|x| {
-                    let kind = match c.lang {
-                        super::Lang::Zh => x.kind.zh(),
-                        super::Lang::En => x.kind.as_str(),
-                    };
+                    let kind = x.kind.label(c.lang);
                     format!("{} {kind} ({:.1})", x.period, x.per_worker)
                 })
                 .collect::<Vec<_>>()

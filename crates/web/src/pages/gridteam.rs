@@ -15,7 +15,6 @@ use gongzhi_core::gridteam::{
 use gongzhi_store::{GridList, GridRecord};
 use serde::Deserialize;
 use std::collections::HashMap;
-use std::str::FromStr;
 
 use super::{render, Chrome, LoggedIn, PageError};
 use crate::api::grid as api;
@@ -110,15 +109,6 @@ pub struct TeamPage {
     pub categories: Vec<(&'static str, &'static str)>,
 }
 
-/// A stored status in the reader's language: its Chinese word when it is a known one.
-/// A stored status in the page's language: its Chinese label, or the stored word in English.
-pub(crate) fn status_words(c: &Chrome, zh: Option<&'static str>, stored: &str) -> String {
-    match zh {
-        Some(zh) if c.lang == super::Lang::Zh => zh.to_owned(),
-        _ => stored.replace('_', " "),
-    }
-}
-
 fn zh_or_en<'a>(c: &Chrome, zh: &'a str, en: &'a str) -> &'a str {
     if c.lang == super::Lang::Zh {
         zh
@@ -164,7 +154,7 @@ pub async fn team_page(
         let m: Member = r.body_as()?;
         team.push(Row {
             id: r.id,
-            status: zh_or_en(&c, m.role.zh(), m.role.as_str()).to_owned(),
+            status: m.role.label(c.lang).to_owned(),
             title: person_name(&s, &city, Some(m.person)).await,
             detail: m.commitment,
         });
@@ -179,12 +169,7 @@ pub async fn team_page(
                 .organisation(&city, m.organisation)
                 .await?
                 .map_or_else(|| m.organisation.to_string(), |o| o.name);
-            parts.push(format!(
-                "{}（{}）{}",
-                name,
-                zh_or_en(&c, m.role.zh(), m.role.as_str()),
-                m.commitment
-            ));
+            parts.push(format!("{}（{}）{}", name, m.role.label(c.lang), m.commitment));
         }
         alliances.push(Row {
             id: r.id,
@@ -197,7 +182,7 @@ pub async fn team_page(
         let mut v = Vec::new();
         for r in list(GridList::Households).await? {
             let h: Household = r.body_as()?;
-            let groups: Vec<&str> = h.key_groups.iter().map(|k| zh_or_en(&c, k.zh(), k.as_str())).collect();
+            let groups: Vec<&str> = h.key_groups.iter().map(|k| k.label(c.lang)).collect();
             v.push(Row {
                 id: r.id,
                 status: h.unit,
@@ -239,10 +224,10 @@ pub async fn team_page(
             .collect();
         needs.push(NeedRow {
             id: r.id,
-            status: status_words(&c, NeedStatus::from_str(&r.status).ok().map(|s| s.zh()), &r.status),
-            category: zh_or_en(&c, n.category.zh(), n.category.as_str()).to_owned(),
+            status: super::word_label::<NeedStatus>(c.lang, &r.status),
+            category: n.category.label(c.lang).to_owned(),
             text: n.text,
-            urgency: zh_or_en(&c, n.urgency.zh(), n.urgency.as_str()).to_owned(),
+            urgency: n.urgency.label(c.lang).to_owned(),
             open,
             proposals,
         });
@@ -254,7 +239,7 @@ pub async fn team_page(
             let u: Usage = serde_json::from_value(r.body["usage"].clone()).unwrap_or_default();
             Ok(Row {
                 id: r.id,
-                status: zh_or_en(&c, o.kind.zh(), o.kind.as_str()).to_owned(),
+                status: o.kind.label(c.lang).to_owned(),
                 title: o.title,
                 detail: format!("{} / {}", o.capacity - u.used, o.capacity),
             })
@@ -267,7 +252,7 @@ pub async fn team_page(
             let pr: Project = r.body_as()?;
             Ok(Row {
                 id: r.id,
-                status: status_words(&c, ProjectStatus::from_str(&r.status).ok().map(|s| s.zh()), &r.status),
+                status: super::word_label::<ProjectStatus>(c.lang, &r.status),
                 title: pr.title,
                 detail: match &pr.reason_zh {
                     Some(zh) => zh_or_en(&c, zh, &pr.reason).to_owned(),
@@ -351,10 +336,7 @@ pub async fn team_page(
         routes,
         indicators,
         points,
-        categories: Category::ALL
-            .iter()
-            .map(|k| (k.as_str(), zh_or_en(&c, k.zh(), k.as_str())))
-            .collect(),
+        categories: Category::ALL.iter().map(|k| (k.as_str(), k.label(c.lang))).collect(),
         c,
     };
     render(&page.c, &page)

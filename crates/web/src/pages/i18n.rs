@@ -1,32 +1,19 @@
-//! The UI's two languages. Simplified Chinese is the default; English on request.
+//! The UI's two languages: Simplified Chinese is the default; English on request. The language
+//! itself is [`gongzhi_core::lang::Lang`] (the core's enums name their values in it); here are the
+//! UI texts, looked up by key in tables that `pages/mod.rs` hands over (the shared table here,
+//! one per feature beside its pages), and the language negotiation.
+//!
+//! This module imports no page module, so every page module may import it.
 
 use axum::http::header::{self, HeaderMap};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    Zh,
-    En,
-}
+pub use gongzhi_core::lang::Lang;
 
 /// One table of UI texts: (key, 中文, English), sorted by key.
 pub(crate) type Texts = &'static [(&'static str, &'static str, &'static str)];
 
-/// Every table of UI texts: the shared one here, then one per feature's page module (each kept
-/// beside its pages, sorted by key; a key lives in one table only).
-const TABLES: &[Texts] = &[
-    TEXTS,
-    super::initiatives::TEXTS,
-    super::flat::TEXTS,
-    super::regen::TEXTS,
-    super::gridteam::TEXTS,
-    super::renewal_needs::TEXTS,
-    super::renewal_votes::TEXTS,
-    super::renewal_works::TEXTS,
-    super::dashboard::TEXTS,
-];
-
 /// The shared texts (the closed loop, the dashboard, the chrome). Keep keys sorted.
-const TEXTS: Texts = &[
+pub(crate) const TEXTS: Texts = &[
     ("add_photo", "添加照片", "Add a photo"),
     (
         "address",
@@ -184,6 +171,8 @@ const TEXTS: Texts = &[
     ("state", "状态", "State"),
     ("steps", "办理", "Steps"),
     ("submit", "提交", "Submit"),
+    ("supervise_listed", "挂牌督办", "Listed for supervision"),
+    ("supervise_warning", "预警", "Warning"),
     ("switch_lang", "English", "中文"),
     ("tagline", "基层共治平台", "Grassroots co-governance platform"),
     ("timeline", "办理过程", "Timeline"),
@@ -202,71 +191,38 @@ const TEXTS: Texts = &[
     ("work", "工作台", "My work"),
 ];
 
-impl Lang {
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Zh => "zh-CN",
-            Lang::En => "en",
+/// The text of `key` in `lang`, from the first of `tables` that has it (each sorted by key).
+pub(crate) fn lookup(tables: &[Texts], lang: Lang, key: &str) -> &'static str {
+    let found = tables.iter().find_map(|table| {
+        let i = table.binary_search_by(|(k, _, _)| (*k).cmp(key)).ok()?;
+        Some(table[i])
+    });
+    match found {
+        Some((_, zh, en)) => lang.pick(zh, en),
+        None => {
+            debug_assert!(false, "missing UI text '{key}'");
+            "?"
         }
-    }
-
-    pub fn t(self, key: &str) -> &'static str {
-        let found = TABLES.iter().find_map(|table| {
-            let i = table.binary_search_by(|(k, _, _)| (*k).cmp(key)).ok()?;
-            Some(table[i])
-        });
-        match found {
-            Some((_, zh, en)) => match self {
-                Lang::Zh => zh,
-                Lang::En => en,
-            },
-            None => {
-                debug_assert!(false, "missing UI text '{key}'");
-                "?"
-            }
-        }
-    }
-
-    /// The language from `?lang=` (then remembered: second value true) or the `lang` cookie.
-    pub fn negotiate(headers: &HeaderMap, query: Option<&str>) -> (Lang, bool) {
-        let parse = |s: &str| match s {
-            "en" => Some(Lang::En),
-            "zh" | "zh-CN" => Some(Lang::Zh),
-            _ => None,
-        };
-        if let Some(l) = query.and_then(parse) {
-            return (l, true);
-        }
-        let cookie = headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|c| c.trim().split_once('='))
-            .find(|(k, _)| *k == "lang")
-            .and_then(|(_, v)| parse(v));
-        (cookie.unwrap_or(Lang::Zh), false)
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn texts_are_sorted_and_complete() {
-        for table in TABLES {
-            assert!(
-                table.windows(2).all(|w| w[0].0 < w[1].0),
-                "keep each text table sorted by key"
-            );
-        }
-        let mut keys: Vec<&str> = TABLES.iter().flat_map(|t| t.iter().map(|(k, _, _)| *k)).collect();
-        let all = keys.len();
-        keys.sort_unstable();
-        keys.dedup();
-        assert_eq!(keys.len(), all, "a text key is defined in two tables");
-        assert_eq!(Lang::Zh.t("login"), "登录");
-        assert_eq!(Lang::En.t("login"), "Log in");
+/// The language from `?lang=` (then remembered: second value true) or the `lang` cookie.
+pub fn negotiate(headers: &HeaderMap, query: Option<&str>) -> (Lang, bool) {
+    let parse = |s: &str| match s {
+        "en" => Some(Lang::En),
+        "zh" | "zh-CN" => Some(Lang::Zh),
+        _ => None,
+    };
+    if let Some(l) = query.and_then(parse) {
+        return (l, true);
     }
+    let cookie = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == "lang")
+        .and_then(|(_, v)| parse(v));
+    (cookie.unwrap_or(Lang::Zh), false)
 }

@@ -7,12 +7,13 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::{render, Chrome, Lang, LangQuery, LoggedIn, PageError};
+use super::{render, word_label, Chrome, Lang, LangQuery, LoggedIn, PageError};
 use crate::api::initiatives::{self as api, InitiativeView, Step};
 use crate::auth::MaybeAuth;
 use crate::{ApiError, AppState};
+use gongzhi_core::premises::UnitUse;
 use gongzhi_core::visibility::Seat;
-use gongzhi_core::wicked::{Hazard, Milestone, PartyKind, Position};
+use gongzhi_core::wicked::{Hazard, Milestone, PartyKind, Position, ProblemType, Side};
 use gongzhi_store::InitiativeRow;
 
 /// (key, 中文, English), sorted by key.
@@ -133,18 +134,33 @@ struct InitiativePage {
     hazards: Vec<(&'static str, &'static str)>,
     milestones: Vec<(&'static str, &'static str)>,
     kinds: Vec<(&'static str, &'static str)>,
+    uses: Vec<(&'static str, &'static str)>,
 }
 
 impl InitiativePage {
     fn new(c: Chrome, v: InitiativeView, error: Option<String>) -> InitiativePage {
+        let lang = c.lang;
         InitiativePage {
             c,
             v,
             error,
-            positions: Position::ALL.iter().map(|x| (x.as_str(), x.zh())).collect(),
-            hazards: Hazard::ALL.iter().map(|x| (x.as_str(), x.zh())).collect(),
-            milestones: Milestone::ALL.iter().map(|x| (x.as_str(), x.zh())).collect(),
-            kinds: PartyKind::ALL.iter().map(|x| (x.as_str(), x.zh())).collect(),
+            positions: Position::ALL.iter().map(|x| (x.as_str(), x.label(lang))).collect(),
+            hazards: Hazard::ALL.iter().map(|x| (x.as_str(), x.label(lang))).collect(),
+            milestones: Milestone::ALL.iter().map(|x| (x.as_str(), x.label(lang))).collect(),
+            kinds: PartyKind::ALL.iter().map(|x| (x.as_str(), x.label(lang))).collect(),
+            // The survey's uses, the problem's own first.
+            uses: [
+                UnitUse::QuasiResidential,
+                UnitUse::Residential,
+                UnitUse::Commercial,
+                UnitUse::Office,
+                UnitUse::Industrial,
+                UnitUse::Vacant,
+                UnitUse::Other,
+            ]
+            .iter()
+            .map(|x| (x.as_str(), x.label(lang)))
+            .collect(),
         }
     }
     fn front(&self) -> bool {
@@ -167,10 +183,20 @@ impl InitiativePage {
             .unwrap_or_default()
     }
     fn milestone_name(&self, m: &Milestone) -> &'static str {
-        match self.c.lang {
-            super::Lang::Zh => m.zh(),
-            super::Lang::En => m.as_str(),
-        }
+        m.label(self.c.lang)
+    }
+    /// The view's stored words in the page's language.
+    fn problem_name(&self, word: &str) -> String {
+        word_label::<ProblemType>(self.c.lang, word)
+    }
+    fn party_kind_name(&self, word: &str) -> String {
+        word_label::<PartyKind>(self.c.lang, word)
+    }
+    fn position_name(&self, word: &str) -> String {
+        word_label::<Position>(self.c.lang, word)
+    }
+    fn side_name(&self, word: &str) -> String {
+        word_label::<Side>(self.c.lang, word)
     }
     fn percent(&self, part: &usize, whole: &usize) -> String {
         if *whole == 0 {

@@ -26,6 +26,21 @@ use serde::Deserialize;
 
 pub use i18n::Lang;
 
+/// Every table of UI texts: the shared one, then one per feature, kept beside its pages (each
+/// sorted by key; a key lives in one table only). Handed to [`i18n::lookup`] from here, so the
+/// feature modules and `i18n` do not import each other in a circle.
+const TEXT_TABLES: &[i18n::Texts] = &[
+    i18n::TEXTS,
+    initiatives::TEXTS,
+    flat::TEXTS,
+    regen::TEXTS,
+    gridteam::TEXTS,
+    renewal_needs::TEXTS,
+    renewal_votes::TEXTS,
+    renewal_works::TEXTS,
+    dashboard::TEXTS,
+];
+
 use crate::api::territory::{city_of, DivisionView};
 use crate::auth::{self, MaybeAuth, SESSION_COOKIE};
 use crate::{ApiError, AppState};
@@ -243,7 +258,7 @@ pub struct Chrome {
 
 impl Chrome {
     pub fn new(headers: &HeaderMap, q: &LangQuery, user: Option<Principal>, path: &str) -> Chrome {
-        let (lang, set) = Lang::negotiate(headers, q.lang.as_deref());
+        let (lang, set) = i18n::negotiate(headers, q.lang.as_deref());
         Chrome {
             lang,
             user,
@@ -252,7 +267,7 @@ impl Chrome {
         }
     }
     pub fn t(&self, key: &str) -> &'static str {
-        self.lang.t(key)
+        text(self.lang, key)
     }
     pub fn other_lang(&self) -> &'static str {
         match self.lang {
@@ -279,20 +294,23 @@ impl Chrome {
     }
     pub fn roles(&self) -> String {
         let Some(u) = &self.user else { return String::new() };
-        let mut rs: Vec<&str> = u
-            .grants
-            .iter()
-            .map(|g| {
-                if self.lang == Lang::Zh {
-                    g.role.zh()
-                } else {
-                    g.role.as_str()
-                }
-            })
-            .collect();
+        let mut rs: Vec<&str> = u.grants.iter().map(|g| g.role.label(self.lang)).collect();
         rs.dedup();
         rs.join(" · ")
     }
+}
+
+/// A stored word read back as text (a role, a state kept as a string): its label in `lang`, or
+/// the word itself when it is not one of the enum's words.
+pub(crate) fn word_label<T: gongzhi_core::lang::Labelled + std::str::FromStr>(lang: Lang, word: &str) -> String {
+    word.parse::<T>()
+        .map(|v| v.label(lang).to_owned())
+        .unwrap_or_else(|_| word.to_owned())
+}
+
+/// The UI text of `key` in `lang`.
+pub fn text(lang: Lang, key: &str) -> &'static str {
+    i18n::lookup(TEXT_TABLES, lang, key)
 }
 
 fn render(chrome: &Chrome, t: &impl Template) -> Result<Response, PageError> {
@@ -357,10 +375,7 @@ async fn home(
 }
 
 fn level_name(c: &Chrome, l: Level) -> String {
-    match c.lang {
-        Lang::Zh => l.zh().to_owned(),
-        Lang::En => l.as_str().replace('_', "-"),
-    }
+    l.label(c.lang).to_owned()
 }
 
 #[derive(Template)]
@@ -595,4 +610,109 @@ async fn grid_page(
         c,
     };
     render(&page.c, &page)
+}
+
+#[cfg(test)]
+mod text_tests {
+    use super::*;
+
+    /// Every text looked up with a literal key (`c.t(` and the key in quotes) in the templates
+    /// and the page modules, with where it is used.
+    fn keys_used() -> Vec<(String, String)> {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        let mut dirs = vec![
+            std::path::PathBuf::from(format!("{root}/templates")),
+            std::path::PathBuf::from(format!("{root}/src/pages")),
+        ];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).expect("readable directory") {
+                let path = entry.expect("entry").path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "html" || e == "rs") {
+                    files.push(path);
+                }
+            }
+        }
+        let mut used = Vec::new();
+        for path in files {
+            let text = std::fs::read_to_string(&path).expect("readable file");
+            for (at, _) in text.match_indices("t(\"") {
+                // `t("` as a call (`c.t(`, `lang.t(`, a bare `t(`), not the end of another name.
+                if text[..at].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_') {
+                    continue;
+                }
+                let rest = &text[at + 3..];
+                let Some(end) = rest.find('"') else { continue };
+                let key = &rest[..end];
+                if !key.is_empty()
+                    && key
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                {
+                    used.push((key.to_owned(), path.display().to_string()));
+                }
+            }
+        }
+        used
+    }
+
+    #[test]
+    fn text_tables_are_sorted_and_keys_unique() {
+        for table in TEXT_TABLES {
+            assert!(
+                table.windows(2).all(|w| w[0].0 < w[1].0),
+                "keep each text table sorted by key (near '{}')",
+                table
+                    .windows(2)
+                    .find(|w| w[0].0 >= w[1].0)
+                    .map(|w| w[1].0)
+                    .unwrap_or_default()
+            );
+        }
+        let mut keys: Vec<&str> = TEXT_TABLES.iter().flat_map(|t| t.iter().map(|(k, _, _)| *k)).collect();
+        let all = keys.len();
+        keys.sort_unstable();
+        let mut dup = keys.clone();
+        dup.dedup();
+        let twice: Vec<&&str> = keys.windows(2).filter(|w| w[0] == w[1]).map(|w| &w[0]).collect();
+        assert_eq!(dup.len(), all, "text keys defined in two tables: {twice:?}");
+        for (key, zh, en) in TEXT_TABLES.iter().flat_map(|t| t.iter()) {
+            assert!(
+                !zh.trim().is_empty() && !en.trim().is_empty(),
+                "'{key}' lacks a language"
+            );
+        }
+        assert_eq!(text(Lang::Zh, "login"), "登录");
+        assert_eq!(text(Lang::En, "login"), "Log in");
+    }
+
+    #[test]
+    fn every_text_key_used_exists_in_both_languages() {
+        let used = keys_used();
+        assert!(used.len() > 300, "the scan found only {} uses", used.len());
+        let missing: Vec<String> = used
+            .iter()
+            .filter(|(key, _)| {
+                !TEXT_TABLES
+                    .iter()
+                    .any(|t| t.iter().any(|(k, zh, en)| k == key && !zh.is_empty() && !en.is_empty()))
+            })
+            .map(|(key, file)| format!("{key} ({file})"))
+            .collect();
+        assert!(missing.is_empty(), "text keys used but not defined: {missing:#?}");
+    }
+
+    /// Every value of every enum has a Chinese and an English label, and the English ones are
+    /// English (the core checks more; this is the web's side of the contract).
+    #[test]
+    fn every_enum_label_has_english() {
+        for (name, rows) in gongzhi_core::lang::every_label() {
+            for (word, zh, en) in rows {
+                assert!(!zh.is_empty() && !en.is_empty(), "{name}::{word}");
+                assert!(en.is_ascii() && !en.contains('_'), "{name}::{word}: '{en}'");
+            }
+        }
+    }
 }

@@ -53,6 +53,8 @@ pub(crate) const TEXTS: super::i18n::Texts = &[
     ("regen_not_met", "未达到", "Not reached"),
     ("regen_not_yet", "未表态", "Not yet"),
     ("regen_organisation", "组织化程度", "Organisation"),
+    ("regen_phase_approval", "同意", "approval"),
+    ("regen_phase_participation", "参与表决", "participation"),
     ("regen_plan", "稀缺资源配置方案", "Plan for the scarce resources"),
     ("regen_public", "公开信息", "Public figures"),
     ("regen_record", "记录", "Record"),
@@ -72,10 +74,17 @@ pub(crate) const TEXTS: super::i18n::Texts = &[
 ];
 
 fn choice_text(c: &Chrome, d: Option<Choice>) -> &'static str {
-    match (d, c.lang) {
-        (Some(x), Lang::Zh) => x.name_zh(),
-        (Some(x), Lang::En) => x.name_en(),
-        (None, _) => c.t("regen_not_yet"),
+    match d {
+        Some(x) => x.label(c.lang),
+        None => c.t("regen_not_yet"),
+    }
+}
+
+/// A decision's stored word (`agree`, `oppose`, `abstain`, `not_yet`) in the page's language.
+fn choice_word(c: &Chrome, word: &str) -> String {
+    match word.parse::<Choice>() {
+        Ok(x) => choice_text(c, Some(x)).to_owned(),
+        Err(_) => c.t("regen_not_yet").to_owned(),
     }
 }
 
@@ -99,12 +108,11 @@ fn rule_view(c: &Chrome, s: &Standing, name: String) -> RuleView {
         .map(|k| {
             let label = format!(
                 "{} {} ≥{}/{}",
-                if zh {
-                    k.condition.measure.name_zh()
-                } else {
-                    k.condition.measure.name_en()
-                },
-                format!("{:?}", k.condition.phase).to_lowercase(),
+                k.condition.measure.label(c.lang),
+                c.t(match k.condition.phase {
+                    gongzhi_core::decision::threshold::Phase::Participation => "regen_phase_participation",
+                    gongzhi_core::decision::threshold::Phase::Approval => "regen_phase_approval",
+                }),
                 k.condition.num,
                 k.condition.den
             );
@@ -120,11 +128,7 @@ fn rule_view(c: &Chrome, s: &Standing, name: String) -> RuleView {
                 "{}: {} {}",
                 c.t("regen_missing"),
                 k.missing_text,
-                if zh {
-                    k.condition.measure.name_zh()
-                } else {
-                    k.condition.measure.name_en()
-                }
+                k.condition.measure.label(c.lang)
             )
         })
         .collect();
@@ -499,15 +503,36 @@ pub async fn public_page(
         &view
             .decisions
             .iter()
-            .map(|d| {
-                let label = match d.choice.parse::<Choice>() {
-                    Ok(x) => choice_text(&c, Some(x)).to_owned(),
-                    Err(_) => c.t("regen_not_yet").to_owned(),
-                };
-                (label, d.holders as f64)
-            })
+            .map(|d| (choice_word(&c, &d.choice), d.holders as f64))
             .collect::<Vec<_>>(),
     );
     let page = PublicPage { c, view, chart };
     render(&page.c, &page)
+}
+
+impl PublicPage {
+    fn choice_name(&self, word: &str) -> String {
+        choice_word(&self.c, word)
+    }
+    /// A condition's phase (`participation`, `approval`) in the page's language.
+    fn phase_name(&self, word: &str) -> String {
+        match word {
+            "participation" => self.c.t("regen_phase_participation").to_owned(),
+            "approval" => self.c.t("regen_phase_approval").to_owned(),
+            other => other.to_owned(),
+        }
+    }
+    /// A condition's measure (its English name in the public view) in the page's language.
+    fn measure_name(&self, word: &str) -> String {
+        gongzhi_core::decision::electorate::Measure::ALL
+            .iter()
+            .find(|m| m.en() == word)
+            .map_or_else(|| word.to_owned(), |m| m.label(self.c.lang).to_owned())
+    }
+}
+
+impl HolderPage {
+    fn choice_name(&self, word: &str) -> String {
+        choice_word(&self.c, word)
+    }
 }

@@ -98,10 +98,7 @@ pub struct ClustersPage {
 }
 
 fn category_label(c: &Chrome, k: &str) -> String {
-    match k.parse::<Category>() {
-        Ok(cat) if c.lang == super::Lang::Zh => cat.zh().to_owned(),
-        _ => k.to_owned(),
-    }
+    super::word_label::<Category>(c.lang, k)
 }
 
 async fn cluster_rows(s: &AppState, c: &Chrome, city: &str, code: &str) -> Result<Vec<api::ClusterView>, ApiError> {
@@ -135,14 +132,7 @@ fn need_row(c: &Chrome, n: &api::NeedView) -> NeedRow {
         id: n.id,
         category: category_label(c, &n.category),
         text: n.text.clone(),
-        status: super::gridteam::status_words(
-            c,
-            n.status
-                .parse::<gongzhi_core::gridteam::NeedStatus>()
-                .ok()
-                .map(|s| s.zh()),
-            &n.status,
-        ),
+        status: super::word_label::<gongzhi_core::gridteam::NeedStatus>(c.lang, &n.status),
         photos: n.photos.clone(),
         evidence: n.evidence.iter().map(|x| format!("#{x}")).collect::<Vec<_>>().join(" "),
         offers: Vec::new(),
@@ -194,7 +184,7 @@ async fn needs_page_with(
         map: svg::map_with(&shapes, &markers, true),
         categories: Category::RENEWAL
             .iter()
-            .map(|k| (k.as_str(), if c.lang == super::Lang::Zh { k.zh() } else { k.as_str() }))
+            .map(|k| (k.as_str(), k.label(c.lang)))
             .collect(),
         mine: needs.iter().filter(|n| n.mine).map(|n| need_row(&c, n)).collect(),
         clusters: clusters.iter().map(|k| row(&c, k)).collect(),

@@ -50,6 +50,9 @@ pub(crate) const TEXTS: super::i18n::Texts = &[
     ("rv_budget", "预算", "Budget"),
     ("rv_budget_yuan", "预算（元）", "Budget (yuan)"),
     ("rv_changes", "版本差异", "What changed"),
+    ("rv_channel_import", "导入", "imported"),
+    ("rv_channel_online", "线上", "online"),
+    ("rv_channel_paper", "纸质", "paper"),
     ("rv_check_receipt", "查验回执", "Check a receipt"),
     ("rv_choose", "选择项目", "Choose projects"),
     ("rv_close", "结束投票并计票", "Close the vote and count"),
@@ -837,7 +840,7 @@ impl CouncilPage {
         self.members
             .iter()
             .find(|m| m.id == *id)
-            .map(|m| format!("{}（{}）", m.name, m.kind.zh()))
+            .map(|m| format!("{}（{}）", m.name, m.kind.label(self.c.lang)))
             .unwrap_or_else(|| id.to_string())
     }
     fn proposal_title(&self, id: &i64) -> String {
@@ -871,16 +874,18 @@ pub async fn council_page(
     let city = p.city.to_string();
     let staff = is_staff(&p, &community);
     let path = format!("/renewal/{community}/council");
+    let c = chrome(&headers, &q, Some(p), &path);
+    let lang = c.lang;
     let page = CouncilPage {
         members: s.store.council_members(&city, &community).await?,
         meetings: s.store.meetings(&city, &community).await?,
         proposals: s.store.proposals(&city, &community).await?,
-        c: chrome(&headers, &q, Some(p), &path),
         community,
         staff,
-        stances: Stance::ALL.iter().map(|x| (x.as_str(), x.zh())).collect(),
-        decisions: Decision::ALL.iter().map(|x| (x.as_str(), x.zh())).collect(),
-        kinds: MemberKind::ALL.iter().map(|x| (x.as_str(), x.zh())).collect(),
+        stances: Stance::ALL.iter().map(|x| (x.as_str(), x.label(lang))).collect(),
+        decisions: Decision::ALL.iter().map(|x| (x.as_str(), x.label(lang))).collect(),
+        kinds: MemberKind::ALL.iter().map(|x| (x.as_str(), x.label(lang))).collect(),
+        c,
         error: q.error,
     };
     render(&page.c, &page)
@@ -1001,6 +1006,19 @@ pub struct PendingLine {
 }
 
 impl VotePage {
+    /// A ballot's status (its stored word) in the page's language.
+    fn ballot_status(&self, word: &str) -> String {
+        super::word_label::<gongzhi_core::renewal::vote::PaperStatus>(self.c.lang, word)
+    }
+    /// How a ballot came in (`online`, `paper`, `import`) in the page's language.
+    fn channel_name(&self, word: &str) -> String {
+        match word {
+            "online" => self.c.t("rv_channel_online").to_owned(),
+            "paper" => self.c.t("rv_channel_paper").to_owned(),
+            "import" => self.c.t("rv_channel_import").to_owned(),
+            other => other.to_owned(),
+        }
+    }
     fn money(&self, cents: &i64) -> String {
         yuan(*cents)
     }

@@ -127,27 +127,15 @@ pub(crate) const TEXTS: super::i18n::Texts = &[
 ];
 
 fn kind_name(c: &Chrome, k: WorkKind) -> &'static str {
-    if c.lang == Lang::Zh {
-        k.name_zh()
-    } else {
-        k.name_en()
-    }
+    k.label(c.lang)
 }
 
 fn phase_name(c: &Chrome, p: Phase) -> &'static str {
-    if c.lang == Lang::Zh {
-        p.name_zh()
-    } else {
-        p.name_en()
-    }
+    p.label(c.lang)
 }
 
 fn state_name(c: &Chrome, s: MilestoneState) -> &'static str {
-    if c.lang == Lang::Zh {
-        s.name_zh()
-    } else {
-        s.name_en()
-    }
+    s.label(c.lang)
 }
 
 fn urlencode(s: &str) -> String {
@@ -399,7 +387,7 @@ pub async fn works_page(
         kinds: WorkKind::ALL
             .iter()
             .filter(|k| **k != WorkKind::ResidentProject)
-            .map(|k| (k.as_str(), if c.lang == Lang::Zh { k.name_zh() } else { k.name_en() }))
+            .map(|k| (k.as_str(), k.label(c.lang)))
             .collect(),
         c,
     };
