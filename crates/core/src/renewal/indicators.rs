@@ -4,7 +4,7 @@
 //! of the projects' value residents and organisations co-produced (money and volunteer hours), how
 //! many separate interventions merging saved, and how long a need waited for its delivery.
 //!
-//! Definitions (the README's glossary repeats them):
+//! Definitions (docs/glossary.md repeats them):
 //! - a **need** counts when it has a renewal category and was raised in the period; it is
 //!   *clustered* when it sits in an active cluster, *in a proposal* when its cluster (after merges)
 //!   is the cluster of a proposal, *delivered* when that proposal's delivery project has all its
