@@ -47,11 +47,11 @@ test("a problem goes round the closed loop in the browser", async () => {
   await Promise.all([resident.waitForURL(/\/cases\/\d+$/), resident.click("#submit-report")]);
   const caseUrl = resident.url();
   assert.match(await resident.textContent("main"), /信息收集|立案/);
-  await checkEnglish(resident, /collected/);
+  await checkEnglish(resident, /Reported/);
 
   const leader = await as("shiftleader");
   await step(leader, caseUrl, "register");
-  await checkEnglish(leader, /registered/);
+  await checkEnglish(leader, /Registered/);
 
   const dispatcher = await as("dispatcher");
   await dispatcher.goto(`${BASE}/work`);
