@@ -33,6 +33,7 @@ pub fn app(state: AppState) -> Router {
                 async move { axum::Json(doc.as_ref().clone()) }
             }),
         )
+        .merge(api::legacy::router())
         .merge(pages::router())
         .merge(open311::router())
         .merge(media::router())

@@ -567,3 +567,53 @@ async fn premises_are_seen_by_the_grid_team_and_imported_by_administrators() {
     let (_, detail) = app.get("/api/premises/N1", Some(&worker)).await;
     assert_eq!(detail["total_area_m2"], "145.50", "{detail}");
 }
+
+/// The old paths of the generalist grid and of renewal needs answer 308 to their place in the one
+/// path scheme, with the query kept; a client that follows redirects gets the same answer.
+#[tokio::test]
+async fn old_api_paths_redirect_permanently_to_the_one_scheme() {
+    let app = TestApp::spawn().await;
+    let (_, _, grid, community) = centre_of_first_grid();
+    let no_follow = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for (method, old, new) in [
+        (
+            reqwest::Method::GET,
+            format!("/api/grid/{grid}/lists/needs?page=1"),
+            format!("/api/grids/{grid}/lists/needs?page=1"),
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/grid/projects".to_owned(),
+            "/api/grid-projects".to_owned(),
+        ),
+        (
+            reqwest::Method::POST,
+            format!("/api/renewal/{community}/needs"),
+            format!("/api/renewal/communities/{community}/needs"),
+        ),
+    ] {
+        let r = no_follow.request(method, app.url(&old)).send().await.unwrap();
+        assert_eq!(r.status(), 308, "{old}");
+        assert_eq!(r.headers()["location"].to_str().unwrap(), new, "{old}");
+    }
+    let worker = app.token("gridworker").await;
+    let new = app
+        .client
+        .get(app.url(&format!("/api/grids/{grid}/lists/needs")))
+        .bearer_auth(&worker)
+        .send()
+        .await
+        .unwrap();
+    let followed = app
+        .client
+        .get(app.url(&format!("/api/grid/{grid}/lists/needs")))
+        .bearer_auth(&worker)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(followed.status(), new.status());
+    assert_eq!(followed.text().await.unwrap(), new.text().await.unwrap());
+}

@@ -113,7 +113,7 @@ async fn a_grid_alliance_matches_a_need_to_a_resource_and_earns_points() {
     let outsider = org(&app, &admin, "别处物业", "property_manager", &community).await;
     let (vol, vol_token) = org_person(&app, &admin, social, &community, "vol.wang").await;
     let (_, outsider_token) = org_person(&app, &admin, outsider, &community, "out.li").await;
-    let lists = format!("/api/grid/{grid}/lists");
+    let lists = format!("/api/grids/{grid}/lists");
 
     // Before the alliance, the volunteer's organisation is outside the grid.
     assert_eq!(app.get(&format!("{lists}/needs"), Some(&vol_token)).await.0, 403);
@@ -121,21 +121,21 @@ async fn a_grid_alliance_matches_a_need_to_a_resource_and_earns_points() {
     created(
         &app,
         &worker,
-        &format!("/api/grid/{grid}/members"),
+        &format!("/api/grids/{grid}/members"),
         json!({"person": worker_id, "role": "grid_worker", "commitment": "每周巡查三次"}),
     )
     .await;
     created(
         &app,
         &worker,
-        &format!("/api/grid/{grid}/members"),
+        &format!("/api/grids/{grid}/members"),
         json!({"person": vol, "role": "volunteer", "commitment": "每月助老4小时"}),
     )
     .await;
     let (s, e) = app
         .send(
             "POST",
-            &format!("/api/grid/{grid}/alliances"),
+            &format!("/api/grids/{grid}/alliances"),
             Some(&worker),
             json!({"name": "一核多元", "members": [{"organisation": social, "role": "participant"}]}),
         )
@@ -144,7 +144,7 @@ async fn a_grid_alliance_matches_a_need_to_a_resource_and_earns_points() {
     created(
         &app,
         &worker,
-        &format!("/api/grid/{grid}/alliances"),
+        &format!("/api/grids/{grid}/alliances"),
         json!({"name": "网格党建联盟", "members": [
         {"organisation": party, "role": "lead", "commitment": "统筹"},
         {"organisation": social, "role": "participant", "commitment": "助老服务"},
@@ -162,14 +162,14 @@ async fn a_grid_alliance_matches_a_need_to_a_resource_and_earns_points() {
     let household = created(
         &app,
         &worker,
-        &format!("/api/grid/{grid}/households"),
+        &format!("/api/grids/{grid}/households"),
         json!({"unit": unit, "head": "李奶奶", "size": 1, "key_groups": ["elderly_alone"]}),
     )
     .await;
     let (s, _) = app
         .send(
             "POST",
-            &format!("/api/grid/{grid}/households"),
+            &format!("/api/grids/{grid}/households"),
             Some(&worker),
             json!({"unit": "NO-SUCH-UNIT", "head": "x", "size": 1}),
         )
@@ -186,10 +186,10 @@ async fn a_grid_alliance_matches_a_need_to_a_resource_and_earns_points() {
     assert_eq!((s, ids(&hh)), (200, vec![household]));
 
     // Needs and resources.
-    let need = created(&app, &worker, &format!("/api/grid/{grid}/needs"), json!({"category": "elderly_care", "text": "独居老人每日助餐", "lng": lng, "lat": lat, "urgency": "high", "source": "visit", "household": household, "quantity": 2})).await;
-    let other_need = created(&app, &resident, &format!("/api/grid/{grid}/needs"), json!({"category": "lighting", "text": "3号楼前路灯太暗", "lng": lng, "lat": lat, "urgency": "normal", "source": "meeting", "quantity": 1})).await;
+    let need = created(&app, &worker, &format!("/api/grids/{grid}/needs"), json!({"category": "elderly_care", "text": "独居老人每日助餐", "lng": lng, "lat": lat, "urgency": "high", "source": "visit", "household": household, "quantity": 2})).await;
+    let other_need = created(&app, &resident, &format!("/api/grids/{grid}/needs"), json!({"category": "lighting", "text": "3号楼前路灯太暗", "lng": lng, "lat": lat, "urgency": "normal", "source": "meeting", "quantity": 1})).await;
     let resource = |title: &str, capacity: i64, dlat: f64, reach: f64, windows: Value| json!({"title": title, "kind": "services", "categories": ["elderly_care"], "organisation": social, "lng": lng, "lat": lat + dlat, "reach_m": reach, "capacity": capacity, "windows": windows});
-    let res_path = format!("/api/grid/{grid}/resources");
+    let res_path = format!("/api/grids/{grid}/resources");
     let good = created(
         &app,
         &worker,
@@ -238,7 +238,7 @@ async fn a_grid_alliance_matches_a_need_to_a_resource_and_earns_points() {
     // Proposals: only the resource that fits, with its reason.
     let (s, props) = app
         .get(
-            &format!("/api/grid/needs/{need}/proposals?on=2026-11-24"),
+            &format!("/api/grid-needs/{need}/proposals?on=2026-11-24"),
             Some(&vol_token),
         )
         .await;
@@ -260,7 +260,7 @@ async fn a_grid_alliance_matches_a_need_to_a_resource_and_earns_points() {
     );
     let (_, dec) = app
         .get(
-            &format!("/api/grid/needs/{need}/proposals?on=2026-12-10"),
+            &format!("/api/grid-needs/{need}/proposals?on=2026-12-10"),
             Some(&worker),
         )
         .await;
@@ -270,7 +270,7 @@ async fn a_grid_alliance_matches_a_need_to_a_resource_and_earns_points() {
     let (s, e) = app
         .send(
             "POST",
-            "/api/grid/projects",
+            "/api/grid-projects",
             Some(&worker),
             json!({"need": need, "resource": small, "title": "助餐", "on": "2026-11-24"}),
         )
@@ -280,7 +280,7 @@ async fn a_grid_alliance_matches_a_need_to_a_resource_and_earns_points() {
     let (s, _) = app
         .send(
             "POST",
-            "/api/grid/projects",
+            "/api/grid-projects",
             Some(&vol_token),
             json!({"need": need, "resource": good, "title": "助餐", "on": "2026-11-24"}),
         )
@@ -289,14 +289,14 @@ async fn a_grid_alliance_matches_a_need_to_a_resource_and_earns_points() {
     let project = created(
         &app,
         &worker,
-        "/api/grid/projects",
+        "/api/grid-projects",
         json!({"need": need, "resource": good, "title": "独居老人助餐", "on": "2026-11-24"}),
     )
     .await;
     let (s, _) = app
         .send(
             "POST",
-            "/api/grid/projects",
+            "/api/grid-projects",
             Some(&worker),
             json!({"need": need, "resource": good, "title": "again", "on": "2026-11-24"}),
         )
@@ -316,7 +316,7 @@ async fn a_grid_alliance_matches_a_need_to_a_resource_and_earns_points() {
     assert_eq!(r["body"]["usage"]["used"], 2);
 
     let (_, un) = app
-        .get(&format!("/api/grid/{grid}/unmatched?on=2026-11-24"), Some(&worker))
+        .get(&format!("/api/grids/{grid}/unmatched?on=2026-11-24"), Some(&worker))
         .await;
     assert_eq!(un["needs"].as_array().unwrap().len(), 1, "{un}");
     assert_eq!(un["needs"][0][0]["id"], other_need);
@@ -329,7 +329,7 @@ async fn a_grid_alliance_matches_a_need_to_a_resource_and_earns_points() {
     let (s, _) = app
         .send(
             "POST",
-            &format!("/api/grid/projects/{project}/finish"),
+            &format!("/api/grid-projects/{project}/finish"),
             Some(&worker),
             json!({"outcome": "completed", "note": "每日送餐已落实", "participants": [vol, worker_id]}),
         )
@@ -338,7 +338,7 @@ async fn a_grid_alliance_matches_a_need_to_a_resource_and_earns_points() {
     let (s, _) = app
         .send(
             "POST",
-            &format!("/api/grid/projects/{project}/finish"),
+            &format!("/api/grid-projects/{project}/finish"),
             Some(&worker),
             json!({"outcome": "failed"}),
         )
@@ -353,14 +353,14 @@ async fn a_grid_alliance_matches_a_need_to_a_resource_and_earns_points() {
     let activity = created(
         &app,
         &worker,
-        &format!("/api/grid/{grid}/activities"),
+        &format!("/api/grids/{grid}/activities"),
         json!({"kind": "meeting", "title": "楼栋议事会", "date": "2026-11-20"}),
     )
     .await;
     let (s, v) = app
         .send(
             "POST",
-            &format!("/api/grid/activities/{activity}/attendance"),
+            &format!("/api/grid-activities/{activity}/attendance"),
             Some(&worker),
             json!({"people": [vol, vol]}),
         )
@@ -369,21 +369,21 @@ async fn a_grid_alliance_matches_a_need_to_a_resource_and_earns_points() {
     created(
         &app,
         &worker,
-        &format!("/api/grid/{grid}/volunteering"),
+        &format!("/api/grids/{grid}/volunteering"),
         json!({"person": vol, "hours": 3, "date": "2026-11-21", "note": "助老"}),
     )
     .await;
     let visit = created(
         &app,
         &worker,
-        &format!("/api/grid/{grid}/visits"),
+        &format!("/api/grids/{grid}/visits"),
         json!({"household": household, "note": "身体尚可", "follow_up": "联系助餐"}),
     )
     .await;
     let (s, _) = app
         .send(
             "POST",
-            &format!("/api/grid/visits/{visit}/follow-ups"),
+            &format!("/api/grid-visits/{visit}/follow-ups"),
             Some(&worker),
             json!({"note": "已落实助餐", "done": true}),
         )
@@ -392,7 +392,7 @@ async fn a_grid_alliance_matches_a_need_to_a_resource_and_earns_points() {
     let (s, _) = app
         .send(
             "POST",
-            &format!("/api/grid/visits/{visit}/follow-ups"),
+            &format!("/api/grid-visits/{visit}/follow-ups"),
             Some(&worker),
             json!({"note": "again"}),
         )
@@ -403,7 +403,7 @@ async fn a_grid_alliance_matches_a_need_to_a_resource_and_earns_points() {
     let (s, e) = app
         .send(
             "POST",
-            &format!("/api/grid/{grid}/routes"),
+            &format!("/api/grids/{grid}/routes"),
             Some(&worker),
             json!({"name": "东环线", "path": {"type": "Point", "coordinates": [lng, lat]}, "per_week": 3}),
         )
@@ -413,14 +413,14 @@ async fn a_grid_alliance_matches_a_need_to_a_resource_and_earns_points() {
     let route = created(
         &app,
         &worker,
-        &format!("/api/grid/{grid}/routes"),
+        &format!("/api/grids/{grid}/routes"),
         json!({"name": "东环线", "path": path, "per_week": 3, "worker": worker_id}),
     )
     .await;
     let (s, e) = app
         .send(
             "POST",
-            &format!("/api/grid/{grid}/patrols"),
+            &format!("/api/grids/{grid}/patrols"),
             Some(&worker),
             json!({"planned_route": route + 1000, "note": "x"}),
         )
@@ -430,7 +430,7 @@ async fn a_grid_alliance_matches_a_need_to_a_resource_and_earns_points() {
     let (s, logged) = app
         .send(
             "POST",
-            &format!("/api/grid/{grid}/patrols"),
+            &format!("/api/grids/{grid}/patrols"),
             Some(&worker),
             json!({
             "planned_route": route,
@@ -513,7 +513,7 @@ async fn a_grid_alliance_matches_a_need_to_a_resource_and_earns_points() {
     assert_eq!(r["balance"], 1, "a need raised by a resident earns need_raised: {r}");
 
     // Indicators.
-    let (s, ind) = app.get(&format!("/api/grid/{grid}/indicators"), Some(&worker)).await;
+    let (s, ind) = app.get(&format!("/api/grids/{grid}/indicators"), Some(&worker)).await;
     assert_eq!(s, 200, "{ind}");
     let c = &ind["counts"];
     assert_eq!(c["cases_by_patrol"], 1, "{ind}");
@@ -534,7 +534,7 @@ async fn a_grid_alliance_matches_a_need_to_a_resource_and_earns_points() {
     assert_eq!(ind["months"].as_array().unwrap().len(), 6);
     assert_eq!(ind["months"][5][1]["needs_met"], 1, "this month's column: {ind}");
     assert_eq!(
-        app.get(&format!("/api/grid/{grid}/indicators"), Some(&resident))
+        app.get(&format!("/api/grids/{grid}/indicators"), Some(&resident))
             .await
             .0,
         403
@@ -580,7 +580,7 @@ async fn lists_import_all_or_nothing_and_export() {
     let (grid, _, lng, lat) = test_grid();
     let admin = app.token("admin").await;
     let (_, worker) = account(&app, &admin, None, "grid_worker", &format!("grids:{grid}"), "gw.test").await;
-    let url = app.url(&format!("/api/grid/{grid}/import/needs"));
+    let url = app.url(&format!("/api/grids/{grid}/import/needs"));
     let bad = format!("category,text,lng,lat\nrepair,修水管,{lng},{lat}\nplumbing,修水管,{lng},{lat}\n");
     let r = app
         .client
@@ -594,7 +594,9 @@ async fn lists_import_all_or_nothing_and_export() {
     let e: Value = r.json().await.unwrap();
     assert_eq!(e["details"][0]["line"], 3, "{e}");
     assert_eq!(
-        app.get(&format!("/api/grid/{grid}/lists/needs"), Some(&worker)).await.1,
+        app.get(&format!("/api/grids/{grid}/lists/needs"), Some(&worker))
+            .await
+            .1,
         json!([])
     );
     let good =
@@ -610,7 +612,7 @@ async fn lists_import_all_or_nothing_and_export() {
     assert_eq!(r.status(), 200);
     let csv = app
         .client
-        .get(app.url(&format!("/api/grid/{grid}/export/needs")))
+        .get(app.url(&format!("/api/grids/{grid}/export/needs")))
         .bearer_auth(&worker)
         .send()
         .await
@@ -650,10 +652,10 @@ async fn lists_import_all_or_nothing_and_export() {
     assert_eq!(r.status(), 403);
     let (_, doc) = app.get("/api/openapi.json", None).await;
     for path in [
-        "/api/grid/needs/{id}/proposals",
-        "/api/grid/projects",
+        "/api/grid-needs/{id}/proposals",
+        "/api/grid-projects",
         "/api/points/{person}",
-        "/api/grid/{grid}/indicators",
+        "/api/grids/{code}/indicators",
     ] {
         assert!(
             doc["paths"].get(path).is_some(),
@@ -709,7 +711,7 @@ async fn the_grid_team_page_shows_the_demo_grid_and_takes_a_need_a_match_and_a_p
     assert!(r.text().await.unwrap().contains("租房合同纠纷咨询"));
 
     let token = app.token("gridworker").await;
-    let (_, needs) = app.get(&format!("/api/grid/{grid}/lists/needs"), Some(&token)).await;
+    let (_, needs) = app.get(&format!("/api/grids/{grid}/lists/needs"), Some(&token)).await;
     let repair = needs
         .as_array()
         .unwrap()
@@ -719,7 +721,7 @@ async fn the_grid_team_page_shows_the_demo_grid_and_takes_a_need_a_match_and_a_p
         .as_i64()
         .unwrap();
     let (_, props) = app
-        .get(&format!("/api/grid/needs/{repair}/proposals"), Some(&token))
+        .get(&format!("/api/grid-needs/{repair}/proposals"), Some(&token))
         .await;
     let resource = props[0]["resource"].as_i64().unwrap().to_string();
     let r = worker
@@ -735,7 +737,7 @@ async fn the_grid_team_page_shows_the_demo_grid_and_takes_a_need_a_match_and_a_p
     assert!(r.status().is_success());
     assert!(r.text().await.unwrap().contains("楼道扶手维修"));
 
-    let (_, routes) = app.get(&format!("/api/grid/{grid}/lists/routes"), Some(&token)).await;
+    let (_, routes) = app.get(&format!("/api/grids/{grid}/lists/routes"), Some(&token)).await;
     let route = routes[0]["id"].as_i64().unwrap().to_string();
     let r = worker
         .post(app.url(&format!("{page}/patrols")))
@@ -836,7 +838,7 @@ async fn residents_of_the_community_raise_needs_in_any_of_its_grids() {
     )
     .await;
     let need = |text: &str| json!({"category": "lighting", "text": text, "lng": lng, "lat": lat, "urgency": "normal", "source": "visit", "quantity": 1});
-    let path = format!("/api/grid/{grid}/needs");
+    let path = format!("/api/grids/{grid}/needs");
     let a = created(&app, &of_community_token, &path, need("路灯不亮")).await;
     let b = created(&app, &of_neighbour_token, &path, need("楼道灯坏了")).await;
     let (s, v) = app.send("POST", &path, Some(&outsider), need("别处的需求")).await;

@@ -108,7 +108,10 @@ async fn fixture(app: &TestApp) -> Fixture {
     assert_eq!(s, 201, "{v}");
     let case = v["case"]["case"]["id"].as_i64().unwrap();
     let (s, needs) = app
-        .get(&format!("/api/renewal/{}/needs", community()), Some(&planner))
+        .get(
+            &format!("/api/renewal/communities/{}/needs", community()),
+            Some(&planner),
+        )
         .await;
     assert_eq!(s, 200, "{needs}");
     let need = needs[0]["id"]

@@ -299,7 +299,7 @@ impl Chain {
     }
 
     async fn raise(&self, token: &str, category: &str, text: &str, (lng, lat): (f64, f64)) -> i64 {
-        let path = format!("/api/renewal/{}/needs", self.community);
+        let path = format!("/api/renewal/communities/{}/needs", self.community);
         let v = self
             .ok(
                 201,
@@ -411,7 +411,7 @@ async fn raise_needs(c: &Chain) -> Needs {
         .await;
 
     // A resident of another community is refused; so is a point outside this one.
-    let path = format!("/api/renewal/{}/needs", c.community);
+    let path = format!("/api/renewal/communities/{}/needs", c.community);
     let (x, y) = c.at(LAMP, 0);
     let need = json!({"category": "lighting", "text": "3号楼前路灯不亮", "lng": x, "lat": y});
     c.refused(403, "POST", &path, &c.outsider, need, "verified residents")
@@ -439,7 +439,7 @@ async fn raise_needs(c: &Chain) -> Needs {
         .ok(
             201,
             "POST",
-            &format!("/api/grid/{}/households", c.grid),
+            &format!("/api/grids/{}/households", c.grid),
             &c.planner,
             json!({"unit": unit, "head": "周桂兰", "size": 1, "key_groups": ["elderly_alone"]}),
         )
@@ -502,13 +502,15 @@ struct Clusters {
 /// Step 2: staff cluster the needs; each problem is one cluster with the right backing; a
 /// rename and a merge.
 async fn integrate(c: &Chain, n: &Needs) -> Clusters {
-    let refresh = format!("/api/renewal/{}/clusters/refresh", c.community);
+    let refresh = format!("/api/renewal/communities/{}/clusters/refresh", c.community);
     c.refused(403, "POST", &refresh, c.r(0), json!({}), "staff").await;
     let run = c.ok(200, "POST", &refresh, &c.planner, json!({})).await;
-    let list_path = format!("/api/renewal/{}/clusters", c.community);
+    let list_path = format!("/api/renewal/communities/{}/clusters", c.community);
     let list = c.get(&list_path, c.r(20)).await;
     let list = list.as_array().unwrap().clone();
-    let texts = c.get(&format!("/api/renewal/{}/needs", c.community), &c.planner).await;
+    let texts = c
+        .get(&format!("/api/renewal/communities/{}/needs", c.community), &c.planner)
+        .await;
     let text = |id: &Value| {
         texts.as_array().unwrap().iter().find(|n| n["id"] == *id).unwrap()["text"]
             .as_str()
@@ -670,7 +672,9 @@ async fn propose(c: &Chain, cl: &Clusters) -> Proposals {
     // A proposal answers an active cluster of its own community: not one that does not exist,
     // not the stray need's (merged), not one of the demo's first community.
     let first = small_demo().grids[0].community.to_string();
-    let elsewhere = c.get(&format!("/api/renewal/{first}/clusters"), &c.planner).await[0]["id"]
+    let elsewhere = c
+        .get(&format!("/api/renewal/communities/{first}/clusters"), &c.planner)
+        .await[0]["id"]
         .as_i64()
         .expect("the demo's first community has clusters");
     for (cluster, words) in [
@@ -1612,7 +1616,9 @@ async fn the_whole_micro_renewal_chain_in_one_community() {
             c.at(CHARGING, 9),
         )
         .await;
-    let listed = c.get(&format!("/api/renewal/{}/needs", c.community), c.r(5)).await;
+    let listed = c
+        .get(&format!("/api/renewal/communities/{}/needs", c.community), c.r(5))
+        .await;
     let late_row = listed.as_array().unwrap().iter().find(|n| n["id"] == late).unwrap();
     assert_eq!(
         (late_row["cluster"].clone(), late_row["mine"].clone()),

@@ -43,8 +43,13 @@ async fn account(app: &TestApp, admin: &str, role: &str, scope: &str, username: 
 }
 
 async fn raise(app: &TestApp, token: &str, community: &str, body: Value) -> (u16, Value) {
-    app.send("POST", &format!("/api/renewal/{community}/needs"), Some(token), body)
-        .await
+    app.send(
+        "POST",
+        &format!("/api/renewal/communities/{community}/needs"),
+        Some(token),
+        body,
+    )
+    .await
 }
 
 async fn raised(app: &TestApp, token: &str, community: &str, body: Value) -> i64 {
@@ -138,7 +143,9 @@ async fn residents_raise_needs_staff_integrate_them_into_clusters_with_evidence(
     .await;
     assert_eq!(s, 422, "staff do not raise as a resident without one: {e}");
 
-    let (s, list) = app.get(&format!("/api/renewal/{community}/needs"), Some(&b)).await;
+    let (s, list) = app
+        .get(&format!("/api/renewal/communities/{community}/needs"), Some(&b))
+        .await;
     assert_eq!((s, list.as_array().unwrap().len()), (200, 5), "{list}");
     let first = list.as_array().unwrap().iter().find(|n| n["id"] == l1).unwrap();
     assert_eq!(
@@ -148,7 +155,7 @@ async fn residents_raise_needs_staff_integrate_them_into_clusters_with_evidence(
     );
     assert_eq!(first["source"], "resident");
     assert_eq!(
-        app.get(&format!("/api/renewal/{community}/needs"), Some(&outsider))
+        app.get(&format!("/api/renewal/communities/{community}/needs"), Some(&outsider))
             .await
             .0,
         403
@@ -156,7 +163,7 @@ async fn residents_raise_needs_staff_integrate_them_into_clusters_with_evidence(
 
     // The needs are the one needs list: the grid team sees them in its grid's list.
     let grid = first["area"].as_str().unwrap().to_owned();
-    let (_, grid_needs) = app.get(&format!("/api/grid/{grid}/lists/needs"), Some(&admin)).await;
+    let (_, grid_needs) = app.get(&format!("/api/grids/{grid}/lists/needs"), Some(&admin)).await;
     assert!(
         grid_needs.as_array().unwrap().iter().any(|n| n["id"] == l1),
         "{grid_needs}"
@@ -195,11 +202,13 @@ async fn residents_raise_needs_staff_integrate_them_into_clusters_with_evidence(
     assert_eq!(r.bytes().await.unwrap().to_vec(), png);
 
     // Clustering: staff only.
-    let refresh = format!("/api/renewal/{community}/clusters/refresh");
+    let refresh = format!("/api/renewal/communities/{community}/clusters/refresh");
     assert_eq!(app.send("POST", &refresh, Some(&a), json!({})).await.0, 403);
     let (s, run) = app.send("POST", &refresh, Some(&planner), json!({})).await;
     assert_eq!(s, 200, "{run}");
-    let (s, clusters) = app.get(&format!("/api/renewal/{community}/clusters"), Some(&a)).await;
+    let (s, clusters) = app
+        .get(&format!("/api/renewal/communities/{community}/clusters"), Some(&a))
+        .await;
     assert_eq!(s, 200);
     let clusters = clusters.as_array().unwrap().clone();
     assert_eq!(clusters.len(), 2, "{clusters:?}");
@@ -220,9 +229,12 @@ async fn residents_raise_needs_staff_integrate_them_into_clusters_with_evidence(
     );
     let (lc, wc) = (lights["id"].as_i64().unwrap(), waste["id"].as_i64().unwrap());
     assert_eq!(
-        app.get(&format!("/api/renewal/{community}/clusters"), Some(&outsider))
-            .await
-            .0,
+        app.get(
+            &format!("/api/renewal/communities/{community}/clusters"),
+            Some(&outsider)
+        )
+        .await
+        .0,
         403
     );
 
@@ -277,7 +289,9 @@ async fn residents_raise_needs_staff_integrate_them_into_clusters_with_evidence(
         )
         .await;
     assert_eq!(s, 204);
-    let (_, clusters) = app.get(&format!("/api/renewal/{community}/clusters"), Some(&a)).await;
+    let (_, clusters) = app
+        .get(&format!("/api/renewal/communities/{community}/clusters"), Some(&a))
+        .await;
     assert_eq!(clusters.as_array().unwrap().len(), 1);
     assert_eq!(clusters[0]["needs"], json!([l1, l2, l3, w1, w2, l4]));
     let (s, e) = app
@@ -406,7 +420,7 @@ async fn residents_raise_needs_staff_integrate_them_into_clusters_with_evidence(
 
     // The OpenAPI document lists the routes under the tag renewal.
     let (_, doc) = app.get("/api/openapi.json", None).await;
-    assert!(doc["paths"]["/api/renewal/{community}/clusters"].is_object());
+    assert!(doc["paths"]["/api/renewal/communities/{community}/clusters"].is_object());
 
     // Pages: the resident's phone page and the staff page.
     let browser = |user: &'static str| {

@@ -94,8 +94,8 @@ async fn record_in_grid(s: &AppState, p: &Principal, list: GridList, id: i64) ->
 
 /// The records of one list of a grid (with the community-wide ones): members, alliances,
 /// households, needs, resources, projects, patrols, visits, activities, volunteering.
-#[utoipa::path(get, path = "/api/grid/{grid}/lists/{list}", tag = "grid",
-    params(("grid" = String, Path, description = "grid code"), ("list" = String, Path, description = "members, alliances, households, needs, resources, projects, patrols, visits, activities or volunteering")),
+#[utoipa::path(get, path = "/api/grids/{code}/lists/{list}", tag = "grid",
+    params(("code" = String, Path, description = "grid code"), ("list" = String, Path, description = "members, alliances, households, needs, resources, projects, patrols, visits, activities or volunteering")),
     security(("bearer" = [])), responses((status = 200, body = Vec<Object>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list(
     State(s): State<AppState>,
@@ -113,7 +113,7 @@ pub async fn list(
 }
 
 /// Add a member to the grid team (linked to a person of the register).
-#[utoipa::path(post, path = "/api/grid/{grid}/members", tag = "grid", params(("grid" = String, Path)),
+#[utoipa::path(post, path = "/api/grids/{code}/members", tag = "grid", params(("code" = String, Path)),
     request_body = Object, security(("bearer" = [])), responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn add_member(
     State(s): State<AppState>,
@@ -151,7 +151,7 @@ pub struct AllianceInput {
 }
 
 /// Record an alliance (一核多元): one lead organisation and participants, each with a commitment.
-#[utoipa::path(post, path = "/api/grid/{grid}/alliances", tag = "grid", params(("grid" = String, Path)),
+#[utoipa::path(post, path = "/api/grids/{code}/alliances", tag = "grid", params(("code" = String, Path)),
     request_body = AllianceInput, security(("bearer" = [])), responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn add_alliance(
     State(s): State<AppState>,
@@ -186,7 +186,7 @@ pub async fn add_alliance(
 }
 
 /// Register a household in a unit of the premises register; the unit's building must lie in the grid.
-#[utoipa::path(post, path = "/api/grid/{grid}/households", tag = "grid", params(("grid" = String, Path)),
+#[utoipa::path(post, path = "/api/grids/{code}/households", tag = "grid", params(("code" = String, Path)),
     request_body = Object, security(("bearer" = [])), responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn add_household(
     State(s): State<AppState>,
@@ -226,7 +226,7 @@ pub async fn add_household(
 
 /// Record a need. The grid team records needs from visits and meetings; a resident of the
 /// community raises their own (source `resident`).
-#[utoipa::path(post, path = "/api/grid/{grid}/needs", tag = "grid", params(("grid" = String, Path)),
+#[utoipa::path(post, path = "/api/grids/{code}/needs", tag = "grid", params(("code" = String, Path)),
     request_body = Object, security(("bearer" = [])), responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn add_need(
     State(s): State<AppState>,
@@ -289,7 +289,7 @@ pub async fn add_need(
 }
 
 /// Record a resource offered by a member organisation or person.
-#[utoipa::path(post, path = "/api/grid/{grid}/resources", tag = "grid", params(("grid" = String, Path)),
+#[utoipa::path(post, path = "/api/grids/{code}/resources", tag = "grid", params(("code" = String, Path)),
     request_body = Object, security(("bearer" = [])), responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn add_resource(
     State(s): State<AppState>,
@@ -367,7 +367,7 @@ pub async fn proposals_for_all(
 
 /// The resources that fit an open need, ranked, each with the reason (category, distance,
 /// remaining capacity, availability on the date, past reliability).
-#[utoipa::path(get, path = "/api/grid/needs/{id}/proposals", tag = "grid", params(("id" = i64, Path), OnDate),
+#[utoipa::path(get, path = "/api/grid-needs/{id}/proposals", tag = "grid", params(("id" = i64, Path), OnDate),
     security(("bearer" = [])), responses((status = 200, body = Vec<Object>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn proposals(
     State(s): State<AppState>,
@@ -392,7 +392,7 @@ pub struct ConfirmInput {
 
 /// Confirm a proposed match into a project (立项): the resource must still fit the need on the
 /// date; its capacity is taken.
-#[utoipa::path(post, path = "/api/grid/projects", tag = "grid", request_body = ConfirmInput, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/grid-projects", tag = "grid", request_body = ConfirmInput, security(("bearer" = [])),
     responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn confirm(
     State(s): State<AppState>,
@@ -447,7 +447,7 @@ pub struct FinishInput {
 
 /// Finish a project: completed (the need is met, participants earn points) or failed (the
 /// need opens again, the capacity returns).
-#[utoipa::path(post, path = "/api/grid/projects/{id}/finish", tag = "grid", params(("id" = i64, Path)), request_body = FinishInput,
+#[utoipa::path(post, path = "/api/grid-projects/{id}/finish", tag = "grid", params(("id" = i64, Path)), request_body = FinishInput,
     security(("bearer" = [])), responses((status = 204), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn finish(
     State(s): State<AppState>,
@@ -484,7 +484,7 @@ pub struct Unmatched {
 }
 
 /// Unmatched needs and idle resources of a grid.
-#[utoipa::path(get, path = "/api/grid/{grid}/unmatched", tag = "grid", params(("grid" = String, Path), OnDate),
+#[utoipa::path(get, path = "/api/grids/{code}/unmatched", tag = "grid", params(("code" = String, Path), OnDate),
     security(("bearer" = [])), responses((status = 200, body = Unmatched), (status = 403, body = ErrorBody)))]
 pub async fn unmatched(
     State(s): State<AppState>,
@@ -521,7 +521,7 @@ pub async fn unmatched_of(s: &AppState, city: &str, g: &Grid, on: NaiveDate) -> 
 
 /// Plan a patrol route (巡查路线) of the grid: a GeoJSON LineString, how often a week it is
 /// walked and by whom. Patrol logs then name it.
-#[utoipa::path(post, path = "/api/grid/{grid}/routes", tag = "grid", params(("grid" = String, Path)),
+#[utoipa::path(post, path = "/api/grids/{code}/routes", tag = "grid", params(("code" = String, Path)),
     request_body = Object, security(("bearer" = [])), responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn add_route(
     State(s): State<AppState>,
@@ -574,7 +574,7 @@ pub struct PatrolLogged {
 
 /// Log a patrol (巡查日志); each finding is reported through the case intake (source patrol)
 /// and linked to the log.
-#[utoipa::path(post, path = "/api/grid/{grid}/patrols", tag = "grid", params(("grid" = String, Path)), request_body = PatrolInput,
+#[utoipa::path(post, path = "/api/grids/{code}/patrols", tag = "grid", params(("code" = String, Path)), request_body = PatrolInput,
     security(("bearer" = [])), responses((status = 201, body = PatrolLogged), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn patrol(
     State(s): State<AppState>,
@@ -595,7 +595,7 @@ pub async fn patrol(
             .filter(|r| r.area == g.code.as_str() && r.status == "active")
             .ok_or_else(|| {
                 ApiError::invalid(format!(
-                    "planned_route: {id} is not an active patrol route of grid {}; plan it first (POST /api/grid/{}/routes)",
+                    "planned_route: {id} is not an active patrol route of grid {}; plan it first (POST /api/grids/{}/routes)",
                     g.code, g.code
                 ))
             })?;
@@ -633,7 +633,7 @@ pub struct VisitInput {
 }
 
 /// Record a household visit (走访).
-#[utoipa::path(post, path = "/api/grid/{grid}/visits", tag = "grid", params(("grid" = String, Path)), request_body = VisitInput,
+#[utoipa::path(post, path = "/api/grids/{code}/visits", tag = "grid", params(("code" = String, Path)), request_body = VisitInput,
     security(("bearer" = [])), responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn add_visit(
     State(s): State<AppState>,
@@ -673,7 +673,7 @@ pub struct FollowUpInput {
 }
 
 /// Record a follow-up of a visit.
-#[utoipa::path(post, path = "/api/grid/visits/{id}/follow-ups", tag = "grid", params(("id" = i64, Path)), request_body = FollowUpInput,
+#[utoipa::path(post, path = "/api/grid-visits/{id}/follow-ups", tag = "grid", params(("id" = i64, Path)), request_body = FollowUpInput,
     security(("bearer" = [])), responses((status = 204), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn follow_up(
     State(s): State<AppState>,
@@ -719,7 +719,7 @@ pub struct ActivityInput {
 }
 
 /// Record a meeting or activity of the grid.
-#[utoipa::path(post, path = "/api/grid/{grid}/activities", tag = "grid", params(("grid" = String, Path)), request_body = ActivityInput,
+#[utoipa::path(post, path = "/api/grids/{code}/activities", tag = "grid", params(("code" = String, Path)), request_body = ActivityInput,
     security(("bearer" = [])), responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn add_activity(
     State(s): State<AppState>,
@@ -754,7 +754,7 @@ pub struct AttendanceInput {
 }
 
 /// Record who attended; each new attendee earns the `activity_attended` points.
-#[utoipa::path(post, path = "/api/grid/activities/{id}/attendance", tag = "grid", params(("id" = i64, Path)), request_body = AttendanceInput,
+#[utoipa::path(post, path = "/api/grid-activities/{id}/attendance", tag = "grid", params(("id" = i64, Path)), request_body = AttendanceInput,
     security(("bearer" = [])), responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn attend(
     State(s): State<AppState>,
@@ -823,7 +823,7 @@ pub struct VolunteerInput {
 }
 
 /// Record volunteer service (志愿服务); the volunteer earns `volunteer_hour` points per hour.
-#[utoipa::path(post, path = "/api/grid/{grid}/volunteering", tag = "grid", params(("grid" = String, Path)), request_body = VolunteerInput,
+#[utoipa::path(post, path = "/api/grids/{code}/volunteering", tag = "grid", params(("code" = String, Path)), request_body = VolunteerInput,
     security(("bearer" = [])), responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn volunteer(
     State(s): State<AppState>,
@@ -1103,7 +1103,7 @@ pub async fn indicators_of(s: &AppState, city: &str, g: &Grid) -> Result<Indicat
 
 /// Grid indicators: cases found by patrol vs reported by residents (漏报率), needs met,
 /// resources used, participation; in all and month by month.
-#[utoipa::path(get, path = "/api/grid/{grid}/indicators", tag = "grid", params(("grid" = String, Path)),
+#[utoipa::path(get, path = "/api/grids/{code}/indicators", tag = "grid", params(("code" = String, Path)),
     security(("bearer" = [])), responses((status = 200, body = Indicators), (status = 403, body = ErrorBody)))]
 pub async fn indicators(
     State(s): State<AppState>,
@@ -1121,8 +1121,8 @@ pub async fn indicators(
 
 /// Import needs or resources from a CSV (UTF-8) or XLSX file into a grid, all or nothing;
 /// columns as in the export. A wrong line is reported with its number and nothing is stored.
-#[utoipa::path(post, path = "/api/grid/{grid}/import/{list}", tag = "grid",
-    params(("grid" = String, Path), ("list" = String, Path, description = "needs or resources")),
+#[utoipa::path(post, path = "/api/grids/{code}/import/{list}", tag = "grid",
+    params(("code" = String, Path), ("list" = String, Path, description = "needs or resources")),
     request_body(content = String, content_type = "text/csv"), security(("bearer" = [])),
     responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn import_list(
@@ -1137,8 +1137,8 @@ pub async fn import_list(
 }
 
 /// Export a grid's needs, resources or projects as CSV (the import's columns, with id and status).
-#[utoipa::path(get, path = "/api/grid/{grid}/export/{list}", tag = "grid",
-    params(("grid" = String, Path), ("list" = String, Path, description = "needs, resources or projects")),
+#[utoipa::path(get, path = "/api/grids/{code}/export/{list}", tag = "grid",
+    params(("code" = String, Path), ("list" = String, Path, description = "needs, resources or projects")),
     security(("bearer" = [])), responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = ErrorBody)))]
 pub async fn export_list(
     State(s): State<AppState>,

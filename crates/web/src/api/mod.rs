@@ -5,6 +5,7 @@ pub mod cases;
 pub mod flat;
 pub mod grid;
 pub mod initiatives;
+pub mod legacy;
 pub mod people;
 pub mod premises;
 pub mod regen;

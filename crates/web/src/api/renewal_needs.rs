@@ -197,7 +197,7 @@ pub async fn raise(s: &AppState, p: &Principal, community_code: &str, r: RaiseNe
 
 /// Raise a need in a community: a verified resident raises their own; staff raise needs met on
 /// visits or at meetings on behalf of people. The point must lie in the community.
-#[utoipa::path(post, path = "/api/renewal/{community}/needs", tag = "renewal", params(("community" = String, Path)),
+#[utoipa::path(post, path = "/api/renewal/communities/{community}/needs", tag = "renewal", params(("community" = String, Path)),
     request_body = RaiseNeed, security(("bearer" = [])),
     responses((status = 201, body = Raised), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn raise_need(
@@ -272,7 +272,7 @@ pub async fn needs_view(s: &AppState, p: &Principal, community: &str) -> ApiResu
 }
 
 /// The needs of a community (its verified residents and staff).
-#[utoipa::path(get, path = "/api/renewal/{community}/needs", tag = "renewal", params(("community" = String, Path)),
+#[utoipa::path(get, path = "/api/renewal/communities/{community}/needs", tag = "renewal", params(("community" = String, Path)),
     security(("bearer" = [])), responses((status = 200, body = Vec<NeedView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list_needs(
     State(s): State<AppState>,
@@ -438,7 +438,7 @@ pub async fn link_evidence(
 
 /// Run or refresh the clustering of a community's needs (staff). New needs join the cluster
 /// holding their look-alikes or form new clusters; staff's merges and splits stay.
-#[utoipa::path(post, path = "/api/renewal/{community}/clusters/refresh", tag = "renewal", params(("community" = String, Path)),
+#[utoipa::path(post, path = "/api/renewal/communities/{community}/clusters/refresh", tag = "renewal", params(("community" = String, Path)),
     security(("bearer" = [])), responses((status = 200, body = Refreshed), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn refresh(State(s): State<AppState>, Auth(p): Auth, Path(code): Path<String>) -> ApiResult<Json<Refreshed>> {
     let city = p.city.to_string();
@@ -524,7 +524,7 @@ pub async fn cluster_views(
 }
 
 /// The clusters of a community with their counts, largest first (residents and staff).
-#[utoipa::path(get, path = "/api/renewal/{community}/clusters", tag = "renewal", params(("community" = String, Path)),
+#[utoipa::path(get, path = "/api/renewal/communities/{community}/clusters", tag = "renewal", params(("community" = String, Path)),
     security(("bearer" = [])), responses((status = 200, body = Vec<ClusterView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list_clusters(
     State(s): State<AppState>,
