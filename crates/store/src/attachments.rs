@@ -32,7 +32,7 @@ impl Store {
             public: false,
             legacy: None,
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let id = crate::media::insert(&mut tx, city, &m, actor).await?;
         crate::events::append(
             &mut tx,

@@ -11,11 +11,12 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use crate::write::Write;
 use gongzhi_core::case::{Case, CaseEvent, Recorded};
 use gongzhi_core::indicators::Counters;
 use gongzhi_core::DomainError;
 use sqlx::pool::PoolConnection;
-use sqlx::{Any, Connection, Transaction};
+use sqlx::Any;
 
 use crate::cases::{case_from_row, counter_keys, day_of, reason_of, CaseRow, CaseTuple, CASE_COLUMNS};
 use crate::{Backend, ImportProgress, Store, StoreError};
@@ -68,7 +69,7 @@ enum Val {
 /// SQLite gets positional `?` parameters: it takes `$N` for a named parameter and looks each
 /// name up among the previous ones, which is quadratic in a statement of thousands.
 async fn insert_rows(
-    tx: &mut Transaction<'_, Any>,
+    tx: &mut Write<'_>,
     table: &str,
     cols: &[&str],
     rows: Vec<Vec<Val>>,
@@ -120,7 +121,7 @@ async fn insert_rows(
 /// (dimension, key, day) are summed first (one statement may not update a row twice), and rows
 /// go in key order so that concurrent writers take row locks in the same order.
 pub(crate) async fn upsert_counters(
-    tx: &mut Transaction<'_, Any>,
+    tx: &mut Write<'_>,
     city: &str,
     rows: impl IntoIterator<Item = (&str, String, String, Counters)>,
 ) -> Result<usize, StoreError> {
@@ -340,7 +341,7 @@ impl Store {
         ids: &mut [i64],
         position: &HashMap<i64, usize>,
     ) -> Result<BulkImported, StoreError> {
-        let mut tx = conn.begin().await?;
+        let mut tx = crate::write::write_on(conn).await?;
         // Take the write lock before choosing ids, so that no one takes them meanwhile.
         match self.backend {
             Backend::Sqlite => {
@@ -511,6 +512,7 @@ impl Store {
                     .await?;
             }
         }
+        tx.appended(done.events as usize);
         tx.commit().await?;
         Ok(BulkImported {
             counter_rows: counter_rows as u64,

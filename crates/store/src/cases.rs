@@ -3,12 +3,12 @@
 //! counters in the same transaction. Concurrent changes to one case: the first wins, the others
 //! get a conflict (optimistic concurrency on the case's version).
 
+use crate::write::Write;
 use chrono::TimeZone;
 use gongzhi_core::case::{Case, CaseEvent, CaseState, Recorded};
 use gongzhi_core::indicators::{attributed_unit, Counters};
 use gongzhi_core::org::Role;
 use serde::Serialize;
-use sqlx::{Any, Transaction};
 
 use crate::sql::{Arg, Sql};
 use crate::{now_ms, Store, StoreError};
@@ -145,7 +145,7 @@ pub(crate) fn counter_keys(
 
 /// Add counters to each (dim, key) row of a day (one multi-row upsert).
 pub(crate) async fn bump(
-    tx: &mut Transaction<'_, Any>,
+    tx: &mut Write<'_>,
     city: &str,
     keys: &[(&str, String)],
     day: &str,
@@ -163,7 +163,7 @@ pub(crate) async fn bump(
 /// case after the events.
 #[allow(clippy::too_many_arguments)]
 async fn record(
-    tx: &mut Transaction<'_, Any>,
+    tx: &mut Write<'_>,
     city: &str,
     mut case: Case,
     area: &str,
@@ -190,6 +190,7 @@ async fn record(
         .bind(serde_json::to_string(event).expect("events serialise"))
         .execute(&mut **tx)
         .await?;
+        tx.appended(1);
         let delta = Counters::from_event(&before, event);
         bump(
             tx,
@@ -240,7 +241,7 @@ pub(crate) fn reason_of(e: &CaseEvent) -> Option<&str> {
     }
 }
 
-async fn write_row(tx: &mut Transaction<'_, Any>, city: &str, case: &Case, expected: u64) -> Result<(), StoreError> {
+async fn write_row(tx: &mut Write<'_>, city: &str, case: &Case, expected: u64) -> Result<(), StoreError> {
     let done = sqlx::query(
         "UPDATE cases SET state = $1, unit_id = $2, deadline_at = $3, updated_at = $4, version = $5, snapshot = $6
          WHERE city = $7 AND id = $8 AND version = $9",
@@ -268,7 +269,7 @@ async fn write_row(tx: &mut Transaction<'_, Any>, city: &str, case: &Case, expec
 impl Store {
     /// Record a new case (its `Collected` event and any follow-on events) in one transaction.
     pub async fn create_case(&self, city: &str, new: &NewCase) -> Result<CaseRow, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let row = insert_case(&mut tx, city, new).await?;
         tx.commit().await?;
         Ok(row)
@@ -276,7 +277,7 @@ impl Store {
 
     /// Record many new cases in one transaction (imports, replays, benchmarks).
     pub async fn create_cases(&self, city: &str, cases: &[NewCase]) -> Result<Vec<i64>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let mut ids = Vec::with_capacity(cases.len());
         for new in cases {
             ids.push(insert_case(&mut tx, city, new).await?.case.id);
@@ -298,7 +299,7 @@ impl Store {
         let at = at_ms.unwrap_or_else(now_ms);
         let mut order: Vec<&Change> = changes.iter().collect();
         order.sort_by_key(|c| c.case_id);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let mut out = Vec::new();
         for ch in order {
             // Take the row's write lock first (both backends), then read and check the version.
@@ -605,7 +606,7 @@ impl Store {
             public,
             legacy: None,
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let id = crate::media::insert(&mut tx, city, &m, actor).await?;
         crate::events::append(
             &mut tx,
@@ -668,7 +669,7 @@ fn counters_from(vals: &[u64]) -> Counters {
     serde_json::from_value(serde_json::Value::Object(map)).unwrap_or_default()
 }
 
-async fn insert_case(tx: &mut Transaction<'_, Any>, city: &str, new: &NewCase) -> Result<CaseRow, StoreError> {
+async fn insert_case(tx: &mut Write<'_>, city: &str, new: &NewCase) -> Result<CaseRow, StoreError> {
     let CaseEvent::Collected(intake) = &new.collected else {
         return Err(StoreError::Invalid(gongzhi_core::DomainError::invalid(
             "event",

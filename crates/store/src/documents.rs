@@ -1,6 +1,7 @@
 //! Editable documents per city (the catalogue, the working calendar): whole texts with a version,
 //! each change an event.
 
+use crate::write::Write;
 use crate::{events, now_ms, Store, StoreError};
 
 impl Store {
@@ -24,7 +25,7 @@ impl Store {
         expected_version: Option<i64>,
         actor: Option<i64>,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let version = put_document_in(&mut tx, city, name, body, expected_version, actor).await?;
         tx.commit().await?;
         Ok(version)
@@ -34,7 +35,7 @@ impl Store {
 /// Replace a document inside `tx` (so that a record and its attachment change together); the
 /// same checks and event as [`Store::put_document`]. Returns the new version.
 pub(crate) async fn put_document_in(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tx: &mut Write<'_>,
     city: &str,
     name: &str,
     body: &str,

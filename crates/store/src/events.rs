@@ -1,8 +1,8 @@
 //! The one event log. Every change to a record appends an immutable event in the transaction that
 //! makes the change; nothing is updated without its event.
 
+use crate::write::Write;
 use serde::Serialize;
-use sqlx::{Any, Transaction};
 
 use crate::{now_ms, Store, StoreError};
 
@@ -20,10 +20,10 @@ pub struct Event {
     pub payload: serde_json::Value,
 }
 
-/// Append one event inside `tx`.
+/// Append one event to the change `tx` writes.
 #[allow(clippy::too_many_arguments)]
-pub async fn append(
-    tx: &mut Transaction<'_, Any>,
+pub(crate) async fn append(
+    tx: &mut Write<'_>,
     city: &str,
     stream: &str,
     kind: &str,
@@ -46,6 +46,7 @@ pub async fn append(
     .bind(payload.to_string())
     .fetch_one(&mut **tx)
     .await?;
+    tx.appended(1);
     Ok(id)
 }
 

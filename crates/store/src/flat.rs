@@ -24,7 +24,7 @@ impl Store {
 
     /// Record several demands in one transaction (all or none), each with its event.
     pub async fn add_demands(&self, city: &str, ds: &[Demand], actor: Option<i64>) -> Result<Vec<i64>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let mut ids = Vec::with_capacity(ds.len());
         for d in ds {
             let (id,): (i64,) = sqlx::query_as(
@@ -106,7 +106,7 @@ impl Store {
         records: &[(String, String, u32)],
         actor: Option<i64>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         for (community, from_day, workers) in records {
             let workers = *workers;
             sqlx::query(

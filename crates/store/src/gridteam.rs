@@ -6,9 +6,9 @@
 use gongzhi_core::gridteam::{self, LedgerEntry, Need, NeedStatus, PointRule, Project, ProjectStatus, Resource, Usage};
 use std::collections::HashMap;
 
+use crate::write::Write;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use sqlx::{Any, Transaction};
 
 use crate::{events, now_ms, Store, StoreError};
 
@@ -150,12 +150,7 @@ impl GridCounts {
     }
 }
 
-async fn insert(
-    tx: &mut Transaction<'_, Any>,
-    city: &str,
-    r: &NewRecord,
-    actor: Option<i64>,
-) -> Result<i64, StoreError> {
+async fn insert(tx: &mut Write<'_>, city: &str, r: &NewRecord, actor: Option<i64>) -> Result<i64, StoreError> {
     let (id,): (i64,) = sqlx::query_as(&format!(
         "INSERT INTO {} (city, area, status, person_id, created_at, body) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         r.list.table()
@@ -184,7 +179,7 @@ async fn insert(
 
 #[allow(clippy::too_many_arguments)]
 async fn update(
-    tx: &mut Transaction<'_, Any>,
+    tx: &mut Write<'_>,
     city: &str,
     list: GridList,
     id: i64,
@@ -217,7 +212,7 @@ async fn update(
     Ok(())
 }
 
-async fn get_in(tx: &mut Transaction<'_, Any>, city: &str, list: GridList, id: i64) -> Result<GridRecord, StoreError> {
+async fn get_in(tx: &mut Write<'_>, city: &str, list: GridList, id: i64) -> Result<GridRecord, StoreError> {
     let row: Option<RecordRow> = sqlx::query_as(&format!(
         "SELECT id, area, status, person_id, created_at, body FROM {} WHERE city = $1 AND id = $2",
         list.table()
@@ -231,7 +226,7 @@ async fn get_in(tx: &mut Transaction<'_, Any>, city: &str, list: GridList, id: i
 }
 
 async fn credit(
-    tx: &mut Transaction<'_, Any>,
+    tx: &mut Write<'_>,
     city: &str,
     person: i64,
     delta: i64,
@@ -271,7 +266,7 @@ fn json<T: Serialize>(v: &T) -> serde_json::Value {
 impl Store {
     /// Record one item of a list.
     pub async fn add_grid_record(&self, city: &str, r: &NewRecord, actor: Option<i64>) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let id = insert(&mut tx, city, r, actor).await?;
         tx.commit().await?;
         Ok(id)
@@ -284,7 +279,7 @@ impl Store {
         rs: &[NewRecord],
         actor: Option<i64>,
     ) -> Result<Vec<i64>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let mut ids = Vec::with_capacity(rs.len());
         for r in rs {
             ids.push(insert(&mut tx, city, r, actor).await?);
@@ -305,7 +300,7 @@ impl Store {
         kind: &str,
         actor: Option<i64>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         get_in(&mut tx, city, list, id).await?;
         update(&mut tx, city, list, id, status, body, kind, actor).await?;
         tx.commit().await?;
@@ -372,7 +367,7 @@ impl Store {
     /// Confirm a match into a project: the need must be open and the resource must have the
     /// capacity left; the need becomes matched and the capacity is taken, in one transaction.
     pub async fn confirm_match(&self, city: &str, project: &Project, actor: Option<i64>) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let need = get_in(&mut tx, city, GridList::Needs, project.need).await?;
         if need.status != NeedStatus::Open.as_str() {
             return Err(StoreError::Conflict(format!(
@@ -453,7 +448,7 @@ impl Store {
         rules: &[PointRule],
         actor: Option<i64>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let rec = get_in(&mut tx, city, GridList::Projects, id).await?;
         if rec.status != ProjectStatus::Active.as_str() {
             return Err(StoreError::Conflict(format!("project {id} is already {}", rec.status)));
@@ -557,7 +552,7 @@ impl Store {
         actor: Option<i64>,
     ) -> Result<i64, StoreError> {
         let points = gridteam::award(rules, action, times)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         for p in people {
             credit(&mut tx, city, *p, points, action, reference, actor).await?;
         }
@@ -575,7 +570,7 @@ impl Store {
         what: &str,
         actor: Option<i64>,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let (balance,): (i64,) = sqlx::query_as(
             "SELECT CAST(COALESCE(SUM(delta), 0) AS BIGINT) FROM points_ledger WHERE city = $1 AND person_id = $2",
         )

@@ -5,6 +5,7 @@
 
 use gongzhi_core::wicked::{Entry, Initiative, InitiativeEvent, ProblemType, Side};
 
+use crate::write::Write;
 use crate::{events, now_ms, Store, StoreError};
 
 /// An initiative as listed.
@@ -53,7 +54,7 @@ impl Store {
             return Err(gongzhi_core::DomainError::invalid("event", "an initiative starts with its opening").into());
         };
         let at = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO initiatives (city, name, problem, community, created_at, version)
              VALUES ($1, $2, $3, $4, $5, 2) RETURNING id",
@@ -99,7 +100,7 @@ impl Store {
         actor: i64,
         new: &[InitiativeEvent],
     ) -> Result<Initiative, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         sqlx::query("UPDATE initiatives SET version = version WHERE city = $1 AND id = $2")
             .bind(city)
             .bind(id)
@@ -204,7 +205,7 @@ impl Store {
 }
 
 async fn add_member(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tx: &mut Write<'_>,
     city: &str,
     initiative: i64,
     person: i64,

@@ -24,6 +24,7 @@ mod regen;
 pub mod renewal;
 mod sql;
 mod territory;
+mod write;
 
 pub use backend::Backend;
 pub use bulk::{BulkImported, CaseHistory, BATCH_CASES};
@@ -150,7 +151,7 @@ impl Store {
     }
 
     pub async fn set_setting(&self, city: &str, key: &str, value: &str, actor: Option<i64>) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO settings (city, key, value) VALUES ($1, $2, $3)
              ON CONFLICT (city, key) DO UPDATE SET value = excluded.value",

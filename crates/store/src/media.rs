@@ -8,9 +8,9 @@
 //! resolve. Milestone photos and proposal attachments are also known by their document name
 //! (`documents:renewal_photo:3:7:1`, `documents:renewal-proposal/9/0`), old and new alike.
 
+use crate::write::Write;
 use gongzhi_core::media::{self as policy, Kind};
 use sha2::{Digest, Sha256};
-use sqlx::{Any, Transaction};
 
 use crate::{events, now_ms, Store, StoreError};
 
@@ -77,7 +77,7 @@ fn sha256_hex(data: &[u8]) -> String {
 
 /// Store a file inside `tx` (its owner's event goes in the same transaction); its id back.
 pub(crate) async fn insert(
-    tx: &mut Transaction<'_, Any>,
+    tx: &mut Write<'_>,
     city: &str,
     m: &NewMedia<'_>,
     actor: Option<i64>,
@@ -162,7 +162,7 @@ impl Store {
         event_kind: &str,
         mut payload: serde_json::Value,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let id = insert(&mut tx, city, m, actor).await?;
         if let Some(o) = payload.as_object_mut() {
             o.insert("media".into(), id.into());
@@ -258,7 +258,7 @@ impl Store {
 
     async fn move_document(&self, city: &str, name: &str) -> Result<(), StoreError> {
         use base64::Engine as _;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let row: Option<(String, i64)> =
             sqlx::query_as("SELECT body, updated_at FROM documents WHERE city = $1 AND name = $2")
                 .bind(city)
@@ -312,7 +312,8 @@ impl Store {
             .bind(name)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
+        // A change of storage format, not of the record: its events stay as they were.
+        tx.commit_unlogged().await?;
         Ok(())
     }
 }

@@ -97,7 +97,7 @@ impl Store {
         }
         let scope = Scope::Division(DivisionCode::parse(city)?);
         let name = format!("Open311 客户端 {label}");
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let known: Option<(String,)> = sqlx::query_as("SELECT code FROM divisions WHERE city = $1 AND code = $1")
             .bind(city)
             .fetch_optional(&mut *tx)
@@ -187,7 +187,7 @@ impl Store {
         r: &Open311Request,
         actor: Option<i64>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         sqlx::query("INSERT INTO open311_tokens (city, token, case_id) VALUES ($1, $2, $3)")
             .bind(city)
             .bind(&r.token)

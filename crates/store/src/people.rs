@@ -1,11 +1,11 @@
 //! Organisations, people, role grants, accounts and login tokens.
 
+use crate::write::Write;
 use gongzhi_core::access::{Grant, Principal, Scope};
 use gongzhi_core::org::{NewOrganisation, OrgKind, Organisation, Person, Role};
 use gongzhi_core::territory::DivisionCode;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::{Any, Transaction};
 
 use crate::{events, now_ms, Store, StoreError};
 
@@ -75,7 +75,7 @@ impl Store {
         org: &NewOrganisation,
         actor: Option<i64>,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         if let Some(parent) = org.parent {
             let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM organisations WHERE city = $1 AND id = $2")
                 .bind(city)
@@ -138,7 +138,7 @@ impl Store {
 
     /// Create a person with their grants and (optionally) a login, in one transaction.
     pub async fn create_person(&self, city: &str, p: &NewPerson, actor: Option<i64>) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let id = insert_person(&mut tx, city, p, actor).await?;
         tx.commit().await?;
         Ok(id)
@@ -151,7 +151,7 @@ impl Store {
         people: &[NewPerson],
         actor: Option<i64>,
     ) -> Result<Vec<i64>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let mut ids = Vec::with_capacity(people.len());
         for p in people {
             ids.push(insert_person(&mut tx, city, p, actor).await?);
@@ -230,7 +230,7 @@ impl Store {
     ) -> Result<String, StoreError> {
         let token = format!("{}.{}", account.city, secret);
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         sqlx::query("INSERT INTO tokens (city, token_hash, person_id, kind, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(&account.city)
             .bind(sha256_hex(&token))
@@ -308,12 +308,7 @@ impl Store {
     }
 }
 
-async fn insert_person(
-    tx: &mut Transaction<'_, Any>,
-    city: &str,
-    p: &NewPerson,
-    actor: Option<i64>,
-) -> Result<i64, StoreError> {
+async fn insert_person(tx: &mut Write<'_>, city: &str, p: &NewPerson, actor: Option<i64>) -> Result<i64, StoreError> {
     let (id,): (i64,) =
         sqlx::query_as("INSERT INTO people (city, name, phone, org_id) VALUES ($1, $2, $3, $4) RETURNING id")
             .bind(city)

@@ -120,7 +120,7 @@ impl Store {
             return Err(StoreError::Lines(errors));
         }
 
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         for b in &premises.buildings {
             sqlx::query(
                 "INSERT INTO buildings (city, code, name, community, grid, address, lng, lat, floors)

@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::write::Write;
 use chrono::NaiveDateTime;
 use gongzhi_core::decision::Sentence;
 use gongzhi_core::premises::Area;
@@ -17,7 +18,6 @@ use gongzhi_core::table::LineError;
 use gongzhi_core::territory::Level;
 use gongzhi_core::DomainError;
 use serde::Serialize;
-use sqlx::{Any, Transaction};
 
 use crate::{events, now_ms, Store, StoreError};
 
@@ -52,7 +52,7 @@ fn stream(project: &str) -> String {
 }
 
 async fn append(
-    tx: &mut Transaction<'_, Any>,
+    tx: &mut Write<'_>,
     city: &str,
     project: &str,
     kind: &str,
@@ -63,7 +63,7 @@ async fn append(
     events::append(tx, city, &stream(project), kind, actor, None, reason, payload).await
 }
 
-async fn next_seq(tx: &mut Transaction<'_, Any>, table: &str, city: &str, project: &str) -> Result<i64, StoreError> {
+async fn next_seq(tx: &mut Write<'_>, table: &str, city: &str, project: &str) -> Result<i64, StoreError> {
     let (n,): (i64,) = sqlx::query_as(&format!(
         "SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM {table} WHERE city = $1 AND project = $2"
     ))
@@ -110,7 +110,7 @@ impl Store {
             )
             .into());
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         sqlx::query("INSERT INTO regen_projects (city, code, name, community, config, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(city)
             .bind(&project.code)
@@ -228,7 +228,7 @@ impl Store {
         if !errors.is_empty() {
             return Err(StoreError::Lines(errors));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         for h in &checked {
             for table in ["regen_holdings", "regen_holders"] {
                 let column = if table == "regen_holders" { "code" } else { "holder" };
@@ -363,7 +363,7 @@ impl Store {
                 return Err(DomainError::invalid("reason", "an override needs its reason").into());
             }
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         if let Some(s) = &scenario {
             sqlx::query(
                 "UPDATE regen_holders SET scenario_override = $4 WHERE city = $1 AND project = $2 AND code = $3",
@@ -414,7 +414,7 @@ impl Store {
         actor: Option<i64>,
     ) -> Result<usize, StoreError> {
         self.regen_project_or_404(city, project).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         for r in resources {
             sqlx::query("DELETE FROM regen_resources WHERE city = $1 AND project = $2 AND code = $3")
                 .bind(city)
@@ -522,7 +522,7 @@ impl Store {
             .map(|c| c.contact.at)
             .collect();
         let warnings = p.config.pressure.warnings(&times, contact.at);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let seq = next_seq(&mut tx, "regen_contacts", city, project).await?;
         sqlx::query(
             "INSERT INTO regen_contacts (city, project, seq, holder, at, staff, resources, stance_before, stance_after, next_step, warnings, recorder)
@@ -608,7 +608,7 @@ impl Store {
     ) -> Result<DecisionEntry, StoreError> {
         let p = self.regen_project_or_404(city, project).await?;
         self.regen_holder(city, project, &record.holder).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let log = decisions_in(&mut tx, city, project).await?;
         let records: Vec<DecisionRecord> = log.into_iter().map(|e| e.record).collect();
         if let Err(e) = check_decision(&records, record, p.config.withdrawal_deadline) {
@@ -658,15 +658,13 @@ impl Store {
 
     /// The project's decision records, oldest first.
     pub async fn regen_decisions(&self, city: &str, project: &str) -> Result<Vec<DecisionEntry>, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let out = decisions_in(&mut tx, city, project).await?;
-        tx.commit().await?;
-        Ok(out)
+        let mut conn = self.pool.acquire().await?;
+        decisions_in(&mut conn, city, project).await
     }
 }
 
 async fn decisions_in(
-    tx: &mut Transaction<'_, Any>,
+    conn: &mut sqlx::AnyConnection,
     city: &str,
     project: &str,
 ) -> Result<Vec<DecisionEntry>, StoreError> {
@@ -675,7 +673,7 @@ async fn decisions_in(
     )
     .bind(city)
     .bind(project)
-    .fetch_all(&mut **tx)
+    .fetch_all(&mut *conn)
     .await?;
     rows.into_iter()
         .map(|r| {

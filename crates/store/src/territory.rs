@@ -52,7 +52,7 @@ impl Store {
         divisions: &[Division],
         actor: Option<i64>,
     ) -> Result<usize, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         for d in divisions {
             if d.code.city().as_str() != city {
                 return Err(StoreError::Invalid(gongzhi_core::DomainError::invalid(
@@ -94,7 +94,7 @@ impl Store {
         boundaries: &[(DivisionCode, geo::MultiPolygon<f64>)],
         actor: Option<i64>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         for (code, shape) in boundaries {
             let geometry = geojson::Geometry::new(geojson::Value::from(shape)).to_string();
             let done = sqlx::query("UPDATE divisions SET boundary = $1 WHERE city = $2 AND code = $3")
@@ -326,7 +326,7 @@ impl Store {
             return Err(StoreError::Rejected(errors));
         }
         let mut progress = progress;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         for (i, g) in grids.iter().enumerate() {
             let rect = g.geometry.bounding_rect().ok_or_else(|| {
                 StoreError::Rejected(vec![FeatureError {

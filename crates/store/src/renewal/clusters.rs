@@ -5,10 +5,10 @@
 
 use std::collections::HashMap;
 
+use crate::write::Write;
 use gongzhi_core::renewal::cluster::{fold, ClusterEvent, ClusterState, Origin};
 use gongzhi_core::DomainError;
 use serde::Serialize;
-use sqlx::{Any, Transaction};
 
 use crate::{events, now_ms, Store, StoreError};
 
@@ -65,7 +65,7 @@ async fn state_in(conn: &mut sqlx::AnyConnection, city: &str, id: i64) -> Result
     Ok(fold(&parsed)?)
 }
 
-async fn community_of(tx: &mut Transaction<'_, Any>, city: &str, id: i64) -> Result<String, StoreError> {
+async fn community_of(tx: &mut Write<'_>, city: &str, id: i64) -> Result<String, StoreError> {
     let row: Option<(String,)> = sqlx::query_as("SELECT community FROM renewal_clusters WHERE city = $1 AND id = $2")
         .bind(city)
         .bind(id)
@@ -77,7 +77,7 @@ async fn community_of(tx: &mut Transaction<'_, Any>, city: &str, id: i64) -> Res
 
 /// Refuse needs that are not needs of the community or already in another cluster.
 async fn check_free(
-    tx: &mut Transaction<'_, Any>,
+    tx: &mut Write<'_>,
     city: &str,
     community: &str,
     needs: &[i64],
@@ -115,7 +115,7 @@ async fn check_free(
 /// Append one event to a cluster's stream (a new cluster when `id` is None) and rewrite its
 /// row and membership from the folded state. Returns the cluster's id.
 async fn step(
-    tx: &mut Transaction<'_, Any>,
+    tx: &mut Write<'_>,
     city: &str,
     community: &str,
     id: Option<i64>,
@@ -250,7 +250,10 @@ impl Store {
         create: &[(String, Vec<i64>)],
         actor: Option<i64>,
     ) -> Result<Vec<i64>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        if add.is_empty() && create.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut tx = self.write().await?;
         for (c, needs) in add {
             if community_of(&mut tx, city, *c).await? != community {
                 return Err(StoreError::NotFound(format!("cluster {c} in community {community}")));
@@ -297,7 +300,7 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("cluster {id}")))?;
         check_version(&c, expected_version)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         step(
             &mut tx,
             city,
@@ -329,7 +332,7 @@ impl Store {
         if from.is_empty() {
             return Err(DomainError::invalid("from", "name the clusters to merge into this one").into());
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         for f in from {
             if *f == into {
                 return Err(DomainError::invalid("from", "a cluster cannot be merged into itself").into());
@@ -386,7 +389,7 @@ impl Store {
             .renewal_cluster(city, id)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("cluster {id}")))?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let state = state_in(&mut tx, city, id).await?;
         if !state.active() {
             return Err(StoreError::Conflict(format!(
@@ -440,7 +443,7 @@ impl Store {
 
 /// The first event of a cluster whose row was inserted already.
 async fn create_in(
-    tx: &mut Transaction<'_, Any>,
+    tx: &mut Write<'_>,
     city: &str,
     community: &str,
     id: i64,

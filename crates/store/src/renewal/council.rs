@@ -94,7 +94,7 @@ impl Store {
         if name.trim().is_empty() {
             return Err(DomainError::invalid("name", "give the member's name").into());
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO renewal_council_members (city, community, person, name, kind) VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
@@ -162,7 +162,7 @@ impl Store {
                 }
             }
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO renewal_meetings (city, community, title, held_at, quorum_num, quorum_den, agenda, attendance, minutes, created_by)
              VALUES ($1, $2, $3, $4, $5, $6, $7, '[]', '', $8) RETURNING id",
@@ -289,7 +289,7 @@ impl Store {
         if minutes.is_some() {
             m.check(MeetingAction::RecordMinutes)?;
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         if let Some(att) = attendance {
             let members = self.council_members(city, &m.community).await?;
             for a in att {
@@ -377,7 +377,7 @@ impl Store {
             .into());
         }
         m.check(MeetingAction::RecordPosition)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         sqlx::query("DELETE FROM renewal_positions WHERE city = $1 AND meeting = $2 AND member = $3 AND proposal = $4")
             .bind(city)
             .bind(meeting)
@@ -429,7 +429,7 @@ impl Store {
             .into());
         }
         council::decide(m.state(), MeetingAction::Decide).map_err(|r| refused(&m.standing.explanation.en, r))?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         sqlx::query("DELETE FROM renewal_decisions WHERE city = $1 AND meeting = $2 AND proposal = $3")
             .bind(city)
             .bind(meeting)

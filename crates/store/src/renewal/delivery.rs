@@ -2,6 +2,7 @@
 //! (stored as documents), spending, contributions, upkeep with check-ins, acceptance answers and
 //! the supervision of late milestones. Every change appends to the stream `renewal_delivery:ID`.
 
+use crate::write::Write;
 use chrono::NaiveDate;
 use gongzhi_core::case::Satisfaction;
 use gongzhi_core::renewal::delivery::{
@@ -11,7 +12,6 @@ use gongzhi_core::renewal::delivery::{
 use gongzhi_core::renewal::works::{Item, ItemRef, Place, Window, WorkKind};
 use gongzhi_core::DomainError;
 use serde::Serialize;
-use sqlx::{Any, Transaction};
 
 use super::refused;
 use super::works::{bad_stored, day, window};
@@ -127,7 +127,7 @@ fn stream(id: i64) -> String {
 }
 
 async fn append(
-    tx: &mut Transaction<'_, Any>,
+    tx: &mut Write<'_>,
     city: &str,
     delivery: i64,
     kind: &str,
@@ -162,7 +162,7 @@ impl Store {
     pub async fn start_delivery(&self, city: &str, d: &NewDelivery, actor: Option<i64>) -> Result<i64, StoreError> {
         d.check()?;
         self.require_community(city, &d.community).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO renewal_deliveries (city, community, proposal, title, kind, geometry, date_from, date_to, budget_cents, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
@@ -364,7 +364,7 @@ impl Store {
             .collect()
     }
 
-    async fn lock_delivery(&self, tx: &mut Transaction<'_, Any>, city: &str, id: i64) -> Result<(), StoreError> {
+    async fn lock_delivery(&self, tx: &mut Write<'_>, city: &str, id: i64) -> Result<(), StoreError> {
         let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM renewal_deliveries WHERE city = $1 AND id = $2")
             .bind(city)
             .bind(id)
@@ -386,7 +386,7 @@ impl Store {
         if title.is_empty() || title.chars().count() > 200 {
             return Err(DomainError::invalid("title", "give the milestone a title of 1 to 200 characters").into());
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         self.lock_delivery(&mut tx, city, delivery).await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO renewal_milestones (city, delivery, title, due, photos, supervision) VALUES ($1, $2, $3, $4, '[]', 0) RETURNING id",
@@ -412,7 +412,7 @@ impl Store {
 
     async fn milestone_in(
         &self,
-        tx: &mut Transaction<'_, Any>,
+        tx: &mut Write<'_>,
         city: &str,
         delivery: i64,
         id: i64,
@@ -448,7 +448,7 @@ impl Store {
             )
             .into());
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let mut m = self.milestone_in(&mut tx, city, delivery, milestone).await?;
         delivery::decide(m.progress(), MilestoneAction::Complete).map_err(|r| {
             let done = m.done.map_or_else(String::new, |d| format!(" on {d}"));
@@ -505,7 +505,7 @@ impl Store {
             )
             .into());
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let mut m = self.milestone_in(&mut tx, city, delivery, milestone).await?;
         let name = photo_name(delivery, milestone, m.photos.len() + 1);
         let media = crate::media::NewMedia {
@@ -582,7 +582,7 @@ impl Store {
         if amount_cents <= 0 {
             return Err(DomainError::invalid("amount", "an amount spent must be more than 0").into());
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         self.lock_delivery(&mut tx, city, delivery).await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO renewal_spending (city, delivery, amount_cents, note, day) VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -620,7 +620,7 @@ impl Store {
                 return Err(DomainError::invalid("organisation", format!("organisation {o} does not exist")).into());
             }
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         self.lock_delivery(&mut tx, city, delivery).await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO renewal_contributions (city, delivery, contributor, kind, person, organisation, hours_tenths, money_cents, materials, day)
@@ -663,7 +663,7 @@ impl Store {
         actor: Option<i64>,
     ) -> Result<i64, StoreError> {
         Upkeep::check_new(who, what, every_days)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         self.lock_delivery(&mut tx, city, delivery).await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO renewal_upkeep (city, delivery, who, what, every_days, date_from) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -689,7 +689,7 @@ impl Store {
         c: &Checkin,
         actor: Option<i64>,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let known: Option<(i64,)> =
             sqlx::query_as("SELECT id FROM renewal_upkeep WHERE city = $1 AND delivery = $2 AND id = $3")
                 .bind(city)
@@ -737,7 +737,7 @@ impl Store {
         if a.comment.chars().count() > 500 {
             return Err(DomainError::invalid("comment", "keep the comment under 500 characters").into());
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         self.lock_delivery(&mut tx, city, delivery).await?;
         sqlx::query(
             "INSERT INTO renewal_acceptance (city, delivery, person, satisfaction, solved, comment, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -820,7 +820,7 @@ impl Store {
             let Some((level, note)) = supervision_due(&m, today) else {
                 continue;
             };
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.write().await?;
             let n = sqlx::query(
                 "UPDATE renewal_milestones SET supervision = $1 WHERE city = $2 AND id = $3 AND supervision < $1",
             )

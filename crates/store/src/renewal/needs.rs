@@ -66,7 +66,7 @@ impl Store {
             public: false,
             legacy: None,
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let id = crate::media::insert(&mut tx, city, &m, actor).await?;
         crate::events::append(
             &mut tx,
@@ -146,7 +146,7 @@ impl Store {
         cases: &[i64],
         actor: Option<i64>,
     ) -> Result<Vec<i64>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let row: Option<NeedRow> = sqlx::query_as(
             "SELECT id, area, status, person_id, created_at, body FROM grid_needs WHERE city = $1 AND id = $2",
         )

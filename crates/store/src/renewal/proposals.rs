@@ -1,12 +1,12 @@
 //! Proposals (方案) with their versions and residents' amendments (修改建议). Every change
 //! appends an event to stream `renewal-proposal:ID` in the same transaction.
 
+use crate::write::Write;
 use gongzhi_core::renewal::proposal::{
     self, AmendmentAction, AmendmentStatus, Content, Patch, ProposalAction, ProposalStatus,
 };
 use gongzhi_core::DomainError;
 use serde::Serialize;
-use sqlx::{Any, Transaction};
 
 use super::{from_json, refused, to_json};
 use crate::{events, now_ms, Store, StoreError};
@@ -133,7 +133,7 @@ fn arow(r: ARow) -> Result<AmendmentRow, StoreError> {
 }
 
 async fn write_version(
-    tx: &mut Transaction<'_, Any>,
+    tx: &mut Write<'_>,
     city: &str,
     id: i64,
     version: i64,
@@ -172,7 +172,7 @@ async fn write_version(
 /// Takes a step of the proposal's lifecycle that sets its status (the council's decision, a
 /// vote's count), with its event, inside `tx`; refused (409) when the table does not allow it.
 pub(crate) async fn set_status(
-    tx: &mut Transaction<'_, Any>,
+    tx: &mut Write<'_>,
     city: &str,
     id: i64,
     action: ProposalAction,
@@ -227,7 +227,7 @@ impl Store {
             }
         }
         let at = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO renewal_proposals (city, community, cluster, author, status, version, title, budget_cents, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, 0, $6, 0, $7, $7) RETURNING id",
@@ -310,7 +310,7 @@ impl Store {
         actor: i64,
     ) -> Result<i64, StoreError> {
         content.check()?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let current = lock(&mut tx, city, id).await?;
         if current.1 != expected_version {
             return Err(StoreError::Conflict(format!(
@@ -350,7 +350,7 @@ impl Store {
         if reason.trim().is_empty() {
             return Err(DomainError::invalid("reason", "say why the proposal should change").into());
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let (status, _) = lock(&mut tx, city, proposal).await?;
         proposal::decide(status, ProposalAction::Amend).map_err(|r| {
             refused(
@@ -421,7 +421,7 @@ impl Store {
             )
             .into());
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         lock(&mut tx, city, proposal).await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO renewal_comments (city, proposal, author, body, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -505,7 +505,7 @@ impl Store {
         if !accept && answer.trim().is_empty() {
             return Err(DomainError::invalid("answer", "give the reason for not taking the amendment").into());
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let (_, current) = lock(&mut tx, city, a.proposal).await?;
         let mut new_version = None;
         if accept {
@@ -580,7 +580,7 @@ impl Store {
 }
 
 /// Locks a proposal row for the transaction and returns its status and version.
-async fn lock(tx: &mut Transaction<'_, Any>, city: &str, id: i64) -> Result<(ProposalStatus, i64), StoreError> {
+async fn lock(tx: &mut Write<'_>, city: &str, id: i64) -> Result<(ProposalStatus, i64), StoreError> {
     sqlx::query("UPDATE renewal_proposals SET version = version WHERE city = $1 AND id = $2")
         .bind(city)
         .bind(id)

@@ -6,6 +6,7 @@
 //! receipt. Paper ballots are entered by one staff member and count only once a second staff
 //! member (another account) has entered the same ballot again.
 
+use crate::write::Write;
 use gongzhi_core::decision::ballot::Ballot;
 use gongzhi_core::decision::pb::Rule;
 use gongzhi_core::renewal::proposal::{self, ProposalAction};
@@ -16,7 +17,6 @@ use gongzhi_core::renewal::vote::{
 use gongzhi_core::DomainError;
 use rand::Rng;
 use serde::Serialize;
-use sqlx::{Any, Transaction};
 
 use super::proposals::set_status;
 use super::{from_json, refused, to_json};
@@ -125,7 +125,7 @@ fn vrow(r: VRow) -> Result<VoteRow, StoreError> {
 }
 
 async fn insert_ballot(
-    tx: &mut Transaction<'_, Any>,
+    tx: &mut Write<'_>,
     city: &str,
     vote: i64,
     ballot: &Ballot,
@@ -184,7 +184,7 @@ impl Store {
                 }
             }
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO renewal_votes (city, community, setup, opens_at, closes_at, finalised, created_by, created_at)
              VALUES ($1, $2, $3, $4, $5, 0, $6, $7) RETURNING id",
@@ -316,7 +316,7 @@ impl Store {
     }
 
     async fn mark_voted(
-        tx: &mut Transaction<'_, Any>,
+        tx: &mut Write<'_>,
         city: &str,
         vote: i64,
         person: i64,
@@ -342,7 +342,7 @@ impl Store {
         let v = self.vote_or_404(city, vote).await?;
         self.check_voter(city, &v, VoteAction::Cast, person).await?;
         v.setup.spec().check(ballot)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         Self::mark_voted(&mut tx, city, vote, person, "online").await?;
         let code = insert_ballot(&mut tx, city, vote, ballot, "online", "counted", None).await?;
         events::append(
@@ -373,7 +373,7 @@ impl Store {
         let v = self.vote_or_404(city, vote).await?;
         self.check_voter(city, &v, VoteAction::EnterPaper, voter).await?;
         v.setup.spec().check(ballot)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         Self::mark_voted(&mut tx, city, vote, voter, "paper").await?;
         let code = insert_ballot(&mut tx, city, vote, ballot, "paper", "pending", Some(staff)).await?;
         events::append(
@@ -400,7 +400,7 @@ impl Store {
         ballot: &Ballot,
         staff: i64,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let r: Option<(String, String, Option<i64>)> = sqlx::query_as(
             "SELECT ballot, status, entered_by FROM renewal_ballots WHERE city = $1 AND vote = $2 AND receipt = $3 AND channel = 'paper'",
         )
@@ -518,7 +518,7 @@ impl Store {
             spec.check(b)
                 .map_err(|e| DomainError::invalid("ballots", format!("ballot {}: {e}", i + 1)))?;
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         for b in ballots {
             insert_ballot(&mut tx, city, vote, b, "import", "counted", Some(actor)).await?;
         }
@@ -596,7 +596,7 @@ impl Store {
             v.setup.closes_at = now;
         }
         let count = self.vote_count(city, vote, None).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         sqlx::query("UPDATE renewal_votes SET setup = $1, closes_at = $2, finalised = 1 WHERE city = $3 AND id = $4")
             .bind(to_json(&v.setup)?)
             .bind(v.setup.closes_at)

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::write::Write;
 use chrono::NaiveDate;
 use gongzhi_core::renewal::works::{
     self as works_core, Bundle, BundleParams, Item, ItemRef, Membership, MembershipAction, NewWork, Place, Window,
@@ -13,7 +14,6 @@ use gongzhi_core::table::LineError;
 use gongzhi_core::territory::Level;
 use gongzhi_core::DomainError;
 use serde::Serialize;
-use sqlx::{Any, Transaction};
 
 use super::refused;
 use crate::{events, now_ms, Store, StoreError};
@@ -148,7 +148,7 @@ impl Store {
                 bad_departments.insert(d);
             }
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         for (i, w) in works.iter().enumerate() {
             let err = |column: &str, message: String| LineError {
                 line: line(i),
@@ -284,7 +284,7 @@ impl Store {
         params: &BundleParams,
         actor: Option<i64>,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         for item in &bundle.items {
             let (table, id) = table_of(item);
             let row: Option<(String, Option<i64>)> = sqlx::query_as(&format!(
@@ -413,7 +413,7 @@ fn table_of(item: &ItemRef) -> (&'static str, i64) {
 }
 
 async fn append_item(
-    tx: &mut Transaction<'_, Any>,
+    tx: &mut Write<'_>,
     city: &str,
     item: &ItemRef,
     kind: &str,
