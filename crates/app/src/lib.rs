@@ -9,7 +9,7 @@ pub mod cases;
 pub mod context;
 pub mod error;
 pub mod flat;
-pub mod grid;
+pub mod gridteam;
 pub mod index;
 pub mod initiatives;
 pub mod media;

@@ -16,7 +16,7 @@ use rand::{Rng, SeedableRng};
 use crate::Db;
 
 #[derive(Subcommand)]
-pub enum ListsCommand {
+pub enum GridteamCommand {
     /// Import a grid's needs or resources from a CSV (UTF-8) or XLSX file, all or nothing
     /// (needs: category, text, lng, lat, urgency, source, quantity, group; resources: title,
     /// kind, categories, organisation, person, lng, lat, reach_m, capacity, windows).
@@ -53,18 +53,18 @@ async fn state_and_grid(db: &Db, code: &str) -> Result<(AppState, gongzhi_core::
     Ok((AppState::lazy(store, &db.city), grid))
 }
 
-pub async fn run(cmd: ListsCommand) -> Result<()> {
+pub async fn run(cmd: GridteamCommand) -> Result<()> {
     match cmd {
-        ListsCommand::Import { db, grid, list, file } => {
+        GridteamCommand::Import { db, grid, list, file } => {
             let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let (state, g) = state_and_grid(&db, &grid).await?;
-            let ids = gongzhi_app::grid::import(&state, &db.city, &g, &list, &bytes, None).await?;
+            let ids = gongzhi_app::gridteam::import(&state, &db.city, &g, &list, &bytes, None).await?;
             println!("imported {} {list} into grid {grid} from {}", ids.len(), file.display());
             Ok(())
         }
-        ListsCommand::Export { db, grid, list, output } => {
+        GridteamCommand::Export { db, grid, list, output } => {
             let (state, g) = state_and_grid(&db, &grid).await?;
-            let text = gongzhi_app::grid::export(&state, &db.city, &g, &list, None).await?;
+            let text = gongzhi_app::gridteam::export(&state, &db.city, &g, &list, None).await?;
             match output {
                 Some(p) => std::fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))?,
                 None => print!("{text}"),

@@ -163,7 +163,8 @@ enum Command {
     /// The generalist grid's lists: needs and resources import (CSV/XLSX), needs, resources
     /// and projects export (CSV).
     #[command(subcommand)]
-    Lists(gridteam::ListsCommand),
+    #[command(alias = "lists")]
+    Gridteam(gridteam::GridteamCommand),
     /// Load a division file (CSV code,name,level,parent, as in data/) into the register.
     Divisions {
         #[command(flatten)]
@@ -389,7 +390,7 @@ async fn main() -> Result<()> {
         }
         Command::Flat(cmd) => flat::run(cmd).await,
         Command::Bench(BenchCommand::Grid { per_grid, seed }) => gridteam::bench(per_grid, seed),
-        Command::Lists(cmd) => gridteam::run(cmd).await,
+        Command::Gridteam(cmd) => gridteam::run(cmd).await,
         Command::Renewal(RenewalCommand::Needs(cmd)) => renewal_needs::run(cmd).await,
         Command::Bench(BenchCommand::RenewalCluster { needs, side_km, seed }) => {
             renewal_needs::bench(needs, side_km, seed)

@@ -44,6 +44,14 @@ fn demo_locate_export_and_a_refused_import() {
     assert_eq!(found["grid"]["code"], code);
     assert_eq!(found["district"]["name"], "锦江区");
 
+    // The generalist grid's lists, under the feature's one name and under the old one.
+    let (ok, out, err) = gongzhi(&db, &["gridteam", "export", "--grid", &code, "--list", "needs"]);
+    assert!(ok, "{err}");
+    assert!(out.starts_with("id,status,category,text,"), "{out}");
+    let (ok, old, err) = gongzhi(&db, &["lists", "export", "--grid", &code, "--list", "needs"]);
+    assert!(ok, "{err}");
+    assert_eq!(old, out);
+
     // Re-importing the export works (all grids replaced in one transaction).
     let (ok, out, err) = gongzhi(&db, &["grid", "import", export.to_str().unwrap()]);
     assert!(ok, "{err}");

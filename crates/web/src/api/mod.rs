@@ -3,7 +3,7 @@
 
 pub mod cases;
 pub mod flat;
-pub mod grid;
+pub mod gridteam;
 pub mod initiatives;
 pub mod legacy;
 pub mod people;
@@ -63,7 +63,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(initiatives::router())
         .merge(flat::router())
         .merge(regen::router())
-        .merge(grid::router())
+        .merge(gridteam::router())
         .merge(renewal_needs::router())
         .merge(renewal_indicators::router())
         .merge(renewal_votes::router())

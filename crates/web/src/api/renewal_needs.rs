@@ -177,7 +177,7 @@ pub async fn raise(s: &AppState, p: &Principal, community_code: &str, r: RaiseNe
     };
     let id = s.store.add_grid_record(&city, &rec, Some(p.person_id)).await?;
     if source == NeedSource::Resident {
-        let rules = crate::api::grid::rules(s, &city).await?;
+        let rules = crate::api::gridteam::rules(s, &city).await?;
         if rules.iter().any(|x| x.action == "need_raised") {
             s.store
                 .award_points(

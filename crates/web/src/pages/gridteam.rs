@@ -17,7 +17,7 @@ use serde::Deserialize;
 use std::collections::HashMap;
 
 use super::{render, Chrome, LoggedIn, PageError};
-use crate::api::grid as api;
+use crate::api::gridteam as api;
 use crate::auth::Auth;
 use crate::{ApiError, AppState};
 use gongzhi_app::cases::Report;
@@ -136,8 +136,8 @@ pub async fn team_page(
     LoggedIn { p, c }: LoggedIn,
     Path(code): Path<String>,
 ) -> Result<Response, PageError> {
-    let g = gongzhi_app::grid::grid(&s, &p, &code).await?;
-    gongzhi_app::grid::check_read(&s, &p, &g, GridList::Needs).await?;
+    let g = gongzhi_app::gridteam::grid(&s, &p, &code).await?;
+    gongzhi_app::gridteam::check_read(&s, &p, &g, GridList::Needs).await?;
     let city = p.city.to_string();
     let areas = [g.code.as_str(), g.community.as_str()];
     let list = |l: GridList| {
@@ -178,7 +178,7 @@ pub async fn team_page(
             detail: parts.join("；"),
         });
     }
-    let households = if gongzhi_app::grid::is_team(&p, &g) {
+    let households = if gongzhi_app::gridteam::is_team(&p, &g) {
         let mut v = Vec::new();
         for r in list(GridList::Households).await? {
             let h: Household = r.body_as()?;
@@ -302,7 +302,7 @@ pub async fn team_page(
                 .unwrap_or_default(),
         })
         .collect();
-    let indicators = if gongzhi_app::grid::is_team(&p, &g) {
+    let indicators = if gongzhi_app::gridteam::is_team(&p, &g) {
         let i = api::indicators_of(&s, &city, &g).await?;
         let k = &i.counts;
         Some(vec![
@@ -325,7 +325,7 @@ pub async fn team_page(
     let page = TeamPage {
         code: g.code.to_string(),
         name: g.name.clone(),
-        manage: gongzhi_app::grid::may_manage(&p, &g),
+        manage: gongzhi_app::gridteam::may_manage(&p, &g),
         team,
         alliances,
         households,
@@ -357,7 +357,7 @@ pub async fn need_submit(
     Path(code): Path<String>,
     Form(f): Form<NeedForm>,
 ) -> Result<Response, PageError> {
-    let g = gongzhi_app::grid::grid(&s, &p, &code).await?;
+    let g = gongzhi_app::gridteam::grid(&s, &p, &code).await?;
     let centre = g.geometry.interior_point();
     let need = Need {
         category: f.category.parse()?,
@@ -420,7 +420,7 @@ pub async fn patrol_submit(
     Path(code): Path<String>,
     Form(f): Form<PatrolForm>,
 ) -> Result<Response, PageError> {
-    let g = gongzhi_app::grid::grid(&s, &p, &code).await?;
+    let g = gongzhi_app::gridteam::grid(&s, &p, &code).await?;
     let centre = g.geometry.interior_point();
     let findings = if f.condition.trim().is_empty() {
         Vec::new()

@@ -29,7 +29,7 @@ use utoipa_axum::routes;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use gongzhi_app::cases::Report;
-use gongzhi_app::grid::{self as service, areas, check_manage, check_read, grid, is_team, json};
+use gongzhi_app::gridteam::{self as service, areas, check_manage, check_read, grid, is_team, json};
 
 use crate::AppState;
 
