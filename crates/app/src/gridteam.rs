@@ -211,7 +211,7 @@ pub async fn export(s: &AppState, city: &str, g: &Grid, list: &str, by: Option<&
             )))
         }
     };
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = gongzhi_core::table::CsvWriter::from_writer(Vec::new());
     let header: Vec<&str> = ["id", "status"].into_iter().chain(columns.iter().copied()).collect();
     w.write_record(&header).map_err(|e| AppError::invalid(e.to_string()))?;
     for r in s.store.grid_records(city, l, &areas(g), None).await? {

@@ -133,7 +133,7 @@ fn cells(c: &Count) -> Vec<[String; 10]> {
 
 /// The results as CSV (UTF-8 with BOM, for spreadsheet programs).
 pub fn results_csv_text(c: &Count) -> String {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = gongzhi_core::table::CsvWriter::from_writer(Vec::new());
     w.write_record(HEADER).expect("writing to memory");
     for row in cells(c) {
         w.write_record(&row).expect("writing to memory");

@@ -174,7 +174,7 @@ pub async fn export(
             let mut file = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
             // A byte-order mark, so that spreadsheet programs read the Chinese text as UTF-8.
             std::io::Write::write_all(&mut file, "\u{feff}".as_bytes())?;
-            let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
+            let mut w = gongzhi_core::table::CsvWriter::from_writer(std::io::BufWriter::new(file));
             w.write_record(EXPORT_COLUMNS)?;
             Box::new(move |cells: &[Cell]| {
                 if cells.is_empty() {
@@ -186,7 +186,7 @@ pub async fn export(
             })
         }
         (Format::Csv, None) => {
-            let mut w = csv::Writer::from_writer(std::io::stdout());
+            let mut w = gongzhi_core::table::CsvWriter::from_writer(std::io::stdout());
             w.write_record(EXPORT_COLUMNS)?;
             Box::new(move |cells: &[Cell]| {
                 if cells.is_empty() {

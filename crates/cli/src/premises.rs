@@ -83,7 +83,7 @@ pub async fn run(cmd: PremisesCommand) -> Result<()> {
                 Some(p) => Box::new(std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?),
                 None => Box::new(std::io::stdout().lock()),
             };
-            let mut w = csv::Writer::from_writer(sink);
+            let mut w = gongzhi_core::table::CsvWriter::from_writer(sink);
             w.write_record(COLUMNS)?;
             let mut units_written = 0;
             for b in &buildings {

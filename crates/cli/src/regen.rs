@@ -162,7 +162,7 @@ pub async fn run(cmd: RegenCommand) -> Result<()> {
                 Some(o) => Box::new(std::fs::File::create(o).with_context(|| format!("cannot write {}", o.display()))?),
                 None => Box::new(std::io::stdout().lock()),
             };
-            let mut w = csv::Writer::from_writer(sink);
+            let mut w = gongzhi_core::table::CsvWriter::from_writer(sink);
             w.write_record([
                 "holder",
                 "name",

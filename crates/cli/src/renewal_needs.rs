@@ -205,7 +205,7 @@ fn write(rows: &[Vec<String>], output: Option<&std::path::Path>) -> Result<()> {
             .with_context(|| format!("cannot write {}", path.display()))?;
         return Ok(());
     }
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = gongzhi_core::table::CsvWriter::from_writer(Vec::new());
     w.write_record(EXPORT_COLUMNS)?;
     for row in rows {
         w.write_record(row)?;

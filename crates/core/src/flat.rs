@@ -170,13 +170,11 @@ impl ResponsibilityList {
 
     /// The list as CSV, header included; [`ResponsibilityList::parse_csv`] reads it back.
     pub fn to_csv(&self) -> String {
-        let mut out = String::new();
+        let mut w = crate::table::CsvWriter::from_writer(Vec::new());
         for row in self.to_rows() {
-            let cells: Vec<String> = row.iter().map(|c| quote(c)).collect();
-            out.push_str(&cells.join(","));
-            out.push('\n');
+            w.write_record(&row).expect("writing to memory");
         }
-        out
+        String::from_utf8(w.into_inner().expect("writing to memory")).expect("UTF-8")
     }
 
     /// Who owns subcategory `category` at `area` (a community, street or district code).
@@ -365,14 +363,6 @@ fn split_csv(line: &str) -> Result<Vec<String>, String> {
     }
     out.push(cur);
     Ok(out)
-}
-
-fn quote(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
 }
 
 /// A subcategory with two or more owners in an area (职责交叉).

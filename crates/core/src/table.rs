@@ -48,9 +48,13 @@ impl Row {
         }
     }
 
-    /// The trimmed cell, `None` when the column is absent or the cell is empty.
+    /// The trimmed cell, `None` when the column is absent or the cell is empty. A cell that our
+    /// own export guarded against formula injection (`'=…`) reads back as it was stored.
     pub fn get(&self, column: &str) -> Option<&str> {
-        self.cells.get(column).map(|s| s.trim()).filter(|s| !s.is_empty())
+        self.cells
+            .get(column)
+            .map(|s| unguard(s.trim()).trim())
+            .filter(|s| !s.is_empty())
     }
 
     /// An error about `column` on this row.
@@ -194,6 +198,68 @@ impl Table {
     }
 }
 
+/// Characters that make a spreadsheet read a cell as a formula (or strip what precedes one).
+const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A cell as it may safely go into a CSV that someone opens in a spreadsheet: text that Excel,
+/// WPS or LibreOffice would run as a formula (`=`, `+`, `-`, `@`, tab, carriage return first) is
+/// prefixed with `'`, which spreadsheets show as text (OWASP's advice). Numbers, negative ones
+/// included, stay as they are; [`Row::get`] removes the guard again on import.
+pub fn guard(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some(c) if FORMULA_START.contains(&c) && !plain_number(cell) => std::borrow::Cow::Owned(format!("'{cell}")),
+        _ => std::borrow::Cow::Borrowed(cell),
+    }
+}
+
+/// `-3.5`, `+86`, `1e6`: a number, which a spreadsheet reads as a number (not `-inf` or `NaN`).
+fn plain_number(cell: &str) -> bool {
+    let t = cell.trim();
+    t.chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '.' | '+' | '-' | 'e' | 'E'))
+        && t.parse::<f64>().is_ok()
+}
+
+fn unguard(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_START) && !plain_number(rest) => rest,
+        _ => cell,
+    }
+}
+
+/// The one CSV writer of every export: `csv::Writer` with each cell [`guard`]ed, so no export
+/// can carry a formula into a spreadsheet.
+pub struct CsvWriter<W: std::io::Write> {
+    inner: csv::Writer<W>,
+}
+
+impl<W: std::io::Write> CsvWriter<W> {
+    pub fn from_writer(w: W) -> CsvWriter<W> {
+        CsvWriter {
+            inner: csv::Writer::from_writer(w),
+        }
+    }
+
+    /// Write one record, each cell guarded.
+    pub fn write_record<I, T>(&mut self, record: I) -> csv::Result<()>
+    where
+        I: IntoIterator<Item = T>,
+        T: AsRef<str>,
+    {
+        let cells: Vec<String> = record.into_iter().map(|c| guard(c.as_ref()).into_owned()).collect();
+        self.inner.write_record(&cells)
+    }
+
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+
+    /// Flush and give back the writer.
+    pub fn into_inner(self) -> std::io::Result<W> {
+        self.inner.into_inner().map_err(|e| e.into_error())
+    }
+}
+
 fn normalise(name: &str) -> String {
     name.trim().to_lowercase()
 }
@@ -208,6 +274,55 @@ fn cell_text(d: &calamine::Data) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exports_carry_no_formula_and_read_back_unchanged() {
+        let cells = [
+            "=HYPERLINK(\"http://evil\")",
+            "+1 555",
+            "-cmd|' /C calc'!A0",
+            "@SUM(A1)",
+            "\t=1",
+            "-3.5",
+            "+86",
+            "普通文本",
+            "-inf",
+            "",
+        ];
+        let mut w = CsvWriter::from_writer(Vec::new());
+        w.write_record(["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"])
+            .unwrap();
+        w.write_record(cells).unwrap();
+        let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
+        let line = text.lines().nth(1).unwrap();
+        assert!(line.starts_with("\"'=HYPERLINK("), "{line}");
+        assert!(
+            line.contains(",'+1 555,") && line.contains(",'-cmd|") && line.contains(",'@SUM(A1),"),
+            "{line}"
+        );
+        assert!(
+            line.contains(",-3.5,+86,普通文本,'-inf,"),
+            "numbers stay numbers: {line}"
+        );
+        let table = Table::from_csv(&text).unwrap();
+        let row = &table.rows[0];
+        for (column, cell) in ["a", "b", "c", "d", "f", "g", "h"]
+            .iter()
+            .zip([cells[0], cells[1], cells[2], cells[3], cells[5], cells[6], cells[7]])
+        {
+            assert_eq!(row.get(column), Some(cell), "{column}");
+        }
+        assert_eq!(
+            row.get("e"),
+            Some("=1"),
+            "a tab is whitespace, trimmed on import as before"
+        );
+        assert_eq!(
+            guard("'=x"),
+            "'=x",
+            "a cell that starts with a quote already is left alone"
+        );
+    }
 
     #[test]
     fn csv_rows_keep_their_line_numbers() {

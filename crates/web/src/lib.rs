@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 pub mod bench;
 pub mod error;
+pub mod headers;
 pub mod media;
 pub mod open311;
 pub mod pages;
@@ -37,11 +38,12 @@ pub fn app(state: AppState) -> Router {
         .merge(pages::router())
         .merge(open311::router())
         .merge(media::router())
+        .layer(axum::middleware::from_fn(headers::security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
-/// Serve on `addr` until Ctrl-C. Returns the bound address through `on_bound` (port 0 allowed).
+/// Serve on `addr` until Ctrl-C or SIGTERM. Returns the bound address through `on_bound` (port 0 allowed).
 pub async fn serve(state: AppState, addr: SocketAddr, on_bound: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
     let listener = TcpListener::bind(addr).await?;
     on_bound(listener.local_addr()?);
@@ -73,8 +75,35 @@ pub fn spawn_sweeper(state: AppState, every: std::time::Duration) -> tokio::task
 /// Serve on a bound listener until Ctrl-C.
 pub async fn serve_on(listener: TcpListener, state: AppState) -> std::io::Result<()> {
     axum::serve(listener, app(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("stopped: every request in flight was answered");
+    Ok(())
+}
+
+/// Ctrl-C, or SIGTERM (what `systemctl stop`, `docker stop` and Kubernetes send): stop taking new
+/// connections and let the requests in flight finish.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!("cannot listen for SIGTERM ({e}); Ctrl-C still stops the server");
+                std::future::pending::<()>().await
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: no new connections, finishing the requests in flight");
 }

@@ -617,3 +617,83 @@ async fn old_api_paths_redirect_permanently_to_the_one_scheme() {
     assert_eq!(followed.status(), new.status());
     assert_eq!(followed.text().await.unwrap(), new.text().await.unwrap());
 }
+
+#[tokio::test]
+async fn every_answer_carries_the_security_headers_and_private_pages_are_not_cached() {
+    let app = TestApp::spawn().await;
+    let public = app.client.get(app.url("/login")).send().await.unwrap();
+    let h = public.headers();
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert!(h["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
+    assert_eq!(h["referrer-policy"], "strict-origin-when-cross-origin");
+    assert!(h.get("cache-control").is_none(), "a public page may be cached");
+
+    let worker = app.browser("dispatcher").await;
+    let private = worker.get(app.url("/work")).send().await.unwrap();
+    assert_eq!(private.status(), 200);
+    assert_eq!(private.headers()["cache-control"], "private, no-store");
+    assert_eq!(private.headers()["x-frame-options"], "DENY");
+    let token = app.token("dispatcher").await;
+    let api = app
+        .client
+        .get(app.url("/api/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.headers()["cache-control"], "private, no-store");
+}
+
+#[tokio::test]
+async fn login_never_sends_anyone_to_another_site_and_its_cookie_is_secure_behind_tls() {
+    let app = TestApp::spawn().await;
+    let no_follow = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for (next, to) in [
+        ("/cases?state=registered", "/cases?state=registered"),
+        ("/\\evil.example/", "/work"),
+        ("//evil.example/", "/work"),
+        ("/\t/evil.example/", "/work"),
+        ("https://evil.example/", "/work"),
+    ] {
+        let r = no_follow
+            .post(app.url("/login"))
+            .form(&[
+                ("username", "dispatcher"),
+                ("password", gongzhi_demo::DEMO_PASSWORD),
+                ("next", next),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_redirection(), "{next:?}: {}", r.status());
+        assert_eq!(r.headers()["location"], to, "{next:?}");
+    }
+    // Behind a TLS proxy the session cookie is Secure; on plain HTTP (a laptop demo) it cannot be.
+    for (proto, secure) in [(None, false), (Some("https"), true), (Some("http"), false)] {
+        let mut req = no_follow
+            .post(app.url("/login"))
+            .form(&[("username", "dispatcher"), ("password", gongzhi_demo::DEMO_PASSWORD)]);
+        if let Some(p) = proto {
+            req = req.header("x-forwarded-proto", p);
+        }
+        let r = req.send().await.unwrap();
+        let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+            "{cookie}"
+        );
+        assert_eq!(cookie.contains("; Secure"), secure, "{proto:?}: {cookie}");
+        assert_eq!(
+            r.headers().contains_key("strict-transport-security"),
+            secure,
+            "{proto:?}"
+        );
+    }
+}

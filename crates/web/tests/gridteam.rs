@@ -599,8 +599,9 @@ async fn lists_import_all_or_nothing_and_export() {
             .1,
         json!([])
     );
-    let good =
-        format!("category,text,lng,lat,urgency\nrepair,修水管,{lng},{lat},high\nculture,广场舞场地,{lng},{lat},\n");
+    let good = format!(
+        "category,text,lng,lat,urgency\nrepair,修水管,{lng},{lat},high\nculture,=1+1 广场舞场地,{lng},{lat},\n"
+    );
     let r = app
         .client
         .post(&url)
@@ -610,7 +611,7 @@ async fn lists_import_all_or_nothing_and_export() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let csv = app
+    let csv: String = app
         .client
         .get(app.url(&format!("/api/grids/{grid}/export/needs")))
         .bearer_auth(&worker)
@@ -635,11 +636,28 @@ async fn lists_import_all_or_nothing_and_export() {
         .client
         .post(&url)
         .bearer_auth(&worker)
-        .body(csv)
+        .body(csv.clone())
         .send()
         .await
         .unwrap();
     assert_eq!(again.status(), 200);
+    // A text that a spreadsheet would run as a formula goes out guarded and reads back unchanged.
+    assert!(csv.contains(",'=1+1 广场舞场地,"), "{csv}");
+    let needs = app
+        .get(&format!("/api/grids/{grid}/lists/needs"), Some(&worker))
+        .await
+        .1;
+    let texts: Vec<&str> = needs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["body"]["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        texts.iter().filter(|t| **t == "=1+1 广场舞场地").count(),
+        2,
+        "{texts:?}"
+    );
 
     let r = app
         .client

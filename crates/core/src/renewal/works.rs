@@ -811,7 +811,7 @@ pub fn parse_works(table: &Table, departments: &BTreeSet<i64>) -> Result<Vec<New
 
 /// A works file's text (CSV) for `works` given as (new work) rows.
 pub fn works_csv(works: &[NewWork]) -> String {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = crate::table::CsvWriter::from_writer(Vec::new());
     let _ = w.write_record(WORK_COLUMNS);
     for x in works {
         let _ = w.write_record([

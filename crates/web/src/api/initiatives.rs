@@ -288,7 +288,7 @@ pub async fn get_initiative(
 pub async fn timeline_csv(s: State<AppState>, p: MaybeAuth, id: Path<i64>) -> ApiResult<axum::response::Response> {
     use axum::response::IntoResponse;
     let Json(v) = get_initiative(s, p, id).await?;
-    let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    let mut w = gongzhi_core::table::CsvWriter::from_writer(b"\xEF\xBB\xBF".to_vec());
     let io = |e: csv::Error| {
         ApiError::new(
             axum::http::StatusCode::INTERNAL_SERVER_ERROR,

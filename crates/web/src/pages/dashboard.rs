@@ -528,16 +528,17 @@ async fn dashboard_export(
         let ct = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned();
         return Ok(([(header::CONTENT_TYPE, ct), (header::CONTENT_DISPOSITION, file)], bytes).into_response());
     }
-    let mut out = String::from("\u{feff}");
-    out.push_str(&header_row.join(","));
-    out.push('\n');
+    let mut w = gongzhi_core::table::CsvWriter::from_writer(b"\xEF\xBB\xBF".to_vec());
+    let csv_err = |e: csv::Error| ApiError::invalid(format!("csv: {e}"));
+    w.write_record(&header_row).map_err(csv_err)?;
     for r in rows {
-        out.push_str(&format!("{},\"{}\"", r.key, r.name.replace('"', "\"\"")));
-        for v in r.c.values() {
-            out.push_str(&format!(",{v}"));
-        }
-        out.push_str(&format!(",{},{},{}\n", r.closure, r.on_time, r.satisfaction));
+        let mut cells = vec![r.key.clone(), r.name.clone()];
+        cells.extend(r.c.values().into_iter().map(|v| v.to_string()));
+        cells.extend([r.closure.to_string(), r.on_time.to_string(), r.satisfaction.to_string()]);
+        w.write_record(&cells).map_err(csv_err)?;
     }
+    let out = String::from_utf8(w.into_inner().map_err(|e| ApiError::invalid(format!("csv: {e}")))?)
+        .map_err(|e| ApiError::invalid(format!("csv: {e}")))?;
     let file = format!("attachment; filename=\"{stem}.csv\"");
     Ok((
         [

@@ -416,11 +416,56 @@ struct LoginForm {
     next: Option<String>,
 }
 
-/// Where to go after logging in: a local path only (never another site).
+/// Where to go after logging in: a path on this site only, never another site. Browsers read a
+/// backslash as a slash and skip tabs and newlines, so `/\\evil.example/` or `/\t/evil.example`
+/// would lead away as `//evil.example` does: anything but a plain local path goes to the work list.
 fn next_path(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") => n.to_owned(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.chars().any(|c| c.is_control() || c.is_whitespace()) =>
+        {
+            n.to_owned()
+        }
         _ => "/work".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod next_path_tests {
+    use super::next_path;
+
+    #[test]
+    fn only_local_paths_are_followed_after_login() {
+        for ok in ["/work", "/cases/12?lang=en", "/grids/510104017001001/team"] {
+            assert_eq!(next_path(Some(ok)), ok);
+        }
+        for bad in [
+            "//evil.example/",
+            "/\\evil.example/",
+            "/\\/evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            " /evil",
+            "https://evil.example/",
+            "evil.example",
+            "",
+        ] {
+            assert_eq!(next_path(Some(bad)), "/work", "{bad:?}");
+        }
+        assert_eq!(next_path(None), "/work");
+    }
+}
+
+/// `; Secure` when the person reached us over HTTPS (see [`crate::headers::over_https`]): the
+/// session cookie then never travels in clear text.
+fn secure_attribute(headers: &HeaderMap) -> &'static str {
+    if crate::headers::over_https(headers) {
+        "; Secure"
+    } else {
+        ""
     }
 }
 
@@ -432,8 +477,9 @@ async fn login_submit(
     match auth::login(&s, &f.username, &f.password, TokenKind::Session).await {
         Ok((token, _)) => {
             let cookie = format!(
-                "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}",
-                auth::TOKEN_TTL_MS / 1000
+                "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+                auth::TOKEN_TTL_MS / 1000,
+                secure_attribute(&headers)
             );
             let mut resp = Redirect::to(&next_path(f.next.as_deref())).into_response();
             resp.headers_mut()
@@ -463,9 +509,12 @@ async fn logout(State(s): State<AppState>, headers: HeaderMap) -> Result<Respons
     let mut resp = Redirect::to("/").into_response();
     resp.headers_mut().append(
         header::SET_COOKIE,
-        format!("{SESSION_COOKIE}=; Path=/; Max-Age=0")
-            .parse()
-            .expect("valid cookie"),
+        format!(
+            "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
+            secure_attribute(&headers)
+        )
+        .parse()
+        .expect("valid cookie"),
     );
     Ok(resp)
 }
