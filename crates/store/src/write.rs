@@ -1,8 +1,8 @@
 //! The one write helper. Every change to stored records goes through a [`Write`]: it opens the
 //! transaction, appends the change's events in it, and commits them together, so that a change
-//! and its events are never apart. It is also the one place where a failed transaction is dealt
-//! with: a write dropped without `commit` rolls back, and a failed commit leaves nothing behind
-//! on the pooled connection.
+//! and its events are never apart. A write dropped without `commit` rolls back. It is also the
+//! one place where a failed commit is to be dealt with (issue 20: after a full disk SQLite can
+//! leave the pooled connection inside its transaction).
 //!
 //! ```ignore
 //! let mut tx = self.write().await?;
@@ -62,8 +62,8 @@ impl Write<'_> {
         self.finish().await
     }
 
-    /// Commit a write that is not a change to a record (sessions, derived caches and counters that
-    /// are rebuilt from events): no event is expected.
+    /// Commit a write that is not a change to a record (moving stored files into the media table):
+    /// no event is expected.
     pub(crate) async fn commit_unlogged(self) -> Result<(), StoreError> {
         self.finish().await
     }

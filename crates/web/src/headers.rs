@@ -11,7 +11,7 @@ use axum::{
 
 /// Add the security headers to a response (answers that set their own keep them).
 pub async fn security_headers(req: Request, next: Next) -> Response {
-    let signed_in = req.headers().contains_key(header::COOKIE) || req.headers().contains_key(header::AUTHORIZATION);
+    let signed_in = crate::auth::token_of(req.headers()).is_some();
     let https = over_https(req.headers());
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();

@@ -1,7 +1,8 @@
 //! The one media store over HTTP (issue 17, item 3): uploads are checked by the one policy
 //! (`gongzhi_core::media`: the type from the bytes, one size table, photo metadata stripped),
 //! over-limit bodies are answered 413 in the JSON error shape, and every stored file is served
-//! at `/media/{id}` with its sniffed type, `nosniff` and a safe `Content-Disposition`. The old
+//! at `/media/{id}` with its sniffed type and a safe `Content-Disposition` (`nosniff`, like every answer, from
+//! `headers.rs`). The old
 //! per-record file URLs redirect there.
 
 use axum::body::Bytes;
@@ -185,7 +186,6 @@ async fn serve(
     let h = r.headers_mut();
     let ct = HeaderValue::from_str(&m.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
     h.insert(header::CONTENT_TYPE, ct);
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     if let Ok(v) = HeaderValue::from_str(&policy::disposition(&m.content_type, m.id)) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
