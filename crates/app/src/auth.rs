@@ -3,6 +3,7 @@
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use gongzhi_store::prelude::*;
 use gongzhi_store::{Account, TokenKind};
 use rand::RngCore;
 

@@ -14,6 +14,7 @@ use gongzhi_core::org::{OrgKind, Role};
 use gongzhi_core::spatial::Crs;
 use gongzhi_core::territory::Level;
 use gongzhi_core::text;
+use gongzhi_store::prelude::*;
 use gongzhi_store::{CaseRow, CaseVisibility, Change, NewCase, StoreError};
 use serde::Serialize;
 
@@ -22,7 +23,7 @@ use crate::{AppError, AppResult, AppState, ErrorKind};
 /// The text of a city's editable document (`catalogue` or `calendar`), else the shipped default.
 pub async fn document_text(s: &AppState, city: &str, name: &str) -> AppResult<String> {
     Ok(match s.store.document(city, name).await? {
-        Some((_, body)) => body,
+        Some(d) => d.body,
         None if name == "catalogue" => Catalogue::default_cn().to_csv(),
         None => gongzhi_core::calendar::CHINA_HOLIDAYS_CSV.to_owned(),
     })

@@ -5,6 +5,7 @@
 //! also re-read after [`MAX_AGE`], so that a change made by another process (a second server on
 //! the same PostgreSQL database) is seen within that time.
 
+use gongzhi_store::prelude::*;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -29,11 +30,11 @@ impl CityContext {
     /// Read and parse a city's documents: the edited ones, else the shipped defaults.
     pub async fn load(store: &Store, city: &str) -> AppResult<CityContext> {
         let catalogue = match store.document(city, "catalogue").await? {
-            Some((_, body)) => Catalogue::parse_csv(&body)?,
+            Some(d) => Catalogue::parse_csv(&d.body)?,
             None => Catalogue::default_cn(),
         };
         let calendar = match store.document(city, "calendar").await? {
-            Some((_, body)) => WorkCalendar::parse_csv(&body)?,
+            Some(d) => WorkCalendar::parse_csv(&d.body)?,
             None => WorkCalendar::china_default(),
         };
         Ok(CityContext {

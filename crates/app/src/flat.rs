@@ -3,6 +3,8 @@
 //! are in `gongzhi_core::flat` and `gongzhi_core::whatif`; this module gathers the data. Shared
 //! by the JSON API, the pages and the CLI.
 
+use gongzhi_store::prelude::*;
+use gongzhi_store::{Committee, CommitteeMember};
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -27,7 +29,7 @@ pub const LIST_DOCUMENT: &str = "responsibilities";
 /// owner per subcategory, the target of its first condition).
 pub async fn responsibilities(s: &AppState, city: &str) -> AppResult<(i64, ResponsibilityList)> {
     match s.store.document(city, LIST_DOCUMENT).await? {
-        Some((v, body)) => Ok((v, ResponsibilityList::parse_csv(&body)?)),
+        Some(d) => Ok((d.version, ResponsibilityList::parse_csv(&d.body)?)),
         None => {
             let cat = catalogue(s, city).await?;
             Ok((0, flat::derive_from_catalogue(&cat, &DivisionCode::parse(city)?)))
@@ -158,14 +160,14 @@ pub async fn warning_rule(s: &AppState, city: &str) -> AppResult<WarningRule> {
 /// of its committee.
 fn workers_on(
     staffing: &HashMap<String, Vec<(String, u32)>>,
-    people: &HashMap<String, (i64, String, u32)>,
+    people: &HashMap<String, Committee>,
     community: &str,
     day: &str,
 ) -> u32 {
     staffing
         .get(community)
         .and_then(|recs| recs.iter().rev().find(|(from, _)| from.as_str() <= day).map(|r| r.1))
-        .or_else(|| people.get(community).map(|p| p.2))
+        .or_else(|| people.get(community).map(|p| p.people))
         .unwrap_or(0)
 }
 
@@ -234,7 +236,7 @@ pub async fn workload(s: &AppState, city: &str, from: NaiveDate, to: NaiveDate, 
         .steps_by_person(city, day_start_ms(from), day_start_ms(to) + 86_400_000)
         .await?;
     let mut workers: HashMap<String, Vec<WorkerLoad>> = HashMap::new();
-    for (person, (community, name)) in s.store.community_people(city).await? {
+    for (person, CommitteeMember { community, name }) in s.store.community_people(city).await? {
         if let Some(n) = steps.get(&person) {
             workers.entry(community).or_default().push(WorkerLoad {
                 person,
@@ -260,7 +262,10 @@ pub async fn workload(s: &AppState, city: &str, from: NaiveDate, to: NaiveDate, 
         people_steps.sort_by(|a, b| b.steps.cmp(&a.steps).then(a.person.cmp(&b.person)));
         communities.push(CommunityLoad {
             workers: people_steps,
-            name: people.get(&code).map(|p| p.1.clone()).unwrap_or_else(|| code.clone()),
+            name: people
+                .get(&code)
+                .map(|p| p.name.clone())
+                .unwrap_or_else(|| code.clone()),
             community: code,
             per_worker: load.per_worker(),
             hours_per_worker: load.hours_per_worker(),

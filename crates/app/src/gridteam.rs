@@ -5,6 +5,7 @@ use gongzhi_core::access::{Permission, Principal};
 use gongzhi_core::grid::Grid;
 use gongzhi_core::gridteam::{self, Alliance};
 use gongzhi_core::table::Table;
+use gongzhi_store::prelude::*;
 use gongzhi_store::{GridList, NewRecord, StoreError};
 use serde::Serialize;
 

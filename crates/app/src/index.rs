@@ -1,5 +1,6 @@
 //! In-memory spatial indexes (R-trees) per city: grids and division areas, rebuilt after imports.
 
+use gongzhi_store::prelude::*;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 

@@ -4,6 +4,7 @@
 use gongzhi_core::access::Principal;
 use gongzhi_core::visibility::Seat;
 use gongzhi_core::wicked::Side;
+use gongzhi_store::prelude::*;
 
 use crate::{AppResult, AppState};
 

@@ -3,6 +3,7 @@
 
 use gongzhi_core::access::Principal;
 use gongzhi_core::visibility::Stage;
+use gongzhi_store::prelude::*;
 use gongzhi_store::MediaInfo;
 
 use crate::{AppResult, AppState};

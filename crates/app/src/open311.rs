@@ -3,6 +3,7 @@
 
 use crate::auth::random_hex;
 use crate::{AppResult, AppState};
+use gongzhi_store::prelude::*;
 
 /// Make an Open311 client with its key (shown once) for `city`: a person with role resident in
 /// the whole city, as whom the client's requests are reported.

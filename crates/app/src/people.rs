@@ -2,6 +2,7 @@
 
 use gongzhi_core::access::{Grant, Permission, Principal, Scope};
 use gongzhi_core::org::{NewOrganisation, Person};
+use gongzhi_store::prelude::*;
 
 use crate::{AppError, AppResult, AppState};
 

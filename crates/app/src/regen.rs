@@ -3,6 +3,7 @@
 //! capacity, and the standing of every consent rule (recomputed on every read, so on every
 //! signature).
 
+use gongzhi_store::prelude::*;
 use std::collections::BTreeMap;
 
 use gongzhi_core::access::{Permission, Principal};

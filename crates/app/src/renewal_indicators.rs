@@ -5,6 +5,7 @@
 use chrono::NaiveDate;
 use gongzhi_core::access::{Permission, Principal};
 use gongzhi_core::renewal::indicators::{compute, RenewalIndicators};
+use gongzhi_store::prelude::*;
 
 use crate::{AppError, AppResult, AppState};
 

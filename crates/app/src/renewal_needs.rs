@@ -5,6 +5,7 @@
 //! community's needs and clusters; **staff** of the community (ManageGrid on it) also run the
 //! clustering, merge, split and rename clusters and link evidence cases.
 
+use gongzhi_store::prelude::*;
 use std::collections::HashMap;
 
 use gongzhi_core::access::{Permission, Principal};

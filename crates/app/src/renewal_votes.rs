@@ -7,6 +7,7 @@ use gongzhi_core::decision::ballot::Ballot;
 use gongzhi_core::decision::pabulib;
 use gongzhi_core::decision::pb::Rule;
 use gongzhi_core::renewal::vote::Count;
+use gongzhi_store::prelude::*;
 use gongzhi_store::renewal::votes::VoteRow;
 use gongzhi_store::StoreError;
 

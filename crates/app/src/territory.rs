@@ -4,6 +4,7 @@
 use gongzhi_core::access::{Permission, Principal};
 use gongzhi_core::spatial::{self, Crs};
 use gongzhi_core::territory::{Division, Level};
+use gongzhi_store::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 

@@ -2,6 +2,7 @@
 //! machine, routed by the dispatch catalogue) into a fresh database, then the latency of
 //! indicator queries at that size. The last line printed is one JSON object with the figures.
 
+use gongzhi_store::prelude::*;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};

@@ -3,6 +3,7 @@
 //! (placement with the same point lookup, `case::collect`) and stores all rows in one
 //! transaction, or none when any row is refused.
 
+use gongzhi_store::prelude::*;
 use std::collections::HashMap;
 use std::path::Path;
 

@@ -2,6 +2,7 @@
 //! the three lists exported to CSV; `gongzhi bench grid`: the matching engine on a whole demo
 //! city's lists, generated in memory.
 
+use gongzhi_store::prelude::*;
 use std::path::PathBuf;
 use std::time::Instant;
 

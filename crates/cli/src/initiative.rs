@@ -2,6 +2,7 @@
 //! as a member of its back stage (units) or of either stage (parties), with the same checks as
 //! the API: all or nothing, wrong lines listed.
 
+use gongzhi_store::prelude::*;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};

@@ -15,6 +15,7 @@ mod renewal_votes;
 mod renewal_works;
 mod replay;
 
+use gongzhi_store::prelude::*;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 

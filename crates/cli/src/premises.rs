@@ -1,5 +1,6 @@
 //! `gongzhi premises …`: the buildings and units register, imported from and exported to CSV.
 
+use gongzhi_store::prelude::*;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};

@@ -2,6 +2,7 @@
 //! resources (CSV/XLSX, all or nothing), export its holders with their scenario and decision, and
 //! print every consent rule's standing.
 
+use gongzhi_store::prelude::*;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};

@@ -2,6 +2,7 @@
 //! needs list) from and to CSV/XLSX, all or nothing with line numbers, and the clustering run;
 //! `gongzhi bench renewal-cluster`: the clustering on a generated city of needs.
 
+use gongzhi_store::prelude::*;
 use std::path::PathBuf;
 use std::time::Instant;
 

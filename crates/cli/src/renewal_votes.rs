@@ -1,6 +1,7 @@
 //! `gongzhi renewal vote …`: a participatory-budget vote's ballots as a pabulib `.pb` file
 //! (export, import) and its results as CSV or XLSX, with the same checks as the API.
 
+use gongzhi_store::prelude::*;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};

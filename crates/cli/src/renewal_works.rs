@@ -3,6 +3,7 @@
 //! community (works and delivery projects that meet in space and time) with the report of
 //! separate interventions before and after merging.
 
+use gongzhi_store::prelude::*;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 

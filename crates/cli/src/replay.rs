@@ -2,6 +2,7 @@
 //! through the case state machine (`gongzhi_demo::cases`) and written with the store's bulk
 //! import, with a progress bar.
 
+use gongzhi_store::prelude::*;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};

@@ -29,6 +29,7 @@
 //! Nothing happens after [`ReplayOptions::horizon_ms`]: the cases of the last days are left open
 //! where they are, as in a live city.
 
+use gongzhi_store::prelude::*;
 use std::collections::HashMap;
 
 use chrono::{Datelike, NaiveDate, Weekday};

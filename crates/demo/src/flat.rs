@@ -6,6 +6,7 @@ use chrono::{Duration, NaiveDate};
 use gongzhi_core::catalogue::Catalogue;
 use gongzhi_core::flat::{derive_from_catalogue, Demand, Matter, OwnerKind, ResponsibilityList};
 use gongzhi_core::territory::{DivisionCode, Level};
+use gongzhi_store::prelude::*;
 use gongzhi_store::{Store, StoreError};
 
 use crate::CITY;

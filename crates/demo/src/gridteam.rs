@@ -3,6 +3,7 @@
 //! households in their units, needs, resources, and in the first grid a completed project, a
 //! patrol, a visit, a meeting, volunteer service and points, so the pages have data.
 
+use gongzhi_store::prelude::*;
 use std::collections::HashMap;
 
 use geo::InteriorPoint;

@@ -4,6 +4,7 @@
 
 use gongzhi_core::visibility::Internal;
 use gongzhi_core::wicked::{InitiativeEvent, Party, PartyKind, Position, ProblemType, Side, UnitRef};
+use gongzhi_store::prelude::*;
 use gongzhi_store::{Store, StoreError};
 
 use crate::{Demo, CITY};

@@ -23,6 +23,7 @@ use gongzhi_core::access::{Grant, Scope};
 use gongzhi_core::grid::{Grid, GridCodePattern, GridKind};
 use gongzhi_core::org::{NewOrganisation, OrgKind, Role};
 use gongzhi_core::territory::{parse_division_csv, Division, DivisionCode, Level};
+use gongzhi_store::prelude::*;
 use gongzhi_store::{NewPerson, Store, StoreError};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -9,6 +9,7 @@ use gongzhi_core::regen::{
     Choice, Contact, DecisionRecord, Holder, HolderKind, Holding, Project, ProjectConfig, Resource, ResourceKind,
     Stance, Sticking,
 };
+use gongzhi_store::prelude::*;
 use gongzhi_store::{Store, StoreError};
 
 /// The demo project's code.

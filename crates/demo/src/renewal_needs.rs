@@ -3,6 +3,7 @@
 //! raised by the demo resident and [`RAISERS`] other residents and recorded by the grid worker
 //! from visits and meetings, then clustered, so that the renewal pages show real content.
 
+use gongzhi_store::prelude::*;
 use std::collections::HashMap;
 
 use geo::{Contains, InteriorPoint, Point};

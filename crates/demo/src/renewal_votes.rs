@@ -10,6 +10,7 @@ use gongzhi_core::org::Role;
 use gongzhi_core::renewal::council::{Decision, MemberKind, Quorum, Stance};
 use gongzhi_core::renewal::proposal::{Content, LineItem, Offer, OfferKind, Patch};
 use gongzhi_core::renewal::vote::{VoteProject, VoteSetup};
+use gongzhi_store::prelude::*;
 use gongzhi_store::renewal::council::{DecisionRow, NewMeeting, PositionRow};
 use gongzhi_store::renewal::proposals::NewProposal;
 use gongzhi_store::{now_ms, NewPerson, Store, StoreError};

@@ -10,6 +10,7 @@ use gongzhi_core::access::Scope;
 use gongzhi_core::renewal::delivery::{Contribution, ContributorKind, NewDelivery};
 use gongzhi_core::renewal::proposal::ProposalStatus;
 use gongzhi_core::renewal::works::{find_bundles, BundleParams, ItemRef, NewWork, Place, Window, WorkKind};
+use gongzhi_store::prelude::*;
 use gongzhi_store::{Store, StoreError};
 
 use crate::{Demo, CITY};

@@ -2,6 +2,9 @@
 //! `initiative:5:unit:A-1-101`). The owner's module decides who may read them; adding one
 //! appends its event on the `<owner>:attachments` stream in the same transaction.
 
+use std::future::Future;
+
+use crate::prelude::*;
 use crate::{Store, StoreError};
 
 /// An attachment's facts, without its bytes.
@@ -14,9 +17,24 @@ pub struct Attachment {
     pub created_at: i64,
 }
 
-impl Store {
+/// Attachments of records other than cases, kept in the media store.
+pub trait AttachmentStore {
     /// Store an attachment of `owner` in the media store; its id back.
-    pub async fn add_attachment(
+    fn add_attachment(
+        &self,
+        city: &str,
+        owner: &str,
+        content_type: &str,
+        data: &[u8],
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// The attachments whose owner key starts with `prefix`, oldest first.
+    fn attachments(&self, city: &str, prefix: &str)
+        -> impl Future<Output = Result<Vec<Attachment>, StoreError>> + Send;
+}
+
+impl AttachmentStore for Store {
+    async fn add_attachment(
         &self,
         city: &str,
         owner: &str,
@@ -49,8 +67,7 @@ impl Store {
         Ok(id)
     }
 
-    /// The attachments whose owner key starts with `prefix`, oldest first.
-    pub async fn attachments(&self, city: &str, prefix: &str) -> Result<Vec<Attachment>, StoreError> {
+    async fn attachments(&self, city: &str, prefix: &str) -> Result<Vec<Attachment>, StoreError> {
         Ok(self
             .media_of(city, prefix)
             .await?
@@ -63,13 +80,5 @@ impl Store {
                 created_at: m.created_at,
             })
             .collect())
-    }
-
-    /// One attachment's owner, content type and bytes.
-    pub async fn attachment(&self, city: &str, id: i64) -> Result<Option<(String, String, Vec<u8>)>, StoreError> {
-        Ok(self
-            .media(city, id)
-            .await?
-            .map(|(m, data)| (m.owner, m.content_type, data)))
     }
 }

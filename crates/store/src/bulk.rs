@@ -10,6 +10,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::future::Future;
 
 use crate::write::Write;
 use gongzhi_core::case::{Case, CaseEvent, Recorded};
@@ -114,6 +115,7 @@ async fn insert_rows(
         }
         q.execute(&mut **tx).await?;
     }
+
     Ok(())
 }
 
@@ -131,9 +133,11 @@ pub(crate) async fn upsert_counters(
             summed.entry((dim.to_owned(), key, day)).or_default().add(&c);
         }
     }
+
     if summed.is_empty() {
         return Ok(0);
     }
+
     let names: Vec<&str> = Counters::FIELDS.iter().map(|(n, _)| *n).collect();
     let mut cols = vec!["city", "dim", "key", "day"];
     cols.extend(&names);
@@ -178,6 +182,7 @@ fn resolve<'a>(h: &'a CaseHistory, id_of: &dyn Fn(i64) -> Option<i64>) -> Result
     if !h.events.iter().any(|r| refers(&r.event)) {
         return Ok(Cow::Borrowed(&h.events));
     }
+
     let mut out = h.events.clone();
     for r in &mut out {
         if let CaseEvent::MergedInto { case_id } | CaseEvent::DuplicateMerged { case_id } = &mut r.event {
@@ -189,6 +194,7 @@ fn resolve<'a>(h: &'a CaseHistory, id_of: &dyn Fn(i64) -> Option<i64>) -> Result
             })?;
         }
     }
+
     Ok(Cow::Owned(out))
 }
 
@@ -204,19 +210,23 @@ fn check(h: &CaseHistory) -> Result<(), StoreError> {
     if h.key <= 0 {
         return Err(invalid("key", format!("{} is not a positive case key", h.key)));
     }
+
     if !matches!(h.events.first().map(|r| &r.event), Some(CaseEvent::Collected(_))) {
         return Err(invalid(
             "events",
             format!("case {} does not start with its report (collected)", h.key),
         ));
     }
+
     if h.area.is_empty() {
         return Err(invalid("area", format!("case {} has no area", h.key)));
     }
+
     Ok(())
 }
 
-impl Store {
+/// Cases in bulk: importing case histories and reading them back in order.
+pub trait CaseImportStore {
     /// Import whole case histories: per batch of about [`BATCH_CASES`] cases, one transaction
     /// writes the case rows (the snapshot folded by [`Case::replay`], version = number of events),
     /// the event rows, the co-units of whistles and the indicator counters, summed in memory per
@@ -226,7 +236,31 @@ impl Store {
     ///
     /// Each batch is all or nothing; a failure leaves the batches before it stored.
     /// `progress` is called after each batch with (cases stored, cases in all).
-    pub async fn import_case_histories(
+    fn import_case_histories(
+        &self,
+        city: &str,
+        histories: &[CaseHistory],
+        progress: Option<ImportProgress<'_>>,
+    ) -> impl Future<Output = Result<BulkImported, StoreError>> + Send;
+    /// Cases in id order after `after_id` (at most `limit`), optionally only those reported in
+    /// `[from_ms, to_ms)`: for exports that page through every case.
+    fn cases_after(
+        &self,
+        city: &str,
+        after_id: i64,
+        limit: u32,
+        created: Option<(i64, i64)>,
+    ) -> impl Future<Output = Result<Vec<CaseRow>, StoreError>> + Send;
+    /// How many cases a city has, optionally only those reported in `[from_ms, to_ms)`.
+    fn case_count(
+        &self,
+        city: &str,
+        created: Option<(i64, i64)>,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+}
+
+impl CaseImportStore for Store {
+    async fn import_case_histories(
         &self,
         city: &str,
         histories: &[CaseHistory],
@@ -299,6 +333,42 @@ impl Store {
         result
     }
 
+    async fn cases_after(
+        &self,
+        city: &str,
+        after_id: i64,
+        limit: u32,
+        created: Option<(i64, i64)>,
+    ) -> Result<Vec<CaseRow>, StoreError> {
+        let (from, to) = created.unwrap_or((i64::MIN, i64::MAX));
+        let rows: Vec<CaseTuple> = sqlx::query_as(&format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE city = $1 AND id > $2 AND created_at >= $3 AND created_at < $4
+             ORDER BY id LIMIT $5"
+        ))
+        .bind(city)
+        .bind(after_id)
+        .bind(from)
+        .bind(to)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(case_from_row).collect()
+    }
+
+    async fn case_count(&self, city: &str, created: Option<(i64, i64)>) -> Result<i64, StoreError> {
+        let (from, to) = created.unwrap_or((i64::MIN, i64::MAX));
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM cases WHERE city = $1 AND created_at >= $2 AND created_at < $3")
+                .bind(city)
+                .bind(from)
+                .bind(to)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(n)
+    }
+}
+
+impl Store {
     async fn import_batches(
         &self,
         conn: &mut PoolConnection<Any>,
@@ -518,42 +588,5 @@ impl Store {
             counter_rows: counter_rows as u64,
             ..done
         })
-    }
-
-    /// Cases in id order after `after_id` (at most `limit`), optionally only those reported in
-    /// `[from_ms, to_ms)`: for exports that page through every case.
-    pub async fn cases_after(
-        &self,
-        city: &str,
-        after_id: i64,
-        limit: u32,
-        created: Option<(i64, i64)>,
-    ) -> Result<Vec<CaseRow>, StoreError> {
-        let (from, to) = created.unwrap_or((i64::MIN, i64::MAX));
-        let rows: Vec<CaseTuple> = sqlx::query_as(&format!(
-            "SELECT {CASE_COLUMNS} FROM cases WHERE city = $1 AND id > $2 AND created_at >= $3 AND created_at < $4
-             ORDER BY id LIMIT $5"
-        ))
-        .bind(city)
-        .bind(after_id)
-        .bind(from)
-        .bind(to)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter().map(case_from_row).collect()
-    }
-
-    /// How many cases a city has, optionally only those reported in `[from_ms, to_ms)`.
-    pub async fn case_count(&self, city: &str, created: Option<(i64, i64)>) -> Result<i64, StoreError> {
-        let (from, to) = created.unwrap_or((i64::MIN, i64::MAX));
-        let (n,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM cases WHERE city = $1 AND created_at >= $2 AND created_at < $3")
-                .bind(city)
-                .bind(from)
-                .bind(to)
-                .fetch_one(&self.pool)
-                .await?;
-        Ok(n)
     }
 }

@@ -3,6 +3,9 @@
 //! counters in the same transaction. Concurrent changes to one case: the first wins, the others
 //! get a conflict (optimistic concurrency on the case's version).
 
+use std::future::Future;
+
+use crate::prelude::*;
 use crate::write::Write;
 use chrono::TimeZone;
 use gongzhi_core::case::{Case, CaseEvent, CaseState, Recorded};
@@ -125,6 +128,7 @@ pub(crate) fn counter_keys(
     if let Some(u) = attributed_unit(before, event) {
         keys.push(("unit", u.to_string()));
     }
+
     let city = format!("{}00", &area[..4.min(area.len())]);
     for len in [6, 9, 12] {
         // A case that fell to the city itself (属地兜底 outside every district) has the city
@@ -133,13 +137,16 @@ pub(crate) fn counter_keys(
             keys.push(("area", area[..len].to_owned()));
         }
     }
+
     keys.push(("area", city));
     if let Some(g) = &after.grid {
         keys.push(("area", g.clone()));
     }
+
     if let Some(a) = actor {
         keys.push(("person", a.to_string()));
     }
+
     keys
 }
 
@@ -154,6 +161,7 @@ pub(crate) async fn bump(
     if *c == Counters::default() {
         return Ok(());
     }
+
     let rows = keys.iter().map(|(dim, key)| (*dim, key.clone(), day.to_owned(), *c));
     crate::bulk::upsert_counters(tx, city, rows).await?;
     Ok(())
@@ -222,6 +230,7 @@ async fn record(
             }
         }
     }
+
     Ok(case)
 }
 
@@ -263,20 +272,128 @@ async fn write_row(tx: &mut Write<'_>, city: &str, case: &Case, expected: u64) -
             case.id
         )));
     }
+
     Ok(())
 }
 
-impl Store {
+/// A reporter's private contact details, shown only to those who handle the case.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Contact {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// Cases, their steps and the closed loop's counters.
+pub trait CaseStore {
     /// Record a new case (its `Collected` event and any follow-on events) in one transaction.
-    pub async fn create_case(&self, city: &str, new: &NewCase) -> Result<CaseRow, StoreError> {
+    fn create_case(&self, city: &str, new: &NewCase) -> impl Future<Output = Result<CaseRow, StoreError>> + Send;
+    /// Record many new cases in one transaction (imports, replays, benchmarks).
+    fn create_cases(&self, city: &str, cases: &[NewCase]) -> impl Future<Output = Result<Vec<i64>, StoreError>> + Send;
+    /// Add events to one or more cases in one transaction (a merge touches two). Each case must
+    /// still be at its expected version, else nothing is stored and the answer is a conflict.
+    fn change_cases(
+        &self,
+        city: &str,
+        changes: &[Change],
+        actor: Option<i64>,
+        role: Role,
+        at_ms: Option<i64>,
+    ) -> impl Future<Output = Result<Vec<CaseRow>, StoreError>> + Send;
+    fn case(&self, city: &str, id: i64) -> impl Future<Output = Result<Option<CaseRow>, StoreError>> + Send;
+    /// The case's events, oldest first.
+    fn case_history(&self, city: &str, id: i64) -> impl Future<Output = Result<Vec<Recorded>, StoreError>> + Send;
+    /// The reporter's private contact details.
+    fn case_contact(&self, city: &str, id: i64) -> impl Future<Output = Result<Option<Contact>, StoreError>> + Send;
+    /// Cases matching a query, newest first, and how many match in all.
+    fn list_cases(
+        &self,
+        city: &str,
+        q: &CaseQuery,
+    ) -> impl Future<Output = Result<(Vec<CaseRow>, i64), StoreError>> + Send;
+    /// Open cases of a category near a point (a box of `d_lng` × `d_lat` degrees around it),
+    /// to offer as possible duplicates.
+    fn open_cases_near(
+        &self,
+        city: &str,
+        category: &str,
+        lng: f64,
+        lat: f64,
+        d_lng: f64,
+        d_lat: f64,
+    ) -> impl Future<Output = Result<Vec<CaseRow>, StoreError>> + Send;
+    /// Open cases with a unit whose deadline is before `before_ms`, with ids above `after_id`,
+    /// in id order (for the escalation sweep).
+    fn cases_due_before(
+        &self,
+        city: &str,
+        before_ms: i64,
+        after_id: i64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<CaseRow>, StoreError>> + Send;
+    /// Sum of one dimension's counters for one key over days `from..=to` (YYYY-MM-DD).
+    fn counters(
+        &self,
+        city: &str,
+        dim: &str,
+        key: &str,
+        from: &str,
+        to: &str,
+    ) -> impl Future<Output = Result<Counters, StoreError>> + Send;
+    /// One dimension's counters over a period, per key (e.g. every unit), or per day / month of
+    /// one key: `group` is `key`, `day` or `month`.
+    fn counters_grouped(
+        &self,
+        city: &str,
+        dim: &str,
+        key: Option<&str>,
+        from: &str,
+        to: &str,
+        group: &str,
+    ) -> impl Future<Output = Result<Vec<(String, Counters)>, StoreError>> + Send;
+    /// Store a photo of a case (its event goes to the `case:ID:photos` stream), in the media
+    /// store as `case:ID`; `content_type` and `data` as `gongzhi_core::media::check` gave them.
+    fn add_photo(
+        &self,
+        city: &str,
+        case_id: i64,
+        content_type: &str,
+        data: &[u8],
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// [`Store::add_photo`], `public` for a photo anyone may see (an Open311 request's).
+    fn add_case_photo(
+        &self,
+        city: &str,
+        case_id: i64,
+        content_type: &str,
+        data: &[u8],
+        actor: Option<i64>,
+        public: bool,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// The photos of a case, oldest first.
+    fn photos(
+        &self,
+        city: &str,
+        case_id: i64,
+    ) -> impl Future<Output = Result<Vec<crate::MediaInfo>, StoreError>> + Send;
+    /// Organisations of a kind whose jurisdiction includes `code` exactly.
+    fn organisations_serving(
+        &self,
+        city: &str,
+        kind: gongzhi_core::org::OrgKind,
+        code: &str,
+    ) -> impl Future<Output = Result<Vec<gongzhi_core::org::Organisation>, StoreError>> + Send;
+}
+
+impl CaseStore for Store {
+    async fn create_case(&self, city: &str, new: &NewCase) -> Result<CaseRow, StoreError> {
         let mut tx = self.write().await?;
         let row = insert_case(&mut tx, city, new).await?;
         tx.commit().await?;
         Ok(row)
     }
 
-    /// Record many new cases in one transaction (imports, replays, benchmarks).
-    pub async fn create_cases(&self, city: &str, cases: &[NewCase]) -> Result<Vec<i64>, StoreError> {
+    async fn create_cases(&self, city: &str, cases: &[NewCase]) -> Result<Vec<i64>, StoreError> {
         let mut tx = self.write().await?;
         let mut ids = Vec::with_capacity(cases.len());
         for new in cases {
@@ -286,9 +403,7 @@ impl Store {
         Ok(ids)
     }
 
-    /// Add events to one or more cases in one transaction (a merge touches two). Each case must
-    /// still be at its expected version, else nothing is stored and the answer is a conflict.
-    pub async fn change_cases(
+    async fn change_cases(
         &self,
         city: &str,
         changes: &[Change],
@@ -333,7 +448,7 @@ impl Store {
         Ok(out)
     }
 
-    pub async fn case(&self, city: &str, id: i64) -> Result<Option<CaseRow>, StoreError> {
+    async fn case(&self, city: &str, id: i64) -> Result<Option<CaseRow>, StoreError> {
         let row: Option<CaseTuple> =
             sqlx::query_as(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE city = $1 AND id = $2"))
                 .bind(city)
@@ -343,8 +458,7 @@ impl Store {
         row.map(case_from_row).transpose()
     }
 
-    /// The case's events, oldest first.
-    pub async fn case_history(&self, city: &str, id: i64) -> Result<Vec<Recorded>, StoreError> {
+    async fn case_history(&self, city: &str, id: i64) -> Result<Vec<Recorded>, StoreError> {
         let rows: Vec<(String, Option<i64>, Option<String>, i64)> =
             sqlx::query_as("SELECT payload, actor, role, at FROM events WHERE city = $1 AND stream = $2 ORDER BY id")
                 .bind(city)
@@ -366,23 +480,17 @@ impl Store {
             .collect()
     }
 
-    /// The reporter's private contact details.
-    pub async fn case_contact(
-        &self,
-        city: &str,
-        id: i64,
-    ) -> Result<Option<(Option<String>, Option<String>)>, StoreError> {
-        Ok(
+    async fn case_contact(&self, city: &str, id: i64) -> Result<Option<Contact>, StoreError> {
+        let row: Option<(Option<String>, Option<String>)> =
             sqlx::query_as("SELECT name, phone FROM case_contacts WHERE city = $1 AND case_id = $2")
                 .bind(city)
                 .bind(id)
                 .fetch_optional(&self.pool)
-                .await?,
-        )
+                .await?;
+        Ok(row.map(|(name, phone)| Contact { name, phone }))
     }
 
-    /// Cases matching a query, newest first, and how many match in all.
-    pub async fn list_cases(&self, city: &str, q: &CaseQuery) -> Result<(Vec<CaseRow>, i64), StoreError> {
+    async fn list_cases(&self, city: &str, q: &CaseQuery) -> Result<(Vec<CaseRow>, i64), StoreError> {
         let mut w = Sql::new("WHERE city = ");
         w.arg(Arg::Text(city.to_owned()));
         let v = &q.visibility;
@@ -454,9 +562,7 @@ impl Store {
         Ok((rows.into_iter().map(case_from_row).collect::<Result<_, _>>()?, total.0))
     }
 
-    /// Open cases of a category near a point (a box of `d_lng` × `d_lat` degrees around it),
-    /// to offer as possible duplicates.
-    pub async fn open_cases_near(
+    async fn open_cases_near(
         &self,
         city: &str,
         category: &str,
@@ -482,9 +588,7 @@ impl Store {
         rows.into_iter().map(case_from_row).collect()
     }
 
-    /// Open cases with a unit whose deadline is before `before_ms`, with ids above `after_id`,
-    /// in id order (for the escalation sweep).
-    pub async fn cases_due_before(
+    async fn cases_due_before(
         &self,
         city: &str,
         before_ms: i64,
@@ -505,15 +609,7 @@ impl Store {
         rows.into_iter().map(case_from_row).collect()
     }
 
-    /// Sum of one dimension's counters for one key over days `from..=to` (YYYY-MM-DD).
-    pub async fn counters(
-        &self,
-        city: &str,
-        dim: &str,
-        key: &str,
-        from: &str,
-        to: &str,
-    ) -> Result<Counters, StoreError> {
+    async fn counters(&self, city: &str, dim: &str, key: &str, from: &str, to: &str) -> Result<Counters, StoreError> {
         Ok(self
             .counters_grouped(city, dim, Some(key), from, to, "dim")
             .await?
@@ -523,9 +619,7 @@ impl Store {
             .unwrap_or_default())
     }
 
-    /// One dimension's counters over a period, per key (e.g. every unit), or per day / month of
-    /// one key: `group` is `key`, `day` or `month`.
-    pub async fn counters_grouped(
+    async fn counters_grouped(
         &self,
         city: &str,
         dim: &str,
@@ -574,9 +668,7 @@ impl Store {
         Ok(out)
     }
 
-    /// Store a photo of a case (its event goes to the `case:ID:photos` stream), in the media
-    /// store as `case:ID`; `content_type` and `data` as `gongzhi_core::media::check` gave them.
-    pub async fn add_photo(
+    async fn add_photo(
         &self,
         city: &str,
         case_id: i64,
@@ -588,8 +680,7 @@ impl Store {
             .await
     }
 
-    /// [`Store::add_photo`], `public` for a photo anyone may see (an Open311 request's).
-    pub async fn add_case_photo(
+    async fn add_case_photo(
         &self,
         city: &str,
         case_id: i64,
@@ -623,31 +714,11 @@ impl Store {
         Ok(id)
     }
 
-    /// The photos of a case: (media id, content type, size).
-    pub async fn photos(&self, city: &str, case_id: i64) -> Result<Vec<(i64, String, i64)>, StoreError> {
-        Ok(
-            sqlx::query_as("SELECT id, content_type, size FROM media WHERE city = $1 AND owner = $2 ORDER BY id")
-                .bind(city)
-                .bind(format!("case:{case_id}"))
-                .fetch_all(&self.pool)
-                .await?,
-        )
+    async fn photos(&self, city: &str, case_id: i64) -> Result<Vec<crate::MediaInfo>, StoreError> {
+        self.media_owned_by(city, &format!("case:{case_id}")).await
     }
 
-    /// A photo of a case by its media id: (content type, bytes).
-    pub async fn photo(&self, city: &str, case_id: i64, id: i64) -> Result<Option<(String, Vec<u8>)>, StoreError> {
-        Ok(
-            sqlx::query_as("SELECT content_type, data FROM media WHERE city = $1 AND owner = $2 AND id = $3")
-                .bind(city)
-                .bind(format!("case:{case_id}"))
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
-    }
-
-    /// Organisations of a kind whose jurisdiction includes `code` exactly.
-    pub async fn organisations_serving(
+    async fn organisations_serving(
         &self,
         city: &str,
         kind: gongzhi_core::org::OrgKind,
@@ -666,6 +737,7 @@ fn counters_from(vals: &[u64]) -> Counters {
     for ((name, _), v) in Counters::FIELDS.iter().zip(vals) {
         map.insert((*name).to_owned(), (*v).into());
     }
+
     serde_json::from_value(serde_json::Value::Object(map)).unwrap_or_default()
 }
 
@@ -704,6 +776,7 @@ async fn insert_case(tx: &mut Write<'_>, city: &str, new: &NewCase) -> Result<Ca
             .execute(&mut **tx)
             .await?;
     }
+
     let mut events = vec![new.collected.clone()];
     events.extend(new.then.iter().cloned());
     let case = record(tx, city, Case::new(id), &new.area, &events, new.actor, new.role, at).await?;

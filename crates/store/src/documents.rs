@@ -3,21 +3,42 @@
 
 use crate::write::Write;
 use crate::{events, now_ms, Store, StoreError};
+use std::future::Future;
 
-impl Store {
-    /// A document's (version, body), if it has been stored.
-    pub async fn document(&self, city: &str, name: &str) -> Result<Option<(i64, String)>, StoreError> {
-        Ok(
+/// A stored document: its text and its version (1 for the first, +1 for each change).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    pub version: i64,
+    pub body: String,
+}
+
+/// A city's editable documents (catalogue, calendar).
+pub trait DocumentStore {
+    /// A document, if it has been stored.
+    fn document(&self, city: &str, name: &str) -> impl Future<Output = Result<Option<Document>, StoreError>> + Send;
+    /// Replace a document. With `expected_version`, refuse (409) if someone changed it meanwhile.
+    fn put_document(
+        &self,
+        city: &str,
+        name: &str,
+        body: &str,
+        expected_version: Option<i64>,
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+}
+
+impl DocumentStore for Store {
+    async fn document(&self, city: &str, name: &str) -> Result<Option<Document>, StoreError> {
+        let row: Option<(i64, String)> =
             sqlx::query_as("SELECT version, body FROM documents WHERE city = $1 AND name = $2")
                 .bind(city)
                 .bind(name)
                 .fetch_optional(&self.pool)
-                .await?,
-        )
+                .await?;
+        Ok(row.map(|(version, body)| Document { version, body }))
     }
 
-    /// Replace a document. With `expected_version`, refuse (409) if someone changed it meanwhile.
-    pub async fn put_document(
+    async fn put_document(
         &self,
         city: &str,
         name: &str,
@@ -55,6 +76,7 @@ pub(crate) async fn put_document_in(
             )));
         }
     }
+
     let version = current.unwrap_or(0) + 1;
     sqlx::query(
         "INSERT INTO documents (city, name, version, body, updated_at) VALUES ($1, $2, $3, $4, $5)

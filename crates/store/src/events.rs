@@ -3,6 +3,7 @@
 
 use crate::write::Write;
 use serde::Serialize;
+use std::future::Future;
 
 use crate::{now_ms, Store, StoreError};
 
@@ -61,15 +62,21 @@ type EventRow = (
     String,
 );
 
-impl Store {
+/// Reading the one event log.
+pub trait EventLog {
     /// The events of one stream, oldest first.
-    pub async fn events(&self, city: &str, stream: &str) -> Result<Vec<Event>, StoreError> {
+    fn events(&self, city: &str, stream: &str) -> impl Future<Output = Result<Vec<Event>, StoreError>> + Send;
+    /// How many events a city has (all streams).
+    fn event_count(&self, city: &str) -> impl Future<Output = Result<i64, StoreError>> + Send;
+}
+
+impl EventLog for Store {
+    async fn events(&self, city: &str, stream: &str) -> Result<Vec<Event>, StoreError> {
         let mut conn = self.pool.acquire().await?;
         stream_in(&mut conn, city, stream).await
     }
 
-    /// How many events a city has (all streams).
-    pub async fn event_count(&self, city: &str) -> Result<i64, StoreError> {
+    async fn event_count(&self, city: &str) -> Result<i64, StoreError> {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM events WHERE city = $1")
             .bind(city)
             .fetch_one(&self.pool)

@@ -2,10 +2,26 @@
 //! counts and the period's cases for workload and replay. Each change appends its event.
 
 use std::collections::HashMap;
+use std::future::Future;
 
 use gongzhi_core::flat::Demand;
 
 use crate::{events, now_ms, Store, StoreError};
+
+/// A community committee: its organisation id, name and how many people it has.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Committee {
+    pub id: i64,
+    pub name: String,
+    pub people: u32,
+}
+
+/// A person of a community committee: the community's code and the person's name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommitteeMember {
+    pub community: String,
+    pub name: String,
+}
 
 /// A stored demand (填表报数).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -16,14 +32,77 @@ pub struct StoredDemand {
     pub created_at: i64,
 }
 
-impl Store {
+/// Flat governance: demands and staffing.
+pub trait FlatStore {
     /// Record a form or report demanded from a grassroots unit.
-    pub async fn add_demand(&self, city: &str, d: &Demand, actor: Option<i64>) -> Result<i64, StoreError> {
+    fn add_demand(
+        &self,
+        city: &str,
+        d: &Demand,
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// Record several demands in one transaction (all or none), each with its event.
+    fn add_demands(
+        &self,
+        city: &str,
+        ds: &[Demand],
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<Vec<i64>, StoreError>> + Send;
+    /// Demands on units inside `within` (a code prefix; empty: all) due in `[from_ms, to_ms)`.
+    fn demands(
+        &self,
+        city: &str,
+        within: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> impl Future<Output = Result<Vec<StoredDemand>, StoreError>> + Send;
+    /// Record that a community has `workers` from `from_day` (YYYY-MM-DD) on.
+    fn set_staffing(
+        &self,
+        city: &str,
+        community: &str,
+        from_day: &str,
+        workers: u32,
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Several staffing records `(community, from_day, workers)` in one transaction.
+    fn set_staffings(
+        &self,
+        city: &str,
+        records: &[(String, String, u32)],
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Staffing records: community → [(from_day, workers)] in day order.
+    fn staffing(
+        &self,
+        city: &str,
+    ) -> impl Future<Output = Result<HashMap<String, Vec<(String, u32)>>, StoreError>> + Send;
+    /// The committee of each community, by community code.
+    fn community_staff(
+        &self,
+        city: &str,
+    ) -> impl Future<Output = Result<HashMap<String, Committee>, StoreError>> + Send;
+    /// Steps each person took in `[from_ms, to_ms)` on cases (accept, forward, handling report,
+    /// verification): person → steps.
+    fn steps_by_person(
+        &self,
+        city: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> impl Future<Output = Result<HashMap<i64, u64>, StoreError>> + Send;
+    /// The people of community committees, by person id.
+    fn community_people(
+        &self,
+        city: &str,
+    ) -> impl Future<Output = Result<HashMap<i64, CommitteeMember>, StoreError>> + Send;
+}
+
+impl FlatStore for Store {
+    async fn add_demand(&self, city: &str, d: &Demand, actor: Option<i64>) -> Result<i64, StoreError> {
         Ok(self.add_demands(city, std::slice::from_ref(d), actor).await?[0])
     }
 
-    /// Record several demands in one transaction (all or none), each with its event.
-    pub async fn add_demands(&self, city: &str, ds: &[Demand], actor: Option<i64>) -> Result<Vec<i64>, StoreError> {
+    async fn add_demands(&self, city: &str, ds: &[Demand], actor: Option<i64>) -> Result<Vec<i64>, StoreError> {
         let mut tx = self.write().await?;
         let mut ids = Vec::with_capacity(ds.len());
         for d in ds {
@@ -57,8 +136,7 @@ impl Store {
         Ok(ids)
     }
 
-    /// Demands on units inside `within` (a code prefix; empty: all) due in `[from_ms, to_ms)`.
-    pub async fn demands(
+    async fn demands(
         &self,
         city: &str,
         within: &str,
@@ -86,8 +164,7 @@ impl Store {
             .collect()
     }
 
-    /// Record that a community has `workers` from `from_day` (YYYY-MM-DD) on.
-    pub async fn set_staffing(
+    async fn set_staffing(
         &self,
         city: &str,
         community: &str,
@@ -99,8 +176,7 @@ impl Store {
             .await
     }
 
-    /// Several staffing records `(community, from_day, workers)` in one transaction.
-    pub async fn set_staffings(
+    async fn set_staffings(
         &self,
         city: &str,
         records: &[(String, String, u32)],
@@ -135,8 +211,7 @@ impl Store {
         Ok(())
     }
 
-    /// Staffing records: community → [(from_day, workers)] in day order.
-    pub async fn staffing(&self, city: &str) -> Result<HashMap<String, Vec<(String, u32)>>, StoreError> {
+    async fn staffing(&self, city: &str) -> Result<HashMap<String, Vec<(String, u32)>>, StoreError> {
         let rows: Vec<(String, String, i64)> = sqlx::query_as(
             "SELECT community, from_day, workers FROM flat_staffing WHERE city = $1 ORDER BY community, from_day",
         )
@@ -150,8 +225,7 @@ impl Store {
         Ok(out)
     }
 
-    /// People of each community committee: community code → (committee id, name, people).
-    pub async fn community_staff(&self, city: &str) -> Result<HashMap<String, (i64, String, u32)>, StoreError> {
+    async fn community_staff(&self, city: &str) -> Result<HashMap<String, Committee>, StoreError> {
         let rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
             "SELECT o.id, o.name, o.jurisdiction, COUNT(p.id) FROM organisations o
              LEFT JOIN people p ON p.city = o.city AND p.org_id = o.id
@@ -165,14 +239,19 @@ impl Store {
             .into_iter()
             .map(|(id, name, juris, n)| {
                 let code = juris.split(';').next().unwrap_or_default().to_owned();
-                (code, (id, name, u32::try_from(n).unwrap_or(0)))
+                (
+                    code,
+                    Committee {
+                        id,
+                        name,
+                        people: u32::try_from(n).unwrap_or(0),
+                    },
+                )
             })
             .collect())
     }
 
-    /// Steps each person took in `[from_ms, to_ms)` on cases (accept, forward, handling report,
-    /// verification): person → steps.
-    pub async fn steps_by_person(&self, city: &str, from_ms: i64, to_ms: i64) -> Result<HashMap<i64, u64>, StoreError> {
+    async fn steps_by_person(&self, city: &str, from_ms: i64, to_ms: i64) -> Result<HashMap<i64, u64>, StoreError> {
         let rows: Vec<(i64, i64)> = sqlx::query_as(
             "SELECT actor, COUNT(*) FROM events
              WHERE city = $1 AND kind IN ('accepted', 'forwarded', 'handling_reported', 'verification_passed', 'verification_failed')
@@ -190,8 +269,7 @@ impl Store {
             .collect())
     }
 
-    /// The people of community committees: person → (community code, name).
-    pub async fn community_people(&self, city: &str) -> Result<HashMap<i64, (String, String)>, StoreError> {
+    async fn community_people(&self, city: &str) -> Result<HashMap<i64, CommitteeMember>, StoreError> {
         let rows: Vec<(i64, String, String)> = sqlx::query_as(
             "SELECT p.id, p.name, o.jurisdiction FROM people p
              JOIN organisations o ON o.city = p.city AND o.id = p.org_id
@@ -202,7 +280,10 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, name, juris)| (id, (juris.split(';').next().unwrap_or_default().to_owned(), name)))
+            .map(|(id, name, juris)| {
+                let community = juris.split(';').next().unwrap_or_default().to_owned();
+                (id, CommitteeMember { community, name })
+            })
             .collect())
     }
 }

@@ -5,6 +5,7 @@
 
 use gongzhi_core::gridteam::{self, LedgerEntry, Need, NeedStatus, PointRule, Project, ProjectStatus, Resource, Usage};
 use std::collections::HashMap;
+use std::future::Future;
 
 use crate::write::Write;
 use serde::de::DeserializeOwned;
@@ -263,22 +264,135 @@ fn json<T: Serialize>(v: &T) -> serde_json::Value {
     serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
 }
 
-impl Store {
+/// The generalist grid's lists, projects and points.
+pub trait GridTeamStore {
     /// Record one item of a list.
-    pub async fn add_grid_record(&self, city: &str, r: &NewRecord, actor: Option<i64>) -> Result<i64, StoreError> {
+    fn add_grid_record(
+        &self,
+        city: &str,
+        r: &NewRecord,
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// Record many items, all or nothing (imports).
+    fn add_grid_records(
+        &self,
+        city: &str,
+        rs: &[NewRecord],
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<Vec<i64>, StoreError>> + Send;
+    /// Change a record's status and body, with the event `kind`.
+    #[allow(clippy::too_many_arguments)]
+    fn change_grid_record(
+        &self,
+        city: &str,
+        list: GridList,
+        id: i64,
+        status: &str,
+        body: &serde_json::Value,
+        kind: &str,
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn grid_record(
+        &self,
+        city: &str,
+        list: GridList,
+        id: i64,
+    ) -> impl Future<Output = Result<Option<GridRecord>, StoreError>> + Send;
+    /// The records of a list in the given areas (grid and community codes), oldest first;
+    /// `status` narrows them.
+    fn grid_records(
+        &self,
+        city: &str,
+        list: GridList,
+        areas: &[&str],
+        status: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<GridRecord>, StoreError>> + Send;
+    /// Every record of a list in the city whose status is `status` (for city-wide matching).
+    fn grid_records_in_city(
+        &self,
+        city: &str,
+        list: GridList,
+        status: &str,
+    ) -> impl Future<Output = Result<Vec<GridRecord>, StoreError>> + Send;
+    /// Confirm a match into a project: the need must be open and the resource must have the
+    /// capacity left; the need becomes matched and the capacity is taken, in one transaction.
+    fn confirm_match(
+        &self,
+        city: &str,
+        project: &Project,
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// Finish a project: completed (the need is met, the participants earn the
+    /// `project_completed` points) or failed (the need opens again and the capacity returns);
+    /// the resource's record of reliability counts it either way.
+    #[allow(clippy::too_many_arguments)]
+    fn finish_project(
+        &self,
+        city: &str,
+        id: i64,
+        outcome: ProjectStatus,
+        note: &str,
+        participants: &[i64],
+        rules: &[PointRule],
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Append award lines for an action (points from the rules × times).
+    #[allow(clippy::too_many_arguments)]
+    fn award_points(
+        &self,
+        city: &str,
+        people: &[i64],
+        action: &str,
+        times: i64,
+        reference: &str,
+        rules: &[PointRule],
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// Redeem points: refused when the balance would go below zero. The balance is read in the
+    /// same transaction as the line is written.
+    fn redeem_points(
+        &self,
+        city: &str,
+        person: i64,
+        amount: i64,
+        what: &str,
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// A person's ledger, oldest first.
+    fn points_ledger(
+        &self,
+        city: &str,
+        person: i64,
+    ) -> impl Future<Output = Result<Vec<LedgerEntry>, StoreError>> + Send;
+    /// The counts behind one grid's indicators over [from_ms, to_ms).
+    fn grid_counts(
+        &self,
+        city: &str,
+        grid: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> impl Future<Output = Result<GridCounts, StoreError>> + Send;
+    /// The counts behind the grid indicators over [from_ms, to_ms), per grid code: of one grid,
+    /// or of every grid of the city (for the dashboard and the map, which add them up by
+    /// division). A handful of grouped queries, whatever the number of grids.
+    fn grid_counts_by_grid(
+        &self,
+        city: &str,
+        grid: Option<&str>,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> impl Future<Output = Result<HashMap<String, GridCounts>, StoreError>> + Send;
+}
+
+impl GridTeamStore for Store {
+    async fn add_grid_record(&self, city: &str, r: &NewRecord, actor: Option<i64>) -> Result<i64, StoreError> {
         let mut tx = self.write().await?;
         let id = insert(&mut tx, city, r, actor).await?;
         tx.commit().await?;
         Ok(id)
     }
 
-    /// Record many items, all or nothing (imports).
-    pub async fn add_grid_records(
-        &self,
-        city: &str,
-        rs: &[NewRecord],
-        actor: Option<i64>,
-    ) -> Result<Vec<i64>, StoreError> {
+    async fn add_grid_records(&self, city: &str, rs: &[NewRecord], actor: Option<i64>) -> Result<Vec<i64>, StoreError> {
         let mut tx = self.write().await?;
         let mut ids = Vec::with_capacity(rs.len());
         for r in rs {
@@ -288,9 +402,8 @@ impl Store {
         Ok(ids)
     }
 
-    /// Change a record's status and body, with the event `kind`.
     #[allow(clippy::too_many_arguments)]
-    pub async fn change_grid_record(
+    async fn change_grid_record(
         &self,
         city: &str,
         list: GridList,
@@ -307,7 +420,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn grid_record(&self, city: &str, list: GridList, id: i64) -> Result<Option<GridRecord>, StoreError> {
+    async fn grid_record(&self, city: &str, list: GridList, id: i64) -> Result<Option<GridRecord>, StoreError> {
         let row: Option<RecordRow> = sqlx::query_as(&format!(
             "SELECT id, area, status, person_id, created_at, body FROM {} WHERE city = $1 AND id = $2",
             list.table()
@@ -319,9 +432,7 @@ impl Store {
         Ok(row.map(|r| record(list, r)))
     }
 
-    /// The records of a list in the given areas (grid and community codes), oldest first;
-    /// `status` narrows them.
-    pub async fn grid_records(
+    async fn grid_records(
         &self,
         city: &str,
         list: GridList,
@@ -346,8 +457,7 @@ impl Store {
         Ok(out)
     }
 
-    /// Every record of a list in the city whose status is `status` (for city-wide matching).
-    pub async fn grid_records_in_city(
+    async fn grid_records_in_city(
         &self,
         city: &str,
         list: GridList,
@@ -364,9 +474,7 @@ impl Store {
         Ok(rows.into_iter().map(|r| record(list, r)).collect())
     }
 
-    /// Confirm a match into a project: the need must be open and the resource must have the
-    /// capacity left; the need becomes matched and the capacity is taken, in one transaction.
-    pub async fn confirm_match(&self, city: &str, project: &Project, actor: Option<i64>) -> Result<i64, StoreError> {
+    async fn confirm_match(&self, city: &str, project: &Project, actor: Option<i64>) -> Result<i64, StoreError> {
         let mut tx = self.write().await?;
         let need = get_in(&mut tx, city, GridList::Needs, project.need).await?;
         if need.status != NeedStatus::Open.as_str() {
@@ -434,11 +542,8 @@ impl Store {
         Ok(id)
     }
 
-    /// Finish a project: completed (the need is met, the participants earn the
-    /// `project_completed` points) or failed (the need opens again and the capacity returns);
-    /// the resource's record of reliability counts it either way.
     #[allow(clippy::too_many_arguments)]
-    pub async fn finish_project(
+    async fn finish_project(
         &self,
         city: &str,
         id: i64,
@@ -539,9 +644,8 @@ impl Store {
         Ok(())
     }
 
-    /// Append award lines for an action (points from the rules × times).
     #[allow(clippy::too_many_arguments)]
-    pub async fn award_points(
+    async fn award_points(
         &self,
         city: &str,
         people: &[i64],
@@ -560,9 +664,7 @@ impl Store {
         Ok(points)
     }
 
-    /// Redeem points: refused when the balance would go below zero. The balance is read in the
-    /// same transaction as the line is written.
-    pub async fn redeem_points(
+    async fn redeem_points(
         &self,
         city: &str,
         person: i64,
@@ -584,8 +686,7 @@ impl Store {
         Ok(balance - amount)
     }
 
-    /// A person's ledger, oldest first.
-    pub async fn points_ledger(&self, city: &str, person: i64) -> Result<Vec<LedgerEntry>, StoreError> {
+    async fn points_ledger(&self, city: &str, person: i64) -> Result<Vec<LedgerEntry>, StoreError> {
         let rows: Vec<(i64, i64, i64, String, String, i64)> = sqlx::query_as(
             "SELECT id, person_id, delta, action, reference, at FROM points_ledger
              WHERE city = $1 AND person_id = $2 ORDER BY id",
@@ -607,14 +708,7 @@ impl Store {
             .collect())
     }
 
-    /// The counts behind one grid's indicators over [from_ms, to_ms).
-    pub async fn grid_counts(
-        &self,
-        city: &str,
-        grid: &str,
-        from_ms: i64,
-        to_ms: i64,
-    ) -> Result<GridCounts, StoreError> {
+    async fn grid_counts(&self, city: &str, grid: &str, from_ms: i64, to_ms: i64) -> Result<GridCounts, StoreError> {
         Ok(self
             .grid_counts_by_grid(city, Some(grid), from_ms, to_ms)
             .await?
@@ -622,10 +716,7 @@ impl Store {
             .unwrap_or_default())
     }
 
-    /// The counts behind the grid indicators over [from_ms, to_ms), per grid code: of one grid,
-    /// or of every grid of the city (for the dashboard and the map, which add them up by
-    /// division). A handful of grouped queries, whatever the number of grids.
-    pub async fn grid_counts_by_grid(
+    async fn grid_counts_by_grid(
         &self,
         city: &str,
         grid: Option<&str>,

@@ -4,6 +4,7 @@
 //! saw, or refused.
 
 use gongzhi_core::wicked::{Entry, Initiative, InitiativeEvent, ProblemType, Side};
+use std::future::Future;
 
 use crate::write::Write;
 use crate::{events, now_ms, Store, StoreError};
@@ -36,9 +37,49 @@ fn stream(id: i64) -> String {
     format!("initiative:{id}")
 }
 
-impl Store {
+/// Owners' initiatives (Civil Code art. 278).
+pub trait InitiativeStore {
     /// Open an initiative; the opener becomes its first back-stage member.
-    pub async fn create_initiative(
+    fn create_initiative(
+        &self,
+        city: &str,
+        opened: &InitiativeEvent,
+        opener: (i64, &str),
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// Record events on an initiative as a member of `side` who saw it at `expected_version`.
+    /// Each event is checked by the core in order; any refusal stores nothing.
+    fn record_initiative(
+        &self,
+        city: &str,
+        id: i64,
+        expected_version: i64,
+        side: Side,
+        actor: i64,
+        new: &[InitiativeEvent],
+    ) -> impl Future<Output = Result<Initiative, StoreError>> + Send;
+    /// An initiative replayed from its events, with its version.
+    fn initiative(
+        &self,
+        city: &str,
+        id: i64,
+    ) -> impl Future<Output = Result<Option<(Initiative, i64)>, StoreError>> + Send;
+    fn initiative_row(
+        &self,
+        city: &str,
+        id: i64,
+    ) -> impl Future<Output = Result<Option<InitiativeRow>, StoreError>> + Send;
+    /// All initiatives of the city (their names and scopes are public), newest first.
+    fn initiatives(&self, city: &str) -> impl Future<Output = Result<Vec<InitiativeRow>, StoreError>> + Send;
+    /// The initiatives a person is a member of, with the side they work on.
+    fn initiative_seats(
+        &self,
+        city: &str,
+        person: i64,
+    ) -> impl Future<Output = Result<Vec<(i64, Side)>, StoreError>> + Send;
+}
+
+impl InitiativeStore for Store {
+    async fn create_initiative(
         &self,
         city: &str,
         opened: &InitiativeEvent,
@@ -89,9 +130,7 @@ impl Store {
         Ok(id)
     }
 
-    /// Record events on an initiative as a member of `side` who saw it at `expected_version`.
-    /// Each event is checked by the core in order; any refusal stores nothing.
-    pub async fn record_initiative(
+    async fn record_initiative(
         &self,
         city: &str,
         id: i64,
@@ -159,8 +198,7 @@ impl Store {
         Ok(initiative)
     }
 
-    /// An initiative replayed from its events, with its version.
-    pub async fn initiative(&self, city: &str, id: i64) -> Result<Option<(Initiative, i64)>, StoreError> {
+    async fn initiative(&self, city: &str, id: i64) -> Result<Option<(Initiative, i64)>, StoreError> {
         let Some(r) = self.initiative_row(city, id).await? else {
             return Ok(None);
         };
@@ -169,7 +207,7 @@ impl Store {
         Ok(Some((replay(id, entries)?, r.version)))
     }
 
-    pub async fn initiative_row(&self, city: &str, id: i64) -> Result<Option<InitiativeRow>, StoreError> {
+    async fn initiative_row(&self, city: &str, id: i64) -> Result<Option<InitiativeRow>, StoreError> {
         let r: Option<Row> = sqlx::query_as(
             "SELECT id, name, problem, community, created_at, version FROM initiatives WHERE city = $1 AND id = $2",
         )
@@ -180,8 +218,7 @@ impl Store {
         r.map(row).transpose()
     }
 
-    /// All initiatives of the city (their names and scopes are public), newest first.
-    pub async fn initiatives(&self, city: &str) -> Result<Vec<InitiativeRow>, StoreError> {
+    async fn initiatives(&self, city: &str) -> Result<Vec<InitiativeRow>, StoreError> {
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT id, name, problem, community, created_at, version FROM initiatives WHERE city = $1 ORDER BY id DESC",
         )
@@ -191,8 +228,7 @@ impl Store {
         rows.into_iter().map(row).collect()
     }
 
-    /// The initiatives a person is a member of, with the side they work on.
-    pub async fn initiative_seats(&self, city: &str, person: i64) -> Result<Vec<(i64, Side)>, StoreError> {
+    async fn initiative_seats(&self, city: &str, person: i64) -> Result<Vec<(i64, Side)>, StoreError> {
         let rows: Vec<(i64, String)> = sqlx::query_as(
             "SELECT initiative, side FROM initiative_members WHERE city = $1 AND person = $2 ORDER BY initiative",
         )
@@ -252,5 +288,6 @@ fn replay(id: i64, rows: Vec<events::Event>) -> Result<Initiative, StoreError> {
             event,
         });
     }
+
     Ok(Initiative::replay(id, entries))
 }

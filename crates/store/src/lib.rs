@@ -22,26 +22,57 @@ mod people;
 mod premises;
 mod regen;
 pub mod renewal;
+mod settings;
 mod sql;
 mod territory;
 mod write;
 
 pub use backend::Backend;
+
+/// The storage traits, one per aggregate, all implemented by [`Store`] for SQLite and PostgreSQL.
+/// `use gongzhi_store::prelude::*;` brings them into scope.
+pub mod prelude {
+    pub use crate::attachments::AttachmentStore;
+    pub use crate::bulk::CaseImportStore;
+    pub use crate::cases::CaseStore;
+    pub use crate::documents::DocumentStore;
+    pub use crate::events::EventLog;
+    pub use crate::flat::FlatStore;
+    pub use crate::gridteam::GridTeamStore;
+    pub use crate::initiatives::InitiativeStore;
+    pub use crate::media::MediaStore;
+    pub use crate::open311::Open311Store;
+    pub use crate::people::PeopleStore;
+    pub use crate::premises::PremisesStore;
+    pub use crate::regen::RegenStore;
+    pub use crate::renewal::clusters::ClusterStore;
+    pub use crate::renewal::council::CouncilStore;
+    pub use crate::renewal::delivery::DeliveryStore;
+    pub use crate::renewal::indicators::RenewalIndicatorStore;
+    pub use crate::renewal::needs::NeedStore;
+    pub use crate::renewal::proposals::ProposalStore;
+    pub use crate::renewal::votes::VoteStore;
+    pub use crate::renewal::works::WorkStore;
+    pub use crate::settings::SettingStore;
+    pub use crate::territory::TerritoryStore;
+}
 pub use bulk::{BulkImported, CaseHistory, BATCH_CASES};
-pub use cases::{CaseQuery, CaseRow, CaseVisibility, Change, NewCase};
+pub use cases::{CaseQuery, CaseRow, CaseVisibility, Change, Contact, NewCase};
+pub use documents::Document;
 pub use error::StoreError;
-pub use flat::StoredDemand;
+pub use flat::{Committee, CommitteeMember, StoredDemand};
 pub use gridteam::{GridCounts, GridList, GridRecord, NewRecord};
 pub use initiatives::InitiativeRow;
-pub use media::{MediaInfo, NewMedia};
-pub use open311::{Open311Key, Open311Media, Open311Query, Open311Request};
+pub use media::{Media, MediaInfo, NewMedia};
+pub use open311::{Open311Key, Open311Media, Open311Private, Open311Query, Open311Request};
 pub use people::{Account, NewPerson, TokenKind};
-pub use premises::PremisesImported;
+pub use prelude::*;
+pub use premises::{PremisesImported, UseSummary};
 pub use regen::{ContactRecord, DecisionEntry};
 pub use renewal::delivery::{ContributionRow, DeliveryDetail, DeliveryRow, Spending, SupervisedMilestone};
 pub use renewal::works::{BundleRow, WorkRow};
 pub use renewal::StoredCluster;
-pub use territory::{GridPage, ImportProgress};
+pub use territory::{GridPage, ImportProgress, Place};
 
 use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
@@ -138,49 +169,5 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
-    }
-
-    /// A deployment setting (per city), such as the hierarchy.
-    pub async fn setting(&self, city: &str, key: &str) -> Result<Option<String>, StoreError> {
-        let v: Option<(String,)> = sqlx::query_as("SELECT value FROM settings WHERE city = $1 AND key = $2")
-            .bind(city)
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(v.map(|v| v.0))
-    }
-
-    pub async fn set_setting(&self, city: &str, key: &str, value: &str, actor: Option<i64>) -> Result<(), StoreError> {
-        let mut tx = self.write().await?;
-        sqlx::query(
-            "INSERT INTO settings (city, key, value) VALUES ($1, $2, $3)
-             ON CONFLICT (city, key) DO UPDATE SET value = excluded.value",
-        )
-        .bind(city)
-        .bind(key)
-        .bind(value)
-        .execute(&mut *tx)
-        .await?;
-        events::append(
-            &mut tx,
-            city,
-            &format!("setting:{key}"),
-            "setting_changed",
-            actor,
-            None,
-            None,
-            &serde_json::json!({ "value": value }),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// The cities (tenants) that have divisions in this database.
-    pub async fn cities(&self) -> Result<Vec<String>, StoreError> {
-        let rows: Vec<(String,)> = sqlx::query_as("SELECT code FROM divisions WHERE level = 'city' ORDER BY code")
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows.into_iter().map(|r| r.0).collect())
     }
 }

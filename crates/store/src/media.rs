@@ -11,6 +11,7 @@
 use crate::write::Write;
 use gongzhi_core::media::{self as policy, Kind};
 use sha2::{Digest, Sha256};
+use std::future::Future;
 
 use crate::{events, now_ms, Store, StoreError};
 
@@ -75,6 +76,13 @@ fn sha256_hex(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))
 }
 
+/// A stored file: its facts and its bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Media {
+    pub info: MediaInfo,
+    pub bytes: Vec<u8>,
+}
+
 /// Store a file inside `tx` (its owner's event goes in the same transaction); its id back.
 pub(crate) async fn insert(
     tx: &mut Write<'_>,
@@ -102,9 +110,52 @@ pub(crate) async fn insert(
     Ok(id)
 }
 
-impl Store {
+/// The one media store.
+pub trait MediaStore {
     /// A file's facts.
-    pub async fn media_info(&self, city: &str, id: i64) -> Result<Option<MediaInfo>, StoreError> {
+    fn media_info(&self, city: &str, id: i64) -> impl Future<Output = Result<Option<MediaInfo>, StoreError>> + Send;
+    /// A file's facts and bytes.
+    fn media(&self, city: &str, id: i64) -> impl Future<Output = Result<Option<Media>, StoreError>> + Send;
+    /// The files of one owner (`case:12`, `need:3`, …), oldest first.
+    fn media_owned_by(
+        &self,
+        city: &str,
+        owner: &str,
+    ) -> impl Future<Output = Result<Vec<MediaInfo>, StoreError>> + Send;
+    /// The file known by an old key (`photos:17`, `documents:NAME`, …).
+    fn media_by_legacy(
+        &self,
+        city: &str,
+        legacy: &str,
+    ) -> impl Future<Output = Result<Option<MediaInfo>, StoreError>> + Send;
+    /// The files whose owner key starts with `prefix`, oldest first.
+    fn media_of(&self, city: &str, prefix: &str) -> impl Future<Output = Result<Vec<MediaInfo>, StoreError>> + Send;
+    /// Store a file and append `event_kind` on `stream` with `payload` (to which the file's id is
+    /// added as `media`) in the same transaction; the id back.
+    fn add_media(
+        &self,
+        city: &str,
+        m: &NewMedia<'_>,
+        actor: Option<i64>,
+        stream: &str,
+        event_kind: &str,
+        payload: serde_json::Value,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// Store a design attachment of a proposal (public; also known by its document name
+    /// `renewal-proposal/ID/N`, whose `document_changed` event it appends as when attachments were
+    /// documents). Returns the document name.
+    fn add_proposal_file(
+        &self,
+        city: &str,
+        proposal: i64,
+        n: usize,
+        file: &policy::Checked,
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<String, StoreError>> + Send;
+}
+
+impl MediaStore for Store {
+    async fn media_info(&self, city: &str, id: i64) -> Result<Option<MediaInfo>, StoreError> {
         let row: Option<InfoRow> = sqlx::query_as(&format!("SELECT {INFO} FROM media WHERE city = $1 AND id = $2"))
             .bind(city)
             .bind(id)
@@ -113,8 +164,7 @@ impl Store {
         Ok(row.map(info))
     }
 
-    /// A file's facts and bytes.
-    pub async fn media(&self, city: &str, id: i64) -> Result<Option<(MediaInfo, Vec<u8>)>, StoreError> {
+    async fn media(&self, city: &str, id: i64) -> Result<Option<Media>, StoreError> {
         let Some(i) = self.media_info(city, id).await? else {
             return Ok(None);
         };
@@ -123,11 +173,21 @@ impl Store {
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(data.map(|(d,)| (i, d)))
+        Ok(data.map(|(bytes,)| Media { info: i, bytes }))
     }
 
-    /// The file known by an old key (`photos:17`, `documents:NAME`, …).
-    pub async fn media_by_legacy(&self, city: &str, legacy: &str) -> Result<Option<MediaInfo>, StoreError> {
+    async fn media_owned_by(&self, city: &str, owner: &str) -> Result<Vec<MediaInfo>, StoreError> {
+        let rows: Vec<InfoRow> = sqlx::query_as(&format!(
+            "SELECT {INFO} FROM media WHERE city = $1 AND owner = $2 ORDER BY id"
+        ))
+        .bind(city)
+        .bind(owner)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(info).collect())
+    }
+
+    async fn media_by_legacy(&self, city: &str, legacy: &str) -> Result<Option<MediaInfo>, StoreError> {
         let row: Option<InfoRow> = sqlx::query_as(&format!(
             "SELECT {INFO} FROM media WHERE city = $1 AND legacy = $2 ORDER BY id LIMIT 1"
         ))
@@ -138,8 +198,7 @@ impl Store {
         Ok(row.map(info))
     }
 
-    /// The files whose owner key starts with `prefix`, oldest first.
-    pub async fn media_of(&self, city: &str, prefix: &str) -> Result<Vec<MediaInfo>, StoreError> {
+    async fn media_of(&self, city: &str, prefix: &str) -> Result<Vec<MediaInfo>, StoreError> {
         let rows: Vec<InfoRow> = sqlx::query_as(&format!(
             "SELECT {INFO} FROM media WHERE city = $1 AND substr(owner, 1, $3) = $2 ORDER BY id"
         ))
@@ -151,9 +210,7 @@ impl Store {
         Ok(rows.into_iter().map(info).collect())
     }
 
-    /// Store a file and append `event_kind` on `stream` with `payload` (to which the file's id is
-    /// added as `media`) in the same transaction; the id back.
-    pub async fn add_media(
+    async fn add_media(
         &self,
         city: &str,
         m: &NewMedia<'_>,
@@ -172,10 +229,7 @@ impl Store {
         Ok(id)
     }
 
-    /// Store a design attachment of a proposal (public; also known by its document name
-    /// `renewal-proposal/ID/N`, whose `document_changed` event it appends as when attachments were
-    /// documents). Returns the document name.
-    pub async fn add_proposal_file(
+    async fn add_proposal_file(
         &self,
         city: &str,
         proposal: i64,
@@ -204,7 +258,9 @@ impl Store {
         .await?;
         Ok(name)
     }
+}
 
+impl Store {
     /// Finish migration 0017 (run at each start; does nothing once done): move the files kept as
     /// base64 documents (milestone photos, proposal attachments) into `media`, then give every
     /// moved row its type from its bytes (a file of no accepted type becomes a download as
@@ -223,7 +279,7 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         for (city, id) in pending {
-            let Some((i, data)) = self.media(&city, id).await? else {
+            let Some(Media { info: i, bytes: data }) = self.media(&city, id).await? else {
                 continue;
             };
             let (kind, content_type, data) = match policy::sniff(&data) {

@@ -3,6 +3,9 @@
 //! answers, e-mail, device and account ids), the request search and the public photo.
 
 use std::collections::HashMap;
+use std::future::Future;
+
+use crate::prelude::*;
 
 use gongzhi_core::access::{Grant, Scope};
 use gongzhi_core::case::{Case, CaseEvent, CaseState};
@@ -77,11 +80,78 @@ fn row_of((snapshot, area, reporter, created_at, updated_at): CaseTuple) -> Resu
     })
 }
 
-impl Store {
+/// What an Open311 request brought that only staff may see.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Open311Private {
+    pub service_code: String,
+    /// The request's attributes, as JSON.
+    pub attributes: String,
+    pub email: Option<String>,
+    pub device_id: Option<String>,
+    pub account_id: Option<String>,
+}
+
+/// Open311 GeoReport v2 keys and requests.
+pub trait Open311Store {
     /// Create an Open311 client: a person named after `label` with the role resident in the
     /// whole city, and its API key (only the hash is kept), in one transaction. Returns the
     /// person's id.
-    pub async fn create_open311_client(
+    fn create_open311_client(
+        &self,
+        city: &str,
+        label: &str,
+        key: &str,
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// The Open311 key with this text, in whatever city it was made.
+    fn open311_key(&self, key: &str) -> impl Future<Output = Result<Option<Open311Key>, StoreError>> + Send;
+    /// Record what an Open311 request brought beside its case (created by the case intake).
+    fn record_open311_request(
+        &self,
+        city: &str,
+        case_id: i64,
+        r: &Open311Request,
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The case a request token stands for.
+    fn open311_token(&self, city: &str, token: &str) -> impl Future<Output = Result<Option<i64>, StoreError>> + Send;
+    /// The private part of an Open311 request. For staff and tests; never for public answers.
+    fn open311_private(
+        &self,
+        city: &str,
+        case_id: i64,
+    ) -> impl Future<Output = Result<Option<Open311Private>, StoreError>> + Send;
+    /// Cases for `GET requests`, newest first, and how many match in all.
+    /// Internal cases (an initiative's back-stage tasks) are neither listed nor counted.
+    fn open311_requests(
+        &self,
+        city: &str,
+        q: &Open311Query,
+    ) -> impl Future<Output = Result<(Vec<CaseRow>, i64), StoreError>> + Send;
+    /// The events of these kinds of some cases, oldest first, with their case ids.
+    fn case_events_of_kinds(
+        &self,
+        city: &str,
+        ids: &[i64],
+        kinds: &[&str],
+    ) -> impl Future<Output = Result<Vec<(i64, CaseEvent)>, StoreError>> + Send;
+    /// The public media of those cases that came through Open311.
+    fn open311_media(
+        &self,
+        city: &str,
+        ids: &[i64],
+    ) -> impl Future<Output = Result<HashMap<i64, Open311Media>, StoreError>> + Send;
+    /// A photo uploaded with an Open311 request (the only case photos served publicly), by its
+    /// media id.
+    fn open311_photo(
+        &self,
+        city: &str,
+        photo_id: i64,
+    ) -> impl Future<Output = Result<Option<crate::Media>, StoreError>> + Send;
+}
+
+impl Open311Store for Store {
+    async fn create_open311_client(
         &self,
         city: &str,
         label: &str,
@@ -169,8 +239,7 @@ impl Store {
         Ok(id)
     }
 
-    /// The Open311 key with this text, in whatever city it was made.
-    pub async fn open311_key(&self, key: &str) -> Result<Option<Open311Key>, StoreError> {
+    async fn open311_key(&self, key: &str) -> Result<Option<Open311Key>, StoreError> {
         let row: Option<(String, i64, String)> =
             sqlx::query_as("SELECT city, person_id, label FROM open311_keys WHERE key_hash = $1")
                 .bind(sha256_hex(key))
@@ -179,8 +248,7 @@ impl Store {
         Ok(row.map(|(city, person_id, label)| Open311Key { city, person_id, label }))
     }
 
-    /// Record what an Open311 request brought beside its case (created by the case intake).
-    pub async fn record_open311_request(
+    async fn record_open311_request(
         &self,
         city: &str,
         case_id: i64,
@@ -232,8 +300,7 @@ impl Store {
         Ok(())
     }
 
-    /// The case a request token stands for.
-    pub async fn open311_token(&self, city: &str, token: &str) -> Result<Option<i64>, StoreError> {
+    async fn open311_token(&self, city: &str, token: &str) -> Result<Option<i64>, StoreError> {
         let row: Option<(i64,)> = sqlx::query_as("SELECT case_id FROM open311_tokens WHERE city = $1 AND token = $2")
             .bind(city)
             .bind(token)
@@ -242,26 +309,27 @@ impl Store {
         Ok(row.map(|r| r.0))
     }
 
-    /// The private part of an Open311 request: (service code, attributes JSON, email, device id,
-    /// account id). For staff and tests; never for public answers.
     #[allow(clippy::type_complexity)]
-    pub async fn open311_private(
-        &self,
-        city: &str,
-        case_id: i64,
-    ) -> Result<Option<(String, String, Option<String>, Option<String>, Option<String>)>, StoreError> {
-        Ok(sqlx::query_as(
+    async fn open311_private(&self, city: &str, case_id: i64) -> Result<Option<Open311Private>, StoreError> {
+        let row: Option<(String, String, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
             "SELECT service_code, attributes, email, device_id, account_id FROM open311_requests WHERE city = $1 AND case_id = $2",
         )
         .bind(city)
         .bind(case_id)
         .fetch_optional(&self.pool)
-        .await?)
+        .await?;
+        Ok(row.map(
+            |(service_code, attributes, email, device_id, account_id)| Open311Private {
+                service_code,
+                attributes,
+                email,
+                device_id,
+                account_id,
+            },
+        ))
     }
 
-    /// Cases for `GET requests`, newest first, and how many match in all.
-    /// Internal cases (an initiative's back-stage tasks) are neither listed nor counted.
-    pub async fn open311_requests(&self, city: &str, q: &Open311Query) -> Result<(Vec<CaseRow>, i64), StoreError> {
+    async fn open311_requests(&self, city: &str, q: &Open311Query) -> Result<(Vec<CaseRow>, i64), StoreError> {
         let mut w = Sql::new("WHERE city = ");
         w.arg(Arg::Text(city.to_owned()));
         w.push(" AND source <> 'initiative'");
@@ -301,8 +369,7 @@ impl Store {
         Ok((rows.into_iter().map(row_of).collect::<Result<_, _>>()?, total.0))
     }
 
-    /// The events of these kinds of some cases, oldest first, with their case ids.
-    pub async fn case_events_of_kinds(
+    async fn case_events_of_kinds(
         &self,
         city: &str,
         ids: &[i64],
@@ -332,8 +399,7 @@ impl Store {
             .collect()
     }
 
-    /// The public media of those cases that came through Open311.
-    pub async fn open311_media(&self, city: &str, ids: &[i64]) -> Result<HashMap<i64, Open311Media>, StoreError> {
+    async fn open311_media(&self, city: &str, ids: &[i64]) -> Result<HashMap<i64, Open311Media>, StoreError> {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
@@ -349,17 +415,19 @@ impl Store {
             .collect())
     }
 
-    /// A photo uploaded with an Open311 request (the only case photos served publicly), by its
-    /// media id.
-    pub async fn open311_photo(&self, city: &str, photo_id: i64) -> Result<Option<(String, Vec<u8>)>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT p.content_type, p.data FROM open311_requests r
+    async fn open311_photo(&self, city: &str, photo_id: i64) -> Result<Option<crate::Media>, StoreError> {
+        let found: Option<(i64,)> = sqlx::query_as(
+            "SELECT p.id FROM open311_requests r
                JOIN media p ON p.city = r.city AND p.owner = 'case:' || r.case_id AND p.id = r.photo_id
              WHERE r.city = $1 AND r.photo_id = $2",
         )
         .bind(city)
         .bind(photo_id)
         .fetch_optional(&self.pool)
-        .await?)
+        .await?;
+        match found {
+            Some((id,)) => self.media(city, id).await,
+            None => Ok(None),
+        }
     }
 }

@@ -6,6 +6,7 @@ use gongzhi_core::org::{NewOrganisation, OrgKind, Organisation, Person, Role};
 use gongzhi_core::territory::DivisionCode;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::future::Future;
 
 use crate::{events, now_ms, Store, StoreError};
 
@@ -68,8 +69,71 @@ fn org_from_row((id, name, kind, parent, jurisdiction): OrgRow) -> Result<Organi
     })
 }
 
-impl Store {
-    pub async fn create_organisation(
+/// People, their grants, accounts and sessions.
+pub trait PeopleStore {
+    fn create_organisation(
+        &self,
+        city: &str,
+        org: &NewOrganisation,
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    fn organisation(
+        &self,
+        city: &str,
+        id: i64,
+    ) -> impl Future<Output = Result<Option<Organisation>, StoreError>> + Send;
+    /// Organisations of a city, optionally of one kind.
+    fn organisations(
+        &self,
+        city: &str,
+        kind: Option<OrgKind>,
+    ) -> impl Future<Output = Result<Vec<Organisation>, StoreError>> + Send;
+    /// Create a person with their grants and (optionally) a login, in one transaction.
+    fn create_person(
+        &self,
+        city: &str,
+        p: &NewPerson,
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// Create many people in one transaction (bulk loads such as the demo city).
+    fn create_people(
+        &self,
+        city: &str,
+        people: &[NewPerson],
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<Vec<i64>, StoreError>> + Send;
+    fn person(&self, city: &str, id: i64) -> impl Future<Output = Result<Option<Person>, StoreError>> + Send;
+    /// People of a city with their grants, paged by id.
+    fn people(
+        &self,
+        city: &str,
+        after_id: i64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<(Person, Vec<Grant>)>, StoreError>> + Send;
+    fn grants(&self, city: &str, person: i64) -> impl Future<Output = Result<Vec<Grant>, StoreError>> + Send;
+    /// Find an account by user name (user names are unique across cities).
+    fn account(&self, username: &str) -> impl Future<Output = Result<Option<Account>, StoreError>> + Send;
+    /// Store a new token (only its hash) and return the token text `CITY.SECRET`.
+    fn issue_token(
+        &self,
+        account: &Account,
+        kind: TokenKind,
+        secret: &str,
+        ttl_ms: i64,
+    ) -> impl Future<Output = Result<String, StoreError>> + Send;
+    /// The principal behind a token, if the token is known and not expired.
+    fn principal_for_token(&self, token: &str) -> impl Future<Output = Result<Option<Principal>, StoreError>> + Send;
+    /// The principal for a person: name, login and grants.
+    fn principal(
+        &self,
+        city: &str,
+        person_id: i64,
+    ) -> impl Future<Output = Result<Option<Principal>, StoreError>> + Send;
+    fn revoke_token(&self, token: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+impl PeopleStore for Store {
+    async fn create_organisation(
         &self,
         city: &str,
         org: &NewOrganisation,
@@ -112,7 +176,7 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn organisation(&self, city: &str, id: i64) -> Result<Option<Organisation>, StoreError> {
+    async fn organisation(&self, city: &str, id: i64) -> Result<Option<Organisation>, StoreError> {
         let row: Option<OrgRow> = sqlx::query_as(
             "SELECT id, name, kind, parent_id, jurisdiction FROM organisations WHERE city = $1 AND id = $2",
         )
@@ -123,8 +187,7 @@ impl Store {
         row.map(org_from_row).transpose()
     }
 
-    /// Organisations of a city, optionally of one kind.
-    pub async fn organisations(&self, city: &str, kind: Option<OrgKind>) -> Result<Vec<Organisation>, StoreError> {
+    async fn organisations(&self, city: &str, kind: Option<OrgKind>) -> Result<Vec<Organisation>, StoreError> {
         let rows: Vec<OrgRow> = sqlx::query_as(
             "SELECT id, name, kind, parent_id, jurisdiction FROM organisations
              WHERE city = $1 AND ($2 = '' OR kind = $2) ORDER BY id",
@@ -136,16 +199,14 @@ impl Store {
         rows.into_iter().map(org_from_row).collect()
     }
 
-    /// Create a person with their grants and (optionally) a login, in one transaction.
-    pub async fn create_person(&self, city: &str, p: &NewPerson, actor: Option<i64>) -> Result<i64, StoreError> {
+    async fn create_person(&self, city: &str, p: &NewPerson, actor: Option<i64>) -> Result<i64, StoreError> {
         let mut tx = self.write().await?;
         let id = insert_person(&mut tx, city, p, actor).await?;
         tx.commit().await?;
         Ok(id)
     }
 
-    /// Create many people in one transaction (bulk loads such as the demo city).
-    pub async fn create_people(
+    async fn create_people(
         &self,
         city: &str,
         people: &[NewPerson],
@@ -160,7 +221,7 @@ impl Store {
         Ok(ids)
     }
 
-    pub async fn person(&self, city: &str, id: i64) -> Result<Option<Person>, StoreError> {
+    async fn person(&self, city: &str, id: i64) -> Result<Option<Person>, StoreError> {
         let row: Option<(i64, String, Option<String>, Option<i64>)> =
             sqlx::query_as("SELECT id, name, phone, org_id FROM people WHERE city = $1 AND id = $2")
                 .bind(city)
@@ -170,8 +231,7 @@ impl Store {
         Ok(row.map(|(id, name, phone, org)| Person { id, name, phone, org }))
     }
 
-    /// People of a city with their grants, paged by id.
-    pub async fn people(&self, city: &str, after_id: i64, limit: u32) -> Result<Vec<(Person, Vec<Grant>)>, StoreError> {
+    async fn people(&self, city: &str, after_id: i64, limit: u32) -> Result<Vec<(Person, Vec<Grant>)>, StoreError> {
         let rows: Vec<(i64, String, Option<String>, Option<i64>)> = sqlx::query_as(
             "SELECT id, name, phone, org_id FROM people WHERE city = $1 AND id > $2 ORDER BY id LIMIT $3",
         )
@@ -188,7 +248,7 @@ impl Store {
         Ok(out)
     }
 
-    pub async fn grants(&self, city: &str, person: i64) -> Result<Vec<Grant>, StoreError> {
+    async fn grants(&self, city: &str, person: i64) -> Result<Vec<Grant>, StoreError> {
         let rows: Vec<(String, String)> =
             sqlx::query_as("SELECT role, scope FROM grants WHERE city = $1 AND person_id = $2 ORDER BY role, scope")
                 .bind(city)
@@ -205,8 +265,7 @@ impl Store {
             .collect()
     }
 
-    /// Find an account by user name (user names are unique across cities).
-    pub async fn account(&self, username: &str) -> Result<Option<Account>, StoreError> {
+    async fn account(&self, username: &str) -> Result<Option<Account>, StoreError> {
         let row: Option<(String, String, i64, String)> =
             sqlx::query_as("SELECT city, username, person_id, password_hash FROM accounts WHERE username = $1")
                 .bind(username)
@@ -220,8 +279,7 @@ impl Store {
         }))
     }
 
-    /// Store a new token (only its hash) and return the token text `CITY.SECRET`.
-    pub async fn issue_token(
+    async fn issue_token(
         &self,
         account: &Account,
         kind: TokenKind,
@@ -255,8 +313,7 @@ impl Store {
         Ok(token)
     }
 
-    /// The principal behind a token, if the token is known and not expired.
-    pub async fn principal_for_token(&self, token: &str) -> Result<Option<Principal>, StoreError> {
+    async fn principal_for_token(&self, token: &str) -> Result<Option<Principal>, StoreError> {
         let Some((city, _)) = token.split_once('.') else {
             return Ok(None);
         };
@@ -275,8 +332,7 @@ impl Store {
         self.principal(city, person_id).await
     }
 
-    /// The principal for a person: name, login and grants.
-    pub async fn principal(&self, city: &str, person_id: i64) -> Result<Option<Principal>, StoreError> {
+    async fn principal(&self, city: &str, person_id: i64) -> Result<Option<Principal>, StoreError> {
         let row: Option<(String, Option<String>)> = sqlx::query_as(
             "SELECT p.name, a.username FROM people p LEFT JOIN accounts a ON a.city = p.city AND a.person_id = p.id
              WHERE p.city = $1 AND p.id = $2",
@@ -295,7 +351,7 @@ impl Store {
         }))
     }
 
-    pub async fn revoke_token(&self, token: &str) -> Result<(), StoreError> {
+    async fn revoke_token(&self, token: &str) -> Result<(), StoreError> {
         let Some((city, _)) = token.split_once('.') else {
             return Ok(());
         };
@@ -326,6 +382,7 @@ async fn insert_person(tx: &mut Write<'_>, city: &str, p: &NewPerson, actor: Opt
             .execute(&mut **tx)
             .await?;
     }
+
     if let Some((username, hash)) = &p.account {
         let taken: Option<(String,)> = sqlx::query_as("SELECT city FROM accounts WHERE username = $1")
             .bind(username)
@@ -348,6 +405,7 @@ async fn insert_person(tx: &mut Write<'_>, city: &str, p: &NewPerson, actor: Opt
         .await
         .map_err(|e| StoreError::from_insert(e, || format!("the user name '{username}' is taken")))?;
     }
+
     let roles: Vec<String> = p
         .grants
         .iter()

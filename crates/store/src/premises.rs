@@ -2,6 +2,9 @@
 //! communities and grids against the register and stores everything or nothing, with one event per
 //! building.
 
+use std::future::Future;
+
+use crate::prelude::*;
 use std::collections::{HashMap, HashSet};
 
 use gongzhi_core::grid::GridCode;
@@ -10,6 +13,14 @@ use gongzhi_core::table::LineError;
 use gongzhi_core::territory::{DivisionCode, Level};
 
 use crate::{events, Store, StoreError};
+
+/// How many units of one use a community has, and their floor area.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UseSummary {
+    pub unit_use: UnitUse,
+    pub units: i64,
+    pub area: Area,
+}
 
 /// How many buildings and units an import added or replaced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -57,11 +68,40 @@ fn unit(r: UnitRow) -> Result<Unit, StoreError> {
     })
 }
 
-impl Store {
+/// Premises (units, owners, areas).
+pub trait PremisesStore {
     /// Store the buildings and units of a checked file (replacing those with the same codes), or
     /// nothing: a community outside the register, a grid not stored, or a unit that would move to
     /// another building is refused with its line.
-    pub async fn import_premises(
+    fn import_premises(
+        &self,
+        city: &str,
+        premises: &Premises,
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<PremisesImported, StoreError>> + Send;
+    /// The buildings of a grid when `grid` is given, else of a community, else of the city, by code.
+    fn buildings(
+        &self,
+        city: &str,
+        community: Option<&str>,
+        grid: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<Building>, StoreError>> + Send;
+    /// One building.
+    fn building(&self, city: &str, code: &str) -> impl Future<Output = Result<Option<Building>, StoreError>> + Send;
+    /// The units of a building, by floor then code.
+    fn units(&self, city: &str, building: &str) -> impl Future<Output = Result<Vec<Unit>, StoreError>> + Send;
+    /// One unit.
+    fn unit(&self, city: &str, code: &str) -> impl Future<Output = Result<Option<Unit>, StoreError>> + Send;
+    /// Units and total floor area per use in a community (for the community's page and checks).
+    fn premises_summary(
+        &self,
+        city: &str,
+        community: &str,
+    ) -> impl Future<Output = Result<Vec<UseSummary>, StoreError>> + Send;
+}
+
+impl PremisesStore for Store {
+    async fn import_premises(
         &self,
         city: &str,
         premises: &Premises,
@@ -177,19 +217,7 @@ impl Store {
         })
     }
 
-    /// The building each of `codes` is stored in (codes not stored are absent).
-    async fn unit_buildings(&self, city: &str, codes: &[&str]) -> Result<HashMap<String, String>, StoreError> {
-        let mut out = HashMap::new();
-        for code in codes.iter().copied().collect::<HashSet<_>>() {
-            if let Some(u) = self.unit(city, code).await? {
-                out.insert(u.code, u.building);
-            }
-        }
-        Ok(out)
-    }
-
-    /// The buildings of a grid when `grid` is given, else of a community, else of the city, by code.
-    pub async fn buildings(
+    async fn buildings(
         &self,
         city: &str,
         community: Option<&str>,
@@ -210,8 +238,7 @@ impl Store {
         rows.into_iter().map(building).collect()
     }
 
-    /// One building.
-    pub async fn building(&self, city: &str, code: &str) -> Result<Option<Building>, StoreError> {
+    async fn building(&self, city: &str, code: &str) -> Result<Option<Building>, StoreError> {
         let row: Option<BuildingRow> = sqlx::query_as(&format!(
             "SELECT {BUILDING_COLUMNS} FROM buildings WHERE city = $1 AND code = $2"
         ))
@@ -222,8 +249,7 @@ impl Store {
         row.map(building).transpose()
     }
 
-    /// The units of a building, by floor then code.
-    pub async fn units(&self, city: &str, building: &str) -> Result<Vec<Unit>, StoreError> {
+    async fn units(&self, city: &str, building: &str) -> Result<Vec<Unit>, StoreError> {
         let rows: Vec<UnitRow> = sqlx::query_as(&format!(
             "SELECT {UNIT_COLUMNS} FROM units WHERE city = $1 AND building = $2 ORDER BY floor, code"
         ))
@@ -234,8 +260,7 @@ impl Store {
         rows.into_iter().map(unit).collect()
     }
 
-    /// One unit.
-    pub async fn unit(&self, city: &str, code: &str) -> Result<Option<Unit>, StoreError> {
+    async fn unit(&self, city: &str, code: &str) -> Result<Option<Unit>, StoreError> {
         let row: Option<UnitRow> = sqlx::query_as(&format!(
             "SELECT {UNIT_COLUMNS} FROM units WHERE city = $1 AND code = $2"
         ))
@@ -246,8 +271,7 @@ impl Store {
         row.map(unit).transpose()
     }
 
-    /// Units and total floor area per use in a community (for the community's page and checks).
-    pub async fn premises_summary(&self, city: &str, community: &str) -> Result<Vec<(UnitUse, i64, Area)>, StoreError> {
+    async fn premises_summary(&self, city: &str, community: &str) -> Result<Vec<UseSummary>, StoreError> {
         let rows: Vec<(String, i64, i64)> = sqlx::query_as(
             "SELECT u.unit_use, COUNT(*), CAST(SUM(u.area) AS BIGINT) FROM units u
              JOIN buildings b ON b.city = u.city AND b.code = u.building
@@ -258,7 +282,26 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()
-            .map(|(u, n, a)| Ok((u.parse()?, n, Area::from_hundredths(a))))
+            .map(|(u, n, a)| {
+                Ok(UseSummary {
+                    unit_use: u.parse()?,
+                    units: n,
+                    area: Area::from_hundredths(a),
+                })
+            })
             .collect()
+    }
+}
+
+impl Store {
+    /// The building each of `codes` is stored in (codes not stored are absent).
+    async fn unit_buildings(&self, city: &str, codes: &[&str]) -> Result<HashMap<String, String>, StoreError> {
+        let mut out = HashMap::new();
+        for code in codes.iter().copied().collect::<HashSet<_>>() {
+            if let Some(u) = self.unit(city, code).await? {
+                out.insert(u.code, u.building);
+            }
+        }
+        Ok(out)
     }
 }

@@ -3,6 +3,9 @@
 //! to the stream `regen:<project>` in the same transaction; contacts and decisions are only ever
 //! appended, so a holder's position is the fold of its decision records.
 
+use std::future::Future;
+
+use crate::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 
 use crate::write::Write;
@@ -88,14 +91,101 @@ type HolderRow = (
 type ResourceRow = (String, String, String, String, String, Option<i64>, i64, String, i64);
 type ContactRow = (i64, String, String, String, String, String, String, String, String);
 
-impl Store {
+/// Urban regeneration projects and their decisions.
+pub trait RegenStore {
     /// Create a regeneration project in a community of the register.
-    pub async fn create_regen_project(
+    fn create_regen_project(
         &self,
         city: &str,
         project: &Project,
         actor: Option<i64>,
-    ) -> Result<(), StoreError> {
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// One project.
+    fn regen_project(&self, city: &str, code: &str)
+        -> impl Future<Output = Result<Option<Project>, StoreError>> + Send;
+    /// A project or `NotFound`.
+    fn regen_project_or_404(&self, city: &str, code: &str) -> impl Future<Output = Result<Project, StoreError>> + Send;
+    /// The city's projects, by code.
+    fn regen_projects(&self, city: &str) -> impl Future<Output = Result<Vec<Project>, StoreError>> + Send;
+    /// Store the holders of a checked file (replacing those with the same codes and their
+    /// holdings) or nothing: every holding must be a unit of the premises register, not held by
+    /// another holder of the project; an empty area takes the unit's area.
+    fn import_regen_holders(
+        &self,
+        city: &str,
+        project: &str,
+        holders: &[ImportedHolder],
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+    /// The project's holders with their holdings, by code.
+    fn regen_holders(&self, city: &str, project: &str) -> impl Future<Output = Result<Vec<Holder>, StoreError>> + Send;
+    /// One holder or `NotFound`.
+    fn regen_holder(
+        &self,
+        city: &str,
+        project: &str,
+        code: &str,
+    ) -> impl Future<Output = Result<Holder, StoreError>> + Send;
+    /// Staff override of a holder's scenario or degree of organisation (with the reason), or its
+    /// removal (`None`): an event, and the holder's row.
+    fn override_regen_holder(
+        &self,
+        city: &str,
+        project: &str,
+        holder: &str,
+        scenario: Option<Option<Override<Scenario>>>,
+        organisation: Option<Option<Override<Organisation>>>,
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Store the resources of a checked file (replacing those with the same codes).
+    fn import_regen_resources(
+        &self,
+        city: &str,
+        project: &str,
+        resources: &[Resource],
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+    /// The project's resources, by code.
+    fn regen_resources(
+        &self,
+        city: &str,
+        project: &str,
+    ) -> impl Future<Output = Result<Vec<Resource>, StoreError>> + Send;
+    /// Append a contact. Unknown holders or resources are refused, a resource whose capacity is
+    /// used up is a conflict; the pressure guard's warnings are returned and stored with it.
+    fn add_regen_contact(
+        &self,
+        city: &str,
+        project: &str,
+        contact: &Contact,
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<ContactRecord, StoreError>> + Send;
+    /// The project's contacts (of one holder when given), oldest first.
+    fn regen_contacts(
+        &self,
+        city: &str,
+        project: &str,
+        holder: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<ContactRecord>, StoreError>> + Send;
+    /// Append a decision or a withdrawal, checked against the holder's records and the project's
+    /// withdrawal deadline.
+    fn record_regen_decision(
+        &self,
+        city: &str,
+        project: &str,
+        record: &DecisionRecord,
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<DecisionEntry, StoreError>> + Send;
+    /// The project's decision records, oldest first.
+    fn regen_decisions(
+        &self,
+        city: &str,
+        project: &str,
+    ) -> impl Future<Output = Result<Vec<DecisionEntry>, StoreError>> + Send;
+}
+
+impl RegenStore for Store {
+    async fn create_regen_project(&self, city: &str, project: &Project, actor: Option<i64>) -> Result<(), StoreError> {
         let known = self
             .division(city, &project.community)
             .await?
@@ -135,8 +225,7 @@ impl Store {
         Ok(())
     }
 
-    /// One project.
-    pub async fn regen_project(&self, city: &str, code: &str) -> Result<Option<Project>, StoreError> {
+    async fn regen_project(&self, city: &str, code: &str) -> Result<Option<Project>, StoreError> {
         let row: Option<(String, String, String, String)> =
             sqlx::query_as("SELECT code, name, community, config FROM regen_projects WHERE city = $1 AND code = $2")
                 .bind(city)
@@ -154,15 +243,13 @@ impl Store {
         .transpose()
     }
 
-    /// A project or `NotFound`.
-    pub async fn regen_project_or_404(&self, city: &str, code: &str) -> Result<Project, StoreError> {
+    async fn regen_project_or_404(&self, city: &str, code: &str) -> Result<Project, StoreError> {
         self.regen_project(city, code)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("regeneration project {code}")))
     }
 
-    /// The city's projects, by code.
-    pub async fn regen_projects(&self, city: &str) -> Result<Vec<Project>, StoreError> {
+    async fn regen_projects(&self, city: &str) -> Result<Vec<Project>, StoreError> {
         let rows: Vec<(String,)> = sqlx::query_as("SELECT code FROM regen_projects WHERE city = $1 ORDER BY code")
             .bind(city)
             .fetch_all(&self.pool)
@@ -174,10 +261,7 @@ impl Store {
         Ok(out)
     }
 
-    /// Store the holders of a checked file (replacing those with the same codes and their
-    /// holdings) or nothing: every holding must be a unit of the premises register, not held by
-    /// another holder of the project; an empty area takes the unit's area.
-    pub async fn import_regen_holders(
+    async fn import_regen_holders(
         &self,
         city: &str,
         project: &str,
@@ -284,8 +368,7 @@ impl Store {
         Ok(checked.len())
     }
 
-    /// The project's holders with their holdings, by code.
-    pub async fn regen_holders(&self, city: &str, project: &str) -> Result<Vec<Holder>, StoreError> {
+    async fn regen_holders(&self, city: &str, project: &str) -> Result<Vec<Holder>, StoreError> {
         let rows: Vec<HolderRow> = sqlx::query_as(
             "SELECT code, name, kind, members, contested, representatives, sticking, organisation_override, scenario_override
              FROM regen_holders WHERE city = $1 AND project = $2 ORDER BY code",
@@ -331,8 +414,7 @@ impl Store {
             .collect()
     }
 
-    /// One holder or `NotFound`.
-    pub async fn regen_holder(&self, city: &str, project: &str, code: &str) -> Result<Holder, StoreError> {
+    async fn regen_holder(&self, city: &str, project: &str, code: &str) -> Result<Holder, StoreError> {
         self.regen_holders(city, project)
             .await?
             .into_iter()
@@ -340,9 +422,7 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(format!("holder {code} of project {project}")))
     }
 
-    /// Staff override of a holder's scenario or degree of organisation (with the reason), or its
-    /// removal (`None`): an event, and the holder's row.
-    pub async fn override_regen_holder(
+    async fn override_regen_holder(
         &self,
         city: &str,
         project: &str,
@@ -405,8 +485,7 @@ impl Store {
         Ok(())
     }
 
-    /// Store the resources of a checked file (replacing those with the same codes).
-    pub async fn import_regen_resources(
+    async fn import_regen_resources(
         &self,
         city: &str,
         project: &str,
@@ -454,8 +533,7 @@ impl Store {
         Ok(resources.len())
     }
 
-    /// The project's resources, by code.
-    pub async fn regen_resources(&self, city: &str, project: &str) -> Result<Vec<Resource>, StoreError> {
+    async fn regen_resources(&self, city: &str, project: &str) -> Result<Vec<Resource>, StoreError> {
         let rows: Vec<ResourceRow> = sqlx::query_as(
             "SELECT code, name, kind, category, holder, capacity, cost, addresses, scarce FROM regen_resources
              WHERE city = $1 AND project = $2 ORDER BY code",
@@ -481,9 +559,7 @@ impl Store {
             .collect()
     }
 
-    /// Append a contact. Unknown holders or resources are refused, a resource whose capacity is
-    /// used up is a conflict; the pressure guard's warnings are returned and stored with it.
-    pub async fn add_regen_contact(
+    async fn add_regen_contact(
         &self,
         city: &str,
         project: &str,
@@ -561,8 +637,7 @@ impl Store {
         Ok(record)
     }
 
-    /// The project's contacts (of one holder when given), oldest first.
-    pub async fn regen_contacts(
+    async fn regen_contacts(
         &self,
         city: &str,
         project: &str,
@@ -597,9 +672,7 @@ impl Store {
             .collect()
     }
 
-    /// Append a decision or a withdrawal, checked against the holder's records and the project's
-    /// withdrawal deadline.
-    pub async fn record_regen_decision(
+    async fn record_regen_decision(
         &self,
         city: &str,
         project: &str,
@@ -656,8 +729,7 @@ impl Store {
         })
     }
 
-    /// The project's decision records, oldest first.
-    pub async fn regen_decisions(&self, city: &str, project: &str) -> Result<Vec<DecisionEntry>, StoreError> {
+    async fn regen_decisions(&self, city: &str, project: &str) -> Result<Vec<DecisionEntry>, StoreError> {
         let mut conn = self.pool.acquire().await?;
         decisions_in(&mut conn, city, project).await
     }

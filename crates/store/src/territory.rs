@@ -1,5 +1,8 @@
 //! Territory storage: divisions, the hierarchy setting, grids.
 
+use std::future::Future;
+
+use crate::prelude::*;
 use std::collections::HashMap;
 
 use geo::BoundingRect;
@@ -7,6 +10,15 @@ use gongzhi_core::grid::{self, FeatureError, Grid, GridCode, GridKind};
 use gongzhi_core::territory::{Division, DivisionCode, Hierarchy, Level};
 
 use crate::{events, Store, StoreError};
+
+/// A named place found by its name: a grid, community or street, with the centre of its shape.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Place {
+    pub code: String,
+    pub name: String,
+    pub lng: f64,
+    pub lat: f64,
+}
 
 /// One page of grids and the total matching.
 #[derive(Debug, Clone)]
@@ -44,14 +56,98 @@ fn grid_from_row((code, name, community, kind, households, population, geometry)
 
 const GRID_COLUMNS: &str = "code, name, community, kind, households, population, geometry";
 
-impl Store {
+/// The one territory: divisions, grids, boundaries and places.
+pub trait TerritoryStore {
     /// Insert or update divisions (e.g. from the shipped city file). One transaction, one event.
-    pub async fn put_divisions(
+    fn put_divisions(
         &self,
         city: &str,
         divisions: &[Division],
         actor: Option<i64>,
-    ) -> Result<usize, StoreError> {
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+    /// Set the boundaries of divisions (GeoJSON geometries, WGS-84). One transaction, one event.
+    fn set_division_boundaries(
+        &self,
+        city: &str,
+        boundaries: &[(DivisionCode, geo::MultiPolygon<f64>)],
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn division(&self, city: &str, code: &str) -> impl Future<Output = Result<Option<Division>, StoreError>> + Send;
+    /// A division's boundary, when one has been set.
+    fn division_boundary(
+        &self,
+        city: &str,
+        code: &str,
+    ) -> impl Future<Output = Result<Option<geo::MultiPolygon<f64>>, StoreError>> + Send;
+    /// Every division of one level that has a boundary, with that boundary.
+    fn division_boundaries(
+        &self,
+        city: &str,
+        level: Level,
+    ) -> impl Future<Output = Result<Vec<(String, geo::MultiPolygon<f64>)>, StoreError>> + Send;
+    /// The division and its ancestors, top (city) first. Codes nest, so one query finds them all.
+    fn ancestry(&self, city: &str, code: &str) -> impl Future<Output = Result<Vec<Division>, StoreError>> + Send;
+    /// Divisions under `parent` (or the city's top when none), optionally of one level.
+    fn child_divisions(
+        &self,
+        city: &str,
+        parent: Option<&str>,
+        level: Option<Level>,
+    ) -> impl Future<Output = Result<Vec<Division>, StoreError>> + Send;
+    /// Count of divisions per level, for the health/overview pages.
+    fn division_counts(&self, city: &str) -> impl Future<Output = Result<Vec<(Level, i64)>, StoreError>> + Send;
+    /// The hierarchy this city governs through (layered unless configured otherwise).
+    fn hierarchy(&self, city: &str) -> impl Future<Output = Result<Hierarchy, StoreError>> + Send;
+    fn set_hierarchy(
+        &self,
+        city: &str,
+        h: &Hierarchy,
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Import grids in one transaction: every grid's community must exist in this city and, when
+    /// the community has a boundary, the grid must lie within it; a micro-grid must lie within its
+    /// unit grid. Any problem refuses the whole import (nothing stored) with each feature's index.
+    /// Existing grids with the same code are replaced; each stored grid gets its event.
+    fn import_grids(
+        &self,
+        city: &str,
+        grids: &[Grid],
+        actor: Option<i64>,
+        progress: Option<ImportProgress<'_>>,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+    fn grid(&self, city: &str, code: &str) -> impl Future<Output = Result<Option<Grid>, StoreError>> + Send;
+    /// Grids of a city, optionally inside one division (by code prefix), paged, ordered by code.
+    fn grids(
+        &self,
+        city: &str,
+        within: Option<&str>,
+        page: u32,
+        page_size: u32,
+    ) -> impl Future<Output = Result<GridPage, StoreError>> + Send;
+    /// Every grid's code and shape, to build the point-in-grid index.
+    fn grid_shapes(
+        &self,
+        city: &str,
+    ) -> impl Future<Output = Result<Vec<(String, geo::MultiPolygon<f64>)>, StoreError>> + Send;
+    /// Places whose name contains `text` (grids first, then communities and streets): code,
+    /// name and the centre of their shape, for finding a location by address.
+    fn find_places(
+        &self,
+        city: &str,
+        text: &str,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<Place>, StoreError>> + Send;
+    /// The parent of every division and grid of the city (a grid's is its community), for
+    /// adding figures kept per grid up the tree.
+    fn territory_parents(
+        &self,
+        city: &str,
+    ) -> impl Future<Output = Result<std::collections::HashMap<String, String>, StoreError>> + Send;
+    fn grid_count(&self, city: &str) -> impl Future<Output = Result<i64, StoreError>> + Send;
+}
+
+impl TerritoryStore for Store {
+    async fn put_divisions(&self, city: &str, divisions: &[Division], actor: Option<i64>) -> Result<usize, StoreError> {
         let mut tx = self.write().await?;
         for d in divisions {
             if d.code.city().as_str() != city {
@@ -87,8 +183,7 @@ impl Store {
         Ok(divisions.len())
     }
 
-    /// Set the boundaries of divisions (GeoJSON geometries, WGS-84). One transaction, one event.
-    pub async fn set_division_boundaries(
+    async fn set_division_boundaries(
         &self,
         city: &str,
         boundaries: &[(DivisionCode, geo::MultiPolygon<f64>)],
@@ -122,7 +217,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn division(&self, city: &str, code: &str) -> Result<Option<Division>, StoreError> {
+    async fn division(&self, city: &str, code: &str) -> Result<Option<Division>, StoreError> {
         let row: Option<DivisionRow> =
             sqlx::query_as("SELECT code, name, level, parent FROM divisions WHERE city = $1 AND code = $2")
                 .bind(city)
@@ -132,12 +227,7 @@ impl Store {
         row.map(division_from_row).transpose()
     }
 
-    /// A division's boundary, when one has been set.
-    pub async fn division_boundary(
-        &self,
-        city: &str,
-        code: &str,
-    ) -> Result<Option<geo::MultiPolygon<f64>>, StoreError> {
+    async fn division_boundary(&self, city: &str, code: &str) -> Result<Option<geo::MultiPolygon<f64>>, StoreError> {
         let row: Option<(Option<String>,)> =
             sqlx::query_as("SELECT boundary FROM divisions WHERE city = $1 AND code = $2")
                 .bind(city)
@@ -150,8 +240,7 @@ impl Store {
         }
     }
 
-    /// Every division of one level that has a boundary, with that boundary.
-    pub async fn division_boundaries(
+    async fn division_boundaries(
         &self,
         city: &str,
         level: Level,
@@ -168,8 +257,7 @@ impl Store {
             .collect()
     }
 
-    /// The division and its ancestors, top (city) first. Codes nest, so one query finds them all.
-    pub async fn ancestry(&self, city: &str, code: &str) -> Result<Vec<Division>, StoreError> {
+    async fn ancestry(&self, city: &str, code: &str) -> Result<Vec<Division>, StoreError> {
         let mut codes = vec![city.to_owned()];
         for len in [6, 9, 12] {
             if code.len() >= len && code[..len] != *city {
@@ -185,8 +273,7 @@ impl Store {
         Ok(out)
     }
 
-    /// Divisions under `parent` (or the city's top when none), optionally of one level.
-    pub async fn child_divisions(
+    async fn child_divisions(
         &self,
         city: &str,
         parent: Option<&str>,
@@ -226,8 +313,7 @@ impl Store {
         })
     }
 
-    /// Count of divisions per level, for the health/overview pages.
-    pub async fn division_counts(&self, city: &str) -> Result<Vec<(Level, i64)>, StoreError> {
+    async fn division_counts(&self, city: &str) -> Result<Vec<(Level, i64)>, StoreError> {
         let rows: Vec<(String, i64)> =
             sqlx::query_as("SELECT level, COUNT(*) FROM divisions WHERE city = $1 GROUP BY level")
                 .bind(city)
@@ -241,8 +327,7 @@ impl Store {
         Ok(out)
     }
 
-    /// The hierarchy this city governs through (layered unless configured otherwise).
-    pub async fn hierarchy(&self, city: &str) -> Result<Hierarchy, StoreError> {
+    async fn hierarchy(&self, city: &str) -> Result<Hierarchy, StoreError> {
         match self.setting(city, "hierarchy").await? {
             Some(text) => Ok(serde_json::from_str(&text)
                 .map_err(|e| StoreError::Conflict(format!("stored hierarchy is unreadable: {e}")))?),
@@ -250,16 +335,12 @@ impl Store {
         }
     }
 
-    pub async fn set_hierarchy(&self, city: &str, h: &Hierarchy, actor: Option<i64>) -> Result<(), StoreError> {
+    async fn set_hierarchy(&self, city: &str, h: &Hierarchy, actor: Option<i64>) -> Result<(), StoreError> {
         let text = serde_json::to_string(h).expect("hierarchy serialises");
         self.set_setting(city, "hierarchy", &text, actor).await
     }
 
-    /// Import grids in one transaction: every grid's community must exist in this city and, when
-    /// the community has a boundary, the grid must lie within it; a micro-grid must lie within its
-    /// unit grid. Any problem refuses the whole import (nothing stored) with each feature's index.
-    /// Existing grids with the same code are replaced; each stored grid gets its event.
-    pub async fn import_grids(
+    async fn import_grids(
         &self,
         city: &str,
         grids: &[Grid],
@@ -378,7 +459,7 @@ impl Store {
         Ok(grids.len())
     }
 
-    pub async fn grid(&self, city: &str, code: &str) -> Result<Option<Grid>, StoreError> {
+    async fn grid(&self, city: &str, code: &str) -> Result<Option<Grid>, StoreError> {
         let row: Option<GridRow> = sqlx::query_as(&format!(
             "SELECT {GRID_COLUMNS} FROM grids WHERE city = $1 AND code = $2"
         ))
@@ -389,14 +470,7 @@ impl Store {
         row.map(grid_from_row).transpose()
     }
 
-    /// Grids of a city, optionally inside one division (by code prefix), paged, ordered by code.
-    pub async fn grids(
-        &self,
-        city: &str,
-        within: Option<&str>,
-        page: u32,
-        page_size: u32,
-    ) -> Result<GridPage, StoreError> {
+    async fn grids(&self, city: &str, within: Option<&str>, page: u32, page_size: u32) -> Result<GridPage, StoreError> {
         let prefix = format!("{}%", within.unwrap_or(""));
         let offset = i64::from(page.saturating_sub(1)) * i64::from(page_size);
         let rows: Vec<GridRow> = sqlx::query_as(&format!(
@@ -419,8 +493,7 @@ impl Store {
         })
     }
 
-    /// Every grid's code and shape, to build the point-in-grid index.
-    pub async fn grid_shapes(&self, city: &str) -> Result<Vec<(String, geo::MultiPolygon<f64>)>, StoreError> {
+    async fn grid_shapes(&self, city: &str) -> Result<Vec<(String, geo::MultiPolygon<f64>)>, StoreError> {
         let rows: Vec<(String, String)> =
             sqlx::query_as("SELECT code, geometry FROM grids WHERE city = $1 ORDER BY code")
                 .bind(city)
@@ -431,14 +504,7 @@ impl Store {
             .collect()
     }
 
-    /// Places whose name contains `text` (grids first, then communities and streets): code,
-    /// name and the centre of their shape, for finding a location by address.
-    pub async fn find_places(
-        &self,
-        city: &str,
-        text: &str,
-        limit: u32,
-    ) -> Result<Vec<(String, String, f64, f64)>, StoreError> {
+    async fn find_places(&self, city: &str, text: &str, limit: u32) -> Result<Vec<Place>, StoreError> {
         let pattern = format!("%{}%", text.trim());
         let grids: Vec<(String, String, f64, f64, f64, f64)> = sqlx::query_as(
             "SELECT code, name, min_lng, min_lat, max_lng, max_lat FROM grids WHERE city = $1 AND name LIKE $2 ORDER BY code LIMIT $3",
@@ -448,9 +514,14 @@ impl Store {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        let mut out: Vec<(String, String, f64, f64)> = grids
+        let mut out: Vec<Place> = grids
             .into_iter()
-            .map(|(c, n, x0, y0, x1, y1)| (c, n, (x0 + x1) / 2.0, (y0 + y1) / 2.0))
+            .map(|(code, name, x0, y0, x1, y1)| Place {
+                code,
+                name,
+                lng: (x0 + x1) / 2.0,
+                lat: (y0 + y1) / 2.0,
+            })
             .collect();
         if out.len() < limit as usize {
             let divisions: Vec<(String, String, String)> = sqlx::query_as(
@@ -465,16 +536,19 @@ impl Store {
             for (code, name, boundary) in divisions {
                 let shape = grid::geometry_from_geojson(&boundary)?;
                 if let Some(c) = geo::Centroid::centroid(&shape) {
-                    out.push((code, name, c.x(), c.y()));
+                    out.push(Place {
+                        code,
+                        name,
+                        lng: c.x(),
+                        lat: c.y(),
+                    });
                 }
             }
         }
         Ok(out)
     }
 
-    /// The parent of every division and grid of the city (a grid's is its community), for
-    /// adding figures kept per grid up the tree.
-    pub async fn territory_parents(&self, city: &str) -> Result<std::collections::HashMap<String, String>, StoreError> {
+    async fn territory_parents(&self, city: &str) -> Result<std::collections::HashMap<String, String>, StoreError> {
         let rows: Vec<(String, String)> = sqlx::query_as(
             "SELECT code, parent FROM divisions WHERE city = $1 AND parent IS NOT NULL
              UNION ALL SELECT code, community FROM grids WHERE city = $1",
@@ -485,7 +559,7 @@ impl Store {
         Ok(rows.into_iter().collect())
     }
 
-    pub async fn grid_count(&self, city: &str) -> Result<i64, StoreError> {
+    async fn grid_count(&self, city: &str) -> Result<i64, StoreError> {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM grids WHERE city = $1")
             .bind(city)
             .fetch_one(&self.pool)

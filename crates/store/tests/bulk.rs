@@ -1,6 +1,7 @@
 //! Bulk import of case histories, on SQLite and (with GONGZHI_TEST_DATABASE) PostgreSQL: rows,
 //! events and counters equal what the histories say, and the one-case path still works after.
 
+use gongzhi_store::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;

@@ -3,6 +3,7 @@
 //! store, at its first start); old keys resolve, types come from the bytes, EXIF goes.
 
 use base64::Engine as _;
+use gongzhi_store::prelude::*;
 use gongzhi_store::Store;
 use sqlx::any::AnyPoolOptions;
 
@@ -101,8 +102,8 @@ async fn migration_0017_moves_every_file_into_media() {
                 .await
                 .unwrap()
                 .unwrap_or_else(|| panic!("{legacy}"));
-            let (_, data) = s.media(CITY, m.id).await.unwrap().unwrap();
-            (m, data)
+            let stored = s.media(CITY, m.id).await.unwrap().unwrap();
+            (m, stored.bytes)
         }
     };
     let (photo, data) = by("photos:17").await;
@@ -114,7 +115,7 @@ async fn migration_0017_moves_every_file_into_media() {
     assert_eq!(photo.size, data.len() as i64);
     assert_eq!(photo.sha256.as_deref().map(str::len), Some(64));
     // The Open311 request now points at the media id.
-    assert_eq!(s.open311_photo(CITY, photo.id).await.unwrap().unwrap().1, data);
+    assert_eq!(s.open311_photo(CITY, photo.id).await.unwrap().unwrap().bytes, data);
     assert_eq!(s.photos(CITY, 12).await.unwrap().len(), 2);
 
     let (svg, data) = by("photos:18").await;
@@ -125,10 +126,8 @@ async fn migration_0017_moves_every_file_into_media() {
 
     let (need, data) = by("renewal_need_photos:4").await;
     assert_eq!((need.owner.as_str(), data.as_slice()), ("need:9", PNG));
-    assert_eq!(
-        s.need_photos(CITY, 9).await.unwrap(),
-        vec![(need.id, "image/png".to_owned(), PNG.len() as i64)]
-    );
+    assert_eq!(s.need_photos(CITY, 9).await.unwrap(), vec![need.clone()]);
+    assert_eq!((need.content_type.as_str(), need.size), ("image/png", PNG.len() as i64));
 
     let (att, _) = by("attachments:8").await;
     assert_eq!((att.owner.as_str(), att.created_by), ("initiative:5:unit:A-1", Some(3)));
@@ -143,10 +142,8 @@ async fn migration_0017_moves_every_file_into_media() {
     assert!(pdf.public);
     let (ms, data) = by("documents:renewal_photo:3:7:1").await;
     assert_eq!((ms.owner.as_str(), data.as_slice()), ("milestone:3:7", PNG));
-    assert_eq!(
-        s.milestone_photo(CITY, "renewal_photo:3:7:1").await.unwrap(),
-        ("image/png".to_owned(), PNG.to_vec())
-    );
+    assert_eq!(s.milestone_photo_id(CITY, "renewal_photo:3:7:1").await.unwrap(), ms.id);
+    assert_eq!(ms.content_type, "image/png");
 
     // The documents moved are gone; the others stay. The old tables are gone.
     assert!(s.document(CITY, "renewal-proposal/9/0").await.unwrap().is_none());

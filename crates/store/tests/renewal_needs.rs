@@ -4,6 +4,7 @@
 
 use gongzhi_core::gridteam::{Category, Need, NeedSource, Urgency};
 use gongzhi_core::territory::{Division, Level};
+use gongzhi_store::prelude::*;
 use gongzhi_store::{GridList, NewRecord, StoreError};
 use gongzhi_testkit::fresh_db;
 
@@ -74,13 +75,18 @@ async fn clusters_are_folded_from_their_events() {
         .add_need_photo(CITY, ids[0], "image/png", b"png", Some(1))
         .await
         .unwrap();
+    let photos = s.need_photos(CITY, ids[0]).await.unwrap();
     assert_eq!(
-        s.need_photos(CITY, ids[0]).await.unwrap(),
-        vec![(photo, "image/png".to_owned(), 3)]
+        photos
+            .iter()
+            .map(|m| (m.id, m.content_type.as_str(), m.size))
+            .collect::<Vec<_>>(),
+        vec![(photo, "image/png", 3)]
     );
+    let stored = s.media(CITY, photo).await.unwrap().unwrap();
     assert_eq!(
-        s.need_photo(CITY, ids[0], photo).await.unwrap(),
-        Some(("image/png".to_owned(), b"png".to_vec()))
+        (stored.info.owner, stored.info.content_type, stored.bytes),
+        (format!("need:{}", ids[0]), "image/png".to_owned(), b"png".to_vec())
     );
 
     // A run creates two clusters; a need of another community or one already clustered is refused.

@@ -11,6 +11,7 @@ use gongzhi_core::renewal::council::{Decision, MemberKind, Quorum};
 use gongzhi_core::renewal::proposal::{Content, LineItem, Patch, ProposalStatus};
 use gongzhi_core::renewal::vote::{VoteProject, VoteSetup};
 use gongzhi_core::territory::DivisionCode;
+use gongzhi_store::prelude::*;
 use gongzhi_store::renewal::council::{DecisionRow, NewMeeting};
 use gongzhi_store::renewal::proposals::NewProposal;
 use gongzhi_store::{now_ms, GridList, NewPerson, NewRecord, Store, StoreError};

@@ -6,6 +6,7 @@ use gongzhi_core::grid::{parse_grid_collection, GridCodePattern};
 use gongzhi_core::org::{NewOrganisation, OrgKind, Role};
 use gongzhi_core::spatial::Crs;
 use gongzhi_core::territory::{Division, DivisionCode, Hierarchy, Level};
+use gongzhi_store::prelude::*;
 use gongzhi_store::{NewPerson, StoreError, TokenKind};
 use gongzhi_testkit::{demo_db, fresh_db};
 
@@ -289,7 +290,9 @@ async fn premises_import_all_or_nothing_and_read_back() {
     assert_eq!(s.units(CITY, "T1").await.unwrap().len(), 2);
     let summary = s.premises_summary(CITY, &community).await.unwrap();
     assert!(
-        summary.iter().any(|(u, n, _)| *u == UnitUse::Residential && *n > 100),
+        summary
+            .iter()
+            .any(|u| u.unit_use == UnitUse::Residential && u.units > 100),
         "{summary:?}"
     );
 }

@@ -7,6 +7,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use gongzhi_core::access::Principal;
+use gongzhi_store::prelude::*;
 
 use crate::{ApiError, AppState};
 

@@ -1,6 +1,7 @@
 //! Page timing: the server time of the main pages on a loaded database, measured in process
 //! through the router (no network), as `gongzhi bench pages` prints it. Nothing here asserts.
 
+use gongzhi_store::prelude::*;
 use std::time::Instant;
 
 use axum::body::Body;

@@ -11,6 +11,7 @@ pub mod media;
 pub mod open311;
 pub mod pages;
 
+use gongzhi_store::prelude::*;
 use std::net::SocketAddr;
 use std::sync::Arc;
 

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use gongzhi_core::media::{self as policy, Checked, Kind, MediaError};
+use gongzhi_store::prelude::*;
 
 use crate::auth::MaybeAuth;
 use crate::error::{ApiError, ApiResult};
@@ -178,7 +179,7 @@ async fn serve(
         (None, Some(c)) => c,
         _ => crate::api::territory::city_of(&s, p.as_ref()),
     };
-    let (m, data) = s.store.media(&city, n).await?.ok_or_else(missing)?;
+    let gongzhi_store::Media { info: m, bytes: data } = s.store.media(&city, n).await?.ok_or_else(missing)?;
     if !gongzhi_app::media::may_read(&s, p.as_ref(), &city, &m).await? {
         return Err(missing());
     }

@@ -24,6 +24,7 @@
 //!   the client sent). Uploaded photos are checked by the one media policy (415 for a type not
 //!   accepted, read from the bytes; 413 over 5 MiB) and lose their EXIF.
 
+use gongzhi_store::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 
 use axum::body::Bytes;

@@ -2,6 +2,7 @@
 //! responsibility lists and their check, push-downs, the workload early warning, forms demanded
 //! from above, and the what-if replay.
 
+use gongzhi_store::prelude::*;
 use gongzhi_testkit::{small_demo, TestApp};
 use serde_json::{json, Value};
 

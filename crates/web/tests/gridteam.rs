@@ -2,6 +2,7 @@
 //! confirmed into a project and completed, points, patrols, visits, indicators, import/export,
 //! and who may see what.
 
+use gongzhi_store::prelude::*;
 use gongzhi_testkit::{small_demo, TestApp};
 use serde_json::{json, Value};
 

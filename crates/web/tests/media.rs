@@ -5,6 +5,7 @@
 //! and old file URLs redirect there.
 
 use gongzhi_demo::CITY;
+use gongzhi_store::prelude::*;
 use gongzhi_testkit::{small_demo, TestApp};
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};

@@ -4,6 +4,7 @@
 
 use geo::InteriorPoint;
 use gongzhi_core::catalogue::Catalogue;
+use gongzhi_store::prelude::*;
 use gongzhi_testkit::{small_demo, TestApp};
 use quick_xml::events::Event;
 use serde_json::{json, Value};
@@ -490,12 +491,16 @@ async fn post_form_and_multipart_then_read_back() {
     assert_eq!(case["contact"]["name"], "王小明", "staff see the contact");
     assert_eq!(case["contact"]["phone"], "13800138000");
     let private = app.db.store.open311_private(CITY, id).await.unwrap().unwrap();
-    assert_eq!(private.0, COVER);
-    let attrs: Value = serde_json::from_str(&private.1).unwrap();
+    assert_eq!(private.service_code, COVER);
+    let attrs: Value = serde_json::from_str(&private.attributes).unwrap();
     assert_eq!(attrs["affected"], json!(["pedestrians", "vehicles"]));
     assert_eq!(attrs["count"], "2");
     assert_eq!(
-        (private.2.as_deref(), private.3.as_deref(), private.4.as_deref()),
+        (
+            private.email.as_deref(),
+            private.device_id.as_deref(),
+            private.account_id.as_deref()
+        ),
         (
             Some("wang.xiaoming@example.com"),
             Some("device-xyz-123"),

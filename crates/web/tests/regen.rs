@@ -3,6 +3,7 @@
 //! decisions with withdrawal, and the consent thresholds exactly at and one unit below their
 //! boundaries (by head count and by area), recomputed on every signature.
 
+use gongzhi_store::prelude::*;
 use gongzhi_testkit::{small_demo, TestApp};
 use serde_json::{json, Value};
 

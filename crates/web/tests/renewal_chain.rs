@@ -10,6 +10,7 @@
 //! It runs in the demo's last community, which holds no demo renewal data, so every list and
 //! every indicator is checked against numbers computed by hand here.
 
+use gongzhi_store::prelude::*;
 use std::collections::BTreeSet;
 
 use chrono::{Days, NaiveDate};

@@ -6,6 +6,7 @@
 use gongzhi_core::access::{Grant, Scope};
 use gongzhi_core::org::Role;
 use gongzhi_core::territory::DivisionCode;
+use gongzhi_store::prelude::*;
 use gongzhi_store::{NewPerson, TokenKind};
 use gongzhi_testkit::{demo_hash, small_demo, TestApp};
 use serde_json::{json, Value};

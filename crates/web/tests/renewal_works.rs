@@ -6,6 +6,7 @@
 //! contributions, upkeep with a check-in and the residents' acceptance survey; the pages show it
 //! all in both languages.
 
+use gongzhi_store::prelude::*;
 use gongzhi_testkit::TestApp;
 use serde_json::{json, Value};
 

@@ -4,6 +4,7 @@
 //! cluster's row and membership from the folded state: the membership derives from the events.
 
 use std::collections::HashMap;
+use std::future::Future;
 
 use crate::write::Write;
 use gongzhi_core::renewal::cluster::{fold, ClusterEvent, ClusterState, Origin};
@@ -55,6 +56,7 @@ async fn state_in(conn: &mut sqlx::AnyConnection, city: &str, id: i64) -> Result
     if evs.is_empty() {
         return Err(StoreError::NotFound(format!("cluster {id}")));
     }
+
     let parsed: Vec<ClusterEvent> = evs
         .iter()
         .map(|e| {
@@ -109,6 +111,7 @@ async fn check_free(
             }
         }
     }
+
     Ok(())
 }
 
@@ -180,6 +183,7 @@ async fn step(
             .execute(&mut **tx)
             .await?;
     }
+
     Ok(id)
 }
 
@@ -193,14 +197,71 @@ fn check_version(c: &StoredCluster, expected: Option<i64>) -> Result<(), StoreEr
     }
 }
 
-impl Store {
+/// Clusters of renewal needs.
+pub trait ClusterStore {
     /// The clusters of a community (`all`: merged ones too), by id.
-    pub async fn renewal_clusters(
+    fn renewal_clusters(
         &self,
         city: &str,
         community: &str,
         all: bool,
-    ) -> Result<Vec<StoredCluster>, StoreError> {
+    ) -> impl Future<Output = Result<Vec<StoredCluster>, StoreError>> + Send;
+    fn renewal_cluster(
+        &self,
+        city: &str,
+        id: i64,
+    ) -> impl Future<Output = Result<Option<StoredCluster>, StoreError>> + Send;
+    /// The cluster of each clustered need of a community.
+    fn cluster_assignments(
+        &self,
+        city: &str,
+        community: &str,
+    ) -> impl Future<Output = Result<HashMap<i64, i64>, StoreError>> + Send;
+    /// A cluster's state replayed from its events alone (to check the stored row against).
+    fn replay_cluster(&self, city: &str, id: i64) -> impl Future<Output = Result<ClusterState, StoreError>> + Send;
+    /// Apply a clustering run in one transaction: needs added to existing clusters, new
+    /// clusters (name, needs). Returns the new clusters' ids.
+    fn refresh_clusters(
+        &self,
+        city: &str,
+        community: &str,
+        add: &[(i64, Vec<i64>)],
+        create: &[(String, Vec<i64>)],
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<Vec<i64>, StoreError>> + Send;
+    /// Rename a cluster.
+    fn rename_cluster(
+        &self,
+        city: &str,
+        id: i64,
+        name: &str,
+        expected_version: Option<i64>,
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Merge clusters of the same community into `into`: each source gets `merged_into`, the
+    /// target `absorbed` with the source's needs, all in one transaction.
+    fn merge_clusters(
+        &self,
+        city: &str,
+        into: i64,
+        from: &[i64],
+        actor: Option<i64>,
+        reason: Option<&str>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Split needs off a cluster into a new one named `name`. Returns the new cluster's id.
+    fn split_cluster(
+        &self,
+        city: &str,
+        id: i64,
+        needs: &[i64],
+        name: &str,
+        actor: Option<i64>,
+        reason: Option<&str>,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+}
+
+impl ClusterStore for Store {
+    async fn renewal_clusters(&self, city: &str, community: &str, all: bool) -> Result<Vec<StoredCluster>, StoreError> {
         let rows: Vec<ClusterRow> = sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM renewal_clusters WHERE city = $1 AND community = $2 AND ($3 = 1 OR status = 'active') ORDER BY id"
         ))
@@ -212,7 +273,7 @@ impl Store {
         Ok(rows.into_iter().map(cluster).collect())
     }
 
-    pub async fn renewal_cluster(&self, city: &str, id: i64) -> Result<Option<StoredCluster>, StoreError> {
+    async fn renewal_cluster(&self, city: &str, id: i64) -> Result<Option<StoredCluster>, StoreError> {
         let row: Option<ClusterRow> = sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM renewal_clusters WHERE city = $1 AND id = $2"
         ))
@@ -223,8 +284,7 @@ impl Store {
         Ok(row.map(cluster))
     }
 
-    /// The cluster of each clustered need of a community.
-    pub async fn cluster_assignments(&self, city: &str, community: &str) -> Result<HashMap<i64, i64>, StoreError> {
+    async fn cluster_assignments(&self, city: &str, community: &str) -> Result<HashMap<i64, i64>, StoreError> {
         let rows: Vec<(i64, i64)> =
             sqlx::query_as("SELECT need_id, cluster_id FROM renewal_cluster_needs WHERE city = $1 AND community = $2")
                 .bind(city)
@@ -234,15 +294,12 @@ impl Store {
         Ok(rows.into_iter().collect())
     }
 
-    /// A cluster's state replayed from its events alone (to check the stored row against).
-    pub async fn replay_cluster(&self, city: &str, id: i64) -> Result<ClusterState, StoreError> {
+    async fn replay_cluster(&self, city: &str, id: i64) -> Result<ClusterState, StoreError> {
         let mut conn = self.pool.acquire().await?;
         state_in(&mut conn, city, id).await
     }
 
-    /// Apply a clustering run in one transaction: needs added to existing clusters, new
-    /// clusters (name, needs). Returns the new clusters' ids.
-    pub async fn refresh_clusters(
+    async fn refresh_clusters(
         &self,
         city: &str,
         community: &str,
@@ -285,8 +342,7 @@ impl Store {
         Ok(ids)
     }
 
-    /// Rename a cluster.
-    pub async fn rename_cluster(
+    async fn rename_cluster(
         &self,
         city: &str,
         id: i64,
@@ -315,9 +371,7 @@ impl Store {
         Ok(())
     }
 
-    /// Merge clusters of the same community into `into`: each source gets `merged_into`, the
-    /// target `absorbed` with the source's needs, all in one transaction.
-    pub async fn merge_clusters(
+    async fn merge_clusters(
         &self,
         city: &str,
         into: i64,
@@ -374,8 +428,7 @@ impl Store {
         Ok(())
     }
 
-    /// Split needs off a cluster into a new one named `name`. Returns the new cluster's id.
-    pub async fn split_cluster(
+    async fn split_cluster(
         &self,
         city: &str,
         id: i64,
@@ -482,5 +535,6 @@ async fn create_in(
             .execute(&mut **tx)
             .await?;
     }
+
     Ok(())
 }

@@ -2,6 +2,9 @@
 //! minutes, positions and decisions. A decision needs the meeting's attendance quorum and sets
 //! the proposal's status. Streams `renewal-council:COMMUNITY` and `renewal-meeting:ID`.
 
+use std::future::Future;
+
+use crate::prelude::*;
 use gongzhi_core::renewal::council::{
     self, quorum_standing, Decision, MeetingAction, MeetingState, MemberKind, Quorum, QuorumStanding, Stance,
 };
@@ -81,8 +84,60 @@ fn stream(id: i64) -> String {
 
 type MRow = (i64, String, String, i64, i64, i64, String, String, String);
 
-impl Store {
-    pub async fn add_council_member(
+/// Council meetings and their positions.
+pub trait CouncilStore {
+    fn add_council_member(
+        &self,
+        city: &str,
+        community: &str,
+        person: Option<i64>,
+        name: &str,
+        kind: MemberKind,
+        actor: i64,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    fn council_members(
+        &self,
+        city: &str,
+        community: &str,
+    ) -> impl Future<Output = Result<Vec<CouncilMember>, StoreError>> + Send;
+    /// Call a meeting with an agenda of the community's proposals.
+    fn create_meeting(
+        &self,
+        city: &str,
+        m: &NewMeeting,
+        actor: i64,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    fn meeting(&self, city: &str, id: i64) -> impl Future<Output = Result<Option<Meeting>, StoreError>> + Send;
+    fn meetings(&self, city: &str, community: &str) -> impl Future<Output = Result<Vec<Meeting>, StoreError>> + Send;
+    /// Record who attended (council member ids) and, if given, the minutes.
+    fn record_meeting(
+        &self,
+        city: &str,
+        id: i64,
+        attendance: Option<&[i64]>,
+        minutes: Option<&str>,
+        actor: i64,
+    ) -> impl Future<Output = Result<Meeting, StoreError>> + Send;
+    /// A present member's position on a proposal of the agenda.
+    fn record_position(
+        &self,
+        city: &str,
+        meeting: i64,
+        p: &PositionRow,
+        actor: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The council's decision on a proposal of the agenda; refused (409) below the quorum.
+    fn decide_proposal(
+        &self,
+        city: &str,
+        meeting: i64,
+        d: &DecisionRow,
+        actor: i64,
+    ) -> impl Future<Output = Result<QuorumStanding, StoreError>> + Send;
+}
+
+impl CouncilStore for Store {
+    async fn add_council_member(
         &self,
         city: &str,
         community: &str,
@@ -120,7 +175,7 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn council_members(&self, city: &str, community: &str) -> Result<Vec<CouncilMember>, StoreError> {
+    async fn council_members(&self, city: &str, community: &str) -> Result<Vec<CouncilMember>, StoreError> {
         let rows: Vec<(i64, String, Option<i64>, String, String)> = sqlx::query_as(
             "SELECT id, community, person, name, kind FROM renewal_council_members WHERE city = $1 AND community = $2 ORDER BY id",
         )
@@ -141,8 +196,7 @@ impl Store {
             .collect()
     }
 
-    /// Call a meeting with an agenda of the community's proposals.
-    pub async fn create_meeting(&self, city: &str, m: &NewMeeting, actor: i64) -> Result<i64, StoreError> {
+    async fn create_meeting(&self, city: &str, m: &NewMeeting, actor: i64) -> Result<i64, StoreError> {
         m.quorum.check()?;
         if m.title.trim().is_empty() {
             return Err(DomainError::invalid("title", "give the meeting a title").into());
@@ -192,7 +246,7 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn meeting(&self, city: &str, id: i64) -> Result<Option<Meeting>, StoreError> {
+    async fn meeting(&self, city: &str, id: i64) -> Result<Option<Meeting>, StoreError> {
         let r: Option<MRow> = sqlx::query_as(
             "SELECT id, community, title, held_at, quorum_num, quorum_den, agenda, attendance, minutes FROM renewal_meetings WHERE city = $1 AND id = $2",
         )
@@ -255,7 +309,7 @@ impl Store {
         }))
     }
 
-    pub async fn meetings(&self, city: &str, community: &str) -> Result<Vec<Meeting>, StoreError> {
+    async fn meetings(&self, city: &str, community: &str) -> Result<Vec<Meeting>, StoreError> {
         let ids: Vec<(i64,)> = sqlx::query_as(
             "SELECT id FROM renewal_meetings WHERE city = $1 AND community = $2 ORDER BY held_at DESC, id DESC",
         )
@@ -270,8 +324,7 @@ impl Store {
         Ok(out)
     }
 
-    /// Record who attended (council member ids) and, if given, the minutes.
-    pub async fn record_meeting(
+    async fn record_meeting(
         &self,
         city: &str,
         id: i64,
@@ -347,14 +400,7 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(format!("meeting {id}")))
     }
 
-    /// A present member's position on a proposal of the agenda.
-    pub async fn record_position(
-        &self,
-        city: &str,
-        meeting: i64,
-        p: &PositionRow,
-        actor: i64,
-    ) -> Result<(), StoreError> {
+    async fn record_position(&self, city: &str, meeting: i64, p: &PositionRow, actor: i64) -> Result<(), StoreError> {
         let m = self
             .meeting(city, meeting)
             .await?
@@ -409,8 +455,7 @@ impl Store {
         Ok(())
     }
 
-    /// The council's decision on a proposal of the agenda; refused (409) below the quorum.
-    pub async fn decide_proposal(
+    async fn decide_proposal(
         &self,
         city: &str,
         meeting: i64,

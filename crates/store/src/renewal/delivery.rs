@@ -2,6 +2,9 @@
 //! (stored as documents), spending, contributions, upkeep with check-ins, acceptance answers and
 //! the supervision of late milestones. Every change appends to the stream `renewal_delivery:ID`.
 
+use std::future::Future;
+
+use crate::prelude::*;
 use crate::write::Write;
 use chrono::NaiveDate;
 use gongzhi_core::case::Satisfaction;
@@ -156,10 +159,129 @@ pub fn photo_name(delivery: i64, milestone: i64, n: usize) -> String {
     format!("renewal_photo:{delivery}:{milestone}:{n}")
 }
 
-impl Store {
+/// Delivery of works: milestones, contributions, acceptance.
+pub trait DeliveryStore {
     /// Start a delivery project (a funded proposal's, or one that staff create). Its event
     /// `delivery_started` carries the proposal it delivers.
-    pub async fn start_delivery(&self, city: &str, d: &NewDelivery, actor: Option<i64>) -> Result<i64, StoreError> {
+    fn start_delivery(
+        &self,
+        city: &str,
+        d: &NewDelivery,
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// The delivery projects of a community (all the city's without one).
+    fn deliveries(
+        &self,
+        city: &str,
+        community: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<DeliveryRow>, StoreError>> + Send;
+    fn delivery_row(&self, city: &str, id: i64) -> impl Future<Output = Result<DeliveryRow, StoreError>> + Send;
+    /// A delivery project with its milestones, spending, contributions, upkeep and acceptance.
+    fn delivery(&self, city: &str, id: i64) -> impl Future<Output = Result<DeliveryDetail, StoreError>> + Send;
+    fn add_milestone(
+        &self,
+        city: &str,
+        delivery: i64,
+        title: &str,
+        due: NaiveDate,
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// Mark a milestone done on `date` (once: 409 if it is done already).
+    fn complete_milestone(
+        &self,
+        city: &str,
+        delivery: i64,
+        milestone: i64,
+        date: NaiveDate,
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<Milestone, StoreError>> + Send;
+    /// Attach a photo to a milestone: stored in the media store (owner `milestone:D:M`, public,
+    /// also known by its document name `renewal_photo:D:M:N`) in the same transaction as the
+    /// milestone's change and its events (`document_changed` on the name's stream, as when photos
+    /// were documents, and `milestone_photo_added`). Returns the photo's name.
+    fn add_milestone_photo(
+        &self,
+        city: &str,
+        delivery: i64,
+        milestone: i64,
+        content_type: &str,
+        data: &[u8],
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<String, StoreError>> + Send;
+    /// A milestone photo's media id, by its name.
+    fn milestone_photo_id(&self, city: &str, name: &str) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// Record money spent (cents > 0).
+    fn record_spending(
+        &self,
+        city: &str,
+        delivery: i64,
+        amount_cents: i64,
+        note: &str,
+        date: NaiveDate,
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    fn add_contribution(
+        &self,
+        city: &str,
+        delivery: i64,
+        c: &Contribution,
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    #[allow(clippy::too_many_arguments)]
+    fn add_upkeep(
+        &self,
+        city: &str,
+        delivery: i64,
+        who: &str,
+        what: &str,
+        every_days: i64,
+        from: NaiveDate,
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    fn add_checkin(
+        &self,
+        city: &str,
+        delivery: i64,
+        upkeep: i64,
+        c: &Checkin,
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// A resident's acceptance answer (once per person and project: 409 the second time). The
+    /// event records that an answer came, not who gave which verdict.
+    fn answer_acceptance(
+        &self,
+        city: &str,
+        delivery: i64,
+        person: i64,
+        a: &Acceptance,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Whether `person` has answered a project's acceptance survey.
+    fn has_answered(
+        &self,
+        city: &str,
+        delivery: i64,
+        person: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// The milestones that are late or due soon on `today` (open ones, and in a community when
+    /// given), latest first: the supervision list.
+    fn supervised_milestones(
+        &self,
+        city: &str,
+        community: Option<&str>,
+        today: NaiveDate,
+    ) -> impl Future<Output = Result<Vec<SupervisedMilestone>, StoreError>> + Send;
+    /// The supervision sweep for milestones, as the case sweep does for cases: a warning (预警)
+    /// when the due date is near, an overdue mark (超期) once it has passed, each recorded once
+    /// as an event `milestone_supervised`. Returns how many milestones were marked.
+    fn supervise_milestones(
+        &self,
+        city: &str,
+        today: NaiveDate,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+}
+
+impl DeliveryStore for Store {
+    async fn start_delivery(&self, city: &str, d: &NewDelivery, actor: Option<i64>) -> Result<i64, StoreError> {
         d.check()?;
         self.require_community(city, &d.community).await?;
         let mut tx = self.write().await?;
@@ -192,8 +314,7 @@ impl Store {
         Ok(id)
     }
 
-    /// The delivery projects of a community (all the city's without one).
-    pub async fn deliveries(&self, city: &str, community: Option<&str>) -> Result<Vec<DeliveryRow>, StoreError> {
+    async fn deliveries(&self, city: &str, community: Option<&str>) -> Result<Vec<DeliveryRow>, StoreError> {
         let rows: Vec<DeliveryTuple> = match community {
             Some(c) => {
                 sqlx::query_as(&format!(
@@ -214,7 +335,7 @@ impl Store {
         rows.into_iter().map(delivery_of).collect()
     }
 
-    pub async fn delivery_row(&self, city: &str, id: i64) -> Result<DeliveryRow, StoreError> {
+    async fn delivery_row(&self, city: &str, id: i64) -> Result<DeliveryRow, StoreError> {
         let row: Option<DeliveryTuple> = sqlx::query_as(&format!("{DELIVERY_SELECT} WHERE d.city = $1 AND d.id = $2"))
             .bind(city)
             .bind(id)
@@ -223,8 +344,7 @@ impl Store {
         delivery_of(row.ok_or_else(|| StoreError::NotFound(format!("delivery project {id}")))?)
     }
 
-    /// A delivery project with its milestones, spending, contributions, upkeep and acceptance.
-    pub async fn delivery(&self, city: &str, id: i64) -> Result<DeliveryDetail, StoreError> {
+    async fn delivery(&self, city: &str, id: i64) -> Result<DeliveryDetail, StoreError> {
         let delivery = self.delivery_row(city, id).await?;
         let milestones = self
             .milestones(city, Some(id))
@@ -340,41 +460,7 @@ impl Store {
         })
     }
 
-    /// Milestones of one project, or of every project of the city, with their project id.
-    async fn milestones(&self, city: &str, delivery: Option<i64>) -> Result<Vec<(i64, Milestone)>, StoreError> {
-        let sql = "SELECT delivery, id, title, due, done, photos, supervision FROM renewal_milestones WHERE city = $1";
-        type Row = (i64, i64, String, String, Option<String>, String, i64);
-        let rows: Vec<Row> = match delivery {
-            Some(d) => {
-                sqlx::query_as(&format!("{sql} AND delivery = $2 ORDER BY due, id"))
-                    .bind(city)
-                    .bind(d)
-                    .fetch_all(&self.pool)
-                    .await?
-            }
-            None => {
-                sqlx::query_as(&format!("{sql} ORDER BY delivery, due, id"))
-                    .bind(city)
-                    .fetch_all(&self.pool)
-                    .await?
-            }
-        };
-        rows.into_iter()
-            .map(|(d, id, title, due, done, photos, sup)| Ok((d, milestone_of((id, title, due, done, photos, sup))?)))
-            .collect()
-    }
-
-    async fn lock_delivery(&self, tx: &mut Write<'_>, city: &str, id: i64) -> Result<(), StoreError> {
-        let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM renewal_deliveries WHERE city = $1 AND id = $2")
-            .bind(city)
-            .bind(id)
-            .fetch_optional(&mut **tx)
-            .await?;
-        row.map(|_| ())
-            .ok_or_else(|| StoreError::NotFound(format!("delivery project {id}")))
-    }
-
-    pub async fn add_milestone(
+    async fn add_milestone(
         &self,
         city: &str,
         delivery: i64,
@@ -410,26 +496,7 @@ impl Store {
         Ok(id)
     }
 
-    async fn milestone_in(
-        &self,
-        tx: &mut Write<'_>,
-        city: &str,
-        delivery: i64,
-        id: i64,
-    ) -> Result<Milestone, StoreError> {
-        let row: Option<MilestoneTuple> = sqlx::query_as(
-            "SELECT id, title, due, done, photos, supervision FROM renewal_milestones WHERE city = $1 AND delivery = $2 AND id = $3",
-        )
-        .bind(city)
-        .bind(delivery)
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await?;
-        milestone_of(row.ok_or_else(|| StoreError::NotFound(format!("milestone {id} of delivery project {delivery}")))?)
-    }
-
-    /// Mark a milestone done on `date` (once: 409 if it is done already).
-    pub async fn complete_milestone(
+    async fn complete_milestone(
         &self,
         city: &str,
         delivery: i64,
@@ -475,11 +542,7 @@ impl Store {
         Ok(m)
     }
 
-    /// Attach a photo to a milestone: stored in the media store (owner `milestone:D:M`, public,
-    /// also known by its document name `renewal_photo:D:M:N`) in the same transaction as the
-    /// milestone's change and its events (`document_changed` on the name's stream, as when photos
-    /// were documents, and `milestone_photo_added`). Returns the photo's name.
-    pub async fn add_milestone_photo(
+    async fn add_milestone_photo(
         &self,
         city: &str,
         delivery: i64,
@@ -548,8 +611,7 @@ impl Store {
         Ok(name)
     }
 
-    /// A milestone photo's media id, by its name.
-    pub async fn milestone_photo_id(&self, city: &str, name: &str) -> Result<i64, StoreError> {
+    async fn milestone_photo_id(&self, city: &str, name: &str) -> Result<i64, StoreError> {
         if !name.starts_with("renewal_photo:") {
             return Err(StoreError::NotFound(format!("photo {name}")));
         }
@@ -559,18 +621,7 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(format!("photo {name}")))
     }
 
-    /// A milestone photo: (content type, bytes).
-    pub async fn milestone_photo(&self, city: &str, name: &str) -> Result<(String, Vec<u8>), StoreError> {
-        let id = self.milestone_photo_id(city, name).await?;
-        let (m, data) = self
-            .media(city, id)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("photo {name}")))?;
-        Ok((m.content_type, data))
-    }
-
-    /// Record money spent (cents > 0).
-    pub async fn record_spending(
+    async fn record_spending(
         &self,
         city: &str,
         delivery: i64,
@@ -607,7 +658,7 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn add_contribution(
+    async fn add_contribution(
         &self,
         city: &str,
         delivery: i64,
@@ -652,7 +703,7 @@ impl Store {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub async fn add_upkeep(
+    async fn add_upkeep(
         &self,
         city: &str,
         delivery: i64,
@@ -681,7 +732,7 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn add_checkin(
+    async fn add_checkin(
         &self,
         city: &str,
         delivery: i64,
@@ -725,9 +776,7 @@ impl Store {
         Ok(id)
     }
 
-    /// A resident's acceptance answer (once per person and project: 409 the second time). The
-    /// event records that an answer came, not who gave which verdict.
-    pub async fn answer_acceptance(
+    async fn answer_acceptance(
         &self,
         city: &str,
         delivery: i64,
@@ -765,8 +814,7 @@ impl Store {
         Ok(())
     }
 
-    /// Whether `person` has answered a project's acceptance survey.
-    pub async fn has_answered(&self, city: &str, delivery: i64, person: i64) -> Result<bool, StoreError> {
+    async fn has_answered(&self, city: &str, delivery: i64, person: i64) -> Result<bool, StoreError> {
         let row: Option<(i64,)> =
             sqlx::query_as("SELECT person FROM renewal_acceptance WHERE city = $1 AND delivery = $2 AND person = $3")
                 .bind(city)
@@ -777,9 +825,7 @@ impl Store {
         Ok(row.is_some())
     }
 
-    /// The milestones that are late or due soon on `today` (open ones, and in a community when
-    /// given), latest first: the supervision list.
-    pub async fn supervised_milestones(
+    async fn supervised_milestones(
         &self,
         city: &str,
         community: Option<&str>,
@@ -811,10 +857,7 @@ impl Store {
         Ok(out)
     }
 
-    /// The supervision sweep for milestones, as the case sweep does for cases: a warning (预警)
-    /// when the due date is near, an overdue mark (超期) once it has passed, each recorded once
-    /// as an event `milestone_supervised`. Returns how many milestones were marked.
-    pub async fn supervise_milestones(&self, city: &str, today: NaiveDate) -> Result<usize, StoreError> {
+    async fn supervise_milestones(&self, city: &str, today: NaiveDate) -> Result<usize, StoreError> {
         let mut marked = 0;
         for (delivery, m) in self.milestones(city, None).await? {
             let Some((level, note)) = supervision_due(&m, today) else {
@@ -846,5 +889,59 @@ impl Store {
             marked += 1;
         }
         Ok(marked)
+    }
+}
+
+impl Store {
+    /// Milestones of one project, or of every project of the city, with their project id.
+    async fn milestones(&self, city: &str, delivery: Option<i64>) -> Result<Vec<(i64, Milestone)>, StoreError> {
+        let sql = "SELECT delivery, id, title, due, done, photos, supervision FROM renewal_milestones WHERE city = $1";
+        type Row = (i64, i64, String, String, Option<String>, String, i64);
+        let rows: Vec<Row> = match delivery {
+            Some(d) => {
+                sqlx::query_as(&format!("{sql} AND delivery = $2 ORDER BY due, id"))
+                    .bind(city)
+                    .bind(d)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query_as(&format!("{sql} ORDER BY delivery, due, id"))
+                    .bind(city)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        rows.into_iter()
+            .map(|(d, id, title, due, done, photos, sup)| Ok((d, milestone_of((id, title, due, done, photos, sup))?)))
+            .collect()
+    }
+
+    async fn lock_delivery(&self, tx: &mut Write<'_>, city: &str, id: i64) -> Result<(), StoreError> {
+        let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM renewal_deliveries WHERE city = $1 AND id = $2")
+            .bind(city)
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?;
+        row.map(|_| ())
+            .ok_or_else(|| StoreError::NotFound(format!("delivery project {id}")))
+    }
+
+    async fn milestone_in(
+        &self,
+        tx: &mut Write<'_>,
+        city: &str,
+        delivery: i64,
+        id: i64,
+    ) -> Result<Milestone, StoreError> {
+        let row: Option<MilestoneTuple> = sqlx::query_as(
+            "SELECT id, title, due, done, photos, supervision FROM renewal_milestones WHERE city = $1 AND delivery = $2 AND id = $3",
+        )
+        .bind(city)
+        .bind(delivery)
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        milestone_of(row.ok_or_else(|| StoreError::NotFound(format!("milestone {id} of delivery project {delivery}")))?)
     }
 }

@@ -2,6 +2,9 @@
 //! `gongzhi_core::renewal::indicators`, which folds them): a handful of grouped reads, each
 //! bounded by the city and the area's code prefix.
 
+use std::future::Future;
+
+use crate::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
@@ -41,16 +44,21 @@ fn overlaps(w: &Window, from: NaiveDate, to: NaiveDate) -> bool {
     w.from <= to && w.to >= from
 }
 
-impl Store {
+/// Micro-renewal indicators.
+pub trait RenewalIndicatorStore {
     /// The facts of the micro-renewal indicators of `area` (a division code) over the local days
     /// `from ..= to`.
-    pub async fn renewal_facts(
+    fn renewal_facts(
         &self,
         city: &str,
         area: &str,
         from: NaiveDate,
         to: NaiveDate,
-    ) -> Result<Facts, StoreError> {
+    ) -> impl Future<Output = Result<Facts, StoreError>> + Send;
+}
+
+impl RenewalIndicatorStore for Store {
+    async fn renewal_facts(&self, city: &str, area: &str, from: NaiveDate, to: NaiveDate) -> Result<Facts, StoreError> {
         let prefix = area_prefix(area);
         let like = format!("{prefix}%");
         // Community records (clusters, proposals, votes, deliveries) of the area, or of the
@@ -231,7 +239,9 @@ impl Store {
         f.interventions = Some(self.interventions(city, area, &community_like, from, to).await?);
         Ok(f)
     }
+}
 
+impl Store {
     /// The before/after report over the communities of the area, for the works and delivery
     /// projects whose window overlaps the period, and the accepted bundles whose merged window does
     /// (with all their items).

@@ -3,6 +3,9 @@
 
 use gongzhi_core::gridteam::Need;
 use gongzhi_core::renewal::evidence::CaseFact;
+use std::future::Future;
+
+use crate::prelude::*;
 
 use crate::gridteam::{GridList, GridRecord};
 use crate::{events, Store, StoreError};
@@ -21,10 +24,54 @@ fn record(r: NeedRow) -> GridRecord {
     }
 }
 
-impl Store {
+/// Residents' renewal needs.
+pub trait NeedStore {
     /// The needs of a community: recorded for the community itself or any of its grids (grid
     /// codes start with the community's code), oldest first.
-    pub async fn community_needs(&self, city: &str, community: &str) -> Result<Vec<GridRecord>, StoreError> {
+    fn community_needs(
+        &self,
+        city: &str,
+        community: &str,
+    ) -> impl Future<Output = Result<Vec<GridRecord>, StoreError>> + Send;
+    /// Every need of the city (the clustering benchmark, city-wide clustering).
+    fn city_needs(&self, city: &str) -> impl Future<Output = Result<Vec<GridRecord>, StoreError>> + Send;
+    /// Store a photo of a need (its event goes to the `grid_needs:ID:photos` stream), in the
+    /// media store as `need:ID`.
+    fn add_need_photo(
+        &self,
+        city: &str,
+        need_id: i64,
+        content_type: &str,
+        data: &[u8],
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// The photos of a need: (media id, content type, size).
+    fn need_photos(
+        &self,
+        city: &str,
+        need_id: i64,
+    ) -> impl Future<Output = Result<Vec<crate::MediaInfo>, StoreError>> + Send;
+    /// The closed-loop cases of a community reported since `from_ms` (voided and merged ones
+    /// left out), as the evidence rule sees them.
+    fn community_case_facts(
+        &self,
+        city: &str,
+        community: &str,
+        from_ms: i64,
+    ) -> impl Future<Output = Result<Vec<CaseFact>, StoreError>> + Send;
+    /// Link cases to a need as its evidence (a staff step; the event `need_evidence_linked` on
+    /// the need's stream). Every case must exist in the city; cases already linked stay once.
+    fn link_evidence(
+        &self,
+        city: &str,
+        need_id: i64,
+        cases: &[i64],
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<Vec<i64>, StoreError>> + Send;
+}
+
+impl NeedStore for Store {
+    async fn community_needs(&self, city: &str, community: &str) -> Result<Vec<GridRecord>, StoreError> {
         let rows: Vec<NeedRow> = sqlx::query_as(
             "SELECT id, area, status, person_id, created_at, body FROM grid_needs
              WHERE city = $1 AND (area = $2 OR area LIKE $3) ORDER BY id",
@@ -37,8 +84,7 @@ impl Store {
         Ok(rows.into_iter().map(record).collect())
     }
 
-    /// Every need of the city (the clustering benchmark, city-wide clustering).
-    pub async fn city_needs(&self, city: &str) -> Result<Vec<GridRecord>, StoreError> {
+    async fn city_needs(&self, city: &str) -> Result<Vec<GridRecord>, StoreError> {
         let rows: Vec<NeedRow> = sqlx::query_as(
             "SELECT id, area, status, person_id, created_at, body FROM grid_needs WHERE city = $1 ORDER BY id",
         )
@@ -48,9 +94,7 @@ impl Store {
         Ok(rows.into_iter().map(record).collect())
     }
 
-    /// Store a photo of a need (its event goes to the `grid_needs:ID:photos` stream), in the
-    /// media store as `need:ID`.
-    pub async fn add_need_photo(
+    async fn add_need_photo(
         &self,
         city: &str,
         need_id: i64,
@@ -83,32 +127,11 @@ impl Store {
         Ok(id)
     }
 
-    /// The photos of a need: (media id, content type, size).
-    pub async fn need_photos(&self, city: &str, need_id: i64) -> Result<Vec<(i64, String, i64)>, StoreError> {
-        Ok(
-            sqlx::query_as("SELECT id, content_type, size FROM media WHERE city = $1 AND owner = $2 ORDER BY id")
-                .bind(city)
-                .bind(format!("need:{need_id}"))
-                .fetch_all(&self.pool)
-                .await?,
-        )
+    async fn need_photos(&self, city: &str, need_id: i64) -> Result<Vec<crate::MediaInfo>, StoreError> {
+        self.media_owned_by(city, &format!("need:{need_id}")).await
     }
 
-    /// A photo of a need by its media id: (content type, bytes).
-    pub async fn need_photo(&self, city: &str, need_id: i64, id: i64) -> Result<Option<(String, Vec<u8>)>, StoreError> {
-        Ok(
-            sqlx::query_as("SELECT content_type, data FROM media WHERE city = $1 AND owner = $2 AND id = $3")
-                .bind(city)
-                .bind(format!("need:{need_id}"))
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
-    }
-
-    /// The closed-loop cases of a community reported since `from_ms` (voided and merged ones
-    /// left out), as the evidence rule sees them.
-    pub async fn community_case_facts(
+    async fn community_case_facts(
         &self,
         city: &str,
         community: &str,
@@ -137,9 +160,7 @@ impl Store {
             .collect())
     }
 
-    /// Link cases to a need as its evidence (a staff step; the event `need_evidence_linked` on
-    /// the need's stream). Every case must exist in the city; cases already linked stay once.
-    pub async fn link_evidence(
+    async fn link_evidence(
         &self,
         city: &str,
         need_id: i64,

@@ -1,6 +1,9 @@
 //! Proposals (方案) with their versions and residents' amendments (修改建议). Every change
 //! appends an event to stream `renewal-proposal:ID` in the same transaction.
 
+use std::future::Future;
+
+use crate::prelude::*;
 use crate::write::Write;
 use gongzhi_core::renewal::proposal::{
     self, AmendmentAction, AmendmentStatus, Content, Patch, ProposalAction, ProposalStatus,
@@ -203,9 +206,85 @@ pub(crate) async fn set_status(
     Ok(())
 }
 
-impl Store {
+/// Micro-renewal proposals and amendments.
+pub trait ProposalStore {
     /// Create a proposal at version 1 (status open).
-    pub async fn create_proposal(&self, city: &str, p: &NewProposal, author: i64) -> Result<i64, StoreError> {
+    fn create_proposal(
+        &self,
+        city: &str,
+        p: &NewProposal,
+        author: i64,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    fn proposal(&self, city: &str, id: i64) -> impl Future<Output = Result<Option<ProposalRow>, StoreError>> + Send;
+    /// The proposals of a community, oldest first.
+    fn proposals(
+        &self,
+        city: &str,
+        community: &str,
+    ) -> impl Future<Output = Result<Vec<ProposalRow>, StoreError>> + Send;
+    fn proposal_versions(
+        &self,
+        city: &str,
+        id: i64,
+    ) -> impl Future<Output = Result<Vec<VersionRow>, StoreError>> + Send;
+    /// The author (or staff) writes a new version over the one they saw.
+    fn revise_proposal(
+        &self,
+        city: &str,
+        id: i64,
+        expected_version: i64,
+        content: &Content,
+        actor: i64,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// A resident suggests an amendment to the version they saw.
+    fn suggest_amendment(
+        &self,
+        city: &str,
+        proposal: i64,
+        base_version: i64,
+        changes: &Patch,
+        reason: &str,
+        author: i64,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// A resident or staff member comments on a proposal (any status: the discussion goes on
+    /// through the vote and the delivery).
+    fn add_comment(
+        &self,
+        city: &str,
+        proposal: i64,
+        body: &str,
+        author: i64,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// A proposal's comments, oldest first.
+    fn comments(&self, city: &str, proposal: i64) -> impl Future<Output = Result<Vec<CommentRow>, StoreError>> + Send;
+    fn amendment(&self, city: &str, id: i64) -> impl Future<Output = Result<Option<AmendmentRow>, StoreError>> + Send;
+    fn amendments(
+        &self,
+        city: &str,
+        proposal: i64,
+    ) -> impl Future<Output = Result<Vec<AmendmentRow>, StoreError>> + Send;
+    /// The author answers an amendment: accepted (its changes applied to the current version
+    /// make a new one) or rejected with a reason.
+    fn answer_amendment(
+        &self,
+        city: &str,
+        id: i64,
+        accept: bool,
+        answer: &str,
+        actor: i64,
+    ) -> impl Future<Output = Result<AmendmentRow, StoreError>> + Send;
+    /// The changes between two versions of a proposal.
+    fn proposal_diff(
+        &self,
+        city: &str,
+        id: i64,
+        from: i64,
+        to: i64,
+    ) -> impl Future<Output = Result<Vec<proposal::FieldChange>, StoreError>> + Send;
+}
+
+impl ProposalStore for Store {
+    async fn create_proposal(&self, city: &str, p: &NewProposal, author: i64) -> Result<i64, StoreError> {
         p.content.check()?;
         if let Some(c) = p.cluster {
             let refuse = |why: String| StoreError::from(DomainError::invalid("cluster", why));
@@ -257,7 +336,7 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn proposal(&self, city: &str, id: i64) -> Result<Option<ProposalRow>, StoreError> {
+    async fn proposal(&self, city: &str, id: i64) -> Result<Option<ProposalRow>, StoreError> {
         let r: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE p.city = $1 AND p.id = $2"))
             .bind(city)
             .bind(id)
@@ -266,8 +345,7 @@ impl Store {
         r.map(row).transpose()
     }
 
-    /// The proposals of a community, oldest first.
-    pub async fn proposals(&self, city: &str, community: &str) -> Result<Vec<ProposalRow>, StoreError> {
+    async fn proposals(&self, city: &str, community: &str) -> Result<Vec<ProposalRow>, StoreError> {
         let rows: Vec<Row> = sqlx::query_as(&format!(
             "{SELECT} WHERE p.city = $1 AND p.community = $2 ORDER BY p.id"
         ))
@@ -278,7 +356,7 @@ impl Store {
         rows.into_iter().map(row).collect()
     }
 
-    pub async fn proposal_versions(&self, city: &str, id: i64) -> Result<Vec<VersionRow>, StoreError> {
+    async fn proposal_versions(&self, city: &str, id: i64) -> Result<Vec<VersionRow>, StoreError> {
         let rows: Vec<VersionTuple> = sqlx::query_as(
             "SELECT version, author, amendment, created_at, content FROM renewal_proposal_versions
              WHERE city = $1 AND proposal = $2 ORDER BY version",
@@ -300,8 +378,7 @@ impl Store {
             .collect()
     }
 
-    /// The author (or staff) writes a new version over the one they saw.
-    pub async fn revise_proposal(
+    async fn revise_proposal(
         &self,
         city: &str,
         id: i64,
@@ -337,8 +414,7 @@ impl Store {
         Ok(version)
     }
 
-    /// A resident suggests an amendment to the version they saw.
-    pub async fn suggest_amendment(
+    async fn suggest_amendment(
         &self,
         city: &str,
         proposal: i64,
@@ -409,9 +485,7 @@ impl Store {
         Ok(id)
     }
 
-    /// A resident or staff member comments on a proposal (any status: the discussion goes on
-    /// through the vote and the delivery).
-    pub async fn add_comment(&self, city: &str, proposal: i64, body: &str, author: i64) -> Result<i64, StoreError> {
+    async fn add_comment(&self, city: &str, proposal: i64, body: &str, author: i64) -> Result<i64, StoreError> {
         let body = body.trim();
         let n = body.chars().count();
         if n == 0 || n > COMMENT_MAX_CHARS {
@@ -448,8 +522,7 @@ impl Store {
         Ok(id)
     }
 
-    /// A proposal's comments, oldest first.
-    pub async fn comments(&self, city: &str, proposal: i64) -> Result<Vec<CommentRow>, StoreError> {
+    async fn comments(&self, city: &str, proposal: i64) -> Result<Vec<CommentRow>, StoreError> {
         let rows: Vec<(i64, i64, String, i64)> = sqlx::query_as(
             "SELECT id, author, body, created_at FROM renewal_comments WHERE city = $1 AND proposal = $2 ORDER BY id",
         )
@@ -468,7 +541,7 @@ impl Store {
             .collect())
     }
 
-    pub async fn amendment(&self, city: &str, id: i64) -> Result<Option<AmendmentRow>, StoreError> {
+    async fn amendment(&self, city: &str, id: i64) -> Result<Option<AmendmentRow>, StoreError> {
         let r: Option<ARow> = sqlx::query_as(&format!("{ASELECT} WHERE city = $1 AND id = $2"))
             .bind(city)
             .bind(id)
@@ -477,7 +550,7 @@ impl Store {
         r.map(arow).transpose()
     }
 
-    pub async fn amendments(&self, city: &str, proposal: i64) -> Result<Vec<AmendmentRow>, StoreError> {
+    async fn amendments(&self, city: &str, proposal: i64) -> Result<Vec<AmendmentRow>, StoreError> {
         let rows: Vec<ARow> = sqlx::query_as(&format!("{ASELECT} WHERE city = $1 AND proposal = $2 ORDER BY id"))
             .bind(city)
             .bind(proposal)
@@ -486,9 +559,7 @@ impl Store {
         rows.into_iter().map(arow).collect()
     }
 
-    /// The author answers an amendment: accepted (its changes applied to the current version
-    /// make a new one) or rejected with a reason.
-    pub async fn answer_amendment(
+    async fn answer_amendment(
         &self,
         city: &str,
         id: i64,
@@ -554,8 +625,7 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(format!("amendment {id}")))
     }
 
-    /// The changes between two versions of a proposal.
-    pub async fn proposal_diff(
+    async fn proposal_diff(
         &self,
         city: &str,
         id: i64,

@@ -6,6 +6,9 @@
 //! receipt. Paper ballots are entered by one staff member and count only once a second staff
 //! member (another account) has entered the same ballot again.
 
+use std::future::Future;
+
+use crate::prelude::*;
 use crate::write::Write;
 use gongzhi_core::decision::ballot::Ballot;
 use gongzhi_core::decision::pb::Rule;
@@ -154,10 +157,95 @@ async fn insert_ballot(
     }
 }
 
-impl Store {
+/// Participatory-budget votes and ballots.
+pub trait VoteStore {
     /// Set up a vote. Projects taken from proposals must be the community's and sent to the
     /// vote by the council.
-    pub async fn create_vote(&self, city: &str, setup: &VoteSetup, actor: i64) -> Result<i64, StoreError> {
+    fn create_vote(
+        &self,
+        city: &str,
+        setup: &VoteSetup,
+        actor: i64,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    fn vote(&self, city: &str, id: i64) -> impl Future<Output = Result<Option<VoteRow>, StoreError>> + Send;
+    /// The votes of a community, newest first.
+    fn votes(&self, city: &str, community: &str) -> impl Future<Output = Result<Vec<VoteRow>, StoreError>> + Send;
+    /// The verified residents of a community: people with a Resident grant covering it.
+    fn electorate(&self, city: &str, community: &str) -> impl Future<Output = Result<Vec<i64>, StoreError>> + Send;
+    /// The verified residents of a vote's community who have not voted in it yet (id, name), in
+    /// id order: whose paper ballot staff may still enter. Never what anyone voted.
+    fn not_voted(&self, city: &str, vote: i64) -> impl Future<Output = Result<Vec<(i64, String)>, StoreError>> + Send;
+    /// A resident casts their ballot online; returns the receipt code.
+    fn cast_ballot(
+        &self,
+        city: &str,
+        vote: i64,
+        person: i64,
+        ballot: &Ballot,
+    ) -> impl Future<Output = Result<String, StoreError>> + Send;
+    /// Staff enter a paper ballot of an eligible resident (marked as having voted); it counts
+    /// once another staff member confirms it. Returns the receipt for the voter.
+    fn enter_paper_ballot(
+        &self,
+        city: &str,
+        vote: i64,
+        voter: i64,
+        ballot: &Ballot,
+        staff: i64,
+    ) -> impl Future<Output = Result<String, StoreError>> + Send;
+    /// A second staff member enters the same paper ballot again; it counts if both entries agree.
+    fn confirm_paper_ballot(
+        &self,
+        city: &str,
+        vote: i64,
+        receipt: &str,
+        ballot: &Ballot,
+        staff: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn pending_paper(
+        &self,
+        city: &str,
+        vote: i64,
+    ) -> impl Future<Output = Result<Vec<PendingPaper>, StoreError>> + Send;
+    /// What a receipt shows: the ballot and whether it is counted.
+    fn receipt(
+        &self,
+        city: &str,
+        vote: i64,
+        code: &str,
+    ) -> impl Future<Output = Result<Option<ReceiptView>, StoreError>> + Send;
+    /// The counted ballots of a vote under their receipts, in receipt order.
+    fn ballots(&self, city: &str, vote: i64) -> impl Future<Output = Result<Vec<(String, Ballot)>, StoreError>> + Send;
+    /// Import ballots (from a `.pb` file) into a vote, all or nothing; each gets a receipt.
+    fn import_ballots(
+        &self,
+        city: &str,
+        vote: i64,
+        ballots: &[Ballot],
+        actor: i64,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+    fn turnout(&self, city: &str, vote: i64) -> impl Future<Output = Result<Turnout, StoreError>> + Send;
+    /// Whether `person` has voted in `vote` (never what).
+    fn has_voted(&self, city: &str, vote: i64, person: i64) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Counts a vote's counted ballots under `rule` (the vote's own rule if None).
+    fn vote_count(
+        &self,
+        city: &str,
+        vote: i64,
+        rule: Option<Rule>,
+    ) -> impl Future<Output = Result<Count, StoreError>> + Send;
+    /// Close a vote (now, if still open) and mark its proposals funded or not funded.
+    fn close_vote(&self, city: &str, vote: i64, actor: i64) -> impl Future<Output = Result<Count, StoreError>> + Send;
+    /// The proposals a closed vote funded, for the delivery part.
+    fn funded_proposals(
+        &self,
+        city: &str,
+        vote: i64,
+    ) -> impl Future<Output = Result<Vec<FundedProposal>, StoreError>> + Send;
+}
+
+impl VoteStore for Store {
+    async fn create_vote(&self, city: &str, setup: &VoteSetup, actor: i64) -> Result<i64, StoreError> {
         setup.check()?;
         for p in &setup.projects {
             if let Some(id) = p.proposal {
@@ -213,7 +301,7 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn vote(&self, city: &str, id: i64) -> Result<Option<VoteRow>, StoreError> {
+    async fn vote(&self, city: &str, id: i64) -> Result<Option<VoteRow>, StoreError> {
         let r: Option<VRow> = sqlx::query_as(
             "SELECT id, community, setup, finalised, created_at FROM renewal_votes WHERE city = $1 AND id = $2",
         )
@@ -224,8 +312,7 @@ impl Store {
         r.map(vrow).transpose()
     }
 
-    /// The votes of a community, newest first.
-    pub async fn votes(&self, city: &str, community: &str) -> Result<Vec<VoteRow>, StoreError> {
+    async fn votes(&self, city: &str, community: &str) -> Result<Vec<VoteRow>, StoreError> {
         let rows: Vec<VRow> = sqlx::query_as(
             "SELECT id, community, setup, finalised, created_at FROM renewal_votes WHERE city = $1 AND community = $2 ORDER BY id DESC",
         )
@@ -236,14 +323,7 @@ impl Store {
         rows.into_iter().map(vrow).collect()
     }
 
-    async fn vote_or_404(&self, city: &str, id: i64) -> Result<VoteRow, StoreError> {
-        self.vote(city, id)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("vote {id}")))
-    }
-
-    /// The verified residents of a community: people with a Resident grant covering it.
-    pub async fn electorate(&self, city: &str, community: &str) -> Result<Vec<i64>, StoreError> {
+    async fn electorate(&self, city: &str, community: &str) -> Result<Vec<i64>, StoreError> {
         let rows: Vec<(i64, String)> = sqlx::query_as(
             "SELECT person_id, scope FROM grants WHERE city = $1 AND role = 'resident' ORDER BY person_id",
         )
@@ -266,9 +346,7 @@ impl Store {
         Ok(out)
     }
 
-    /// The verified residents of a vote's community who have not voted in it yet (id, name), in
-    /// id order: whose paper ballot staff may still enter. Never what anyone voted.
-    pub async fn not_voted(&self, city: &str, vote: i64) -> Result<Vec<(i64, String)>, StoreError> {
+    async fn not_voted(&self, city: &str, vote: i64) -> Result<Vec<(i64, String)>, StoreError> {
         let v = self.vote_or_404(city, vote).await?;
         let voted: Vec<(i64,)> = sqlx::query_as("SELECT person FROM renewal_voted WHERE city = $1 AND vote = $2")
             .bind(city)
@@ -288,57 +366,7 @@ impl Store {
         Ok(out)
     }
 
-    /// Checks that the vote takes `action` (a ballot, online or on paper) now and that `person`
-    /// may vote in it.
-    async fn check_voter(&self, city: &str, v: &VoteRow, action: VoteAction, person: i64) -> Result<(), StoreError> {
-        decide_vote(v.state(now_ms()), action).map_err(|r| match r.state {
-            VoteState::Upcoming => refused(
-                format_args!(
-                    "vote {} has not opened yet (ballots are taken from {}, Unix ms)",
-                    v.id, v.setup.opens_at
-                ),
-                r,
-            ),
-            _ => refused(format_args!("vote {} is closed: no more ballots", v.id), r),
-        })?;
-        let grants = self.grants(city, person).await?;
-        if !resident_of(&grants, &v.community) {
-            return Err(DomainError::invalid(
-                "voter",
-                format!(
-                    "only verified residents of community {} may vote (a resident grant covering it)",
-                    v.community
-                ),
-            )
-            .into());
-        }
-        Ok(())
-    }
-
-    async fn mark_voted(
-        tx: &mut Write<'_>,
-        city: &str,
-        vote: i64,
-        person: i64,
-        channel: &str,
-    ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO renewal_voted (city, vote, person, channel) VALUES ($1, $2, $3, $4)")
-            .bind(city)
-            .bind(vote)
-            .bind(person)
-            .bind(channel)
-            .execute(&mut **tx)
-            .await
-            .map_err(|e| {
-                StoreError::from_insert(e, || {
-                    "this resident has already voted in this vote: one ballot each".into()
-                })
-            })?;
-        Ok(())
-    }
-
-    /// A resident casts their ballot online; returns the receipt code.
-    pub async fn cast_ballot(&self, city: &str, vote: i64, person: i64, ballot: &Ballot) -> Result<String, StoreError> {
+    async fn cast_ballot(&self, city: &str, vote: i64, person: i64, ballot: &Ballot) -> Result<String, StoreError> {
         let v = self.vote_or_404(city, vote).await?;
         self.check_voter(city, &v, VoteAction::Cast, person).await?;
         v.setup.spec().check(ballot)?;
@@ -360,9 +388,7 @@ impl Store {
         Ok(code)
     }
 
-    /// Staff enter a paper ballot of an eligible resident (marked as having voted); it counts
-    /// once another staff member confirms it. Returns the receipt for the voter.
-    pub async fn enter_paper_ballot(
+    async fn enter_paper_ballot(
         &self,
         city: &str,
         vote: i64,
@@ -391,8 +417,7 @@ impl Store {
         Ok(code)
     }
 
-    /// A second staff member enters the same paper ballot again; it counts if both entries agree.
-    pub async fn confirm_paper_ballot(
+    async fn confirm_paper_ballot(
         &self,
         city: &str,
         vote: i64,
@@ -446,7 +471,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn pending_paper(&self, city: &str, vote: i64) -> Result<Vec<PendingPaper>, StoreError> {
+    async fn pending_paper(&self, city: &str, vote: i64) -> Result<Vec<PendingPaper>, StoreError> {
         let rows: Vec<(String, Option<i64>)> = sqlx::query_as(
             "SELECT receipt, entered_by FROM renewal_ballots WHERE city = $1 AND vote = $2 AND status = 'pending' ORDER BY receipt",
         )
@@ -463,8 +488,7 @@ impl Store {
             .collect())
     }
 
-    /// What a receipt shows: the ballot and whether it is counted.
-    pub async fn receipt(&self, city: &str, vote: i64, code: &str) -> Result<Option<ReceiptView>, StoreError> {
+    async fn receipt(&self, city: &str, vote: i64, code: &str) -> Result<Option<ReceiptView>, StoreError> {
         let r: Option<(String, String, String)> = sqlx::query_as(
             "SELECT ballot, status, channel FROM renewal_ballots WHERE city = $1 AND vote = $2 AND receipt = $3",
         )
@@ -484,8 +508,7 @@ impl Store {
         .transpose()
     }
 
-    /// The counted ballots of a vote under their receipts, in receipt order.
-    pub async fn ballots(&self, city: &str, vote: i64) -> Result<Vec<(String, Ballot)>, StoreError> {
+    async fn ballots(&self, city: &str, vote: i64) -> Result<Vec<(String, Ballot)>, StoreError> {
         let rows: Vec<(String, String)> = sqlx::query_as(
             "SELECT receipt, ballot FROM renewal_ballots WHERE city = $1 AND vote = $2 AND status = 'counted' ORDER BY receipt",
         )
@@ -498,14 +521,7 @@ impl Store {
             .collect()
     }
 
-    /// Import ballots (from a `.pb` file) into a vote, all or nothing; each gets a receipt.
-    pub async fn import_ballots(
-        &self,
-        city: &str,
-        vote: i64,
-        ballots: &[Ballot],
-        actor: i64,
-    ) -> Result<usize, StoreError> {
+    async fn import_ballots(&self, city: &str, vote: i64, ballots: &[Ballot], actor: i64) -> Result<usize, StoreError> {
         let v = self.vote_or_404(city, vote).await?;
         decide_vote(v.state(now_ms()), VoteAction::Import).map_err(|r| {
             refused(
@@ -537,7 +553,7 @@ impl Store {
         Ok(ballots.len())
     }
 
-    pub async fn turnout(&self, city: &str, vote: i64) -> Result<Turnout, StoreError> {
+    async fn turnout(&self, city: &str, vote: i64) -> Result<Turnout, StoreError> {
         let v = self.vote_or_404(city, vote).await?;
         let (voted,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM renewal_voted WHERE city = $1 AND vote = $2")
             .bind(city)
@@ -564,8 +580,7 @@ impl Store {
         })
     }
 
-    /// Whether `person` has voted in `vote` (never what).
-    pub async fn has_voted(&self, city: &str, vote: i64, person: i64) -> Result<bool, StoreError> {
+    async fn has_voted(&self, city: &str, vote: i64, person: i64) -> Result<bool, StoreError> {
         let r: Option<(i64,)> =
             sqlx::query_as("SELECT person FROM renewal_voted WHERE city = $1 AND vote = $2 AND person = $3")
                 .bind(city)
@@ -576,15 +591,13 @@ impl Store {
         Ok(r.is_some())
     }
 
-    /// Counts a vote's counted ballots under `rule` (the vote's own rule if None).
-    pub async fn vote_count(&self, city: &str, vote: i64, rule: Option<Rule>) -> Result<Count, StoreError> {
+    async fn vote_count(&self, city: &str, vote: i64, rule: Option<Rule>) -> Result<Count, StoreError> {
         let v = self.vote_or_404(city, vote).await?;
         let ballots: Vec<Ballot> = self.ballots(city, vote).await?.into_iter().map(|(_, b)| b).collect();
         Ok(v.setup.count(&ballots, rule.unwrap_or(v.setup.counting))?)
     }
 
-    /// Close a vote (now, if still open) and mark its proposals funded or not funded.
-    pub async fn close_vote(&self, city: &str, vote: i64, actor: i64) -> Result<Count, StoreError> {
+    async fn close_vote(&self, city: &str, vote: i64, actor: i64) -> Result<Count, StoreError> {
         let mut v = self.vote_or_404(city, vote).await?;
         let now = now_ms();
         let state = v.state(now);
@@ -625,8 +638,7 @@ impl Store {
         Ok(count)
     }
 
-    /// The proposals a closed vote funded, for the delivery part.
-    pub async fn funded_proposals(&self, city: &str, vote: i64) -> Result<Vec<FundedProposal>, StoreError> {
+    async fn funded_proposals(&self, city: &str, vote: i64) -> Result<Vec<FundedProposal>, StoreError> {
         let v = self.vote_or_404(city, vote).await?;
         if v.phase(now_ms()) != Phase::Closed {
             return Err(StoreError::Conflict(format!("vote {vote} is not closed yet")));
@@ -647,5 +659,62 @@ impl Store {
             }
         }
         Ok(out)
+    }
+}
+
+impl Store {
+    async fn vote_or_404(&self, city: &str, id: i64) -> Result<VoteRow, StoreError> {
+        self.vote(city, id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("vote {id}")))
+    }
+
+    /// Checks that the vote takes `action` (a ballot, online or on paper) now and that `person`
+    /// may vote in it.
+    async fn check_voter(&self, city: &str, v: &VoteRow, action: VoteAction, person: i64) -> Result<(), StoreError> {
+        decide_vote(v.state(now_ms()), action).map_err(|r| match r.state {
+            VoteState::Upcoming => refused(
+                format_args!(
+                    "vote {} has not opened yet (ballots are taken from {}, Unix ms)",
+                    v.id, v.setup.opens_at
+                ),
+                r,
+            ),
+            _ => refused(format_args!("vote {} is closed: no more ballots", v.id), r),
+        })?;
+        let grants = self.grants(city, person).await?;
+        if !resident_of(&grants, &v.community) {
+            return Err(DomainError::invalid(
+                "voter",
+                format!(
+                    "only verified residents of community {} may vote (a resident grant covering it)",
+                    v.community
+                ),
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    async fn mark_voted(
+        tx: &mut Write<'_>,
+        city: &str,
+        vote: i64,
+        person: i64,
+        channel: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO renewal_voted (city, vote, person, channel) VALUES ($1, $2, $3, $4)")
+            .bind(city)
+            .bind(vote)
+            .bind(person)
+            .bind(channel)
+            .execute(&mut **tx)
+            .await
+            .map_err(|e| {
+                StoreError::from_insert(e, || {
+                    "this resident has already voted in this vote: one ballot each".into()
+                })
+            })?;
+        Ok(())
     }
 }

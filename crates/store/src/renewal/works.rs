@@ -2,6 +2,9 @@
 //! go to the stream `renewal_work:ID`, a bundle's to `renewal_bundle:ID`; accepting a bundle marks
 //! its items (works and delivery projects) in the same transaction, each with an event.
 
+use std::future::Future;
+
+use crate::prelude::*;
 use std::collections::BTreeSet;
 
 use crate::write::Write;
@@ -104,9 +107,55 @@ fn work_of(r: WorkTuple) -> Result<WorkRow, StoreError> {
 const WORK_COLUMNS: &str =
     "id, community, department, reference, title, kind, geometry, date_from, date_to, budget_cents, bundle";
 
-impl Store {
+/// Renewal works and bundles.
+pub trait WorkStore {
     /// Refuse a community code that is not a community of the register.
-    pub async fn require_community(&self, city: &str, community: &str) -> Result<(), StoreError> {
+    fn require_community(&self, city: &str, community: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Register works, all or nothing. `lines` gives each work's line in its file (for errors);
+    /// without it works are numbered from 1. Unknown communities and departments, and references
+    /// a department already used, are refused with their line.
+    fn add_works(
+        &self,
+        city: &str,
+        works: &[NewWork],
+        lines: Option<&[usize]>,
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<Vec<i64>, StoreError>> + Send;
+    /// The works of a community (all the city's without one), by id.
+    fn works(
+        &self,
+        city: &str,
+        community: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<WorkRow>, StoreError>> + Send;
+    fn work(&self, city: &str, id: i64) -> impl Future<Output = Result<WorkRow, StoreError>> + Send;
+    /// Every work and delivery project of a community as bundling sees them, with the accepted
+    /// bundle each belongs to.
+    fn renewal_items(
+        &self,
+        city: &str,
+        community: &str,
+    ) -> impl Future<Output = Result<Vec<(Item, Option<i64>)>, StoreError>> + Send;
+    /// Accept a bundle: it is stored and its items are marked as one project, in one transaction.
+    /// An item already in an accepted bundle, or not of this community, is a conflict (409).
+    fn accept_bundle(
+        &self,
+        city: &str,
+        community: &str,
+        bundle: &Bundle,
+        params: &BundleParams,
+        actor: Option<i64>,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// The accepted bundles of a community (all the city's without one).
+    fn bundles(
+        &self,
+        city: &str,
+        community: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<BundleRow>, StoreError>> + Send;
+    fn bundle(&self, city: &str, id: i64) -> impl Future<Output = Result<BundleRow, StoreError>> + Send;
+}
+
+impl WorkStore for Store {
+    async fn require_community(&self, city: &str, community: &str) -> Result<(), StoreError> {
         let known = self
             .division(city, community)
             .await?
@@ -122,10 +171,7 @@ impl Store {
         }
     }
 
-    /// Register works, all or nothing. `lines` gives each work's line in its file (for errors);
-    /// without it works are numbered from 1. Unknown communities and departments, and references
-    /// a department already used, are refused with their line.
-    pub async fn add_works(
+    async fn add_works(
         &self,
         city: &str,
         works: &[NewWork],
@@ -224,8 +270,7 @@ impl Store {
         Ok(ids)
     }
 
-    /// The works of a community (all the city's without one), by id.
-    pub async fn works(&self, city: &str, community: Option<&str>) -> Result<Vec<WorkRow>, StoreError> {
+    async fn works(&self, city: &str, community: Option<&str>) -> Result<Vec<WorkRow>, StoreError> {
         let rows: Vec<WorkTuple> = match community {
             Some(c) => {
                 sqlx::query_as(&format!(
@@ -248,7 +293,7 @@ impl Store {
         rows.into_iter().map(work_of).collect()
     }
 
-    pub async fn work(&self, city: &str, id: i64) -> Result<WorkRow, StoreError> {
+    async fn work(&self, city: &str, id: i64) -> Result<WorkRow, StoreError> {
         let row: Option<WorkTuple> = sqlx::query_as(&format!(
             "SELECT {WORK_COLUMNS} FROM renewal_works WHERE city = $1 AND id = $2"
         ))
@@ -259,9 +304,7 @@ impl Store {
         work_of(row.ok_or_else(|| StoreError::NotFound(format!("work {id}")))?)
     }
 
-    /// Every work and delivery project of a community as bundling sees them, with the accepted
-    /// bundle each belongs to.
-    pub async fn renewal_items(&self, city: &str, community: &str) -> Result<Vec<(Item, Option<i64>)>, StoreError> {
+    async fn renewal_items(&self, city: &str, community: &str) -> Result<Vec<(Item, Option<i64>)>, StoreError> {
         let mut out: Vec<(Item, Option<i64>)> = self
             .works(city, Some(community))
             .await?
@@ -274,9 +317,7 @@ impl Store {
         Ok(out)
     }
 
-    /// Accept a bundle: it is stored and its items are marked as one project, in one transaction.
-    /// An item already in an accepted bundle, or not of this community, is a conflict (409).
-    pub async fn accept_bundle(
+    async fn accept_bundle(
         &self,
         city: &str,
         community: &str,
@@ -359,8 +400,7 @@ impl Store {
         Ok(id)
     }
 
-    /// The accepted bundles of a community (all the city's without one).
-    pub async fn bundles(&self, city: &str, community: Option<&str>) -> Result<Vec<BundleRow>, StoreError> {
+    async fn bundles(&self, city: &str, community: Option<&str>) -> Result<Vec<BundleRow>, StoreError> {
         let rows: Vec<(i64, String, String, String, i64)> = match community {
             Some(c) => sqlx::query_as(
                 "SELECT id, community, body, params, accepted_at FROM renewal_bundles WHERE city = $1 AND community = $2 ORDER BY id",
@@ -389,7 +429,7 @@ impl Store {
             .collect()
     }
 
-    pub async fn bundle(&self, city: &str, id: i64) -> Result<BundleRow, StoreError> {
+    async fn bundle(&self, city: &str, id: i64) -> Result<BundleRow, StoreError> {
         let row: Option<(String,)> =
             sqlx::query_as("SELECT community FROM renewal_bundles WHERE city = $1 AND id = $2")
                 .bind(city)

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use gongzhi_core::case::{Action, CaseState};
 use gongzhi_core::indicators::{Composite, Counters, RoleScore, ScoredRole};
+use gongzhi_store::prelude::*;
 use gongzhi_store::CaseQuery;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -231,10 +232,10 @@ pub async fn case_detail(s: &AppState, p: &gongzhi_core::access::Principal, id: 
     };
     let allowed: Vec<String> = loop_::allowed_actions(p, &row).iter().map(|a| a.to_string()).collect();
     let contact = if loop_::may_see_contact(p, &row) || row.reporter == Some(p.person_id) {
-        s.store
-            .case_contact(&city, id)
-            .await?
-            .map(|(name, phone)| Contact { name, phone })
+        s.store.case_contact(&city, id).await?.map(|c| Contact {
+            name: c.name,
+            phone: c.phone,
+        })
     } else {
         None
     };
@@ -243,13 +244,7 @@ pub async fn case_detail(s: &AppState, p: &gongzhi_core::access::Principal, id: 
     } else {
         None
     };
-    let photos = s
-        .store
-        .photos(&city, id)
-        .await?
-        .into_iter()
-        .map(|(pid, _, _)| pid)
-        .collect();
+    let photos = s.store.photos(&city, id).await?.into_iter().map(|m| m.id).collect();
     Ok(CaseDetail {
         timeline: history
             .into_iter()

@@ -10,6 +10,7 @@ use axum::Json;
 use gongzhi_core::flat::{CheckReport, Demand};
 use gongzhi_core::territory::Hierarchy;
 use gongzhi_core::whatif::Assumptions;
+use gongzhi_store::prelude::*;
 use gongzhi_store::StoredDemand;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};

@@ -6,6 +6,7 @@
 //! the grid); the other lists also the people of the organisations in the grid's alliance; any
 //! other organisation or resident gets 403. Changes need ManageGrid on the grid.
 
+use gongzhi_store::prelude::*;
 use std::collections::HashMap;
 
 use axum::body::Bytes;

@@ -6,6 +6,7 @@
 //! A step is checked by the core against the stage the caller works on; a caller who is not a
 //! member of an initiative gets its public view only, and "not found" for anything else.
 
+use gongzhi_store::prelude::*;
 use std::collections::BTreeSet;
 
 use axum::body::Bytes;

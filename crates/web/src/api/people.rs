@@ -7,6 +7,7 @@ use axum::Json;
 use gongzhi_core::access::{Grant, Scope};
 use gongzhi_core::org::{self, NewOrganisation, OrgKind, Organisation};
 use gongzhi_core::territory::DivisionCode;
+use gongzhi_store::prelude::*;
 use gongzhi_store::NewPerson;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};

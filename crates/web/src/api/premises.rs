@@ -7,6 +7,7 @@ use axum::Json;
 use gongzhi_core::access::Principal;
 use gongzhi_core::premises::{self, Building, Unit};
 use gongzhi_core::table::Table;
+use gongzhi_store::prelude::*;
 use gongzhi_store::{PremisesImported, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};

@@ -14,6 +14,7 @@ use gongzhi_core::regen::{
     Choice, Contact, DecisionRecord, Organisation, Override, Project, ProjectConfig, Scenario, Stance,
 };
 use gongzhi_core::table::Table;
+use gongzhi_store::prelude::*;
 use gongzhi_store::{ContactRecord, DecisionEntry, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

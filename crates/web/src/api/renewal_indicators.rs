@@ -6,6 +6,7 @@
 use axum::extract::{Query, State};
 use axum::Json;
 use gongzhi_core::renewal::indicators::RenewalIndicators;
+use gongzhi_store::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;

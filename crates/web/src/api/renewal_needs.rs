@@ -13,6 +13,7 @@
 //! Parameters are data, per city: the settings `renewal_cluster_params`
 //! ([`ClusterParams`] as JSON) and `renewal_evidence_rule` ([`EvidenceRule`]).
 
+use gongzhi_store::prelude::*;
 use std::collections::{BTreeSet, HashMap};
 
 use axum::extract::{Path, State};
@@ -261,7 +262,7 @@ pub async fn needs_view(s: &AppState, p: &Principal, community: &str) -> ApiResu
                 .need_photos(&city, r.id)
                 .await?
                 .into_iter()
-                .map(|x| x.0)
+                .map(|m| m.id)
                 .collect(),
             evidence: n.evidence,
             cluster: assigned.get(&r.id).copied(),

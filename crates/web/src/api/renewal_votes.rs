@@ -21,6 +21,7 @@ use gongzhi_core::decision::pb::Rule;
 use gongzhi_core::renewal::council::{Decision, MemberKind, Quorum, Stance};
 use gongzhi_core::renewal::proposal::{self, Attachment, Content, LineItem, Offer, Patch, ProposalStatus};
 use gongzhi_core::renewal::vote::{AreaShare, Count, VoteProject, VoteSetup};
+use gongzhi_store::prelude::*;
 use gongzhi_store::renewal::council::{CouncilMember, DecisionRow, Meeting, NewMeeting, PositionRow};
 use gongzhi_store::renewal::proposals::{AmendmentRow, CommentRow, NewProposal, ProposalRow, VersionRow};
 use gongzhi_store::renewal::votes::{FundedProposal, PendingPaper, ReceiptView, Turnout, VoteRow};

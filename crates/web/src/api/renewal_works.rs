@@ -10,6 +10,7 @@
 //! accept bundles and run delivery projects; verified residents of the community (a `resident`
 //! grant covering it) offer contributions, check in on upkeep and answer the acceptance survey.
 
+use gongzhi_store::prelude::*;
 use std::collections::BTreeSet;
 
 use axum::body::Bytes;

@@ -3,6 +3,7 @@
 use axum::extract::State;
 use axum::Json;
 use gongzhi_core::access::Grant;
+use gongzhi_store::prelude::*;
 use gongzhi_store::TokenKind;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

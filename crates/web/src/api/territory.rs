@@ -7,6 +7,7 @@ use gongzhi_core::access::Principal;
 use gongzhi_core::grid::{self, Grid, GridCodePattern};
 use gongzhi_core::spatial::Crs;
 use gongzhi_core::territory::{Hierarchy, Level};
+use gongzhi_store::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;

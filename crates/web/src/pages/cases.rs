@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use gongzhi_core::access::Principal;
 use gongzhi_core::case::{ActionKind, CaseState, Satisfaction};
 use gongzhi_core::org::{OrgKind, Role};
+use gongzhi_store::prelude::*;
 use gongzhi_store::{CaseQuery, CaseRow};
 use serde::Deserialize;
 
@@ -367,9 +368,9 @@ pub async fn new_case_submit(
             .into_iter()
             .next()
         {
-            Some((_, _, lng, lat)) => {
-                f.lng = format!("{lng:.6}");
-                f.lat = format!("{lat:.6}");
+            Some(place) => {
+                f.lng = format!("{:.6}", place.lng);
+                f.lat = format!("{:.6}", place.lat);
                 f.crs = "wgs84".into();
             }
             None => errors.push(("address".to_owned(), c.t("err_address").to_owned())),

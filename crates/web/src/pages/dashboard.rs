@@ -7,6 +7,7 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use gongzhi_core::indicators::Counters;
 use gongzhi_core::territory::Level;
+use gongzhi_store::prelude::*;
 use gongzhi_store::CaseQuery;
 use serde::Deserialize;
 

@@ -9,6 +9,7 @@ use gongzhi_core::access::Principal;
 use gongzhi_core::flat::{CheckReport, Matter};
 use gongzhi_core::territory::{Hierarchy, Level};
 use gongzhi_core::whatif::Assumptions;
+use gongzhi_store::prelude::*;
 use serde::Deserialize;
 
 use super::{render, svg, Chrome, LoggedIn, PageError};

@@ -12,6 +12,7 @@ use gongzhi_core::gridteam::{
     Alliance, Category, Household, Member, Need, NeedSource, NeedStatus, PatrolRoute, Project, ProjectStatus, Resource,
     Urgency, Usage,
 };
+use gongzhi_store::prelude::*;
 use gongzhi_store::{GridList, GridRecord};
 use serde::Deserialize;
 use std::collections::HashMap;

@@ -6,6 +6,7 @@ use askama::Template;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
+use gongzhi_store::prelude::*;
 
 use super::{render, word_label, Chrome, Lang, LangQuery, LoggedIn, PageError};
 use crate::api::initiatives::{self as api, InitiativeView, Step};

@@ -21,6 +21,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use gongzhi_core::access::Principal;
 use gongzhi_core::territory::Level;
+use gongzhi_store::prelude::*;
 use gongzhi_store::TokenKind;
 use serde::Deserialize;
 

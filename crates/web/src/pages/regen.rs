@@ -3,6 +3,7 @@
 //! resources, contacts and decisions, with forms to record them), the resource registry, and the
 //! public aggregates page (no names).
 
+use gongzhi_store::prelude::*;
 use std::collections::BTreeMap;
 
 use askama::Template;

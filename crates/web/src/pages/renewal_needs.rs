@@ -3,6 +3,7 @@
 //! own needs and the community's clusters; the staff page to run the clustering, rename, merge
 //! and split clusters and link evidence cases. Both go through the JSON API's functions.
 
+use gongzhi_store::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 
 use askama::Template;

@@ -15,6 +15,7 @@ use gongzhi_core::decision::pb::Rule;
 use gongzhi_core::renewal::council::{Decision, MemberKind, Stance};
 use gongzhi_core::renewal::proposal::{Content, FieldChange, LineItem, Patch, ProposalStatus};
 use gongzhi_core::renewal::vote::{AreaShare, Count, Phase};
+use gongzhi_store::prelude::*;
 use gongzhi_store::renewal::council::{CouncilMember, DecisionRow, Meeting, PositionRow};
 use gongzhi_store::renewal::proposals::{NewProposal, ProposalRow};
 use gongzhi_store::renewal::votes::ReceiptView;

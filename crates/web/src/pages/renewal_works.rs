@@ -12,6 +12,7 @@ use geo::{BoundingRect, Geometry};
 use gongzhi_core::access::Principal;
 use gongzhi_core::renewal::delivery::MilestoneState;
 use gongzhi_core::renewal::works::{cents_to_yuan, yuan_to_cents, BundleParams, Item, ItemRef, Phase, WorkKind};
+use gongzhi_store::prelude::*;
 use serde::Deserialize;
 
 use super::{render, svg, Chrome, Lang, PageError};
