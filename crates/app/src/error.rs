@@ -131,6 +131,12 @@ impl From<StoreError> for AppError {
                 e.items = errors.iter().map(|x| x.to_string()).collect();
                 e
             }
+            StoreError::DiskFull(m) => {
+                tracing::error!(error = %m, "the database's disk is full");
+                AppError::unavailable(
+                    "the database's disk is full: nothing was saved. Reading still works; saving resumes by itself once the operator frees disk space",
+                )
+            }
             StoreError::Unavailable(m) => {
                 tracing::warn!(error = %m, "storage unavailable");
                 AppError::unavailable("the database is unavailable for now; try again in a moment")

@@ -54,6 +54,11 @@ impl AppState {
         Ok(state)
     }
 
+    /// Whether the database takes writes now, and the free space of its disk (for `/api/health`).
+    pub async fn health(&self) -> gongzhi_store::StorageHealth {
+        self.store.health(&self.default_city).await
+    }
+
     /// State for a command-line run: the spatial index is built when first needed.
     pub fn lazy(store: Store, city: &str) -> AppState {
         AppState {

@@ -39,6 +39,18 @@ impl Backend {
         }
     }
 
+    /// The database file of a `sqlite://PATH?…` URL.
+    pub(crate) fn file(self, url: &str) -> Option<std::path::PathBuf> {
+        match self {
+            Backend::Sqlite => {
+                let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+                let path = rest.split('?').next().unwrap_or(rest);
+                (!path.is_empty() && path != ":memory:").then(|| std::path::PathBuf::from(path))
+            }
+            Backend::Postgres => None,
+        }
+    }
+
     pub(crate) fn max_connections(self) -> u32 {
         match self {
             Backend::Sqlite => 4,
@@ -84,6 +96,11 @@ mod tests {
         assert_eq!(Backend::from_url("postgres://u@h/db").unwrap(), Backend::Postgres);
         assert!(Backend::from_url("mysql://x").is_err());
         assert_eq!(Backend::Sqlite.normalise_url("sqlite://g.db"), "sqlite://g.db?mode=rwc");
+        assert_eq!(
+            Backend::Sqlite.file("sqlite:///var/lib/g.db?mode=rwc"),
+            Some("/var/lib/g.db".into())
+        );
+        assert_eq!(Backend::Postgres.file("postgres://u@h/db"), None);
         assert_eq!(
             Backend::Postgres.redacted("postgres://u:secret@h/db"),
             "postgres://u:***@h/db"

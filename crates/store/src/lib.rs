@@ -82,6 +82,42 @@ use sqlx::AnyPool;
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The SQLite file, for the free space of its disk.
+    file: Option<std::path::PathBuf>,
+}
+
+/// Below this much free space on the database's disk, [`Store::health`] says the disk is full.
+pub const MIN_FREE_BYTES: u64 = 1 << 20;
+
+/// What [`Store::health`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StorageHealth {
+    pub status: StorageStatus,
+    /// Free space on the SQLite file's disk (unknown for PostgreSQL: its server's disk).
+    pub disk_free_bytes: Option<u64>,
+    /// What went wrong, for the operator.
+    pub problem: Option<String>,
+}
+
+/// Whether the database takes writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageStatus {
+    /// A write commits.
+    Ok,
+    /// The disk is full (or almost): writes are refused with 503, reads work.
+    DiskFull,
+    /// The database does not answer or cannot commit for another reason.
+    Unavailable,
+}
+
+impl StorageStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StorageStatus::Ok => "ok",
+            StorageStatus::DiskFull => "disk_full",
+            StorageStatus::Unavailable => "unavailable",
+        }
+    }
 }
 
 /// Milliseconds since the Unix epoch, the time unit of every stored timestamp.
@@ -105,10 +141,15 @@ impl Store {
                     Ok(())
                 })
             })
+            .after_release(|conn, _meta| Box::pin(write::reusable(conn)))
             .connect(&url)
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot open database {}: {e}", backend.redacted(&url))))?;
-        let store = Store { pool, backend };
+        let store = Store {
+            pool,
+            backend,
+            file: backend.file(&url),
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -161,10 +202,42 @@ impl Store {
         self.backend
     }
 
-    /// A trivial round trip, for the health endpoint.
+    /// A trivial round trip.
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    /// Whether the database can commit a write now (a probe row of `city` is rewritten), and the
+    /// free space of its disk.
+    pub async fn health(&self, city: &str) -> StorageHealth {
+        let disk_free_bytes = self.file.as_deref().and_then(write::free_bytes);
+        let probe = async {
+            let mut tx = self.write().await?;
+            sqlx::query(
+                "INSERT INTO health_probe (city, checked_at) VALUES ($1, $2)
+                 ON CONFLICT (city) DO UPDATE SET checked_at = excluded.checked_at",
+            )
+            .bind(city)
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
+            tx.commit_unlogged().await
+        };
+        let (status, problem) = match probe.await {
+            Err(e @ StoreError::DiskFull(_)) => (StorageStatus::DiskFull, Some(e.to_string())),
+            Err(e) => (StorageStatus::Unavailable, Some(e.to_string())),
+            Ok(()) if disk_free_bytes.is_some_and(|b| b < MIN_FREE_BYTES) => (
+                StorageStatus::DiskFull,
+                Some("the database's disk has less than 1 MiB free".to_owned()),
+            ),
+            Ok(()) => (StorageStatus::Ok, None),
+        };
+        StorageHealth {
+            status,
+            disk_free_bytes,
+            problem,
+        }
     }
 
     pub async fn close(&self) {

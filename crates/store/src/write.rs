@@ -1,8 +1,13 @@
 //! The one write helper. Every change to stored records goes through a [`Write`]: it opens the
 //! transaction, appends the change's events in it, and commits them together, so that a change
-//! and its events are never apart. A write dropped without `commit` rolls back. It is also the
-//! one place where a failed commit is to be dealt with (issue 20: after a full disk SQLite can
-//! leave the pooled connection inside its transaction).
+//! and its events are never apart. A write dropped without `commit` rolls back.
+//!
+//! A connection whose transaction did not end cleanly is never reused ([`reusable`], run by the
+//! pool on every release): after a full disk SQLite may fail a COMMIT or roll the transaction
+//! back by itself so that sqlx's ROLLBACK fails; the connection would then go back to the pool
+//! still inside a transaction (or believing so), and every later write on it would be answered
+//! as committed while nothing was (issue 20). Such a connection is closed instead, and the pool
+//! opens a fresh one, so the server recovers by itself once space returns.
 //!
 //! ```ignore
 //! let mut tx = self.write().await?;
@@ -13,11 +18,32 @@
 
 use std::ops::{Deref, DerefMut};
 
-use sqlx::{Any, AnyConnection, Transaction};
+use sqlx::{Any, AnyConnection, Connection, Database, Transaction, TransactionManager};
 
 #[cfg(doc)]
 use crate::events;
 use crate::{Store, StoreError};
+
+/// Whether a connection given back to the pool may serve again: a queued rollback has run (the
+/// ping follows it) and no transaction is left open. Called by the pool's `after_release`.
+pub(crate) async fn reusable(conn: &mut AnyConnection) -> Result<bool, sqlx::Error> {
+    conn.ping().await?;
+    let depth = <Any as Database>::TransactionManager::get_transaction_depth(conn);
+    if depth != 0 {
+        tracing::warn!(depth, "a connection left inside a transaction is closed, not reused");
+    }
+    Ok(depth == 0)
+}
+
+/// Free bytes on the disk holding `file` (for the health check).
+pub(crate) fn free_bytes(file: &std::path::Path) -> Option<u64> {
+    let dir = match file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    let s = rustix::fs::statvfs(dir).ok()?;
+    Some(s.f_bavail.saturating_mul(s.f_frsize))
+}
 
 /// An open write: a transaction that counts the events appended in it.
 pub(crate) struct Write<'c> {
@@ -69,8 +95,12 @@ impl Write<'_> {
     }
 
     async fn finish(self) -> Result<(), StoreError> {
-        self.tx.commit().await?;
-        Ok(())
+        // On failure the transaction is dropped: its rollback is queued, and the pool's release
+        // check closes the connection if the transaction did not end.
+        self.tx.commit().await.map_err(|e| {
+            tracing::warn!(error = %e, "a commit failed; the write was not stored");
+            StoreError::from(e)
+        })
     }
 }
 

@@ -86,6 +86,17 @@ pub async fn demo_db() -> TestDb {
     db
 }
 
+/// A SQLite database file in `dir` (which the caller keeps alive) with the small demo city
+/// loaded: for tests that choose where the file lives (a small disk, for instance).
+pub async fn demo_db_in(dir: &std::path::Path) -> TestDb {
+    let url = format!("sqlite://{}", dir.join("test.db").display());
+    let store = Store::connect(&url).await.expect("connect to the test database");
+    gongzhi_demo::load(&store, small_demo(), &demo_hash, |_| {})
+        .await
+        .expect("load demo");
+    TestDb { store, url, _dir: None }
+}
+
 /// The real server on a loopback port over a demo database.
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -95,7 +106,11 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
-        let db = demo_db().await;
+        TestApp::spawn_on(demo_db().await).await
+    }
+
+    /// The real server over a database the caller prepared.
+    pub async fn spawn_on(db: TestDb) -> TestApp {
         let state = AppState::new(db.store.clone(), gongzhi_demo::CITY)
             .await
             .expect("state");

@@ -1,10 +1,11 @@
 //! Health, sign-in and the current user.
 
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::Json;
 use gongzhi_core::access::Grant;
 use gongzhi_store::prelude::*;
-use gongzhi_store::TokenKind;
+use gongzhi_store::{StorageStatus, TokenKind};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -24,23 +25,38 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
-    /// `ok` when the database answers.
+    /// `ok` when the database commits a write; `disk_full` when its disk is full (writes are
+    /// refused, reads work) or `unavailable` (both with status 503).
     pub status: &'static str,
     pub backend: &'static str,
     pub version: &'static str,
     pub city: String,
+    /// Free space on the SQLite database's disk, in bytes (absent for PostgreSQL).
+    pub disk_free_bytes: Option<u64>,
+    /// What is wrong, when the status is not `ok`.
+    pub problem: Option<String>,
 }
 
-/// Liveness and database reachability.
-#[utoipa::path(get, path = "/api/health", tag = "system", responses((status = 200, body = Health), (status = 500, body = ErrorBody)))]
-pub async fn health(State(state): State<AppState>) -> ApiResult<Json<Health>> {
-    state.store.ping().await?;
-    Ok(Json(Health {
-        status: "ok",
+/// Liveness, and whether the database can commit a write: 200 with `ok`, else 503 with
+/// `disk_full` or `unavailable` (and what is wrong), so that a monitor or a load balancer sees a
+/// server that can no longer save.
+#[utoipa::path(get, path = "/api/health", tag = "system", responses((status = 200, body = Health), (status = 503, body = Health)))]
+pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
+    let h = state.health().await;
+    let code = if h.status == StorageStatus::Ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = Health {
+        status: h.status.as_str(),
         backend: state.store.backend().name(),
         version: env!("CARGO_PKG_VERSION"),
         city: state.default_city.clone(),
-    }))
+        disk_free_bytes: h.disk_free_bytes,
+        problem: h.problem,
+    };
+    (code, Json(body))
 }
 
 #[derive(Deserialize, ToSchema)]
