@@ -7,4 +7,4 @@ if [ "$(id -u)" != 0 ]; then
   echo "FAIL: the fault suite mounts a tmpfs and needs root" >&2
   exit 1
 fi
-GONGZHI_FAULTS=1 cargo test -p gongzhi-web --test faults -- --nocapture
+GONGZHI_FAULTS=1 cargo test --workspace --test faults -- --nocapture
