@@ -348,3 +348,88 @@ async fn case_step_on(steps: usize, url: &str) -> Result<()> {
 fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
+
+/// `gongzhi bench tables`: how long refusing an import file takes as it grows. For each size, a
+/// CSV of that many MiB whose last line is wrong is read and checked row by row (as every
+/// import does before it stores anything); then two hostile spreadsheets are refused: one naming
+/// a cell at XFD1048576, one unpacking to a gigabyte. The last line printed is one JSON object
+/// with the seconds per size and the ratio of the largest to the smallest per MiB (1 when linear).
+pub fn tables(sizes_mib: &[u64]) -> Result<()> {
+    use gongzhi_core::table::Table;
+    if sizes_mib.is_empty() {
+        bail!("give at least one size");
+    }
+    let mut figures = serde_json::Map::new();
+    let mut per_mib = Vec::new();
+    for &mib in sizes_mib {
+        let mut text = String::from("code,building,floor,area,use\n");
+        let mut i = 0u64;
+        while (text.len() as u64) < mib << 20 {
+            text.push_str(&format!(
+                "B{}-{}-{:03},B{},{},{}.{:02},residential\n",
+                i / 600,
+                i % 30,
+                i % 600,
+                i / 600,
+                i % 30,
+                40 + i % 90,
+                i % 100
+            ));
+            i += 1;
+        }
+        text.push_str("BAD,B0,1,not-an-area,residential\n");
+        let started = Instant::now();
+        let table = Table::from_bytes(text.as_bytes()).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut first_error = None;
+        for row in &table.rows {
+            if let Err(e) = row.parse_opt("area", "an area in square metres", |s| s.parse::<f64>().ok()) {
+                first_error.get_or_insert(e);
+            }
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        let e = first_error.context("the bad last line was not found")?;
+        println!("{mib} MiB ({} rows): refused in {seconds:.3} s: {e}", table.rows.len());
+        figures.insert(format!("csv_{mib}mib_s"), round3(seconds).into());
+        per_mib.push(seconds / mib as f64);
+    }
+    let ratio = per_mib.last().copied().unwrap_or(0.0) / per_mib[0].max(1e-9);
+    figures.insert("csv_per_mib_ratio_largest_to_smallest".into(), round3(ratio).into());
+
+    // A cell at the sheet's far corner.
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write(0, 0, "code")?;
+    sheet.write(1_048_575, 16_383, "x")?;
+    let bytes = book.save_to_buffer()?;
+    let started = Instant::now();
+    let refused = Table::from_bytes(&bytes).is_err();
+    figures.insert("xlsx_far_cell_bytes".into(), bytes.len().into());
+    figures.insert("xlsx_far_cell_refused".into(), refused.into());
+    figures.insert(
+        "xlsx_far_cell_ms".into(),
+        round3(started.elapsed().as_secs_f64() * 1000.0).into(),
+    );
+
+    // A part that unpacks to 1 GiB.
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let deflate = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .large_file(true);
+    zip.start_file("xl/worksheets/sheet1.xml", deflate)?;
+    let chunk = vec![b' '; 1 << 20];
+    for _ in 0..1024 {
+        std::io::Write::write_all(&mut zip, &chunk)?;
+    }
+    let bytes = zip.finish()?.into_inner();
+    let started = Instant::now();
+    let refused = Table::from_bytes(&bytes).is_err();
+    figures.insert("zip_bomb_bytes".into(), bytes.len().into());
+    figures.insert("zip_bomb_refused".into(), refused.into());
+    figures.insert(
+        "zip_bomb_ms".into(),
+        round3(started.elapsed().as_secs_f64() * 1000.0).into(),
+    );
+    figures.insert("bench".into(), "tables".into());
+    println!("{}", serde_json::Value::Object(figures));
+    Ok(())
+}

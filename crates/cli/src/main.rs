@@ -231,6 +231,13 @@ enum BenchCommand {
         )]
         users: Vec<String>,
     },
+    /// Refusing import files as they grow (CSV with a bad last line) and hostile spreadsheets
+    /// (a far cell, a zip bomb). The last line printed is one JSON object with the figures.
+    Tables {
+        /// CSV sizes, MiB.
+        #[arg(long, value_delimiter = ',', default_value = "10,50,100")]
+        mib: Vec<u64>,
+    },
     /// One case step (督办, through the application layer) with the catalogue and calendar
     /// parsed on every step and from the per-city context. The last line printed is one JSON
     /// object with both latencies and their ratio.
@@ -461,6 +468,7 @@ async fn main() -> Result<()> {
         Command::Renewal(RenewalCommand::Vote(c)) => renewal_votes::run(c).await,
         Command::Renewal(RenewalCommand::Works(c)) => renewal_works::run(c).await,
         Command::Pb(c) => pb::run(c),
+        Command::Bench(BenchCommand::Tables { mib }) => bench::tables(&mib),
         Command::Bench(BenchCommand::CaseStep { steps, database }) => {
             bench::case_step(steps, database.as_deref()).await
         }

@@ -104,6 +104,9 @@ impl Table {
             .map(normalise)
             .collect::<Vec<_>>();
         let mut rows = Vec::new();
+        // Lines are counted as the records go (never again from the start of the text), so
+        // reading stays linear in the size of the file.
+        let (mut counted_to, mut newlines) = (0usize, 0usize);
         for record in reader.records() {
             let record = record.map_err(|e| LineError {
                 line: e.position().map(|p| p.line() as usize).unwrap_or(0),
@@ -120,7 +123,14 @@ impl Table {
             while matches!(text.as_bytes().get(start), Some(b'\n' | b'\r')) {
                 start += 1;
             }
-            let line = 1 + text.as_bytes()[..start].iter().filter(|&&b| b == b'\n').count();
+            if start > counted_to {
+                newlines += text.as_bytes()[counted_to..start]
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count();
+                counted_to = start;
+            }
+            let line = 1 + newlines;
             if record.iter().all(|c| c.trim().is_empty()) {
                 continue;
             }
@@ -133,13 +143,20 @@ impl Table {
     }
 
     /// Parse the first sheet of an XLSX (or XLS/ODS) workbook; line numbers are sheet rows.
+    ///
+    /// A workbook is a zip of XML parts: a small upload can unpack to gigabytes, or name a cell
+    /// at XFD1048576 so that a reader allocating the sheet's whole rectangle takes all memory.
+    /// So the parts' real unpacked size is capped ([`MAX_UNZIPPED_BYTES`]), an XLSX sheet is
+    /// read cell by cell (never as a rectangle) and its rows and columns are capped
+    /// ([`MAX_ROWS`], [`MAX_COLUMNS`]), each with an error saying what to do.
     pub fn from_xlsx(bytes: &[u8]) -> Result<Table, LineError> {
+        if bytes.starts_with(b"PK\x03\x04") {
+            check_unzipped_size(bytes)?;
+            if let Ok(book) = calamine::Xlsx::new(Cursor::new(bytes)) {
+                return xlsx_cells(book);
+            }
+        }
         use calamine::Reader;
-        let whole = |message: String| LineError {
-            line: 0,
-            column: None,
-            message,
-        };
         let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
             .map_err(|e| whole(format!("not a readable spreadsheet: {e}")))?;
         let sheet = book
@@ -260,6 +277,116 @@ impl<W: std::io::Write> CsvWriter<W> {
     }
 }
 
+/// The most a spreadsheet's parts may unpack to, all together (64 MiB: a sheet of 200,000
+/// rows of ten short cells unpacks to about 40 MiB).
+pub const MAX_UNZIPPED_BYTES: u64 = 64 << 20;
+/// The most rows a sheet may have (an import larger than this is split, or sent as CSV).
+pub const MAX_ROWS: u32 = 200_000;
+/// The most columns a sheet may have.
+pub const MAX_COLUMNS: u32 = 256;
+
+/// An error about the whole file.
+fn whole(message: String) -> LineError {
+    LineError {
+        line: 0,
+        column: None,
+        message,
+    }
+}
+
+/// Refuse a zip whose parts unpack to more than [`MAX_UNZIPPED_BYTES`], counting the bytes
+/// that really come out (a zip's declared sizes can lie).
+fn check_unzipped_size(bytes: &[u8]) -> Result<(), LineError> {
+    check_unzipped_size_below(bytes, MAX_UNZIPPED_BYTES)
+}
+
+fn check_unzipped_size_below(bytes: &[u8], limit: u64) -> Result<(), LineError> {
+    use std::io::Read;
+    let too_big = || {
+        whole(format!(
+            "the spreadsheet unpacks to more than {} MiB; split it into smaller files or save it as CSV",
+            limit >> 20
+        ))
+    };
+    let mut zip =
+        zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| whole(format!("not a readable spreadsheet: {e}")))?;
+    let mut total = 0u64;
+    for i in 0..zip.len() {
+        let part = zip
+            .by_index(i)
+            .map_err(|e| whole(format!("not a readable spreadsheet: {e}")))?;
+        let room = limit - total;
+        let n = std::io::copy(&mut part.take(room + 1), &mut std::io::sink())
+            .map_err(|e| whole(format!("not a readable spreadsheet: {e}")))?;
+        total += n;
+        if total > limit {
+            return Err(too_big());
+        }
+    }
+    Ok(())
+}
+
+/// The first sheet of an XLSX workbook, read cell by cell: the header is the first row that has
+/// a cell, columns run from the leftmost to the rightmost cell, line numbers are sheet rows.
+fn xlsx_cells(mut book: calamine::Xlsx<Cursor<&[u8]>>) -> Result<Table, LineError> {
+    use calamine::Reader;
+    use std::collections::BTreeMap;
+    let name = book
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or_else(|| whole("the workbook has no sheet".into()))?;
+    let mut reader = book
+        .worksheet_cells_reader(&name)
+        .map_err(|e| whole(format!("the first sheet cannot be read: {e}")))?;
+    let mut by_row: BTreeMap<u32, Vec<(u32, String)>> = BTreeMap::new();
+    let (mut left, mut right) = (u32::MAX, 0u32);
+    while let Some(cell) = reader
+        .next_cell()
+        .map_err(|e| whole(format!("the first sheet cannot be read: {e}")))?
+    {
+        let (row, col) = cell.get_position();
+        if row >= MAX_ROWS {
+            return Err(whole(format!(
+                "the sheet has more than {MAX_ROWS} rows (a cell on row {}); split it into smaller files",
+                row + 1
+            )));
+        }
+        if col >= MAX_COLUMNS {
+            return Err(whole(format!(
+                "the sheet has more than {MAX_COLUMNS} columns (a cell in column {}); keep only the columns the import needs",
+                col + 1
+            )));
+        }
+        let text = cell_text(&calamine::Data::from(cell.get_value().clone()));
+        left = left.min(col);
+        right = right.max(col);
+        by_row.entry(row).or_default().push((col, text));
+    }
+    let mut lines = by_row.into_iter();
+    let Some((_, header)) = lines.next() else {
+        return Ok(Table::default());
+    };
+    let width = (right - left + 1) as usize;
+    let spread = |cells: Vec<(u32, String)>| {
+        let mut out = vec![String::new(); width];
+        for (col, text) in cells {
+            out[(col - left) as usize] = text;
+        }
+        out
+    };
+    let columns: Vec<String> = spread(header).iter().map(|c| normalise(c)).collect();
+    let mut rows = Vec::new();
+    for (row, cells) in lines {
+        let cells = spread(cells);
+        if cells.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        rows.push(Row::new(row as usize + 1, columns.iter().cloned().zip(cells)));
+    }
+    Ok(Table { columns, rows })
+}
+
 fn normalise(name: &str) -> String {
     name.trim().to_lowercase()
 }
@@ -357,5 +484,65 @@ mod tests {
         assert_eq!((t.rows[0].line, t.rows[0].get("area")), (2, Some("85")));
         assert_eq!((t.rows[1].line, t.rows[1].get("area")), (4, Some("12.5")));
         assert!(Table::from_bytes(&[0xff, 0xfe, 0]).is_err());
+    }
+
+    #[test]
+    fn a_sheet_naming_a_far_cell_is_refused_without_allocating_its_rectangle() {
+        for (row, col, says) in [
+            (1_048_575, 0, "more than 200000 rows"),
+            (1, 16_383, "more than 256 columns"),
+        ] {
+            let mut book = rust_xlsxwriter::Workbook::new();
+            let sheet = book.add_worksheet();
+            sheet.write(0, 0, "code").unwrap();
+            sheet.write(row, col, "x").unwrap();
+            let bytes = book.save_to_buffer().unwrap();
+            let e = Table::from_bytes(&bytes).unwrap_err();
+            assert!(e.message.contains(says), "{e}");
+        }
+        // Rows and columns within the limits, the header not in A1: read as before.
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write(2, 1, "Code").unwrap();
+        sheet.write(2, 3, "Area").unwrap();
+        sheet.write(3, 1, "A-1").unwrap();
+        sheet.write(199_999, 3, 7).unwrap();
+        let t = Table::from_bytes(&book.save_to_buffer().unwrap()).unwrap();
+        assert_eq!(t.columns, ["code", "", "area"]);
+        assert_eq!((t.rows[0].line, t.rows[0].get("code")), (4, Some("A-1")));
+        assert_eq!((t.rows[1].line, t.rows[1].get("area")), (200_000, Some("7")));
+    }
+
+    #[test]
+    fn a_zip_that_unpacks_beyond_the_limit_is_refused() {
+        use std::io::Write;
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let deflate = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        zip.start_file("xl/worksheets/sheet1.xml", deflate).unwrap();
+        zip.write_all(&vec![b' '; 3 << 20]).unwrap();
+        let bytes = zip.finish().unwrap().into_inner();
+        assert!(bytes.len() < 100_000, "{} bytes", bytes.len());
+        let e = check_unzipped_size_below(&bytes, 2 << 20).unwrap_err();
+        assert!(e.message.contains("unpacks to more than 2 MiB"), "{e}");
+        assert!(check_unzipped_size_below(&bytes, 4 << 20).is_ok());
+    }
+
+    #[test]
+    fn csv_line_numbers_stay_right_over_many_lines() {
+        let mut text = String::from("code,area\n");
+        for i in 0..5000 {
+            text.push_str(&format!("U{i},{i}\n"));
+            if i % 1000 == 0 {
+                text.push('\n');
+            }
+        }
+        text.push_str("\"quoted\nacross\",1\nlast,2\n");
+        let t = Table::from_csv(&text).unwrap();
+        assert_eq!(t.rows.len(), 5002);
+        assert_eq!(t.rows[0].line, 2);
+        assert_eq!((t.rows[1].line, t.rows[1].get("code")), (4, Some("U1")));
+        assert_eq!((t.rows[4999].line, t.rows[4999].get("code")), (5006, Some("U4999")));
+        assert_eq!(t.rows[5000].line, 5007);
+        assert_eq!((t.rows[5001].line, t.rows[5001].get("code")), (5009, Some("last")));
     }
 }

@@ -124,7 +124,10 @@ async fn a_full_disk_loses_no_acknowledged_write_and_service_resumes_by_itself()
             }
         }
     }
-    eprintln!("disk full: {} cases acknowledged, {refused} refused with 503", acknowledged.len());
+    eprintln!(
+        "disk full: {} cases acknowledged, {refused} refused with 503",
+        acknowledged.len()
+    );
     assert!(refused > 0, "the disk never filled up");
     let (s, v) = app.get("/api/health", None).await;
     assert_eq!(s, 503, "{v}");
