@@ -21,6 +21,8 @@ pub enum ErrorKind {
     TooLarge,
     /// The input's type (decided from its bytes) is not one this route accepts.
     UnsupportedType,
+    /// Too many attempts (wrong passwords): wait `retry_after` seconds.
+    TooManyRequests,
     /// A dependency is unavailable for now; trying again later may work.
     Unavailable,
     /// A failure of ours: logged, never shown in detail.
@@ -38,6 +40,8 @@ pub struct AppError {
     pub details: Option<serde_json::Value>,
     /// Each problem of `details` as a line of text, for the command line.
     pub items: Vec<String>,
+    /// For [`ErrorKind::TooManyRequests`]: the seconds to wait.
+    pub retry_after: Option<u64>,
 }
 
 impl std::fmt::Display for AppError {
@@ -60,6 +64,7 @@ impl AppError {
             message: message.into(),
             details: None,
             items: Vec::new(),
+            retry_after: None,
         }
     }
     pub fn unauthorized(message: impl Into<String>) -> Self {

@@ -39,6 +39,8 @@ pub struct AppState {
     pub default_city: String,
     pub index: Arc<index::Indexes>,
     pub contexts: Arc<context::Contexts>,
+    /// Login throttling (wrong passwords per account and per address).
+    pub throttle: Arc<auth::Throttle>,
 }
 
 impl AppState {
@@ -49,6 +51,7 @@ impl AppState {
             default_city: city.to_owned(),
             index: Arc::default(),
             contexts: Arc::default(),
+            throttle: Arc::default(),
         };
         state.index.rebuild(&state.store, city).await?;
         Ok(state)
@@ -66,6 +69,7 @@ impl AppState {
             default_city: city.to_owned(),
             index: Arc::default(),
             contexts: Arc::default(),
+            throttle: Arc::default(),
         }
     }
 

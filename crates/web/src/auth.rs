@@ -29,6 +29,35 @@ pub fn token_of(headers: &HeaderMap) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
+/// The address of the client: the connection's peer, or, when the peer is this machine (the
+/// reverse proxy the operations guide recommends), the address the proxy put last in
+/// `X-Forwarded-For`. `None` when the server runs without connection information (in process).
+pub struct ClientIp(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+        let forwarded = || {
+            parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .filter_map(|a| a.trim().parse::<std::net::IpAddr>().ok())
+                .next_back()
+        };
+        Ok(ClientIp(match peer {
+            Some(ip) if ip.is_loopback() => forwarded().or(Some(ip)),
+            other => other,
+        }))
+    }
+}
+
 /// A request that may or may not be authenticated. A token that is present but unknown or
 /// expired is refused with 401 rather than silently treated as anonymous.
 pub struct MaybeAuth(pub Option<Principal>);

@@ -75,7 +75,8 @@ pub fn spawn_sweeper(state: AppState, every: std::time::Duration) -> tokio::task
 
 /// Serve on a bound listener until Ctrl-C.
 pub async fn serve_on(listener: TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
+    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     tracing::info!("stopped: every request in flight was answered");

@@ -697,3 +697,62 @@ async fn login_never_sends_anyone_to_another_site_and_its_cookie_is_secure_behin
         );
     }
 }
+
+/// Password guessing: five wrong passwords lock the account (429 with Retry-After, even for the
+/// right password); an unknown user name answers exactly as a wrong password; an administrator
+/// sees the lockout and lifts it; the page login says so in the page's language.
+#[tokio::test]
+async fn wrong_passwords_lock_the_account_until_an_administrator_lifts_it() {
+    let app = TestApp::spawn().await;
+    let login = |username: &'static str, password: &'static str| {
+        app.client
+            .post(app.url("/api/auth/login"))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+    };
+    let unknown = login("nobody-here", "whatever").await.unwrap();
+    assert_eq!(unknown.status(), 401);
+    let unknown: serde_json::Value = unknown.json().await.unwrap();
+    for n in 0..5 {
+        let r = login("resident", "wrong-password").await.unwrap();
+        assert_eq!(r.status(), 401, "wrong password {n}");
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body, unknown, "an unknown user and a wrong password answer alike");
+    }
+    let r = login("resident", gongzhi_demo::DEMO_PASSWORD).await.unwrap();
+    assert_eq!(r.status(), 429, "locked, even with the right password");
+    let wait: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=15 * 60).contains(&wait), "{wait}");
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "too_many_attempts");
+    // Another account is not locked.
+    let admin = app.token("admin").await;
+    // The page login shows the lockout in Chinese.
+    let page = app
+        .client
+        .post(app.url("/login"))
+        .form(&[("username", "resident"), ("password", gongzhi_demo::DEMO_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 429);
+    assert!(page.headers().contains_key("retry-after"));
+    assert!(page.text().await.unwrap().contains("登录已暂时锁定"));
+
+    let resident_token_holder = app.token("gridworker").await;
+    let (s, _) = app.get("/api/auth/lockouts", Some(&resident_token_holder)).await;
+    assert_eq!(s, 403, "a grid worker may not see lockouts");
+    let (s, list) = app.get("/api/auth/lockouts", Some(&admin)).await;
+    assert_eq!(s, 200);
+    assert_eq!(list[0]["key"], "user:resident", "{list}");
+    let (s, _) = app
+        .send("DELETE", "/api/auth/lockouts/resident", Some(&admin), json!(null))
+        .await;
+    assert_eq!(s, 204);
+    let (s, _) = app
+        .send("DELETE", "/api/auth/lockouts/resident", Some(&admin), json!(null))
+        .await;
+    assert_eq!(s, 404, "no lockout left to lift");
+    let r = login("resident", gongzhi_demo::DEMO_PASSWORD).await.unwrap();
+    assert_eq!(r.status(), 200, "the lifted account logs in");
+}

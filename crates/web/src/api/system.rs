@@ -21,6 +21,33 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(login))
         .routes(routes!(logout))
         .routes(routes!(me))
+        .routes(routes!(lockouts))
+        .routes(routes!(lift_lockout))
+}
+
+/// The login lockouts in force (accounts and addresses locked after too many wrong passwords).
+/// For administrators of the city's people.
+#[utoipa::path(get, path = "/api/auth/lockouts", tag = "system", security(("bearer" = [])),
+    responses((status = 200, body = Vec<gongzhi_app::auth::Lockout>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn lockouts(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+) -> ApiResult<Json<Vec<gongzhi_app::auth::Lockout>>> {
+    Ok(Json(gongzhi_app::auth::lockouts(&state, &p)?))
+}
+
+/// Lift a login lockout before it ends: `key` is a user name (or `user:NAME`) or `address:IP`.
+/// For administrators of the city's people.
+#[utoipa::path(delete, path = "/api/auth/lockouts/{key}", tag = "system", security(("bearer" = [])),
+    params(("key" = String, Path, description = "a user name, or address:IP")),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn lift_lockout(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    axum::extract::Path(key): axum::extract::Path<String>,
+) -> ApiResult<StatusCode> {
+    gongzhi_app::auth::lift_lockout(&state, &p, &key)?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Serialize, ToSchema)]
@@ -95,11 +122,17 @@ impl From<gongzhi_core::access::Principal> for Me {
     }
 }
 
-/// Exchange a user name and password for an API token (valid 12 hours).
+/// Exchange a user name and password for an API token (valid 12 hours). After
+/// five wrong passwords for an account within 15 minutes (or twenty from one address) logging in is
+/// locked for 15 minutes: 429 with `Retry-After`.
 #[utoipa::path(post, path = "/api/auth/login", tag = "system", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody)))]
-pub async fn login(State(state): State<AppState>, Json(req): Json<LoginRequest>) -> ApiResult<Json<LoginResponse>> {
-    let (token, account) = auth::login(&state, &req.username, &req.password, TokenKind::Api).await?;
+    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn login(
+    State(state): State<AppState>,
+    auth::ClientIp(client): auth::ClientIp,
+    Json(req): Json<LoginRequest>,
+) -> ApiResult<Json<LoginResponse>> {
+    let (token, account) = auth::login(&state, &req.username, &req.password, TokenKind::Api, client).await?;
     let principal = state
         .store
         .principal(&account.city, account.person_id)

@@ -102,6 +102,11 @@ pub(crate) const TEXTS: Texts = &[
         "Click where the problem is on the map",
     ),
     ("login", "登录", "Log in"),
+    (
+        "login_locked",
+        "密码错误次数过多，登录已暂时锁定。请稍后再试，或请管理员解除锁定。",
+        "Too many wrong passwords: logging in is locked for a while. Try again later, or ask an administrator to lift the lock.",
+    ),
     ("logout", "退出", "Log out"),
     ("map", "地图", "Map"),
     ("map_no_data", "无数据", "No data"),

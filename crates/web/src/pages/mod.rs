@@ -19,6 +19,7 @@ use axum::http::header::{self, HeaderMap};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use gongzhi_app::ErrorKind;
 use gongzhi_core::access::Principal;
 use gongzhi_core::territory::Level;
 use gongzhi_store::prelude::*;
@@ -472,10 +473,11 @@ fn secure_attribute(headers: &HeaderMap) -> &'static str {
 
 async fn login_submit(
     State(s): State<AppState>,
+    auth::ClientIp(client): auth::ClientIp,
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Result<Response, PageError> {
-    match auth::login(&s, &f.username, &f.password, TokenKind::Session).await {
+    match auth::login(&s, &f.username, &f.password, TokenKind::Session, client).await {
         Ok((token, _)) => {
             let cookie = format!(
                 "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
@@ -487,16 +489,24 @@ async fn login_submit(
                 .append(header::SET_COOKIE, cookie.parse().expect("valid cookie"));
             Ok(resp)
         }
-        Err(e) if e.kind == gongzhi_app::ErrorKind::Unauthorized => {
+        Err(e) if matches!(e.kind, ErrorKind::Unauthorized | ErrorKind::TooManyRequests) => {
+            let locked = e.kind == ErrorKind::TooManyRequests;
             let c = Chrome::new(&headers, &LangQuery::default(), None, "/login");
             let page = LoginPage {
-                error: Some(c.t("bad_credentials")),
+                error: Some(c.t(if locked { "login_locked" } else { "bad_credentials" })),
                 username: f.username,
                 next: next_path(f.next.as_deref()),
                 c,
             };
             let mut resp = render(&page.c, &page)?;
-            *resp.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
+            *resp.status_mut() = if locked {
+                axum::http::StatusCode::TOO_MANY_REQUESTS
+            } else {
+                axum::http::StatusCode::UNAUTHORIZED
+            };
+            if let Some(secs) = e.retry_after.filter(|_| locked) {
+                resp.headers_mut().insert(header::RETRY_AFTER, secs.into());
+            }
             Ok(resp)
         }
         Err(e) => Err(e.into()),
