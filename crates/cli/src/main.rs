@@ -231,6 +231,18 @@ enum BenchCommand {
         )]
         users: Vec<String>,
     },
+    /// `/api/health` latency idle and under concurrent password guessing (in process). The last
+    /// line printed is one JSON object with both latencies and their ratio (target: at most 2).
+    Login {
+        #[command(flatten)]
+        db: Db,
+        /// Concurrent guessers.
+        #[arg(long, default_value_t = 8)]
+        guessers: usize,
+        /// Health requests timed, idle and loaded.
+        #[arg(long, default_value_t = 200)]
+        runs: usize,
+    },
     /// Refusing import files as they grow (CSV with a bad last line) and hostile spreadsheets
     /// (a far cell, a zip bomb). The last line printed is one JSON object with the figures.
     Tables {
@@ -469,6 +481,15 @@ async fn main() -> Result<()> {
         Command::Renewal(RenewalCommand::Works(c)) => renewal_works::run(c).await,
         Command::Pb(c) => pb::run(c),
         Command::Bench(BenchCommand::Tables { mib }) => bench::tables(&mib),
+        Command::Bench(BenchCommand::Login { db, guessers, runs }) => {
+            let store = open(&db).await?;
+            let state = AppState::new(store, &db.city).await?;
+            let load = gongzhi_web::bench::login_load(&state, guessers, runs).await;
+            let mut figures = serde_json::to_value(&load)?;
+            figures["bench"] = "login".into();
+            println!("{figures}");
+            Ok(())
+        }
         Command::Bench(BenchCommand::CaseStep { steps, database }) => {
             bench::case_step(steps, database.as_deref()).await
         }

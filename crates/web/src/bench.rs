@@ -124,3 +124,83 @@ pub async fn pages(
     }
     Ok(out)
 }
+
+/// What `gongzhi bench login` measured: `/api/health` latency idle and while `guessers` clients
+/// send wrong passwords as fast as they can (unknown user names from many addresses, so that no
+/// lockout cuts the guessing short).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LoginLoad {
+    pub guessers: usize,
+    pub idle_p50_ms: f64,
+    pub idle_p99_ms: f64,
+    pub loaded_p50_ms: f64,
+    pub loaded_p99_ms: f64,
+    /// Loaded p50 over idle p50 (the target: at most 2).
+    pub ratio_p50: f64,
+    pub guesses: u64,
+    pub guesses_per_s: f64,
+}
+
+/// Time `/api/health` `runs` times idle, then again under `guessers` concurrent password guessers
+/// (in process, through the router).
+pub async fn login_load(state: &AppState, guessers: usize, runs: usize) -> LoginLoad {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::Arc;
+    let app = crate::app(state.clone());
+    let health = |app: axum::Router| async move {
+        let started = Instant::now();
+        let req = Request::get("/api/health").body(Body::empty()).expect("request");
+        let _ = app.oneshot(req).await;
+        started.elapsed().as_secs_f64() * 1000.0
+    };
+    let mut idle = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        idle.push(health(app.clone()).await);
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let guesses = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for g in 0..guessers {
+        let (app, stop, guesses) = (app.clone(), stop.clone(), guesses.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                n += 1;
+                let body = serde_json::json!({ "username": format!("guess-{g}-{n}"), "password": "123456" });
+                let req = Request::post("/api/auth/login")
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::from(body.to_string()))
+                    .expect("request");
+                let _ = app.clone().oneshot(req).await;
+                guesses.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let started = Instant::now();
+    let mut loaded = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        loaded.push(health(app.clone()).await);
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let during = guesses.load(Ordering::Relaxed);
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        let _ = t.await;
+    }
+    for v in [&mut idle, &mut loaded] {
+        v.sort_by(f64::total_cmp);
+    }
+    let idle_p50 = quantile(&idle, 0.5);
+    let loaded_p50 = quantile(&loaded, 0.5);
+    LoginLoad {
+        guessers,
+        idle_p50_ms: idle_p50,
+        idle_p99_ms: quantile(&idle, 0.99),
+        loaded_p50_ms: loaded_p50,
+        loaded_p99_ms: quantile(&loaded, 0.99),
+        ratio_p50: loaded_p50 / idle_p50.max(1e-9),
+        guesses: during,
+        guesses_per_s: during as f64 / seconds.max(1e-9),
+    }
+}
