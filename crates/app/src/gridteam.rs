@@ -1,10 +1,11 @@
 //! The generalist grid (全科网格): the grid team's lists (needs, resources, projects, households,
 //! visits), who may read and keep them, and their import and export.
 
-use gongzhi_core::access::{Permission, Principal};
+use gongzhi_core::access::{role_has, Permission, Principal, Scope};
 use gongzhi_core::grid::Grid;
 use gongzhi_core::gridteam::{self, Alliance};
 use gongzhi_core::table::Table;
+use gongzhi_core::territory::DivisionCode;
 use gongzhi_store::prelude::*;
 use gongzhi_store::{GridList, NewRecord, StoreError};
 use serde::Serialize;
@@ -48,38 +49,71 @@ pub fn require_area_indicators(p: &Principal, within: &str) -> AppResult<()> {
     }
 }
 
-/// Refuse unless the principal may see a person's points ledger (积分): its holder and grid
-/// teams. (Issue 19: any grid team of any district still qualifies; narrowing it to the teams of
-/// the holder's grids belongs here.)
-pub fn require_see_points(p: &Principal, person: i64) -> AppResult<()> {
-    if p.person_id == person || p.may_somewhere(Permission::ManageGrid) {
+/// The places a person belongs to, as far as grid teams are concerned: the areas of their grants
+/// (a resident's community, a worker's grids), organisations' scopes left out.
+async fn places_of(s: &AppState, city: &str, person: i64) -> AppResult<Vec<String>> {
+    Ok(s.store
+        .grants(city, person)
+        .await?
+        .into_iter()
+        .flat_map(|g| match g.scope {
+            Scope::Division(d) => vec![d.to_string()],
+            Scope::Grids(gs) => gs,
+            Scope::Organisation(_) => Vec::new(),
+        })
+        .collect())
+}
+
+/// Whether the principal keeps a grid team (全科网格) that serves one of `places`: its scope
+/// covers the place, or lies inside it (a grid worker's grids inside a resident's community).
+fn serves(p: &Principal, places: &[String]) -> bool {
+    p.grants.iter().any(|g| {
+        role_has(g.role, Permission::ManageGrid)
+            && places.iter().any(|place| {
+                g.scope.covers(place)
+                    || DivisionCode::parse(place).is_ok_and(|d| match &g.scope {
+                        Scope::Division(inner) => d.contains(inner.as_str()),
+                        Scope::Grids(gs) => gs.iter().any(|x| d.contains(x)),
+                        Scope::Organisation(_) => false,
+                    })
+            })
+    })
+}
+
+/// Refuse unless the principal may see a person's points ledger (积分) — with it, their
+/// participation history: the holder, and the grid teams that serve the holder's community or
+/// grids (a city-wide grid manager serves everyone).
+pub async fn require_see_points(s: &AppState, p: &Principal, person: i64) -> AppResult<()> {
+    if p.person_id == person || serves(p, &places_of(s, p.city.as_str(), person).await?) {
         Ok(())
     } else {
         Err(AppError::forbidden(
-            "points are seen by their holder and the grid teams",
+            "a person's points are seen by their holder and by the grid teams serving the holder's community",
         ))
     }
 }
 
-/// Refuse unless the principal may redeem a person's points: a grid team at its service point.
-pub fn require_redeem_points(p: &Principal, person: i64) -> AppResult<()> {
-    let _ = person;
-    if p.may_somewhere(Permission::ManageGrid) {
+/// Refuse unless the principal may redeem a person's points: a grid team serving the holder's
+/// community, at its service point (not the holder alone).
+pub async fn require_redeem_points(s: &AppState, p: &Principal, person: i64) -> AppResult<()> {
+    if serves(p, &places_of(s, p.city.as_str(), person).await?) {
         Ok(())
     } else {
         Err(AppError::forbidden(
-            "points are redeemed at the grid team's service point",
+            "points are redeemed by a grid team serving the holder's community, at its service point",
         ))
     }
 }
 
-/// Refuse unless the principal sets the city's points rules: an administrator. (Issue 19: an
-/// administrator of any district still qualifies; the whole city's belongs here.)
+/// Refuse unless the principal sets the city's points rules: a city-wide grid manager (the
+/// city's administrator), not an administrator of one district or street.
 pub fn require_rules_admin(p: &Principal) -> AppResult<()> {
-    if p.has_role(gongzhi_core::org::Role::Admin) {
+    if p.may(Permission::ManageGrid, p.city.as_str()) {
         Ok(())
     } else {
-        Err(AppError::forbidden("the points rules are set by an administrator"))
+        Err(AppError::forbidden(
+            "the city's points rules are set by a city-wide administrator",
+        ))
     }
 }
 

@@ -508,6 +508,41 @@ async fn a_grid_alliance_matches_a_need_to_a_resource_and_earns_points() {
     assert_eq!((s, l["balance"].clone()), (200, json!(7)), "{l}");
     let (_, w) = app.get(&format!("/api/points/{worker_id}"), Some(&worker)).await;
     assert_eq!(w["balance"], 10, "{w}");
+    // A grid team of another community neither reads these points (with the participation
+    // history they tell) nor redeems them.
+    let far = small_demo()
+        .grids
+        .iter()
+        .find(|g| g.community.to_string() != community)
+        .expect("a grid of another community")
+        .code
+        .to_string();
+    let (_, far_worker) = account(&app, &admin, None, "grid_worker", &format!("grids:{far}"), "gw.far").await;
+    assert_eq!(app.get(&format!("/api/points/{vol}"), Some(&far_worker)).await.0, 403);
+    let (s, _) = app
+        .send(
+            "POST",
+            &format!("/api/points/{vol}/redeem"),
+            Some(&far_worker),
+            json!({"amount": 1, "what": "米一袋"}),
+        )
+        .await;
+    assert_eq!(s, 403, "a far grid team redeems nothing");
+    // The city's points rules are set by the city's administrator, not a district's.
+    let rules = gongzhi_core::gridteam::DEFAULT_RULES_CSV;
+    for (who, status) in [("district.admin", 403), ("admin", 200)] {
+        let token = app.token(who).await;
+        let r = app
+            .client
+            .put(app.url("/api/points/rules"))
+            .bearer_auth(&token)
+            .header("content-type", "text/csv")
+            .body(rules)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), status, "{who}");
+    }
     let (_, r) = app
         .get(&format!("/api/points/{}", me(&app, &resident).await), Some(&resident))
         .await;

@@ -878,11 +878,11 @@ pub struct Ledger {
 }
 
 /// A person's points: the balance and every line that explains it. Seen by the person and by
-/// grid teams.
+/// the grid teams serving their community.
 #[utoipa::path(get, path = "/api/points/{person}", tag = "grid", params(("person" = i64, Path)),
     security(("bearer" = [])), responses((status = 200, body = Ledger), (status = 403, body = ErrorBody)))]
 pub async fn ledger(State(s): State<AppState>, Auth(p): Auth, Path(person): Path<i64>) -> ApiResult<Json<Ledger>> {
-    service::require_see_points(&p, person)?;
+    service::require_see_points(&s, &p, person).await?;
     Ok(Json(ledger_of(&s, &p.city.to_string(), person).await?))
 }
 
@@ -911,7 +911,7 @@ pub async fn redeem(
     Path(person): Path<i64>,
     Json(r): Json<RedeemInput>,
 ) -> ApiResult<Json<Ledger>> {
-    service::require_redeem_points(&p, person)?;
+    service::require_redeem_points(&s, &p, person).await?;
     if r.what.trim().is_empty() {
         return Err(ApiError::invalid("what: say what the points are exchanged for"));
     }
