@@ -10,6 +10,7 @@ use gongzhi_core::case::{
     TransitionError,
 };
 use gongzhi_core::catalogue::Catalogue;
+use gongzhi_core::open311;
 use gongzhi_core::org::{OrgKind, Role};
 use gongzhi_core::spatial::Crs;
 use gongzhi_core::territory::Level;
@@ -349,7 +350,10 @@ pub struct Report {
     pub register: bool,
 }
 
-/// A possible duplicate of a new report.
+/// A possible duplicate of a new report. Staff of the duplicate's area see its text and exact
+/// distance; anyone else sees it as Open311 shows it to the public: contacts masked, a 12345
+/// service request's text withheld, the distance from its public (for service requests rounded)
+/// point, to 10 m.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Duplicate {
     pub id: i64,
@@ -358,6 +362,9 @@ pub struct Duplicate {
     pub description: String,
     pub state: String,
 }
+
+/// What a reporter who may not read a 12345 service request sees in its place.
+pub const WITHHELD: &str = "（12345 诉求，内容不公开 · a 12345 service request, not public）";
 
 /// The setting `duplicate_radius_m` (default 50 m) and the text likeness needed (0.3).
 pub const DUPLICATE_RADIUS_M: f64 = 50.0;
@@ -432,35 +439,51 @@ pub async fn intake(
         at_ms: None,
     };
     let row = s.store.create_case(&city, &new).await?;
-    let dups = duplicates(s, &city, &row.case).await?;
+    let dups = duplicates(s, p, &row.case).await?;
     Ok((row, dups))
 }
 
-/// Open cases of the same category nearby with similar text.
-pub async fn duplicates(s: &AppState, city: &str, c: &Case) -> AppResult<Vec<Duplicate>> {
-    let radius = match s.store.setting(city, "duplicate_radius_m").await? {
+/// Open cases of the same category near `c` with similar text, as `viewer` may see them.
+pub async fn duplicates(s: &AppState, viewer: &Principal, c: &Case) -> AppResult<Vec<Duplicate>> {
+    let city = viewer.city.to_string();
+    let radius = match s.store.setting(&city, "duplicate_radius_m").await? {
         Some(v) => v.parse().unwrap_or(DUPLICATE_RADIUS_M),
         None => DUPLICATE_RADIUS_M,
     };
+    let catalogue = &s.context(&city).await?.catalogue;
     let d_lat = radius / 111_000.0;
     let d_lng = d_lat / c.lat.to_radians().cos().max(0.1);
     let mut out: Vec<Duplicate> = s
         .store
-        .open_cases_near(city, &c.category, c.lng, c.lat, d_lng, d_lat)
+        .open_cases_near(&city, &c.category, c.lng, c.lat, d_lng, d_lat)
         .await?
         .into_iter()
         .filter(|o| o.case.id != c.id)
         // Hints go to whoever reports, residents too: never an internal case.
         .filter_map(PublicCase::of)
         .map(|o| o.inner().clone())
-        .map(|o| Duplicate {
-            id: o.case.id,
-            distance_m: (text::distance_m(c.lng, c.lat, o.case.lng, o.case.lat) * 10.0).round() / 10.0,
-            similarity: (text::similarity(&c.description, &o.case.description) * 100.0).round() / 100.0,
-            description: o.case.description.clone(),
-            state: o.case.state.to_string(),
+        .filter_map(|o| {
+            let distance = text::distance_m(c.lng, c.lat, o.case.lng, o.case.lat);
+            let similarity = (text::similarity(&c.description, &o.case.description) * 100.0).round() / 100.0;
+            if distance > radius || similarity < DUPLICATE_SIMILARITY {
+                return None;
+            }
+            let (description, distance_m) = if may_see_contact(viewer, &o) {
+                (o.case.description.clone(), (distance * 10.0).round() / 10.0)
+            } else {
+                let kind = open311::case_kind(catalogue, &o.case.category);
+                let (lng, lat) = open311::public_point(kind, o.case.lng, o.case.lat);
+                let shown = open311::public_description(kind, &o.case.description).unwrap_or_else(|| WITHHELD.into());
+                (shown, (text::distance_m(c.lng, c.lat, lng, lat) / 10.0).round() * 10.0)
+            };
+            Some(Duplicate {
+                id: o.case.id,
+                distance_m,
+                similarity,
+                description,
+                state: o.case.state.to_string(),
+            })
         })
-        .filter(|d| d.distance_m <= radius && d.similarity >= DUPLICATE_SIMILARITY)
         .collect();
     out.sort_by(|a, b| b.similarity.total_cmp(&a.similarity));
     Ok(out)

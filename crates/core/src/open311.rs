@@ -549,6 +549,19 @@ pub fn status_note<'a>(events: impl IntoIterator<Item = &'a CaseEvent>) -> Strin
         .unwrap_or_else(|| "已收到，待立案 (received, awaiting registration)".into())
 }
 
+/// The kind of a category (component, event, 12345 service request): the catalogue's, else by
+/// the code's first letter (C, E; anything else a service request, the most guarded).
+pub fn case_kind(cat: &Catalogue, category: &str) -> CaseKind {
+    match cat.category(category) {
+        Some(c) => c.kind,
+        None => match category.chars().next() {
+            Some('C') => CaseKind::Component,
+            Some('E') => CaseKind::Event,
+            _ => CaseKind::ServiceRequest,
+        },
+    }
+}
+
 /// The description a public GET shows: contacts masked; none for 12345 service requests (诉求),
 /// which are about people's homes and lives.
 pub fn public_description(kind: CaseKind, description: &str) -> Option<String> {

@@ -36,7 +36,7 @@ use axum::routing::get;
 use axum::Router;
 use gongzhi_core::access::Principal;
 use gongzhi_core::case::{CaseSource, PublicCase};
-use gongzhi_core::catalogue::{CaseKind, Catalogue};
+use gongzhi_core::catalogue::CaseKind;
 use gongzhi_core::open311::{self as o311, Format};
 use gongzhi_core::DomainError;
 use gongzhi_store::{CaseRow, Open311Query, Open311Request, Store, StoreError};
@@ -705,7 +705,7 @@ async fn public_requests(
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let (c, row) = (row.case(), row.inner());
-        let kind = kind_of(&cat, &c.category);
+        let kind = o311::case_kind(&cat, &c.category);
         let (service_name, notice) = match cat.condition(&c.condition) {
             Some((cat_, cond)) => (o311::service_name(cat_, cond), Some(o311::service_notice(cond))),
             None => (c.condition.clone(), None),
@@ -747,17 +747,6 @@ async fn public_requests(
         ]));
     }
     Ok(out)
-}
-
-fn kind_of(cat: &Catalogue, category: &str) -> CaseKind {
-    match cat.category(category) {
-        Some(c) => c.kind,
-        None => match category.chars().next() {
-            Some('C') => CaseKind::Component,
-            Some('E') => CaseKind::Event,
-            _ => CaseKind::ServiceRequest,
-        },
-    }
 }
 
 /// Addresses of areas and grids, looked up once per answer.

@@ -417,6 +417,32 @@ async fn duplicates_are_offered_and_merged() {
     assert_eq!(survivor["case"]["duplicates"], json!([second_id]));
 }
 
+/// A resident's duplicate hints show other people's reports as the public sees them: contacts
+/// masked and the distance to 10 m; staff see the text as reported.
+#[tokio::test]
+async fn duplicate_hints_to_residents_mask_what_open311_masks() {
+    let app = TestApp::spawn().await;
+    let acceptor = app.token("acceptor").await;
+    let resident = app.token("resident").await;
+    let first = report(&app, &acceptor, "人民路12号电力井盖破损，王先生13800138000", false).await;
+    let first_id = first["case"]["case"]["id"].as_i64().unwrap();
+    let seen = report(&app, &resident, "人民路12号电力井盖破损了", false).await;
+    let hint = &seen["possible_duplicates"][0];
+    assert_eq!(hint["id"], first_id, "{seen}");
+    let text = hint["description"].as_str().unwrap();
+    assert!(!text.contains("13800138000") && text.contains("***"), "{text}");
+    let d = hint["distance_m"].as_f64().unwrap();
+    assert_eq!(d % 10.0, 0.0, "a resident sees the distance to 10 m: {d}");
+    let staff = report(&app, &acceptor, "人民路12号电力井盖破损啦", false).await;
+    let full = staff["possible_duplicates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["id"] == first_id)
+        .expect("the first report is a hint for staff too");
+    assert!(full["description"].as_str().unwrap().contains("13800138000"));
+}
+
 #[tokio::test]
 async fn photos_and_visibility() {
     let app = TestApp::spawn().await;

@@ -451,7 +451,7 @@ async fn preview_duplicates(
     probe.description = r.description.clone();
     probe.lng = lng;
     probe.lat = lat;
-    Ok(loop_::duplicates(s, p.city.as_str(), &probe).await?)
+    Ok(loop_::duplicates(s, p, &probe).await?)
 }
 
 /// A step form on the case page.
@@ -592,7 +592,7 @@ async fn case_page_with(
         Err(_) => String::new(),
     };
     let duplicates = if d.view.case.state.is_open() && d.allowed_actions.iter().any(|a| a == "merge") {
-        loop_::duplicates(s, p.city.as_str(), &d.view.case).await?
+        loop_::duplicates(s, &p, &d.view.case).await?
     } else {
         Vec::new()
     };
