@@ -6,7 +6,7 @@ use axum::{
     extract::Request,
     http::{header, HeaderMap, HeaderValue},
     middleware::Next,
-    response::Response,
+    response::{IntoResponse, Response},
 };
 
 /// Add the security headers to a response (answers that set their own keep them).
@@ -55,4 +55,44 @@ pub fn over_https(headers: &HeaderMap) -> bool {
             .get(header::FORWARDED)
             .and_then(first)
             .is_some_and(|f| f.split(';').any(|kv| kv.trim() == "proto=https"))
+}
+
+/// Refuse a state change that a browser sent from another origin with our session cookie
+/// (cross-site request forgery), as Go's `CrossOriginProtection` decides it: safe methods pass;
+/// with `Sec-Fetch-Site`, only `same-origin` and `none` (typed by the person) pass; without it,
+/// an `Origin` must name this host; a request with neither (not a browser) passes. Only requests
+/// that the session cookie authenticates are checked: a bearer token is no ambient credential,
+/// and a request without credentials cannot act for anyone. Another origin of the same site
+/// (`https://other.example.gov.cn` beside us) counts as foreign, which the cookie's
+/// `SameSite=Lax` alone does not stop.
+pub async fn same_origin_writes(req: Request, next: Next) -> Response {
+    if !req.method().is_safe() && cookie_authenticated(req.headers()) && !same_origin(req.headers()) {
+        tracing::warn!(method = %req.method(), path = %req.uri().path(), "cross-origin write refused");
+        return crate::ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "cross_origin",
+            "this change came from another site's page and was refused (cross-site request forgery protection); make it from Gongzhi's own pages",
+        )
+        .into_response();
+    }
+    next.run(req).await
+}
+
+/// The session cookie, and no bearer token, authenticates the request.
+fn cookie_authenticated(headers: &HeaderMap) -> bool {
+    !headers.contains_key(header::AUTHORIZATION) && crate::auth::token_of(headers).is_some()
+}
+
+fn same_origin(headers: &HeaderMap) -> bool {
+    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = get("sec-fetch-site") {
+        return matches!(site, "same-origin" | "none");
+    }
+    let Some(origin) = get("origin") else {
+        return true;
+    };
+    let host = get("host").unwrap_or_default();
+    origin
+        .split_once("://")
+        .is_some_and(|(_, authority)| !host.is_empty() && authority.eq_ignore_ascii_case(host))
 }

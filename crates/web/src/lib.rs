@@ -39,6 +39,7 @@ pub fn app(state: AppState) -> Router {
         .merge(pages::router())
         .merge(open311::router())
         .merge(media::router())
+        .layer(axum::middleware::from_fn(headers::same_origin_writes))
         .layer(axum::middleware::from_fn(headers::security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
