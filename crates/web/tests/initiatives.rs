@@ -688,6 +688,11 @@ async fn back_stage_canaries_never_reach_the_front_or_the_public() {
         o["parties"].as_array().unwrap().is_empty(),
         "another initiative's member sees no parties: {o}"
     );
+    // Nor does the version, which counts every step, back-stage ones too.
+    assert!(o.get("version").is_none(), "the public sees no version: {o}");
+    let (_, anon) = app.get(&format!("/api/initiatives/{id}"), None).await;
+    assert!(anon.get("version").is_none(), "{anon}");
+    assert!(f["version"].as_i64().is_some(), "members see the version they step at");
 }
 
 #[tokio::test]

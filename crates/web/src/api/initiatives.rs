@@ -87,7 +87,10 @@ pub struct InitiativeView {
     pub scope: String,
     /// public, front or back.
     pub seat: String,
-    pub version: i64,
+    /// The version to send with a step (members only: it counts every step, back-stage ones
+    /// too, so the public does not see it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
     #[schema(value_type = Object)]
     pub progress: Progress,
     #[schema(value_type = Vec<Object>)]
@@ -138,7 +141,7 @@ pub async fn view(s: &AppState, city: &str, i: &Initiative, version: i64, seat: 
             Seat::Back(_) => "back",
         }
         .to_owned(),
-        version,
+        version: (!matches!(seat, Seat::Public)).then_some(version),
         progress: i.progress(seat, gongzhi_store::now_ms(), &closed),
         timeline: i.timeline(seat),
         parties: if front {
