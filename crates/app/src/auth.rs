@@ -251,3 +251,21 @@ fn require_may_lift(p: &Principal) -> AppResult<()> {
         ))
     }
 }
+
+/// End a session: its token no longer authenticates.
+pub async fn logout(s: &AppState, token: &str) -> AppResult<()> {
+    Ok(s.store.revoke_token(token).await?)
+}
+
+/// The person a session token stands for, if it is known and not expired.
+pub async fn principal_for_token(s: &AppState, token: &str) -> AppResult<Option<Principal>> {
+    Ok(s.store.principal_for_token(token).await?)
+}
+
+/// The person an account stands for, as a principal (after [`login`]).
+pub async fn principal_of(s: &AppState, account: &Account) -> AppResult<Principal> {
+    s.store
+        .principal(&account.city, account.person_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("person"))
+}

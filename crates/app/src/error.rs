@@ -114,6 +114,42 @@ impl From<DomainError> for AppError {
     }
 }
 
+impl From<gongzhi_core::media::MediaError> for AppError {
+    /// An upload refused by the one media policy: 415 for a type not accepted, 413 for too large,
+    /// 422 for empty or mislabelled, with what was detected and accepted as details.
+    fn from(e: gongzhi_core::media::MediaError) -> Self {
+        use gongzhi_core::media::MediaError;
+        let (kind, code) = match e {
+            MediaError::Unsupported { .. } | MediaError::DeclaredUnsupported { .. } => {
+                (ErrorKind::UnsupportedType, "unsupported_media")
+            }
+            MediaError::TooLarge { .. } => (ErrorKind::TooLarge, "too_large"),
+            MediaError::Empty | MediaError::Mismatch { .. } => (ErrorKind::Invalid, "invalid"),
+        };
+        let details = match &e {
+            MediaError::Unsupported { detected, accepted } => {
+                serde_json::json!({ "detected": detected, "accepted": accepted })
+            }
+            MediaError::TooLarge { kind, max, size } => {
+                serde_json::json!({ "kind": kind.as_str(), "max_bytes": max, "size": size })
+            }
+            MediaError::Mismatch { declared, detected } => {
+                serde_json::json!({ "declared": declared, "detected": detected })
+            }
+            MediaError::DeclaredUnsupported { declared, accepted } => {
+                serde_json::json!({ "declared": declared, "accepted": accepted })
+            }
+            MediaError::Empty => serde_json::Value::Null,
+        };
+        let err = AppError::new(kind, code, e.to_string());
+        if details.is_null() {
+            err
+        } else {
+            err.with_details(details)
+        }
+    }
+}
+
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {

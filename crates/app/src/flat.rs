@@ -4,6 +4,7 @@
 //! by the JSON API, the pages and the CLI.
 
 use gongzhi_store::prelude::*;
+pub use gongzhi_store::StoredDemand;
 use gongzhi_store::{Committee, CommitteeMember};
 use std::collections::{BTreeMap, HashMap};
 
@@ -508,4 +509,41 @@ pub async fn save_list(
         .put_document(city, LIST_DOCUMENT, &list.to_csv(), None, by.map(|p| p.person_id))
         .await?;
     Ok((version, list))
+}
+
+/// Record a form or report demanded from above (填表报数), by someone who sees its unit's area.
+pub async fn add_demand(s: &AppState, p: &Principal, d: &gongzhi_core::flat::Demand) -> AppResult<i64> {
+    require_view(p, d.unit_area.as_str())?;
+    Ok(s.store.add_demand(p.city.as_str(), d, Some(p.person_id)).await?)
+}
+
+/// The forms and reports demanded of units inside `within` (all of the city when it is the
+/// city), due in `from ..= to`, for those who see the area.
+pub async fn demands(
+    s: &AppState,
+    p: &Principal,
+    within: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> AppResult<Vec<StoredDemand>> {
+    let city = p.city.to_string();
+    require_view(p, within)?;
+    let within = if within == city { "" } else { within };
+    Ok(s.store
+        .demands(&city, within, day_start_ms(from), day_start_ms(to) + 86_400_000)
+        .await?)
+}
+
+/// The boundaries of the city's communities named in `communities`.
+pub async fn community_shapes(
+    s: &AppState,
+    city: &str,
+    communities: &[&str],
+) -> AppResult<std::collections::HashMap<String, geo::MultiPolygon<f64>>> {
+    Ok(s.store
+        .division_boundaries(city, gongzhi_core::territory::Level::Community)
+        .await?
+        .into_iter()
+        .filter(|(code, _)| communities.contains(&code.as_str()))
+        .collect())
 }

@@ -15,6 +15,7 @@ pub mod initiatives;
 pub mod media;
 pub mod open311;
 pub mod people;
+pub mod premises;
 pub mod regen;
 pub mod renewal_indicators;
 pub mod renewal_needs;
@@ -28,6 +29,7 @@ use gongzhi_store::Store;
 
 pub use context::CityContext;
 pub use error::{AppError, AppResult, ErrorKind};
+pub use gongzhi_store::now_ms;
 pub use index::TerritoryIndex;
 
 /// What every command and query shares: the store, the city served to visitors who are not
@@ -55,6 +57,11 @@ impl AppState {
         };
         state.index.rebuild(&state.store, city).await?;
         Ok(state)
+    }
+
+    /// The database's kind (`sqlite` or `postgres`).
+    pub fn backend_name(&self) -> &'static str {
+        self.store.backend().name()
     }
 
     /// Whether the database takes writes now, and the free space of its disk (for `/api/health`).

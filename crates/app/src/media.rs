@@ -4,7 +4,7 @@
 use gongzhi_core::access::Principal;
 use gongzhi_core::visibility::Stage;
 use gongzhi_store::prelude::*;
-use gongzhi_store::MediaInfo;
+pub use gongzhi_store::{Media, MediaInfo};
 
 use crate::{AppResult, AppState};
 
@@ -41,4 +41,25 @@ pub async fn may_read(s: &AppState, p: Option<&Principal>, city: &str, m: &Media
         "initiative" => crate::initiatives::seat_of(s, p, id).await?.sees(id, Stage::Front),
         _ => false,
     })
+}
+
+/// A stored file with its bytes, when `p` (logged in or not) may read it; `None` both when there
+/// is no such file and when `p` may not read it (a file one may not see does not exist for one).
+pub async fn read(s: &AppState, p: Option<&Principal>, city: &str, id: i64) -> AppResult<Option<Media>> {
+    let Some(media) = s.store.media(city, id).await? else {
+        return Ok(None);
+    };
+    Ok(may_read(s, p, city, &media.info).await?.then_some(media))
+}
+
+/// The media id an old per-record URL names: its old key `legacy` (a row moved by migration
+/// 0017) first, else a media id of that owner (`owner` ending in `:` names every owner of a kind).
+pub async fn resolve(s: &AppState, city: &str, legacy: &str, owner: &str, id: i64) -> AppResult<Option<i64>> {
+    let owned = |m: &MediaInfo| m.owner == owner || (owner.ends_with(':') && m.owner.starts_with(owner));
+    if let Some(m) = s.store.media_by_legacy(city, legacy).await? {
+        if owned(&m) {
+            return Ok(Some(m.id));
+        }
+    }
+    Ok(s.store.media_info(city, id).await?.filter(owned).map(|m| m.id))
 }

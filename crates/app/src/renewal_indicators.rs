@@ -43,3 +43,22 @@ pub fn require(p: &Principal, area: &str) -> AppResult<()> {
         )))
     }
 }
+
+/// The indicators of a division over the local days `from ..= to`, with the division, for staff
+/// whose jurisdiction covers it.
+pub async fn of_division(
+    s: &AppState,
+    p: &Principal,
+    within: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> AppResult<(gongzhi_core::territory::Division, RenewalIndicators)> {
+    let city = p.city.to_string();
+    let division = s
+        .store
+        .division(&city, within)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("division {within} (give a division code as within)")))?;
+    require(p, within)?;
+    Ok((division, of_area(s, &city, within, from, to).await?))
+}

@@ -15,7 +15,6 @@ mod renewal_votes;
 mod renewal_works;
 mod replay;
 
-use gongzhi_store::prelude::*;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -24,7 +23,7 @@ use clap::{Args, Parser, Subcommand};
 use gongzhi_app::AppState;
 use gongzhi_core::grid::{self, GridCodePattern};
 use gongzhi_core::spatial::Crs;
-use gongzhi_store::{Store, StoreError};
+use gongzhi_store::Store;
 use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Parser)]
@@ -435,7 +434,7 @@ async fn main() -> Result<()> {
             println!(
                 "{}",
                 serde_json::json!({
-                    "bench": "pages", "backend": state.store.backend().name(), "pages": timings.len(),
+                    "bench": "pages", "backend": state.backend_name(), "pages": timings.len(),
                     "over_200ms_p99": over, "worst_page": worst.map(|w| &w.page), "worst_user": worst.map(|w| &w.user),
                     "worst_p99_ms": worst.map(|w| (w.p99_ms * 10.0).round() / 10.0),
                 })
@@ -497,14 +496,10 @@ async fn main() -> Result<()> {
         Command::Bench(BenchCommand::Decision { holders, runs, seed }) => pb::bench_decision(holders, runs, seed),
         Command::Regen(c) => regen::run(c).await,
         Command::Divisions { db, file } => {
-            let store = open(&db).await?;
+            let state = AppState::lazy(open(&db).await?, &db.city);
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let ds = gongzhi_core::territory::parse_division_csv(&text)?;
-            let city = ds
-                .first()
-                .map(|d| d.code.city().to_string())
-                .context("the file has no divisions")?;
-            let n = store.put_divisions(&city, &ds, None).await?;
+            let (city, n) = gongzhi_app::territory::load_divisions(&state, &ds).await?;
             println!("loaded {n} divisions of city {city}");
             Ok(())
         }
@@ -595,39 +590,25 @@ async fn grid_command(g: GridCommand) -> Result<()> {
                 Ok(g) => g,
                 Err(errors) => report_refused(&file, &errors)?,
             };
-            let store = open(&db).await?;
+            let state = AppState::lazy(open(&db).await?, &db.city);
             let pb = bar(grids.len() as u64, "importing grids");
             let mut progress = |done: usize, _all: usize| pb.set_position(done as u64);
-            match store.import_grids(&db.city, &grids, None, Some(&mut progress)).await {
+            match gongzhi_app::territory::store_grids(&state, &db.city, &grids, Some(&mut progress)).await {
                 Ok(n) => {
                     pb.finish_and_clear();
                     println!("imported {n} grids from {}", file.display());
                     Ok(())
                 }
-                Err(StoreError::Rejected(errors)) => {
+                Err(e) if !e.items.is_empty() => {
                     pb.abandon();
-                    report_refused(&file, &errors)
+                    refused(&file, &e.items, "feature(s) refused")
                 }
                 Err(e) => Err(e.into()),
             }
         }
         GridCommand::Export { db, within, output } => {
-            let store = open(&db).await?;
-            let mut features = Vec::new();
-            let mut page = 1;
-            loop {
-                let found = store.grids(&db.city, within.as_deref(), page, 1000).await?;
-                features.extend(found.grids.iter().map(|g| g.to_feature(true)));
-                if (page as i64) * 1000 >= found.total {
-                    break;
-                }
-                page += 1;
-            }
-            let fc = geojson::FeatureCollection {
-                bbox: None,
-                features,
-                foreign_members: None,
-            };
+            let state = AppState::lazy(open(&db).await?, &db.city);
+            let fc = gongzhi_app::territory::export_grids(&state, &db.city, within.as_deref()).await?;
             let text = fc.to_string();
             match output {
                 Some(p) => {
@@ -649,9 +630,15 @@ async fn grid_command(g: GridCommand) -> Result<()> {
 }
 
 fn report_refused<T>(file: &std::path::Path, errors: &[grid::FeatureError]) -> Result<T> {
+    let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    refused(file, &lines, "feature(s) refused")
+}
+
+/// Refuse a file: each wrong item on its own line, nothing imported.
+pub(crate) fn refused<T>(file: &std::path::Path, items: &[String], what: &str) -> Result<T> {
     eprintln!("{}: refused, nothing was imported:", file.display());
-    for e in errors {
+    for e in items {
         eprintln!("  {e}");
     }
-    bail!("{} feature(s) refused", errors.len())
+    bail!("{} {what}", items.len())
 }

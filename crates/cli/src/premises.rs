@@ -1,13 +1,11 @@
 //! `gongzhi premises …`: the buildings and units register, imported from and exported to CSV.
 
-use gongzhi_store::prelude::*;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
-use gongzhi_core::premises::{self, COLUMNS};
-use gongzhi_core::table::{LineError, Table};
-use gongzhi_store::StoreError;
+use gongzhi_app::AppState;
+use gongzhi_core::premises::COLUMNS;
 
 use crate::Db;
 
@@ -34,28 +32,12 @@ pub enum PremisesCommand {
     },
 }
 
-fn refused<T>(file: &std::path::Path, errors: &[LineError]) -> Result<T> {
-    eprintln!("{}: refused, nothing was imported:", file.display());
-    for e in errors {
-        eprintln!("  {e}");
-    }
-    bail!("{} line(s) wrong", errors.len())
-}
-
 pub async fn run(cmd: PremisesCommand) -> Result<()> {
     match cmd {
         PremisesCommand::Import { db, file } => {
             let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let table = match Table::from_bytes(&bytes) {
-                Ok(t) => t,
-                Err(e) => return refused(&file, &[e]),
-            };
-            let parsed = match premises::parse_premises(&table) {
-                Ok(p) => p,
-                Err(errors) => return refused(&file, &errors),
-            };
-            let store = crate::open(&db).await?;
-            match store.import_premises(&db.city, &parsed, None).await {
+            let state = AppState::lazy(crate::open(&db).await?, &db.city);
+            match gongzhi_app::premises::import(&state, None, &db.city, &bytes).await {
                 Ok(n) => {
                     println!(
                         "imported {} buildings and {} units from {}",
@@ -65,18 +47,13 @@ pub async fn run(cmd: PremisesCommand) -> Result<()> {
                     );
                     Ok(())
                 }
-                Err(StoreError::Lines(errors)) => refused(&file, &errors),
+                Err(e) if !e.items.is_empty() => crate::refused(&file, &e.items, "line(s) wrong"),
                 Err(e) => Err(e.into()),
             }
         }
         PremisesCommand::Export { db, within, output } => {
-            let store = crate::open(&db).await?;
-            let (community, grid) = if within.len() > 12 {
-                (None, Some(within.as_str()))
-            } else {
-                (Some(within.as_str()), None)
-            };
-            let buildings = store.buildings(&db.city, community, grid).await?;
+            let state = AppState::lazy(crate::open(&db).await?, &db.city);
+            let buildings = gongzhi_app::premises::register_of(&state, &db.city, &within).await?;
             if buildings.is_empty() {
                 bail!("no buildings are registered in {within}");
             }
@@ -87,7 +64,7 @@ pub async fn run(cmd: PremisesCommand) -> Result<()> {
             let mut w = gongzhi_core::table::CsvWriter::from_writer(sink);
             w.write_record(COLUMNS)?;
             let mut units_written = 0;
-            for b in &buildings {
+            for (b, units) in &buildings {
                 let head = [
                     b.code.clone(),
                     b.name.clone(),
@@ -98,11 +75,10 @@ pub async fn run(cmd: PremisesCommand) -> Result<()> {
                     b.lat.map(|v| v.to_string()).unwrap_or_default(),
                     b.floors.map(|v| v.to_string()).unwrap_or_default(),
                 ];
-                let units = store.units(&db.city, &b.code).await?;
                 if units.is_empty() {
                     w.write_record(head.iter().cloned().chain(std::iter::repeat_n(String::new(), 5)))?;
                 }
-                for u in &units {
+                for u in units {
                     let tail = [
                         u.code.clone(),
                         u.label.clone(),

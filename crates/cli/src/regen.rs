@@ -2,16 +2,14 @@
 //! resources (CSV/XLSX, all or nothing), export its holders with their scenario and decision, and
 //! print every consent rule's standing.
 
-use gongzhi_store::prelude::*;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Subcommand;
+use gongzhi_app::regen as service;
+use gongzhi_app::{AppError, AppState};
 use gongzhi_core::decision::standing;
-use gongzhi_core::regen::import::{parse_holders, parse_resources};
 use gongzhi_core::regen::{electorate, positions, Project, ProjectConfig};
-use gongzhi_core::table::{LineError, Table};
-use gongzhi_store::{Store, StoreError};
 
 use crate::Db;
 
@@ -62,21 +60,24 @@ pub enum RegenCommand {
     },
 }
 
-fn refused<T>(file: &Path, errors: &[LineError]) -> Result<T> {
-    eprintln!("{}: refused, nothing was imported:", file.display());
-    for e in errors {
-        eprintln!("  {e}");
+/// An import's answer: how many rows, or each wrong line of the file (nothing was imported).
+fn imported(file: &Path, what: &str, code: &str, r: std::result::Result<usize, AppError>) -> Result<()> {
+    match r {
+        Ok(n) => {
+            println!("imported {n} {what} into {code} from {}", file.display());
+            Ok(())
+        }
+        Err(e) if !e.items.is_empty() => crate::refused(file, &e.items, "line(s) wrong"),
+        Err(e) => Err(e.into()),
     }
-    bail!("{} line(s) wrong", errors.len())
 }
 
-fn table(file: &Path) -> Result<std::result::Result<Table, LineError>> {
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    Ok(Table::from_bytes(&bytes))
+fn read(file: &Path) -> Result<Vec<u8>> {
+    std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))
 }
 
-async fn project(store: &Store, city: &str, code: &str) -> Result<Project> {
-    Ok(store.regen_project_or_404(city, code).await?)
+async fn state(db: &Db) -> Result<AppState> {
+    Ok(AppState::lazy(crate::open(db).await?, &db.city))
 }
 
 pub async fn run(cmd: RegenCommand) -> Result<()> {
@@ -96,8 +97,7 @@ pub async fn run(cmd: RegenCommand) -> Result<()> {
                 None => ProjectConfig::default(),
             };
             let p = Project::new(&code, &name, &community, config)?;
-            let store = crate::open(&db).await?;
-            store.create_regen_project(&db.city, &p, None).await?;
+            service::create_project(&state(&db).await?, None, &db.city, p).await?;
             println!("created project {code} in community {community}");
             Ok(())
         }
@@ -106,59 +106,25 @@ pub async fn run(cmd: RegenCommand) -> Result<()> {
             project: code,
             file,
         } => {
-            let store = crate::open(&db).await?;
-            let p = project(&store, &db.city, &code).await?;
-            let t = match table(&file)? {
-                Ok(t) => t,
-                Err(e) => return refused(&file, &[e]),
-            };
-            let holders = match parse_holders(&t, &p.config.catalogue) {
-                Ok(h) => h,
-                Err(errors) => return refused(&file, &errors),
-            };
-            match store.import_regen_holders(&db.city, &code, &holders, None).await {
-                Ok(n) => {
-                    println!("imported {n} holders into {code} from {}", file.display());
-                    Ok(())
-                }
-                Err(StoreError::Lines(errors)) => refused(&file, &errors),
-                Err(e) => Err(e.into()),
-            }
+            let bytes = read(&file)?;
+            let r = service::import_holders(&state(&db).await?, None, &db.city, &code, &bytes).await;
+            imported(&file, "holders", &code, r)
         }
         RegenCommand::Resources {
             db,
             project: code,
             file,
         } => {
-            let store = crate::open(&db).await?;
-            let p = project(&store, &db.city, &code).await?;
-            let t = match table(&file)? {
-                Ok(t) => t,
-                Err(e) => return refused(&file, &[e]),
-            };
-            let resources = match parse_resources(&t, &p.config.catalogue) {
-                Ok(r) => r,
-                Err(errors) => return refused(&file, &errors),
-            };
-            let n = store.import_regen_resources(&db.city, &code, &resources, None).await?;
-            println!("imported {n} resources into {code} from {}", file.display());
-            Ok(())
+            let bytes = read(&file)?;
+            let r = service::import_resources(&state(&db).await?, None, &db.city, &code, &bytes).await;
+            imported(&file, "resources", &code, r)
         }
         RegenCommand::Export {
             db,
             project: code,
             output,
         } => {
-            let store = crate::open(&db).await?;
-            let p = project(&store, &db.city, &code).await?;
-            let holders = store.regen_holders(&db.city, &code).await?;
-            let records: Vec<_> = store
-                .regen_decisions(&db.city, &code)
-                .await?
-                .into_iter()
-                .map(|d| d.record)
-                .collect();
-            let current = positions(&records);
+            let o = service::overview_of(&state(&db).await?, &db.city, &code).await?;
             let sink: Box<dyn std::io::Write> = match &output {
                 Some(o) => Box::new(std::fs::File::create(o).with_context(|| format!("cannot write {}", o.display()))?),
                 None => Box::new(std::io::stdout().lock()),
@@ -178,8 +144,8 @@ pub async fn run(cmd: RegenCommand) -> Result<()> {
                 "scenario",
                 "decision",
             ])?;
-            for h in &holders {
-                let c = p.config.scenario_rule.classify(h);
+            for row in &o.holders {
+                let (h, c) = (&row.holder, &row.classification);
                 let sticking = h
                     .sticking
                     .iter()
@@ -203,24 +169,19 @@ pub async fn run(cmd: RegenCommand) -> Result<()> {
                             g.common_share_ppm % 1_000_000
                         ),
                         c.scenario.as_str().to_owned(),
-                        current.get(&h.code).map(|d| d.as_str()).unwrap_or("").to_owned(),
+                        row.decision.map(|d| d.as_str()).unwrap_or("").to_owned(),
                     ])?;
                 }
             }
             w.flush()?;
-            eprintln!("exported {} holders of {code}", holders.len());
+            eprintln!("exported {} holders of {code}", o.holders.len());
             Ok(())
         }
         RegenCommand::Standing { db, project: code } => {
-            let store = crate::open(&db).await?;
-            let p = project(&store, &db.city, &code).await?;
-            let holders = store.regen_holders(&db.city, &code).await?;
-            let records: Vec<_> = store
-                .regen_decisions(&db.city, &code)
-                .await?
-                .into_iter()
-                .map(|d| d.record)
-                .collect();
+            let o = service::overview_of(&state(&db).await?, &db.city, &code).await?;
+            let p = &o.project;
+            let holders: Vec<_> = o.holders.iter().map(|h| h.holder.clone()).collect();
+            let records: Vec<_> = o.decisions.iter().map(|d| d.record.clone()).collect();
             let e = electorate(&holders, &positions(&records))?;
             for r in &p.config.rules {
                 let started = std::time::Instant::now();

@@ -7,7 +7,6 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use gongzhi_core::access::Principal;
-use gongzhi_store::prelude::*;
 
 use crate::{ApiError, AppState};
 
@@ -71,7 +70,7 @@ impl FromRequestParts<AppState> for MaybeAuth {
         let Some(token) = token_of(&parts.headers) else {
             return Ok(MaybeAuth(None));
         };
-        match state.store.principal_for_token(&token).await? {
+        match gongzhi_app::auth::principal_for_token(state, &token).await? {
             Some(p) => Ok(MaybeAuth(Some(p))),
             None => Err(ApiError::new(
                 axum::http::StatusCode::UNAUTHORIZED,

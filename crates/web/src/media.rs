@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use gongzhi_core::media::{self as policy, Checked, Kind, MediaError};
-use gongzhi_store::prelude::*;
 
 use crate::auth::MaybeAuth;
 use crate::error::{ApiError, ApiResult};
@@ -35,39 +34,7 @@ pub fn router() -> Router<AppState> {
 
 impl From<MediaError> for ApiError {
     fn from(e: MediaError) -> Self {
-        let status = match e {
-            MediaError::Unsupported { .. } | MediaError::DeclaredUnsupported { .. } => {
-                StatusCode::UNSUPPORTED_MEDIA_TYPE
-            }
-            MediaError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            MediaError::Empty | MediaError::Mismatch { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-        };
-        let code = match status {
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media",
-            StatusCode::PAYLOAD_TOO_LARGE => "too_large",
-            _ => "invalid",
-        };
-        let details = match &e {
-            MediaError::Unsupported { detected, accepted } => {
-                serde_json::json!({ "detected": detected, "accepted": accepted })
-            }
-            MediaError::TooLarge { kind, max, size } => {
-                serde_json::json!({ "kind": kind.as_str(), "max_bytes": max, "size": size })
-            }
-            MediaError::Mismatch { declared, detected } => {
-                serde_json::json!({ "declared": declared, "detected": detected })
-            }
-            MediaError::DeclaredUnsupported { declared, accepted } => {
-                serde_json::json!({ "declared": declared, "accepted": accepted })
-            }
-            MediaError::Empty => serde_json::Value::Null,
-        };
-        let err = ApiError::new(status, code, e.to_string());
-        if details.is_null() {
-            err
-        } else {
-            err.with_details(details)
-        }
+        gongzhi_app::AppError::from(e).into()
     }
 }
 
@@ -179,10 +146,9 @@ async fn serve(
         (None, Some(c)) => c,
         _ => crate::api::territory::city_of(&s, p.as_ref()),
     };
-    let gongzhi_store::Media { info: m, bytes: data } = s.store.media(&city, n).await?.ok_or_else(missing)?;
-    if !gongzhi_app::media::may_read(&s, p.as_ref(), &city, &m).await? {
-        return Err(missing());
-    }
+    let gongzhi_app::media::Media { info: m, bytes: data } = gongzhi_app::media::read(&s, p.as_ref(), &city, n)
+        .await?
+        .ok_or_else(missing)?;
     let mut r = (StatusCode::OK, data).into_response();
     let h = r.headers_mut();
     let ct = HeaderValue::from_str(&m.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
@@ -210,17 +176,4 @@ pub fn moved(id: i64) -> Response {
     Redirect::permanent(&url(id)).into_response()
 }
 
-/// The media id an old per-record URL names: its old key `legacy` (a row moved by migration
-/// 0017) first, else a media id of that owner.
-pub async fn resolve(s: &AppState, city: &str, legacy: &str, owner: &str, id: i64) -> ApiResult<Option<i64>> {
-    if let Some(m) = s.store.media_by_legacy(city, legacy).await? {
-        if m.owner == owner || (owner.ends_with(':') && m.owner.starts_with(owner)) {
-            return Ok(Some(m.id));
-        }
-    }
-    Ok(s.store
-        .media_info(city, id)
-        .await?
-        .filter(|m| m.owner == owner || (owner.ends_with(':') && m.owner.starts_with(owner)))
-        .map(|m| m.id))
-}
+pub use gongzhi_app::media::resolve;

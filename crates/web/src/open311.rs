@@ -5,7 +5,7 @@
 //! Services are the filing conditions of the catalogue; a request is an ordinary case, taken in by
 //! [`gongzhi_app::cases::intake`] as the client's person with source `api`, so it enters the same closed
 //! loop. The mapping itself (attributes, statuses, notes, what is public) is pure and lives in
-//! [`gongzhi_core::open311`]; this module reads the HTTP request, calls the store and renders.
+//! [`gongzhi_core::open311`]; this module reads the HTTP request, calls [`gongzhi_app::open311`] and renders.
 //!
 //! Deliberate choices:
 //! - `jurisdiction_id` is a city's code (`510100`) or name (`成都市`); absent: the default city.
@@ -24,8 +24,7 @@
 //!   the client sent). Uploaded photos are checked by the one media policy (415 for a type not
 //!   accepted, read from the bytes; 413 over 5 MiB) and lose their EXIF.
 
-use gongzhi_store::prelude::*;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
@@ -34,12 +33,12 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use gongzhi_app::open311::Open311Query;
 use gongzhi_core::access::Principal;
-use gongzhi_core::case::{CaseSource, PublicCase};
-use gongzhi_core::catalogue::CaseKind;
+use gongzhi_core::case::CaseSource;
 use gongzhi_core::open311::{self as o311, Format};
 use gongzhi_core::DomainError;
-use gongzhi_store::{CaseRow, Open311Query, Open311Request, Store, StoreError};
+use gongzhi_store::StoreError;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
 use serde::ser::{SerializeMap, SerializeSeq};
@@ -47,6 +46,7 @@ use serde::{Serialize, Serializer};
 
 use crate::api::cases::PHOTO_MAX_BYTES;
 use gongzhi_app::cases::{self as loop_, Report};
+use gongzhi_app::open311::{self as service, PublicRequest};
 use gongzhi_app::AppError;
 
 use crate::{ApiError, AppState};
@@ -203,9 +203,6 @@ impl Fail {
     fn bad(d: impl Into<String>) -> Fail {
         Fail::new(StatusCode::BAD_REQUEST, d)
     }
-    fn forbidden(d: impl Into<String>) -> Fail {
-        Fail::new(StatusCode::FORBIDDEN, d)
-    }
     fn not_found(d: impl Into<String>) -> Fail {
         Fail::new(StatusCode::NOT_FOUND, d)
     }
@@ -356,24 +353,7 @@ fn query(q: &Option<String>) -> Params {
 
 /// The city a `jurisdiction_id` names (its code or name); the default city when absent.
 async fn jurisdiction(s: &AppState, p: &Params) -> Result<String, Fail> {
-    let Some(id) = p.get("jurisdiction_id") else {
-        return Ok(s.default_city.clone());
-    };
-    for code in s.store.cities().await? {
-        let name = s
-            .store
-            .division(&code, &code)
-            .await?
-            .map(|d| d.name)
-            .unwrap_or_default();
-        if o311::matches_jurisdiction(id, &code, &name) {
-            return Ok(code);
-        }
-    }
-    Err(Fail::not_found(format!(
-        "jurisdiction_id '{id}' is not a city served here; use its code (e.g. {}) or its name",
-        s.default_city
-    )))
+    Ok(service::jurisdiction(s, p.get("jurisdiction_id")).await?)
 }
 
 /// `http(s)://host` as the client reached us (behind a proxy: X-Forwarded-Proto/Host).
@@ -434,8 +414,7 @@ async fn get_root(
 async fn discovery(s: &AppState, p: &Params, headers: &HeaderMap, fmt: Format) -> Answer {
     let city = jurisdiction(s, p).await?;
     let setting = |v: Option<String>, default: &str| V::Str(v.unwrap_or_else(|| default.to_owned()));
-    let contact = s.store.setting(&city, "open311_contact").await?;
-    let key_service = s.store.setting(&city, "open311_key_service").await?;
+    let service::Discovery { contact, key_service } = service::discovery(s, &city).await?;
     let doc = V::Obj(vec![
         ("changeset", V::Str(CHANGESET.into())),
         (
@@ -582,8 +561,8 @@ async fn requests(s: &AppState, p: &Params, headers: &HeaderMap, fmt: Format) ->
             page_size,
         }
     };
-    let (rows, total) = s.store.open311_requests(&city, &q).await?;
-    let list = public_requests(s, &city, headers, rows.into_iter().filter_map(PublicCase::of).collect()).await?;
+    let (rows, total) = service::search(s, &city, &q).await?;
+    let list = public_requests(s, &city, headers, rows);
     let mut r = render(fmt, StatusCode::OK, "service_requests", &V::List("request", list));
     r.headers_mut().insert("x-total-count", HeaderValue::from(total));
     Ok(r)
@@ -610,13 +589,8 @@ async fn one_request(s: &AppState, p: &Params, headers: &HeaderMap, id: &str) ->
     let missing = || Fail::not_found(format!("service_request_id '{id}' not found"));
     let id: i64 = id.parse().map_err(|_| missing())?;
     // An internal case answers as if it did not exist.
-    let row = s
-        .store
-        .case(&city, id)
-        .await?
-        .and_then(PublicCase::of)
-        .ok_or_else(missing)?;
-    public_requests(s, &city, headers, vec![row]).await
+    let row = service::request(s, &city, id).await?.ok_or_else(missing)?;
+    Ok(public_requests(s, &city, headers, vec![row]))
 }
 
 async fn get_token(
@@ -631,9 +605,7 @@ async fn get_token(
     };
     let answer = async {
         let city = jurisdiction(&s, &query(&q)).await?;
-        let id = s
-            .store
-            .open311_token(&city, &token)
+        let id = service::request_of_token(&s, &city, &token)
             .await?
             .ok_or_else(|| Fail::not_found(format!("token '{token}' not found")))?;
         let doc = V::List(
@@ -663,15 +635,7 @@ async fn get_media(
         let missing = || Fail::not_found(format!("media '{id}' not found"));
         let photo: i64 = id.split('.').next().unwrap_or("").parse().map_err(|_| missing())?;
         // A photo moved by migration 0017 is named by its old id; then by its media id.
-        let moved = s.store.media_by_legacy(&city, &format!("photos:{photo}")).await?;
-        let mut media = None;
-        for candidate in moved.map(|m| m.id).into_iter().chain([photo]) {
-            if s.store.open311_photo(&city, candidate).await?.is_some() {
-                media = Some(candidate);
-                break;
-            }
-        }
-        let media = media.ok_or_else(missing)?;
+        let media = service::request_photo(&s, &city, photo).await?.ok_or_else(missing)?;
         let mut to = crate::media::url(media);
         if city != s.default_city {
             to.push_str(&format!("?city={city}"));
@@ -682,104 +646,40 @@ async fn get_media(
 }
 
 /// The public view of cases as Open311 requests: no contacts; see the module notes.
-async fn public_requests(
-    s: &AppState,
-    city: &str,
-    headers: &HeaderMap,
-    rows: Vec<PublicCase<CaseRow>>,
-) -> Result<Vec<V>, Fail> {
-    let cat = loop_::catalogue(s, city).await?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.case().id).collect();
-    let mut notes: HashMap<i64, Vec<gongzhi_core::case::CaseEvent>> = HashMap::new();
-    for (id, e) in s.store.case_events_of_kinds(city, &ids, o311::NOTE_EVENTS).await? {
-        notes.entry(id).or_default().push(e);
-    }
-    let media = s.store.open311_media(city, &ids).await?;
+fn public_requests(s: &AppState, city: &str, headers: &HeaderMap, rows: Vec<PublicRequest>) -> Vec<V> {
     let base = base_url(headers);
     let suffix = if city == s.default_city {
         String::new()
     } else {
         format!("?jurisdiction_id={city}")
     };
-    let mut places = Places::default();
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let (c, row) = (row.case(), row.inner());
-        let kind = o311::case_kind(&cat, &c.category);
-        let (service_name, notice) = match cat.condition(&c.condition) {
-            Some((cat_, cond)) => (o311::service_name(cat_, cond), Some(o311::service_notice(cond))),
-            None => (c.condition.clone(), None),
-        };
-        let public_grid = (kind != CaseKind::ServiceRequest).then(|| c.grid.clone()).flatten();
-        let address = places
-            .address(&s.store, city, &row.area, public_grid.as_deref())
-            .await?;
-        let (lng, lat) = o311::public_point(kind, c.lng, c.lat);
-        let m = media.get(&c.id);
-        let media_url = match m {
-            Some(gongzhi_store::Open311Media { photo_id: Some(p), .. }) => {
-                Some(format!("{base}/open311/v2/media/{p}{suffix}"))
-            }
-            Some(gongzhi_store::Open311Media { media_url: Some(u), .. }) => Some(u.clone()),
-            _ => None,
-        };
-        out.push(V::Obj(vec![
-            ("service_request_id", V::Int(c.id)),
-            ("status", V::Str(o311::status_of(c.state).into())),
-            (
-                "status_notes",
-                V::Str(o311::status_note(notes.get(&c.id).into_iter().flatten())),
-            ),
-            ("service_name", V::Str(service_name)),
-            ("service_code", V::Str(c.condition.clone())),
-            ("description", V::opt(o311::public_description(kind, &c.description))),
-            ("agency_responsible", V::opt(c.unit_name.clone())),
-            ("service_notice", V::opt(notice)),
-            ("requested_datetime", V::Str(o311::w3c(row.created_at))),
-            ("updated_datetime", V::Str(o311::w3c(row.updated_at))),
-            ("expected_datetime", V::opt(c.deadline_ms.map(o311::w3c))),
-            ("address", V::Str(address)),
-            ("address_id", V::opt(public_grid)),
-            ("zipcode", V::Null),
-            ("lat", V::Num(lat)),
-            ("long", V::Num(lng)),
-            ("media_url", V::opt(media_url)),
-        ]));
-    }
-    Ok(out)
-}
-
-/// Addresses of areas and grids, looked up once per answer.
-#[derive(Default)]
-struct Places {
-    areas: HashMap<String, String>,
-    grids: HashMap<String, Option<String>>,
-}
-
-impl Places {
-    async fn address(&mut self, store: &Store, city: &str, area: &str, grid: Option<&str>) -> Result<String, Fail> {
-        if !self.areas.contains_key(area) {
-            let names: Vec<String> = store
-                .ancestry(city, area)
-                .await?
-                .into_iter()
-                .filter(|d| d.code.as_str() != city)
-                .map(|d| d.name)
-                .collect();
-            self.areas.insert(area.to_owned(), names.join(""));
-        }
-        let mut text = self.areas[area].clone();
-        if let Some(g) = grid {
-            if !self.grids.contains_key(g) {
-                let name = store.grid(city, g).await?.map(|g| g.name);
-                self.grids.insert(g.to_owned(), name);
-            }
-            if let Some(name) = &self.grids[g] {
-                text = format!("{text} {name}");
-            }
-        }
-        Ok(text.trim().to_owned())
-    }
+    rows.into_iter()
+        .map(|r| {
+            let media_url = match r.photo_id {
+                Some(p) => Some(format!("{base}/open311/v2/media/{p}{suffix}")),
+                None => r.media_url,
+            };
+            V::Obj(vec![
+                ("service_request_id", V::Int(r.id)),
+                ("status", V::Str(r.status.into())),
+                ("status_notes", V::Str(r.status_notes)),
+                ("service_name", V::Str(r.service_name)),
+                ("service_code", V::Str(r.service_code)),
+                ("description", V::opt(r.description)),
+                ("agency_responsible", V::opt(r.agency_responsible)),
+                ("service_notice", V::opt(r.service_notice)),
+                ("requested_datetime", V::Str(o311::w3c(r.requested_at))),
+                ("updated_datetime", V::Str(o311::w3c(r.updated_at))),
+                ("expected_datetime", V::opt(r.expected_at.map(o311::w3c))),
+                ("address", V::Str(r.address)),
+                ("address_id", V::opt(r.address_id)),
+                ("zipcode", V::Null),
+                ("lat", V::Num(r.lat)),
+                ("long", V::Num(r.lng)),
+                ("media_url", V::opt(media_url)),
+            ])
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -900,23 +800,8 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
 
 /// The person an `api_key` (or a bearer token) stands for, in `city`.
 async fn client(s: &AppState, city: &str, p: &Params, headers: &HeaderMap) -> Result<Principal, Fail> {
-    let key = p
-        .get("api_key")
-        .map(str::to_owned)
-        .or_else(|| bearer(headers))
-        .ok_or_else(|| Fail::forbidden("api_key is required to create a request"))?;
-    let invalid = || Fail::forbidden("api_key is not valid: ask the operator for a key");
-    if let Some(k) = s.store.open311_key(&key).await? {
-        if k.city != city {
-            return Err(Fail::forbidden(format!("api_key is not valid for jurisdiction {city}")));
-        }
-        return s.store.principal(city, k.person_id).await?.ok_or_else(invalid);
-    }
-    match s.store.principal_for_token(&key).await? {
-        Some(pr) if pr.city.as_str() == city => Ok(pr),
-        Some(_) => Err(Fail::forbidden(format!("api_key is not valid for jurisdiction {city}"))),
-        None => Err(invalid()),
-    }
+    let key = p.get("api_key").map(str::to_owned).or_else(|| bearer(headers));
+    Ok(service::client(s, city, key.as_deref()).await?)
 }
 
 fn number(p: &Params, key: &str) -> Result<Option<f64>, Fail> {
@@ -945,14 +830,8 @@ async fn location(s: &AppState, city: &str, p: &Params) -> Result<(f64, f64, Str
         (None, None) => {}
     }
     let grid_point = |code: String| async move {
-        let g = s
-            .store
-            .grid(city, &code)
-            .await?
-            .ok_or_else(|| Fail::bad(format!("no grid has the code {code}")))?;
-        let pt = geo::InteriorPoint::interior_point(&g.geometry)
-            .ok_or_else(|| Fail::bad(format!("grid {code} has no area")))?;
-        Ok::<_, Fail>((pt.x(), pt.y(), "wgs84".to_owned()))
+        let (lng, lat) = service::grid_point(s, city, &code).await.map_err(Fail::from)?;
+        Ok::<_, Fail>((lng, lat, "wgs84".to_owned()))
     };
     if let Some(id) = p.get("address_id") {
         return grid_point(id.to_owned())
@@ -1081,34 +960,19 @@ async fn create(s: &AppState, q: Option<String>, headers: &HeaderMap, req: Reque
         contact_phone: phone,
         register: false,
     };
-    let (row, dups) = loop_::intake(s, &who, &report, Some(CaseSource::Api)).await?;
-    let id = row.case.id;
-    let photo_id = match &media {
-        Some(photo) => Some(
-            s.store
-                .add_case_photo(&city, id, photo.content_type, &photo.data, Some(who.person_id), true)
-                .await?,
-        ),
-        None => None,
-    };
     let token = new_token();
-    s.store
-        .record_open311_request(
-            &city,
-            id,
-            &Open311Request {
-                token: token.clone(),
-                service_code: code,
-                attributes: o311::answers_json(&answers, &defs),
-                email,
-                device_id,
-                account_id: account_id.clone(),
-                media_url,
-                photo_id,
-            },
-            Some(who.person_id),
-        )
-        .await?;
+    let new = service::NewRequest {
+        report,
+        photo: media,
+        token: token.clone(),
+        service_code: code,
+        attributes: o311::answers_json(&answers, &defs),
+        email,
+        device_id,
+        account_id: account_id.clone(),
+        media_url,
+    };
+    let (id, dups) = service::create(s, &who, new).await?;
     let mut notice = o311::service_notice(condition);
     if !dups.is_empty() {
         let ids: Vec<String> = dups.iter().map(|d| d.id.to_string()).collect();

@@ -5,10 +5,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use gongzhi_core::case::{Action, CaseState};
-use gongzhi_core::indicators::{Composite, Counters, RoleScore, ScoredRole};
-use gongzhi_store::prelude::*;
-use gongzhi_store::CaseQuery;
+use gongzhi_app::cases::CaseQuery;
+use gongzhi_core::case::CaseState;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -31,32 +29,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_calendar, put_calendar))
         .routes(routes!(indicators))
         .routes(routes!(indicator_breakdown))
-}
-
-/// A case as the API shows it.
-#[derive(Serialize, ToSchema)]
-pub struct CaseView {
-    #[schema(value_type = Object)]
-    pub case: gongzhi_core::case::Case,
-    /// The responsible division (community, or larger when in no grid).
-    pub area: String,
-    pub created_at: i64,
-    pub updated_at: i64,
-    /// Whether the deadline has passed while the case is open.
-    pub overdue: bool,
-}
-
-impl From<gongzhi_store::CaseRow> for CaseView {
-    fn from(r: gongzhi_store::CaseRow) -> Self {
-        let overdue = r.case.state.is_open() && r.case.deadline_ms.is_some_and(|d| d < gongzhi_store::now_ms());
-        CaseView {
-            case: r.case,
-            area: r.area,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            overdue,
-        }
-    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -132,11 +104,11 @@ pub async fn list_cases(
         unit: q.unit,
         within: q.within.clone(),
         category: q.category.clone(),
-        overdue_at: q.overdue.unwrap_or(false).then(gongzhi_store::now_ms),
+        overdue_at: q.overdue.unwrap_or(false).then(gongzhi_app::now_ms),
         page,
         page_size,
     };
-    let (rows, total) = s.store.list_cases(p.city.as_str(), &query).await?;
+    let (rows, total) = loop_::list(&s, &p, query).await?;
     Ok(Json(CaseList {
         cases: rows.into_iter().map(Into::into).collect(),
         total,
@@ -152,154 +124,11 @@ fn parse_state(s: &str) -> Result<CaseState, ApiError> {
     })
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct TimelineEntry {
-    /// The event's type, e.g. `dispatched`.
-    pub kind: String,
-    pub kind_zh: String,
-    #[schema(value_type = Object)]
-    pub event: gongzhi_core::case::CaseEvent,
-    pub at: i64,
-    pub actor: Option<i64>,
-    pub role: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Deadline {
-    pub at: i64,
-    /// Working time left in the case's timer (negative: overdue by that much), milliseconds.
-    pub remaining_ms: i64,
-    pub timer: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct CaseDetail {
-    #[serde(flatten)]
-    pub view: CaseView,
-    pub timeline: Vec<TimelineEntry>,
-    pub deadline: Option<Deadline>,
-    /// The steps the caller may take now.
-    pub allowed_actions: Vec<String>,
-    /// Reporter's contact: staff and the case's units only.
-    pub contact: Option<Contact>,
-    /// Photo ids.
-    pub photos: Vec<i64>,
-    pub proposal: Option<Proposal>,
-    pub category_name: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Contact {
-    pub name: Option<String>,
-    pub phone: Option<String>,
-}
-
 /// One case with its full timeline, deadline and the steps the caller may take.
 #[utoipa::path(get, path = "/api/cases/{id}", tag = "cases", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = CaseDetail), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_case(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<i64>) -> ApiResult<Json<CaseDetail>> {
-    Ok(Json(case_detail(&s, &p, id).await?))
-}
-
-/// Everything the case page and the API show of a case.
-pub async fn case_detail(s: &AppState, p: &gongzhi_core::access::Principal, id: i64) -> ApiResult<CaseDetail> {
-    let city = p.city.to_string();
-    let row = s
-        .store
-        .case(&city, id)
-        .await?
-        .filter(|r| loop_::may_view(p, r))
-        .ok_or_else(|| ApiError::not_found(format!("case {id}")))?;
-    let history = s.store.case_history(&city, id).await?;
-    let cat = loop_::catalogue(s, &city).await?;
-    let cal = loop_::calendar(s, &city).await?;
-    let cond = cat.condition(&row.case.condition);
-    let deadline = match (row.case.deadline_ms, cond) {
-        (Some(at), Some((_, c))) => {
-            let now = gongzhi_store::now_ms();
-            let left = if now <= at {
-                cal.elapsed(instant(now), instant(at), c.timer)
-            } else {
-                -cal.elapsed(instant(at), instant(now), c.timer)
-            };
-            Some(Deadline {
-                at,
-                remaining_ms: left.num_milliseconds(),
-                timer: c.timer.to_string(),
-            })
-        }
-        _ => None,
-    };
-    let allowed: Vec<String> = loop_::allowed_actions(p, &row).iter().map(|a| a.to_string()).collect();
-    let contact = if loop_::may_see_contact(p, &row) || row.reporter == Some(p.person_id) {
-        s.store.case_contact(&city, id).await?.map(|c| Contact {
-            name: c.name,
-            phone: c.phone,
-        })
-    } else {
-        None
-    };
-    let proposal = if matches!(row.case.state, CaseState::Registered | CaseState::Returned) {
-        loop_::propose(s, &city, &row).await?
-    } else {
-        None
-    };
-    let photos = s.store.photos(&city, id).await?.into_iter().map(|m| m.id).collect();
-    Ok(CaseDetail {
-        timeline: history
-            .into_iter()
-            .map(|r| TimelineEntry {
-                kind: r.event.name().to_owned(),
-                kind_zh: event_zh(r.event.name()).to_owned(),
-                event: r.event,
-                at: r.at_ms,
-                actor: r.actor,
-                role: r.role.to_string(),
-            })
-            .collect(),
-        deadline,
-        allowed_actions: allowed,
-        contact,
-        photos,
-        proposal,
-        category_name: cond.map(|(c, _)| format!("{} / {}", c.major_name, c.name)),
-        view: row.into(),
-    })
-}
-
-fn instant(ms: i64) -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
-}
-
-/// The Chinese name of an event type.
-pub fn event_zh(kind: &str) -> &'static str {
-    match kind {
-        "collected" => "信息收集",
-        "registered" => "立案",
-        "voided" => "作废",
-        "dispatched" => "派遣",
-        "routed" => "逐级派遣",
-        "forwarded" => "转派",
-        "accepted" => "签收",
-        "returned" => "退单",
-        "return_rejected" => "退单不予认可",
-        "extension_requested" => "申请延期",
-        "extension_approved" => "批准延期",
-        "extension_denied" => "驳回延期",
-        "suspended" => "挂账",
-        "resumed" => "恢复处置",
-        "handling_reported" => "处置反馈",
-        "verification_passed" => "核查通过",
-        "verification_failed" => "核查不通过（返工）",
-        "closed" => "结案",
-        "followed_up" => "回访评价",
-        "whistled" => "吹哨",
-        "unit_reported" => "报到",
-        "supervised" => "督办",
-        "merged_into" => "合并至",
-        "duplicate_merged" => "并入重复件",
-        _ => "",
-    }
+    Ok(Json(loop_::case_detail(&s, &p, id).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -328,105 +157,22 @@ pub async fn case_action(
     Path(id): Path<i64>,
     Json(req): Json<ActionRequest>,
 ) -> ApiResult<Json<CaseView>> {
-    let action = build_action(&s, &p, id, req.kind, req.fields).await?;
+    let action = loop_::build_action(&s, &p, id, req.kind, req.fields).await?;
     let row = loop_::act(&s, &p, id, action, req.version).await?;
     Ok(Json(row.into()))
-}
-
-/// Turn a request into an [`Action`], filling unit names and levels from the register and a
-/// missing dispatch unit from the catalogue's proposal.
-pub async fn build_action(
-    s: &AppState,
-    p: &gongzhi_core::access::Principal,
-    id: i64,
-    kind: String,
-    mut fields: serde_json::Map<String, serde_json::Value>,
-) -> ApiResult<Action> {
-    let city = p.city.to_string();
-    let unit_info = |org: gongzhi_core::org::Organisation| (org.name.clone(), loop_::org_level(org.kind));
-    match kind.as_str() {
-        "dispatch" => {
-            let unit = match fields.get("unit").and_then(|v| v.as_i64()) {
-                Some(u) => u,
-                None => {
-                    let row = s
-                        .store
-                        .case(&city, id)
-                        .await?
-                        .ok_or_else(|| ApiError::not_found(format!("case {id}")))?;
-                    loop_::propose(s, &city, &row)
-                        .await?
-                        .ok_or_else(|| {
-                            ApiError::invalid("unit: the dispatch catalogue has no unit for this case here; give one")
-                        })?
-                        .unit
-                }
-            };
-            let org = s
-                .store
-                .organisation(&city, unit)
-                .await?
-                .ok_or_else(|| ApiError::invalid(format!("unit: organisation {unit} does not exist")))?;
-            let (name, level) = unit_info(org);
-            fields.insert("unit".into(), unit.into());
-            fields.insert("unit_name".into(), name.into());
-            fields.insert("level".into(), serde_json::to_value(level).unwrap_or_default());
-        }
-        "whistle" => {
-            let lead = fields
-                .get("lead")
-                .and_then(|v| v.as_i64())
-                .ok_or_else(|| ApiError::invalid("lead: give the lead unit's id"))?;
-            let org = s
-                .store
-                .organisation(&city, lead)
-                .await?
-                .ok_or_else(|| ApiError::invalid(format!("lead: organisation {lead} does not exist")))?;
-            for u in fields
-                .get("co_units")
-                .and_then(|v| v.as_array())
-                .cloned()
-                .unwrap_or_default()
-            {
-                let u = u.as_i64().ok_or_else(|| ApiError::invalid("co_units: give unit ids"))?;
-                if s.store.organisation(&city, u).await?.is_none() {
-                    return Err(ApiError::invalid(format!("co_units: organisation {u} does not exist")));
-                }
-            }
-            let (name, level) = unit_info(org);
-            fields.insert("lead_name".into(), name.into());
-            fields.insert("level".into(), serde_json::to_value(level).unwrap_or_default());
-        }
-        _ => {}
-    }
-    fields.insert("type".into(), kind.clone().into());
-    serde_json::from_value(serde_json::Value::Object(fields)).map_err(|e| {
-        let all: Vec<&str> = gongzhi_core::case::ActionKind::ALL.iter().map(|a| a.as_str()).collect();
-        ApiError::invalid(format!("action '{kind}': {e}; steps are {}", all.join(", ")))
-    })
 }
 
 /// The unit the dispatch catalogue (派单目录) proposes for a case.
 #[utoipa::path(get, path = "/api/cases/{id}/proposal", tag = "cases", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = Proposal), (status = 404, body = ErrorBody)))]
 pub async fn proposal(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<i64>) -> ApiResult<Json<Proposal>> {
-    let city = p.city.to_string();
-    let row = s
-        .store
-        .case(&city, id)
-        .await?
-        .filter(|r| loop_::may_view(&p, r))
-        .ok_or_else(|| ApiError::not_found(format!("case {id}")))?;
-    loop_::propose(&s, &city, &row)
-        .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found("a catalogue unit for this case"))
+    Ok(Json(loop_::proposal(&s, &p, id).await?))
 }
 
-/// Photos: JPEG, PNG or WebP (read from the bytes), at most 5 MiB each (the one size table of
-/// `gongzhi_core::media`) and 9 per case.
-pub const PHOTO_MAX_BYTES: usize = gongzhi_core::media::PHOTO_MAX_BYTES;
-pub const PHOTOS_PER_CASE: usize = 9;
+pub use gongzhi_app::cases::{
+    check_photo, check_photo_bytes, event_zh, indicator_view, BreakdownRow, CaseDetail, CaseView, Contact, Deadline,
+    Indicators, TimelineEntry, PHOTOS_PER_CASE, PHOTO_MAX_BYTES,
+};
 
 #[derive(Serialize, ToSchema)]
 pub struct PhotoAdded {
@@ -454,42 +200,8 @@ pub async fn add_photo(
     Path(id): Path<i64>,
     upload: crate::media::PhotoUpload,
 ) -> ApiResult<(StatusCode, Json<PhotoAdded>)> {
-    let city = p.city.to_string();
-    let row = s
-        .store
-        .case(&city, id)
-        .await?
-        .filter(|r| loop_::may_view(&p, r))
-        .ok_or_else(|| ApiError::not_found(format!("case {id}")))?;
-    let photo = check_photo(&s, &city, row.case.id, &upload.declared, &upload.bytes).await?;
-    let pid = s
-        .store
-        .add_photo(&city, id, photo.content_type, &photo.data, Some(p.person_id))
-        .await?;
+    let pid = loop_::add_photo(&s, &p, id, &upload.declared, &upload.bytes).await?;
     Ok((StatusCode::CREATED, Json(PhotoAdded::new(pid))))
-}
-
-/// Check a photo by the one media policy and the case's count: the checked photo back.
-pub async fn check_photo(
-    s: &AppState,
-    city: &str,
-    case_id: i64,
-    content_type: &str,
-    data: &[u8],
-) -> ApiResult<gongzhi_core::media::Checked> {
-    let photo = check_photo_bytes(content_type, data)?;
-    if s.store.photos(city, case_id).await?.len() >= PHOTOS_PER_CASE {
-        return Err(ApiError::invalid(format!(
-            "a case has at most {PHOTOS_PER_CASE} photos"
-        )));
-    }
-    Ok(photo)
-}
-
-/// Check a photo's type (from its bytes) and size, and strip its metadata (cases' and other
-/// records' photos alike).
-pub fn check_photo_bytes(content_type: &str, data: &[u8]) -> ApiResult<gongzhi_core::media::Checked> {
-    crate::media::check(crate::media::PHOTO, content_type, data)
 }
 
 /// A photo of a case: moved to `/media/{id}` (permanent redirect).
@@ -500,15 +212,7 @@ pub async fn get_photo(
     Auth(p): Auth,
     Path((id, photo)): Path<(i64, i64)>,
 ) -> ApiResult<Response> {
-    let city = p.city.to_string();
-    s.store
-        .case(&city, id)
-        .await?
-        .filter(|r| loop_::may_view(&p, r))
-        .ok_or_else(|| ApiError::not_found(format!("case {id}")))?;
-    let media = crate::media::resolve(&s, &city, &format!("photos:{photo}"), &format!("case:{id}"), photo)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("photo {photo}")))?;
+    let media = loop_::photo(&s, &p, id, photo).await?;
     Ok(crate::media::moved(media))
 }
 
@@ -575,68 +279,6 @@ pub struct IndicatorQuery {
     pub to: String,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct Indicators {
-    #[schema(value_type = Object)]
-    pub counters: Counters,
-    /// 结案率, 按期结案率, 返工率, 退单率, 响应率, 解决率, 满意率 as percentages with 2 decimals.
-    pub rates: serde_json::Map<String, serde_json::Value>,
-    /// The follow-up composite (response 10%, solution 50%, satisfaction 40%), 0–100.
-    pub composite: Option<String>,
-    /// GB/T 30428.4-style scores with grades A–D.
-    pub role_scores: Vec<serde_json::Value>,
-}
-
-fn check_dim(dim: &str) -> ApiResult<()> {
-    if matches!(dim, "unit" | "area" | "category" | "person") {
-        Ok(())
-    } else {
-        Err(ApiError::invalid(format!(
-            "dim: '{dim}' is not a dimension; use unit, area, category or person"
-        )))
-    }
-}
-
-fn check_day(field: &str, d: &str) -> ApiResult<()> {
-    chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
-        .map(|_| ())
-        .map_err(|_| ApiError::invalid(format!("{field}: '{d}' is not a date YYYY-MM-DD")))
-}
-
-/// Build the indicator view of some counters.
-pub fn indicator_view(c: Counters) -> Indicators {
-    use gongzhi_core::indicators::percent_or_dash;
-    let mut rates = serde_json::Map::new();
-    for (name, r) in [
-        ("closure_rate", c.closure_rate()),
-        ("on_time_closure_rate", c.on_time_closure_rate()),
-        ("rework_rate", c.rework_rate()),
-        ("return_rate", c.return_rate()),
-        ("response_rate", c.response_rate()),
-        ("solution_rate", c.solution_rate()),
-        ("satisfaction_rate", c.satisfaction_rate()),
-    ] {
-        rates.insert(name.into(), percent_or_dash(r).into());
-    }
-    let composite = Composite::default().score(&c).map(|r| r.fixed2());
-    let role_scores = ScoredRole::ALL
-        .iter()
-        .map(|role| {
-            let s = RoleScore::compute(*role, &c);
-            serde_json::json!({
-                "role": role.as_str(), "role_zh": role.zh(),
-                "score": s.score.map(|r| r.fixed2()), "grade": s.grade.map(|g| g.to_string()),
-            })
-        })
-        .collect();
-    Indicators {
-        counters: c,
-        rates,
-        composite,
-        role_scores,
-    }
-}
-
 /// Indicators of one unit, area, category or person over a period, from incrementally kept counters.
 #[utoipa::path(get, path = "/api/indicators", tag = "cases", params(IndicatorQuery), security(("bearer" = [])),
     responses((status = 200, body = Indicators), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -645,15 +287,7 @@ pub async fn indicators(
     Auth(p): Auth,
     Query(q): Query<IndicatorQuery>,
 ) -> ApiResult<Json<Indicators>> {
-    check_dim(&q.dim)?;
-    check_day("from", &q.from)?;
-    check_day("to", &q.to)?;
-    loop_::require_indicators(&p, &q.dim, Some(&q.key))?;
-    let c = s
-        .store
-        .counters(p.city.as_str(), &q.dim, &q.key, &q.from, &q.to)
-        .await?;
-    Ok(Json(indicator_view(c)))
+    Ok(Json(loop_::indicators(&s, &p, &q.dim, &q.key, &q.from, &q.to).await?))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -667,13 +301,6 @@ pub struct BreakdownQuery {
     pub group: Option<String>,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct BreakdownRow {
-    pub group: String,
-    #[serde(flatten)]
-    pub indicators: Indicators,
-}
-
 /// Indicators per key (e.g. every unit, ranked by key) or per day/month of one key (a trend).
 #[utoipa::path(get, path = "/api/indicators/breakdown", tag = "cases", params(BreakdownQuery), security(("bearer" = [])),
     responses((status = 200, body = Vec<BreakdownRow>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -682,24 +309,6 @@ pub async fn indicator_breakdown(
     Auth(p): Auth,
     Query(q): Query<BreakdownQuery>,
 ) -> ApiResult<Json<Vec<BreakdownRow>>> {
-    check_dim(&q.dim)?;
-    check_day("from", &q.from)?;
-    check_day("to", &q.to)?;
-    let group = q.group.as_deref().unwrap_or("key");
-    if !matches!(group, "key" | "day" | "month") {
-        return Err(ApiError::invalid("group: use key, day or month"));
-    }
-    loop_::require_indicators(&p, &q.dim, q.key.as_deref())?;
-    let rows = s
-        .store
-        .counters_grouped(p.city.as_str(), &q.dim, q.key.as_deref(), &q.from, &q.to, group)
-        .await?;
-    Ok(Json(
-        rows.into_iter()
-            .map(|(g, c)| BreakdownRow {
-                group: g,
-                indicators: indicator_view(c),
-            })
-            .collect(),
-    ))
+    let rows = loop_::indicator_breakdown(&s, &p, &q.dim, q.key.as_deref(), &q.from, &q.to, q.group.as_deref()).await?;
+    Ok(Json(rows))
 }

@@ -10,8 +10,8 @@ use axum::Json;
 use gongzhi_core::flat::{CheckReport, Demand};
 use gongzhi_core::territory::Hierarchy;
 use gongzhi_core::whatif::Assumptions;
-use gongzhi_store::prelude::*;
-use gongzhi_store::StoredDemand;
+
+use gongzhi_app::flat::StoredDemand;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -193,8 +193,7 @@ pub async fn add_demand(
 ) -> ApiResult<(StatusCode, Json<DemandCreated>)> {
     let due = service::day_start_ms(parse_day("due", &b.due)?);
     let d = Demand::new(&b.demanded_by, &b.unit_area, &b.title, due, b.hours_spent)?;
-    service::require_view(&p, d.unit_area.as_str())?;
-    let id = s.store.add_demand(p.city.as_str(), &d, Some(p.person_id)).await?;
+    let id = service::add_demand(&s, &p, &d).await?;
     Ok((StatusCode::CREATED, Json(DemandCreated { id })))
 }
 
@@ -208,19 +207,8 @@ pub async fn list_demands(
 ) -> ApiResult<Json<Vec<StoredDemand>>> {
     let city = p.city.to_string();
     let within = q.within.clone().unwrap_or_else(|| city.clone());
-    service::require_view(&p, &within)?;
     let (from, to) = period(q.from.as_deref(), q.to.as_deref(), 90)?;
-    let within = if within == city { String::new() } else { within };
-    let ds = s
-        .store
-        .demands(
-            &city,
-            &within,
-            service::day_start_ms(from),
-            service::day_start_ms(to) + 86_400_000,
-        )
-        .await?;
-    Ok(Json(ds))
+    Ok(Json(service::demands(&s, &p, &within, from, to).await?))
 }
 
 #[derive(Deserialize, IntoParams)]

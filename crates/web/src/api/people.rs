@@ -4,19 +4,16 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use gongzhi_core::access::{Grant, Scope};
-use gongzhi_core::org::{self, NewOrganisation, OrgKind, Organisation};
-use gongzhi_core::territory::DivisionCode;
-use gongzhi_store::prelude::*;
-use gongzhi_store::NewPerson;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use gongzhi_app::people as service;
+pub use gongzhi_app::people::{GrantRequest, NewOrganisationRequest, NewPersonRequest, OrganisationView, PersonView};
+use serde::Deserialize;
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::territory::city_of;
-use crate::auth::{hash_password, Auth, MaybeAuth};
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::auth::{Auth, MaybeAuth};
+use crate::error::{ApiResult, ErrorBody};
 use crate::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -25,29 +22,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_organisation))
         .routes(routes!(list_people, create_person))
         .routes(routes!(get_person))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct OrganisationView {
-    pub id: i64,
-    pub name: String,
-    pub kind: String,
-    pub kind_zh: String,
-    pub parent: Option<i64>,
-    pub jurisdiction: Vec<String>,
-}
-
-impl From<Organisation> for OrganisationView {
-    fn from(o: Organisation) -> Self {
-        OrganisationView {
-            id: o.id,
-            name: o.name,
-            kind: o.kind.to_string(),
-            kind_zh: o.kind.zh().to_owned(),
-            parent: o.parent,
-            jurisdiction: o.jurisdiction.iter().map(|d| d.to_string()).collect(),
-        }
-    }
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -64,9 +38,8 @@ pub async fn list_organisations(
     MaybeAuth(p): MaybeAuth,
     Query(q): Query<OrgQuery>,
 ) -> ApiResult<Json<Vec<OrganisationView>>> {
-    let kind = q.kind.as_deref().map(str::parse::<OrgKind>).transpose()?;
-    let orgs = s.store.organisations(&city_of(&s, p.as_ref()), kind).await?;
-    Ok(Json(orgs.into_iter().map(Into::into).collect()))
+    let city = city_of(&s, p.as_ref());
+    Ok(Json(service::organisations(&s, &city, q.kind.as_deref()).await?))
 }
 
 /// One organisation (public).
@@ -77,21 +50,7 @@ pub async fn get_organisation(
     MaybeAuth(p): MaybeAuth,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<OrganisationView>> {
-    let o = s
-        .store
-        .organisation(&city_of(&s, p.as_ref()), id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("organisation {id}")))?;
-    Ok(Json(o.into()))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct NewOrganisationRequest {
-    pub name: String,
-    pub kind: String,
-    pub parent: Option<i64>,
-    /// Division codes the organisation serves.
-    pub jurisdiction: Vec<String>,
+    Ok(Json(service::organisation(&s, &city_of(&s, p.as_ref()), id).await?))
 }
 
 /// Register an organisation (administrators whose scope covers its whole jurisdiction).
@@ -102,32 +61,10 @@ pub async fn create_organisation(
     Auth(p): Auth,
     Json(req): Json<NewOrganisationRequest>,
 ) -> ApiResult<(StatusCode, Json<OrganisationView>)> {
-    let jurisdiction = req
-        .jurisdiction
-        .iter()
-        .map(|c| DivisionCode::parse(c))
-        .collect::<Result<Vec<_>, _>>()?;
-    let new = NewOrganisation::new(&req.name, req.kind.parse()?, req.parent, jurisdiction)?;
-    gongzhi_app::people::require_may_register_organisation(&p, &new)?;
-    let city = p.city.to_string();
-    let id = s.store.create_organisation(&city, &new, Some(p.person_id)).await?;
-    let o = s
-        .store
-        .organisation(&city, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("organisation"))?;
-    Ok((StatusCode::CREATED, Json(o.into())))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct PersonView {
-    pub id: i64,
-    pub name: String,
-    /// Contact: shown only to those who may view people in this person's area.
-    pub phone: Option<String>,
-    pub org: Option<i64>,
-    #[schema(value_type = Vec<Object>)]
-    pub grants: Vec<Grant>,
+    Ok((
+        StatusCode::CREATED,
+        Json(service::create_organisation(&s, &p, req).await?),
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -146,70 +83,15 @@ pub async fn list_people(
     Auth(p): Auth,
     Query(q): Query<PeopleQuery>,
 ) -> ApiResult<Json<Vec<PersonView>>> {
-    gongzhi_app::people::require_list(&p)?;
-    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    let mut out = Vec::new();
-    let mut after = q.after.unwrap_or(0);
-    // Scan forward in batches until the page is full of people the viewer may see.
-    while out.len() < limit as usize {
-        let batch = s.store.people(p.city.as_str(), after, 500).await?;
-        let Some(last) = batch.last() else { break };
-        after = last.0.id;
-        for (person, grants) in batch {
-            if out.len() < limit as usize && gongzhi_app::people::may_view(&s, &p, &person, &grants).await? {
-                out.push(PersonView {
-                    id: person.id,
-                    name: person.name,
-                    phone: person.phone,
-                    org: person.org,
-                    grants,
-                });
-            }
-        }
-    }
-    Ok(Json(out))
+    let limit = q.limit.unwrap_or(100);
+    Ok(Json(service::people(&s, &p, q.after.unwrap_or(0), limit).await?))
 }
 
 /// One person (themselves, or within the viewer's jurisdiction).
 #[utoipa::path(get, path = "/api/people/{id}", tag = "people", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = PersonView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_person(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<i64>) -> ApiResult<Json<PersonView>> {
-    let city = p.city.to_string();
-    let person = s
-        .store
-        .person(&city, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("person {id}")))?;
-    let grants = s.store.grants(&city, id).await?;
-    if !gongzhi_app::people::may_view(&s, &p, &person, &grants).await? {
-        return Err(ApiError::forbidden("this person is outside your jurisdiction"));
-    }
-    Ok(Json(PersonView {
-        id: person.id,
-        name: person.name,
-        phone: person.phone,
-        org: person.org,
-        grants,
-    }))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct NewPersonRequest {
-    pub name: String,
-    pub phone: Option<String>,
-    pub org: Option<i64>,
-    /// Roles with scopes, e.g. `{"role":"grid_worker","scope":"grids:510104001001001"}`.
-    pub grants: Vec<GrantRequest>,
-    /// A login, when the person may sign in.
-    pub username: Option<String>,
-    pub password: Option<String>,
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct GrantRequest {
-    pub role: String,
-    /// `division:CODE`, `grids:CODE;CODE` or `organisation:ID`.
-    pub scope: String,
+    Ok(Json(service::person(&s, &p, id).await?))
 }
 
 /// Register a person with roles and an optional login (administrators whose scope covers every grant).
@@ -220,51 +102,5 @@ pub async fn create_person(
     Auth(p): Auth,
     Json(req): Json<NewPersonRequest>,
 ) -> ApiResult<(StatusCode, Json<PersonView>)> {
-    let city = p.city.to_string();
-    let name = req.name.trim();
-    if name.is_empty() {
-        return Err(ApiError::invalid("name: give the person's name"));
-    }
-    if let Some(phone) = &req.phone {
-        org::check_phone(phone)?;
-    }
-    let mut grants = Vec::new();
-    for g in &req.grants {
-        grants.push(Grant {
-            role: g.role.parse()?,
-            scope: Scope::decode(&g.scope)?,
-        });
-    }
-    gongzhi_app::people::require_may_grant(&s, &p, &grants).await?;
-    let account = match (&req.username, &req.password) {
-        (Some(u), Some(pw)) => {
-            org::check_username(u)?;
-            org::check_password(pw)?;
-            Some((u.clone(), hash_password(pw)))
-        }
-        (None, None) => None,
-        _ => {
-            return Err(ApiError::invalid(
-                "username and password: give both for a login, or neither",
-            ))
-        }
-    };
-    let new = NewPerson {
-        name: name.to_owned(),
-        phone: req.phone.clone(),
-        org: req.org,
-        grants: grants.clone(),
-        account,
-    };
-    let id = s.store.create_person(&city, &new, Some(p.person_id)).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(PersonView {
-            id,
-            name: new.name,
-            phone: new.phone,
-            org: new.org,
-            grants,
-        }),
-    ))
+    Ok((StatusCode::CREATED, Json(service::create_person(&s, &p, req).await?)))
 }

@@ -4,18 +4,16 @@
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::Json;
-use gongzhi_core::access::Principal;
-use gongzhi_core::premises::{self, Building, Unit};
-use gongzhi_core::table::Table;
-use gongzhi_store::prelude::*;
-use gongzhi_store::{PremisesImported, StoreError};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+pub use gongzhi_app::premises::BuildingDetail;
+use gongzhi_app::premises::{self as service, PremisesImported};
+use gongzhi_core::premises::Building;
+use serde::Deserialize;
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::Auth;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -33,15 +31,6 @@ pub struct BuildingQuery {
     pub grid: Option<String>,
 }
 
-/// Where a building lies, for access checks: its grid, else its community.
-fn scope_of(b: &Building) -> &str {
-    b.grid.as_ref().map(|g| g.as_str()).unwrap_or(b.community.as_str())
-}
-
-fn may_view(p: &Principal, b: &Building) -> bool {
-    gongzhi_app::territory::may_see_grid_details(Some(p), scope_of(b))
-}
-
 /// The buildings of a grid or community that the caller may see (grid teams and staff above).
 #[utoipa::path(get, path = "/api/premises", tag = "territory", params(BuildingQuery), security(("bearer" = [])),
     responses((status = 200, body = Vec<Object>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -50,26 +39,9 @@ pub async fn list_buildings(
     Auth(p): Auth,
     Query(q): Query<BuildingQuery>,
 ) -> ApiResult<Json<Vec<Building>>> {
-    if q.grid.is_none() && q.community.is_none() {
-        return Err(ApiError::invalid("give ?community=CODE or ?grid=CODE"));
-    }
-    gongzhi_app::territory::require_premises_reader(&p)?;
-    let city = p.city.to_string();
-    let found = s
-        .store
-        .buildings(&city, q.community.as_deref(), q.grid.as_deref())
-        .await?;
-    Ok(Json(found.into_iter().filter(|b| may_view(&p, b)).collect()))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct BuildingDetail {
-    #[schema(value_type = Object)]
-    pub building: Building,
-    #[schema(value_type = Vec<Object>)]
-    pub units: Vec<Unit>,
-    /// Total floor area of the units, m² with two decimals.
-    pub total_area_m2: String,
+    Ok(Json(
+        service::buildings(&s, &p, q.community.as_deref(), q.grid.as_deref()).await?,
+    ))
 }
 
 /// One building with its units, floor by floor.
@@ -80,21 +52,7 @@ pub async fn get_building(
     Auth(p): Auth,
     Path(code): Path<String>,
 ) -> ApiResult<Json<BuildingDetail>> {
-    let city = p.city.to_string();
-    // A building the caller may not see is "not found", so that codes cannot be probed.
-    let building = s
-        .store
-        .building(&city, &code)
-        .await?
-        .filter(|b| may_view(&p, b))
-        .ok_or_else(|| ApiError::not_found(format!("building {code}")))?;
-    let units = s.store.units(&city, &code).await?;
-    let total: premises::Area = units.iter().map(|u| u.area).sum();
-    Ok(Json(BuildingDetail {
-        building,
-        units,
-        total_area_m2: total.to_string(),
-    }))
+    Ok(Json(service::building(&s, &p, &code).await?))
 }
 
 /// Import buildings and units from a CSV (UTF-8) or XLSX file, one row per unit with the
@@ -109,17 +67,6 @@ pub async fn import_premises(
     Auth(p): Auth,
     body: Bytes,
 ) -> ApiResult<Json<PremisesImported>> {
-    gongzhi_app::territory::require_manage_all(&p, [], "premises")?;
-    let table = Table::from_bytes(&body).map_err(|e| StoreError::Lines(vec![e]))?;
-    let parsed = premises::parse_premises(&table).map_err(StoreError::Lines)?;
-    gongzhi_app::territory::require_manage_all(
-        &p,
-        parsed.buildings.iter().map(|b| (b.code.as_str(), b.community.as_str())),
-        "building(s)",
-    )?;
-    Ok(Json(
-        s.store
-            .import_premises(&p.city.to_string(), &parsed, Some(p.person_id))
-            .await?,
-    ))
+    let city = p.city.to_string();
+    Ok(Json(service::import(&s, Some(&p), &city, &body).await?))
 }

@@ -6,7 +6,6 @@
 use axum::extract::{Query, State};
 use axum::Json;
 use gongzhi_core::renewal::indicators::RenewalIndicators;
-use gongzhi_store::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -14,7 +13,7 @@ use utoipa_axum::routes;
 
 use crate::api::gridteam::AreaQuery;
 use crate::auth::Auth;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -48,16 +47,10 @@ pub async fn area_indicators(
     Auth(p): Auth,
     Query(q): Query<AreaQuery>,
 ) -> ApiResult<Json<AreaRenewal>> {
-    let city = p.city.to_string();
-    let division = s
-        .store
-        .division(&city, &q.within)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("division {} (give a division code as within)", q.within)))?;
-    require(&p, &q.within)?;
     let (from, to) = q.days()?;
+    let (division, indicators) = gongzhi_app::renewal_indicators::of_division(&s, &p, &q.within, from, to).await?;
     Ok(Json(AreaRenewal {
-        indicators: of_area(&s, &city, &q.within, from, to).await?,
+        indicators,
         within: q.within,
         name: division.name,
         from: from.to_string(),

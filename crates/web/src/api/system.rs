@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use gongzhi_core::access::Grant;
-use gongzhi_store::prelude::*;
+
 use gongzhi_store::{StorageStatus, TokenKind};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -77,7 +77,7 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>)
     };
     let body = Health {
         status: h.status.as_str(),
-        backend: state.store.backend().name(),
+        backend: state.backend_name(),
         version: env!("CARGO_PKG_VERSION"),
         city: state.default_city.clone(),
         disk_free_bytes: h.disk_free_bytes,
@@ -133,11 +133,7 @@ pub async fn login(
     Json(req): Json<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
     let (token, account) = auth::login(&state, &req.username, &req.password, TokenKind::Api, client).await?;
-    let principal = state
-        .store
-        .principal(&account.city, account.person_id)
-        .await?
-        .ok_or_else(|| crate::ApiError::not_found("person"))?;
+    let principal = gongzhi_app::auth::principal_of(&state, &account).await?;
     Ok(Json(LoginResponse {
         token,
         user: principal.into(),
@@ -153,7 +149,7 @@ pub async fn logout(
     headers: axum::http::HeaderMap,
 ) -> ApiResult<axum::http::StatusCode> {
     if let Some(t) = auth::token_of(&headers) {
-        state.store.revoke_token(&t).await?;
+        gongzhi_app::auth::logout(&state, &t).await?;
     }
     Ok(axum::http::StatusCode::NO_CONTENT)
 }

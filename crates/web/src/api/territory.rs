@@ -3,11 +3,8 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use gongzhi_core::access::Principal;
-use gongzhi_core::grid::{self, Grid, GridCodePattern};
+use gongzhi_app::territory as service;
 use gongzhi_core::spatial::Crs;
-use gongzhi_core::territory::{Hierarchy, Level};
-use gongzhi_store::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -15,8 +12,8 @@ use utoipa_axum::routes;
 
 use super::Paging;
 use crate::auth::{Auth, MaybeAuth};
-use crate::error::{ApiError, ApiResult, ErrorBody};
-pub use gongzhi_app::territory::{locate, DivisionView, GridRef, LookupResult};
+use crate::error::{ApiResult, ErrorBody};
+pub use gongzhi_app::territory::{city_of, locate, DivisionDetail, DivisionView, GridRef, HierarchyView, LookupResult};
 
 use crate::AppState;
 
@@ -29,12 +26,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(lookup))
         .routes(routes!(get_grid))
         .routes(routes!(import_grids))
-}
-
-/// The city a request works in: the principal's, else the deployment's default.
-pub fn city_of(state: &AppState, p: Option<&Principal>) -> String {
-    p.map(|p| p.city.to_string())
-        .unwrap_or_else(|| state.default_city.clone())
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -54,19 +45,9 @@ pub async fn list_divisions(
     Query(q): Query<DivisionQuery>,
 ) -> ApiResult<Json<Vec<DivisionView>>> {
     let city = city_of(&s, p.as_ref());
-    let level = q.level.as_deref().map(str::parse::<Level>).transpose()?;
-    let ds = s.store.child_divisions(&city, q.parent.as_deref(), level).await?;
-    Ok(Json(ds.iter().map(DivisionView::from).collect()))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct DivisionDetail {
-    pub division: DivisionView,
-    /// From the city down to this division (the full GB/T 2260 chain).
-    pub ancestry: Vec<DivisionView>,
-    /// The part of the ancestry the configured hierarchy governs through.
-    pub chain: Vec<DivisionView>,
-    pub children: Vec<DivisionView>,
+    Ok(Json(
+        service::divisions(&s, &city, q.parent.as_deref(), q.level.as_deref()).await?,
+    ))
 }
 
 /// One division with its ancestry, its governance chain and its children (public).
@@ -78,37 +59,13 @@ pub async fn get_division(
     Path(code): Path<String>,
 ) -> ApiResult<Json<DivisionDetail>> {
     let city = city_of(&s, p.as_ref());
-    let d = s
-        .store
-        .division(&city, &code)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("division {code}")))?;
-    let ancestry = s.store.ancestry(&city, &code).await?;
-    let hierarchy = s.store.hierarchy(&city).await?;
-    let children = s.store.child_divisions(&city, Some(&code), None).await?;
-    Ok(Json(DivisionDetail {
-        division: (&d).into(),
-        chain: hierarchy.chain(&ancestry).into_iter().map(DivisionView::from).collect(),
-        ancestry: ancestry.iter().map(DivisionView::from).collect(),
-        children: children.iter().map(DivisionView::from).collect(),
-    }))
-}
-
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct HierarchyView {
-    /// Levels top to bottom, e.g. ["city","district","street","community","grid"].
-    pub levels: Vec<String>,
-    pub flat: bool,
+    Ok(Json(service::division_detail(&s, &city, &code).await?))
 }
 
 /// The levels this city governs through (public).
 #[utoipa::path(get, path = "/api/hierarchy", tag = "territory", responses((status = 200, body = HierarchyView)))]
 pub async fn get_hierarchy(State(s): State<AppState>, MaybeAuth(p): MaybeAuth) -> ApiResult<Json<HierarchyView>> {
-    let h = s.store.hierarchy(&city_of(&s, p.as_ref())).await?;
-    Ok(Json(HierarchyView {
-        levels: h.levels().iter().map(|l| l.to_string()).collect(),
-        flat: h.is_flat(),
-    }))
+    Ok(Json(service::hierarchy(&s, &city_of(&s, p.as_ref())).await?))
 }
 
 /// Change the hierarchy (administrators of the whole city). History is not rewritten.
@@ -119,18 +76,7 @@ pub async fn put_hierarchy(
     Auth(p): Auth,
     Json(body): Json<HierarchyView>,
 ) -> ApiResult<Json<HierarchyView>> {
-    let city = p.city.to_string();
-    gongzhi_app::territory::require_manage(
-        &p,
-        &city,
-        "changing the hierarchy needs an administrator of the whole city",
-    )?;
-    let h = Hierarchy::new(body.levels.iter().map(|l| l.parse()).collect::<Result<_, _>>()?)?;
-    s.store.set_hierarchy(&city, &h, Some(p.person_id)).await?;
-    Ok(Json(HierarchyView {
-        levels: h.levels().iter().map(|l| l.to_string()).collect(),
-        flat: h.is_flat(),
-    }))
+    Ok(Json(service::set_hierarchy(&s, &p, &body.levels).await?))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -143,23 +89,6 @@ pub struct GridQuery {
     pub page: Option<u32>,
     /// Grids per page (default 100, at most 1000).
     pub page_size: Option<u32>,
-}
-
-fn feature_collection(
-    grids: &[Grid],
-    p: Option<&Principal>,
-    extra: serde_json::Map<String, serde_json::Value>,
-) -> serde_json::Value {
-    let features: Vec<geojson::Feature> = grids
-        .iter()
-        .map(|g| g.to_feature(gongzhi_app::territory::may_see_grid_details(p, g.code.as_str())))
-        .collect();
-    let fc = geojson::FeatureCollection {
-        bbox: None,
-        features,
-        foreign_members: Some(extra),
-    };
-    serde_json::to_value(fc).unwrap_or_default()
 }
 
 /// Grids as a GeoJSON FeatureCollection (public boundaries and codes; households and population
@@ -177,17 +106,9 @@ pub async fn list_grids(
         page_size: q.page_size,
     }
     .resolve()?;
-    let city = city_of(&s, p.as_ref());
     let within = q.community.as_deref().or(q.within.as_deref());
-    if let Some(w) = within {
-        gongzhi_core::territory::DivisionCode::parse(w)?;
-    }
-    let found = s.store.grids(&city, within, page, size).await?;
-    let mut extra = serde_json::Map::new();
-    extra.insert("total".into(), found.total.into());
-    extra.insert("page".into(), page.into());
-    extra.insert("page_size".into(), size.into());
-    Ok(Json(feature_collection(&found.grids, p.as_ref(), extra)))
+    let fc = service::grid_collection(&s, p.as_ref(), within, page, size).await?;
+    Ok(Json(serde_json::to_value(fc).unwrap_or_default()))
 }
 
 /// One grid as a GeoJSON Feature.
@@ -198,14 +119,8 @@ pub async fn get_grid(
     MaybeAuth(p): MaybeAuth,
     Path(code): Path<String>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let city = city_of(&s, p.as_ref());
-    let g = s
-        .store
-        .grid(&city, &code)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("grid {code}")))?;
-    let detail = gongzhi_app::territory::may_see_grid_details(p.as_ref(), g.code.as_str());
-    Ok(Json(serde_json::to_value(g.to_feature(detail)).unwrap_or_default()))
+    let feature = service::grid_feature(&s, p.as_ref(), &code).await?;
+    Ok(Json(serde_json::to_value(feature).unwrap_or_default()))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -255,16 +170,6 @@ pub async fn import_grids(
     body: String,
 ) -> ApiResult<(StatusCode, Json<ImportResult>)> {
     let crs: Crs = q.crs.as_deref().unwrap_or("wgs84").parse()?;
-    let city = p.city.to_string();
-    gongzhi_app::territory::require_manage_all(&p, [], "grids")?;
-    let grids = grid::parse_grid_collection(&body, crs, &GridCodePattern::default())
-        .map_err(gongzhi_store::StoreError::Rejected)?;
-    gongzhi_app::territory::require_manage_all(
-        &p,
-        grids.iter().map(|g| (g.code.as_str(), g.code.as_str())),
-        "grid(s)",
-    )?;
-    let n = s.store.import_grids(&city, &grids, Some(p.person_id), None).await?;
-    s.index.rebuild(&s.store, &city).await?;
+    let n = service::import_grids(&s, &p, &body, crs).await?;
     Ok((StatusCode::OK, Json(ImportResult { imported: n })))
 }

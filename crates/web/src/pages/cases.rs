@@ -4,17 +4,16 @@
 use askama::Template;
 use axum::extract::{Form, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use gongzhi_app::cases::{CaseQuery, CaseRow};
 use gongzhi_core::access::Principal;
 use gongzhi_core::case::{ActionKind, CaseState, Satisfaction};
-use gongzhi_core::org::{OrgKind, Role};
-use gongzhi_store::prelude::*;
-use gongzhi_store::{CaseQuery, CaseRow};
+use gongzhi_core::org::Role;
 use serde::Deserialize;
 
 use super::{render, svg, word_label, Chrome, Lang, LoggedIn, PageError};
-use crate::api::cases::{build_action, case_detail, event_zh, CaseDetail};
 use crate::{ApiError, AppState};
 use gongzhi_app::cases::{self as loop_, Duplicate, Report};
+use gongzhi_app::cases::{build_action, case_detail, event_zh, CaseDetail};
 
 /// Pages that need a login redirect to it, and come back afterwards.
 pub fn login_first(path: &str) -> Response {
@@ -100,7 +99,7 @@ fn event_name(lang: Lang, kind: &str) -> String {
 }
 
 fn item(lang: Lang, cat: &gongzhi_core::catalogue::Catalogue, r: &CaseRow) -> CaseItem {
-    let now = gongzhi_store::now_ms();
+    let now = gongzhi_app::now_ms();
     CaseItem {
         id: r.case.id,
         state: state_name(lang, r.case.state),
@@ -133,13 +132,12 @@ async fn section(
     keep: impl Fn(&CaseRow) -> bool,
 ) -> Result<Section, ApiError> {
     let q = CaseQuery {
-        visibility: loop_::visibility(p),
         states: states.to_vec(),
         page: 1,
         page_size: 50,
         ..Default::default()
     };
-    let (rows, total) = s.store.list_cases(p.city.as_str(), &q).await?;
+    let (rows, total) = loop_::list(s, p, q).await?;
     let items: Vec<CaseItem> = rows.iter().filter(|r| keep(r)).map(|r| item(c.lang, cat, r)).collect();
     Ok(Section {
         title: c.t(key).to_owned(),
@@ -189,13 +187,12 @@ pub async fn work(State(s): State<AppState>, LoggedIn { p, c }: LoggedIn) -> Res
             }
             Role::Analyst | Role::Admin | Role::CommunityPlanner => {
                 let q = CaseQuery {
-                    visibility: loop_::visibility(&p),
-                    overdue_at: Some(gongzhi_store::now_ms()),
+                    overdue_at: Some(gongzhi_app::now_ms()),
                     page: 1,
                     page_size: 50,
                     ..Default::default()
                 };
-                let (rows, total) = s.store.list_cases(p.city.as_str(), &q).await?;
+                let (rows, total) = loop_::list(&s, &p, q).await?;
                 Section {
                     title: c.t("overdue_cases").to_owned(),
                     items: rows.iter().map(|r| item(c.lang, &cat, r)).collect(),
@@ -295,9 +292,8 @@ async fn area_map(s: &AppState, p: &Principal) -> Result<String, ApiError> {
         gongzhi_core::access::Scope::Division(d) if d.as_str().len() >= 9 => Some(d.to_string()),
         _ => None,
     });
-    let page = s.store.grids(p.city.as_str(), within.as_deref(), 1, 200).await?;
-    let shapes: Vec<svg::Shape> = page
-        .grids
+    let grids = gongzhi_app::territory::grids_within(s, p.city.as_str(), within.as_deref(), 200).await?;
+    let shapes: Vec<svg::Shape> = grids
         .iter()
         .map(|g| svg::Shape {
             href: String::new(),
@@ -361,9 +357,7 @@ pub async fn new_case_submit(
     let mut f = f;
     if f.lng.trim().is_empty() && f.lat.trim().is_empty() && !f.address.trim().is_empty() {
         // Find the place by name: a grid, community or street of the city.
-        match s
-            .store
-            .find_places(p.city.as_str(), &f.address, 1)
+        match gongzhi_app::territory::find_places(&s, p.city.as_str(), &f.address, 1)
             .await?
             .into_iter()
             .next()
@@ -488,19 +482,7 @@ struct CasePage {
 }
 
 async fn units_for(s: &AppState, city: &str, area: &str) -> Result<Vec<(i64, String)>, ApiError> {
-    let mut out = Vec::new();
-    for (kind, len) in [
-        (OrgKind::FunctionalDepartment, 6),
-        (OrgKind::StreetOffice, 9),
-        (OrgKind::CommunityCommittee, 12),
-    ] {
-        if area.len() >= len {
-            for o in s.store.organisations_serving(city, kind, &area[..len]).await? {
-                out.push((o.id, o.name));
-            }
-        }
-    }
-    Ok(out)
+    Ok(loop_::units_serving(s, city, area).await?)
 }
 
 fn human_duration(lang: Lang, ms: i64) -> String {
@@ -565,10 +547,9 @@ async fn case_page_with(
         Some(dl) => (local_time(dl.at), human_duration(c.lang, dl.remaining_ms)),
         None => (String::new(), String::new()),
     };
-    let map = match s.store.grids(p.city.as_str(), Some(&d.view.area), 1, 200).await {
-        Ok(page) => {
-            let shapes: Vec<svg::Shape> = page
-                .grids
+    let map = match gongzhi_app::territory::grids_within(s, p.city.as_str(), Some(&d.view.area), 200).await {
+        Ok(grids) => {
+            let shapes: Vec<svg::Shape> = grids
                 .iter()
                 .map(|g| svg::Shape {
                     href: format!("/grids/{}", g.code),
@@ -708,7 +689,7 @@ pub async fn case_step(
         map.insert("satisfaction".into(), serde_json::Value::Null);
     }
     let version = map.remove("version").and_then(|v| v.as_u64());
-    let result = match build_action(&s, &p, id, kind, map).await {
+    let result = match build_action(&s, &p, id, kind, map).await.map_err(ApiError::from) {
         Ok(action) => loop_::act(&s, &p, id, action, version)
             .await
             .map(|_| ())
@@ -742,12 +723,7 @@ pub async fn case_photo(
     mut form: axum::extract::Multipart,
 ) -> Result<Response, PageError> {
     c.path = format!("/cases/{id}");
-    let city = p.city.to_string();
-    s.store
-        .case(&city, id)
-        .await?
-        .filter(|r| loop_::may_view(&p, r))
-        .ok_or_else(|| ApiError::not_found(format!("case {id}")))?;
+    loop_::viewable(&s, &p, id).await?;
     let media = crate::media::PHOTO;
     let mut added = false;
     loop {
@@ -767,14 +743,11 @@ pub async fn case_photo(
         if data.is_empty() {
             continue;
         }
-        let photo = match crate::api::cases::check_photo(&s, &city, id, &ct, &data).await {
-            Ok(photo) => photo,
-            Err(e) => return case_photo_refused(&s, p, c, id, e).await,
-        };
-        s.store
-            .add_photo(&city, id, photo.content_type, &photo.data, Some(p.person_id))
-            .await?;
-        added = true;
+        match loop_::add_photo(&s, &p, id, &ct, &data).await {
+            Ok(_) => added = true,
+            Err(e) if e.is_client_error() => return case_photo_refused(&s, p, c, id, e.into()).await,
+            Err(e) => return Err(e.into()),
+        }
     }
     if !added {
         let message = c.t("err_photo").to_owned();

@@ -5,10 +5,9 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
+use gongzhi_app::cases::{CaseQuery, Period};
 use gongzhi_core::indicators::Counters;
 use gongzhi_core::territory::Level;
-use gongzhi_store::prelude::*;
-use gongzhi_store::CaseQuery;
 use serde::Deserialize;
 
 use super::cases::local_time;
@@ -73,13 +72,6 @@ pub struct Row {
     pub satisfaction: String,
 }
 
-struct Period {
-    dim: String,
-    key: String,
-    from: String,
-    to: String,
-}
-
 fn period(q: &DashQuery, city: &str) -> Result<Period, ApiError> {
     let today = gongzhi_core::calendar::china_today();
     let parse =
@@ -104,8 +96,8 @@ fn period(q: &DashQuery, city: &str) -> Result<Period, ApiError> {
     })
 }
 
-async fn breakdown(s: &AppState, city: &str, p: &Period) -> Result<Vec<Row>, gongzhi_store::StoreError> {
-    let mut out = Vec::new();
+/// The breakdown table's rows: every unit when the period is a unit's, else the parts of the area.
+fn breakdown(p: &Period, parts: Vec<(String, String, Counters)>) -> Vec<Row> {
     let row = |key: String, name: String, href: String, c: Counters| {
         use gongzhi_core::indicators::percent_or_dash;
         Row {
@@ -118,60 +110,17 @@ async fn breakdown(s: &AppState, city: &str, p: &Period) -> Result<Vec<Row>, gon
             c,
         }
     };
-    if p.dim == "unit" {
-        let names: std::collections::HashMap<String, String> = s
-            .store
-            .organisations(city, None)
-            .await?
-            .into_iter()
-            .map(|o| (o.id.to_string(), o.name))
-            .collect();
-        for (k, c) in s
-            .store
-            .counters_grouped(city, "unit", None, &p.from, &p.to, "key")
-            .await?
-        {
-            let name = names.get(&k).cloned().unwrap_or_default();
-            out.push(row(
-                k.clone(),
-                name,
-                format!("/dashboard?dim=unit&key={k}&from={}&to={}", p.from, p.to),
-                c,
-            ));
-        }
-        out.sort_by(|a, b| {
-            b.c.collected
-                .cmp(&a.c.collected)
-                .then(b.c.dispatched.cmp(&a.c.dispatched))
-        });
-        return Ok(out);
-    }
-    let children: Vec<(String, String)> = if p.key.len() == 12 {
-        s.store
-            .grids(city, Some(&p.key), 1, 1000)
-            .await?
-            .grids
-            .into_iter()
-            .map(|g| (g.code.to_string(), g.name))
-            .collect()
-    } else {
-        s.store
-            .child_divisions(city, Some(&p.key), None)
-            .await?
-            .into_iter()
-            .map(|d| (d.code.to_string(), d.name))
-            .collect()
-    };
-    for (code, name) in children {
-        let c = s.store.counters(city, "area", &code, &p.from, &p.to).await?;
-        out.push(row(
-            code.clone(),
-            name,
-            format!("/dashboard?key={code}&from={}&to={}", p.from, p.to),
-            c,
-        ));
-    }
-    Ok(out)
+    parts
+        .into_iter()
+        .map(|(code, name, c)| {
+            let href = if p.dim == "unit" {
+                format!("/dashboard?dim=unit&key={code}&from={}&to={}", p.from, p.to)
+            } else {
+                format!("/dashboard?key={code}&from={}&to={}", p.from, p.to)
+            };
+            row(code, name, href, c)
+        })
+        .collect()
 }
 
 #[derive(Template)]
@@ -365,27 +314,9 @@ pub async fn dashboard(
     if !loop_::may_read_indicators(&p, &period.dim, Some(&period.key)) {
         return Err(ApiError::forbidden(c.t("not_yours")).into());
     }
-    let q_overdue = CaseQuery {
-        visibility: loop_::visibility(&p),
-        overdue_at: Some(gongzhi_store::now_ms()),
-        within: (period.dim == "area").then(|| period.key.clone()),
-        unit: (period.dim == "unit").then(|| period.key.parse().ok()).flatten(),
-        page: 1,
-        page_size: 20,
-        ..Default::default()
-    };
-    // The parts of the page are independent reads: run them at once (the pool has several
-    // connections), so the page takes about as long as its slowest part.
-    let (counters, months, by_category, overdue_rows, rows) = tokio::try_join!(
-        s.store
-            .counters(&city, &period.dim, &period.key, &period.from, &period.to),
-        s.store
-            .counters_grouped(&city, &period.dim, Some(&period.key), &period.from, &period.to, "month"),
-        s.store
-            .counters_grouped(&city, "category", None, &period.from, &period.to, "key"),
-        s.store.list_cases(&city, &q_overdue),
-        breakdown(&s, &city, &period),
-    )?;
+    let f = loop_::figures(&s, &p, &period, 20).await?;
+    let (counters, months, by_category, overdue_rows) = (f.counters, f.months, f.by_category, f.overdue);
+    let rows = breakdown(&period, f.parts);
     let labels: Vec<String> = months.iter().map(|(m, _)| m.clone()).collect();
     let trend = svg::line_chart(
         &labels,
@@ -432,25 +363,7 @@ pub async fn dashboard(
             )
         })
         .collect();
-    let title = if period.dim == "unit" {
-        s.store
-            .organisation(&city, period.key.parse().unwrap_or(0))
-            .await?
-            .map(|o| o.name)
-            .unwrap_or_else(|| period.key.clone())
-    } else if period.key.len() == 15 {
-        s.store
-            .grid(&city, &period.key)
-            .await?
-            .map(|g| g.name)
-            .unwrap_or_else(|| period.key.clone())
-    } else {
-        s.store
-            .division(&city, &period.key)
-            .await?
-            .map(|d| d.name)
-            .unwrap_or_else(|| period.key.clone())
-    };
+    let title = loop_::name_of(&s, &city, &period).await?;
     let export = format!(
         "/dashboard.csv?dim={}&key={}&from={}&to={}",
         period.dim, period.key, period.from, period.to
@@ -511,7 +424,7 @@ async fn dashboard_export(
     if !loop_::may_read_indicators(&p, &period.dim, Some(&period.key)) {
         return Err(ApiError::forbidden("these indicators are outside your jurisdiction").into());
     }
-    let rows = breakdown(&s, &city, &period).await?;
+    let rows = breakdown(&period, loop_::breakdown(&s, &p, &period).await?);
     let mut header_row = vec!["code".to_owned(), "name 名称".to_owned()];
     header_row.extend(Counters::FIELDS.iter().map(|(name, zh)| format!("{name} {zh}")));
     header_row.extend(
@@ -625,11 +538,7 @@ pub async fn map_page(
         .clone()
         .filter(|w| !w.is_empty())
         .unwrap_or_else(|| city.clone());
-    let d = s
-        .store
-        .division(&city, &within)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("division {within}")))?;
+    let d = gongzhi_app::territory::division(&s, &city, &within).await?;
     let indicator = q
         .indicator
         .clone()
@@ -643,32 +552,23 @@ pub async fn map_page(
     let from = (to - chrono::Duration::days(364)).to_string();
     let to = to.to_string();
     // The parts of the area: grids of a community, else the subdivisions that have a boundary.
-    let mut parts: Vec<(String, String, geo::MultiPolygon<f64>, String)> = Vec::new();
-    if d.level == Level::Community {
-        for g in s.store.grids(&city, Some(&within), 1, 1000).await?.grids {
-            parts.push((
-                g.code.to_string(),
-                g.name.clone(),
-                g.geometry.clone(),
-                format!("/grids/{}", g.code),
-            ));
-        }
-    } else {
-        for ch in s.store.child_divisions(&city, Some(&within), None).await? {
-            if let Some(b) = s.store.division_boundary(&city, ch.code.as_str()).await? {
-                parts.push((
-                    ch.code.to_string(),
-                    ch.name.clone(),
-                    b,
-                    format!("/map?within={}&indicator={indicator}", ch.code),
-                ));
-            }
-        }
-    }
+    let parts: Vec<(String, String, geo::MultiPolygon<f64>, String)> = gongzhi_app::territory::map_parts(&s, &city, &d)
+        .await?
+        .into_iter()
+        .map(|part| {
+            let href = if part.grid {
+                format!("/grids/{}", part.code)
+            } else {
+                format!("/map?within={}&indicator={indicator}", part.code)
+            };
+            (part.code, part.name, part.geometry, href)
+        })
+        .collect();
     let mut values = Vec::new();
     if staff && matches!(indicator.as_str(), "collected" | "closure_rate") {
-        for (code, ..) in &parts {
-            let cnt = s.store.counters(&city, "area", code, &from, &to).await?;
+        let codes: Vec<&str> = parts.iter().map(|(code, ..)| code.as_str()).collect();
+        let user = c.user.as_ref().expect("staff");
+        for cnt in loop_::area_counters(&s, user, &codes, &from, &to).await? {
             values.push(match indicator.as_str() {
                 // In percent, one decimal, as the other rates of the map.
                 "closure_rate" => cnt.closure_rate().map(|r| r.scaled(3) as f64 / 10.0),
@@ -735,7 +635,6 @@ pub async fn map_page(
     let mut markers = Vec::new();
     if staff && d.level >= Level::Street {
         let q = CaseQuery {
-            visibility: loop_::visibility(c.user.as_ref().expect("staff")),
             within: Some(within.clone()),
             states: gongzhi_core::case::CaseState::ALL
                 .iter()
@@ -746,8 +645,8 @@ pub async fn map_page(
             page_size: 300,
             ..Default::default()
         };
-        for r in s.store.list_cases(&city, &q).await?.0 {
-            let overdue = r.case.deadline_ms.is_some_and(|d| d < gongzhi_store::now_ms());
+        for r in loop_::list(&s, c.user.as_ref().expect("staff"), q).await?.0 {
+            let overdue = r.case.deadline_ms.is_some_and(|d| d < gongzhi_app::now_ms());
             markers.push(svg::Marker {
                 lng: r.case.lng,
                 lat: r.case.lat,
@@ -771,9 +670,7 @@ pub async fn map_page(
             legend.push(("nodata".into(), c.t("map_no_data").into()));
         }
     }
-    let ancestry = s
-        .store
-        .ancestry(&city, &within)
+    let ancestry = gongzhi_app::territory::ancestry(&s, &city, &within)
         .await?
         .into_iter()
         .map(|a| (a.code.to_string(), a.name))

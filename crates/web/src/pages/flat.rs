@@ -7,9 +7,9 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use gongzhi_core::access::Principal;
 use gongzhi_core::flat::{CheckReport, Matter};
-use gongzhi_core::territory::{Hierarchy, Level};
+use gongzhi_core::territory::Hierarchy;
 use gongzhi_core::whatif::Assumptions;
-use gongzhi_store::prelude::*;
+
 use serde::Deserialize;
 
 use super::{render, svg, Chrome, LoggedIn, PageError};
@@ -124,13 +124,8 @@ pub async fn workload_page(
     let (from, to) = period(q.from.as_deref(), q.to.as_deref(), 90)?;
     let prefix = if within == city { "" } else { within.as_str() };
     let w = service::workload(&s, &city, from, to, prefix).await?;
-    let shapes_of: std::collections::HashMap<String, geo::MultiPolygon<f64>> = s
-        .store
-        .division_boundaries(&city, Level::Community)
-        .await?
-        .into_iter()
-        .filter(|(code, _)| w.communities.iter().any(|r| &r.community == code))
-        .collect();
+    let named: Vec<&str> = w.communities.iter().map(|r| r.community.as_str()).collect();
+    let shapes_of = service::community_shapes(&s, &city, &named).await?;
     let values: Vec<Option<f64>> = w.communities.iter().map(|r| r.per_worker).collect();
     let (classes, _) = svg::quintiles(&values);
     let shapes: Vec<svg::Shape> = w

@@ -22,7 +22,7 @@ use axum::Router;
 use gongzhi_app::ErrorKind;
 use gongzhi_core::access::Principal;
 use gongzhi_core::territory::Level;
-use gongzhi_store::prelude::*;
+
 use gongzhi_store::TokenKind;
 use serde::Deserialize;
 
@@ -352,19 +352,17 @@ async fn home(
 ) -> Result<Response, PageError> {
     let c = Chrome::new(&headers, &q, user, "/");
     let city = city_of(&s, c.user.as_ref());
-    let counts = s.store.division_counts(&city).await?;
-    let h = s.store.hierarchy(&city).await?;
+    let summary = gongzhi_app::territory::city_summary(&s, &city).await?;
+    let h = summary.hierarchy;
     let page = HomePage {
-        city: s.store.division(&city, &city).await?.as_ref().map(DivisionView::from),
-        counts: counts.into_iter().map(|(l, n)| (level_name(&c, l), n)).collect(),
-        grids: s.store.grid_count(&city).await?,
-        districts: s
-            .store
-            .child_divisions(&city, Some(&city), None)
-            .await?
-            .iter()
-            .map(DivisionView::from)
+        city: summary.city.as_ref().map(DivisionView::from),
+        counts: summary
+            .counts
+            .into_iter()
+            .map(|(l, n)| (level_name(&c, l), n))
             .collect(),
+        grids: summary.grids,
+        districts: summary.districts.iter().map(DivisionView::from).collect(),
         hierarchy: h
             .levels()
             .iter()
@@ -515,7 +513,7 @@ async fn login_submit(
 
 async fn logout(State(s): State<AppState>, headers: HeaderMap) -> Result<Response, PageError> {
     if let Some(token) = auth::token_of(&headers) {
-        s.store.revoke_token(&token).await?;
+        gongzhi_app::auth::logout(&s, &token).await?;
     }
     let mut resp = Redirect::to("/").into_response();
     resp.headers_mut().append(
@@ -558,17 +556,12 @@ async fn division_page(
 ) -> Result<Response, PageError> {
     let c = Chrome::new(&headers, &q, user, &format!("/divisions/{code}"));
     let city = city_of(&s, c.user.as_ref());
-    let d = s
-        .store
-        .division(&city, &code)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("division {code}")))?;
-    let ancestry = s.store.ancestry(&city, &code).await?;
-    let children = s.store.child_divisions(&city, Some(&code), None).await?;
+    let d = gongzhi_app::territory::division(&s, &city, &code).await?;
+    let ancestry = gongzhi_app::territory::ancestry(&s, &city, &code).await?;
+    let children = gongzhi_app::territory::children(&s, &city, Some(&code)).await?;
     let (grid_rows, map) = if d.level == Level::Community {
-        let page = s.store.grids(&city, Some(&code), 1, 1000).await?;
-        let rows = page
-            .grids
+        let grids = gongzhi_app::territory::grids_within(&s, &city, Some(&code), 1000).await?;
+        let rows = grids
             .iter()
             .map(|g| {
                 let detail = gongzhi_app::territory::may_see_grid_details(c.user.as_ref(), g.code.as_str());
@@ -579,8 +572,7 @@ async fn division_page(
                 }
             })
             .collect();
-        let shapes: Vec<svg::Shape> = page
-            .grids
+        let shapes: Vec<svg::Shape> = grids
             .iter()
             .map(|g| svg::Shape {
                 href: format!("/grids/{}", g.code),
@@ -591,17 +583,16 @@ async fn division_page(
             .collect();
         (rows, svg::map(&shapes))
     } else {
-        let mut shapes = Vec::new();
-        for ch in &children {
-            if let Some(b) = s.store.division_boundary(&city, ch.code.as_str()).await? {
-                shapes.push(svg::Shape {
-                    href: format!("/divisions/{}", ch.code),
-                    label: ch.name.clone(),
-                    geometry: b,
-                    class: None,
-                });
-            }
-        }
+        let shapes: Vec<svg::Shape> = gongzhi_app::territory::map_parts(&s, &city, &d)
+            .await?
+            .into_iter()
+            .map(|part| svg::Shape {
+                href: format!("/divisions/{}", part.code),
+                label: part.name,
+                geometry: part.geometry,
+                class: None,
+            })
+            .collect();
         (Vec::new(), svg::map(&shapes))
     };
     let page = DivisionPage {
@@ -641,11 +632,7 @@ async fn grid_page(
 ) -> Result<Response, PageError> {
     let c = Chrome::new(&headers, &q, user, &format!("/grids/{code}"));
     let city = city_of(&s, c.user.as_ref());
-    let g = s
-        .store
-        .grid(&city, &code)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("grid {code}")))?;
+    let g = gongzhi_app::territory::grid(&s, &city, &code).await?;
     let detail = gongzhi_app::territory::may_see_grid_details(c.user.as_ref(), g.code.as_str());
     let page = GridPage {
         code: g.code.to_string(),
@@ -653,9 +640,7 @@ async fn grid_page(
         kind: c
             .t(if g.code.is_micro() { "micro_grid" } else { "unit_grid" })
             .to_owned(),
-        ancestry: s
-            .store
-            .ancestry(&city, g.community.as_str())
+        ancestry: gongzhi_app::territory::ancestry(&s, &city, g.community.as_str())
             .await?
             .iter()
             .map(DivisionView::from)

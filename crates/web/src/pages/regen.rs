@@ -3,7 +3,6 @@
 //! resources, contacts and decisions, with forms to record them), the resource registry, and the
 //! public aggregates page (no names).
 
-use gongzhi_store::prelude::*;
 use std::collections::BTreeMap;
 
 use askama::Template;
@@ -13,14 +12,15 @@ use axum::response::{IntoResponse, Redirect, Response};
 use gongzhi_core::decision::Standing;
 use gongzhi_core::regen::matching::{Matches, Plan};
 use gongzhi_core::regen::Choice;
-use gongzhi_store::{ContactRecord, DecisionEntry};
 use serde::Deserialize;
 
 use super::{render, svg, Chrome, Lang, LangQuery, LoggedIn, PageError};
-use crate::api::regen::{contact_of, decision_of, holder_detail, NewContact, NewDecision};
 use crate::auth::MaybeAuth;
 use crate::AppState;
-use gongzhi_app::regen::{require_coordinator, HolderRow, Overview, PublicView, ResourceRow};
+use gongzhi_app::regen::{
+    self as service, ContactRecord, DecisionEntry, HolderRow, NewContact, NewDecision, Overview, PublicView,
+    ResourceRow,
+};
 
 pub(crate) const TEXTS: super::i18n::Texts = &[
     (
@@ -179,9 +179,7 @@ struct DashboardPage {
 }
 
 async fn overview(s: &AppState, p: &gongzhi_core::access::Principal, code: &str) -> Result<Overview, PageError> {
-    let o = Overview::load(&s.store, &p.city.to_string(), code).await?;
-    require_coordinator(p, &o.project)?;
-    Ok(o)
+    Ok(service::overview(s, p, code).await?)
 }
 
 /// The map: the community's grids, and each held building as a dot coloured by the share of its
@@ -189,10 +187,10 @@ async fn overview(s: &AppState, p: &gongzhi_core::access::Principal, code: &str)
 async fn consent_map(s: &AppState, city: &str, o: &Overview) -> Result<String, PageError> {
     let mut per_building: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     let mut unit_building: BTreeMap<String, String> = BTreeMap::new();
-    let buildings = s.store.buildings(city, Some(&o.project.community), None).await?;
-    for b in &buildings {
-        for u in s.store.units(city, &b.code).await? {
-            unit_building.insert(u.code, b.code.clone());
+    let places = service::map_places(s, city, &o.project.community).await?;
+    for (b, units) in &places.buildings {
+        for u in units {
+            unit_building.insert(u.clone(), b.code.clone());
         }
     }
     for h in &o.holders {
@@ -207,7 +205,7 @@ async fn consent_map(s: &AppState, city: &str, o: &Overview) -> Result<String, P
         }
     }
     let mut grids = Vec::new();
-    for g in s.store.grids(city, Some(&o.project.community), 1, 1000).await?.grids {
+    for g in &places.grids {
         grids.push(svg::Shape {
             href: String::new(),
             label: g.name.clone(),
@@ -215,9 +213,10 @@ async fn consent_map(s: &AppState, city: &str, o: &Overview) -> Result<String, P
             class: None,
         });
     }
-    let markers = buildings
+    let markers = places
+        .buildings
         .iter()
-        .filter_map(|b| {
+        .filter_map(|(b, _)| {
             let (held, agree) = per_building.get(&b.code)?;
             let q = if *held == 0 { 0 } else { (agree * 4 + held / 2) / held };
             Some(svg::Marker {
@@ -318,7 +317,7 @@ pub async fn holder_page(
     Query(q): Query<HolderQuery>,
 ) -> Result<Response, PageError> {
     let o = overview(&s, &p, &code).await?;
-    let d = holder_detail(&o, &holder)?;
+    let d = service::holder_detail(&o, &holder)?;
     let zh = c.lang == Lang::Zh;
     let pick = |x: &gongzhi_core::decision::Sentence| if zh { x.zh.clone() } else { x.en.clone() };
     let page = HolderPage {
@@ -393,26 +392,15 @@ pub async fn decision_submit(
     Path((code, holder)): Path<(String, String)>,
     Form(f): Form<DecisionForm>,
 ) -> Result<Response, PageError> {
-    let city = p.city.to_string();
-    let project = s.store.regen_project_or_404(&city, &code).await?;
-    require_coordinator(&p, &project)?;
-    let result = async {
-        let record = decision_of(
-            NewDecision {
-                holder: holder.clone(),
-                choice: f.choice,
-                date: f.date,
-                evidence: f.evidence,
-            },
-            &p.name,
-        )?;
-        s.store
-            .record_regen_decision(&city, &code, &record, Some(p.person_id))
-            .await?;
-        Ok::<_, crate::ApiError>(())
-    }
-    .await;
-    Ok(back(&code, &holder, result.err().map(|e| e.body.message)))
+    service::coordinated(&s, &p, &code).await?;
+    let decision = NewDecision {
+        holder: holder.clone(),
+        choice: f.choice,
+        date: f.date,
+        evidence: f.evidence,
+    };
+    let result = service::record_decision(&s, &p, &code, decision).await;
+    Ok(back(&code, &holder, result.err().map(|e| e.message)))
 }
 
 #[derive(Deserialize)]
@@ -434,30 +422,22 @@ pub async fn contact_submit(
     Path((code, holder)): Path<(String, String)>,
     Form(f): Form<ContactForm>,
 ) -> Result<Response, PageError> {
-    let city = p.city.to_string();
-    let project = s.store.regen_project_or_404(&city, &code).await?;
-    require_coordinator(&p, &project)?;
-    let result = async {
-        let contact = contact_of(NewContact {
-            holder: holder.clone(),
-            at: f.at,
-            staff: f.staff,
-            resources: if f.resource.is_empty() {
-                vec![]
-            } else {
-                vec![f.resource]
-            },
-            before: f.before,
-            after: f.after,
-            next_step: f.next_step,
-        })?;
-        s.store
-            .add_regen_contact(&city, &code, &contact, Some(p.person_id))
-            .await?;
-        Ok::<_, crate::ApiError>(())
-    }
-    .await;
-    Ok(back(&code, &holder, result.err().map(|e| e.body.message)))
+    service::coordinated(&s, &p, &code).await?;
+    let contact = NewContact {
+        holder: holder.clone(),
+        at: f.at,
+        staff: f.staff,
+        resources: if f.resource.is_empty() {
+            vec![]
+        } else {
+            vec![f.resource]
+        },
+        before: f.before,
+        after: f.after,
+        next_step: f.next_step,
+    };
+    let result = service::add_contact(&s, &p, &code, contact).await;
+    Ok(back(&code, &holder, result.err().map(|e| e.message)))
 }
 
 #[derive(Template)]
@@ -499,7 +479,7 @@ pub async fn public_page(
     Path(code): Path<String>,
 ) -> Result<Response, PageError> {
     let c = Chrome::new(&headers, &q, user, &format!("/regen/{code}/public"));
-    let view = Overview::load(&s.store, &s.default_city, &code).await?.public();
+    let view = service::public_view(&s, &code).await?;
     let chart = svg::bar_chart(
         &view
             .decisions
