@@ -3,17 +3,17 @@
 //! (placement with the same point lookup, `case::collect`) and stores all rows in one
 //! transaction, or none when any row is refused.
 
-use gongzhi_store::prelude::*;
 use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
+use gongzhi_app::cases::CaseRow;
+use gongzhi_app::cases::NewCase;
 use gongzhi_app::AppState;
 use gongzhi_core::case::{self, CaseEvent, CaseSource, Intake};
 use gongzhi_core::org::Role;
 use gongzhi_core::spatial::Crs;
-use gongzhi_store::{CaseRow, NewCase, Store};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// The columns of an export, in order.
@@ -142,7 +142,7 @@ fn export_row(row: &CaseRow, names: &HashMap<String, String>) -> Vec<Cell> {
 
 /// `gongzhi cases export`.
 pub async fn export(
-    store: &Store,
+    state: &AppState,
     city: &str,
     format: Format,
     output: Option<&Path>,
@@ -156,15 +156,14 @@ pub async fn export(
             t.and_then(|d| d.succ_opt()).map_or(i64::MAX, day_start),
         )),
     };
-    let total = store.case_count(city, range).await?;
+    let total = gongzhi_app::cases::count_cases(state, city, range).await?;
     if format == Format::Xlsx && total as u64 >= XLSX_MAX_ROWS {
         bail!("{total} cases do not fit in one XLSX sheet (at most {XLSX_MAX_ROWS} rows): export as CSV, or a shorter period with --from/--to");
     }
     if format == Format::Xlsx && output.is_none() {
         bail!("an XLSX export needs a file: -o FILE.xlsx");
     }
-    let state = AppState::lazy(store.clone(), city);
-    let cat = gongzhi_app::cases::catalogue(&state, city).await?;
+    let cat = gongzhi_app::cases::catalogue(state, city).await?;
     let names: HashMap<String, String> = cat.iter().map(|c| (c.code.clone(), c.name.clone())).collect();
     let pb = bar(total as u64, "exporting cases");
     if output.is_none() {
@@ -239,7 +238,7 @@ pub async fn export(
     let mut after = 0;
     let mut written = 0u64;
     loop {
-        let page = store.cases_after(city, after, 2000, range).await?;
+        let page = gongzhi_app::cases::cases_after(state, city, after, 2000, range).await?;
         let Some(last) = page.last() else { break };
         after = last.case.id;
         for row in &page {
@@ -460,7 +459,7 @@ async fn check_row(
 }
 
 /// `gongzhi cases import FILE`: every row checked first; all stored in one transaction, or none.
-pub async fn import(store: &Store, city: &str, file: &Path, register: bool) -> Result<()> {
+pub async fn import(state: &AppState, city: &str, file: &Path, register: bool) -> Result<()> {
     let ext = file
         .extension()
         .and_then(|e| e.to_str())
@@ -473,14 +472,13 @@ pub async fn import(store: &Store, city: &str, file: &Path, register: bool) -> R
     if rows.is_empty() {
         bail!("{}: no rows to import", file.display());
     }
-    let state = AppState::lazy(store.clone(), city);
-    let cat = gongzhi_app::cases::catalogue(&state, city).await?;
-    let now = gongzhi_store::now_ms();
+    let cat = gongzhi_app::cases::catalogue(state, city).await?;
+    let now = gongzhi_app::now_ms();
     let pb = bar(rows.len() as u64, "checking rows");
     let mut cases = Vec::with_capacity(rows.len());
     let mut refused = Vec::new();
     for row in &rows {
-        match check_row(&state, city, &cat, row, register, now).await {
+        match check_row(state, city, &cat, row, register, now).await {
             Ok(c) => cases.push(c),
             Err(reason) => refused.push((row.number, reason)),
         }
@@ -498,7 +496,7 @@ pub async fn import(store: &Store, city: &str, file: &Path, register: bool) -> R
     let spinner = ProgressBar::new_spinner();
     spinner.set_message(format!("storing {} cases in one transaction", cases.len()));
     spinner.enable_steady_tick(std::time::Duration::from_millis(120));
-    let ids = store.create_cases(city, &cases).await?;
+    let ids = gongzhi_app::cases::import_cases(state, city, &cases).await?;
     spinner.finish_and_clear();
     match (ids.first(), ids.last()) {
         (Some(a), Some(b)) => println!("imported {} cases from {} (ids {a}–{b})", ids.len(), file.display()),

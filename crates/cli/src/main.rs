@@ -465,12 +465,12 @@ async fn main() -> Result<()> {
             to,
         }) => {
             let format = cases_io::Format::choose(format.as_deref(), output.as_deref())?;
-            let store = open(&db).await?;
-            cases_io::export(&store, &db.city, format, output.as_deref(), from, to).await
+            let state = AppState::lazy(open(&db).await?, &db.city);
+            cases_io::export(&state, &db.city, format, output.as_deref(), from, to).await
         }
         Command::Cases(CasesCommand::Import { db, file, register }) => {
-            let store = open(&db).await?;
-            cases_io::import(&store, &db.city, &file, register).await
+            let state = AppState::lazy(open(&db).await?, &db.city);
+            cases_io::import(&state, &db.city, &file, register).await
         }
         Command::Grid(g) => grid_command(g).await,
         Command::Open311(c) => open311::run(c).await,

@@ -16,7 +16,7 @@ use gongzhi_core::spatial::Crs;
 use gongzhi_core::territory::Level;
 use gongzhi_core::text;
 use gongzhi_store::prelude::*;
-use gongzhi_store::{Change, NewCase, StoreError};
+use gongzhi_store::{Change, StoreError};
 use serde::Serialize;
 
 use crate::{AppError, AppResult, AppState, ErrorKind};
@@ -24,7 +24,7 @@ use crate::{AppError, AppResult, AppState, ErrorKind};
 mod dashboard;
 mod view;
 pub use dashboard::{area_counters, breakdown, figures, name_of, Figures, Period};
-pub use gongzhi_store::{CaseQuery, CaseRow, CaseVisibility};
+pub use gongzhi_store::{CaseQuery, CaseRow, CaseVisibility, NewCase};
 pub use view::*;
 
 /// The text of a city's editable document (`catalogue` or `calendar`), else the shipped default.

@@ -5,7 +5,7 @@ use gongzhi_core::access::Principal;
 use gongzhi_core::case::{Action, CaseState};
 use gongzhi_core::indicators::{Composite, Counters, RoleScore, ScoredRole};
 use gongzhi_store::prelude::*;
-use gongzhi_store::{CaseQuery, CaseRow};
+use gongzhi_store::{CaseQuery, CaseRow, NewCase};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -472,4 +472,28 @@ pub async fn units_serving(s: &AppState, city: &str, area: &str) -> AppResult<Ve
         }
     }
     Ok(out)
+}
+
+/// How many cases of a city were reported in `range` (epoch ms, `[from, to)`; all without it),
+/// for the operator's export at the command line.
+pub async fn count_cases(s: &AppState, city: &str, range: Option<(i64, i64)>) -> AppResult<i64> {
+    Ok(s.store.case_count(city, range).await?)
+}
+
+/// The next `limit` cases after id `after` reported in `range`, by id, for the operator's
+/// export at the command line.
+pub async fn cases_after(
+    s: &AppState,
+    city: &str,
+    after: i64,
+    limit: u32,
+    range: Option<(i64, i64)>,
+) -> AppResult<Vec<CaseRow>> {
+    Ok(s.store.cases_after(city, after, limit, range).await?)
+}
+
+/// Store checked cases in one transaction (the operator's import at the command line); their
+/// ids in order.
+pub async fn import_cases(s: &AppState, city: &str, cases: &[NewCase]) -> AppResult<Vec<i64>> {
+    Ok(s.store.create_cases(city, cases).await?)
 }
