@@ -3,17 +3,14 @@
 //! community (works and delivery projects that meet in space and time) with the report of
 //! separate interventions before and after merging.
 
-use gongzhi_store::prelude::*;
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
-use gongzhi_core::renewal::works::{
-    cents_to_yuan, find_bundles, parse_works, place_report, works_csv, Bundle, BundleParams, Item, NewWork,
-};
-use gongzhi_core::table::{LineError, Table};
-use gongzhi_store::StoreError;
+use gongzhi_app::renewal_works as app;
+use gongzhi_app::AppState;
+use gongzhi_core::renewal::works::{cents_to_yuan, Bundle, BundleParams, Item};
+use gongzhi_core::table::Table;
 
 use crate::Db;
 
@@ -58,7 +55,7 @@ pub enum WorksCommand {
     },
 }
 
-fn refused<T>(file: &Path, errors: &[LineError]) -> Result<T> {
+fn refused<T>(file: &Path, errors: &[impl std::fmt::Display]) -> Result<T> {
     eprintln!("{}: refused, nothing was imported:", file.display());
     for e in errors {
         eprintln!("  {e}");
@@ -111,40 +108,24 @@ pub async fn run(cmd: RenewalCommand) -> Result<()> {
                 Ok(t) => t,
                 Err(e) => return refused(&file, &[e]),
             };
-            let store = crate::open(&db).await?;
-            let departments: BTreeSet<i64> = store
-                .organisations(&db.city, None)
-                .await?
-                .into_iter()
-                .map(|o| o.id)
-                .collect();
-            let works: Vec<NewWork> = match parse_works(&table, &departments) {
-                Ok(w) => w,
-                Err(errors) => return refused(&file, &errors),
-            };
-            let lines: Vec<usize> = table.rows.iter().map(|r| r.line).collect();
-            match store.add_works(&db.city, &works, Some(&lines), None).await {
+            let state = AppState::lazy(crate::open(&db).await?, &db.city);
+            match app::import_table(&state, &db.city, &table).await {
                 Ok(ids) => {
                     println!("imported {} works from {}", ids.len(), file.display());
                     Ok(())
                 }
-                Err(StoreError::Lines(errors)) => refused(&file, &errors),
+                // The wrong lines, each as the error's item.
+                Err(e) if !e.items.is_empty() => refused(&file, &e.items),
                 Err(e) => Err(e.into()),
             }
         }
         RenewalCommand::Works(WorksCommand::Export { db, community, output }) => {
-            let store = crate::open(&db).await?;
-            let works: Vec<NewWork> = store
-                .works(&db.city, community.as_deref())
-                .await?
-                .into_iter()
-                .map(|w| w.work)
-                .collect();
-            let csv = works_csv(&works);
+            let state = AppState::lazy(crate::open(&db).await?, &db.city);
+            let app::WorksCsv { count, csv } = app::export(&state, None, community.as_deref()).await?;
             match output {
                 Some(p) => {
                     std::fs::write(&p, csv).with_context(|| format!("cannot write {}", p.display()))?;
-                    eprintln!("wrote {} works to {}", works.len(), p.display());
+                    eprintln!("wrote {count} works to {}", p.display());
                 }
                 None => print!("{csv}"),
             }
@@ -157,38 +138,25 @@ pub async fn run(cmd: RenewalCommand) -> Result<()> {
             gap_days,
         } => {
             let params = BundleParams::new(buffer_m, gap_days)?;
-            let store = crate::open(&db).await?;
-            store.require_community(&db.city, &community).await?;
-            let all = store.renewal_items(&db.city, &community).await?;
-            let items: Vec<Item> = all.iter().map(|(i, _)| i.clone()).collect();
-            let loose: Vec<Item> = all
-                .iter()
-                .filter(|(_, b)| b.is_none())
-                .map(|(i, _)| i.clone())
-                .collect();
-            let accepted = store.bundles(&db.city, Some(&community)).await?;
-            let proposed = find_bundles(&loose, &params);
+            let state = AppState::lazy(crate::open(&db).await?, &db.city);
+            let view = app::community_bundles(&state, None, &community, params).await?;
+            let (items, accepted, proposed) = (&view.items, &view.accepted, &view.proposed);
             println!(
                 "community {community}: {} works and projects; buffer {buffer_m} m, gap {gap_days} days",
                 items.len()
             );
-            for b in &accepted {
+            for b in accepted {
                 println!("accepted bundle {}:", b.id);
-                print!("{}", describe(&b.bundle, &items));
+                print!("{}", describe(&b.bundle, items));
             }
             for (i, b) in proposed.iter().enumerate() {
                 println!("proposed bundle {}:", i + 1);
-                print!("{}", describe(b, &items));
+                print!("{}", describe(b, items));
             }
-            let accepted_bundles: Vec<Bundle> = accepted.iter().map(|b| b.bundle.clone()).collect();
-            let all_bundles: Vec<Bundle> = accepted_bundles.iter().chain(&proposed).cloned().collect();
             println!("report (separate interventions before → after merging):");
             for (label, r) in [
-                ("accepted", place_report(&community, &items, &accepted_bundles)),
-                (
-                    "if all proposed are accepted",
-                    place_report(&community, &items, &all_bundles),
-                ),
+                ("accepted", &view.report.community),
+                ("if all proposed are accepted", &view.report.potential),
             ] {
                 println!(
                     "  {} ({label}): interventions {} → {}, diggings {} → {}, days {} → {}",

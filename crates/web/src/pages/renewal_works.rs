@@ -9,18 +9,13 @@ use axum::extract::{Form, Multipart, Path, Query, State};
 use axum::http::header::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use geo::{BoundingRect, Geometry};
+use gongzhi_app::renewal_works::{self as app, AcceptBundle, DeliveryForm, NewDeliveryRequest, NewWorkRequest};
 use gongzhi_core::access::Principal;
 use gongzhi_core::renewal::delivery::MilestoneState;
-use gongzhi_core::renewal::works::{cents_to_yuan, yuan_to_cents, BundleParams, Item, ItemRef, Phase, WorkKind};
-use gongzhi_store::prelude::*;
+use gongzhi_core::renewal::works::{cents_to_yuan, yuan_to_cents, Item, ItemRef, Phase, WorkKind};
 use serde::Deserialize;
 
 use super::{render, svg, Chrome, Lang, PageError};
-use crate::api::is_resident_of;
-use crate::api::renewal_works::{
-    self as api, bundle_detail, bundles_view, delivery_view, today, AcceptBundle, AcceptanceAnswer, NewContribution,
-    NewDeliveryRequest, NewWorkRequest,
-};
 use crate::auth::MaybeAuth;
 use crate::{ApiError, AppState};
 
@@ -316,27 +311,12 @@ pub async fn works_page(
         user.clone(),
         &format!("/renewal/{community}/works"),
     );
-    let city = user
-        .as_ref()
-        .map(|p| p.city.to_string())
-        .unwrap_or_else(|| s.default_city.clone());
-    s.store.require_community(&city, &community).await?;
-    let d = BundleParams::default();
-    let params = BundleParams::new(q.buffer_m.unwrap_or(d.buffer_m), q.gap_days.unwrap_or(d.gap_days))?;
-    let view = bundles_view(&s, &city, Some(&community), params).await?;
-    let staff = user
-        .as_ref()
-        .is_some_and(|p| gongzhi_app::renewal_works::is_staff(p, &community));
-    let units = user.as_ref().map(|p| p.units()).unwrap_or_default();
-    let orgs = s
-        .store
-        .organisations(&city, Some(gongzhi_core::org::OrgKind::FunctionalDepartment))
-        .await?;
-    let departments: Vec<(i64, String)> = orgs
-        .into_iter()
-        .filter(|o| staff || units.contains(&o.id))
-        .map(|o| (o.id, o.name))
-        .collect();
+    let app::WorksOverview {
+        view,
+        params,
+        staff,
+        departments,
+    } = app::overview(&s, user.as_ref(), &community, q.buffer_m, q.gap_days).await?;
     let works = view
         .items
         .iter()
@@ -477,8 +457,7 @@ pub async fn works_submit(
                     budget_cents: budget_of(&f)?,
                     geometry: geometry_of(&f)?,
                 };
-                let w = api::work_of(&r)?;
-                api::register(&s, &p, &[w], None).await?;
+                app::create_work(&s, &p, &r).await?;
                 Ok(here.clone())
             }
             "accept" => {
@@ -493,7 +472,7 @@ pub async fn works_submit(
                     buffer_m: f.buffer_m,
                     gap_days: f.gap_days,
                 };
-                let b = api::accept(&s, &p, &r).await?;
+                let b = app::accept_bundle(&s, &p, &r).await?;
                 Ok(format!("/renewal/{community}/bundles/{}", b.id))
             }
             "deliver" => {
@@ -507,13 +486,8 @@ pub async fn works_submit(
                     from: f.from.clone(),
                     to: f.to.clone(),
                 };
-                let d = api::delivery_of(&r)?;
-                api::require_staff(&p, &community)?;
-                let id = s
-                    .store
-                    .start_delivery(&p.city.to_string(), &d, Some(p.person_id))
-                    .await?;
-                Ok(format!("/renewal/{community}/deliveries/{id}"))
+                let d = app::create_delivery(&s, &p, &r).await?;
+                Ok(format!("/renewal/{community}/deliveries/{}", d.id))
             }
             other => Err(ApiError::invalid(format!(
                 "action: '{other}' is not register, accept or deliver"
@@ -645,14 +619,7 @@ pub async fn bundle_page(
         user.clone(),
         &format!("/renewal/{community}/bundles/{id}"),
     );
-    let city = user
-        .as_ref()
-        .map(|p| p.city.to_string())
-        .unwrap_or_else(|| s.default_city.clone());
-    let d = bundle_detail(&s, &city, id).await?;
-    if d.bundle.community != community {
-        return Err(ApiError::not_found(format!("bundle {id} in community {community}")).into());
-    }
+    let d = app::bundle_in(&s, user.as_ref(), &community, id).await?;
     let shapes: Vec<(String, String, &Geometry<f64>)> = d
         .items
         .iter()
@@ -770,37 +737,15 @@ pub async fn delivery_page(
         user.clone(),
         &format!("/renewal/{community}/deliveries/{id}"),
     );
-    let city = user
-        .as_ref()
-        .map(|p| p.city.to_string())
-        .unwrap_or_else(|| s.default_city.clone());
-    let now = today();
-    let v = delivery_view(&s, &city, id, now).await?;
-    // The milestone photos' one URLs (/media/{id}), by their names.
-    let photo_urls: std::collections::HashMap<String, String> = s
-        .store
-        .media_of(&city, &format!("milestone:{id}:"))
-        .await?
-        .into_iter()
-        .filter_map(|m| {
-            Some((
-                m.legacy?.strip_prefix("documents:")?.to_owned(),
-                crate::media::url(m.id),
-            ))
-        })
-        .collect();
+    let app::DeliveryPageView {
+        view: v,
+        today: now,
+        photos,
+        staff,
+        resident,
+        answered,
+    } = app::delivery_page(&s, user.as_ref(), &community, id).await?;
     let row = &v.detail.delivery;
-    if row.community != community {
-        return Err(ApiError::not_found(format!("delivery project {id} in community {community}")).into());
-    }
-    let staff = user
-        .as_ref()
-        .is_some_and(|p| gongzhi_app::renewal_works::is_staff(p, &community));
-    let resident = user.as_ref().is_some_and(|p| is_resident_of(p, &community));
-    let answered = match &user {
-        Some(p) if resident => s.store.has_answered(&city, id, p.person_id).await?,
-        _ => false,
-    };
     let map = places_map(&[("surface lead".into(), row.title.clone(), row.site.geometry())]);
     let page = DeliveryPage {
         id,
@@ -829,9 +774,9 @@ pub async fn delivery_page(
                     .photos
                     .iter()
                     .map(|p| {
-                        photo_urls
+                        photos
                             .get(p)
-                            .cloned()
+                            .map(|m| crate::media::url(*m))
                             .unwrap_or_else(|| format!("/api/renewal/photos/{}", urlencode(p)))
                     })
                     .collect(),
@@ -877,65 +822,9 @@ pub async fn delivery_page(
     render(&page.c, &page)
 }
 
-/// The forms of the delivery page, told apart by `action`: `milestone`, `done`, `spend`,
-/// `contribute`, `upkeep`, `checkin`, `accept`.
-#[derive(Deserialize)]
-pub struct DeliveryForm {
-    pub action: String,
-    #[serde(default)]
-    pub title: String,
-    #[serde(default)]
-    pub date: String,
-    pub milestone: Option<i64>,
-    #[serde(default)]
-    pub amount_yuan: String,
-    #[serde(default)]
-    pub note: String,
-    #[serde(default)]
-    pub contributor: String,
-    #[serde(default)]
-    pub hours: String,
-    #[serde(default)]
-    pub money_yuan: String,
-    #[serde(default)]
-    pub materials: String,
-    #[serde(default)]
-    pub who: String,
-    #[serde(default)]
-    pub what: String,
-    pub every_days: Option<i64>,
-    pub upkeep: Option<i64>,
-    #[serde(default)]
-    pub ok: String,
-    #[serde(default)]
-    pub satisfaction: String,
-    #[serde(default)]
-    pub solved: String,
-    #[serde(default)]
-    pub comment: String,
-}
-
-fn opt_day(s: &str) -> Result<chrono::NaiveDate, ApiError> {
-    if s.trim().is_empty() {
-        Ok(today())
-    } else {
-        s.trim()
-            .parse()
-            .map_err(|_| ApiError::invalid(format!("date: '{s}' is not a date like 2026-05-01")))
-    }
-}
-
 /// Cents as yuan for people to read ("120,000.00").
 fn yuan(cents: i64) -> String {
     gongzhi_core::indicators::group_digits(&cents_to_yuan(cents))
-}
-
-fn money(s: &str, field: &str) -> Result<i64, ApiError> {
-    if s.trim().is_empty() {
-        return Ok(0);
-    }
-    yuan_to_cents(s)
-        .ok_or_else(|| ApiError::invalid(format!("{field}: '{s}' is not an amount of yuan like 200 or 200.50")))
 }
 
 pub async fn delivery_submit(
@@ -948,105 +837,8 @@ pub async fn delivery_submit(
         return Ok(Redirect::to("/login").into_response());
     };
     let here = format!("/renewal/{community}/deliveries/{id}");
-    let city = p.city.to_string();
-    let result: Result<(), ApiError> = async {
-        let staff_only = || api::require_staff(&p, &community);
-        let row = s.store.delivery_row(&city, id).await?;
-        if row.community != community {
-            return Err(ApiError::not_found(format!(
-                "delivery project {id} in community {community}"
-            )));
-        }
-        let actor = Some(p.person_id);
-        match f.action.as_str() {
-            "milestone" => {
-                staff_only()?;
-                let due: chrono::NaiveDate = f
-                    .date
-                    .trim()
-                    .parse()
-                    .map_err(|_| ApiError::invalid("due: give a date like 2026-05-01"))?;
-                s.store.add_milestone(&city, id, &f.title, due, actor).await?;
-            }
-            "done" => {
-                staff_only()?;
-                let m = f.milestone.ok_or_else(|| ApiError::invalid("milestone: which one?"))?;
-                s.store
-                    .complete_milestone(&city, id, m, opt_day(&f.date)?, actor)
-                    .await?;
-            }
-            "spend" => {
-                staff_only()?;
-                s.store
-                    .record_spending(
-                        &city,
-                        id,
-                        money(&f.amount_yuan, "amount")?,
-                        &f.note,
-                        opt_day(&f.date)?,
-                        actor,
-                    )
-                    .await?;
-            }
-            "contribute" => {
-                api::contribute(
-                    &s,
-                    &p,
-                    id,
-                    NewContribution {
-                        contributor: Some(f.contributor.clone()).filter(|x| !x.trim().is_empty()),
-                        kind: None,
-                        organisation: None,
-                        hours: Some(f.hours.clone()),
-                        money_cents: money(&f.money_yuan, "money")?,
-                        materials: f.materials.clone(),
-                        date: Some(f.date.clone()),
-                    },
-                )
-                .await?;
-            }
-            "upkeep" => {
-                staff_only()?;
-                let every = f
-                    .every_days
-                    .ok_or_else(|| ApiError::invalid("every_days: how often?"))?;
-                s.store
-                    .add_upkeep(&city, id, &f.who, &f.what, every, opt_day(&f.date)?, actor)
-                    .await?;
-            }
-            "checkin" => {
-                gongzhi_app::renewal_works::require_take_part(&p, &community, "check in")?;
-                let u = f.upkeep.ok_or_else(|| ApiError::invalid("upkeep: which commitment?"))?;
-                let c = gongzhi_core::renewal::delivery::Checkin {
-                    date: opt_day(&f.date)?,
-                    ok: !f.ok.is_empty(),
-                    note: f.note.clone(),
-                };
-                s.store.add_checkin(&city, id, u, &c, actor).await?;
-            }
-            "accept" => {
-                api::answer(
-                    &s,
-                    &p,
-                    id,
-                    AcceptanceAnswer {
-                        satisfaction: f.satisfaction.clone(),
-                        solved: !f.solved.is_empty(),
-                        comment: f.comment.clone(),
-                    },
-                )
-                .await?;
-            }
-            other => {
-                return Err(ApiError::invalid(format!(
-                    "action: '{other}' is not a step of this page"
-                )))
-            }
-        }
-        Ok(())
-    }
-    .await;
-    Ok(back(&here, result.err().map(|e| e.body.message)))
+    let result = app::delivery_form(&s, &p, &community, id, f).await;
+    Ok(back(&here, result.err().map(|e| e.message)))
 }
 
 /// A milestone's photo from the delivery page (multipart, field `photo`; renewal staff): the
@@ -1066,13 +858,7 @@ pub async fn photo_submit(
     let here = format!("/renewal/{community}/deliveries/{id}");
     let c = chrome(&headers, None, None, &here);
     let result: Result<(), ApiError> = async {
-        let row = s.store.delivery_row(&p.city.to_string(), id).await?;
-        if row.community != community {
-            return Err(ApiError::not_found(format!(
-                "delivery project {id} in community {community}"
-            )));
-        }
-        api::require_staff(&p, &community)?;
+        app::require_staff_of_delivery_in(&s, &p, &community, id).await?;
         let mut photo = None;
         while let Some(field) = form
             .next_field()
@@ -1092,7 +878,10 @@ pub async fn photo_submit(
             }
         }
         let (ct, data) = photo.ok_or_else(|| ApiError::invalid(c.t("rw_photo_pick")))?;
-        api::milestone_photo(&s, &p, id, milestone, &ct, &data).await?;
+        app::add_milestone_photo(&s, &p, id, milestone, || {
+            crate::media::check(crate::media::PHOTO, &ct, &data)
+        })
+        .await?;
         Ok(())
     }
     .await;
