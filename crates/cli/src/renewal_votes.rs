@@ -1,7 +1,6 @@
 //! `gongzhi renewal vote …`: a participatory-budget vote's ballots as a pabulib `.pb` file
 //! (export, import) and its results as CSV or XLSX, with the same checks as the API.
 
-use gongzhi_store::prelude::*;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
@@ -68,17 +67,9 @@ pub async fn run(cmd: VoteCommand) -> Result<()> {
             write_out(&out, text.as_bytes())
         }
         VoteCommand::Import { db, vote, user, file } => {
-            let store = crate::open(&db).await?;
-            let account = store
-                .account(&user)
-                .await?
-                .with_context(|| format!("there is no account {user}"))?;
-            let principal = store
-                .principal(&db.city, account.person_id)
-                .await?
-                .with_context(|| format!("{user} is not a person of city {}", db.city))?;
+            let state = gongzhi_app::AppState::lazy(crate::open(&db).await?, &db.city);
+            let principal = gongzhi_app::renewal_votes::account_principal(&state, &db.city, &user).await?;
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let state = gongzhi_app::AppState::lazy(store, &db.city);
             let n = gongzhi_app::renewal_votes::import_pb(&state, &principal, vote, &text)
                 .await
                 .map_err(|e| anyhow::anyhow!("{}: refused, nothing was imported: {e}", file.display()))?;

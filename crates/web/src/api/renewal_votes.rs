@@ -5,7 +5,8 @@
 //! (a Resident grant covering it) write proposals, suggest amendments and vote; staff with
 //! `RunRenewal` on the community (community planners, administrators) write and revise
 //! proposals, keep the council, set up and close votes and enter paper ballots. Council
-//! meetings and minutes are shown to the community's residents and staff.
+//! meetings and minutes are shown to the community's residents and staff. All of it is decided
+//! in `gongzhi_app::renewal_votes`; the handlers here only extract, call it and answer.
 //!
 //! Secrecy: no answer here carries a voter with a ballot. Ballots are shown only under their
 //! receipt (the receipt check, the `.pb` export, whose voter ids are receipts).
@@ -15,28 +16,21 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use gongzhi_core::access::Principal;
-use gongzhi_core::decision::ballot::{Ballot, BallotRule};
-use gongzhi_core::decision::pb::Rule;
-use gongzhi_core::renewal::council::{Decision, MemberKind, Quorum, Stance};
-use gongzhi_core::renewal::proposal::{self, Attachment, Content, LineItem, Offer, Patch, ProposalStatus};
-use gongzhi_core::renewal::vote::{AreaShare, Count, VoteProject, VoteSetup};
-use gongzhi_store::prelude::*;
-use gongzhi_store::renewal::council::{CouncilMember, DecisionRow, Meeting, NewMeeting, PositionRow};
-use gongzhi_store::renewal::proposals::{AmendmentRow, CommentRow, NewProposal, ProposalRow, VersionRow};
-use gongzhi_store::renewal::votes::{FundedProposal, PendingPaper, ReceiptView, Turnout, VoteRow};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use gongzhi_core::renewal::proposal::{self, ProposalStatus};
+use gongzhi_core::renewal::vote::Count;
+use serde::Serialize;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::territory::city_of;
 use crate::auth::{Auth, MaybeAuth};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use gongzhi_app::people::is_resident_of;
 use gongzhi_app::renewal_votes::{
-    self as service, check_community, count_of, export_pb, need_resident_or_staff, need_staff, results_csv_text,
-    results_xlsx_bytes, vote_row,
+    self as service, AmendmentInput, AmendmentRow, AnswerInput, AttachmentQuery, BallotInput, CommentInput,
+    CouncilView, DecisionInput, DiffQuery, FundedProposal, Meeting, MeetingInput, MemberInput, PaperInput,
+    PendingPaper, PositionInput, ProposalInput, ProposalRow, ProposalView, ReceiptView, RecordInput, Revision,
+    RuleQuery, VoteInput, VoteView,
 };
 
 use crate::AppState;
@@ -74,12 +68,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(funded))
 }
 
-// ---------------------------------------------------------------- access
-
-fn now() -> i64 {
-    gongzhi_store::now_ms()
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct Created {
     pub id: i64,
@@ -91,23 +79,6 @@ fn created(id: i64) -> (StatusCode, Json<Created>) {
 
 // ---------------------------------------------------------------- proposals
 
-#[derive(Deserialize, ToSchema)]
-pub struct ProposalInput {
-    pub community: String,
-    #[serde(default)]
-    pub cluster: Option<i64>,
-    pub title: String,
-    pub description: String,
-    /// GeoJSON Point or Polygon.
-    #[schema(value_type = Object)]
-    pub site: serde_json::Value,
-    #[schema(value_type = Vec<Object>)]
-    pub items: Vec<LineItem>,
-    #[serde(default)]
-    #[schema(value_type = Vec<Object>)]
-    pub offers: Vec<Offer>,
-}
-
 /// The proposals of a community (public).
 #[utoipa::path(get, path = "/api/renewal/communities/{community}/proposals", tag = "renewal",
     params(("community" = String, Path)), responses((status = 200, body = Vec<Object>)))]
@@ -117,7 +88,7 @@ pub async fn list_proposals(
     Path(community): Path<String>,
 ) -> ApiResult<Json<Vec<ProposalRow>>> {
     let city = city_of(&s, p.as_ref());
-    Ok(Json(s.store.proposals(&city, &community).await?))
+    Ok(Json(service::list_proposals(&s, &city, &community).await?))
 }
 
 /// Write a proposal (a resident of the community or its planner).
@@ -128,62 +99,7 @@ pub async fn create_proposal(
     Auth(p): Auth,
     Json(r): Json<ProposalInput>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
-    check_community(&r.community)?;
-    need_resident_or_staff(&p, &r.community, "writing a proposal")?;
-    let content = Content {
-        title: r.title.trim().to_owned(),
-        description: r.description,
-        site: r.site,
-        items: r.items,
-        offers: r.offers,
-        attachments: Vec::new(),
-    };
-    let id = s
-        .store
-        .create_proposal(
-            &p.city.to_string(),
-            &NewProposal {
-                community: r.community,
-                cluster: r.cluster,
-                content,
-            },
-            p.person_id,
-        )
-        .await?;
-    Ok(created(id))
-}
-
-/// A proposal with its versions and amendments.
-#[derive(Serialize, ToSchema)]
-pub struct ProposalView {
-    #[serde(flatten)]
-    #[schema(value_type = Object)]
-    pub proposal: ProposalRow,
-    #[schema(value_type = Vec<Object>)]
-    pub versions: Vec<VersionRow>,
-    #[schema(value_type = Vec<Object>)]
-    pub amendments: Vec<AmendmentRow>,
-    /// The discussion (讨论), oldest first.
-    #[schema(value_type = Vec<Object>)]
-    pub comments: Vec<CommentRow>,
-}
-
-/// A proposal of the city, or 404.
-pub async fn proposal_row(s: &AppState, city: &str, id: i64) -> Result<ProposalRow, ApiError> {
-    s.store
-        .proposal(city, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("proposal {id}")))
-}
-
-pub async fn proposal_view(s: &AppState, city: &str, id: i64) -> Result<ProposalView, ApiError> {
-    let proposal = proposal_row(s, city, id).await?;
-    Ok(ProposalView {
-        versions: s.store.proposal_versions(city, id).await?,
-        amendments: s.store.amendments(city, id).await?,
-        comments: s.store.comments(city, id).await?,
-        proposal,
-    })
+    Ok(created(service::create_proposal(&s, &p, r).await?))
 }
 
 /// A proposal, every version and every amendment with its answer (public).
@@ -194,32 +110,7 @@ pub async fn get_proposal(
     MaybeAuth(p): MaybeAuth,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<ProposalView>> {
-    Ok(Json(proposal_view(&s, &city_of(&s, p.as_ref()), id).await?))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct Revision {
-    /// The version edited.
-    pub version: i64,
-    pub title: String,
-    pub description: String,
-    #[schema(value_type = Object)]
-    pub site: serde_json::Value,
-    #[schema(value_type = Vec<Object>)]
-    pub items: Vec<LineItem>,
-    #[serde(default)]
-    #[schema(value_type = Vec<Object>)]
-    pub offers: Vec<Offer>,
-}
-
-async fn proposal_for_author(s: &AppState, p: &Principal, id: i64) -> Result<ProposalRow, ApiError> {
-    let row = proposal_row(s, &p.city.to_string(), id).await?;
-    if !gongzhi_app::renewal_votes::may_edit_proposal(p, row.author, &row.community) {
-        return Err(ApiError::forbidden(
-            "only the proposal's author or the community's planner may change it or answer amendments",
-        ));
-    }
-    Ok(row)
+    Ok(Json(service::proposal_view(&s, &city_of(&s, p.as_ref()), id).await?))
 }
 
 /// Write a new version (the author or the planner), over the version seen.
@@ -231,26 +122,7 @@ pub async fn revise_proposal(
     Path(id): Path<i64>,
     Json(r): Json<Revision>,
 ) -> ApiResult<Json<ProposalView>> {
-    let row = proposal_for_author(&s, &p, id).await?;
-    let content = Content {
-        title: r.title.trim().to_owned(),
-        description: r.description,
-        site: r.site,
-        items: r.items,
-        offers: r.offers,
-        attachments: row.content.attachments,
-    };
-    let city = p.city.to_string();
-    s.store
-        .revise_proposal(&city, id, r.version, &content, p.person_id)
-        .await?;
-    Ok(Json(proposal_view(&s, &city, id).await?))
-}
-
-#[derive(Deserialize, IntoParams)]
-pub struct DiffQuery {
-    pub from: i64,
-    pub to: i64,
+    Ok(Json(service::revise_proposal(&s, &p, id, r).await?))
 }
 
 /// What changed between two versions, field by field (text fields line by line).
@@ -263,18 +135,7 @@ pub async fn diff(
     Query(q): Query<DiffQuery>,
 ) -> ApiResult<Json<Vec<proposal::FieldChange>>> {
     let city = city_of(&s, p.as_ref());
-    proposal_row(&s, &city, id).await?;
-    Ok(Json(s.store.proposal_diff(&city, id, q.from, q.to).await?))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct AmendmentInput {
-    /// The version the amendment was written against.
-    pub base_version: i64,
-    /// The fields to replace: title, description, site, items, offers.
-    #[schema(value_type = Object)]
-    pub changes: Patch,
-    pub reason: String,
+    Ok(Json(service::proposal_diff(&s, &city, id, &q).await?))
 }
 
 /// A resident of the community suggests an amendment (修改建议).
@@ -287,28 +148,7 @@ pub async fn suggest_amendment(
     Path(id): Path<i64>,
     Json(r): Json<AmendmentInput>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
-    let city = p.city.to_string();
-    let row = proposal_row(&s, &city, id).await?;
-    need_resident_or_staff(&p, &row.community, "suggesting an amendment")?;
-    let a = s
-        .store
-        .suggest_amendment(&city, id, r.base_version, &r.changes, &r.reason, p.person_id)
-        .await?;
-    Ok(created(a))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct CommentInput {
-    /// 1 to 1,000 characters.
-    pub body: String,
-}
-
-/// Check and store a comment on a proposal: verified residents of its community and its staff.
-pub async fn comment(s: &AppState, p: &Principal, id: i64, body: &str) -> ApiResult<i64> {
-    let city = p.city.to_string();
-    let row = proposal_row(s, &city, id).await?;
-    need_resident_or_staff(p, &row.community, "commenting on a proposal")?;
-    Ok(s.store.add_comment(&city, id, body, p.person_id).await?)
+    Ok(created(service::suggest_amendment(&s, &p, id, &r).await?))
 }
 
 /// Comment on a proposal (讨论): verified residents of its community and its staff. Comments
@@ -322,15 +162,7 @@ pub async fn add_comment(
     Path(id): Path<i64>,
     Json(r): Json<CommentInput>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
-    Ok(created(comment(&s, &p, id, &r.body).await?))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct AnswerInput {
-    pub accept: bool,
-    /// Required when rejecting: why.
-    #[serde(default)]
-    pub answer: String,
+    Ok(created(service::comment(&s, &p, id, &r.body).await?))
 }
 
 /// The author accepts an amendment (a new version) or rejects it with a reason.
@@ -343,24 +175,7 @@ pub async fn answer_amendment(
     Path(id): Path<i64>,
     Json(r): Json<AnswerInput>,
 ) -> ApiResult<Json<AmendmentRow>> {
-    let city = p.city.to_string();
-    let a = s
-        .store
-        .amendment(&city, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("amendment {id}")))?;
-    proposal_for_author(&s, &p, a.proposal).await?;
-    Ok(Json(
-        s.store
-            .answer_amendment(&city, id, r.accept, &r.answer, p.person_id)
-            .await?,
-    ))
-}
-
-#[derive(Deserialize, IntoParams)]
-pub struct AttachmentQuery {
-    /// The file name shown, e.g. 平面图.pdf.
-    pub name: String,
+    Ok(Json(service::answer_amendment(&s, &p, id, &r).await?))
 }
 
 /// Attach a design file (PNG, JPEG or WebP at most 5 MiB, or PDF at most 10 MiB; the body is
@@ -375,27 +190,9 @@ pub async fn add_attachment(
     Query(q): Query<AttachmentQuery>,
     upload: crate::media::FileUpload,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
-    let row = proposal_for_author(&s, &p, id).await?;
+    let target = service::proposal_for_author(&s, &p, id).await?;
     let file = upload.check()?;
-    if q.name.trim().is_empty() {
-        return Err(ApiError::invalid("name: give the file's name"));
-    }
-    let city = p.city.to_string();
-    let n = row.content.attachments.len();
-    let document = s
-        .store
-        .add_proposal_file(&city, id, n, &file, Some(p.person_id))
-        .await?;
-    let mut content = row.content.clone();
-    content.attachments.push(Attachment {
-        name: q.name.trim().to_owned(),
-        media_type: file.content_type.to_owned(),
-        document,
-        bytes: file.data.len() as u64,
-    });
-    s.store
-        .revise_proposal(&city, id, row.version, &content, p.person_id)
-        .await?;
+    let n = service::add_attachment(&s, &p, target, &q.name, &file).await?;
     Ok(created(n as i64))
 }
 
@@ -408,26 +205,10 @@ pub async fn get_attachment(
     Path((id, n)): Path<(i64, usize)>,
 ) -> ApiResult<Response> {
     let city = city_of(&s, p.as_ref());
-    let row = proposal_row(&s, &city, id).await?;
-    let missing = || ApiError::not_found(format!("attachment {n} of proposal {id}"));
-    let a = row.content.attachments.get(n).ok_or_else(missing)?;
-    let m = s
-        .store
-        .media_by_legacy(&city, &format!("documents:{}", a.document))
-        .await?
-        .ok_or_else(missing)?;
-    Ok(crate::media::moved(m.id))
+    Ok(crate::media::moved(service::attachment_media(&s, &city, id, n).await?))
 }
 
 // ---------------------------------------------------------------- council
-
-#[derive(Serialize, ToSchema)]
-pub struct CouncilView {
-    #[schema(value_type = Vec<Object>)]
-    pub members: Vec<CouncilMember>,
-    #[schema(value_type = Vec<Object>)]
-    pub meetings: Vec<Meeting>,
-}
 
 /// The council of a community: members and meetings with minutes (residents and staff).
 #[utoipa::path(get, path = "/api/renewal/communities/{community}/council", tag = "renewal", params(("community" = String, Path)),
@@ -437,21 +218,7 @@ pub async fn council(
     Auth(p): Auth,
     Path(community): Path<String>,
 ) -> ApiResult<Json<CouncilView>> {
-    need_resident_or_staff(&p, &community, "the council's minutes")?;
-    let city = p.city.to_string();
-    Ok(Json(CouncilView {
-        members: s.store.council_members(&city, &community).await?,
-        meetings: s.store.meetings(&city, &community).await?,
-    }))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct MemberInput {
-    #[serde(default)]
-    pub person: Option<i64>,
-    pub name: String,
-    /// resident_representative, planner, property_manager, community_committee, department_liaison.
-    pub kind: String,
+    Ok(Json(service::council_of(&s, &p, &community).await?))
 }
 
 /// Add a council member (staff).
@@ -463,35 +230,7 @@ pub async fn add_member(
     Path(community): Path<String>,
     Json(r): Json<MemberInput>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
-    check_community(&community)?;
-    need_staff(&p, &community)?;
-    let kind: MemberKind = r.kind.parse()?;
-    let city = p.city.to_string();
-    if let Some(person) = r.person {
-        if s.store.person(&city, person).await?.is_none() {
-            return Err(ApiError::invalid(format!("person: {person} is not in the register")));
-        }
-    }
-    Ok(created(
-        s.store
-            .add_council_member(&city, &community, r.person, &r.name, kind, p.person_id)
-            .await?,
-    ))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct MeetingInput {
-    pub community: String,
-    pub title: String,
-    /// Unix milliseconds; default now.
-    #[serde(default)]
-    pub held_at: Option<i64>,
-    /// Attendance quorum as a fraction of members; default 1/2.
-    #[serde(default)]
-    #[schema(value_type = Object)]
-    pub quorum: Option<Quorum>,
-    /// Proposal ids.
-    pub agenda: Vec<i64>,
+    Ok(created(service::add_member(&s, &p, &community, &r).await?))
 }
 
 /// Call a council meeting with an agenda of proposals (staff).
@@ -502,48 +241,14 @@ pub async fn create_meeting(
     Auth(p): Auth,
     Json(r): Json<MeetingInput>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
-    check_community(&r.community)?;
-    need_staff(&p, &r.community)?;
-    let m = NewMeeting {
-        community: r.community,
-        title: r.title,
-        held_at: r.held_at.unwrap_or_else(now),
-        quorum: r.quorum.unwrap_or_default(),
-        agenda: r.agenda,
-    };
-    Ok(created(
-        s.store.create_meeting(&p.city.to_string(), &m, p.person_id).await?,
-    ))
-}
-
-async fn meeting_for(s: &AppState, p: &Principal, id: i64, staff: bool) -> Result<Meeting, ApiError> {
-    let m = s
-        .store
-        .meeting(&p.city.to_string(), id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("meeting {id}")))?;
-    if staff {
-        need_staff(p, &m.community)?;
-    } else {
-        need_resident_or_staff(p, &m.community, "the council's minutes")?;
-    }
-    Ok(m)
+    Ok(created(service::create_meeting(&s, &p, r).await?))
 }
 
 /// A meeting: agenda, attendance, quorum standing, positions, decisions, minutes.
 #[utoipa::path(get, path = "/api/renewal/meetings/{id}", tag = "renewal", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_meeting(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<i64>) -> ApiResult<Json<Meeting>> {
-    Ok(Json(meeting_for(&s, &p, id, false).await?))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct RecordInput {
-    /// Council member ids present.
-    #[serde(default)]
-    pub attendance: Option<Vec<i64>>,
-    #[serde(default)]
-    pub minutes: Option<String>,
+    Ok(Json(service::meeting(&s, &p, id).await?))
 }
 
 /// Record attendance and/or minutes (staff).
@@ -555,28 +260,7 @@ pub async fn record_meeting(
     Path(id): Path<i64>,
     Json(r): Json<RecordInput>,
 ) -> ApiResult<Json<Meeting>> {
-    meeting_for(&s, &p, id, true).await?;
-    Ok(Json(
-        s.store
-            .record_meeting(
-                &p.city.to_string(),
-                id,
-                r.attendance.as_deref(),
-                r.minutes.as_deref(),
-                p.person_id,
-            )
-            .await?,
-    ))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct PositionInput {
-    pub member: i64,
-    pub proposal: i64,
-    /// support, object or abstain.
-    pub stance: String,
-    #[serde(default)]
-    pub reason: String,
+    Ok(Json(service::record_meeting(&s, &p, id, &r).await?))
 }
 
 /// Record a present member's position on a proposal (staff).
@@ -588,32 +272,7 @@ pub async fn add_position(
     Path(id): Path<i64>,
     Json(r): Json<PositionInput>,
 ) -> ApiResult<Json<Meeting>> {
-    meeting_for(&s, &p, id, true).await?;
-    let stance: Stance = r.stance.parse()?;
-    let city = p.city.to_string();
-    s.store
-        .record_position(
-            &city,
-            id,
-            &PositionRow {
-                member: r.member,
-                proposal: r.proposal,
-                stance,
-                reason: r.reason,
-            },
-            p.person_id,
-        )
-        .await?;
-    Ok(Json(meeting_for(&s, &p, id, true).await?))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct DecisionInput {
-    pub proposal: i64,
-    /// to_vote, revise or rejected.
-    pub decision: String,
-    #[serde(default)]
-    pub reason: String,
+    Ok(Json(service::add_position(&s, &p, id, r).await?))
 }
 
 /// The council's decision on a proposal; refused with 409 when attendance is below the quorum.
@@ -625,64 +284,10 @@ pub async fn decide(
     Path(id): Path<i64>,
     Json(r): Json<DecisionInput>,
 ) -> ApiResult<Json<Meeting>> {
-    meeting_for(&s, &p, id, true).await?;
-    let decision: Decision = r.decision.parse()?;
-    s.store
-        .decide_proposal(
-            &p.city.to_string(),
-            id,
-            &DecisionRow {
-                proposal: r.proposal,
-                decision,
-                reason: r.reason,
-            },
-            p.person_id,
-        )
-        .await?;
-    Ok(Json(meeting_for(&s, &p, id, true).await?))
+    Ok(Json(service::decide(&s, &p, id, r).await?))
 }
 
 // ---------------------------------------------------------------- votes
-
-/// A vote as listed and shown.
-#[derive(Serialize, ToSchema)]
-pub struct VoteView {
-    pub id: i64,
-    pub community: String,
-    #[schema(value_type = Object)]
-    pub setup: VoteSetup,
-    /// upcoming, open or closed.
-    pub phase: &'static str,
-    pub finalised: bool,
-    #[schema(value_type = Object)]
-    pub turnout: Turnout,
-    /// For a logged-in person: whether they may vote and whether they already did.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub eligible: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub has_voted: Option<bool>,
-}
-
-pub async fn vote_view(s: &AppState, city: &str, v: VoteRow, p: Option<&Principal>) -> Result<VoteView, ApiError> {
-    let turnout = s.store.turnout(city, v.id).await?;
-    let (eligible, has_voted) = match p {
-        Some(p) => (
-            Some(is_resident_of(p, &v.community)),
-            Some(s.store.has_voted(city, v.id, p.person_id).await?),
-        ),
-        None => (None, None),
-    };
-    Ok(VoteView {
-        id: v.id,
-        phase: v.phase(now()).as_str(),
-        community: v.community,
-        setup: v.setup,
-        finalised: v.finalised,
-        turnout,
-        eligible,
-        has_voted,
-    })
-}
 
 /// The votes of a community (public).
 #[utoipa::path(get, path = "/api/renewal/communities/{community}/votes", tag = "renewal", params(("community" = String, Path)),
@@ -693,42 +298,7 @@ pub async fn list_votes(
     Path(community): Path<String>,
 ) -> ApiResult<Json<Vec<VoteView>>> {
     let city = city_of(&s, p.as_ref());
-    let mut out = Vec::new();
-    for v in s.store.votes(&city, &community).await? {
-        out.push(vote_view(&s, &city, v, p.as_ref()).await?);
-    }
-    Ok(Json(out))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct OnBallot {
-    pub proposal: i64,
-    /// The sub-area (grid code) the project lies in, for minimum shares.
-    #[serde(default)]
-    pub area: Option<String>,
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct VoteInput {
-    pub community: String,
-    pub title: String,
-    pub budget_cents: i64,
-    /// Unix milliseconds.
-    pub opens_at: i64,
-    pub closes_at: i64,
-    /// {"kind":"approval","min":1,"max":3} | {"kind":"within_budget","min_num":1,"min_den":2} |
-    /// {"kind":"cumulative","points":10,"max_per_project":5}
-    #[schema(value_type = Object)]
-    pub ballot: BallotRule,
-    /// greedy, mes, mes-add1 or phragmen.
-    pub counting: String,
-    pub proposals: Vec<OnBallot>,
-    /// Sets of proposal ids of which a ballot may choose at most one.
-    #[serde(default)]
-    pub exclusive: Vec<Vec<i64>>,
-    #[serde(default)]
-    #[schema(value_type = Vec<Object>)]
-    pub area_shares: Vec<AreaShare>,
+    Ok(Json(service::list_votes(&s, p.as_ref(), &city, &community).await?))
 }
 
 /// Set up a participatory-budget vote over proposals the council sent to the vote (staff).
@@ -739,47 +309,7 @@ pub async fn create_vote(
     Auth(p): Auth,
     Json(r): Json<VoteInput>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
-    Ok(created(setup_vote(&s, &p, r).await?))
-}
-
-/// Checks and stores a vote's setup (staff of the community); the API and the votes hub page.
-pub async fn setup_vote(s: &AppState, p: &Principal, r: VoteInput) -> Result<i64, ApiError> {
-    check_community(&r.community)?;
-    need_staff(p, &r.community)?;
-    let city = p.city.to_string();
-    let counting: Rule = r.counting.parse()?;
-    let mut projects = Vec::new();
-    for b in &r.proposals {
-        let row = s
-            .store
-            .proposal(&city, b.proposal)
-            .await?
-            .ok_or_else(|| ApiError::invalid(format!("proposals: proposal {} does not exist", b.proposal)))?;
-        projects.push(VoteProject {
-            id: b.proposal.to_string(),
-            proposal: Some(b.proposal),
-            title: row.content.title.clone(),
-            cost_cents: row.budget_cents,
-            area: b.area.clone(),
-        });
-    }
-    let setup = VoteSetup {
-        title: r.title.trim().to_owned(),
-        community: r.community,
-        budget_cents: r.budget_cents,
-        opens_at: r.opens_at,
-        closes_at: r.closes_at,
-        ballot: r.ballot,
-        counting,
-        projects,
-        exclusive: r
-            .exclusive
-            .iter()
-            .map(|set| set.iter().map(|x| x.to_string()).collect())
-            .collect(),
-        area_shares: r.area_shares,
-    };
-    Ok(s.store.create_vote(&city, &setup, p.person_id).await?)
+    Ok(created(service::setup_vote(&s, &p, r).await?))
 }
 
 /// A vote: its setup, phase and turnout; `GET /api/renewal/votes/{id}.pb` gives its ballots as
@@ -794,7 +324,7 @@ pub async fn get_vote(
     let city = city_of(&s, p.as_ref());
     if let Some(n) = id.strip_suffix(".pb") {
         let n: i64 = n.parse().map_err(|_| ApiError::not_found(format!("vote {id}")))?;
-        let text = export_pb(&s, &city, n).await?;
+        let text = service::export_pb(&s, &city, n).await?;
         let file = format!("attachment; filename=\"vote-{n}.pb\"");
         return Ok((
             [
@@ -806,15 +336,7 @@ pub async fn get_vote(
             .into_response());
     }
     let n: i64 = id.parse().map_err(|_| ApiError::not_found(format!("vote {id}")))?;
-    let v = vote_row(&s, &city, n).await?;
-    Ok(Json(vote_view(&s, &city, v, p.as_ref()).await?).into_response())
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct BallotInput {
-    /// {"kind":"projects","projects":["12","13"]} or {"kind":"points","points":[["12",3]]}
-    #[schema(value_type = Object)]
-    pub ballot: Ballot,
+    Ok(Json(service::get_vote(&s, p.as_ref(), &city, n).await?).into_response())
 }
 
 #[derive(Serialize, ToSchema)]
@@ -832,19 +354,8 @@ pub async fn cast(
     Path(id): Path<i64>,
     Json(r): Json<BallotInput>,
 ) -> ApiResult<(StatusCode, Json<Receipt>)> {
-    let receipt = s
-        .store
-        .cast_ballot(&p.city.to_string(), id, p.person_id, &r.ballot)
-        .await?;
+    let receipt = service::cast_ballot(&s, &p, id, &r.ballot).await?;
     Ok((StatusCode::CREATED, Json(Receipt { receipt })))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct PaperInput {
-    /// The resident who handed in the paper ballot (checked and marked as having voted).
-    pub voter: i64,
-    #[schema(value_type = Object)]
-    pub ballot: Ballot,
 }
 
 /// Staff enter a paper ballot (first entry); it counts after a second staff member's entry.
@@ -856,48 +367,8 @@ pub async fn enter_paper(
     Path(id): Path<i64>,
     Json(r): Json<PaperInput>,
 ) -> ApiResult<(StatusCode, Json<Receipt>)> {
-    let receipt = enter_paper_ballot(&s, &p, id, r.voter, &r.ballot).await?;
+    let receipt = service::enter_paper_ballot(&s, &p, id, r.voter, &r.ballot).await?;
     Ok((StatusCode::CREATED, Json(Receipt { receipt })))
-}
-
-/// A staff member's first entry of a paper ballot (the API and the vote page); the receipt.
-pub async fn enter_paper_ballot(
-    s: &AppState,
-    p: &Principal,
-    id: i64,
-    voter: i64,
-    ballot: &Ballot,
-) -> Result<String, ApiError> {
-    let city = p.city.to_string();
-    let v = vote_row(s, &city, id).await?;
-    need_staff(p, &v.community)?;
-    Ok(s.store
-        .enter_paper_ballot(&city, id, voter, ballot, p.person_id)
-        .await?)
-}
-
-/// Another staff member's second entry of a paper ballot (the API and the vote page).
-pub async fn confirm_paper_ballot(
-    s: &AppState,
-    p: &Principal,
-    id: i64,
-    receipt: &str,
-    ballot: &Ballot,
-) -> Result<(), ApiError> {
-    let city = p.city.to_string();
-    let v = vote_row(s, &city, id).await?;
-    need_staff(p, &v.community)?;
-    Ok(s.store
-        .confirm_paper_ballot(&city, id, receipt, ballot, p.person_id)
-        .await?)
-}
-
-/// Close and count a vote (staff; the API and the vote page).
-pub async fn close_vote(s: &AppState, p: &Principal, id: i64) -> Result<Count, ApiError> {
-    let city = p.city.to_string();
-    let v = vote_row(s, &city, id).await?;
-    need_staff(p, &v.community)?;
-    Ok(s.store.close_vote(&city, id, p.person_id).await?)
 }
 
 /// Paper ballots awaiting their second entry (staff).
@@ -908,10 +379,7 @@ pub async fn pending_paper(
     Auth(p): Auth,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Vec<PendingPaper>>> {
-    let city = p.city.to_string();
-    let v = vote_row(&s, &city, id).await?;
-    need_staff(&p, &v.community)?;
-    Ok(Json(s.store.pending_paper(&city, id).await?))
+    Ok(Json(service::pending_paper(&s, &p, id).await?))
 }
 
 /// A second staff member enters the paper ballot again; it counts if both entries agree.
@@ -924,7 +392,7 @@ pub async fn confirm_paper(
     Path((id, receipt)): Path<(i64, String)>,
     Json(r): Json<BallotInput>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    confirm_paper_ballot(&s, &p, id, &receipt, &r.ballot).await?;
+    service::confirm_paper_ballot(&s, &p, id, &receipt, &r.ballot).await?;
     Ok(Json(serde_json::json!({ "receipt": receipt, "status": "counted" })))
 }
 
@@ -937,22 +405,14 @@ pub async fn check_receipt(
     Path((id, code)): Path<(i64, String)>,
 ) -> ApiResult<Json<ReceiptView>> {
     let city = city_of(&s, p.as_ref());
-    Ok(Json(s.store.receipt(&city, id, &code).await?.ok_or_else(|| {
-        ApiError::not_found(format!("receipt {code} in vote {id}"))
-    })?))
+    Ok(Json(service::check_receipt(&s, &city, id, &code).await?))
 }
 
 /// Close the vote (now, if still open), count it and mark its proposals funded or not (staff).
 #[utoipa::path(post, path = "/api/renewal/votes/{id}/close", tag = "renewal", params(("id" = i64, Path)),
     security(("bearer" = [])), responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn close(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<i64>) -> ApiResult<Json<Count>> {
-    Ok(Json(close_vote(&s, &p, id).await?))
-}
-
-#[derive(Deserialize, IntoParams)]
-pub struct RuleQuery {
-    /// Count under another rule than the vote's (greedy, mes, mes-add1, phragmen).
-    pub rule: Option<String>,
+    Ok(Json(service::close_vote(&s, &p, id).await?))
 }
 
 /// Results of a closed vote (public): funded projects and an explanation per project.
@@ -965,7 +425,7 @@ pub async fn results(
     Query(q): Query<RuleQuery>,
 ) -> ApiResult<Json<Count>> {
     let city = city_of(&s, p.as_ref());
-    Ok(Json(count_of(&s, &city, id, q.rule.as_deref()).await?))
+    Ok(Json(service::count_of(&s, &city, id, q.rule.as_deref()).await?))
 }
 
 /// Results of a closed vote as CSV.
@@ -977,7 +437,7 @@ pub async fn results_csv(
     Path(id): Path<i64>,
     Query(q): Query<RuleQuery>,
 ) -> ApiResult<Response> {
-    let c = count_of(&s, &city_of(&s, p.as_ref()), id, q.rule.as_deref()).await?;
+    let text = service::results_csv(&s, &city_of(&s, p.as_ref()), id, q.rule.as_deref()).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
@@ -986,7 +446,7 @@ pub async fn results_csv(
                 format!("attachment; filename=\"vote-{id}-results.csv\""),
             ),
         ],
-        results_csv_text(&c),
+        text,
     )
         .into_response())
 }
@@ -1000,8 +460,7 @@ pub async fn results_xlsx(
     Path(id): Path<i64>,
     Query(q): Query<RuleQuery>,
 ) -> ApiResult<Response> {
-    let c = count_of(&s, &city_of(&s, p.as_ref()), id, q.rule.as_deref()).await?;
-    let bytes = results_xlsx_bytes(&c).map_err(|e| ApiError::invalid(format!("xlsx: {e}")))?;
+    let bytes = service::results_xlsx(&s, &city_of(&s, p.as_ref()), id, q.rule.as_deref()).await?;
     Ok((
         [
             (
@@ -1042,8 +501,7 @@ pub async fn funded(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Vec<FundedProposal>>> {
     let city = city_of(&s, p.as_ref());
-    vote_row(&s, &city, id).await?;
-    Ok(Json(s.store.funded_proposals(&city, id).await?))
+    Ok(Json(service::funded(&s, &city, id).await?))
 }
 
 /// The status names (for pages).

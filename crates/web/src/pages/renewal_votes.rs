@@ -1,8 +1,9 @@
 //! Micro-renewal pages for proposals, the council and votes, under `/renewal/{community}/...`:
 //! the residents' phone pages (proposals, amendments, voting, the receipt check), the planner's
 //! (writing proposals, answering amendments), the council's (attendance, positions, decisions,
-//! minutes) and the public results page with a server-drawn SVG bar chart. Every form calls the
-//! same store functions as the API, with the same checks; a refusal comes back on the page.
+//! minutes) and the public results page with a server-drawn SVG bar chart. Every page and form
+//! calls `gongzhi_app::renewal_votes`, like the API, with the same checks; a refusal comes back
+//! on the page.
 
 use askama::Template;
 use axum::body::Bytes;
@@ -13,20 +14,19 @@ use gongzhi_core::access::Principal;
 use gongzhi_core::decision::ballot::{Ballot, BallotRule};
 use gongzhi_core::decision::pb::Rule;
 use gongzhi_core::renewal::council::{Decision, MemberKind, Stance};
-use gongzhi_core::renewal::proposal::{Content, FieldChange, LineItem, Patch, ProposalStatus};
-use gongzhi_core::renewal::vote::{AreaShare, Count, Phase};
-use gongzhi_store::prelude::*;
-use gongzhi_store::renewal::council::{CouncilMember, DecisionRow, Meeting, PositionRow};
-use gongzhi_store::renewal::proposals::{NewProposal, ProposalRow};
-use gongzhi_store::renewal::votes::ReceiptView;
+use gongzhi_core::renewal::proposal::{FieldChange, LineItem, Patch};
+use gongzhi_core::renewal::vote::{AreaShare, Count};
 use serde::Deserialize;
 
 use super::{render, svg, Chrome, LangQuery, PageError};
-use crate::api::renewal_votes::{self as api, ProposalView, VoteView};
 use crate::api::territory::city_of;
 use crate::auth::MaybeAuth;
 use crate::{ApiError, AppState};
-use gongzhi_app::renewal_votes::{is_staff, may_edit_proposal, may_take_part};
+use gongzhi_app::renewal_votes::{
+    self as service, AmendmentInput, AnswerInput, CouncilMember, DecisionInput, Meeting, MemberInput, OnBallot,
+    PendingLine, PositionInput, ProposalInput, ProposalRow, ProposalView, ReceiptView, RecordInput, VoteInput,
+    VoteView,
+};
 
 /// (key, 中文, English), sorted by key.
 pub(crate) const TEXTS: super::i18n::Texts = &[
@@ -316,42 +316,19 @@ pub async fn hub(
     Query(q): Query<PageQuery>,
 ) -> Result<Response, PageError> {
     let city = city_of(&s, p.as_ref());
-    let proposals = s.store.proposals(&city, &community).await?;
-    let mut votes = Vec::new();
-    for v in s.store.votes(&city, &community).await? {
-        votes.push(api::vote_view(&s, &city, v, p.as_ref()).await?);
-    }
-    let can_write = p.as_ref().is_some_and(|p| may_take_part(p, &community));
-    let staff = p.as_ref().is_some_and(|p| is_staff(p, &community));
-    let grids = if staff {
-        s.store
-            .grids(&city, Some(&community), 1, 1000)
-            .await?
-            .grids
-            .into_iter()
-            .filter(|g| g.community.as_str() == community)
-            .map(|g| (g.code.to_string(), g.name))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let to_vote = proposals
-        .iter()
-        .filter(|x| x.status == ProposalStatus::ToVote)
-        .cloned()
-        .collect();
-    let now = gongzhi_store::now_ms();
+    let hub = service::hub(&s, p.as_ref(), &city, &community).await?;
+    let now = service::now();
     let path = format!("/renewal/{community}/proposals");
     let page = HubPage {
         c: chrome(&headers, &q, p, &path),
         community,
-        proposals,
-        votes,
-        can_write,
+        proposals: hub.proposals,
+        votes: hub.votes,
+        can_write: hub.can_write,
         error: q.error,
-        staff,
-        to_vote,
-        grids,
+        staff: hub.staff,
+        to_vote: hub.to_vote,
+        grids: hub.grids,
         rules: Rule::ALL.iter().map(|r| (r.id(), counting_label(*r))).collect(),
         opens_default: local_text(now),
         closes_default: local_text(now + 14 * 86_400_000),
@@ -485,9 +462,7 @@ pub async fn setup_submit(
     body: Bytes,
 ) -> Result<Response, PageError> {
     let p = logged_in(p)?;
-    if !is_staff(&p, &community) {
-        return Err(ApiError::forbidden("votes are set up by the community's planner or administrator").into());
-    }
+    service::need_vote_organiser(&p, &community)?;
     let f = form(&body);
     let to = format!("/renewal/{community}/proposals");
     let result = async {
@@ -504,7 +479,7 @@ pub async fn setup_submit(
                 .parse()
                 .map_err(|_| ApiError::invalid(format!("proposals: {v:?} is not a proposal number")))?;
             let area = field(&f, &format!("area_{id}"));
-            proposals.push(api::OnBallot {
+            proposals.push(OnBallot {
                 proposal: id,
                 area: Some(area.trim().to_owned()).filter(|a| !a.is_empty()),
             });
@@ -529,7 +504,7 @@ pub async fn setup_submit(
                 });
             }
         }
-        let r = api::VoteInput {
+        let r = VoteInput {
             community: community.clone(),
             title: field(&f, "title"),
             budget_cents,
@@ -541,7 +516,7 @@ pub async fn setup_submit(
             exclusive: exclusive_of(&field(&f, "exclusive"))?,
             area_shares,
         };
-        api::setup_vote(&s, &p, r).await
+        Ok::<_, ApiError>(service::setup_vote(&s, &p, r).await?)
     }
     .await;
     Ok(match result {
@@ -602,31 +577,18 @@ pub async fn create_submit(
     let p = logged_in(p)?;
     let f = form(&body);
     let to = format!("/renewal/{community}/proposals");
-    if !may_take_part(&p, &community) {
-        return Err(ApiError::forbidden("proposals are written by the community's residents and planners").into());
-    }
+    service::need_proposal_writer(&p, &community)?;
     let result = async {
-        let content = Content {
-            title: field(&f, "title").trim().to_owned(),
+        let r = ProposalInput {
+            community: community.clone(),
+            cluster: None,
+            title: field(&f, "title"),
             description: field(&f, "description"),
             site: site_of(&f),
             items: items_of(&field(&f, "items"))?,
             offers: Vec::new(),
-            attachments: Vec::new(),
         };
-        let id = s
-            .store
-            .create_proposal(
-                &p.city.to_string(),
-                &NewProposal {
-                    community: community.clone(),
-                    cluster: None,
-                    content,
-                },
-                p.person_id,
-            )
-            .await?;
-        Ok::<_, ApiError>(id)
+        Ok::<_, ApiError>(service::create_proposal(&s, &p, r).await?)
     }
     .await;
     Ok(match result {
@@ -693,31 +655,17 @@ pub async fn proposal_page(
     Query(q): Query<PageQuery>,
 ) -> Result<Response, PageError> {
     let city = city_of(&s, p.as_ref());
-    let v = api::proposal_view(&s, &city, id).await?;
-    if v.proposal.community != community {
-        return Err(ApiError::not_found(format!("proposal {id} in community {community}")).into());
-    }
-    let to = q.to.unwrap_or(v.proposal.version);
-    let from = q.from.unwrap_or((to - 1).max(1));
-    let changes = if from != to {
-        s.store.proposal_diff(&city, id, from, to).await.unwrap_or_default()
-    } else {
-        Vec::new()
-    };
-    let can_amend = p.as_ref().is_some_and(|p| may_take_part(p, &community));
-    let can_answer = p
-        .as_ref()
-        .is_some_and(|p| may_edit_proposal(p, v.proposal.author, &community));
+    let d = service::proposal_page(&s, p.as_ref(), &city, &community, id, q.from, q.to).await?;
     let path = format!("/renewal/{community}/proposals/{id}");
     let page = ProposalPage {
         c: chrome(&headers, &q, p, &path),
         community,
-        v,
-        changes,
-        from,
-        to,
-        can_amend,
-        can_answer,
+        v: d.view,
+        changes: d.changes,
+        from: d.from,
+        to: d.to,
+        can_amend: d.can_amend,
+        can_answer: d.can_answer,
         error: q.error,
     };
     render(&page.c, &page)
@@ -733,11 +681,9 @@ pub async fn amend_submit(
     let p = logged_in(p)?;
     let f = form(&body);
     let to = format!("/renewal/{community}/proposals/{id}");
-    if !may_take_part(&p, &community) {
-        return Err(ApiError::forbidden("amendments are suggested by the community's residents").into());
-    }
+    service::need_amender(&p, &community)?;
     let result = async {
-        let row = api::proposal_row(&s, &p.city.to_string(), id).await?;
+        let row = service::proposal_row(&s, &p.city.to_string(), id).await?;
         let text = |k: &str, now: &str| {
             let v = field(&f, k);
             (!v.trim().is_empty() && v.trim() != now.trim()).then(|| v.replace("\r\n", "\n"))
@@ -753,16 +699,12 @@ pub async fn amend_submit(
             items,
             ..Patch::default()
         };
-        s.store
-            .suggest_amendment(
-                &p.city.to_string(),
-                id,
-                row.version,
-                &patch,
-                &field(&f, "reason"),
-                p.person_id,
-            )
-            .await?;
+        let r = AmendmentInput {
+            base_version: row.version,
+            changes: patch,
+            reason: field(&f, "reason"),
+        };
+        service::suggest_amendment(&s, &p, id, &r).await?;
         Ok::<_, ApiError>(())
     }
     .await;
@@ -779,8 +721,8 @@ pub async fn comment_submit(
     let p = logged_in(p)?;
     let f = form(&body);
     let to = format!("/renewal/{community}/proposals/{id}");
-    let result = api::comment(&s, &p, id, &field(&f, "body")).await;
-    Ok(back(&format!("{to}#comments"), result.err().map(|e| e.body.message)))
+    let result = service::comment(&s, &p, id, &field(&f, "body")).await;
+    Ok(back(&format!("{to}#comments"), result.err().map(|e| e.message)))
 }
 
 /// The author's answer to an amendment.
@@ -793,30 +735,12 @@ pub async fn answer_submit(
     let p = logged_in(p)?;
     let f = form(&body);
     let to = format!("/renewal/{community}/proposals/{id}");
-    let result = async {
-        let row = api::proposal_row(&s, &p.city.to_string(), id).await?;
-        if !may_edit_proposal(&p, row.author, &community) {
-            return Err(ApiError::forbidden("only the author or the planner answers amendments"));
-        }
-        let a = s
-            .store
-            .amendment(&p.city.to_string(), amendment)
-            .await?
-            .filter(|a| a.proposal == id)
-            .ok_or_else(|| ApiError::not_found(format!("amendment {amendment}")))?;
-        s.store
-            .answer_amendment(
-                &p.city.to_string(),
-                a.id,
-                field(&f, "accept") == "yes",
-                &field(&f, "answer"),
-                p.person_id,
-            )
-            .await?;
-        Ok(())
-    }
-    .await;
-    Ok(back(&to, result.err().map(|e| e.body.message)))
+    let r = AnswerInput {
+        accept: field(&f, "accept") == "yes",
+        answer: field(&f, "answer"),
+    };
+    let result = service::answer_amendment_of(&s, &p, id, amendment, &r).await;
+    Ok(back(&to, result.err().map(|e| e.message)))
 }
 
 // ---------------------------------------------------------------- council
@@ -866,23 +790,16 @@ pub async fn council_page(
         Some(p) => p,
         None => return Ok(super::cases::login_first(&format!("/renewal/{community}/council"))),
     };
-    if !may_take_part(&p, &community) {
-        return Err(ApiError::forbidden(format!(
-            "the council's minutes are for residents of community {community} and its staff"
-        ))
-        .into());
-    }
-    let city = p.city.to_string();
-    let staff = is_staff(&p, &community);
+    let d = service::council_page(&s, &p, &community).await?;
     let path = format!("/renewal/{community}/council");
     let c = chrome(&headers, &q, Some(p), &path);
     let lang = c.lang;
     let page = CouncilPage {
-        members: s.store.council_members(&city, &community).await?,
-        meetings: s.store.meetings(&city, &community).await?,
-        proposals: s.store.proposals(&city, &community).await?,
+        members: d.members,
+        meetings: d.meetings,
+        proposals: d.proposals,
         community,
-        staff,
+        staff: d.staff,
         stances: Stance::ALL.iter().map(|x| (x.as_str(), x.label(lang))).collect(),
         decisions: Decision::ALL.iter().map(|x| (x.as_str(), x.label(lang))).collect(),
         kinds: MemberKind::ALL.iter().map(|x| (x.as_str(), x.label(lang))).collect(),
@@ -900,12 +817,9 @@ pub async fn council_submit(
     body: Bytes,
 ) -> Result<Response, PageError> {
     let p = logged_in(p)?;
-    if !is_staff(&p, &community) {
-        return Err(ApiError::forbidden("the council is kept by the community's planner or administrator").into());
-    }
+    service::need_council_keeper(&p, &community)?;
     let f = form(&body);
     let to = format!("/renewal/{community}/council");
-    let city = p.city.to_string();
     let num = |k: &str| -> Result<i64, ApiError> {
         field(&f, k)
             .trim()
@@ -915,10 +829,12 @@ pub async fn council_submit(
     let result = async {
         match field(&f, "action").as_str() {
             "member" => {
-                let kind: MemberKind = field(&f, "kind").parse()?;
-                s.store
-                    .add_council_member(&city, &community, None, &field(&f, "name"), kind, p.person_id)
-                    .await?;
+                let r = MemberInput {
+                    person: None,
+                    name: field(&f, "name"),
+                    kind: field(&f, "kind"),
+                };
+                service::add_member(&s, &p, &community, &r).await?;
             }
             "attendance" => {
                 let present: Vec<i64> = f
@@ -926,45 +842,30 @@ pub async fn council_submit(
                     .filter(|(k, _)| k == "present")
                     .filter_map(|(_, v)| v.parse().ok())
                     .collect();
-                let minutes = field(&f, "minutes");
-                s.store
-                    .record_meeting(
-                        &city,
-                        num("meeting")?,
-                        Some(&present),
-                        Some(minutes.as_str()),
-                        p.person_id,
-                    )
-                    .await?;
+                let r = RecordInput {
+                    attendance: Some(present),
+                    minutes: Some(field(&f, "minutes")),
+                };
+                service::record_meeting(&s, &p, num("meeting")?, &r).await?;
             }
             "position" => {
-                s.store
-                    .record_position(
-                        &city,
-                        num("meeting")?,
-                        &PositionRow {
-                            member: num("member")?,
-                            proposal: num("proposal")?,
-                            stance: field(&f, "stance").parse()?,
-                            reason: field(&f, "reason"),
-                        },
-                        p.person_id,
-                    )
-                    .await?;
+                let meeting = num("meeting")?;
+                let r = PositionInput {
+                    member: num("member")?,
+                    proposal: num("proposal")?,
+                    stance: field(&f, "stance"),
+                    reason: field(&f, "reason"),
+                };
+                service::add_position(&s, &p, meeting, r).await?;
             }
             "decision" => {
-                s.store
-                    .decide_proposal(
-                        &city,
-                        num("meeting")?,
-                        &DecisionRow {
-                            proposal: num("proposal")?,
-                            decision: field(&f, "decision").parse()?,
-                            reason: field(&f, "reason"),
-                        },
-                        p.person_id,
-                    )
-                    .await?;
+                let meeting = num("meeting")?;
+                let r = DecisionInput {
+                    proposal: num("proposal")?,
+                    decision: field(&f, "decision"),
+                    reason: field(&f, "reason"),
+                };
+                service::decide(&s, &p, meeting, r).await?;
             }
             other => return Err(ApiError::invalid(format!("action: unknown form {other:?}"))),
         }
@@ -996,14 +897,6 @@ struct VotePage {
     /// Paper ballots entered once, awaiting another staff member's entry.
     pending: Vec<PendingLine>,
     can_close: bool,
-}
-
-/// A paper ballot awaiting its second entry, as the vote page lists it (never its voter).
-pub struct PendingLine {
-    pub receipt: String,
-    pub entered_by: String,
-    /// Entered by the one viewing: another staff member must confirm it.
-    pub mine: bool,
 }
 
 impl VotePage {
@@ -1064,53 +957,22 @@ pub async fn vote_page(
     Query(q): Query<PageQuery>,
 ) -> Result<Response, PageError> {
     let city = city_of(&s, p.as_ref());
-    let row = s
-        .store
-        .vote(&city, id)
-        .await?
-        .filter(|v| v.community == community)
-        .ok_or_else(|| ApiError::not_found(format!("vote {id} in community {community}")))?;
-    let points = matches!(row.setup.ballot, BallotRule::Cumulative { .. });
-    let v = api::vote_view(&s, &city, row, p.as_ref()).await?;
-    let can_vote = v.phase == "open" && v.eligible == Some(true) && v.has_voted == Some(false);
-    let receipt = match q.receipt.as_deref().filter(|r| !r.trim().is_empty()) {
-        Some(code) => s.store.receipt(&city, id, code).await?,
-        None => None,
-    };
-    let staff = p.as_ref().is_some_and(|p| is_staff(p, &community));
-    let (mut voters, mut pending) = (Vec::new(), Vec::new());
-    if let Some(me) = p.as_ref().filter(|_| staff) {
-        if v.phase == "open" {
-            voters = s.store.not_voted(&city, id).await?;
-        }
-        for x in s.store.pending_paper(&city, id).await? {
-            let entered_by = match s.store.person(&city, x.entered_by).await? {
-                Some(person) => person.name,
-                None => x.entered_by.to_string(),
-            };
-            pending.push(PendingLine {
-                mine: x.entered_by == me.person_id,
-                receipt: x.receipt,
-                entered_by,
-            });
-        }
-    }
-    let can_close = staff && !v.finalised && v.phase != "upcoming";
+    let d = service::vote_page(&s, p.as_ref(), &city, &community, id, q.receipt.as_deref()).await?;
     let path = format!("/renewal/{community}/votes/{id}");
     let page = VotePage {
         c: chrome(&headers, &q, p, &path),
         community,
-        new_receipt: q.receipt.clone().filter(|_| receipt.is_some() && q.error.is_none()),
-        receipt,
-        v,
-        can_vote,
-        points,
+        new_receipt: q.receipt.clone().filter(|_| d.receipt.is_some() && q.error.is_none()),
+        receipt: d.receipt,
+        v: d.vote,
+        can_vote: d.can_vote,
+        points: d.points,
         error: q.error,
-        staff,
+        staff: d.staff,
         paper_receipt: q.paper.filter(|r| !r.trim().is_empty()),
-        voters,
-        pending,
-        can_close,
+        voters: d.voters,
+        pending: d.pending,
+        can_close: d.can_close,
     };
     render(&page.c, &page)
 }
@@ -1139,31 +1001,6 @@ fn ballot_of(rule: &BallotRule, f: &[(String, String)]) -> Ballot {
     }
 }
 
-/// The vote of the community, or 404.
-async fn vote_in(
-    s: &AppState,
-    city: &str,
-    community: &str,
-    id: i64,
-) -> Result<gongzhi_store::renewal::votes::VoteRow, ApiError> {
-    s.store
-        .vote(city, id)
-        .await?
-        .filter(|v| v.community == community)
-        .ok_or_else(|| ApiError::not_found(format!("vote {id} in community {community}")))
-}
-
-fn need_staff_page(p: &Principal, community: &str) -> Result<(), PageError> {
-    if is_staff(p, community) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(format!(
-            "paper ballots and closing a vote are for the planner or administrator of community {community}"
-        ))
-        .into())
-    }
-}
-
 /// A staff member enters a paper ballot (纸质选票) for a resident: the first entry.
 pub async fn paper_submit(
     State(s): State<AppState>,
@@ -1172,17 +1009,17 @@ pub async fn paper_submit(
     body: Bytes,
 ) -> Result<Response, PageError> {
     let p = logged_in(p)?;
-    need_staff_page(&p, &community)?;
+    service::need_ballot_staff(&p, &community)?;
     let f = form(&body);
     let to = format!("/renewal/{community}/votes/{id}");
     let result = async {
-        let row = vote_in(&s, &p.city.to_string(), &community, id).await?;
+        let row = service::vote_in(&s, &p.city.to_string(), &community, id).await?;
         let voter = field(&f, "voter");
         let voter: i64 = voter
             .trim()
             .parse()
             .map_err(|_| ApiError::invalid("voter: choose the resident who handed in the paper ballot"))?;
-        api::enter_paper_ballot(&s, &p, id, voter, &ballot_of(&row.setup.ballot, &f)).await
+        Ok::<_, ApiError>(service::enter_paper_ballot(&s, &p, id, voter, &ballot_of(&row.setup.ballot, &f)).await?)
     }
     .await;
     Ok(match result {
@@ -1199,17 +1036,17 @@ pub async fn confirm_submit(
     body: Bytes,
 ) -> Result<Response, PageError> {
     let p = logged_in(p)?;
-    need_staff_page(&p, &community)?;
+    service::need_ballot_staff(&p, &community)?;
     let f = form(&body);
     let to = format!("/renewal/{community}/votes/{id}");
     let result = async {
-        let row = vote_in(&s, &p.city.to_string(), &community, id).await?;
-        api::confirm_paper_ballot(&s, &p, id, &receipt, &ballot_of(&row.setup.ballot, &f)).await
+        let row = service::vote_in(&s, &p.city.to_string(), &community, id).await?;
+        service::confirm_paper_ballot(&s, &p, id, &receipt, &ballot_of(&row.setup.ballot, &f)).await
     }
     .await;
     Ok(match result {
         Ok(()) => back(&format!("{to}?receipt={receipt}"), None),
-        Err(e) => back(&to, Some(e.body.message)),
+        Err(e) => back(&to, Some(e.message)),
     })
 }
 
@@ -1220,16 +1057,16 @@ pub async fn close_submit(
     Path((community, id)): Path<(String, i64)>,
 ) -> Result<Response, PageError> {
     let p = logged_in(p)?;
-    need_staff_page(&p, &community)?;
+    service::need_ballot_staff(&p, &community)?;
     let to = format!("/renewal/{community}/votes/{id}");
     let result = async {
-        vote_in(&s, &p.city.to_string(), &community, id).await?;
-        api::close_vote(&s, &p, id).await
+        service::vote_in(&s, &p.city.to_string(), &community, id).await?;
+        service::close_vote(&s, &p, id).await
     }
     .await;
     Ok(match result {
         Ok(_) => back(&format!("{to}/results"), None),
-        Err(e) => back(&to, Some(e.body.message)),
+        Err(e) => back(&to, Some(e.message)),
     })
 }
 
@@ -1244,7 +1081,7 @@ pub async fn deliver_submit(
     let f = form(&body);
     let to = format!("/renewal/{community}/votes/{id}/results");
     let result = async {
-        vote_in(&s, &p.city.to_string(), &community, id).await?;
+        service::vote_in(&s, &p.city.to_string(), &community, id).await?;
         let window = crate::api::renewal_works::DeliverFunded {
             from: field(&f, "from"),
             to: field(&f, "to"),
@@ -1270,18 +1107,14 @@ pub async fn ballot_submit(
     let to = format!("/renewal/{community}/votes/{id}");
     let city = p.city.to_string();
     let result = async {
-        let row = s
-            .store
-            .vote(&city, id)
-            .await?
-            .ok_or_else(|| ApiError::not_found(format!("vote {id}")))?;
+        let row = service::vote_row(&s, &city, id).await?;
         let ballot = ballot_of(&row.setup.ballot, &f);
-        Ok::<_, ApiError>(s.store.cast_ballot(&city, id, p.person_id, &ballot).await?)
+        service::cast_ballot(&s, &p, id, &ballot).await
     }
     .await;
     Ok(match result {
         Ok(receipt) => back(&format!("{to}?receipt={receipt}"), None),
-        Err(e) => back(&to, Some(e.body.message)),
+        Err(e) => back(&to, Some(e.message)),
     })
 }
 
@@ -1326,24 +1159,9 @@ pub async fn results_page(
     Query(q): Query<PageQuery>,
 ) -> Result<Response, PageError> {
     let city = city_of(&s, p.as_ref());
-    let row = s
-        .store
-        .vote(&city, id)
-        .await?
-        .filter(|v| v.community == community)
-        .ok_or_else(|| ApiError::not_found(format!("vote {id} in community {community}")))?;
-    if row.phase(gongzhi_store::now_ms()) != Phase::Closed {
-        return Err(ApiError::new(
-            axum::http::StatusCode::CONFLICT,
-            "conflict",
-            "the results are published when the vote closes",
-        )
-        .into());
-    }
-    let count = s.store.vote_count(&city, id, None).await?;
-    let v = api::vote_view(&s, &city, row, p.as_ref()).await?;
+    let d = service::results_page(&s, p.as_ref(), &city, &community, id).await?;
     let chart = svg::bar_chart(
-        &count
+        &d.count
             .projects
             .iter()
             .map(|x| {
@@ -1355,28 +1173,17 @@ pub async fn results_page(
             })
             .collect::<Vec<_>>(),
     );
-    let staff = p
-        .as_ref()
-        .is_some_and(|p| gongzhi_app::renewal_works::is_staff(p, &community));
-    let deliveries = s
-        .store
-        .deliveries(&city, Some(&community))
-        .await?
-        .into_iter()
-        .filter_map(|d| Some((d.proposal?, d.id)))
-        .filter(|(p, _)| count.projects.iter().any(|x| x.result.funded && x.proposal == Some(*p)))
-        .collect();
     let path = format!("/renewal/{community}/votes/{id}/results");
     let page = ResultsPage {
         c: chrome(&headers, &q, p, &path),
         community,
-        v,
-        count,
+        v: d.vote,
+        count: d.count,
         chart,
         error: q.error,
-        staff,
+        staff: d.staff,
         started: q.started,
-        deliveries,
+        deliveries: d.deliveries,
     };
     render(&page.c, &page)
 }

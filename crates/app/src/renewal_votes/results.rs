@@ -1,82 +1,24 @@
-//! Participatory budgeting votes of micro-renewal (社区微更新 · 投票): who runs a community's
-//! votes, the count of a closed vote, its ballots as a pabulib `.pb` file, and its results as
-//! CSV and XLSX. The JSON API, the pages and the CLI share these.
+//! The count of a closed vote, each project with why it was or was not funded; its ballots as a
+//! pabulib `.pb` file (export, and import into a vote); its results as CSV and XLSX; the public
+//! results page. The JSON API, the pages and the CLI share these.
 
-use gongzhi_core::access::{Permission, Principal};
+use gongzhi_core::access::Principal;
 use gongzhi_core::decision::ballot::Ballot;
 use gongzhi_core::decision::pabulib;
 use gongzhi_core::decision::pb::Rule;
-use gongzhi_core::renewal::vote::Count;
+use gongzhi_core::renewal::vote::{Count, Phase};
 use gongzhi_store::prelude::*;
 use gongzhi_store::renewal::votes::VoteRow;
 use gongzhi_store::StoreError;
 
-use crate::people::is_resident_of;
+use super::votes::{vote_in, vote_row, vote_view, VoteView};
+use super::{need_staff, now};
 use crate::{AppError, AppResult, AppState};
-
-fn now() -> i64 {
-    gongzhi_store::now_ms()
-}
-
-/// Whether the principal runs micro-renewal in the community (planner, administrator).
-pub fn is_staff(p: &Principal, community: &str) -> bool {
-    p.may(Permission::RunRenewal, community)
-}
-
-/// Whether the principal takes part in the community's micro-renewal (proposes, discusses,
-/// amends, sees drafts): its verified residents and its staff.
-pub fn may_take_part(p: &Principal, community: &str) -> bool {
-    is_staff(p, community) || is_resident_of(p, community)
-}
-
-/// Whether the principal may edit a proposal: its author, or staff of its community.
-pub fn may_edit_proposal(p: &Principal, author: i64, community: &str) -> bool {
-    p.person_id == author || is_staff(p, community)
-}
-
-pub fn need_staff(p: &Principal, community: &str) -> AppResult<()> {
-    if is_staff(p, community) {
-        Ok(())
-    } else {
-        Err(AppError::forbidden(format!(
-            "this needs a community planner or administrator of community {community}"
-        )))
-    }
-}
-
-pub fn need_resident_or_staff(p: &Principal, community: &str, what: &str) -> AppResult<()> {
-    if may_take_part(p, community) {
-        Ok(())
-    } else {
-        Err(AppError::forbidden(format!(
-            "{what} is for verified residents of community {community} and its staff"
-        )))
-    }
-}
-
-pub fn check_community(c: &str) -> AppResult<()> {
-    let d =
-        gongzhi_core::territory::DivisionCode::parse(c).map_err(|e| AppError::invalid(format!("community: {e}")))?;
-    if d.level() != gongzhi_core::territory::Level::Community {
-        return Err(AppError::invalid(format!(
-            "community: {c} is not a community (社区) code; give the 12-digit code of a community"
-        )));
-    }
-    Ok(())
-}
-
-/// The vote, or not found.
-pub async fn vote_row(s: &AppState, city: &str, id: i64) -> AppResult<VoteRow> {
-    s.store
-        .vote(city, id)
-        .await?
-        .ok_or_else(|| AppError::not_found(format!("vote {id}")))
-}
 
 /// The `.pb` text of a closed vote.
 pub async fn export_pb(s: &AppState, city: &str, id: i64) -> AppResult<String> {
     let v = vote_row(s, city, id).await?;
-    if v.phase(now()) != gongzhi_core::renewal::vote::Phase::Closed {
+    if v.phase(now()) != Phase::Closed {
         return Err(AppError::from(StoreError::Conflict(format!(
             "vote {id} is still {}: its ballots are published once it is closed",
             v.phase(now()).as_str()
@@ -89,7 +31,7 @@ pub async fn export_pb(s: &AppState, city: &str, id: i64) -> AppResult<String> {
 /// The count of a closed vote, each project with why it was or was not funded.
 pub async fn count_of(s: &AppState, city: &str, id: i64, rule: Option<&str>) -> AppResult<Count> {
     let v = vote_row(s, city, id).await?;
-    if v.phase(now()) != gongzhi_core::renewal::vote::Phase::Closed {
+    if v.phase(now()) != Phase::Closed {
         return Err(AppError::from(StoreError::Conflict(format!(
             "vote {id} is still {}: results come when it closes",
             v.phase(now()).as_str()
@@ -179,4 +121,77 @@ pub async fn import_pb(s: &AppState, p: &Principal, id: i64, text: &str) -> AppR
     need_staff(p, &v.community)?;
     let ballots = parse_pb_for(&v, text)?;
     Ok(s.store.import_ballots(&city, id, &ballots, p.person_id).await?)
+}
+
+/// The results of a closed vote as CSV, counted under `rule` (the vote's own rule if none).
+pub async fn results_csv(s: &AppState, city: &str, id: i64, rule: Option<&str>) -> AppResult<String> {
+    let c = count_of(s, city, id, rule).await?;
+    Ok(results_csv_text(&c))
+}
+
+/// The results of a closed vote as an XLSX workbook, counted under `rule` (the vote's own rule
+/// if none).
+pub async fn results_xlsx(s: &AppState, city: &str, id: i64, rule: Option<&str>) -> AppResult<Vec<u8>> {
+    let c = count_of(s, city, id, rule).await?;
+    results_xlsx_bytes(&c).map_err(|e| AppError::invalid(format!("xlsx: {e}")))
+}
+
+/// What the public results page of a vote shows.
+pub struct ResultsPage {
+    pub vote: VoteView,
+    pub count: Count,
+    /// Renewal staff of the community (of its works and delivery): they start the funded
+    /// proposals' delivery projects.
+    pub staff: bool,
+    /// The delivery projects of the funded proposals (proposal, delivery id).
+    pub deliveries: Vec<(i64, i64)>,
+}
+
+/// The public results page of a vote of the community: refused (409) until the vote closes.
+pub async fn results_page(
+    s: &AppState,
+    p: Option<&Principal>,
+    city: &str,
+    community: &str,
+    id: i64,
+) -> AppResult<ResultsPage> {
+    let row = vote_in(s, city, community, id).await?;
+    if row.phase(now()) != Phase::Closed {
+        return Err(AppError::conflict("the results are published when the vote closes"));
+    }
+    let count = s.store.vote_count(city, id, None).await?;
+    let vote = vote_view(s, city, row, p).await?;
+    let staff = p.is_some_and(|p| crate::renewal_works::is_staff(p, community));
+    let deliveries = s
+        .store
+        .deliveries(city, Some(community))
+        .await?
+        .into_iter()
+        .filter_map(|d| Some((d.proposal?, d.id)))
+        .filter(|(p, _)| count.projects.iter().any(|x| x.result.funded && x.proposal == Some(*p)))
+        .collect();
+    Ok(ResultsPage {
+        vote,
+        count,
+        staff,
+        deliveries,
+    })
+}
+
+/// The principal of an account of the city, for a command-line import (`--as USER`).
+pub async fn account_principal(s: &AppState, city: &str, user: &str) -> AppResult<Principal> {
+    let account = s.store.account(user).await?.ok_or_else(|| {
+        AppError::new(
+            crate::ErrorKind::NotFound,
+            "not_found",
+            format!("there is no account {user}"),
+        )
+    })?;
+    s.store.principal(city, account.person_id).await?.ok_or_else(|| {
+        AppError::new(
+            crate::ErrorKind::NotFound,
+            "not_found",
+            format!("{user} is not a person of city {city}"),
+        )
+    })
 }
