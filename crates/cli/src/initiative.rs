@@ -2,15 +2,12 @@
 //! as a member of its back stage (units) or of either stage (parties), with the same checks as
 //! the API: all or nothing, wrong lines listed.
 
-use gongzhi_store::prelude::*;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
-use gongzhi_core::premises;
-use gongzhi_core::table::{LineError, Table};
-use gongzhi_core::wicked::{self, Side};
-use gongzhi_store::{Store, StoreError};
+use gongzhi_app::initiatives::{self as app, Member};
+use gongzhi_app::{AppError, AppState};
 
 use crate::Db;
 
@@ -41,7 +38,7 @@ pub enum InitiativeCommand {
     },
 }
 
-fn refused<T>(file: &Path, errors: &[LineError]) -> Result<T> {
+fn refused<T>(file: &Path, errors: &[String]) -> Result<T> {
     eprintln!("{}: refused, nothing was imported:", file.display());
     for e in errors {
         eprintln!("  {e}");
@@ -49,73 +46,47 @@ fn refused<T>(file: &Path, errors: &[LineError]) -> Result<T> {
     bail!("{} line(s) wrong", errors.len())
 }
 
-/// The member, their side and the initiative at its version.
-async fn member(store: &Store, city: &str, id: i64, user: &str) -> Result<(i64, Side, wicked::Initiative, i64)> {
-    let account = store
-        .account(user)
-        .await?
-        .with_context(|| format!("there is no account {user}"))?;
-    let (i, version) = store
-        .initiative(city, id)
-        .await?
-        .with_context(|| format!("there is no initiative {id} in city {city}"))?;
-    let side = i
-        .side_of(account.person_id)
-        .with_context(|| format!("{user} is not a member of initiative {id}"))?;
-    Ok((account.person_id, side, i, version))
+/// The member who logs in as `user`.
+async fn member(db: &Db, id: i64, user: &str) -> Result<(AppState, Member)> {
+    let s = AppState::lazy(crate::open(db).await?, &db.city);
+    let m = app::member_by_account(&s, &db.city, id, user).await?;
+    Ok((s, m))
 }
 
-fn table(file: &Path) -> Result<std::result::Result<Table, LineError>> {
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    Ok(Table::from_bytes(&bytes))
+fn read(file: &Path) -> Result<Vec<u8>> {
+    std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))
+}
+
+/// A refusal: each wrong line of the file, or the message.
+fn failed<T>(file: &Path, e: AppError) -> Result<T> {
+    if e.items.is_empty() {
+        Err(e.into())
+    } else {
+        refused(file, &e.items)
+    }
 }
 
 pub async fn run(cmd: InitiativeCommand) -> Result<()> {
     match cmd {
         InitiativeCommand::Units { db, id, user, file } => {
-            let store = crate::open(&db).await?;
-            let (person, side, i, version) = member(&store, &db.city, id, &user).await?;
-            if side != Side::Back {
-                bail!("the back stage registers the initiative's units; {user} works on the front stage");
-            }
-            let t = match table(&file)? {
-                Ok(t) => t,
-                Err(e) => return refused(&file, &[e]),
+            let (s, m) = member(&db, id, &user).await?;
+            m.require_registers_units()?;
+            let bytes = read(&file)?;
+            let r = match app::register_units(&s, m, &bytes).await {
+                Ok(r) => r,
+                Err(e) => return failed(&file, e),
             };
-            let parsed = match premises::parse_premises(&t) {
-                Ok(p) => p,
-                Err(errors) => return refused(&file, &errors),
-            };
-            let event = match wicked::units_from_premises(&parsed, &i.community) {
-                Ok(e) => e,
-                Err(errors) => return refused(&file, &errors),
-            };
-            match store.import_premises(&db.city, &parsed, Some(person)).await {
-                Ok(_) => {}
-                Err(StoreError::Lines(errors)) => return refused(&file, &errors),
-                Err(e) => return Err(e.into()),
-            }
-            let i = store
-                .record_initiative(&db.city, id, version, side, person, &[event])
-                .await?;
-            println!("initiative {id}: {} units registered", i.units.len());
+            println!("initiative {id}: {} units registered", r.initiative.units.len());
             Ok(())
         }
         InitiativeCommand::Parties { db, id, user, file } => {
-            let store = crate::open(&db).await?;
-            let (person, side, i, version) = member(&store, &db.city, id, &user).await?;
-            let t = match table(&file)? {
-                Ok(t) => t,
-                Err(e) => return refused(&file, &[e]),
+            let (s, m) = member(&db, id, &user).await?;
+            let bytes = read(&file)?;
+            let r = match app::register_parties(&s, m, &bytes).await {
+                Ok(r) => r,
+                Err(e) => return failed(&file, e),
             };
-            let events = match i.parties_from(&t) {
-                Ok(e) => e,
-                Err(errors) => return refused(&file, &errors),
-            };
-            let i = store
-                .record_initiative(&db.city, id, version, side, person, &events)
-                .await?;
-            println!("initiative {id}: {} parties registered", i.parties.len());
+            println!("initiative {id}: {} parties registered", r.initiative.parties.len());
             Ok(())
         }
     }

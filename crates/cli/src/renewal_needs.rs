@@ -2,19 +2,15 @@
 //! needs list) from and to CSV/XLSX, all or nothing with line numbers, and the clustering run;
 //! `gongzhi bench renewal-cluster`: the clustering on a generated city of needs.
 
-use gongzhi_store::prelude::*;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
+use gongzhi_app::renewal_needs::EXPORT_COLUMNS;
 use gongzhi_app::AppState;
-use gongzhi_core::gridteam::{self, Need, NeedStatus};
 use gongzhi_core::renewal::cluster::{self, ClusterParams};
 use gongzhi_core::renewal::synth;
-use gongzhi_core::spatial::Crs;
-use gongzhi_core::table::{LineError, Table};
-use gongzhi_store::{GridList, NewRecord};
 
 use crate::Db;
 
@@ -59,11 +55,6 @@ pub enum NeedsCommand {
     },
 }
 
-/// The export's columns.
-pub const EXPORT_COLUMNS: &[&str] = &[
-    "id", "area", "status", "category", "text", "lng", "lat", "urgency", "source", "group", "cluster", "evidence",
-];
-
 async fn state(db: &Db, community: &str) -> Result<AppState> {
     let store = crate::open(db).await?;
     let state = AppState::lazy(store, &db.city);
@@ -71,56 +62,12 @@ async fn state(db: &Db, community: &str) -> Result<AppState> {
     Ok(state)
 }
 
-fn refused(file: &std::path::Path, errors: &[LineError]) -> anyhow::Error {
+fn refused(file: &std::path::Path, errors: &[String]) -> anyhow::Error {
     let mut msg = format!("{} refused, nothing stored:", file.display());
     for e in errors {
         msg.push_str(&format!("\n  {e}"));
     }
     anyhow::anyhow!(msg)
-}
-
-/// Parse a needs file for a community: the grid needs parser's checks, then each point located
-/// in the community (its grid, else the community itself). All rows or the errors of every
-/// wrong row.
-pub async fn parse(s: &AppState, city: &str, community: &str, bytes: &[u8]) -> Result<Vec<NewRecord>, Vec<LineError>> {
-    let table = Table::from_bytes(bytes).map_err(|e| vec![e])?;
-    let needs: Vec<Need> = gridteam::parse_needs(&table, None)?;
-    let mut out = Vec::with_capacity(needs.len());
-    let mut errors = Vec::new();
-    for (row, n) in table.rows.iter().zip(needs) {
-        if n.source == gridteam::NeedSource::Resident {
-            errors.push(row.error(
-                "source",
-                "residents raise their own needs; an import records needs from visits (visit) or meetings (meeting)",
-            ));
-            continue;
-        }
-        match gongzhi_app::territory::locate(s, city, Crs::Wgs84, n.lng, n.lat).await {
-            Ok(at) if at.community.as_ref().is_some_and(|c| c.code == community) => {
-                let area = at
-                    .grid
-                    .as_ref()
-                    .map_or_else(|| community.to_owned(), |g| g.code.clone());
-                out.push(NewRecord {
-                    list: GridList::Needs,
-                    area,
-                    status: NeedStatus::Open.as_str().into(),
-                    person: None,
-                    body: serde_json::to_value(&n).unwrap_or_default(),
-                });
-            }
-            Ok(at) => errors.push(row.error(
-                "lng",
-                format!("the point lies outside community {community} ({})", at.message),
-            )),
-            Err(e) => errors.push(row.error("lng", e.message)),
-        }
-    }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
-    }
 }
 
 pub async fn run(cmd: RenewalCommand) -> Result<()> {
@@ -134,10 +81,15 @@ pub async fn run(cmd: RenewalCommand) -> Result<()> {
         } => {
             let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let s = state(&db, &community).await?;
-            let records = parse(&s, &db.city, &community, &bytes)
+            let ids = gongzhi_app::renewal_needs::import_needs(&s, &db.city, &community, &bytes)
                 .await
-                .map_err(|e| refused(&file, &e))?;
-            let ids = s.store.add_grid_records(&db.city, &records, None).await?;
+                .map_err(|e| {
+                    if e.items.is_empty() {
+                        e.into()
+                    } else {
+                        refused(&file, &e.items)
+                    }
+                })?;
             println!(
                 "imported {} needs into community {community} from {}",
                 ids.len(),
@@ -151,25 +103,7 @@ pub async fn run(cmd: RenewalCommand) -> Result<()> {
         }
         NeedsCommand::Export { db, community, output } => {
             let s = state(&db, &community).await?;
-            let assigned = s.store.cluster_assignments(&db.city, &community).await?;
-            let mut rows: Vec<Vec<String>> = Vec::new();
-            for r in s.store.community_needs(&db.city, &community).await? {
-                let n: Need = r.body_as()?;
-                rows.push(vec![
-                    r.id.to_string(),
-                    r.area.clone(),
-                    r.status.clone(),
-                    n.category.as_str().into(),
-                    n.text.clone(),
-                    format!("{:.6}", n.lng),
-                    format!("{:.6}", n.lat),
-                    n.urgency.as_str().into(),
-                    n.source.as_str().into(),
-                    n.group.clone().unwrap_or_default(),
-                    assigned.get(&r.id).map(i64::to_string).unwrap_or_default(),
-                    n.evidence.iter().map(i64::to_string).collect::<Vec<_>>().join(";"),
-                ]);
-            }
+            let rows = gongzhi_app::renewal_needs::export_needs(&s, &db.city, &community).await?;
             write(&rows, output.as_deref())?;
             Ok(())
         }

@@ -11,7 +11,6 @@ pub mod media;
 pub mod open311;
 pub mod pages;
 
-use gongzhi_store::prelude::*;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -59,13 +58,13 @@ pub fn spawn_sweeper(state: AppState, every: std::time::Duration) -> tokio::task
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
-            match gongzhi_app::cases::sweep(&state, &state.default_city, gongzhi_store::now_ms()).await {
+            match gongzhi_app::cases::sweep(&state, &state.default_city, gongzhi_app::now_ms()).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(marked = n, "sweep marked overdue cases"),
                 Err(e) => tracing::warn!(error = %e, "sweep failed"),
             }
-            let today = api::renewal_works::today();
-            match state.store.supervise_milestones(&state.default_city, today).await {
+            let today = gongzhi_app::renewal_works::today();
+            match gongzhi_app::renewal_works::supervise(&state, &state.default_city, today).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(marked = n, "sweep marked late renewal milestones"),
                 Err(e) => tracing::warn!(error = %e, "milestone sweep failed"),

@@ -105,3 +105,10 @@ fn place_of(v: &serde_json::Value) -> AppResult<Place> {
     };
     Ok(Place::from_geojson(&text)?)
 }
+
+/// Mark the milestones of the city that are late on `today` (督办), for the background sweep;
+/// how many were marked.
+pub async fn supervise(s: &AppState, city: &str, today: NaiveDate) -> AppResult<usize> {
+    use gongzhi_store::prelude::DeliveryStore;
+    Ok(s.store.supervise_milestones(city, today).await?)
+}

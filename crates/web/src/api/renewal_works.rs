@@ -26,7 +26,6 @@ use gongzhi_app::renewal_works::{
     DeliveryView, Done, NewCheckin, NewContribution, NewDeliveryRequest, NewMilestone, NewSpending, NewUpkeep,
     NewWorkRequest, SupervisedMilestone, WorkRow,
 };
-use gongzhi_core::access::Principal;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -180,12 +179,6 @@ pub async fn deliver_funded(
     Json(r): Json<DeliverFunded>,
 ) -> ApiResult<Json<Vec<DeliveryRow>>> {
     Ok(Json(app::start_funded(&s, &p, vote, &r).await?))
-}
-
-/// [`app::start_funded`] answering [`crate::ApiError`], for the vote results page
-/// (`pages/renewal_votes.rs`) until it calls the application layer itself.
-pub async fn start_funded(s: &AppState, p: &Principal, vote: i64, r: &DeliverFunded) -> ApiResult<Vec<DeliveryRow>> {
-    Ok(app::start_funded(s, p, vote, r).await?)
 }
 
 /// A delivery project with milestones, progress, spending, contributions, upkeep, acceptance and

@@ -6,16 +6,14 @@ use askama::Template;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
-use gongzhi_store::prelude::*;
 
 use super::{render, word_label, Chrome, Lang, LangQuery, LoggedIn, PageError};
-use crate::api::initiatives::{self as api, InitiativeView, Step};
 use crate::auth::MaybeAuth;
 use crate::{ApiError, AppState};
+use gongzhi_app::initiatives::{self as app, HandoffView, InitiativeRow, InitiativeView, Step};
 use gongzhi_core::premises::UnitUse;
 use gongzhi_core::visibility::Seat;
 use gongzhi_core::wicked::{Hazard, Milestone, PartyKind, Position, ProblemType, Side};
-use gongzhi_store::InitiativeRow;
 
 /// (key, 中文, English), sorted by key.
 pub(crate) const TEXTS: super::i18n::Texts = &[
@@ -116,8 +114,7 @@ pub async fn list(
     headers: HeaderMap,
     Query(q): Query<LangQuery>,
 ) -> Result<Response, PageError> {
-    let city = crate::api::territory::city_of(&s, p.as_ref());
-    let rows = s.store.initiatives(&city).await?;
+    let rows = app::list(&s, p.as_ref()).await?;
     let page = ListPage {
         c: Chrome::new(&headers, &q, p, "/initiatives"),
         rows,
@@ -207,7 +204,7 @@ impl InitiativePage {
         }
     }
     /// Hand-offs this seat may answer (opened by the other stage, not yet answered).
-    fn answerable(&self) -> Vec<&api::HandoffView> {
+    fn answerable(&self) -> Vec<&HandoffView> {
         self.v
             .handoffs
             .iter()
@@ -224,18 +221,7 @@ async fn page(
     public: bool,
     error: Option<String>,
 ) -> Result<Response, PageError> {
-    let city = crate::api::territory::city_of(s, p);
-    let seat = if public {
-        Seat::Public
-    } else {
-        api::seat_of(s, p, id).await?
-    };
-    let (i, version) = s
-        .store
-        .initiative(&city, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("initiative {id}")))?;
-    let v = api::view(s, &city, &i, version, seat).await?;
+    let v = app::view_of(s, p, id, public).await?;
     let status = if error.is_some() {
         axum::http::StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -253,7 +239,7 @@ pub async fn workspace(
     LoggedIn { p, c }: LoggedIn,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    if api::seat_of(&s, Some(&p), id).await? == Seat::Public {
+    if app::seat_of(&s, Some(&p), id).await? == Seat::Public {
         return Ok(Redirect::to(&format!("/initiatives/{id}/public")).into_response());
     }
     page(&s, c, Some(&p), id, false, None).await
@@ -320,7 +306,10 @@ pub async fn step(
         map.insert("hazards".into(), hazards.into());
     }
     let result = match serde_json::from_value::<Step>(map.into()) {
-        Ok(step) => api::apply_step(&s, &p, id, version, step).await.map(|_| ()),
+        Ok(step) => app::take_step(&s, &p, id, version, step)
+            .await
+            .map(|_| ())
+            .map_err(ApiError::from),
         Err(e) => Err(ApiError::invalid(format!("the form is incomplete: {e}"))),
     };
     match result {
@@ -371,9 +360,10 @@ pub async fn photo(
     };
     let result = match read.await {
         Ok((unit, photo)) => match photo.filter(|(_, d)| !d.is_empty()) {
-            Some((ct, data)) => api::store_survey_photo(&s, &p, id, unit.trim(), &ct, &data)
+            Some((ct, data)) => app::add_survey_photo(&s, &p, id, unit.trim(), &ct, &data)
                 .await
-                .map(|_| ()),
+                .map(|_| ())
+                .map_err(ApiError::from),
             None => Err(ApiError::invalid(c.t("err_photo"))),
         },
         Err(e) => Err(e),

@@ -3,19 +3,18 @@
 //! own needs and the community's clusters; the staff page to run the clustering, rename, merge
 //! and split clusters and link evidence cases. Both go through the JSON API's functions.
 
-use gongzhi_store::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use gongzhi_app::renewal_needs::{self as app, ClusterEdit, ClusterView, NeedView};
+use gongzhi_app::AppError;
 use gongzhi_core::gridteam::Category;
-use gongzhi_core::renewal::evidence;
 use serde::Deserialize;
 
 use super::{render, svg, Chrome, LoggedIn, PageError};
-use crate::api::renewal_needs as api;
 use crate::{ApiError, AppState};
 
 /// This page's UI texts. Keep keys sorted; keys are unique across tables.
@@ -102,15 +101,7 @@ fn category_label(c: &Chrome, k: &str) -> String {
     super::word_label::<Category>(c.lang, k)
 }
 
-async fn cluster_rows(s: &AppState, c: &Chrome, city: &str, code: &str) -> Result<Vec<api::ClusterView>, ApiError> {
-    let stored = s.store.renewal_clusters(city, code, false).await?;
-    let mut v = api::cluster_views(s, city, code, stored).await?;
-    v.sort_by(|a, b| b.needs.len().cmp(&a.needs.len()).then(a.id.cmp(&b.id)));
-    let _ = c;
-    Ok(v)
-}
-
-fn row(c: &Chrome, v: &api::ClusterView) -> ClusterRow {
+fn row(c: &Chrome, v: &ClusterView) -> ClusterRow {
     ClusterRow {
         id: v.id,
         name: v.name.clone(),
@@ -128,7 +119,7 @@ fn row(c: &Chrome, v: &api::ClusterView) -> ClusterRow {
     }
 }
 
-fn need_row(c: &Chrome, n: &api::NeedView) -> NeedRow {
+fn need_row(c: &Chrome, n: &NeedView) -> NeedRow {
     NeedRow {
         id: n.id,
         category: category_label(c, &n.category),
@@ -153,14 +144,14 @@ async fn needs_page_with(
     error: Option<String>,
     raised: Option<i64>,
 ) -> Result<Response, PageError> {
-    let city = p.city.to_string();
-    let d = api::community(s, &city, code).await?;
-    api::check_view(&p, code)?;
-    let needs = api::needs_view(s, &p, code).await?;
-    let clusters = cluster_rows(s, &c, &city, code).await?;
-    let grids = s.store.grids(&city, Some(code), 1, 200).await?;
+    let app::NeedsOverview {
+        community: d,
+        needs,
+        clusters,
+        grids,
+        staff,
+    } = app::needs_overview(s, &p, code).await?;
     let shapes: Vec<svg::Shape> = grids
-        .grids
         .iter()
         .map(|g| svg::Shape {
             href: String::new(),
@@ -189,7 +180,7 @@ async fn needs_page_with(
             .collect(),
         mine: needs.iter().filter(|n| n.mine).map(|n| need_row(&c, n)).collect(),
         clusters: clusters.iter().map(|k| row(&c, k)).collect(),
-        staff: api::is_staff(&p, code),
+        staff,
         error,
         raised,
         c,
@@ -253,7 +244,7 @@ pub async fn raise_submit(
         let msg = c.t("rn_need_place").to_owned();
         return needs_page_with(&s, p, c, &code, Some(msg), None).await;
     };
-    let r = api::RaiseNeed {
+    let r = app::RaiseNeed {
         category: fields.get("category").cloned().unwrap_or_default(),
         text: fields.get("text").cloned().unwrap_or_default(),
         lng,
@@ -266,7 +257,7 @@ pub async fn raise_submit(
         household: None,
         group: None,
     };
-    let raised = match api::raise(&s, &p, &code, r).await {
+    let raised = match app::raise(&s, &p, &code, r).await.map_err(ApiError::from) {
         Ok(x) => x,
         Err(e) if e.status.as_u16() == 422 => {
             return needs_page_with(&s, p, c, &code, Some(e.body.message), None).await;
@@ -274,9 +265,8 @@ pub async fn raise_submit(
         Err(e) => return Err(e.into()),
     };
     if let Some((ct, data)) = photo {
-        let city = p.city.to_string();
-        if let Err(e) = api::photo(&s, &p, &city, raised.id, &ct, &data).await {
-            return needs_page_with(&s, p, c, &code, Some(e.body.message), Some(raised.id)).await;
+        if let Err(e) = app::add_photo(&s, &p, raised.id, &ct, &data).await {
+            return needs_page_with(&s, p, c, &code, Some(e.message), Some(raised.id)).await;
         }
     }
     Ok(Redirect::to(&format!("/renewal/{code}/needs?raised={}", raised.id)).into_response())
@@ -302,29 +292,20 @@ pub async fn clusters_page(
     LoggedIn { p, c }: LoggedIn,
     Path(code): Path<String>,
 ) -> Result<Response, PageError> {
-    let city = p.city.to_string();
-    let d = api::community(&s, &city, &code).await?;
-    if !api::is_staff(&p, &code) {
-        return Err(ApiError::forbidden(format!(
-            "clusters of community {code} are managed by its staff (community planners, grid heads, administrators)"
-        ))
-        .into());
-    }
-    let needs = api::needs_view(&s, &p, &code).await?;
-    let rule = api::evidence_rule(&s, &city).await?;
-    let now = gongzhi_store::now_ms();
-    let cases = s
-        .store
-        .community_case_facts(&city, &code, now - rule.window_days * 86_400_000)
-        .await?;
-    let recs = evidence::recurrences(&cases, &rule, now);
+    let app::StaffOverview {
+        community: d,
+        needs,
+        offers,
+        clusters: views,
+    } = app::staff_overview(&s, &p, &code).await?;
     let rows: HashMap<i64, NeedRow> = needs
         .iter()
         .map(|n| {
             let mut r = need_row(&c, n);
-            r.offers = evidence::offers_for(n.lng, n.lat, &recs, &rule)
+            r.offers = offers
+                .get(&n.id)
                 .into_iter()
-                .filter(|(x, _)| !x.cases.iter().all(|k| n.evidence.contains(k)))
+                .flatten()
                 .map(|(x, dist)| {
                     (
                         x.cases.iter().map(i64::to_string).collect::<Vec<_>>().join(","),
@@ -341,10 +322,9 @@ pub async fn clusters_page(
             (n.id, r)
         })
         .collect();
-    let views = cluster_rows(&s, &c, &city, &code).await?;
     let mut clustered: BTreeMap<i64, ()> = BTreeMap::new();
     let mut clusters = Vec::new();
-    for v in &views {
+    for (v, steps) in &views {
         let mut ns = Vec::new();
         for id in &v.needs {
             clustered.insert(*id, ());
@@ -360,11 +340,8 @@ pub async fn clusters_page(
                 });
             }
         }
-        let history = s
-            .store
-            .events(&city, &format!("renewal_cluster:{}", v.id))
-            .await?
-            .into_iter()
+        let history = steps
+            .iter()
             .map(|e| format!("{} {}", super::cases::local_time(e.at), e.kind))
             .collect();
         clusters.push(StaffCluster {
@@ -403,7 +380,7 @@ fn first(values: &[(String, String)], key: &str) -> Option<String> {
     values.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
 }
 
-fn ids(values: &[(String, String)], key: &str) -> Result<Vec<i64>, ApiError> {
+fn ids(values: &[(String, String)], key: &str) -> Result<Vec<i64>, AppError> {
     values
         .iter()
         .filter(|(k, _)| k == key)
@@ -417,7 +394,7 @@ fn ids(values: &[(String, String)], key: &str) -> Result<Vec<i64>, ApiError> {
         .map(|v| {
             v.trim_start_matches('#')
                 .parse::<i64>()
-                .map_err(|_| ApiError::invalid(format!("{key}: '{v}' is not a number")))
+                .map_err(|_| AppError::invalid(format!("{key}: '{v}' is not a number")))
         })
         .collect()
 }
@@ -428,12 +405,7 @@ pub async fn refresh_submit(
     LoggedIn { p, .. }: LoggedIn,
     Path(code): Path<String>,
 ) -> Result<Response, PageError> {
-    let city = p.city.to_string();
-    api::community(&s, &city, &code).await?;
-    if !api::is_staff(&p, &code) {
-        return Err(ApiError::forbidden(format!("clusters of community {code} are managed by its staff")).into());
-    }
-    api::run_clustering(&s, &city, &code, Some(p.person_id)).await?;
+    app::refresh_from_page(&s, &p, &code).await?;
     Ok(Redirect::to(&format!("/renewal/{code}/clusters")).into_response())
 }
 
@@ -444,46 +416,24 @@ pub async fn cluster_step(
     Path((id, action)): Path<(i64, String)>,
     body: Bytes,
 ) -> Result<Response, PageError> {
-    let city = p.city.to_string();
-    let c = s
-        .store
-        .renewal_cluster(&city, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("cluster {id}")))?;
-    if !api::is_staff(&p, &c.community) {
-        return Err(ApiError::forbidden(format!(
-            "clusters of community {} are managed by its staff",
-            c.community
-        ))
-        .into());
-    }
     let v = form_values(&body);
-    let who = Some(p.person_id);
-    match action.as_str() {
-        "rename" => {
-            let version = first(&v, "version").and_then(|x| x.parse().ok());
-            s.store
-                .rename_cluster(&city, id, &first(&v, "name").unwrap_or_default(), version, who)
-                .await?;
-        }
-        "merge" => {
-            s.store.merge_clusters(&city, id, &ids(&v, "from")?, who, None).await?;
-        }
-        "split" => {
-            s.store
-                .split_cluster(
-                    &city,
-                    id,
-                    &ids(&v, "needs")?,
-                    &first(&v, "name").unwrap_or_default(),
-                    who,
-                    None,
-                )
-                .await?;
-        }
-        other => return Err(ApiError::not_found(format!("cluster step '{other}'")).into()),
-    }
-    Ok(Redirect::to(&format!("/renewal/{}/clusters", c.community)).into_response())
+    let edit = match action.as_str() {
+        "rename" => Ok(ClusterEdit::Rename(app::Rename {
+            name: first(&v, "name").unwrap_or_default(),
+            version: first(&v, "version").and_then(|x| x.parse().ok()),
+        })),
+        "merge" => ids(&v, "from").map(|from| ClusterEdit::Merge(app::Merge { from, reason: None })),
+        "split" => ids(&v, "needs").map(|needs| {
+            ClusterEdit::Split(app::Split {
+                needs,
+                name: first(&v, "name").unwrap_or_default(),
+                reason: None,
+            })
+        }),
+        other => Err(AppError::not_found(format!("cluster step '{other}'"))),
+    };
+    let community = app::edit_from_page(&s, &p, id, edit).await?;
+    Ok(Redirect::to(&format!("/renewal/{community}/clusters")).into_response())
 }
 
 /// POST /renewal/needs/{id}/evidence (cases).
@@ -493,15 +443,8 @@ pub async fn evidence_submit(
     Path(id): Path<i64>,
     body: Bytes,
 ) -> Result<Response, PageError> {
-    let city = p.city.to_string();
-    let (_, _, community) = api::need(&s, &city, id).await?;
-    if !api::is_staff(&p, &community) {
-        return Err(ApiError::forbidden(format!("evidence of community {community} is linked by its staff")).into());
-    }
     let v = form_values(&body);
-    s.store
-        .link_evidence(&city, id, &ids(&v, "cases")?, Some(p.person_id))
-        .await?;
+    let community = app::link_evidence_from_page(&s, &p, id, ids(&v, "cases")).await?;
     Ok(Redirect::to(&format!("/renewal/{community}/clusters")).into_response())
 }
 
@@ -511,5 +454,6 @@ pub async fn photo(
     LoggedIn { p, .. }: LoggedIn,
     Path((id, photo)): Path<(i64, i64)>,
 ) -> Result<Response, PageError> {
-    Ok(api::get_photo(State(s), crate::auth::Auth(p), Path((id, photo))).await?)
+    let media = app::photo_media(&s, &p, id, photo).await?;
+    Ok(crate::media::moved(media))
 }

@@ -1082,11 +1082,11 @@ pub async fn deliver_submit(
     let to = format!("/renewal/{community}/votes/{id}/results");
     let result = async {
         service::vote_in(&s, &p.city.to_string(), &community, id).await?;
-        let window = crate::api::renewal_works::DeliverFunded {
+        let window = gongzhi_app::renewal_works::DeliverFunded {
             from: field(&f, "from"),
             to: field(&f, "to"),
         };
-        crate::api::renewal_works::start_funded(&s, &p, id, &window).await
+        Ok::<_, crate::ApiError>(gongzhi_app::renewal_works::start_funded(&s, &p, id, &window).await?)
     }
     .await;
     Ok(match result {
