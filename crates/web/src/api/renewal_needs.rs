@@ -178,7 +178,7 @@ pub async fn raise(s: &AppState, p: &Principal, community_code: &str, r: RaiseNe
     };
     let id = s.store.add_grid_record(&city, &rec, Some(p.person_id)).await?;
     if source == NeedSource::Resident {
-        let rules = crate::api::gridteam::rules(s, &city).await?;
+        let rules = gongzhi_app::gridteam::rules(s, &city).await?;
         if rules.iter().any(|x| x.action == "need_raised") {
             s.store
                 .award_points(
