@@ -2,7 +2,6 @@
 //! the three lists exported to CSV; `gongzhi bench grid`: the matching engine on a whole demo
 //! city's lists, generated in memory.
 
-use gongzhi_store::prelude::*;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -46,12 +45,11 @@ pub enum GridteamCommand {
 }
 
 async fn state_and_grid(db: &Db, code: &str) -> Result<(AppState, gongzhi_core::grid::Grid)> {
-    let store = crate::open(db).await?;
-    let grid = store
-        .grid(&db.city, code)
+    let state = AppState::lazy(crate::open(db).await?, &db.city);
+    let grid = gongzhi_app::gridteam::grid_in(&state, &db.city, code)
         .await?
         .with_context(|| format!("grid {code} is not stored in city {}", db.city))?;
-    Ok((AppState::lazy(store, &db.city), grid))
+    Ok((state, grid))
 }
 
 pub async fn run(cmd: GridteamCommand) -> Result<()> {

@@ -25,7 +25,7 @@ pub use table::*;
 use gongzhi_store::prelude::*;
 
 use gongzhi_core::access::{Permission, Principal};
-use gongzhi_core::gridteam::{self as rules, Category, Need, NeedSource, NeedStatus, PointRule, Urgency};
+use gongzhi_core::gridteam::{Category, Need, NeedSource, NeedStatus, Urgency};
 use gongzhi_core::renewal::cluster::ClusterParams;
 use gongzhi_core::renewal::evidence::{self, EvidenceRule};
 use gongzhi_core::spatial::Crs;
@@ -41,8 +41,6 @@ use crate::{AppError, AppResult, AppState};
 pub const CLUSTER_PARAMS_SETTING: &str = "renewal_cluster_params";
 pub const EVIDENCE_RULE_SETTING: &str = "renewal_evidence_rule";
 pub const HOUR_VALUE_SETTING: &str = "renewal_hour_value_cents";
-/// The setting holding the city's points rules (CSV; the generalist grid's).
-const POINT_RULES_SETTING: &str = "point_rules";
 
 /// A need has at most this many photos.
 pub const PHOTOS_PER_NEED: usize = 9;
@@ -216,12 +214,6 @@ pub async fn set_settings(s: &AppState, p: &Principal, x: RenewalSettings) -> Ap
     })
 }
 
-/// The city's points rules (stored, else the defaults).
-async fn point_rules(s: &AppState, city: &str) -> AppResult<Vec<PointRule>> {
-    let text = s.store.setting(city, POINT_RULES_SETTING).await?;
-    Ok(rules::parse_rules(text.as_deref().unwrap_or(rules::DEFAULT_RULES_CSV))?)
-}
-
 /// A need of the list with its community (the first 12 digits of its area), or 404.
 pub async fn need(s: &AppState, city: &str, id: i64) -> AppResult<(GridRecord, Need, String)> {
     let r = s
@@ -354,7 +346,7 @@ pub async fn raise(s: &AppState, p: &Principal, community_code: &str, r: RaiseNe
     };
     let id = s.store.add_grid_record(&city, &rec, Some(p.person_id)).await?;
     if source == NeedSource::Resident {
-        let rules = point_rules(s, &city).await?;
+        let rules = crate::gridteam::rules(s, &city).await?;
         if rules.iter().any(|x| x.action == "need_raised") {
             s.store
                 .award_points(

@@ -11,10 +11,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::api::gridteam::AreaQuery;
 use crate::auth::Auth;
 use crate::error::{ApiResult, ErrorBody};
 use crate::AppState;
+use gongzhi_app::gridteam::AreaQuery;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(area_indicators))

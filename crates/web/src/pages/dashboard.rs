@@ -189,8 +189,8 @@ async fn grid_work(
 ) -> Result<(Vec<(&'static str, String)>, Vec<GridRow>), ApiError> {
     use gongzhi_core::gridteam::missed_report_rate;
     let day = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| ApiError::invalid("date"));
-    let (from_ms, to_ms) = crate::api::gridteam::day_range_ms(day(&p.from)?, day(&p.to)?);
-    let (total, parts) = crate::api::gridteam::area_grid_counts(s, city, &p.key, from_ms, to_ms).await?;
+    let (from_ms, to_ms) = gongzhi_app::gridteam::day_range_ms(day(&p.from)?, day(&p.to)?);
+    let (total, parts) = gongzhi_app::gridteam::area_grid_counts(s, city, &p.key, from_ms, to_ms).await?;
     let kpis = vec![
         ("grid_by_patrol", total.cases_by_patrol.to_string()),
         ("grid_by_residents", total.cases_by_residents.to_string()),
@@ -589,8 +589,8 @@ pub async fn map_page(
         }
     } else if staff {
         let day = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").expect("a date we wrote");
-        let (from_ms, to_ms) = crate::api::gridteam::day_range_ms(day(&from), day(&to));
-        let (_, by_part) = crate::api::gridteam::area_grid_counts(&s, &city, &within, from_ms, to_ms).await?;
+        let (from_ms, to_ms) = gongzhi_app::gridteam::day_range_ms(day(&from), day(&to));
+        let (_, by_part) = gongzhi_app::gridteam::area_grid_counts(&s, &city, &within, from_ms, to_ms).await?;
         for (code, ..) in &parts {
             let g = by_part.get(code).cloned().unwrap_or_default();
             values.push(match indicator.as_str() {

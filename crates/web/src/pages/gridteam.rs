@@ -6,20 +6,12 @@
 use askama::Template;
 use axum::extract::{Form, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Json;
 use geo::InteriorPoint;
-use gongzhi_core::gridteam::{
-    Alliance, Category, Household, Member, Need, NeedSource, NeedStatus, PatrolRoute, Project, ProjectStatus, Resource,
-    Urgency, Usage,
-};
-use gongzhi_store::prelude::*;
-use gongzhi_store::{GridList, GridRecord};
+use gongzhi_app::gridteam::{self as service, ConfirmInput, PatrolInput};
+use gongzhi_core::gridteam::{Category, Need, NeedSource, NeedStatus, ProjectStatus, Urgency};
 use serde::Deserialize;
-use std::collections::HashMap;
 
 use super::{render, Chrome, LoggedIn, PageError};
-use crate::api::gridteam as api;
-use crate::auth::Auth;
 use crate::{ApiError, AppState};
 use gongzhi_app::cases::Report;
 
@@ -118,171 +110,118 @@ fn zh_or_en<'a>(c: &Chrome, zh: &'a str, en: &'a str) -> &'a str {
     }
 }
 
-async fn person_name(s: &AppState, city: &str, id: Option<i64>) -> String {
-    match id {
-        Some(id) => s
-            .store
-            .person(city, id)
-            .await
-            .ok()
-            .flatten()
-            .map_or_else(|| id.to_string(), |p| p.name),
-        None => String::new(),
-    }
-}
-
 /// GET /grids/{code}/team
 pub async fn team_page(
     State(s): State<AppState>,
     LoggedIn { p, c }: LoggedIn,
     Path(code): Path<String>,
 ) -> Result<Response, PageError> {
-    let g = gongzhi_app::gridteam::grid(&s, &p, &code).await?;
-    gongzhi_app::gridteam::check_read(&s, &p, &g, GridList::Needs).await?;
-    let city = p.city.to_string();
-    let areas = [g.code.as_str(), g.community.as_str()];
-    let list = |l: GridList| {
-        let s = s.clone();
-        let city = city.clone();
-        let areas = areas.map(str::to_owned);
-        async move {
-            let a: Vec<&str> = areas.iter().map(String::as_str).collect();
-            s.store.grid_records(&city, l, &a, None).await
-        }
-    };
-    let mut team = Vec::new();
-    for r in list(GridList::Members).await? {
-        let m: Member = r.body_as()?;
-        team.push(Row {
-            id: r.id,
-            status: m.role.label(c.lang).to_owned(),
-            title: person_name(&s, &city, Some(m.person)).await,
-            detail: m.commitment,
-        });
-    }
-    let mut alliances = Vec::new();
-    for r in list(GridList::Alliances).await? {
-        let a: Alliance = r.body_as()?;
-        let mut parts = Vec::new();
-        for m in &a.members {
-            let name = s
-                .store
-                .organisation(&city, m.organisation)
-                .await?
-                .map_or_else(|| m.organisation.to_string(), |o| o.name);
-            parts.push(format!("{}（{}）{}", name, m.role.label(c.lang), m.commitment));
-        }
-        alliances.push(Row {
-            id: r.id,
-            status: r.status.clone(),
-            title: a.name,
-            detail: parts.join("；"),
-        });
-    }
-    let households = if gongzhi_app::gridteam::is_team(&p, &g) {
-        let mut v = Vec::new();
-        for r in list(GridList::Households).await? {
-            let h: Household = r.body_as()?;
-            let groups: Vec<&str> = h.key_groups.iter().map(|k| k.label(c.lang)).collect();
-            v.push(Row {
-                id: r.id,
-                status: h.unit,
-                title: h.head,
-                detail: format!("{} · {}", h.size, groups.join("、")),
-            });
-        }
-        Some(v)
-    } else {
-        None
-    };
-    let today = gongzhi_core::calendar::china_today();
-    let resources_list = list(GridList::Resources).await?;
-    let all_needs = list(GridList::Needs).await?;
-    // The open needs are ranked together: the city's resources are read once.
-    let open_needs: Vec<GridRecord> = all_needs.iter().filter(|r| r.status == "open").cloned().collect();
-    let (ranked, city_resources) = api::proposals_for_all(&s, &city, &open_needs, today, 3).await?;
-    let mut ranked = open_needs.iter().map(|r| r.id).zip(ranked).collect::<HashMap<_, _>>();
-    let titles: HashMap<i64, String> = city_resources
-        .iter()
-        .map(|x| (x.id, x.body["title"].as_str().unwrap_or_default().to_owned()))
-        .collect();
-    let mut needs = Vec::new();
-    for r in all_needs {
-        let n: Need = r.body_as()?;
-        let open = r.status == "open";
-        let proposals = ranked
-            .remove(&r.id)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|pr| {
-                (
-                    pr.resource,
-                    titles.get(&pr.resource).cloned().unwrap_or_default(),
-                    format!("{:.2}", pr.score),
-                    zh_or_en(&c, &pr.reason_zh(), &pr.reason()).to_owned(),
-                )
-            })
-            .collect();
-        needs.push(NeedRow {
-            id: r.id,
-            status: super::word_label::<NeedStatus>(c.lang, &r.status),
-            category: n.category.label(c.lang).to_owned(),
-            text: n.text,
-            urgency: n.urgency.label(c.lang).to_owned(),
-            open,
-            proposals,
-        });
-    }
-    let resources = resources_list
-        .iter()
-        .map(|r: &GridRecord| {
-            let o: Resource = r.body_as()?;
-            let u: Usage = serde_json::from_value(r.body["usage"].clone()).unwrap_or_default();
-            Ok(Row {
-                id: r.id,
-                status: o.kind.label(c.lang).to_owned(),
-                title: o.title,
-                detail: format!("{} / {}", o.capacity - u.used, o.capacity),
-            })
+    let v = service::team_view(&s, &p, &code).await?;
+    let team = v
+        .members
+        .into_iter()
+        .map(|m| Row {
+            id: m.record.id,
+            status: m.member.role.label(c.lang).to_owned(),
+            title: m.name,
+            detail: m.member.commitment,
         })
-        .collect::<Result<Vec<_>, gongzhi_store::StoreError>>()?;
-    let projects = list(GridList::Projects)
-        .await?
-        .iter()
-        .map(|r| {
-            let pr: Project = r.body_as()?;
-            Ok(Row {
-                id: r.id,
-                status: super::word_label::<ProjectStatus>(c.lang, &r.status),
+        .collect();
+    let alliances = v
+        .alliances
+        .into_iter()
+        .map(|a| {
+            let parts: Vec<String> = a
+                .alliance
+                .members
+                .iter()
+                .zip(&a.organisations)
+                .map(|(m, name)| format!("{}（{}）{}", name, m.role.label(c.lang), m.commitment))
+                .collect();
+            Row {
+                id: a.record.id,
+                status: a.record.status.clone(),
+                title: a.alliance.name,
+                detail: parts.join("；"),
+            }
+        })
+        .collect();
+    let households = v.households.map(|hs| {
+        hs.into_iter()
+            .map(|e| {
+                let h = e.body;
+                let groups: Vec<&str> = h.key_groups.iter().map(|k| k.label(c.lang)).collect();
+                Row {
+                    id: e.record.id,
+                    status: h.unit,
+                    title: h.head,
+                    detail: format!("{} · {}", h.size, groups.join("、")),
+                }
+            })
+            .collect()
+    });
+    let needs = v
+        .needs
+        .into_iter()
+        .map(|n| NeedRow {
+            id: n.record.id,
+            status: super::word_label::<NeedStatus>(c.lang, &n.record.status),
+            category: n.need.category.label(c.lang).to_owned(),
+            text: n.need.text,
+            urgency: n.need.urgency.label(c.lang).to_owned(),
+            open: n.open,
+            proposals: n
+                .proposals
+                .into_iter()
+                .map(|(pr, title)| {
+                    (
+                        pr.resource,
+                        title,
+                        format!("{:.2}", pr.score),
+                        zh_or_en(&c, &pr.reason_zh(), &pr.reason()).to_owned(),
+                    )
+                })
+                .collect(),
+        })
+        .collect();
+    let resources = v
+        .resources
+        .into_iter()
+        .map(|r| Row {
+            id: r.record.id,
+            status: r.resource.kind.label(c.lang).to_owned(),
+            title: r.resource.title,
+            detail: format!("{} / {}", r.resource.capacity - r.usage.used, r.resource.capacity),
+        })
+        .collect();
+    let projects = v
+        .projects
+        .into_iter()
+        .map(|e| {
+            let pr = e.body;
+            Row {
+                id: e.record.id,
+                status: super::word_label::<ProjectStatus>(c.lang, &e.record.status),
                 title: pr.title,
                 detail: match &pr.reason_zh {
                     Some(zh) => zh_or_en(&c, zh, &pr.reason).to_owned(),
                     None => pr.reason,
                 },
-            })
+            }
         })
-        .collect::<Result<Vec<_>, gongzhi_store::StoreError>>()?;
-    let patrol_records = list(GridList::Patrols).await?;
-    let week_ago = gongzhi_store::now_ms() - 7 * 86_400_000;
-    let routes = list(GridList::Routes)
-        .await?
-        .iter()
-        .filter(|r| r.status == "active")
-        .map(|r| {
-            let route: PatrolRoute = r.body_as()?;
-            let walked = patrol_records
-                .iter()
-                .filter(|x| x.created_at >= week_ago && x.body["planned_route"].as_i64() == Some(r.id))
-                .count();
-            Ok(Row {
-                id: r.id,
-                status: format!("{} {}", route.per_week, c.t("grid_per_week")),
-                title: route.name,
-                detail: format!("{} {walked} / {}", c.t("grid_walked_week"), route.per_week),
-            })
+        .collect();
+    let routes = v
+        .routes
+        .into_iter()
+        .map(|r| Row {
+            id: r.record.id,
+            status: format!("{} {}", r.route.per_week, c.t("grid_per_week")),
+            title: r.route.name,
+            detail: format!("{} {} / {}", c.t("grid_walked_week"), r.walked_week, r.route.per_week),
         })
-        .collect::<Result<Vec<_>, gongzhi_store::StoreError>>()?;
-    let patrols = patrol_records
+        .collect();
+    let patrols = v
+        .patrols
         .iter()
         .map(|r| Row {
             id: r.id,
@@ -303,10 +242,9 @@ pub async fn team_page(
                 .unwrap_or_default(),
         })
         .collect();
-    let indicators = if gongzhi_app::gridteam::is_team(&p, &g) {
-        let i = api::indicators_of(&s, &city, &g).await?;
+    let indicators = v.indicators.map(|i| {
         let k = &i.counts;
-        Some(vec![
+        vec![
             ("grid_by_patrol", k.cases_by_patrol.to_string()),
             ("grid_by_residents", k.cases_by_residents.to_string()),
             (
@@ -318,15 +256,12 @@ pub async fn team_page(
             ("grid_resources_used", format!("{} / {}", k.resources_used, k.resources)),
             ("grid_attendances", k.attendances.to_string()),
             ("grid_volunteer_hours", k.volunteer_hours.to_string()),
-        ])
-    } else {
-        None
-    };
-    let points = api::ledger_of(&s, &city, p.person_id).await?.balance;
+        ]
+    });
     let page = TeamPage {
-        code: g.code.to_string(),
-        name: g.name.clone(),
-        manage: gongzhi_app::gridteam::may_manage(&p, &g),
+        code: v.grid.code.to_string(),
+        name: v.grid.name.clone(),
+        manage: v.manage,
         team,
         alliances,
         households,
@@ -336,7 +271,7 @@ pub async fn team_page(
         patrols,
         routes,
         indicators,
-        points,
+        points: v.points,
         categories: Category::ALL.iter().map(|k| (k.as_str(), k.label(c.lang))).collect(),
         c,
     };
@@ -358,7 +293,7 @@ pub async fn need_submit(
     Path(code): Path<String>,
     Form(f): Form<NeedForm>,
 ) -> Result<Response, PageError> {
-    let g = gongzhi_app::gridteam::grid(&s, &p, &code).await?;
+    let g = service::grid(&s, &p, &code).await?;
     let centre = g.geometry.interior_point();
     let need = Need {
         category: f.category.parse()?,
@@ -374,7 +309,7 @@ pub async fn need_submit(
         quantity: f.quantity.unwrap_or(1),
         evidence: Vec::new(),
     };
-    let (_status, _created) = api::add_need(State(s), Auth(p), Path(code.clone()), Json(need)).await?;
+    service::add_need(&s, &p, &code, need).await?;
     Ok(Redirect::to(&format!("/grids/{code}/team")).into_response())
 }
 
@@ -392,13 +327,13 @@ pub async fn confirm_submit(
     Path(code): Path<String>,
     Form(f): Form<ConfirmForm>,
 ) -> Result<Response, PageError> {
-    let input = api::ConfirmInput {
+    let input = ConfirmInput {
         need: f.need,
         resource: f.resource,
         title: f.title,
         on: None,
     };
-    let (_status, _created) = api::confirm(State(s), Auth(p), Json(input)).await?;
+    service::confirm(&s, &p, input).await?;
     Ok(Redirect::to(&format!("/grids/{code}/team")).into_response())
 }
 
@@ -421,7 +356,7 @@ pub async fn patrol_submit(
     Path(code): Path<String>,
     Form(f): Form<PatrolForm>,
 ) -> Result<Response, PageError> {
-    let g = gongzhi_app::gridteam::grid(&s, &p, &code).await?;
+    let g = service::grid(&s, &p, &code).await?;
     let centre = g.geometry.interior_point();
     let findings = if f.condition.trim().is_empty() {
         Vec::new()
@@ -446,12 +381,12 @@ pub async fn patrol_submit(
                 .map_err(|_| ApiError::invalid(format!("planned_route: '{id}' is not a route id")))?,
         ),
     };
-    let input = api::PatrolInput {
+    let input = PatrolInput {
         planned_route,
         route: None,
         note: f.note,
         findings,
     };
-    let (_status, _logged) = api::patrol(State(s), Auth(p), Path(code.clone()), Json(input)).await?;
+    service::patrol(&s, &p, &code, input).await?;
     Ok(Redirect::to(&format!("/grids/{code}/team")).into_response())
 }

@@ -1,23 +1,76 @@
 //! The generalist grid (全科网格): the grid team's lists (needs, resources, projects, households,
 //! visits), who may read and keep them, and their import and export.
+//!
+//! Who sees what: households and visits only the grid team and staff above (ViewGridDetails on
+//! the grid); the other lists also the people of the organisations in the grid's alliance; any
+//! other organisation or resident is refused. Changes need ManageGrid on the grid.
+//!
+//! The commands and queries are in submodules, all re-exported here: [`records`] (team,
+//! alliance, households, needs, resources), [`matching`] (proposals, projects, unmatched),
+//! [`field`] (patrol routes and logs, visits, activities), [`points`] (rules, volunteering,
+//! ledger), [`indicators`] (per grid and over an area), [`io`] (import, export) and [`page`]
+//! (what the grid team's page shows).
 
+pub mod field;
+pub mod indicators;
+pub mod io;
+pub mod matching;
+pub mod page;
+pub mod points;
+pub mod records;
+
+pub use field::*;
+pub use indicators::*;
+pub use io::*;
+pub use matching::*;
+pub use page::*;
+pub use points::*;
+pub use records::*;
+
+/// The store's record types, for the front ends.
+pub use gongzhi_store::{GridCounts, GridList, GridRecord};
+
+use chrono::NaiveDate;
 use gongzhi_core::access::{role_has, Permission, Principal, Scope};
 use gongzhi_core::grid::Grid;
-use gongzhi_core::gridteam::{self, Alliance};
-use gongzhi_core::table::Table;
+use gongzhi_core::gridteam::Alliance;
 use gongzhi_core::territory::DivisionCode;
 use gongzhi_store::prelude::*;
-use gongzhi_store::{GridList, NewRecord, StoreError};
 use serde::Serialize;
 
 use crate::{AppError, AppResult, AppState};
 
 /// The grid, or not found.
 pub async fn grid(s: &AppState, p: &Principal, code: &str) -> AppResult<Grid> {
-    s.store
-        .grid(&p.city.to_string(), code)
+    grid_in(s, &p.city.to_string(), code)
         .await?
         .ok_or_else(|| AppError::not_found(format!("grid {code}")))
+}
+
+/// The grid of a city, if it is stored (for the command line, which acts for the operator).
+pub async fn grid_in(s: &AppState, city: &str, code: &str) -> AppResult<Option<Grid>> {
+    Ok(s.store.grid(city, code).await?)
+}
+
+/// A record of `list` and the grid it belongs to, or not found.
+async fn record_in_grid(s: &AppState, p: &Principal, list: GridList, id: i64) -> AppResult<(GridRecord, Grid)> {
+    let city = p.city.to_string();
+    let rec = s
+        .store
+        .grid_record(&city, list, id)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("{} {id}", list.as_str())))?;
+    let g = grid(s, p, &rec.area).await?;
+    Ok((rec, g))
+}
+
+/// A day written YYYY-MM-DD; today (in China) when absent.
+pub fn day(on: Option<&str>) -> AppResult<NaiveDate> {
+    match on {
+        None => Ok(gongzhi_core::calendar::china_today()),
+        Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .map_err(|_| AppError::invalid(format!("on: '{d}' is not a date; write YYYY-MM-DD"))),
+    }
 }
 
 /// Whether the principal is of the grid team or staff above it.
@@ -178,96 +231,4 @@ pub fn areas(g: &Grid) -> [&str; 2] {
 
 pub fn json<T: Serialize>(v: &T) -> serde_json::Value {
     serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
-}
-
-/// Parse and store a needs or resources file for a grid, all or nothing: by its grid team or a
-/// community planner (`by`), or by the operator at the command line (`None`).
-pub async fn import(
-    s: &AppState,
-    city: &str,
-    g: &Grid,
-    list: &str,
-    bytes: &[u8],
-    by: Option<&Principal>,
-) -> AppResult<Vec<i64>> {
-    if let Some(p) = by {
-        check_manage(p, g)?;
-    }
-    let actor = by.map(|p| p.person_id);
-    let table = Table::from_bytes(bytes).map_err(|e| StoreError::Lines(vec![e]))?;
-    let records: Vec<NewRecord> = match list {
-        "needs" => gridteam::parse_needs(&table, actor)
-            .map_err(StoreError::Lines)?
-            .into_iter()
-            .map(|n| NewRecord {
-                list: GridList::Needs,
-                area: g.code.to_string(),
-                status: "open".into(),
-                person: n.raised_by,
-                body: json(&n),
-            })
-            .collect(),
-        "resources" => gridteam::parse_resources(&table)
-            .map_err(StoreError::Lines)?
-            .into_iter()
-            .map(|r| NewRecord {
-                list: GridList::Resources,
-                area: g.code.to_string(),
-                status: "available".into(),
-                person: r.person,
-                body: json(&r),
-            })
-            .collect(),
-        other => {
-            return Err(AppError::invalid(format!(
-                "list: '{other}' cannot be imported; import needs or resources (projects come from confirmed matches)"
-            )))
-        }
-    };
-    Ok(s.store.add_grid_records(city, &records, actor).await?)
-}
-
-/// The CSV of a grid's needs, resources or projects (with id and status), for those who may
-/// read the grid's lists (`by`), or for the operator at the command line (`None`).
-pub async fn export(s: &AppState, city: &str, g: &Grid, list: &str, by: Option<&Principal>) -> AppResult<String> {
-    if let Some(p) = by {
-        check_read(s, p, g, GridList::Needs).await?;
-    }
-    let (l, columns): (GridList, Vec<&str>) = match list {
-        "needs" => (GridList::Needs, gridteam::NEED_COLUMNS.to_vec()),
-        "resources" => (GridList::Resources, gridteam::RESOURCE_COLUMNS.to_vec()),
-        "projects" => (
-            GridList::Projects,
-            vec!["title", "need", "resource", "quantity", "reason", "outcome"],
-        ),
-        other => {
-            return Err(AppError::invalid(format!(
-                "list: '{other}' is not one of needs, resources, projects"
-            )))
-        }
-    };
-    let mut w = gongzhi_core::table::CsvWriter::from_writer(Vec::new());
-    let header: Vec<&str> = ["id", "status"].into_iter().chain(columns.iter().copied()).collect();
-    w.write_record(&header).map_err(|e| AppError::invalid(e.to_string()))?;
-    for r in s.store.grid_records(city, l, &areas(g), None).await? {
-        let mut row = vec![r.id.to_string(), r.status.clone()];
-        for c in &columns {
-            let v = &r.body[*c];
-            row.push(match (c, v) {
-                (_, serde_json::Value::Null) => String::new(),
-                (_, serde_json::Value::String(x)) => x.clone(),
-                (&"categories", serde_json::Value::Array(a)) => {
-                    a.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join(";")
-                }
-                (&"windows", _) => {
-                    let ws: Vec<gridteam::Window> = serde_json::from_value(v.clone()).unwrap_or_default();
-                    gridteam::Window::format_list(&ws)
-                }
-                _ => v.to_string(),
-            });
-        }
-        w.write_record(&row).map_err(|e| AppError::invalid(e.to_string()))?;
-    }
-    let bytes = w.into_inner().map_err(|e| AppError::invalid(e.to_string()))?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
