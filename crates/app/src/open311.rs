@@ -11,8 +11,8 @@ use gongzhi_core::catalogue::CaseKind;
 use gongzhi_core::media::Checked;
 use gongzhi_core::open311 as o311;
 use gongzhi_store::prelude::*;
-pub use gongzhi_store::Open311Query;
-use gongzhi_store::{CaseRow, Open311Request, Store};
+pub use gongzhi_store::{Open311Query, Open311Request};
+use gongzhi_store::{CaseRow, Store};
 
 use crate::auth::random_hex;
 use crate::cases::{self as loop_, Duplicate, Report};
@@ -233,17 +233,12 @@ pub async fn grid_point(s: &AppState, city: &str, code: &str) -> AppResult<(f64,
 }
 
 /// A new request: the report (as the client's person, source `api`), the photo uploaded with it
-/// (already checked by the media policy) and what Open311 keeps beside the case.
+/// (already checked by the media policy) and what Open311 keeps beside the case (its `photo_id`
+/// is set here).
 pub struct NewRequest {
     pub report: Report,
     pub photo: Option<Checked>,
-    pub token: String,
-    pub service_code: String,
-    pub attributes: serde_json::Value,
-    pub email: Option<String>,
-    pub device_id: Option<String>,
-    pub account_id: Option<String>,
-    pub media_url: Option<String>,
+    pub request: Open311Request,
 }
 
 /// Take in a request as an ordinary case reported by `who`; returns the case id and the
@@ -260,22 +255,12 @@ pub async fn create(s: &AppState, who: &Principal, new: NewRequest) -> AppResult
         ),
         None => None,
     };
+    let request = Open311Request {
+        photo_id,
+        ..new.request
+    };
     s.store
-        .record_open311_request(
-            &city,
-            id,
-            &Open311Request {
-                token: new.token,
-                service_code: new.service_code,
-                attributes: new.attributes,
-                email: new.email,
-                device_id: new.device_id,
-                account_id: new.account_id,
-                media_url: new.media_url,
-                photo_id,
-            },
-            Some(who.person_id),
-        )
+        .record_open311_request(&city, id, &request, Some(who.person_id))
         .await?;
     Ok((id, dups))
 }

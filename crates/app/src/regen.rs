@@ -316,6 +316,15 @@ async fn project_for(s: &AppState, by: Option<&Principal>, city: &str, code: &st
     }
 }
 
+/// Read a CSV or XLSX file and parse its rows; every wrong line is in the error's items.
+fn parse_file<T>(
+    file: &[u8],
+    parse: impl FnOnce(&Table) -> Result<T, Vec<gongzhi_core::table::LineError>>,
+) -> AppResult<T> {
+    let table = Table::from_bytes(file).map_err(|e| StoreError::Lines(vec![e]))?;
+    Ok(parse(&table).map_err(StoreError::Lines)?)
+}
+
 /// Import holders from a CSV or XLSX file, one row per holding: `holder, name, kind, members,
 /// contested, representatives, sticking_points (code:severity;…), unit, area_m2, common_share`.
 /// All or nothing; each wrong line is in the error's items.
@@ -327,8 +336,7 @@ pub async fn import_holders(
     file: &[u8],
 ) -> AppResult<usize> {
     let project = project_for(s, by, city, code).await?;
-    let table = Table::from_bytes(file).map_err(|e| StoreError::Lines(vec![e]))?;
-    let holders = parse_holders(&table, &project.config.catalogue).map_err(StoreError::Lines)?;
+    let holders = parse_file(file, |t| parse_holders(t, &project.config.catalogue))?;
     Ok(s.store
         .import_regen_holders(city, code, &holders, by.map(|p| p.person_id))
         .await?)
@@ -344,8 +352,7 @@ pub async fn import_resources(
     file: &[u8],
 ) -> AppResult<usize> {
     let project = project_for(s, by, city, code).await?;
-    let table = Table::from_bytes(file).map_err(|e| StoreError::Lines(vec![e]))?;
-    let resources = parse_resources(&table, &project.config.catalogue).map_err(StoreError::Lines)?;
+    let resources = parse_file(file, |t| parse_resources(t, &project.config.catalogue))?;
     Ok(s.store
         .import_regen_resources(city, code, &resources, by.map(|p| p.person_id))
         .await?)

@@ -551,7 +551,7 @@ async fn requests(s: &AppState, p: &Params, headers: &HeaderMap, fmt: Format) ->
             list if list.is_empty() => Vec::new(),
             list => o311::states_for_status(&list.join(","))?,
         };
-        let window = o311::search_window(p.get("start_date"), p.get("end_date"), gongzhi_store::now_ms())?;
+        let window = o311::search_window(p.get("start_date"), p.get("end_date"), gongzhi_app::now_ms())?;
         Open311Query {
             ids: Vec::new(),
             conditions: p.list("service_code"),
@@ -906,7 +906,7 @@ async fn create(s: &AppState, q: Option<String>, headers: &HeaderMap, req: Reque
         )));
     }
     let defs = o311::attributes_for(category.kind, condition);
-    let answers = o311::validate_attributes(&defs, &p.attributes(), gongzhi_store::now_ms())?;
+    let answers = o311::validate_attributes(&defs, &p.attributes(), gongzhi_app::now_ms())?;
     let mut description = p
         .get("description")
         .map(str::to_owned)
@@ -964,13 +964,16 @@ async fn create(s: &AppState, q: Option<String>, headers: &HeaderMap, req: Reque
     let new = service::NewRequest {
         report,
         photo: media,
-        token: token.clone(),
-        service_code: code,
-        attributes: o311::answers_json(&answers, &defs),
-        email,
-        device_id,
-        account_id: account_id.clone(),
-        media_url,
+        request: service::Open311Request {
+            token: token.clone(),
+            service_code: code,
+            attributes: o311::answers_json(&answers, &defs),
+            email,
+            device_id,
+            account_id: account_id.clone(),
+            media_url,
+            photo_id: None,
+        },
     };
     let (id, dups) = service::create(s, &who, new).await?;
     let mut notice = o311::service_notice(condition);
