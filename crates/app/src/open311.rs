@@ -11,8 +11,8 @@ use gongzhi_core::catalogue::CaseKind;
 use gongzhi_core::media::Checked;
 use gongzhi_core::open311 as o311;
 use gongzhi_store::prelude::*;
-pub use gongzhi_store::{Open311Query, Open311Request};
 use gongzhi_store::{CaseRow, Store};
+pub use gongzhi_store::{Open311Query, Open311Request};
 
 use crate::auth::random_hex;
 use crate::cases::{self as loop_, Duplicate, Report};
