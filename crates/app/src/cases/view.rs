@@ -449,12 +449,6 @@ pub async fn indicator_breakdown(
         .collect())
 }
 
-/// The counters of one key of a dimension over a period, for the pages' own views.
-pub async fn counters(s: &AppState, p: &Principal, dim: &str, key: &str, from: &str, to: &str) -> AppResult<Counters> {
-    super::require_indicators(p, dim, Some(key))?;
-    Ok(s.store.counters(p.city.as_str(), dim, key, from, to).await?)
-}
-
 /// The units a case in `area` may be dispatched to: the functional departments of its district,
 /// its street office and its community committee, as (id, name).
 pub async fn units_serving(s: &AppState, city: &str, area: &str) -> AppResult<Vec<(i64, String)>> {

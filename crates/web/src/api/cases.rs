@@ -170,8 +170,7 @@ pub async fn proposal(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<i
 }
 
 pub use gongzhi_app::cases::{
-    check_photo, check_photo_bytes, event_zh, indicator_view, BreakdownRow, CaseDetail, CaseView, Contact, Deadline,
-    Indicators, TimelineEntry, PHOTOS_PER_CASE, PHOTO_MAX_BYTES,
+    indicator_view, BreakdownRow, CaseDetail, CaseView, Contact, Deadline, Indicators, TimelineEntry, PHOTO_MAX_BYTES,
 };
 
 #[derive(Serialize, ToSchema)]
