@@ -265,7 +265,7 @@ pub async fn principal_for_token(s: &AppState, token: &str) -> AppResult<Option<
 /// The person an account stands for, as a principal (after [`login`]).
 pub async fn principal_of(s: &AppState, account: &Account) -> AppResult<Principal> {
     s.store
-        .principal(&account.city, account.person_id)
+        .principal(account.city, account.person_id)
         .await?
         .ok_or_else(|| AppError::not_found("person"))
 }

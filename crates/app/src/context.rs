@@ -28,7 +28,7 @@ pub struct CityContext {
 
 impl CityContext {
     /// Read and parse a city's documents: the edited ones, else the shipped defaults.
-    pub async fn load(store: &Store, city: &str) -> AppResult<CityContext> {
+    pub async fn load(store: &Store, city: CityCode) -> AppResult<CityContext> {
         let catalogue = match store.document(city, "catalogue").await? {
             Some(d) => Catalogue::parse_csv(&d.body)?,
             None => Catalogue::default_cn(),
@@ -48,27 +48,24 @@ impl CityContext {
 /// The contexts of the cities served, by city code.
 #[derive(Default)]
 pub struct Contexts {
-    by_city: RwLock<HashMap<String, Arc<CityContext>>>,
+    by_city: RwLock<HashMap<CityCode, Arc<CityContext>>>,
 }
 
 impl Contexts {
     /// The city's context, read from the store when absent or older than [`MAX_AGE`].
-    pub async fn get(&self, store: &Store, city: &str) -> AppResult<Arc<CityContext>> {
-        if let Some(c) = self.by_city.read().expect("context lock").get(city) {
+    pub async fn get(&self, store: &Store, city: CityCode) -> AppResult<Arc<CityContext>> {
+        if let Some(c) = self.by_city.read().expect("context lock").get(&city) {
             if c.loaded.elapsed() < MAX_AGE {
                 return Ok(c.clone());
             }
         }
         let c = Arc::new(CityContext::load(store, city).await?);
-        self.by_city
-            .write()
-            .expect("context lock")
-            .insert(city.to_owned(), c.clone());
+        self.by_city.write().expect("context lock").insert(city, c.clone());
         Ok(c)
     }
 
     /// Forget a city's context: its catalogue or calendar changed.
-    pub fn invalidate(&self, city: &str) {
-        self.by_city.write().expect("context lock").remove(city);
+    pub fn invalidate(&self, city: CityCode) {
+        self.by_city.write().expect("context lock").remove(&city);
     }
 }

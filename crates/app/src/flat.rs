@@ -28,29 +28,32 @@ pub const LIST_DOCUMENT: &str = "responsibilities";
 
 /// The city's responsibility lists: the stored ones, else derived from its catalogue (one
 /// owner per subcategory, the target of its first condition).
-pub async fn responsibilities(s: &AppState, city: &str) -> AppResult<(i64, ResponsibilityList)> {
+pub async fn responsibilities(s: &AppState, city: CityCode) -> AppResult<(i64, ResponsibilityList)> {
     match s.store.document(city, LIST_DOCUMENT).await? {
         Some(d) => Ok((d.version, ResponsibilityList::parse_csv(&d.body)?)),
         None => {
             let cat = catalogue(s, city).await?;
-            Ok((0, flat::derive_from_catalogue(&cat, &DivisionCode::parse(city)?)))
+            Ok((
+                0,
+                flat::derive_from_catalogue(&cat, &DivisionCode::parse(city.as_str())?),
+            ))
         }
     }
 }
 
 /// The check of the catalogue against the lists in each district of the city.
-pub async fn check(s: &AppState, city: &str) -> AppResult<CheckReport> {
+pub async fn check(s: &AppState, city: CityCode) -> AppResult<CheckReport> {
     let (_, list) = responsibilities(s, city).await?;
     let cat = catalogue(s, city).await?;
     let districts: Vec<String> = s
         .store
-        .child_divisions(city, Some(city), Some(Level::District))
+        .child_divisions(city, Some(city.as_str()), Some(Level::District))
         .await?
         .into_iter()
         .map(|d| d.code.to_string())
         .collect();
     let areas = if districts.is_empty() {
-        vec![city.to_owned()]
+        vec![city.to_string()]
     } else {
         districts
     };
@@ -69,7 +72,7 @@ pub fn parse_day(field: &str, v: &str) -> AppResult<NaiveDate> {
 /// The cases reported in `[from, to]` (Beijing days) inside `within` (a code prefix).
 pub async fn period_cases(
     s: &AppState,
-    city: &str,
+    city: CityCode,
     from: NaiveDate,
     to: NaiveDate,
     within: &str,
@@ -146,7 +149,7 @@ pub struct Workload {
 }
 
 /// The early-warning rule of a city: settings `flat_max_per_worker` and `flat_max_growth_gap`.
-pub async fn warning_rule(s: &AppState, city: &str) -> AppResult<WarningRule> {
+pub async fn warning_rule(s: &AppState, city: CityCode) -> AppResult<WarningRule> {
     let mut rule = WarningRule::default();
     if let Some(v) = s.store.setting(city, "flat_max_per_worker").await? {
         rule.max_per_worker = v.parse().unwrap_or(rule.max_per_worker);
@@ -173,7 +176,13 @@ fn workers_on(
 }
 
 /// Workload and push-downs per community in `[from, to]` inside `within`.
-pub async fn workload(s: &AppState, city: &str, from: NaiveDate, to: NaiveDate, within: &str) -> AppResult<Workload> {
+pub async fn workload(
+    s: &AppState,
+    city: CityCode,
+    from: NaiveDate,
+    to: NaiveDate,
+    within: &str,
+) -> AppResult<Workload> {
     let (_, list) = responsibilities(s, city).await?;
     let cat = catalogue(s, city).await?;
     let cal = calendar(s, city).await?;
@@ -369,7 +378,7 @@ pub fn intake_of(cases: &[CaseRow], cat: &Catalogue) -> (Vec<whatif::Intake>, us
 /// (when they are the same, the other of flat/layered is the first column).
 pub async fn replay(
     s: &AppState,
-    city: &str,
+    city: CityCode,
     what_if: &Hierarchy,
     from: NaiveDate,
     to: NaiveDate,
@@ -491,13 +500,13 @@ pub fn require_view(p: &Principal, area: &str) -> AppResult<()> {
 /// (`by`), or by the operator at the command line (`None`). Returns the new version and the lists.
 pub async fn save_list(
     s: &AppState,
-    city: &str,
+    city: CityCode,
     by: Option<&Principal>,
     bytes: &[u8],
     xlsx: bool,
 ) -> AppResult<(i64, ResponsibilityList)> {
     if let Some(p) = by {
-        if p.city.as_str() != city || !p.may(Permission::ManageCatalogue, city) {
+        if p.city != city || !p.may(Permission::ManageCatalogue, city.as_str()) {
             return Err(AppError::forbidden(
                 "changing the responsibility lists needs an administrator of the whole city",
             ));
@@ -514,7 +523,7 @@ pub async fn save_list(
 /// Record a form or report demanded from above (填表报数), by someone who sees its unit's area.
 pub async fn add_demand(s: &AppState, p: &Principal, d: &gongzhi_core::flat::Demand) -> AppResult<i64> {
     require_view(p, d.unit_area.as_str())?;
-    Ok(s.store.add_demand(p.city.as_str(), d, Some(p.person_id)).await?)
+    Ok(s.store.add_demand(p.city, d, Some(p.person_id)).await?)
 }
 
 /// The forms and reports demanded of units inside `within` (all of the city when it is the
@@ -526,18 +535,18 @@ pub async fn demands(
     from: NaiveDate,
     to: NaiveDate,
 ) -> AppResult<Vec<StoredDemand>> {
-    let city = p.city.to_string();
+    let city = p.city;
     require_view(p, within)?;
-    let within = if within == city { "" } else { within };
+    let within = if within == city.as_str() { "" } else { within };
     Ok(s.store
-        .demands(&city, within, day_start_ms(from), day_start_ms(to) + 86_400_000)
+        .demands(city, within, day_start_ms(from), day_start_ms(to) + 86_400_000)
         .await?)
 }
 
 /// The boundaries of the city's communities named in `communities`.
 pub async fn community_shapes(
     s: &AppState,
-    city: &str,
+    city: CityCode,
     communities: &[&str],
 ) -> AppResult<std::collections::HashMap<String, geo::MultiPolygon<f64>>> {
     Ok(s.store

@@ -29,11 +29,11 @@ impl TerritoryIndex {
 
 #[derive(Default)]
 pub struct Indexes {
-    by_city: RwLock<HashMap<String, Arc<TerritoryIndex>>>,
+    by_city: RwLock<HashMap<CityCode, Arc<TerritoryIndex>>>,
 }
 
 impl Indexes {
-    pub async fn rebuild(&self, store: &Store, city: &str) -> Result<Arc<TerritoryIndex>, StoreError> {
+    pub async fn rebuild(&self, store: &Store, city: CityCode) -> Result<Arc<TerritoryIndex>, StoreError> {
         let grids = store.grid_shapes(city).await?;
         let mut areas = Vec::new();
         for level in [Level::District, Level::Street, Level::Community] {
@@ -43,15 +43,12 @@ impl Indexes {
             grids: PolygonIndex::new(grids),
             divisions: PolygonIndex::new(areas),
         });
-        self.by_city
-            .write()
-            .expect("index lock")
-            .insert(city.to_owned(), index.clone());
+        self.by_city.write().expect("index lock").insert(city, index.clone());
         Ok(index)
     }
 
-    pub async fn get(&self, store: &Store, city: &str) -> Result<Arc<TerritoryIndex>, StoreError> {
-        if let Some(i) = self.by_city.read().expect("index lock").get(city) {
+    pub async fn get(&self, store: &Store, city: CityCode) -> Result<Arc<TerritoryIndex>, StoreError> {
+        if let Some(i) = self.by_city.read().expect("index lock").get(&city) {
             return Ok(i.clone());
         }
         self.rebuild(store, city).await

@@ -32,7 +32,7 @@ use crate::{AppError, AppResult, AppState, ErrorKind};
 /// The seat of a (maybe anonymous) viewer in one initiative.
 pub async fn seat_of(s: &AppState, p: Option<&Principal>, id: i64) -> AppResult<Seat> {
     let Some(p) = p else { return Ok(Seat::Public) };
-    let seats = s.store.initiative_seats(&p.city.to_string(), p.person_id).await?;
+    let seats = s.store.initiative_seats(p.city, p.person_id).await?;
     Ok(match seats.iter().find(|(i, _)| *i == id) {
         Some((_, Side::Front)) => Seat::Front(id),
         Some((_, Side::Back)) => Seat::Back(id),
@@ -49,8 +49,8 @@ fn side_of(seat: Seat) -> Option<Side> {
 }
 
 /// The city a (maybe anonymous) viewer reads: their own, else the city served to visitors.
-fn city_of(s: &AppState, p: Option<&Principal>) -> String {
-    p.map(|p| p.city.to_string()).unwrap_or_else(|| s.default_city.clone())
+fn city_of(s: &AppState, p: Option<&Principal>) -> CityCode {
+    p.map_or(s.default_city, |p| p.city)
 }
 
 /// A party as the front and back stages see it.
@@ -112,7 +112,7 @@ pub struct InitiativeView {
 }
 
 /// Build the view of `i` for `seat`: the one place answers about an initiative are made.
-pub async fn view(s: &AppState, city: &str, i: &Initiative, version: i64, seat: Seat) -> AppResult<InitiativeView> {
+pub async fn view(s: &AppState, city: CityCode, i: &Initiative, version: i64, seat: Seat) -> AppResult<InitiativeView> {
     let front = seat.sees(i.id, Stage::Front);
     let closed = if seat.back_stage(i.id).is_some() {
         let mut closed = BTreeSet::new();
@@ -205,7 +205,7 @@ pub async fn view(s: &AppState, city: &str, i: &Initiative, version: i64, seat: 
 /// The initiatives of the city: names, kinds and communities are public.
 pub async fn list(s: &AppState, p: Option<&Principal>) -> AppResult<Vec<InitiativeRow>> {
     let city = city_of(s, p);
-    Ok(s.store.initiatives(&city).await?)
+    Ok(s.store.initiatives(city).await?)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -222,7 +222,7 @@ pub struct NewInitiative {
 /// Open an initiative (staff who administer the community: the town or street government). The
 /// opener works on its back stage.
 pub async fn open(s: &AppState, p: &Principal, body: NewInitiative) -> AppResult<InitiativeView> {
-    let city = p.city.to_string();
+    let city = p.city;
     crate::territory::require_manage(
         p,
         &body.community,
@@ -233,7 +233,7 @@ pub async fn open(s: &AppState, p: &Principal, body: NewInitiative) -> AppResult
     }
     let community = s
         .store
-        .division(&city, &body.community)
+        .division(city, &body.community)
         .await?
         .ok_or_else(|| AppError::invalid(format!("community: {} is not in the register", body.community)))?;
     let opened = InitiativeEvent::Opened {
@@ -242,16 +242,13 @@ pub async fn open(s: &AppState, p: &Principal, body: NewInitiative) -> AppResult
         community: community.code.to_string(),
         scope: body.scope.trim().to_owned(),
     };
-    let id = s
-        .store
-        .create_initiative(&city, &opened, (p.person_id, &p.name))
-        .await?;
+    let id = s.store.create_initiative(city, &opened, (p.person_id, &p.name)).await?;
     let (i, version) = s
         .store
-        .initiative(&city, id)
+        .initiative(city, id)
         .await?
         .ok_or_else(|| AppError::not_found("initiative"))?;
-    view(s, &city, &i, version, Seat::Back(id)).await
+    view(s, city, &i, version, Seat::Back(id)).await
 }
 
 /// One initiative as the viewer's seat sees it (public, front or back); `public`: as the public
@@ -261,10 +258,10 @@ pub async fn view_of(s: &AppState, p: Option<&Principal>, id: i64, public: bool)
     let seat = if public { Seat::Public } else { seat_of(s, p, id).await? };
     let (i, version) = s
         .store
-        .initiative(&city, id)
+        .initiative(city, id)
         .await?
         .ok_or_else(|| AppError::not_found(format!("initiative {id}")))?;
-    view(s, &city, &i, version, seat).await
+    view(s, city, &i, version, seat).await
 }
 
 /// The joint timeline as CSV (UTF-8 with BOM: time, stage, kind, summary), as the viewer's seat
@@ -377,7 +374,7 @@ pub struct StepRequest {
 /// A member of an initiative about to act: the initiative at its version, the seat they see it
 /// from and the side they work on.
 pub struct Member {
-    city: String,
+    city: CityCode,
     person: i64,
     /// The account named on the command line (refusals name it); none for the API and pages.
     account: Option<String>,
@@ -403,9 +400,9 @@ impl Member {
 
 /// The member `p` of initiative `id`, or 403 (not a member) or 404.
 async fn member(s: &AppState, p: &Principal, id: i64) -> AppResult<Member> {
-    let city = p.city.to_string();
+    let city = p.city;
     let seat = seat_of(s, Some(p), id).await?;
-    let found = s.store.initiative(&city, id).await?;
+    let found = s.store.initiative(city, id).await?;
     match (found, side_of(seat)) {
         (Some((initiative, version)), Some(side)) => Ok(Member {
             city,
@@ -424,7 +421,7 @@ async fn member(s: &AppState, p: &Principal, id: i64) -> AppResult<Member> {
 }
 
 /// The member of initiative `id` in `city` who logs in as `user` (the command line).
-pub async fn member_by_account(s: &AppState, city: &str, id: i64, user: &str) -> AppResult<Member> {
+pub async fn member_by_account(s: &AppState, city: CityCode, id: i64, user: &str) -> AppResult<Member> {
     let account = s
         .store
         .account(user)
@@ -441,7 +438,7 @@ pub async fn member_by_account(s: &AppState, city: &str, id: i64, user: &str) ->
         .side_of(account.person_id)
         .ok_or_else(|| AppError::forbidden(format!("{user} is not a member of initiative {id}")))?;
     Ok(Member {
-        city: city.to_owned(),
+        city,
         person: account.person_id,
         account: Some(user.to_owned()),
         initiative,
@@ -461,7 +458,7 @@ async fn event_of(s: &AppState, p: &Principal, i: &Initiative, step: Step) -> Ap
         Step::AddMember { person, side } => {
             let who = s
                 .store
-                .person(&p.city.to_string(), person)
+                .person(p.city, person)
                 .await?
                 .ok_or_else(|| AppError::invalid(format!("person: there is no person {person}")))?;
             InitiativeEvent::MemberJoined {
@@ -545,13 +542,13 @@ async fn event_of(s: &AppState, p: &Principal, i: &Initiative, step: Step) -> Ap
             if department.trim().is_empty() {
                 return Err(AppError::invalid("department: name the department the task goes to"));
             }
-            let city = p.city.to_string();
+            let city = p.city;
             let (lng, lat) = match (lng, lat) {
                 (Some(lng), Some(lat)) => (lng, lat),
                 (None, None) => {
                     let g = s
                         .store
-                        .grids(&city, Some(&i.community), 1, 1)
+                        .grids(city, Some(&i.community), 1, 1)
                         .await?
                         .grids
                         .into_iter()
@@ -594,7 +591,7 @@ async fn event_of(s: &AppState, p: &Principal, i: &Initiative, step: Step) -> Ap
             for person in candidates {
                 let who = s
                     .store
-                    .person(&p.city.to_string(), person)
+                    .person(p.city, person)
                     .await?
                     .ok_or_else(|| AppError::invalid(format!("candidates: there is no person {person}")))?;
                 named.push((person, who.name));
@@ -633,9 +630,9 @@ pub async fn take_step(s: &AppState, p: &Principal, id: i64, version: i64, step:
     let event = event_of(s, p, &m.initiative, step).await?;
     let i = s
         .store
-        .record_initiative(&m.city, id, version, m.side, p.person_id, &[event])
+        .record_initiative(m.city, id, version, m.side, p.person_id, &[event])
         .await?;
-    view(s, &m.city, &i, version + 1, m.seat).await
+    view(s, m.city, &i, version + 1, m.seat).await
 }
 
 /// An initiative after a registration: the initiative, its new version and the member's seat.
@@ -653,10 +650,10 @@ pub async fn register_units(s: &AppState, m: Member, bytes: &[u8]) -> AppResult<
     let table = Table::from_bytes(bytes).map_err(|e| StoreError::Lines(vec![e]))?;
     let parsed = premises::parse_premises(&table).map_err(StoreError::Lines)?;
     let registered = wicked::units_from_premises(&parsed, &m.initiative.community).map_err(StoreError::Lines)?;
-    s.store.import_premises(&m.city, &parsed, Some(m.person)).await?;
+    s.store.import_premises(m.city, &parsed, Some(m.person)).await?;
     let initiative = s
         .store
-        .record_initiative(&m.city, m.initiative.id, m.version, m.side, m.person, &[registered])
+        .record_initiative(m.city, m.initiative.id, m.version, m.side, m.person, &[registered])
         .await?;
     Ok(Registered {
         initiative,
@@ -673,7 +670,7 @@ pub async fn register_parties(s: &AppState, m: Member, bytes: &[u8]) -> AppResul
     let n = events.len() as i64;
     let initiative = s
         .store
-        .record_initiative(&m.city, m.initiative.id, m.version, m.side, m.person, &events)
+        .record_initiative(m.city, m.initiative.id, m.version, m.side, m.person, &events)
         .await?;
     Ok(Registered {
         initiative,
@@ -685,17 +682,17 @@ pub async fn register_parties(s: &AppState, m: Member, bytes: &[u8]) -> AppResul
 /// Register the initiative's units from a premises file as `p` (back stage only).
 pub async fn import_units(s: &AppState, p: &Principal, id: i64, bytes: &[u8]) -> AppResult<InitiativeView> {
     let m = member(s, p, id).await?;
-    let city = m.city.clone();
+    let city = m.city;
     let r = register_units(s, m, bytes).await?;
-    view(s, &city, &r.initiative, r.version, r.seat).await
+    view(s, city, &r.initiative, r.version, r.seat).await
 }
 
 /// Register parties from a file as `p` (either stage).
 pub async fn import_parties(s: &AppState, p: &Principal, id: i64, bytes: &[u8]) -> AppResult<InitiativeView> {
     let m = member(s, p, id).await?;
-    let city = m.city.clone();
+    let city = m.city;
     let r = register_parties(s, m, bytes).await?;
-    view(s, &city, &r.initiative, r.version, r.seat).await
+    view(s, city, &r.initiative, r.version, r.seat).await
 }
 
 /// The owner key of a unit's survey photos (`unit` empty: the prefix of all of them).
@@ -725,7 +722,7 @@ pub async fn add_survey_photo(
     let photo = crate::cases::check_photo_bytes(content_type, data)?;
     let owner = unit_photo_owner(id, unit);
     if s.store
-        .attachments(&m.city, &owner)
+        .attachments(m.city, &owner)
         .await?
         .iter()
         .filter(|a| a.owner == owner)
@@ -737,7 +734,7 @@ pub async fn add_survey_photo(
         )));
     }
     Ok(s.store
-        .add_attachment(&m.city, &owner, photo.content_type, &photo.data, Some(p.person_id))
+        .add_attachment(m.city, &owner, photo.content_type, &photo.data, Some(p.person_id))
         .await?)
 }
 
@@ -751,7 +748,7 @@ pub async fn survey_photo_media(s: &AppState, p: Option<&Principal>, id: i64, ph
     };
     crate::media::resolve(
         s,
-        &p.city.to_string(),
+        p.city,
         &format!("attachments:{photo}"),
         &unit_photo_owner(id, ""),
         photo,

@@ -23,6 +23,7 @@ pub mod renewal_votes;
 pub mod renewal_works;
 pub mod territory;
 
+use gongzhi_core::territory::CityCode;
 use std::sync::Arc;
 
 use gongzhi_store::Store;
@@ -38,7 +39,7 @@ pub use index::TerritoryIndex;
 pub struct AppState {
     pub store: Store,
     /// The city (tenant) served to visitors who are not logged in.
-    pub default_city: String,
+    pub default_city: CityCode,
     pub index: Arc<index::Indexes>,
     pub contexts: Arc<context::Contexts>,
     /// Login throttling (wrong passwords per account and per address).
@@ -47,10 +48,10 @@ pub struct AppState {
 
 impl AppState {
     /// State for a store whose default city is `city`; the spatial index is built from the store.
-    pub async fn new(store: Store, city: &str) -> Result<AppState, gongzhi_store::StoreError> {
+    pub async fn new(store: Store, city: CityCode) -> Result<AppState, gongzhi_store::StoreError> {
         let state = AppState {
             store,
-            default_city: city.to_owned(),
+            default_city: city,
             index: Arc::default(),
             contexts: Arc::default(),
             throttle: Arc::default(),
@@ -66,14 +67,14 @@ impl AppState {
 
     /// Whether the database takes writes now, and the free space of its disk (for `/api/health`).
     pub async fn health(&self) -> gongzhi_store::StorageHealth {
-        self.store.health(&self.default_city).await
+        self.store.health(self.default_city).await
     }
 
     /// State for a command-line run: the spatial index is built when first needed.
-    pub fn lazy(store: Store, city: &str) -> AppState {
+    pub fn lazy(store: Store, city: CityCode) -> AppState {
         AppState {
             store,
-            default_city: city.to_owned(),
+            default_city: city,
             index: Arc::default(),
             contexts: Arc::default(),
             throttle: Arc::default(),
@@ -81,7 +82,7 @@ impl AppState {
     }
 
     /// The parsed catalogue, calendar and settings of a city, read once and kept until they change.
-    pub async fn context(&self, city: &str) -> AppResult<Arc<CityContext>> {
+    pub async fn context(&self, city: CityCode) -> AppResult<Arc<CityContext>> {
         self.contexts.get(&self.store, city).await
     }
 }

@@ -11,7 +11,7 @@ use crate::{AppResult, AppState};
 /// Whether `p` may read a file: a public one anyone; the others as their owner's module says
 /// (case photos: who may see the case; need photos: who may see the community's needs; survey
 /// photos: the initiative's two stages). Milestone photos and proposal attachments are public.
-pub async fn may_read(s: &AppState, p: Option<&Principal>, city: &str, m: &MediaInfo) -> AppResult<bool> {
+pub async fn may_read(s: &AppState, p: Option<&Principal>, city: CityCode, m: &MediaInfo) -> AppResult<bool> {
     if m.public {
         return Ok(true);
     }
@@ -45,7 +45,7 @@ pub async fn may_read(s: &AppState, p: Option<&Principal>, city: &str, m: &Media
 
 /// A stored file with its bytes, when `p` (logged in or not) may read it; `None` both when there
 /// is no such file and when `p` may not read it (a file one may not see does not exist for one).
-pub async fn read(s: &AppState, p: Option<&Principal>, city: &str, id: i64) -> AppResult<Option<Media>> {
+pub async fn read(s: &AppState, p: Option<&Principal>, city: CityCode, id: i64) -> AppResult<Option<Media>> {
     let Some(media) = s.store.media(city, id).await? else {
         return Ok(None);
     };
@@ -54,7 +54,7 @@ pub async fn read(s: &AppState, p: Option<&Principal>, city: &str, id: i64) -> A
 
 /// The media id an old per-record URL names: its old key `legacy` (a row moved by migration
 /// 0017) first, else a media id of that owner (`owner` ending in `:` names every owner of a kind).
-pub async fn resolve(s: &AppState, city: &str, legacy: &str, owner: &str, id: i64) -> AppResult<Option<i64>> {
+pub async fn resolve(s: &AppState, city: CityCode, legacy: &str, owner: &str, id: i64) -> AppResult<Option<i64>> {
     let owned = |m: &MediaInfo| m.owner == owner || (owner.ends_with(':') && m.owner.starts_with(owner));
     if let Some(m) = s.store.media_by_legacy(city, legacy).await? {
         if owned(&m) {

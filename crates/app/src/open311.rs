@@ -20,25 +20,25 @@ use crate::{AppError, AppResult, AppState, ErrorKind};
 
 /// Make an Open311 client with its key (shown once) for `city`: a person with role resident in
 /// the whole city, as whom the client's requests are reported.
-pub async fn create_key(s: &AppState, city: &str, label: &str) -> AppResult<String> {
+pub async fn create_key(s: &AppState, city: CityCode, label: &str) -> AppResult<String> {
     let key = format!("o311_{}", random_hex(24));
     s.store.create_open311_client(city, label, &key, None).await?;
     Ok(key)
 }
 
 /// The city a `jurisdiction_id` names (its code or name); the default city when absent.
-pub async fn jurisdiction(s: &AppState, id: Option<&str>) -> AppResult<String> {
+pub async fn jurisdiction(s: &AppState, id: Option<&str>) -> AppResult<CityCode> {
     let Some(id) = id else {
-        return Ok(s.default_city.clone());
+        return Ok(s.default_city);
     };
     for code in s.store.cities().await? {
         let name = s
             .store
-            .division(&code, &code)
+            .division(code, code.as_str())
             .await?
             .map(|d| d.name)
             .unwrap_or_default();
-        if o311::matches_jurisdiction(id, &code, &name) {
+        if o311::matches_jurisdiction(id, code.as_str(), &name) {
             return Ok(code);
         }
     }
@@ -59,7 +59,7 @@ pub struct Discovery {
     pub key_service: Option<String>,
 }
 
-pub async fn discovery(s: &AppState, city: &str) -> AppResult<Discovery> {
+pub async fn discovery(s: &AppState, city: CityCode) -> AppResult<Discovery> {
     Ok(Discovery {
         contact: s.store.setting(city, "open311_contact").await?,
         key_service: s.store.setting(city, "open311_key_service").await?,
@@ -92,14 +92,14 @@ pub struct PublicRequest {
 }
 
 /// One page of a search of requests, and the total found.
-pub async fn search(s: &AppState, city: &str, q: &Open311Query) -> AppResult<(Vec<PublicRequest>, i64)> {
+pub async fn search(s: &AppState, city: CityCode, q: &Open311Query) -> AppResult<(Vec<PublicRequest>, i64)> {
     let (rows, total) = s.store.open311_requests(city, q).await?;
     let list = public_requests(s, city, rows.into_iter().filter_map(PublicCase::of).collect()).await?;
     Ok((list, total))
 }
 
 /// One request; an internal case answers as if it did not exist.
-pub async fn request(s: &AppState, city: &str, id: i64) -> AppResult<Option<PublicRequest>> {
+pub async fn request(s: &AppState, city: CityCode, id: i64) -> AppResult<Option<PublicRequest>> {
     let Some(row) = s.store.case(city, id).await?.and_then(PublicCase::of) else {
         return Ok(None);
     };
@@ -107,13 +107,13 @@ pub async fn request(s: &AppState, city: &str, id: i64) -> AppResult<Option<Publ
 }
 
 /// The request a token was given for.
-pub async fn request_of_token(s: &AppState, city: &str, token: &str) -> AppResult<Option<i64>> {
+pub async fn request_of_token(s: &AppState, city: CityCode, token: &str) -> AppResult<Option<i64>> {
     Ok(s.store.open311_token(city, token).await?)
 }
 
 /// The media id of a photo uploaded with an Open311 request, named by its media id or by its
 /// id before migration 0017 moved it; `None` for any other photo.
-pub async fn request_photo(s: &AppState, city: &str, photo: i64) -> AppResult<Option<i64>> {
+pub async fn request_photo(s: &AppState, city: CityCode, photo: i64) -> AppResult<Option<i64>> {
     let moved = s.store.media_by_legacy(city, &format!("photos:{photo}")).await?;
     for candidate in moved.map(|m| m.id).into_iter().chain([photo]) {
         if s.store.open311_photo(city, candidate).await?.is_some() {
@@ -123,7 +123,11 @@ pub async fn request_photo(s: &AppState, city: &str, photo: i64) -> AppResult<Op
     Ok(None)
 }
 
-async fn public_requests(s: &AppState, city: &str, rows: Vec<PublicCase<CaseRow>>) -> AppResult<Vec<PublicRequest>> {
+async fn public_requests(
+    s: &AppState,
+    city: CityCode,
+    rows: Vec<PublicCase<CaseRow>>,
+) -> AppResult<Vec<PublicRequest>> {
     let cat = loop_::catalogue(s, city).await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.case().id).collect();
     let mut notes: HashMap<i64, Vec<CaseEvent>> = HashMap::new();
@@ -177,13 +181,13 @@ struct Places {
 }
 
 impl Places {
-    async fn address(&mut self, store: &Store, city: &str, area: &str, grid: Option<&str>) -> AppResult<String> {
+    async fn address(&mut self, store: &Store, city: CityCode, area: &str, grid: Option<&str>) -> AppResult<String> {
         if !self.areas.contains_key(area) {
             let names: Vec<String> = store
                 .ancestry(city, area)
                 .await?
                 .into_iter()
-                .filter(|d| d.code.as_str() != city)
+                .filter(|d| d.code.as_str() != city.as_str())
                 .map(|d| d.name)
                 .collect();
             self.areas.insert(area.to_owned(), names.join(""));
@@ -203,7 +207,7 @@ impl Places {
 }
 
 /// The person an `api_key` (an Open311 key, or the bearer token of a login) stands for in `city`.
-pub async fn client(s: &AppState, city: &str, key: Option<&str>) -> AppResult<Principal> {
+pub async fn client(s: &AppState, city: CityCode, key: Option<&str>) -> AppResult<Principal> {
     let key = key.ok_or_else(|| AppError::forbidden("api_key is required to create a request"))?;
     let invalid = || AppError::forbidden("api_key is not valid: ask the operator for a key");
     let elsewhere = || AppError::forbidden(format!("api_key is not valid for jurisdiction {city}"));
@@ -214,14 +218,14 @@ pub async fn client(s: &AppState, city: &str, key: Option<&str>) -> AppResult<Pr
         return s.store.principal(city, k.person_id).await?.ok_or_else(invalid);
     }
     match s.store.principal_for_token(key).await? {
-        Some(pr) if pr.city.as_str() == city => Ok(pr),
+        Some(pr) if pr.city == city => Ok(pr),
         Some(_) => Err(elsewhere()),
         None => Err(invalid()),
     }
 }
 
 /// A point inside the grid `code` (its interior point, WGS-84), for a request located by grid.
-pub async fn grid_point(s: &AppState, city: &str, code: &str) -> AppResult<(f64, f64)> {
+pub async fn grid_point(s: &AppState, city: CityCode, code: &str) -> AppResult<(f64, f64)> {
     let g = s
         .store
         .grid(city, code)
@@ -244,13 +248,13 @@ pub struct NewRequest {
 /// Take in a request as an ordinary case reported by `who`; returns the case id and the
 /// possible duplicates nearby.
 pub async fn create(s: &AppState, who: &Principal, new: NewRequest) -> AppResult<(i64, Vec<Duplicate>)> {
-    let city = who.city.to_string();
+    let city = who.city;
     let (row, dups) = loop_::intake(s, who, &new.report, Some(CaseSource::Api)).await?;
     let id = row.case.id;
     let photo_id = match &new.photo {
         Some(photo) => Some(
             s.store
-                .add_case_photo(&city, id, photo.content_type, &photo.data, Some(who.person_id), true)
+                .add_case_photo(city, id, photo.content_type, &photo.data, Some(who.person_id), true)
                 .await?,
         ),
         None => None,
@@ -260,7 +264,7 @@ pub async fn create(s: &AppState, who: &Principal, new: NewRequest) -> AppResult
         ..new.request
     };
     s.store
-        .record_open311_request(&city, id, &request, Some(who.person_id))
+        .record_open311_request(city, id, &request, Some(who.person_id))
         .await?;
     Ok((id, dups))
 }

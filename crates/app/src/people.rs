@@ -18,7 +18,7 @@ pub fn is_resident_of(p: &Principal, community: &str) -> bool {
 }
 
 /// The territory codes a grant applies to, for checking the viewer's reach over it.
-pub async fn grant_targets(s: &AppState, city: &str, g: &Grant) -> AppResult<Vec<String>> {
+pub async fn grant_targets(s: &AppState, city: CityCode, g: &Grant) -> AppResult<Vec<String>> {
     Ok(match &g.scope {
         Scope::Division(d) => vec![d.to_string()],
         Scope::Grids(gs) => gs.clone(),
@@ -42,7 +42,7 @@ pub async fn may_view(s: &AppState, viewer: &Principal, person: &Person, grants:
         return Ok(viewer.may(Permission::ViewPeople, viewer.city.as_str()));
     }
     for g in grants {
-        for t in grant_targets(s, viewer.city.as_str(), g).await? {
+        for t in grant_targets(s, viewer.city, g).await? {
             if !viewer.may(Permission::ViewPeople, &t) {
                 return Ok(false);
             }
@@ -69,7 +69,7 @@ pub async fn require_may_grant(s: &AppState, p: &Principal, grants: &[Grant]) ->
         return Err(AppError::forbidden("registering people needs an administrator"));
     }
     for g in grants {
-        for t in grant_targets(s, p.city.as_str(), g).await? {
+        for t in grant_targets(s, p.city, g).await? {
             if !p.may(Permission::ManagePeople, &t) {
                 return Err(AppError::forbidden(format!("you may not grant roles in {t}")));
             }
@@ -116,14 +116,14 @@ impl From<Organisation> for OrganisationView {
 }
 
 /// The organisations of a city, of one kind (as typed, e.g. `functional_department`) or all.
-pub async fn organisations(s: &AppState, city: &str, kind: Option<&str>) -> AppResult<Vec<OrganisationView>> {
+pub async fn organisations(s: &AppState, city: CityCode, kind: Option<&str>) -> AppResult<Vec<OrganisationView>> {
     let kind = kind.map(str::parse::<OrgKind>).transpose()?;
     let orgs = s.store.organisations(city, kind).await?;
     Ok(orgs.into_iter().map(Into::into).collect())
 }
 
 /// One organisation of a city, or not found.
-pub async fn organisation(s: &AppState, city: &str, id: i64) -> AppResult<OrganisationView> {
+pub async fn organisation(s: &AppState, city: CityCode, id: i64) -> AppResult<OrganisationView> {
     let o = s
         .store
         .organisation(city, id)
@@ -154,9 +154,9 @@ pub async fn create_organisation(
         .collect::<Result<Vec<_>, _>>()?;
     let new = NewOrganisation::new(&req.name, req.kind.parse()?, req.parent, jurisdiction)?;
     require_may_register_organisation(p, &new)?;
-    let city = p.city.to_string();
-    let id = s.store.create_organisation(&city, &new, Some(p.person_id)).await?;
-    organisation(s, &city, id).await
+    let city = p.city;
+    let id = s.store.create_organisation(city, &new, Some(p.person_id)).await?;
+    organisation(s, city, id).await
 }
 
 #[derive(Serialize, ToSchema)]
@@ -179,7 +179,7 @@ pub async fn people(s: &AppState, p: &Principal, after: i64, limit: u32) -> AppR
     let mut after = after;
     // Scan forward in batches until the page is full of people the viewer may see.
     while out.len() < limit {
-        let batch = s.store.people(p.city.as_str(), after, 500).await?;
+        let batch = s.store.people(p.city, after, 500).await?;
         let Some(last) = batch.last() else { break };
         after = last.0.id;
         for (person, grants) in batch {
@@ -199,13 +199,13 @@ pub async fn people(s: &AppState, p: &Principal, after: i64, limit: u32) -> AppR
 
 /// One person: themselves, or within the viewer's jurisdiction.
 pub async fn person(s: &AppState, p: &Principal, id: i64) -> AppResult<PersonView> {
-    let city = p.city.to_string();
+    let city = p.city;
     let person = s
         .store
-        .person(&city, id)
+        .person(city, id)
         .await?
         .ok_or_else(|| AppError::not_found(format!("person {id}")))?;
-    let grants = s.store.grants(&city, id).await?;
+    let grants = s.store.grants(city, id).await?;
     if !may_view(s, p, &person, &grants).await? {
         return Err(AppError::forbidden("this person is outside your jurisdiction"));
     }
@@ -240,7 +240,7 @@ pub struct GrantRequest {
 /// Register a person with roles and an optional login (administrators whose scope covers every
 /// grant).
 pub async fn create_person(s: &AppState, p: &Principal, req: NewPersonRequest) -> AppResult<PersonView> {
-    let city = p.city.to_string();
+    let city = p.city;
     let name = req.name.trim();
     if name.is_empty() {
         return Err(AppError::invalid("name: give the person's name"));
@@ -276,7 +276,7 @@ pub async fn create_person(s: &AppState, p: &Principal, req: NewPersonRequest) -
         grants: grants.clone(),
         account,
     };
-    let id = s.store.create_person(&city, &new, Some(p.person_id)).await?;
+    let id = s.store.create_person(city, &new, Some(p.person_id)).await?;
     Ok(PersonView {
         id,
         name: new.name,

@@ -34,7 +34,7 @@ pub async fn buildings(
         return Err(AppError::invalid("give ?community=CODE or ?grid=CODE"));
     }
     require_premises_reader(p)?;
-    let found = s.store.buildings(p.city.as_str(), community, grid).await?;
+    let found = s.store.buildings(p.city, community, grid).await?;
     Ok(found.into_iter().filter(|b| may_view(p, b)).collect())
 }
 
@@ -51,7 +51,7 @@ pub struct BuildingDetail {
 /// One building with its units, floor by floor; a building the principal may not see is "not
 /// found", so that codes cannot be probed.
 pub async fn building(s: &AppState, p: &Principal, code: &str) -> AppResult<BuildingDetail> {
-    let city = p.city.as_str();
+    let city = p.city;
     let building = s
         .store
         .building(city, code)
@@ -70,7 +70,7 @@ pub async fn building(s: &AppState, p: &Principal, code: &str) -> AppResult<Buil
 /// Import buildings and units from a CSV (UTF-8) or XLSX file: by `by`, an administrator of
 /// every building's community, or (`None`) by the operator at the command line. All or nothing:
 /// each wrong line is in the error's items.
-pub async fn import(s: &AppState, by: Option<&Principal>, city: &str, file: &[u8]) -> AppResult<PremisesImported> {
+pub async fn import(s: &AppState, by: Option<&Principal>, city: CityCode, file: &[u8]) -> AppResult<PremisesImported> {
     if let Some(p) = by {
         require_manage_all(p, [], "premises")?;
     }
@@ -88,7 +88,7 @@ pub async fn import(s: &AppState, by: Option<&Principal>, city: &str, file: &[u8
 
 /// Every building inside `within` (a community, or a grid when longer than 12 digits) with its
 /// units, for the operator's export at the command line.
-pub async fn register_of(s: &AppState, city: &str, within: &str) -> AppResult<Vec<(Building, Vec<Unit>)>> {
+pub async fn register_of(s: &AppState, city: CityCode, within: &str) -> AppResult<Vec<(Building, Vec<Unit>)>> {
     let (community, grid) = if within.len() > 12 {
         (None, Some(within))
     } else {

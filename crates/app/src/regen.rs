@@ -82,7 +82,7 @@ pub struct Overview {
 }
 
 impl Overview {
-    pub async fn load(store: &Store, city: &str, code: &str) -> AppResult<Overview> {
+    pub async fn load(store: &Store, city: CityCode, code: &str) -> AppResult<Overview> {
         let project = store.regen_project_or_404(city, code).await?;
         let holders = store.regen_holders(city, code).await?;
         let resources = store.regen_resources(city, code).await?;
@@ -254,7 +254,7 @@ impl From<Project> for ProjectSummary {
 
 /// The projects of the principal's city in areas the principal coordinates.
 pub async fn projects(s: &AppState, p: &Principal) -> AppResult<Vec<ProjectSummary>> {
-    let projects = s.store.regen_projects(&p.city.to_string()).await?;
+    let projects = s.store.regen_projects(p.city).await?;
     Ok(projects
         .into_iter()
         .filter(|x| may_coordinate_in(p, &x.community))
@@ -267,7 +267,7 @@ pub async fn projects(s: &AppState, p: &Principal) -> AppResult<Vec<ProjectSumma
 pub async fn create_project(
     s: &AppState,
     by: Option<&Principal>,
-    city: &str,
+    city: CityCode,
     project: Project,
 ) -> AppResult<ProjectSummary> {
     if let Some(p) = by {
@@ -280,36 +280,36 @@ pub async fn create_project(
 }
 
 /// A project of `city`, or not found.
-pub async fn project(s: &AppState, city: &str, code: &str) -> AppResult<Project> {
+pub async fn project(s: &AppState, city: CityCode, code: &str) -> AppResult<Project> {
     Ok(s.store.regen_project_or_404(city, code).await?)
 }
 
 /// A project of the principal's city that the principal coordinates.
 pub async fn coordinated(s: &AppState, p: &Principal, code: &str) -> AppResult<Project> {
-    let project = project(s, &p.city.to_string(), code).await?;
+    let project = project(s, p.city, code).await?;
     require_coordinator(p, &project)?;
     Ok(project)
 }
 
 /// Everything about a project the principal coordinates.
 pub async fn overview(s: &AppState, p: &Principal, code: &str) -> AppResult<Overview> {
-    let o = Overview::load(&s.store, &p.city.to_string(), code).await?;
+    let o = Overview::load(&s.store, p.city, code).await?;
     require_coordinator(p, &o.project)?;
     Ok(o)
 }
 
 /// Everything about a project of `city`, for the operator at the command line.
-pub async fn overview_of(s: &AppState, city: &str, code: &str) -> AppResult<Overview> {
+pub async fn overview_of(s: &AppState, city: CityCode, code: &str) -> AppResult<Overview> {
     Overview::load(&s.store, city, code).await
 }
 
 /// A project's public aggregates (the default city's): no names.
 pub async fn public_view(s: &AppState, code: &str) -> AppResult<PublicView> {
-    Ok(Overview::load(&s.store, &s.default_city, code).await?.public())
+    Ok(Overview::load(&s.store, s.default_city, code).await?.public())
 }
 
 /// The project, for `by` when they coordinate it, or for the operator (`None`) in `city`.
-async fn project_for(s: &AppState, by: Option<&Principal>, city: &str, code: &str) -> AppResult<Project> {
+async fn project_for(s: &AppState, by: Option<&Principal>, city: CityCode, code: &str) -> AppResult<Project> {
     match by {
         Some(p) => coordinated(s, p, code).await,
         None => project(s, city, code).await,
@@ -331,7 +331,7 @@ fn parse_file<T>(
 pub async fn import_holders(
     s: &AppState,
     by: Option<&Principal>,
-    city: &str,
+    city: CityCode,
     code: &str,
     file: &[u8],
 ) -> AppResult<usize> {
@@ -347,7 +347,7 @@ pub async fn import_holders(
 pub async fn import_resources(
     s: &AppState,
     by: Option<&Principal>,
-    city: &str,
+    city: CityCode,
     code: &str,
     file: &[u8],
 ) -> AppResult<usize> {
@@ -412,7 +412,7 @@ pub async fn override_holder(
     holder: &str,
     r: OverrideRequest,
 ) -> AppResult<HolderRow> {
-    let city = p.city.to_string();
+    let city = p.city;
     coordinated(s, p, code).await?;
     let reason = r.reason.unwrap_or_default();
     let (scenario, organisation) = if r.clear {
@@ -444,9 +444,9 @@ pub async fn override_holder(
         )
     };
     s.store
-        .override_regen_holder(&city, code, holder, scenario, organisation, Some(p.person_id))
+        .override_regen_holder(city, code, holder, scenario, organisation, Some(p.person_id))
         .await?;
-    let o = Overview::load(&s.store, &city, code).await?;
+    let o = Overview::load(&s.store, city, code).await?;
     Ok(o.holder(holder)?.clone())
 }
 
@@ -490,7 +490,7 @@ pub async fn add_contact(s: &AppState, p: &Principal, code: &str, n: NewContact)
     coordinated(s, p, code).await?;
     let contact = contact_of(n)?;
     Ok(s.store
-        .add_regen_contact(&p.city.to_string(), code, &contact, Some(p.person_id))
+        .add_regen_contact(p.city, code, &contact, Some(p.person_id))
         .await?)
 }
 
@@ -535,14 +535,14 @@ fn decision_of(n: NewDecision, recorder: &str) -> AppResult<DecisionRecord> {
 
 /// Record a holder's decision or its withdrawal (refused as a conflict after the deadline).
 pub async fn record_decision(s: &AppState, p: &Principal, code: &str, n: NewDecision) -> AppResult<DecisionResult> {
-    let city = p.city.to_string();
+    let city = p.city;
     coordinated(s, p, code).await?;
     let record = decision_of(n, &p.name)?;
     let entry = s
         .store
-        .record_regen_decision(&city, code, &record, Some(p.person_id))
+        .record_regen_decision(city, code, &record, Some(p.person_id))
         .await?;
-    let o = Overview::load(&s.store, &city, code).await?;
+    let o = Overview::load(&s.store, city, code).await?;
     Ok(DecisionResult {
         entry,
         standings: o.standings,
@@ -556,7 +556,7 @@ pub struct MapPlaces {
 }
 
 /// The grids and buildings (with their unit codes) of a project's community.
-pub async fn map_places(s: &AppState, city: &str, community: &str) -> AppResult<MapPlaces> {
+pub async fn map_places(s: &AppState, city: CityCode, community: &str) -> AppResult<MapPlaces> {
     let mut buildings = Vec::new();
     for b in s.store.buildings(city, Some(community), None).await? {
         let units = s

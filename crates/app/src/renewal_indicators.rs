@@ -24,7 +24,7 @@ pub fn may_see(p: &Principal, area: &str) -> bool {
 /// The indicators of an area (a division code) over the local days `from ..= to`.
 pub async fn of_area(
     s: &AppState,
-    city: &str,
+    city: CityCode,
     area: &str,
     from: NaiveDate,
     to: NaiveDate,
@@ -53,12 +53,12 @@ pub async fn of_division(
     from: NaiveDate,
     to: NaiveDate,
 ) -> AppResult<(gongzhi_core::territory::Division, RenewalIndicators)> {
-    let city = p.city.to_string();
+    let city = p.city;
     let division = s
         .store
-        .division(&city, within)
+        .division(city, within)
         .await?
         .ok_or_else(|| AppError::not_found(format!("division {within} (give a division code as within)")))?;
     require(p, within)?;
-    Ok((division, of_area(s, &city, within, from, to).await?))
+    Ok((division, of_area(s, city, within, from, to).await?))
 }

@@ -63,7 +63,7 @@ pub struct LookupResult {
 
 /// Which grid (and community, street, district) contains a point. A point in no grid falls to
 /// its territorial unit (属地兜底): the smallest division whose area contains it, else the city.
-pub async fn locate(s: &AppState, city: &str, crs: Crs, lng: f64, lat: f64) -> AppResult<LookupResult> {
+pub async fn locate(s: &AppState, city: CityCode, crs: Crs, lng: f64, lat: f64) -> AppResult<LookupResult> {
     spatial::check_lng_lat(lng, lat)?;
     let (lng, lat) = spatial::to_wgs84(crs, lng, lat);
     let index = s.index.get(&s.store, city).await?;
@@ -90,14 +90,14 @@ pub async fn locate(s: &AppState, city: &str, crs: Crs, lng: f64, lat: f64) -> A
     };
     let ancestry = match &anchor {
         Some(code) => s.store.ancestry(city, code).await?,
-        None => s.store.ancestry(city, city).await?,
+        None => s.store.ancestry(city, city.as_str()).await?,
     };
     let at = |l: Level| ancestry.iter().find(|d| d.level == l).map(DivisionView::from);
     let hierarchy = s.store.hierarchy(city).await?;
     let responsible = match (&grid, ancestry.last()) {
         (Some(g), _) => g.code.clone(),
         (None, Some(d)) => d.code.to_string(),
-        (None, None) => city.to_owned(),
+        (None, None) => city.to_string(),
     };
     let message = match (&grid, ancestry.last()) {
         (Some(g), _) => format!("in grid {} {}", g.code, g.name),
@@ -178,16 +178,15 @@ pub fn require_manage_all<'a>(
 }
 
 /// The city a request works in: the principal's, else the deployment's default.
-pub fn city_of(state: &AppState, p: Option<&Principal>) -> String {
-    p.map(|p| p.city.to_string())
-        .unwrap_or_else(|| state.default_city.clone())
+pub fn city_of(state: &AppState, p: Option<&Principal>) -> CityCode {
+    p.map_or(state.default_city, |p| p.city)
 }
 
 /// Divisions of the city: children of a parent (the top of the city without one), or all of one
 /// level (`level` as typed: city, district, street, community).
 pub async fn divisions(
     s: &AppState,
-    city: &str,
+    city: CityCode,
     parent: Option<&str>,
     level: Option<&str>,
 ) -> AppResult<Vec<DivisionView>> {
@@ -207,7 +206,7 @@ pub struct DivisionDetail {
 }
 
 /// One division with its ancestry, its governance chain and its children, or not found.
-pub async fn division_detail(s: &AppState, city: &str, code: &str) -> AppResult<DivisionDetail> {
+pub async fn division_detail(s: &AppState, city: CityCode, code: &str) -> AppResult<DivisionDetail> {
     let d = s
         .store
         .division(city, code)
@@ -241,21 +240,21 @@ impl From<&Hierarchy> for HierarchyView {
 }
 
 /// The levels a city governs through.
-pub async fn hierarchy(s: &AppState, city: &str) -> AppResult<HierarchyView> {
+pub async fn hierarchy(s: &AppState, city: CityCode) -> AppResult<HierarchyView> {
     Ok((&s.store.hierarchy(city).await?).into())
 }
 
 /// Change the principal's city's hierarchy (administrators of the whole city). History is not
 /// rewritten.
 pub async fn set_hierarchy(s: &AppState, p: &Principal, levels: &[String]) -> AppResult<HierarchyView> {
-    let city = p.city.to_string();
+    let city = p.city;
     require_manage(
         p,
-        &city,
+        city.as_str(),
         "changing the hierarchy needs an administrator of the whole city",
     )?;
     let h = Hierarchy::new(levels.iter().map(|l| l.parse()).collect::<Result<_, _>>()?)?;
-    s.store.set_hierarchy(&city, &h, Some(p.person_id)).await?;
+    s.store.set_hierarchy(city, &h, Some(p.person_id)).await?;
     Ok((&h).into())
 }
 
@@ -280,7 +279,7 @@ pub async fn grid_collection(
     if let Some(w) = within {
         DivisionCode::parse(w)?;
     }
-    let found = s.store.grids(&city, within, page, size).await?;
+    let found = s.store.grids(city, within, page, size).await?;
     let mut extra = serde_json::Map::new();
     extra.insert("total".into(), found.total.into());
     extra.insert("page".into(), page.into());
@@ -297,7 +296,7 @@ pub async fn grid_feature(s: &AppState, viewer: Option<&Principal>, code: &str) 
     let city = city_of(s, viewer);
     let g = s
         .store
-        .grid(&city, code)
+        .grid(city, code)
         .await?
         .ok_or_else(|| AppError::not_found(format!("grid {code}")))?;
     Ok(g.to_feature(may_see_grid_details(viewer, g.code.as_str())))
@@ -307,24 +306,24 @@ pub async fn grid_feature(s: &AppState, viewer: Option<&Principal>, code: &str) 
 /// of every grid's area). One transaction: any refused feature leaves nothing stored. The city's
 /// spatial index is rebuilt. Returns how many grids were imported.
 pub async fn import_grids(s: &AppState, p: &Principal, geojson: &str, crs: Crs) -> AppResult<usize> {
-    let city = p.city.to_string();
+    let city = p.city;
     require_manage_all(p, [], "grids")?;
     let grids = grid::parse_grid_collection(geojson, crs, &GridCodePattern::default())
         .map_err(gongzhi_store::StoreError::Rejected)?;
     require_manage_all(p, grids.iter().map(|g| (g.code.as_str(), g.code.as_str())), "grid(s)")?;
-    let n = s.store.import_grids(&city, &grids, Some(p.person_id), None).await?;
-    s.index.rebuild(&s.store, &city).await?;
+    let n = s.store.import_grids(city, &grids, Some(p.person_id), None).await?;
+    s.index.rebuild(&s.store, city).await?;
     Ok(n)
 }
 
 /// Up to `limit` grids inside `within` (any division; the whole city without it), for drawing a
 /// map: codes, names and boundaries are public.
-pub async fn grids_within(s: &AppState, city: &str, within: Option<&str>, limit: u32) -> AppResult<Vec<Grid>> {
+pub async fn grids_within(s: &AppState, city: CityCode, within: Option<&str>, limit: u32) -> AppResult<Vec<Grid>> {
     Ok(s.store.grids(city, within, 1, limit).await?.grids)
 }
 
 /// A division's ancestry, from the city down to the division itself.
-pub async fn ancestry(s: &AppState, city: &str, code: &str) -> AppResult<Vec<Division>> {
+pub async fn ancestry(s: &AppState, city: CityCode, code: &str) -> AppResult<Vec<Division>> {
     Ok(s.store.ancestry(city, code).await?)
 }
 
@@ -337,7 +336,7 @@ pub struct MapPart {
 }
 
 /// A division of `city` (the whole city when `code` is the city's), or not found.
-pub async fn division(s: &AppState, city: &str, code: &str) -> AppResult<Division> {
+pub async fn division(s: &AppState, city: CityCode, code: &str) -> AppResult<Division> {
     s.store
         .division(city, code)
         .await?
@@ -346,7 +345,7 @@ pub async fn division(s: &AppState, city: &str, code: &str) -> AppResult<Divisio
 
 /// The parts of an area to draw: the grids of a community, else the subdivisions that have a
 /// boundary. Boundaries and names are public.
-pub async fn map_parts(s: &AppState, city: &str, area: &Division) -> AppResult<Vec<MapPart>> {
+pub async fn map_parts(s: &AppState, city: CityCode, area: &Division) -> AppResult<Vec<MapPart>> {
     let mut parts = Vec::new();
     if area.level == Level::Community {
         for g in s.store.grids(city, Some(area.code.as_str()), 1, 1000).await?.grids {
@@ -382,18 +381,18 @@ pub struct CitySummary {
     pub hierarchy: Hierarchy,
 }
 
-pub async fn city_summary(s: &AppState, city: &str) -> AppResult<CitySummary> {
+pub async fn city_summary(s: &AppState, city: CityCode) -> AppResult<CitySummary> {
     Ok(CitySummary {
-        city: s.store.division(city, city).await?,
+        city: s.store.division(city, city.as_str()).await?,
         counts: s.store.division_counts(city).await?,
         grids: s.store.grid_count(city).await?,
-        districts: s.store.child_divisions(city, Some(city), None).await?,
+        districts: s.store.child_divisions(city, Some(city.as_str()), None).await?,
         hierarchy: s.store.hierarchy(city).await?,
     })
 }
 
 /// The children of a division (the top of the city without one).
-pub async fn children(s: &AppState, city: &str, code: Option<&str>) -> AppResult<Vec<Division>> {
+pub async fn children(s: &AppState, city: CityCode, code: Option<&str>) -> AppResult<Vec<Division>> {
     Ok(s.store.child_divisions(city, code, None).await?)
 }
 
@@ -401,7 +400,7 @@ pub async fn children(s: &AppState, city: &str, code: Option<&str>) -> AppResult
 /// are done); one transaction: a refused grid (in the error's items) leaves nothing stored.
 pub async fn store_grids(
     s: &AppState,
-    city: &str,
+    city: CityCode,
     grids: &[Grid],
     progress: Option<ImportProgress<'_>>,
 ) -> AppResult<usize> {
@@ -410,7 +409,7 @@ pub async fn store_grids(
 
 /// Every grid inside `within` (the whole city without it) as a GeoJSON FeatureCollection with
 /// every detail, for the operator's export at the command line.
-pub async fn export_grids(s: &AppState, city: &str, within: Option<&str>) -> AppResult<geojson::FeatureCollection> {
+pub async fn export_grids(s: &AppState, city: CityCode, within: Option<&str>) -> AppResult<geojson::FeatureCollection> {
     let mut features = Vec::new();
     let mut page = 1;
     loop {
@@ -430,23 +429,23 @@ pub async fn export_grids(s: &AppState, city: &str, within: Option<&str>) -> App
 
 /// Load a city's divisions (GB/T 2260 codes and names, as parsed from a CSV), for the operator
 /// at the command line; the city is that of the first division. Returns (city, how many).
-pub async fn load_divisions(s: &AppState, divisions: &[Division]) -> AppResult<(String, usize)> {
+pub async fn load_divisions(s: &AppState, divisions: &[Division]) -> AppResult<(CityCode, usize)> {
     let city = divisions
         .first()
-        .map(|d| d.code.city().to_string())
+        .map(|d| d.code.city())
         .ok_or_else(|| AppError::invalid("the file has no divisions"))?;
-    let n = s.store.put_divisions(&city, divisions, None).await?;
+    let n = s.store.put_divisions(city, divisions, None).await?;
     Ok((city, n))
 }
 
 /// Places whose name contains `text` (grids first, then communities and streets), at most
 /// `limit`: code, name and the centre of their shape, for finding a location by address.
-pub async fn find_places(s: &AppState, city: &str, text: &str, limit: u32) -> AppResult<Vec<Place>> {
+pub async fn find_places(s: &AppState, city: CityCode, text: &str, limit: u32) -> AppResult<Vec<Place>> {
     Ok(s.store.find_places(city, text, limit).await?)
 }
 
 /// A grid of `city`, or not found (its details are for [`may_see_grid_details`]).
-pub async fn grid(s: &AppState, city: &str, code: &str) -> AppResult<Grid> {
+pub async fn grid(s: &AppState, city: CityCode, code: &str) -> AppResult<Grid> {
     s.store
         .grid(city, code)
         .await?

@@ -3,6 +3,7 @@
 //! (placement with the same point lookup, `case::collect`) and stores all rows in one
 //! transaction, or none when any row is refused.
 
+use gongzhi_core::territory::CityCode;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -143,7 +144,7 @@ fn export_row(row: &CaseRow, names: &HashMap<String, String>) -> Vec<Cell> {
 /// `gongzhi cases export`.
 pub async fn export(
     state: &AppState,
-    city: &str,
+    city: CityCode,
     format: Format,
     output: Option<&Path>,
     from: Option<NaiveDate>,
@@ -390,7 +391,7 @@ fn parse_time(s: &str) -> Option<i64> {
 /// Check one row and turn it into a new case, or say why not.
 async fn check_row(
     state: &AppState,
-    city: &str,
+    city: CityCode,
     cat: &gongzhi_core::catalogue::Catalogue,
     row: &Row,
     register: bool,
@@ -459,7 +460,7 @@ async fn check_row(
 }
 
 /// `gongzhi cases import FILE`: every row checked first; all stored in one transaction, or none.
-pub async fn import(state: &AppState, city: &str, file: &Path, register: bool) -> Result<()> {
+pub async fn import(state: &AppState, city: CityCode, file: &Path, register: bool) -> Result<()> {
     let ext = file
         .extension()
         .and_then(|e| e.to_str())

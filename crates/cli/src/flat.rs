@@ -1,6 +1,7 @@
 //! `gongzhi replay --hierarchy …` (the what-if replay) and `gongzhi flat …` (responsibility lists:
 //! export, import, check).
 
+use gongzhi_core::territory::CityCode;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -43,8 +44,8 @@ pub async fn run(cmd: FlatCommand) -> Result<()> {
     use crate::open;
     match cmd {
         FlatCommand::Export { db, file } => {
-            let state = AppState::lazy(open(&db).await?, &db.city);
-            let (_, list) = gongzhi_app::flat::responsibilities(&state, &db.city).await?;
+            let state = AppState::lazy(open(&db).await?, db.city);
+            let (_, list) = gongzhi_app::flat::responsibilities(&state, db.city).await?;
             let bytes = if is_xlsx(&file) {
                 gongzhi_app::flat::list_xlsx(&list)?
             } else {
@@ -56,21 +57,21 @@ pub async fn run(cmd: FlatCommand) -> Result<()> {
         }
         FlatCommand::Import { db, file } => {
             let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let state = AppState::lazy(open(&db).await?, &db.city);
-            let (v, list) = gongzhi_app::flat::save_list(&state, &db.city, None, &bytes, is_xlsx(&file))
+            let state = AppState::lazy(open(&db).await?, db.city);
+            let (v, list) = gongzhi_app::flat::save_list(&state, db.city, None, &bytes, is_xlsx(&file))
                 .await
                 .map_err(|e| anyhow!("{}: {e}", file.display()))?;
             println!("stored {} matters (version {v})", list.len());
-            print_check(&state, &db.city).await
+            print_check(&state, db.city).await
         }
         FlatCommand::Check { db } => {
-            let state = AppState::lazy(open(&db).await?, &db.city);
-            print_check(&state, &db.city).await
+            let state = AppState::lazy(open(&db).await?, db.city);
+            print_check(&state, db.city).await
         }
     }
 }
 
-async fn print_check(state: &AppState, city: &str) -> Result<()> {
+async fn print_check(state: &AppState, city: CityCode) -> Result<()> {
     let r = gongzhi_app::flat::check(state, city).await?;
     println!(
         "conflicts (职责交叉): {}, gaps (职责空白): {}, push-downs (部门事项派给基层): {}",
@@ -102,7 +103,7 @@ async fn print_check(state: &AppState, city: &str) -> Result<()> {
 /// `gongzhi replay --hierarchy flat|layered --from … --to …`.
 pub async fn replay(
     store: Store,
-    city: &str,
+    city: CityCode,
     hierarchy: &str,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,

@@ -45,8 +45,8 @@ pub enum GridteamCommand {
 }
 
 async fn state_and_grid(db: &Db, code: &str) -> Result<(AppState, gongzhi_core::grid::Grid)> {
-    let state = AppState::lazy(crate::open(db).await?, &db.city);
-    let grid = gongzhi_app::gridteam::grid_in(&state, &db.city, code)
+    let state = AppState::lazy(crate::open(db).await?, db.city);
+    let grid = gongzhi_app::gridteam::grid_in(&state, db.city, code)
         .await?
         .with_context(|| format!("grid {code} is not stored in city {}", db.city))?;
     Ok((state, grid))
@@ -57,13 +57,13 @@ pub async fn run(cmd: GridteamCommand) -> Result<()> {
         GridteamCommand::Import { db, grid, list, file } => {
             let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let (state, g) = state_and_grid(&db, &grid).await?;
-            let ids = gongzhi_app::gridteam::import(&state, &db.city, &g, &list, &bytes, None).await?;
+            let ids = gongzhi_app::gridteam::import(&state, db.city, &g, &list, &bytes, None).await?;
             println!("imported {} {list} into grid {grid} from {}", ids.len(), file.display());
             Ok(())
         }
         GridteamCommand::Export { db, grid, list, output } => {
             let (state, g) = state_and_grid(&db, &grid).await?;
-            let text = gongzhi_app::gridteam::export(&state, &db.city, &g, &list, None).await?;
+            let text = gongzhi_app::gridteam::export(&state, db.city, &g, &list, None).await?;
             match output {
                 Some(p) => std::fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))?,
                 None => print!("{text}"),

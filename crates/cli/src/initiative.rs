@@ -48,8 +48,8 @@ fn refused<T>(file: &Path, errors: &[String]) -> Result<T> {
 
 /// The member who logs in as `user`.
 async fn member(db: &Db, id: i64, user: &str) -> Result<(AppState, Member)> {
-    let s = AppState::lazy(crate::open(db).await?, &db.city);
-    let m = app::member_by_account(&s, &db.city, id, user).await?;
+    let s = AppState::lazy(crate::open(db).await?, db.city);
+    let m = app::member_by_account(&s, db.city, id, user).await?;
     Ok((s, m))
 }
 

@@ -15,6 +15,7 @@ mod renewal_votes;
 mod renewal_works;
 mod replay;
 
+use gongzhi_core::territory::CityCode;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -43,8 +44,8 @@ struct Db {
     #[arg(long, env = "GONGZHI_DATABASE", default_value = "sqlite://./gongzhi.db")]
     database: String,
     /// The city (tenant) to work in, as its 6-digit code.
-    #[arg(long, env = "GONGZHI_CITY", default_value = gongzhi_demo::CITY)]
-    city: String,
+    #[arg(long, env = "GONGZHI_CITY", default_value = gongzhi_demo::CITY.as_str())]
+    city: CityCode,
 }
 
 /// `gongzhi renewal …`
@@ -390,7 +391,7 @@ async fn main() -> Result<()> {
             seed,
         } => {
             let store = open(&db).await?;
-            replay::demo_cases(&store, &db.city, from, to, per_day, seed).await
+            replay::demo_cases(&store, db.city, from, to, per_day, seed).await
         }
         Command::Replay {
             db,
@@ -405,7 +406,7 @@ async fn main() -> Result<()> {
                 handling_hours,
                 ..Default::default()
             };
-            flat::replay(open(&db).await?, &db.city, &hierarchy, from, to, a).await
+            flat::replay(open(&db).await?, db.city, &hierarchy, from, to, a).await
         }
         Command::Flat(cmd) => flat::run(cmd).await,
         Command::Bench(BenchCommand::Grid { per_grid, seed }) => gridteam::bench(per_grid, seed),
@@ -416,7 +417,7 @@ async fn main() -> Result<()> {
         }
         Command::Bench(BenchCommand::Pages { db, runs, users }) => {
             let store = open(&db).await?;
-            let state = AppState::new(store, &db.city).await?;
+            let state = AppState::new(store, db.city).await?;
             let users: Vec<&str> = users.iter().map(String::as_str).collect();
             let timings = gongzhi_web::bench::pages(&state, &users, &[], runs).await?;
             println!(
@@ -465,12 +466,12 @@ async fn main() -> Result<()> {
             to,
         }) => {
             let format = cases_io::Format::choose(format.as_deref(), output.as_deref())?;
-            let state = AppState::lazy(open(&db).await?, &db.city);
-            cases_io::export(&state, &db.city, format, output.as_deref(), from, to).await
+            let state = AppState::lazy(open(&db).await?, db.city);
+            cases_io::export(&state, db.city, format, output.as_deref(), from, to).await
         }
         Command::Cases(CasesCommand::Import { db, file, register }) => {
-            let state = AppState::lazy(open(&db).await?, &db.city);
-            cases_io::import(&state, &db.city, &file, register).await
+            let state = AppState::lazy(open(&db).await?, db.city);
+            cases_io::import(&state, db.city, &file, register).await
         }
         Command::Grid(g) => grid_command(g).await,
         Command::Open311(c) => open311::run(c).await,
@@ -482,7 +483,7 @@ async fn main() -> Result<()> {
         Command::Bench(BenchCommand::Tables { mib }) => bench::tables(&mib),
         Command::Bench(BenchCommand::Login { db, guessers, runs }) => {
             let store = open(&db).await?;
-            let state = AppState::new(store, &db.city).await?;
+            let state = AppState::new(store, db.city).await?;
             let load = gongzhi_web::bench::login_load(&state, guessers, runs).await;
             let mut figures = serde_json::to_value(&load)?;
             figures["bench"] = "login".into();
@@ -496,7 +497,7 @@ async fn main() -> Result<()> {
         Command::Bench(BenchCommand::Decision { holders, runs, seed }) => pb::bench_decision(holders, runs, seed),
         Command::Regen(c) => regen::run(c).await,
         Command::Divisions { db, file } => {
-            let state = AppState::lazy(open(&db).await?, &db.city);
+            let state = AppState::lazy(open(&db).await?, db.city);
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let ds = gongzhi_core::territory::parse_division_csv(&text)?;
             let (city, n) = gongzhi_app::territory::load_divisions(&state, &ds).await?;
@@ -558,7 +559,7 @@ async fn serve(db: Db, addr: SocketAddr, demo: bool, cases_per_day: u64) -> Resu
         );
         load_demo(&store, gongzhi_demo::Options::default(), cases_per_day).await?;
     }
-    let state = AppState::new(store, &db.city).await?;
+    let state = AppState::new(store, db.city).await?;
     gongzhi_web::spawn_sweeper(state.clone(), std::time::Duration::from_secs(60));
     gongzhi_web::serve(state, addr, |bound| {
         println!(
@@ -590,10 +591,10 @@ async fn grid_command(g: GridCommand) -> Result<()> {
                 Ok(g) => g,
                 Err(errors) => report_refused(&file, &errors)?,
             };
-            let state = AppState::lazy(open(&db).await?, &db.city);
+            let state = AppState::lazy(open(&db).await?, db.city);
             let pb = bar(grids.len() as u64, "importing grids");
             let mut progress = |done: usize, _all: usize| pb.set_position(done as u64);
-            match gongzhi_app::territory::store_grids(&state, &db.city, &grids, Some(&mut progress)).await {
+            match gongzhi_app::territory::store_grids(&state, db.city, &grids, Some(&mut progress)).await {
                 Ok(n) => {
                     pb.finish_and_clear();
                     println!("imported {n} grids from {}", file.display());
@@ -607,8 +608,8 @@ async fn grid_command(g: GridCommand) -> Result<()> {
             }
         }
         GridCommand::Export { db, within, output } => {
-            let state = AppState::lazy(open(&db).await?, &db.city);
-            let fc = gongzhi_app::territory::export_grids(&state, &db.city, within.as_deref()).await?;
+            let state = AppState::lazy(open(&db).await?, db.city);
+            let fc = gongzhi_app::territory::export_grids(&state, db.city, within.as_deref()).await?;
             let text = fc.to_string();
             match output {
                 Some(p) => {
@@ -621,8 +622,8 @@ async fn grid_command(g: GridCommand) -> Result<()> {
         }
         GridCommand::Locate { db, lng, lat, crs } => {
             let store = open(&db).await?;
-            let state = AppState::lazy(store, &db.city);
-            let r = gongzhi_app::territory::locate(&state, &db.city, crs.parse()?, lng, lat).await?;
+            let state = AppState::lazy(store, db.city);
+            let r = gongzhi_app::territory::locate(&state, db.city, crs.parse()?, lng, lat).await?;
             println!("{}", serde_json::to_string_pretty(&r)?);
             Ok(())
         }

@@ -23,8 +23,8 @@ pub async fn run(cmd: Open311Command) -> Result<()> {
     match cmd {
         Open311Command::Key { db, label } => {
             let store = crate::open(&db).await?;
-            let state = gongzhi_app::AppState::lazy(store, &db.city);
-            let key = gongzhi_app::open311::create_key(&state, &db.city, &label).await?;
+            let state = gongzhi_app::AppState::lazy(store, db.city);
+            let key = gongzhi_app::open311::create_key(&state, db.city, &label).await?;
             eprintln!(
                 "Open311 key for '{}' in city {} (shown once; pass it as api_key to POST /open311/v2/requests.json):",
                 label.trim(),

@@ -36,8 +36,8 @@ pub async fn run(cmd: PremisesCommand) -> Result<()> {
     match cmd {
         PremisesCommand::Import { db, file } => {
             let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let state = AppState::lazy(crate::open(&db).await?, &db.city);
-            match gongzhi_app::premises::import(&state, None, &db.city, &bytes).await {
+            let state = AppState::lazy(crate::open(&db).await?, db.city);
+            match gongzhi_app::premises::import(&state, None, db.city, &bytes).await {
                 Ok(n) => {
                     println!(
                         "imported {} buildings and {} units from {}",
@@ -52,8 +52,8 @@ pub async fn run(cmd: PremisesCommand) -> Result<()> {
             }
         }
         PremisesCommand::Export { db, within, output } => {
-            let state = AppState::lazy(crate::open(&db).await?, &db.city);
-            let buildings = gongzhi_app::premises::register_of(&state, &db.city, &within).await?;
+            let state = AppState::lazy(crate::open(&db).await?, db.city);
+            let buildings = gongzhi_app::premises::register_of(&state, db.city, &within).await?;
             if buildings.is_empty() {
                 bail!("no buildings are registered in {within}");
             }

@@ -77,7 +77,7 @@ fn read(file: &Path) -> Result<Vec<u8>> {
 }
 
 async fn state(db: &Db) -> Result<AppState> {
-    Ok(AppState::lazy(crate::open(db).await?, &db.city))
+    Ok(AppState::lazy(crate::open(db).await?, db.city))
 }
 
 pub async fn run(cmd: RegenCommand) -> Result<()> {
@@ -97,7 +97,7 @@ pub async fn run(cmd: RegenCommand) -> Result<()> {
                 None => ProjectConfig::default(),
             };
             let p = Project::new(&code, &name, &community, config)?;
-            service::create_project(&state(&db).await?, None, &db.city, p).await?;
+            service::create_project(&state(&db).await?, None, db.city, p).await?;
             println!("created project {code} in community {community}");
             Ok(())
         }
@@ -107,7 +107,7 @@ pub async fn run(cmd: RegenCommand) -> Result<()> {
             file,
         } => {
             let bytes = read(&file)?;
-            let r = service::import_holders(&state(&db).await?, None, &db.city, &code, &bytes).await;
+            let r = service::import_holders(&state(&db).await?, None, db.city, &code, &bytes).await;
             imported(&file, "holders", &code, r)
         }
         RegenCommand::Resources {
@@ -116,7 +116,7 @@ pub async fn run(cmd: RegenCommand) -> Result<()> {
             file,
         } => {
             let bytes = read(&file)?;
-            let r = service::import_resources(&state(&db).await?, None, &db.city, &code, &bytes).await;
+            let r = service::import_resources(&state(&db).await?, None, db.city, &code, &bytes).await;
             imported(&file, "resources", &code, r)
         }
         RegenCommand::Export {
@@ -124,7 +124,7 @@ pub async fn run(cmd: RegenCommand) -> Result<()> {
             project: code,
             output,
         } => {
-            let o = service::overview_of(&state(&db).await?, &db.city, &code).await?;
+            let o = service::overview_of(&state(&db).await?, db.city, &code).await?;
             let sink: Box<dyn std::io::Write> = match &output {
                 Some(o) => Box::new(std::fs::File::create(o).with_context(|| format!("cannot write {}", o.display()))?),
                 None => Box::new(std::io::stdout().lock()),
@@ -178,7 +178,7 @@ pub async fn run(cmd: RegenCommand) -> Result<()> {
             Ok(())
         }
         RegenCommand::Standing { db, project: code } => {
-            let o = service::overview_of(&state(&db).await?, &db.city, &code).await?;
+            let o = service::overview_of(&state(&db).await?, db.city, &code).await?;
             let p = &o.project;
             let holders: Vec<_> = o.holders.iter().map(|h| h.holder.clone()).collect();
             let records: Vec<_> = o.decisions.iter().map(|d| d.record.clone()).collect();

@@ -57,8 +57,8 @@ pub enum NeedsCommand {
 
 async fn state(db: &Db, community: &str) -> Result<AppState> {
     let store = crate::open(db).await?;
-    let state = AppState::lazy(store, &db.city);
-    gongzhi_app::renewal_needs::community(&state, &db.city, community).await?;
+    let state = AppState::lazy(store, db.city);
+    gongzhi_app::renewal_needs::community(&state, db.city, community).await?;
     Ok(state)
 }
 
@@ -81,7 +81,7 @@ pub async fn run(cmd: RenewalCommand) -> Result<()> {
         } => {
             let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let s = state(&db, &community).await?;
-            let ids = gongzhi_app::renewal_needs::import_needs(&s, &db.city, &community, &bytes)
+            let ids = gongzhi_app::renewal_needs::import_needs(&s, db.city, &community, &bytes)
                 .await
                 .map_err(|e| {
                     if e.items.is_empty() {
@@ -96,20 +96,20 @@ pub async fn run(cmd: RenewalCommand) -> Result<()> {
                 file.display()
             );
             if cluster {
-                let r = gongzhi_app::renewal_needs::run_clustering(&s, &db.city, &community, None).await?;
+                let r = gongzhi_app::renewal_needs::run_clustering(&s, db.city, &community, None).await?;
                 println!("clustering: {} new clusters, {} active", r.created.len(), r.clusters);
             }
             Ok(())
         }
         NeedsCommand::Export { db, community, output } => {
             let s = state(&db, &community).await?;
-            let rows = gongzhi_app::renewal_needs::export_needs(&s, &db.city, &community).await?;
+            let rows = gongzhi_app::renewal_needs::export_needs(&s, db.city, &community).await?;
             write(&rows, output.as_deref())?;
             Ok(())
         }
         NeedsCommand::Cluster { db, community } => {
             let s = state(&db, &community).await?;
-            let r = gongzhi_app::renewal_needs::run_clustering(&s, &db.city, &community, None).await?;
+            let r = gongzhi_app::renewal_needs::run_clustering(&s, db.city, &community, None).await?;
             println!(
                 "{} new clusters, {} groups of new needs added to clusters, {} active clusters",
                 r.created.len(),

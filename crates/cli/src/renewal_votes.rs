@@ -62,13 +62,13 @@ fn write_out(out: &str, bytes: &[u8]) -> Result<()> {
 pub async fn run(cmd: VoteCommand) -> Result<()> {
     match cmd {
         VoteCommand::Export { db, vote, out } => {
-            let state = gongzhi_app::AppState::lazy(crate::open(&db).await?, &db.city);
-            let text = gongzhi_app::renewal_votes::export_pb(&state, &db.city, vote).await?;
+            let state = gongzhi_app::AppState::lazy(crate::open(&db).await?, db.city);
+            let text = gongzhi_app::renewal_votes::export_pb(&state, db.city, vote).await?;
             write_out(&out, text.as_bytes())
         }
         VoteCommand::Import { db, vote, user, file } => {
-            let state = gongzhi_app::AppState::lazy(crate::open(&db).await?, &db.city);
-            let principal = gongzhi_app::renewal_votes::account_principal(&state, &db.city, &user).await?;
+            let state = gongzhi_app::AppState::lazy(crate::open(&db).await?, db.city);
+            let principal = gongzhi_app::renewal_votes::account_principal(&state, db.city, &user).await?;
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let n = gongzhi_app::renewal_votes::import_pb(&state, &principal, vote, &text)
                 .await
@@ -83,8 +83,8 @@ pub async fn run(cmd: VoteCommand) -> Result<()> {
             format,
             out,
         } => {
-            let state = gongzhi_app::AppState::lazy(crate::open(&db).await?, &db.city);
-            let count = gongzhi_app::renewal_votes::count_of(&state, &db.city, vote, rule.as_deref()).await?;
+            let state = gongzhi_app::AppState::lazy(crate::open(&db).await?, db.city);
+            let count = gongzhi_app::renewal_votes::count_of(&state, db.city, vote, rule.as_deref()).await?;
             match format.as_str() {
                 "csv" => write_out(&out, gongzhi_app::renewal_votes::results_csv_text(&count).as_bytes()),
                 "xlsx" => {

@@ -108,8 +108,8 @@ pub async fn run(cmd: RenewalCommand) -> Result<()> {
                 Ok(t) => t,
                 Err(e) => return refused(&file, &[e]),
             };
-            let state = AppState::lazy(crate::open(&db).await?, &db.city);
-            match app::import_table(&state, &db.city, &table).await {
+            let state = AppState::lazy(crate::open(&db).await?, db.city);
+            match app::import_table(&state, db.city, &table).await {
                 Ok(ids) => {
                     println!("imported {} works from {}", ids.len(), file.display());
                     Ok(())
@@ -120,7 +120,7 @@ pub async fn run(cmd: RenewalCommand) -> Result<()> {
             }
         }
         RenewalCommand::Works(WorksCommand::Export { db, community, output }) => {
-            let state = AppState::lazy(crate::open(&db).await?, &db.city);
+            let state = AppState::lazy(crate::open(&db).await?, db.city);
             let app::WorksCsv { count, csv } = app::export(&state, None, community.as_deref()).await?;
             match output {
                 Some(p) => {
@@ -138,7 +138,7 @@ pub async fn run(cmd: RenewalCommand) -> Result<()> {
             gap_days,
         } => {
             let params = BundleParams::new(buffer_m, gap_days)?;
-            let state = AppState::lazy(crate::open(&db).await?, &db.city);
+            let state = AppState::lazy(crate::open(&db).await?, db.city);
             let view = app::community_bundles(&state, None, &community, params).await?;
             let (items, accepted, proposed) = (&view.items, &view.accepted, &view.proposed);
             println!(

@@ -2,6 +2,7 @@
 //! through the case state machine (`gongzhi_demo::cases`) and written with the store's bulk
 //! import, with a progress bar.
 
+use gongzhi_core::territory::CityCode;
 use gongzhi_store::prelude::*;
 use std::time::{Duration, Instant};
 
@@ -28,7 +29,7 @@ pub fn last_year() -> (NaiveDate, NaiveDate) {
 }
 
 /// The catalogue and calendar the city uses (its edited documents, else the defaults).
-pub async fn rules(store: &Store, city: &str) -> Result<(Catalogue, WorkCalendar)> {
+pub async fn rules(store: &Store, city: CityCode) -> Result<(Catalogue, WorkCalendar)> {
     let state = gongzhi_app::AppState::lazy(store.clone(), city);
     let cat = gongzhi_app::cases::catalogue(&state, city).await?;
     let cal = gongzhi_app::cases::calendar(&state, city).await?;
@@ -45,7 +46,7 @@ pub struct Timing {
 /// Generate the cases of `opts` for the city in `store` and import them, chunk by chunk.
 pub async fn generate_and_import(
     store: &Store,
-    city: &str,
+    city: CityCode,
     opts: ReplayOptions,
     pb: &ProgressBar,
 ) -> Result<(ReplayStats, Timing)> {
@@ -123,7 +124,7 @@ fn bar() -> ProgressBar {
 /// `gongzhi demo-cases`: a period of cases for the demo city already in the database.
 pub async fn demo_cases(
     store: &Store,
-    city: &str,
+    city: CityCode,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
     per_day: u64,
@@ -152,7 +153,7 @@ pub async fn demo_cases(
 }
 
 /// The year of cases a new demo city starts with.
-pub async fn demo_year(store: &Store, city: &str, per_day: u64, seed: u64) -> Result<()> {
+pub async fn demo_year(store: &Store, city: CityCode, per_day: u64, seed: u64) -> Result<()> {
     if per_day == 0 {
         return Ok(());
     }

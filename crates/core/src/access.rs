@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::org::Role;
-use crate::territory::DivisionCode;
+use crate::territory::{CityCode, DivisionCode};
 
 /// Where a role grant applies.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,7 +122,7 @@ pub struct Principal {
     pub name: String,
     pub username: String,
     /// The tenant (city code) the person belongs to.
-    pub city: DivisionCode,
+    pub city: CityCode,
     pub grants: Vec<Grant>,
 }
 
@@ -172,7 +172,7 @@ mod tests {
             person_id: 1,
             name: "t".into(),
             username: "t".into(),
-            city: DivisionCode::parse("510100").unwrap(),
+            city: CityCode::of("510100"),
             grants: vec![Grant { role, scope }],
         }
     }

@@ -110,8 +110,9 @@ impl DivisionCode {
     }
 
     /// The code of the city (tenant) this division belongs to, e.g. `510100`.
-    pub fn city(&self) -> DivisionCode {
-        DivisionCode(format!("{}00", &self.0[..4]))
+    pub fn city(&self) -> CityCode {
+        let b = self.0.as_bytes();
+        CityCode([b[0], b[1], b[2], b[3], b'0', b'0'])
     }
 
     /// Whether `other` is this division or lies inside it, judged by the codes alone.
@@ -139,6 +140,104 @@ impl TryFrom<String> for DivisionCode {
 impl From<DivisionCode> for String {
     fn from(c: DivisionCode) -> String {
         c.0
+    }
+}
+
+/// The tenant key: the six-digit GB/T 2260 code of the city a record belongs to (`510100`).
+///
+/// Every table carries it and every storage call takes it; it is `Copy`, so it is passed by value.
+/// `CityCode::of` builds constants (checked at compile time in a `const`), `parse` checks input.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct CityCode([u8; 6]);
+
+impl CityCode {
+    /// A city code from a literal; panics (a compile error in a `const`) unless it is six digits.
+    pub const fn of(code: &str) -> CityCode {
+        match CityCode::digits(code.as_bytes()) {
+            Some(c) => c,
+            None => panic!("a city code is six digits, e.g. 510100"),
+        }
+    }
+
+    const fn digits(b: &[u8]) -> Option<CityCode> {
+        if b.len() != 6 {
+            return None;
+        }
+        let mut out = [0u8; 6];
+        let mut i = 0;
+        while i < 6 {
+            if !b[i].is_ascii_digit() {
+                return None;
+            }
+            out[i] = b[i];
+            i += 1;
+        }
+        Some(CityCode(out))
+    }
+
+    /// A city code from input (surrounding blanks ignored).
+    pub fn parse(s: &str) -> Result<CityCode, DomainError> {
+        CityCode::digits(s.trim().as_bytes()).ok_or_else(|| {
+            DomainError::invalid(
+                "city",
+                format!("'{s}' is not a city code: use the city's six-digit division code, e.g. 510100"),
+            )
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Six ASCII digits by construction.
+        std::str::from_utf8(&self.0).expect("a city code is ASCII digits")
+    }
+
+    /// The city as a division code (for the territory's own lookups).
+    pub fn division(self) -> DivisionCode {
+        DivisionCode(self.as_str().to_owned())
+    }
+}
+
+impl fmt::Display for CityCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for CityCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CityCode({})", self.as_str())
+    }
+}
+
+impl FromStr for CityCode {
+    type Err = DomainError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        CityCode::parse(s)
+    }
+}
+
+impl TryFrom<String> for CityCode {
+    type Error = DomainError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        CityCode::parse(&s)
+    }
+}
+
+impl From<CityCode> for String {
+    fn from(c: CityCode) -> String {
+        c.as_str().to_owned()
+    }
+}
+
+impl PartialEq<str> for CityCode {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for CityCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
     }
 }
 

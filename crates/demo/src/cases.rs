@@ -74,9 +74,9 @@ pub struct Place {
 }
 
 /// What the generator needs of a city.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct CityModel {
-    pub city: String,
+    pub city: CityCode,
     /// Grids, where almost every case is reported.
     pub places: Vec<Place>,
     /// Communities with an area but no grids: the few cases in no grid (属地兜底).
@@ -162,7 +162,7 @@ impl CityModel {
             })
             .collect();
         CityModel {
-            city: crate::CITY.to_owned(),
+            city: crate::CITY,
             places,
             fallback,
             orgs,
@@ -173,7 +173,7 @@ impl CityModel {
 
 /// Read the model of a city from the store: its unit grids, the communities that have an area
 /// but no grids, the organisations and the people with their grants.
-pub async fn city_model(store: &Store, city: &str) -> Result<CityModel, StoreError> {
+pub async fn city_model(store: &Store, city: CityCode) -> Result<CityModel, StoreError> {
     let mut places = Vec::new();
     let mut page = 1;
     loop {
@@ -229,7 +229,7 @@ pub async fn city_model(store: &Store, city: &str) -> Result<CityModel, StoreErr
         people.extend(found.into_iter().map(|(p, g)| (p.id, g)));
     }
     Ok(CityModel {
-        city: city.to_owned(),
+        city,
         places,
         fallback,
         orgs,

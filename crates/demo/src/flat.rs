@@ -17,7 +17,7 @@ use crate::CITY;
 /// - a push-down: 暴露垃圾 (E0102) belongs to 城市管理和综合执法局, but the catalogue sends it to
 ///   the street office.
 pub fn responsibility_list(catalogue: &Catalogue) -> ResponsibilityList {
-    let city = DivisionCode::parse(CITY).expect("the demo city code is valid");
+    let city = DivisionCode::parse(CITY.as_str()).expect("the demo city code is valid");
     let mut items: Vec<Matter> = derive_from_catalogue(catalogue, &city).items().to_vec();
     if let Some(m) = items.iter().find(|m| m.category == "C0111").cloned() {
         items.push(Matter {

@@ -32,7 +32,7 @@ pub use layout::Rect;
 
 /// The shipped city: Chengdu's divisions (see `data/divisions-510100.csv`).
 pub const CITY_DATA: &str = include_str!("../../../data/divisions-510100.csv");
-pub const CITY: &str = "510100";
+pub const CITY: CityCode = CityCode::of("510100");
 /// The password of every demo account (printed by `gongzhi serve --demo`).
 pub const DEMO_PASSWORD: &str = "gongzhi-demo";
 /// Chengdu's centre (天府广场, WGS-84) and the extent the demo lays the city out in.
@@ -172,7 +172,7 @@ pub fn build(opts: &Options) -> Demo {
             "成都市城市运行管理和服务中心",
             OrgKind::CommandCentre,
             None,
-            vec![DivisionCode::parse(CITY).unwrap()],
+            vec![DivisionCode::parse(CITY.as_str()).unwrap()],
         )
         .unwrap(),
     }];
@@ -300,7 +300,7 @@ pub fn build(opts: &Options) -> Demo {
         .expect("the demo has at least one community");
     let street = DivisionCode::parse(&first.as_str()[..9]).unwrap();
     let district = DivisionCode::parse(&first.as_str()[..6]).unwrap();
-    let city = DivisionCode::parse(CITY).unwrap();
+    let city = DivisionCode::parse(CITY.as_str()).unwrap();
     let first_grid = grids
         .first()
         .map(|g| g.code.to_string())

@@ -309,7 +309,7 @@ pub fn build(premises: &Premises) -> Option<DemoRegen> {
 }
 
 /// Load the demo project through the store (after the premises).
-pub async fn load(store: &Store, city: &str, premises: &Premises) -> Result<(), StoreError> {
+pub async fn load(store: &Store, city: CityCode, premises: &Premises) -> Result<(), StoreError> {
     let Some(d) = build(premises) else { return Ok(()) };
     store.create_regen_project(city, &d.project, None).await?;
     store.import_regen_holders(city, PROJECT, &d.holders, None).await?;

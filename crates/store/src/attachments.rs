@@ -2,6 +2,7 @@
 //! `initiative:5:unit:A-1-101`). The owner's module decides who may read them; adding one
 //! appends its event on the `<owner>:attachments` stream in the same transaction.
 
+use gongzhi_core::territory::CityCode;
 use std::future::Future;
 
 use crate::prelude::*;
@@ -22,21 +23,24 @@ pub trait AttachmentStore {
     /// Store an attachment of `owner` in the media store; its id back.
     fn add_attachment(
         &self,
-        city: &str,
+        city: CityCode,
         owner: &str,
         content_type: &str,
         data: &[u8],
         actor: Option<i64>,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     /// The attachments whose owner key starts with `prefix`, oldest first.
-    fn attachments(&self, city: &str, prefix: &str)
-        -> impl Future<Output = Result<Vec<Attachment>, StoreError>> + Send;
+    fn attachments(
+        &self,
+        city: CityCode,
+        prefix: &str,
+    ) -> impl Future<Output = Result<Vec<Attachment>, StoreError>> + Send;
 }
 
 impl AttachmentStore for Store {
     async fn add_attachment(
         &self,
-        city: &str,
+        city: CityCode,
         owner: &str,
         content_type: &str,
         data: &[u8],
@@ -67,7 +71,7 @@ impl AttachmentStore for Store {
         Ok(id)
     }
 
-    async fn attachments(&self, city: &str, prefix: &str) -> Result<Vec<Attachment>, StoreError> {
+    async fn attachments(&self, city: CityCode, prefix: &str) -> Result<Vec<Attachment>, StoreError> {
         Ok(self
             .media_of(city, prefix)
             .await?

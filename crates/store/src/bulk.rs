@@ -8,6 +8,7 @@
 //! multi-row `INSERT` statements, and with the counters summed in memory first. Counter rows and
 //! their dimension keys come from the same functions as the one-case path.
 
+use gongzhi_core::territory::CityCode;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
@@ -124,7 +125,7 @@ async fn insert_rows(
 /// go in key order so that concurrent writers take row locks in the same order.
 pub(crate) async fn upsert_counters(
     tx: &mut Write<'_>,
-    city: &str,
+    city: CityCode,
     rows: impl IntoIterator<Item = (&str, String, String, Counters)>,
 ) -> Result<usize, StoreError> {
     let mut summed: BTreeMap<(String, String, String), Counters> = BTreeMap::new();
@@ -154,7 +155,7 @@ pub(crate) async fn upsert_counters(
         .into_iter()
         .map(|((dim, key, day), c)| {
             let mut row = vec![
-                Val::Text(city.to_owned()),
+                Val::Text(city.to_string()),
                 Val::Text(dim),
                 Val::Text(key),
                 Val::Text(day),
@@ -238,7 +239,7 @@ pub trait CaseImportStore {
     /// `progress` is called after each batch with (cases stored, cases in all).
     fn import_case_histories(
         &self,
-        city: &str,
+        city: CityCode,
         histories: &[CaseHistory],
         progress: Option<ImportProgress<'_>>,
     ) -> impl Future<Output = Result<BulkImported, StoreError>> + Send;
@@ -246,7 +247,7 @@ pub trait CaseImportStore {
     /// `[from_ms, to_ms)`: for exports that page through every case.
     fn cases_after(
         &self,
-        city: &str,
+        city: CityCode,
         after_id: i64,
         limit: u32,
         created: Option<(i64, i64)>,
@@ -254,7 +255,7 @@ pub trait CaseImportStore {
     /// How many cases a city has, optionally only those reported in `[from_ms, to_ms)`.
     fn case_count(
         &self,
-        city: &str,
+        city: CityCode,
         created: Option<(i64, i64)>,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
 }
@@ -262,7 +263,7 @@ pub trait CaseImportStore {
 impl CaseImportStore for Store {
     async fn import_case_histories(
         &self,
-        city: &str,
+        city: CityCode,
         histories: &[CaseHistory],
         progress: Option<ImportProgress<'_>>,
     ) -> Result<BulkImported, StoreError> {
@@ -335,7 +336,7 @@ impl CaseImportStore for Store {
 
     async fn cases_after(
         &self,
-        city: &str,
+        city: CityCode,
         after_id: i64,
         limit: u32,
         created: Option<(i64, i64)>,
@@ -345,7 +346,7 @@ impl CaseImportStore for Store {
             "SELECT {CASE_COLUMNS} FROM cases WHERE city = $1 AND id > $2 AND created_at >= $3 AND created_at < $4
              ORDER BY id LIMIT $5"
         ))
-        .bind(city)
+        .bind(city.as_str())
         .bind(after_id)
         .bind(from)
         .bind(to)
@@ -355,11 +356,11 @@ impl CaseImportStore for Store {
         rows.into_iter().map(case_from_row).collect()
     }
 
-    async fn case_count(&self, city: &str, created: Option<(i64, i64)>) -> Result<i64, StoreError> {
+    async fn case_count(&self, city: CityCode, created: Option<(i64, i64)>) -> Result<i64, StoreError> {
         let (from, to) = created.unwrap_or((i64::MIN, i64::MAX));
         let (n,): (i64,) =
             sqlx::query_as("SELECT COUNT(*) FROM cases WHERE city = $1 AND created_at >= $2 AND created_at < $3")
-                .bind(city)
+                .bind(city.as_str())
                 .bind(from)
                 .bind(to)
                 .fetch_one(&self.pool)
@@ -372,7 +373,7 @@ impl Store {
     async fn import_batches(
         &self,
         conn: &mut PoolConnection<Any>,
-        city: &str,
+        city: CityCode,
         histories: &[CaseHistory],
         reach: &[usize],
         position: &HashMap<i64, usize>,
@@ -405,7 +406,7 @@ impl Store {
     async fn import_batch(
         &self,
         conn: &mut PoolConnection<Any>,
-        city: &str,
+        city: CityCode,
         histories: &[CaseHistory],
         range: std::ops::Range<usize>,
         ids: &mut [i64],
@@ -467,7 +468,7 @@ impl Store {
                     }
                 }
                 event_rows.push(vec![
-                    Val::Text(city.to_owned()),
+                    Val::Text(city.to_string()),
                     Val::Text(stream.clone()),
                     Val::Text(r.event.name().to_owned()),
                     Val::OptInt(r.actor),
@@ -484,7 +485,7 @@ impl Store {
             };
             case_rows.push(vec![
                 Val::Int(id),
-                Val::Text(city.to_owned()),
+                Val::Text(city.to_string()),
                 Val::Text(case.state.as_str().to_owned()),
                 Val::Text(intake.source.as_str().to_owned()),
                 Val::Text(case.category.clone()),
@@ -549,7 +550,7 @@ impl Store {
             .into_iter()
             .map(|((case, unit), role)| {
                 vec![
-                    Val::Text(city.to_owned()),
+                    Val::Text(city.to_string()),
                     Val::Int(case),
                     Val::Int(unit),
                     Val::Text(role.to_owned()),

@@ -3,6 +3,7 @@
 //! counters in the same transaction. Concurrent changes to one case: the first wins, the others
 //! get a conflict (optimistic concurrency on the case's version).
 
+use gongzhi_core::territory::CityCode;
 use std::future::Future;
 
 use crate::prelude::*;
@@ -153,7 +154,7 @@ pub(crate) fn counter_keys(
 /// Add counters to each (dim, key) row of a day (one multi-row upsert).
 pub(crate) async fn bump(
     tx: &mut Write<'_>,
-    city: &str,
+    city: CityCode,
     keys: &[(&str, String)],
     day: &str,
     c: &Counters,
@@ -172,7 +173,7 @@ pub(crate) async fn bump(
 #[allow(clippy::too_many_arguments)]
 async fn record(
     tx: &mut Write<'_>,
-    city: &str,
+    city: CityCode,
     mut case: Case,
     area: &str,
     events: &[CaseEvent],
@@ -188,7 +189,7 @@ async fn record(
         sqlx::query(
             "INSERT INTO events (city, stream, kind, actor, role, at, reason, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(&stream)
         .bind(event.name())
         .bind(actor)
@@ -221,7 +222,7 @@ async fn record(
                 sqlx::query(
                     "INSERT INTO case_units (city, case_id, unit_id, role) VALUES ($1, $2, $3, $4) ON CONFLICT (city, case_id, unit_id) DO NOTHING",
                 )
-                .bind(city)
+                .bind(city.as_str())
                 .bind(case.id)
                 .bind(unit)
                 .bind(r)
@@ -250,7 +251,7 @@ pub(crate) fn reason_of(e: &CaseEvent) -> Option<&str> {
     }
 }
 
-async fn write_row(tx: &mut Write<'_>, city: &str, case: &Case, expected: u64) -> Result<(), StoreError> {
+async fn write_row(tx: &mut Write<'_>, city: CityCode, case: &Case, expected: u64) -> Result<(), StoreError> {
     let done = sqlx::query(
         "UPDATE cases SET state = $1, unit_id = $2, deadline_at = $3, updated_at = $4, version = $5, snapshot = $6
          WHERE city = $7 AND id = $8 AND version = $9",
@@ -261,7 +262,7 @@ async fn write_row(tx: &mut Write<'_>, city: &str, case: &Case, expected: u64) -
     .bind(now_ms())
     .bind(case.version as i64)
     .bind(serde_json::to_string(case).expect("cases serialise"))
-    .bind(city)
+    .bind(city.as_str())
     .bind(case.id)
     .bind(expected as i64)
     .execute(&mut **tx)
@@ -286,35 +287,40 @@ pub struct Contact {
 /// Cases, their steps and the closed loop's counters.
 pub trait CaseStore {
     /// Record a new case (its `Collected` event and any follow-on events) in one transaction.
-    fn create_case(&self, city: &str, new: &NewCase) -> impl Future<Output = Result<CaseRow, StoreError>> + Send;
+    fn create_case(&self, city: CityCode, new: &NewCase) -> impl Future<Output = Result<CaseRow, StoreError>> + Send;
     /// Record many new cases in one transaction (imports, replays, benchmarks).
-    fn create_cases(&self, city: &str, cases: &[NewCase]) -> impl Future<Output = Result<Vec<i64>, StoreError>> + Send;
+    fn create_cases(
+        &self,
+        city: CityCode,
+        cases: &[NewCase],
+    ) -> impl Future<Output = Result<Vec<i64>, StoreError>> + Send;
     /// Add events to one or more cases in one transaction (a merge touches two). Each case must
     /// still be at its expected version, else nothing is stored and the answer is a conflict.
     fn change_cases(
         &self,
-        city: &str,
+        city: CityCode,
         changes: &[Change],
         actor: Option<i64>,
         role: Role,
         at_ms: Option<i64>,
     ) -> impl Future<Output = Result<Vec<CaseRow>, StoreError>> + Send;
-    fn case(&self, city: &str, id: i64) -> impl Future<Output = Result<Option<CaseRow>, StoreError>> + Send;
+    fn case(&self, city: CityCode, id: i64) -> impl Future<Output = Result<Option<CaseRow>, StoreError>> + Send;
     /// The case's events, oldest first.
-    fn case_history(&self, city: &str, id: i64) -> impl Future<Output = Result<Vec<Recorded>, StoreError>> + Send;
+    fn case_history(&self, city: CityCode, id: i64) -> impl Future<Output = Result<Vec<Recorded>, StoreError>> + Send;
     /// The reporter's private contact details.
-    fn case_contact(&self, city: &str, id: i64) -> impl Future<Output = Result<Option<Contact>, StoreError>> + Send;
+    fn case_contact(&self, city: CityCode, id: i64)
+        -> impl Future<Output = Result<Option<Contact>, StoreError>> + Send;
     /// Cases matching a query, newest first, and how many match in all.
     fn list_cases(
         &self,
-        city: &str,
+        city: CityCode,
         q: &CaseQuery,
     ) -> impl Future<Output = Result<(Vec<CaseRow>, i64), StoreError>> + Send;
     /// Open cases of a category near a point (a box of `d_lng` × `d_lat` degrees around it),
     /// to offer as possible duplicates.
     fn open_cases_near(
         &self,
-        city: &str,
+        city: CityCode,
         category: &str,
         lng: f64,
         lat: f64,
@@ -325,7 +331,7 @@ pub trait CaseStore {
     /// in id order (for the escalation sweep).
     fn cases_due_before(
         &self,
-        city: &str,
+        city: CityCode,
         before_ms: i64,
         after_id: i64,
         limit: u32,
@@ -333,7 +339,7 @@ pub trait CaseStore {
     /// Sum of one dimension's counters for one key over days `from..=to` (YYYY-MM-DD).
     fn counters(
         &self,
-        city: &str,
+        city: CityCode,
         dim: &str,
         key: &str,
         from: &str,
@@ -343,7 +349,7 @@ pub trait CaseStore {
     /// one key: `group` is `key`, `day` or `month`.
     fn counters_grouped(
         &self,
-        city: &str,
+        city: CityCode,
         dim: &str,
         key: Option<&str>,
         from: &str,
@@ -354,7 +360,7 @@ pub trait CaseStore {
     /// store as `case:ID`; `content_type` and `data` as `gongzhi_core::media::check` gave them.
     fn add_photo(
         &self,
-        city: &str,
+        city: CityCode,
         case_id: i64,
         content_type: &str,
         data: &[u8],
@@ -363,7 +369,7 @@ pub trait CaseStore {
     /// [`Store::add_photo`], `public` for a photo anyone may see (an Open311 request's).
     fn add_case_photo(
         &self,
-        city: &str,
+        city: CityCode,
         case_id: i64,
         content_type: &str,
         data: &[u8],
@@ -373,27 +379,27 @@ pub trait CaseStore {
     /// The photos of a case, oldest first.
     fn photos(
         &self,
-        city: &str,
+        city: CityCode,
         case_id: i64,
     ) -> impl Future<Output = Result<Vec<crate::MediaInfo>, StoreError>> + Send;
     /// Organisations of a kind whose jurisdiction includes `code` exactly.
     fn organisations_serving(
         &self,
-        city: &str,
+        city: CityCode,
         kind: gongzhi_core::org::OrgKind,
         code: &str,
     ) -> impl Future<Output = Result<Vec<gongzhi_core::org::Organisation>, StoreError>> + Send;
 }
 
 impl CaseStore for Store {
-    async fn create_case(&self, city: &str, new: &NewCase) -> Result<CaseRow, StoreError> {
+    async fn create_case(&self, city: CityCode, new: &NewCase) -> Result<CaseRow, StoreError> {
         let mut tx = self.write().await?;
         let row = insert_case(&mut tx, city, new).await?;
         tx.commit().await?;
         Ok(row)
     }
 
-    async fn create_cases(&self, city: &str, cases: &[NewCase]) -> Result<Vec<i64>, StoreError> {
+    async fn create_cases(&self, city: CityCode, cases: &[NewCase]) -> Result<Vec<i64>, StoreError> {
         let mut tx = self.write().await?;
         let mut ids = Vec::with_capacity(cases.len());
         for new in cases {
@@ -405,7 +411,7 @@ impl CaseStore for Store {
 
     async fn change_cases(
         &self,
-        city: &str,
+        city: CityCode,
         changes: &[Change],
         actor: Option<i64>,
         role: Role,
@@ -419,13 +425,13 @@ impl CaseStore for Store {
         for ch in order {
             // Take the row's write lock first (both backends), then read and check the version.
             sqlx::query("UPDATE cases SET version = version WHERE city = $1 AND id = $2")
-                .bind(city)
+                .bind(city.as_str())
                 .bind(ch.case_id)
                 .execute(&mut *tx)
                 .await?;
             let row: Option<CaseTuple> =
                 sqlx::query_as(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE city = $1 AND id = $2"))
-                    .bind(city)
+                    .bind(city.as_str())
                     .bind(ch.case_id)
                     .fetch_optional(&mut *tx)
                     .await?;
@@ -448,20 +454,20 @@ impl CaseStore for Store {
         Ok(out)
     }
 
-    async fn case(&self, city: &str, id: i64) -> Result<Option<CaseRow>, StoreError> {
+    async fn case(&self, city: CityCode, id: i64) -> Result<Option<CaseRow>, StoreError> {
         let row: Option<CaseTuple> =
             sqlx::query_as(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE city = $1 AND id = $2"))
-                .bind(city)
+                .bind(city.as_str())
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?;
         row.map(case_from_row).transpose()
     }
 
-    async fn case_history(&self, city: &str, id: i64) -> Result<Vec<Recorded>, StoreError> {
+    async fn case_history(&self, city: CityCode, id: i64) -> Result<Vec<Recorded>, StoreError> {
         let rows: Vec<(String, Option<i64>, Option<String>, i64)> =
             sqlx::query_as("SELECT payload, actor, role, at FROM events WHERE city = $1 AND stream = $2 ORDER BY id")
-                .bind(city)
+                .bind(city.as_str())
                 .bind(format!("case:{id}"))
                 .fetch_all(&self.pool)
                 .await?;
@@ -480,19 +486,19 @@ impl CaseStore for Store {
             .collect()
     }
 
-    async fn case_contact(&self, city: &str, id: i64) -> Result<Option<Contact>, StoreError> {
+    async fn case_contact(&self, city: CityCode, id: i64) -> Result<Option<Contact>, StoreError> {
         let row: Option<(Option<String>, Option<String>)> =
             sqlx::query_as("SELECT name, phone FROM case_contacts WHERE city = $1 AND case_id = $2")
-                .bind(city)
+                .bind(city.as_str())
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?;
         Ok(row.map(|(name, phone)| Contact { name, phone }))
     }
 
-    async fn list_cases(&self, city: &str, q: &CaseQuery) -> Result<(Vec<CaseRow>, i64), StoreError> {
+    async fn list_cases(&self, city: CityCode, q: &CaseQuery) -> Result<(Vec<CaseRow>, i64), StoreError> {
         let mut w = Sql::new("WHERE city = ");
-        w.arg(Arg::Text(city.to_owned()));
+        w.arg(Arg::Text(city.to_string()));
         let v = &q.visibility;
         if !v.all {
             let mut any = Vec::new();
@@ -507,7 +513,7 @@ impl CaseStore for Store {
             for u in &v.units {
                 let p = w.param(Arg::Int(*u));
                 let p2 = w.param(Arg::Int(*u));
-                let p3 = w.param(Arg::Text(city.to_owned()));
+                let p3 = w.param(Arg::Text(city.to_string()));
                 any.push(format!(
                     "(unit_id = {p} OR id IN (SELECT case_id FROM case_units WHERE unit_id = {p2} AND city = {p3}))"
                 ));
@@ -564,7 +570,7 @@ impl CaseStore for Store {
 
     async fn open_cases_near(
         &self,
-        city: &str,
+        city: CityCode,
         category: &str,
         lng: f64,
         lat: f64,
@@ -577,7 +583,7 @@ impl CaseStore for Store {
                AND lng BETWEEN $3 AND $4 AND lat BETWEEN $5 AND $6
              ORDER BY id DESC LIMIT 50"
         ))
-        .bind(city)
+        .bind(city.as_str())
         .bind(category)
         .bind(lng - d_lng)
         .bind(lng + d_lng)
@@ -590,7 +596,7 @@ impl CaseStore for Store {
 
     async fn cases_due_before(
         &self,
-        city: &str,
+        city: CityCode,
         before_ms: i64,
         after_id: i64,
         limit: u32,
@@ -600,7 +606,7 @@ impl CaseStore for Store {
                AND state IN ('dispatched', 'handling', 'returned')
              ORDER BY id LIMIT $4"
         ))
-        .bind(city)
+        .bind(city.as_str())
         .bind(before_ms)
         .bind(after_id)
         .bind(i64::from(limit))
@@ -609,7 +615,14 @@ impl CaseStore for Store {
         rows.into_iter().map(case_from_row).collect()
     }
 
-    async fn counters(&self, city: &str, dim: &str, key: &str, from: &str, to: &str) -> Result<Counters, StoreError> {
+    async fn counters(
+        &self,
+        city: CityCode,
+        dim: &str,
+        key: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<Counters, StoreError> {
         Ok(self
             .counters_grouped(city, dim, Some(key), from, to, "dim")
             .await?
@@ -621,7 +634,7 @@ impl CaseStore for Store {
 
     async fn counters_grouped(
         &self,
-        city: &str,
+        city: CityCode,
         dim: &str,
         key: Option<&str>,
         from: &str,
@@ -639,7 +652,7 @@ impl CaseStore for Store {
             .map(|(n, _)| format!("CAST(SUM({n}) AS BIGINT)"))
             .collect();
         let mut w = Sql::new("WHERE city = ");
-        w.arg(Arg::Text(city.to_owned()));
+        w.arg(Arg::Text(city.to_string()));
         let p = w.param(Arg::Text(dim.to_owned()));
         w.push(&format!(" AND dim = {p}"));
         if let Some(k) = key {
@@ -670,7 +683,7 @@ impl CaseStore for Store {
 
     async fn add_photo(
         &self,
-        city: &str,
+        city: CityCode,
         case_id: i64,
         content_type: &str,
         data: &[u8],
@@ -682,7 +695,7 @@ impl CaseStore for Store {
 
     async fn add_case_photo(
         &self,
-        city: &str,
+        city: CityCode,
         case_id: i64,
         content_type: &str,
         data: &[u8],
@@ -714,13 +727,13 @@ impl CaseStore for Store {
         Ok(id)
     }
 
-    async fn photos(&self, city: &str, case_id: i64) -> Result<Vec<crate::MediaInfo>, StoreError> {
+    async fn photos(&self, city: CityCode, case_id: i64) -> Result<Vec<crate::MediaInfo>, StoreError> {
         self.media_owned_by(city, &format!("case:{case_id}")).await
     }
 
     async fn organisations_serving(
         &self,
-        city: &str,
+        city: CityCode,
         kind: gongzhi_core::org::OrgKind,
         code: &str,
     ) -> Result<Vec<gongzhi_core::org::Organisation>, StoreError> {
@@ -741,7 +754,7 @@ fn counters_from(vals: &[u64]) -> Counters {
     serde_json::from_value(serde_json::Value::Object(map)).unwrap_or_default()
 }
 
-async fn insert_case(tx: &mut Write<'_>, city: &str, new: &NewCase) -> Result<CaseRow, StoreError> {
+async fn insert_case(tx: &mut Write<'_>, city: CityCode, new: &NewCase) -> Result<CaseRow, StoreError> {
     let CaseEvent::Collected(intake) = &new.collected else {
         return Err(StoreError::Invalid(gongzhi_core::DomainError::invalid(
             "event",
@@ -753,7 +766,7 @@ async fn insert_case(tx: &mut Write<'_>, city: &str, new: &NewCase) -> Result<Ca
         "INSERT INTO cases (city, state, source, category, condition, grid, area, lng, lat, description, reporter_id, created_at, updated_at, version, snapshot)
          VALUES ($1, 'collected', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, '{}') RETURNING id",
     )
-    .bind(city)
+    .bind(city.as_str())
     .bind(intake.source.as_str())
     .bind(&intake.category)
     .bind(&intake.condition)
@@ -769,7 +782,7 @@ async fn insert_case(tx: &mut Write<'_>, city: &str, new: &NewCase) -> Result<Ca
     .await?;
     if let Some((name, phone)) = &new.contact {
         sqlx::query("INSERT INTO case_contacts (city, case_id, name, phone) VALUES ($1, $2, $3, $4)")
-            .bind(city)
+            .bind(city.as_str())
             .bind(id)
             .bind(name.as_deref())
             .bind(phone.as_deref())

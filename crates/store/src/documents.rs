@@ -3,6 +3,7 @@
 
 use crate::write::Write;
 use crate::{events, now_ms, Store, StoreError};
+use gongzhi_core::territory::CityCode;
 use std::future::Future;
 
 /// A stored document: its text and its version (1 for the first, +1 for each change).
@@ -15,11 +16,12 @@ pub struct Document {
 /// A city's editable documents (catalogue, calendar).
 pub trait DocumentStore {
     /// A document, if it has been stored.
-    fn document(&self, city: &str, name: &str) -> impl Future<Output = Result<Option<Document>, StoreError>> + Send;
+    fn document(&self, city: CityCode, name: &str)
+        -> impl Future<Output = Result<Option<Document>, StoreError>> + Send;
     /// Replace a document. With `expected_version`, refuse (409) if someone changed it meanwhile.
     fn put_document(
         &self,
-        city: &str,
+        city: CityCode,
         name: &str,
         body: &str,
         expected_version: Option<i64>,
@@ -28,10 +30,10 @@ pub trait DocumentStore {
 }
 
 impl DocumentStore for Store {
-    async fn document(&self, city: &str, name: &str) -> Result<Option<Document>, StoreError> {
+    async fn document(&self, city: CityCode, name: &str) -> Result<Option<Document>, StoreError> {
         let row: Option<(i64, String)> =
             sqlx::query_as("SELECT version, body FROM documents WHERE city = $1 AND name = $2")
-                .bind(city)
+                .bind(city.as_str())
                 .bind(name)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -40,7 +42,7 @@ impl DocumentStore for Store {
 
     async fn put_document(
         &self,
-        city: &str,
+        city: CityCode,
         name: &str,
         body: &str,
         expected_version: Option<i64>,
@@ -57,14 +59,14 @@ impl DocumentStore for Store {
 /// same checks and event as [`Store::put_document`]. Returns the new version.
 pub(crate) async fn put_document_in(
     tx: &mut Write<'_>,
-    city: &str,
+    city: CityCode,
     name: &str,
     body: &str,
     expected_version: Option<i64>,
     actor: Option<i64>,
 ) -> Result<i64, StoreError> {
     let current: Option<(i64,)> = sqlx::query_as("SELECT version FROM documents WHERE city = $1 AND name = $2")
-        .bind(city)
+        .bind(city.as_str())
         .bind(name)
         .fetch_optional(&mut **tx)
         .await?;
@@ -82,7 +84,7 @@ pub(crate) async fn put_document_in(
         "INSERT INTO documents (city, name, version, body, updated_at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (city, name) DO UPDATE SET version = excluded.version, body = excluded.body, updated_at = excluded.updated_at",
     )
-    .bind(city)
+    .bind(city.as_str())
     .bind(name)
     .bind(version)
     .bind(body)

@@ -2,6 +2,7 @@
 //! makes the change; nothing is updated without its event.
 
 use crate::write::Write;
+use gongzhi_core::territory::CityCode;
 use serde::Serialize;
 use std::future::Future;
 
@@ -25,7 +26,7 @@ pub struct Event {
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn append(
     tx: &mut Write<'_>,
-    city: &str,
+    city: CityCode,
     stream: &str,
     kind: &str,
     actor: Option<i64>,
@@ -37,7 +38,7 @@ pub(crate) async fn append(
         "INSERT INTO events (city, stream, kind, actor, role, at, reason, payload)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
-    .bind(city)
+    .bind(city.as_str())
     .bind(stream)
     .bind(kind)
     .bind(actor)
@@ -65,20 +66,20 @@ type EventRow = (
 /// Reading the one event log.
 pub trait EventLog {
     /// The events of one stream, oldest first.
-    fn events(&self, city: &str, stream: &str) -> impl Future<Output = Result<Vec<Event>, StoreError>> + Send;
+    fn events(&self, city: CityCode, stream: &str) -> impl Future<Output = Result<Vec<Event>, StoreError>> + Send;
     /// How many events a city has (all streams).
-    fn event_count(&self, city: &str) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    fn event_count(&self, city: CityCode) -> impl Future<Output = Result<i64, StoreError>> + Send;
 }
 
 impl EventLog for Store {
-    async fn events(&self, city: &str, stream: &str) -> Result<Vec<Event>, StoreError> {
+    async fn events(&self, city: CityCode, stream: &str) -> Result<Vec<Event>, StoreError> {
         let mut conn = self.pool.acquire().await?;
         stream_in(&mut conn, city, stream).await
     }
 
-    async fn event_count(&self, city: &str) -> Result<i64, StoreError> {
+    async fn event_count(&self, city: CityCode) -> Result<i64, StoreError> {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM events WHERE city = $1")
-            .bind(city)
+            .bind(city.as_str())
             .fetch_one(&self.pool)
             .await?;
         Ok(n)
@@ -86,12 +87,12 @@ impl EventLog for Store {
 }
 
 /// The events of one stream, oldest first, read on `conn` (a pooled connection or a transaction).
-pub async fn stream_in(conn: &mut sqlx::AnyConnection, city: &str, stream: &str) -> Result<Vec<Event>, StoreError> {
+pub async fn stream_in(conn: &mut sqlx::AnyConnection, city: CityCode, stream: &str) -> Result<Vec<Event>, StoreError> {
     let rows: Vec<EventRow> = sqlx::query_as(
         "SELECT id, stream, kind, actor, role, at, reason, payload FROM events
          WHERE city = $1 AND stream = $2 ORDER BY id",
     )
-    .bind(city)
+    .bind(city.as_str())
     .bind(stream)
     .fetch_all(&mut *conn)
     .await?;

@@ -1,6 +1,7 @@
 //! Flat governance storage: forms demanded from grassroots units, staffing over time, staff
 //! counts and the period's cases for workload and replay. Each change appends its event.
 
+use gongzhi_core::territory::CityCode;
 use std::collections::HashMap;
 use std::future::Future;
 
@@ -37,21 +38,21 @@ pub trait FlatStore {
     /// Record a form or report demanded from a grassroots unit.
     fn add_demand(
         &self,
-        city: &str,
+        city: CityCode,
         d: &Demand,
         actor: Option<i64>,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     /// Record several demands in one transaction (all or none), each with its event.
     fn add_demands(
         &self,
-        city: &str,
+        city: CityCode,
         ds: &[Demand],
         actor: Option<i64>,
     ) -> impl Future<Output = Result<Vec<i64>, StoreError>> + Send;
     /// Demands on units inside `within` (a code prefix; empty: all) due in `[from_ms, to_ms)`.
     fn demands(
         &self,
-        city: &str,
+        city: CityCode,
         within: &str,
         from_ms: i64,
         to_ms: i64,
@@ -59,7 +60,7 @@ pub trait FlatStore {
     /// Record that a community has `workers` from `from_day` (YYYY-MM-DD) on.
     fn set_staffing(
         &self,
-        city: &str,
+        city: CityCode,
         community: &str,
         from_day: &str,
         workers: u32,
@@ -68,41 +69,41 @@ pub trait FlatStore {
     /// Several staffing records `(community, from_day, workers)` in one transaction.
     fn set_staffings(
         &self,
-        city: &str,
+        city: CityCode,
         records: &[(String, String, u32)],
         actor: Option<i64>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Staffing records: community → [(from_day, workers)] in day order.
     fn staffing(
         &self,
-        city: &str,
+        city: CityCode,
     ) -> impl Future<Output = Result<HashMap<String, Vec<(String, u32)>>, StoreError>> + Send;
     /// The committee of each community, by community code.
     fn community_staff(
         &self,
-        city: &str,
+        city: CityCode,
     ) -> impl Future<Output = Result<HashMap<String, Committee>, StoreError>> + Send;
     /// Steps each person took in `[from_ms, to_ms)` on cases (accept, forward, handling report,
     /// verification): person → steps.
     fn steps_by_person(
         &self,
-        city: &str,
+        city: CityCode,
         from_ms: i64,
         to_ms: i64,
     ) -> impl Future<Output = Result<HashMap<i64, u64>, StoreError>> + Send;
     /// The people of community committees, by person id.
     fn community_people(
         &self,
-        city: &str,
+        city: CityCode,
     ) -> impl Future<Output = Result<HashMap<i64, CommitteeMember>, StoreError>> + Send;
 }
 
 impl FlatStore for Store {
-    async fn add_demand(&self, city: &str, d: &Demand, actor: Option<i64>) -> Result<i64, StoreError> {
+    async fn add_demand(&self, city: CityCode, d: &Demand, actor: Option<i64>) -> Result<i64, StoreError> {
         Ok(self.add_demands(city, std::slice::from_ref(d), actor).await?[0])
     }
 
-    async fn add_demands(&self, city: &str, ds: &[Demand], actor: Option<i64>) -> Result<Vec<i64>, StoreError> {
+    async fn add_demands(&self, city: CityCode, ds: &[Demand], actor: Option<i64>) -> Result<Vec<i64>, StoreError> {
         let mut tx = self.write().await?;
         let mut ids = Vec::with_capacity(ds.len());
         for d in ds {
@@ -110,7 +111,7 @@ impl FlatStore for Store {
                 "INSERT INTO flat_demands (city, unit_area, demanded_by, title, due_at, hours_spent, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
             )
-            .bind(city)
+            .bind(city.as_str())
             .bind(d.unit_area.as_str())
             .bind(&d.demanded_by)
             .bind(&d.title)
@@ -138,7 +139,7 @@ impl FlatStore for Store {
 
     async fn demands(
         &self,
-        city: &str,
+        city: CityCode,
         within: &str,
         from_ms: i64,
         to_ms: i64,
@@ -147,7 +148,7 @@ impl FlatStore for Store {
             "SELECT id, unit_area, demanded_by, title, due_at, hours_spent, created_at FROM flat_demands
              WHERE city = $1 AND unit_area LIKE $2 AND due_at >= $3 AND due_at < $4 ORDER BY due_at, id",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(format!("{within}%"))
         .bind(from_ms)
         .bind(to_ms)
@@ -166,7 +167,7 @@ impl FlatStore for Store {
 
     async fn set_staffing(
         &self,
-        city: &str,
+        city: CityCode,
         community: &str,
         from_day: &str,
         workers: u32,
@@ -178,7 +179,7 @@ impl FlatStore for Store {
 
     async fn set_staffings(
         &self,
-        city: &str,
+        city: CityCode,
         records: &[(String, String, u32)],
         actor: Option<i64>,
     ) -> Result<(), StoreError> {
@@ -189,7 +190,7 @@ impl FlatStore for Store {
                 "INSERT INTO flat_staffing (city, community, from_day, workers) VALUES ($1, $2, $3, $4)
              ON CONFLICT (city, community, from_day) DO UPDATE SET workers = excluded.workers",
             )
-            .bind(city)
+            .bind(city.as_str())
             .bind(community)
             .bind(from_day)
             .bind(i64::from(workers))
@@ -211,11 +212,11 @@ impl FlatStore for Store {
         Ok(())
     }
 
-    async fn staffing(&self, city: &str) -> Result<HashMap<String, Vec<(String, u32)>>, StoreError> {
+    async fn staffing(&self, city: CityCode) -> Result<HashMap<String, Vec<(String, u32)>>, StoreError> {
         let rows: Vec<(String, String, i64)> = sqlx::query_as(
             "SELECT community, from_day, workers FROM flat_staffing WHERE city = $1 ORDER BY community, from_day",
         )
-        .bind(city)
+        .bind(city.as_str())
         .fetch_all(&self.pool)
         .await?;
         let mut out: HashMap<String, Vec<(String, u32)>> = HashMap::new();
@@ -225,14 +226,14 @@ impl FlatStore for Store {
         Ok(out)
     }
 
-    async fn community_staff(&self, city: &str) -> Result<HashMap<String, Committee>, StoreError> {
+    async fn community_staff(&self, city: CityCode) -> Result<HashMap<String, Committee>, StoreError> {
         let rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
             "SELECT o.id, o.name, o.jurisdiction, COUNT(p.id) FROM organisations o
              LEFT JOIN people p ON p.city = o.city AND p.org_id = o.id
              WHERE o.city = $1 AND o.kind = 'community_committee'
              GROUP BY o.id, o.name, o.jurisdiction",
         )
-        .bind(city)
+        .bind(city.as_str())
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
@@ -251,14 +252,14 @@ impl FlatStore for Store {
             .collect())
     }
 
-    async fn steps_by_person(&self, city: &str, from_ms: i64, to_ms: i64) -> Result<HashMap<i64, u64>, StoreError> {
+    async fn steps_by_person(&self, city: CityCode, from_ms: i64, to_ms: i64) -> Result<HashMap<i64, u64>, StoreError> {
         let rows: Vec<(i64, i64)> = sqlx::query_as(
             "SELECT actor, COUNT(*) FROM events
              WHERE city = $1 AND kind IN ('accepted', 'forwarded', 'handling_reported', 'verification_passed', 'verification_failed')
                AND at >= $2 AND at < $3 AND actor IS NOT NULL
              GROUP BY actor",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(from_ms)
         .bind(to_ms)
         .fetch_all(&self.pool)
@@ -269,13 +270,13 @@ impl FlatStore for Store {
             .collect())
     }
 
-    async fn community_people(&self, city: &str) -> Result<HashMap<i64, CommitteeMember>, StoreError> {
+    async fn community_people(&self, city: CityCode) -> Result<HashMap<i64, CommitteeMember>, StoreError> {
         let rows: Vec<(i64, String, String)> = sqlx::query_as(
             "SELECT p.id, p.name, o.jurisdiction FROM people p
              JOIN organisations o ON o.city = p.city AND o.id = p.org_id
              WHERE p.city = $1 AND o.kind = 'community_committee'",
         )
-        .bind(city)
+        .bind(city.as_str())
         .fetch_all(&self.pool)
         .await?;
         Ok(rows

@@ -4,6 +4,7 @@
 //! the project (and the points ledger) together or not at all.
 
 use gongzhi_core::gridteam::{self, LedgerEntry, Need, NeedStatus, PointRule, Project, ProjectStatus, Resource, Usage};
+use gongzhi_core::territory::CityCode;
 use std::collections::HashMap;
 use std::future::Future;
 
@@ -151,12 +152,12 @@ impl GridCounts {
     }
 }
 
-async fn insert(tx: &mut Write<'_>, city: &str, r: &NewRecord, actor: Option<i64>) -> Result<i64, StoreError> {
+async fn insert(tx: &mut Write<'_>, city: CityCode, r: &NewRecord, actor: Option<i64>) -> Result<i64, StoreError> {
     let (id,): (i64,) = sqlx::query_as(&format!(
         "INSERT INTO {} (city, area, status, person_id, created_at, body) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         r.list.table()
     ))
-    .bind(city)
+    .bind(city.as_str())
     .bind(&r.area)
     .bind(&r.status)
     .bind(r.person)
@@ -181,7 +182,7 @@ async fn insert(tx: &mut Write<'_>, city: &str, r: &NewRecord, actor: Option<i64
 #[allow(clippy::too_many_arguments)]
 async fn update(
     tx: &mut Write<'_>,
-    city: &str,
+    city: CityCode,
     list: GridList,
     id: i64,
     status: &str,
@@ -195,7 +196,7 @@ async fn update(
     ))
     .bind(status)
     .bind(body.to_string())
-    .bind(city)
+    .bind(city.as_str())
     .bind(id)
     .execute(&mut **tx)
     .await?;
@@ -213,12 +214,12 @@ async fn update(
     Ok(())
 }
 
-async fn get_in(tx: &mut Write<'_>, city: &str, list: GridList, id: i64) -> Result<GridRecord, StoreError> {
+async fn get_in(tx: &mut Write<'_>, city: CityCode, list: GridList, id: i64) -> Result<GridRecord, StoreError> {
     let row: Option<RecordRow> = sqlx::query_as(&format!(
         "SELECT id, area, status, person_id, created_at, body FROM {} WHERE city = $1 AND id = $2",
         list.table()
     ))
-    .bind(city)
+    .bind(city.as_str())
     .bind(id)
     .fetch_optional(&mut **tx)
     .await?;
@@ -228,7 +229,7 @@ async fn get_in(tx: &mut Write<'_>, city: &str, list: GridList, id: i64) -> Resu
 
 async fn credit(
     tx: &mut Write<'_>,
-    city: &str,
+    city: CityCode,
     person: i64,
     delta: i64,
     action: &str,
@@ -238,7 +239,7 @@ async fn credit(
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO points_ledger (city, person_id, delta, action, reference, at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
-    .bind(city)
+    .bind(city.as_str())
     .bind(person)
     .bind(delta)
     .bind(action)
@@ -269,14 +270,14 @@ pub trait GridTeamStore {
     /// Record one item of a list.
     fn add_grid_record(
         &self,
-        city: &str,
+        city: CityCode,
         r: &NewRecord,
         actor: Option<i64>,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     /// Record many items, all or nothing (imports).
     fn add_grid_records(
         &self,
-        city: &str,
+        city: CityCode,
         rs: &[NewRecord],
         actor: Option<i64>,
     ) -> impl Future<Output = Result<Vec<i64>, StoreError>> + Send;
@@ -284,7 +285,7 @@ pub trait GridTeamStore {
     #[allow(clippy::too_many_arguments)]
     fn change_grid_record(
         &self,
-        city: &str,
+        city: CityCode,
         list: GridList,
         id: i64,
         status: &str,
@@ -294,7 +295,7 @@ pub trait GridTeamStore {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn grid_record(
         &self,
-        city: &str,
+        city: CityCode,
         list: GridList,
         id: i64,
     ) -> impl Future<Output = Result<Option<GridRecord>, StoreError>> + Send;
@@ -302,7 +303,7 @@ pub trait GridTeamStore {
     /// `status` narrows them.
     fn grid_records(
         &self,
-        city: &str,
+        city: CityCode,
         list: GridList,
         areas: &[&str],
         status: Option<&str>,
@@ -310,7 +311,7 @@ pub trait GridTeamStore {
     /// Every record of a list in the city whose status is `status` (for city-wide matching).
     fn grid_records_in_city(
         &self,
-        city: &str,
+        city: CityCode,
         list: GridList,
         status: &str,
     ) -> impl Future<Output = Result<Vec<GridRecord>, StoreError>> + Send;
@@ -318,7 +319,7 @@ pub trait GridTeamStore {
     /// capacity left; the need becomes matched and the capacity is taken, in one transaction.
     fn confirm_match(
         &self,
-        city: &str,
+        city: CityCode,
         project: &Project,
         actor: Option<i64>,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
@@ -328,7 +329,7 @@ pub trait GridTeamStore {
     #[allow(clippy::too_many_arguments)]
     fn finish_project(
         &self,
-        city: &str,
+        city: CityCode,
         id: i64,
         outcome: ProjectStatus,
         note: &str,
@@ -340,7 +341,7 @@ pub trait GridTeamStore {
     #[allow(clippy::too_many_arguments)]
     fn award_points(
         &self,
-        city: &str,
+        city: CityCode,
         people: &[i64],
         action: &str,
         times: i64,
@@ -352,7 +353,7 @@ pub trait GridTeamStore {
     /// same transaction as the line is written.
     fn redeem_points(
         &self,
-        city: &str,
+        city: CityCode,
         person: i64,
         amount: i64,
         what: &str,
@@ -361,13 +362,13 @@ pub trait GridTeamStore {
     /// A person's ledger, oldest first.
     fn points_ledger(
         &self,
-        city: &str,
+        city: CityCode,
         person: i64,
     ) -> impl Future<Output = Result<Vec<LedgerEntry>, StoreError>> + Send;
     /// The counts behind one grid's indicators over [from_ms, to_ms).
     fn grid_counts(
         &self,
-        city: &str,
+        city: CityCode,
         grid: &str,
         from_ms: i64,
         to_ms: i64,
@@ -377,7 +378,7 @@ pub trait GridTeamStore {
     /// division). A handful of grouped queries, whatever the number of grids.
     fn grid_counts_by_grid(
         &self,
-        city: &str,
+        city: CityCode,
         grid: Option<&str>,
         from_ms: i64,
         to_ms: i64,
@@ -385,14 +386,19 @@ pub trait GridTeamStore {
 }
 
 impl GridTeamStore for Store {
-    async fn add_grid_record(&self, city: &str, r: &NewRecord, actor: Option<i64>) -> Result<i64, StoreError> {
+    async fn add_grid_record(&self, city: CityCode, r: &NewRecord, actor: Option<i64>) -> Result<i64, StoreError> {
         let mut tx = self.write().await?;
         let id = insert(&mut tx, city, r, actor).await?;
         tx.commit().await?;
         Ok(id)
     }
 
-    async fn add_grid_records(&self, city: &str, rs: &[NewRecord], actor: Option<i64>) -> Result<Vec<i64>, StoreError> {
+    async fn add_grid_records(
+        &self,
+        city: CityCode,
+        rs: &[NewRecord],
+        actor: Option<i64>,
+    ) -> Result<Vec<i64>, StoreError> {
         let mut tx = self.write().await?;
         let mut ids = Vec::with_capacity(rs.len());
         for r in rs {
@@ -405,7 +411,7 @@ impl GridTeamStore for Store {
     #[allow(clippy::too_many_arguments)]
     async fn change_grid_record(
         &self,
-        city: &str,
+        city: CityCode,
         list: GridList,
         id: i64,
         status: &str,
@@ -420,12 +426,12 @@ impl GridTeamStore for Store {
         Ok(())
     }
 
-    async fn grid_record(&self, city: &str, list: GridList, id: i64) -> Result<Option<GridRecord>, StoreError> {
+    async fn grid_record(&self, city: CityCode, list: GridList, id: i64) -> Result<Option<GridRecord>, StoreError> {
         let row: Option<RecordRow> = sqlx::query_as(&format!(
             "SELECT id, area, status, person_id, created_at, body FROM {} WHERE city = $1 AND id = $2",
             list.table()
         ))
-        .bind(city)
+        .bind(city.as_str())
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
@@ -434,7 +440,7 @@ impl GridTeamStore for Store {
 
     async fn grid_records(
         &self,
-        city: &str,
+        city: CityCode,
         list: GridList,
         areas: &[&str],
         status: Option<&str>,
@@ -446,7 +452,7 @@ impl GridTeamStore for Store {
                  AND ($3 = '' OR status = $3) ORDER BY id",
                 list.table()
             ))
-            .bind(city)
+            .bind(city.as_str())
             .bind(*area)
             .bind(status.unwrap_or(""))
             .fetch_all(&self.pool)
@@ -459,7 +465,7 @@ impl GridTeamStore for Store {
 
     async fn grid_records_in_city(
         &self,
-        city: &str,
+        city: CityCode,
         list: GridList,
         status: &str,
     ) -> Result<Vec<GridRecord>, StoreError> {
@@ -467,14 +473,14 @@ impl GridTeamStore for Store {
             "SELECT id, area, status, person_id, created_at, body FROM {} WHERE city = $1 AND status = $2 ORDER BY id",
             list.table()
         ))
-        .bind(city)
+        .bind(city.as_str())
         .bind(status)
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.into_iter().map(|r| record(list, r)).collect())
     }
 
-    async fn confirm_match(&self, city: &str, project: &Project, actor: Option<i64>) -> Result<i64, StoreError> {
+    async fn confirm_match(&self, city: CityCode, project: &Project, actor: Option<i64>) -> Result<i64, StoreError> {
         let mut tx = self.write().await?;
         let need = get_in(&mut tx, city, GridList::Needs, project.need).await?;
         if need.status != NeedStatus::Open.as_str() {
@@ -545,7 +551,7 @@ impl GridTeamStore for Store {
     #[allow(clippy::too_many_arguments)]
     async fn finish_project(
         &self,
-        city: &str,
+        city: CityCode,
         id: i64,
         outcome: ProjectStatus,
         note: &str,
@@ -647,7 +653,7 @@ impl GridTeamStore for Store {
     #[allow(clippy::too_many_arguments)]
     async fn award_points(
         &self,
-        city: &str,
+        city: CityCode,
         people: &[i64],
         action: &str,
         times: i64,
@@ -666,7 +672,7 @@ impl GridTeamStore for Store {
 
     async fn redeem_points(
         &self,
-        city: &str,
+        city: CityCode,
         person: i64,
         amount: i64,
         what: &str,
@@ -676,7 +682,7 @@ impl GridTeamStore for Store {
         let (balance,): (i64,) = sqlx::query_as(
             "SELECT CAST(COALESCE(SUM(delta), 0) AS BIGINT) FROM points_ledger WHERE city = $1 AND person_id = $2",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(person)
         .fetch_one(&mut *tx)
         .await?;
@@ -686,12 +692,12 @@ impl GridTeamStore for Store {
         Ok(balance - amount)
     }
 
-    async fn points_ledger(&self, city: &str, person: i64) -> Result<Vec<LedgerEntry>, StoreError> {
+    async fn points_ledger(&self, city: CityCode, person: i64) -> Result<Vec<LedgerEntry>, StoreError> {
         let rows: Vec<(i64, i64, i64, String, String, i64)> = sqlx::query_as(
             "SELECT id, person_id, delta, action, reference, at FROM points_ledger
              WHERE city = $1 AND person_id = $2 ORDER BY id",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(person)
         .fetch_all(&self.pool)
         .await?;
@@ -708,7 +714,13 @@ impl GridTeamStore for Store {
             .collect())
     }
 
-    async fn grid_counts(&self, city: &str, grid: &str, from_ms: i64, to_ms: i64) -> Result<GridCounts, StoreError> {
+    async fn grid_counts(
+        &self,
+        city: CityCode,
+        grid: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<GridCounts, StoreError> {
         Ok(self
             .grid_counts_by_grid(city, Some(grid), from_ms, to_ms)
             .await?
@@ -718,7 +730,7 @@ impl GridTeamStore for Store {
 
     async fn grid_counts_by_grid(
         &self,
-        city: &str,
+        city: CityCode,
         grid: Option<&str>,
         from_ms: i64,
         to_ms: i64,
@@ -730,7 +742,7 @@ impl GridTeamStore for Store {
              AND created_at >= $2 AND created_at < $3 AND (CAST($4 AS TEXT) IS NULL OR grid = $4)
              GROUP BY grid, source, state",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(from_ms)
         .bind(to_ms)
         .bind(grid)
@@ -753,7 +765,7 @@ impl GridTeamStore for Store {
                  AND created_at < $3 AND (CAST($4 AS TEXT) IS NULL OR area = $4) GROUP BY area, status",
                 list.table()
             ))
-            .bind(city)
+            .bind(city.as_str())
             .bind(from_ms)
             .bind(to_ms)
             .bind(grid)
@@ -766,7 +778,7 @@ impl GridTeamStore for Store {
                 "SELECT area, created_at, body FROM {} WHERE city = $1 AND (CAST($2 AS TEXT) IS NULL OR area = $2)",
                 list.table()
             ))
-            .bind(city)
+            .bind(city.as_str())
             .bind(grid)
             .fetch_all(&self.pool)
             .await?;

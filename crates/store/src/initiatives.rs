@@ -3,6 +3,7 @@
 //! checked by the core against the stage the actor works on, and stored at the version the actor
 //! saw, or refused.
 
+use gongzhi_core::territory::CityCode;
 use gongzhi_core::wicked::{Entry, Initiative, InitiativeEvent, ProblemType, Side};
 use std::future::Future;
 
@@ -42,7 +43,7 @@ pub trait InitiativeStore {
     /// Open an initiative; the opener becomes its first back-stage member.
     fn create_initiative(
         &self,
-        city: &str,
+        city: CityCode,
         opened: &InitiativeEvent,
         opener: (i64, &str),
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
@@ -50,7 +51,7 @@ pub trait InitiativeStore {
     /// Each event is checked by the core in order; any refusal stores nothing.
     fn record_initiative(
         &self,
-        city: &str,
+        city: CityCode,
         id: i64,
         expected_version: i64,
         side: Side,
@@ -60,20 +61,20 @@ pub trait InitiativeStore {
     /// An initiative replayed from its events, with its version.
     fn initiative(
         &self,
-        city: &str,
+        city: CityCode,
         id: i64,
     ) -> impl Future<Output = Result<Option<(Initiative, i64)>, StoreError>> + Send;
     fn initiative_row(
         &self,
-        city: &str,
+        city: CityCode,
         id: i64,
     ) -> impl Future<Output = Result<Option<InitiativeRow>, StoreError>> + Send;
     /// All initiatives of the city (their names and scopes are public), newest first.
-    fn initiatives(&self, city: &str) -> impl Future<Output = Result<Vec<InitiativeRow>, StoreError>> + Send;
+    fn initiatives(&self, city: CityCode) -> impl Future<Output = Result<Vec<InitiativeRow>, StoreError>> + Send;
     /// The initiatives a person is a member of, with the side they work on.
     fn initiative_seats(
         &self,
-        city: &str,
+        city: CityCode,
         person: i64,
     ) -> impl Future<Output = Result<Vec<(i64, Side)>, StoreError>> + Send;
 }
@@ -81,7 +82,7 @@ pub trait InitiativeStore {
 impl InitiativeStore for Store {
     async fn create_initiative(
         &self,
-        city: &str,
+        city: CityCode,
         opened: &InitiativeEvent,
         opener: (i64, &str),
     ) -> Result<i64, StoreError> {
@@ -100,7 +101,7 @@ impl InitiativeStore for Store {
             "INSERT INTO initiatives (city, name, problem, community, created_at, version)
              VALUES ($1, $2, $3, $4, $5, 2) RETURNING id",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(name)
         .bind(problem.as_str())
         .bind(community)
@@ -132,7 +133,7 @@ impl InitiativeStore for Store {
 
     async fn record_initiative(
         &self,
-        city: &str,
+        city: CityCode,
         id: i64,
         expected_version: i64,
         side: Side,
@@ -141,12 +142,12 @@ impl InitiativeStore for Store {
     ) -> Result<Initiative, StoreError> {
         let mut tx = self.write().await?;
         sqlx::query("UPDATE initiatives SET version = version WHERE city = $1 AND id = $2")
-            .bind(city)
+            .bind(city.as_str())
             .bind(id)
             .execute(&mut *tx)
             .await?;
         let (version,): (i64,) = sqlx::query_as("SELECT version FROM initiatives WHERE city = $1 AND id = $2")
-            .bind(city)
+            .bind(city.as_str())
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?
@@ -190,7 +191,7 @@ impl InitiativeStore for Store {
         }
         sqlx::query("UPDATE initiatives SET version = version + $1 WHERE city = $2 AND id = $3")
             .bind(new.len() as i64)
-            .bind(city)
+            .bind(city.as_str())
             .bind(id)
             .execute(&mut *tx)
             .await?;
@@ -198,7 +199,7 @@ impl InitiativeStore for Store {
         Ok(initiative)
     }
 
-    async fn initiative(&self, city: &str, id: i64) -> Result<Option<(Initiative, i64)>, StoreError> {
+    async fn initiative(&self, city: CityCode, id: i64) -> Result<Option<(Initiative, i64)>, StoreError> {
         let Some(r) = self.initiative_row(city, id).await? else {
             return Ok(None);
         };
@@ -207,32 +208,32 @@ impl InitiativeStore for Store {
         Ok(Some((replay(id, entries)?, r.version)))
     }
 
-    async fn initiative_row(&self, city: &str, id: i64) -> Result<Option<InitiativeRow>, StoreError> {
+    async fn initiative_row(&self, city: CityCode, id: i64) -> Result<Option<InitiativeRow>, StoreError> {
         let r: Option<Row> = sqlx::query_as(
             "SELECT id, name, problem, community, created_at, version FROM initiatives WHERE city = $1 AND id = $2",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
         r.map(row).transpose()
     }
 
-    async fn initiatives(&self, city: &str) -> Result<Vec<InitiativeRow>, StoreError> {
+    async fn initiatives(&self, city: CityCode) -> Result<Vec<InitiativeRow>, StoreError> {
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT id, name, problem, community, created_at, version FROM initiatives WHERE city = $1 ORDER BY id DESC",
         )
-        .bind(city)
+        .bind(city.as_str())
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter().map(row).collect()
     }
 
-    async fn initiative_seats(&self, city: &str, person: i64) -> Result<Vec<(i64, Side)>, StoreError> {
+    async fn initiative_seats(&self, city: CityCode, person: i64) -> Result<Vec<(i64, Side)>, StoreError> {
         let rows: Vec<(i64, String)> = sqlx::query_as(
             "SELECT initiative, side FROM initiative_members WHERE city = $1 AND person = $2 ORDER BY initiative",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(person)
         .fetch_all(&self.pool)
         .await?;
@@ -242,7 +243,7 @@ impl InitiativeStore for Store {
 
 async fn add_member(
     tx: &mut Write<'_>,
-    city: &str,
+    city: CityCode,
     initiative: i64,
     person: i64,
     side: Side,
@@ -250,7 +251,7 @@ async fn add_member(
     // A person works on one side of an initiative: joining the other side is refused.
     let existing: Option<(String,)> =
         sqlx::query_as("SELECT side FROM initiative_members WHERE city = $1 AND initiative = $2 AND person = $3")
-            .bind(city)
+            .bind(city.as_str())
             .bind(initiative)
             .bind(person)
             .fetch_optional(&mut **tx)
@@ -262,7 +263,7 @@ async fn add_member(
         ))),
         None => {
             sqlx::query("INSERT INTO initiative_members (city, initiative, person, side) VALUES ($1, $2, $3, $4)")
-                .bind(city)
+                .bind(city.as_str())
                 .bind(initiative)
                 .bind(person)
                 .bind(side.as_str())

@@ -55,6 +55,7 @@ pub mod prelude {
     pub use crate::renewal::works::WorkStore;
     pub use crate::settings::SettingStore;
     pub use crate::territory::TerritoryStore;
+    pub use gongzhi_core::territory::CityCode;
 }
 pub use bulk::{BulkImported, CaseHistory, BATCH_CASES};
 pub use cases::{CaseQuery, CaseRow, CaseVisibility, Change, Contact, NewCase};
@@ -210,7 +211,7 @@ impl Store {
 
     /// Whether the database can commit a write now (a probe row of `city` is rewritten), and the
     /// free space of its disk.
-    pub async fn health(&self, city: &str) -> StorageHealth {
+    pub async fn health(&self, city: CityCode) -> StorageHealth {
         let disk_free_bytes = self.file.as_deref().and_then(write::free_bytes);
         let probe = async {
             let mut tx = self.write().await?;
@@ -218,7 +219,7 @@ impl Store {
                 "INSERT INTO health_probe (city, checked_at) VALUES ($1, $2)
                  ON CONFLICT (city) DO UPDATE SET checked_at = excluded.checked_at",
             )
-            .bind(city)
+            .bind(city.as_str())
             .bind(now_ms())
             .execute(&mut *tx)
             .await?;

@@ -10,6 +10,7 @@
 
 use crate::write::Write;
 use gongzhi_core::media::{self as policy, Kind};
+use gongzhi_core::territory::CityCode;
 use sha2::{Digest, Sha256};
 use std::future::Future;
 
@@ -86,7 +87,7 @@ pub struct Media {
 /// Store a file inside `tx` (its owner's event goes in the same transaction); its id back.
 pub(crate) async fn insert(
     tx: &mut Write<'_>,
-    city: &str,
+    city: CityCode,
     m: &NewMedia<'_>,
     actor: Option<i64>,
 ) -> Result<i64, StoreError> {
@@ -94,7 +95,7 @@ pub(crate) async fn insert(
         "INSERT INTO media (city, kind, content_type, size, sha256, data, owner, public, legacy, created_at, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
     )
-    .bind(city)
+    .bind(city.as_str())
     .bind(m.kind.as_str())
     .bind(m.content_type)
     .bind(m.data.len() as i64)
@@ -113,28 +114,30 @@ pub(crate) async fn insert(
 /// The one media store.
 pub trait MediaStore {
     /// A file's facts.
-    fn media_info(&self, city: &str, id: i64) -> impl Future<Output = Result<Option<MediaInfo>, StoreError>> + Send;
+    fn media_info(&self, city: CityCode, id: i64)
+        -> impl Future<Output = Result<Option<MediaInfo>, StoreError>> + Send;
     /// A file's facts and bytes.
-    fn media(&self, city: &str, id: i64) -> impl Future<Output = Result<Option<Media>, StoreError>> + Send;
+    fn media(&self, city: CityCode, id: i64) -> impl Future<Output = Result<Option<Media>, StoreError>> + Send;
     /// The files of one owner (`case:12`, `need:3`, …), oldest first.
     fn media_owned_by(
         &self,
-        city: &str,
+        city: CityCode,
         owner: &str,
     ) -> impl Future<Output = Result<Vec<MediaInfo>, StoreError>> + Send;
     /// The file known by an old key (`photos:17`, `documents:NAME`, …).
     fn media_by_legacy(
         &self,
-        city: &str,
+        city: CityCode,
         legacy: &str,
     ) -> impl Future<Output = Result<Option<MediaInfo>, StoreError>> + Send;
     /// The files whose owner key starts with `prefix`, oldest first.
-    fn media_of(&self, city: &str, prefix: &str) -> impl Future<Output = Result<Vec<MediaInfo>, StoreError>> + Send;
+    fn media_of(&self, city: CityCode, prefix: &str)
+        -> impl Future<Output = Result<Vec<MediaInfo>, StoreError>> + Send;
     /// Store a file and append `event_kind` on `stream` with `payload` (to which the file's id is
     /// added as `media`) in the same transaction; the id back.
     fn add_media(
         &self,
-        city: &str,
+        city: CityCode,
         m: &NewMedia<'_>,
         actor: Option<i64>,
         stream: &str,
@@ -146,7 +149,7 @@ pub trait MediaStore {
     /// documents). Returns the document name.
     fn add_proposal_file(
         &self,
-        city: &str,
+        city: CityCode,
         proposal: i64,
         n: usize,
         file: &policy::Checked,
@@ -155,54 +158,54 @@ pub trait MediaStore {
 }
 
 impl MediaStore for Store {
-    async fn media_info(&self, city: &str, id: i64) -> Result<Option<MediaInfo>, StoreError> {
+    async fn media_info(&self, city: CityCode, id: i64) -> Result<Option<MediaInfo>, StoreError> {
         let row: Option<InfoRow> = sqlx::query_as(&format!("SELECT {INFO} FROM media WHERE city = $1 AND id = $2"))
-            .bind(city)
+            .bind(city.as_str())
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
         Ok(row.map(info))
     }
 
-    async fn media(&self, city: &str, id: i64) -> Result<Option<Media>, StoreError> {
+    async fn media(&self, city: CityCode, id: i64) -> Result<Option<Media>, StoreError> {
         let Some(i) = self.media_info(city, id).await? else {
             return Ok(None);
         };
         let data: Option<(Vec<u8>,)> = sqlx::query_as("SELECT data FROM media WHERE city = $1 AND id = $2")
-            .bind(city)
+            .bind(city.as_str())
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
         Ok(data.map(|(bytes,)| Media { info: i, bytes }))
     }
 
-    async fn media_owned_by(&self, city: &str, owner: &str) -> Result<Vec<MediaInfo>, StoreError> {
+    async fn media_owned_by(&self, city: CityCode, owner: &str) -> Result<Vec<MediaInfo>, StoreError> {
         let rows: Vec<InfoRow> = sqlx::query_as(&format!(
             "SELECT {INFO} FROM media WHERE city = $1 AND owner = $2 ORDER BY id"
         ))
-        .bind(city)
+        .bind(city.as_str())
         .bind(owner)
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.into_iter().map(info).collect())
     }
 
-    async fn media_by_legacy(&self, city: &str, legacy: &str) -> Result<Option<MediaInfo>, StoreError> {
+    async fn media_by_legacy(&self, city: CityCode, legacy: &str) -> Result<Option<MediaInfo>, StoreError> {
         let row: Option<InfoRow> = sqlx::query_as(&format!(
             "SELECT {INFO} FROM media WHERE city = $1 AND legacy = $2 ORDER BY id LIMIT 1"
         ))
-        .bind(city)
+        .bind(city.as_str())
         .bind(legacy)
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.map(info))
     }
 
-    async fn media_of(&self, city: &str, prefix: &str) -> Result<Vec<MediaInfo>, StoreError> {
+    async fn media_of(&self, city: CityCode, prefix: &str) -> Result<Vec<MediaInfo>, StoreError> {
         let rows: Vec<InfoRow> = sqlx::query_as(&format!(
             "SELECT {INFO} FROM media WHERE city = $1 AND substr(owner, 1, $3) = $2 ORDER BY id"
         ))
-        .bind(city)
+        .bind(city.as_str())
         .bind(prefix)
         .bind(prefix.chars().count() as i32)
         .fetch_all(&self.pool)
@@ -212,7 +215,7 @@ impl MediaStore for Store {
 
     async fn add_media(
         &self,
-        city: &str,
+        city: CityCode,
         m: &NewMedia<'_>,
         actor: Option<i64>,
         stream: &str,
@@ -231,7 +234,7 @@ impl MediaStore for Store {
 
     async fn add_proposal_file(
         &self,
-        city: &str,
+        city: CityCode,
         proposal: i64,
         n: usize,
         file: &policy::Checked,
@@ -273,13 +276,13 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         for (city, name) in docs {
-            self.move_document(&city, &name).await?;
+            self.move_document(CityCode::parse(&city)?, &name).await?;
         }
         let pending: Vec<(String, i64)> = sqlx::query_as("SELECT city, id FROM media WHERE sha256 IS NULL ORDER BY id")
             .fetch_all(&self.pool)
             .await?;
         for (city, id) in pending {
-            let Some(Media { info: i, bytes: data }) = self.media(&city, id).await? else {
+            let Some(Media { info: i, bytes: data }) = self.media(CityCode::parse(&city)?, id).await? else {
                 continue;
             };
             let (kind, content_type, data) = match policy::sniff(&data) {
@@ -312,12 +315,12 @@ impl Store {
         Ok(())
     }
 
-    async fn move_document(&self, city: &str, name: &str) -> Result<(), StoreError> {
+    async fn move_document(&self, city: CityCode, name: &str) -> Result<(), StoreError> {
         use base64::Engine as _;
         let mut tx = self.write().await?;
         let row: Option<(String, i64)> =
             sqlx::query_as("SELECT body, updated_at FROM documents WHERE city = $1 AND name = $2")
-                .bind(city)
+                .bind(city.as_str())
                 .bind(name)
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -341,7 +344,11 @@ impl Store {
             (format!("proposal:{p}"), body.as_str(), String::new())
         };
         let Ok(data) = base64::engine::general_purpose::STANDARD.decode(b64.trim()) else {
-            tracing::warn!(city, name, "a stored document is not base64: left where it is");
+            tracing::warn!(
+                city = city.as_str(),
+                name,
+                "a stored document is not base64: left where it is"
+            );
             return Ok(());
         };
         let kind = if declared.starts_with("image/") || owner.starts_with("milestone:") {
@@ -353,7 +360,7 @@ impl Store {
             "INSERT INTO media (city, kind, content_type, size, sha256, data, owner, public, legacy, created_at, created_by)
              VALUES ($1, $2, $3, $4, NULL, $5, $6, 1, $7, $8, NULL)",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(kind.as_str())
         .bind(if declared.is_empty() { "application/octet-stream".to_owned() } else { declared })
         .bind(data.len() as i64)
@@ -364,7 +371,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         sqlx::query("DELETE FROM documents WHERE city = $1 AND name = $2")
-            .bind(city)
+            .bind(city.as_str())
             .bind(name)
             .execute(&mut *tx)
             .await?;

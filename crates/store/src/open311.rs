@@ -2,6 +2,7 @@
 //! "API client" person), the tokens of requests, the private part of requests (attribute
 //! answers, e-mail, device and account ids), the request search and the public photo.
 
+use gongzhi_core::territory::CityCode;
 use std::collections::HashMap;
 use std::future::Future;
 
@@ -10,7 +11,6 @@ use crate::prelude::*;
 use gongzhi_core::access::{Grant, Scope};
 use gongzhi_core::case::{Case, CaseEvent, CaseState};
 use gongzhi_core::org::Role;
-use gongzhi_core::territory::DivisionCode;
 use sha2::{Digest, Sha256};
 
 use crate::sql::{Arg, Sql};
@@ -19,7 +19,7 @@ use crate::{events, now_ms, CaseRow, Store, StoreError};
 /// An API key as stored: the city it is valid in and the person it reports as.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Open311Key {
-    pub city: String,
+    pub city: CityCode,
     pub person_id: i64,
     pub label: String,
 }
@@ -98,7 +98,7 @@ pub trait Open311Store {
     /// person's id.
     fn create_open311_client(
         &self,
-        city: &str,
+        city: CityCode,
         label: &str,
         key: &str,
         actor: Option<i64>,
@@ -108,44 +108,48 @@ pub trait Open311Store {
     /// Record what an Open311 request brought beside its case (created by the case intake).
     fn record_open311_request(
         &self,
-        city: &str,
+        city: CityCode,
         case_id: i64,
         r: &Open311Request,
         actor: Option<i64>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// The case a request token stands for.
-    fn open311_token(&self, city: &str, token: &str) -> impl Future<Output = Result<Option<i64>, StoreError>> + Send;
+    fn open311_token(
+        &self,
+        city: CityCode,
+        token: &str,
+    ) -> impl Future<Output = Result<Option<i64>, StoreError>> + Send;
     /// The private part of an Open311 request. For staff and tests; never for public answers.
     fn open311_private(
         &self,
-        city: &str,
+        city: CityCode,
         case_id: i64,
     ) -> impl Future<Output = Result<Option<Open311Private>, StoreError>> + Send;
     /// Cases for `GET requests`, newest first, and how many match in all.
     /// Internal cases (an initiative's back-stage tasks) are neither listed nor counted.
     fn open311_requests(
         &self,
-        city: &str,
+        city: CityCode,
         q: &Open311Query,
     ) -> impl Future<Output = Result<(Vec<CaseRow>, i64), StoreError>> + Send;
     /// The events of these kinds of some cases, oldest first, with their case ids.
     fn case_events_of_kinds(
         &self,
-        city: &str,
+        city: CityCode,
         ids: &[i64],
         kinds: &[&str],
     ) -> impl Future<Output = Result<Vec<(i64, CaseEvent)>, StoreError>> + Send;
     /// The public media of those cases that came through Open311.
     fn open311_media(
         &self,
-        city: &str,
+        city: CityCode,
         ids: &[i64],
     ) -> impl Future<Output = Result<HashMap<i64, Open311Media>, StoreError>> + Send;
     /// A photo uploaded with an Open311 request (the only case photos served publicly), by its
     /// media id.
     fn open311_photo(
         &self,
-        city: &str,
+        city: CityCode,
         photo_id: i64,
     ) -> impl Future<Output = Result<Option<crate::Media>, StoreError>> + Send;
 }
@@ -153,7 +157,7 @@ pub trait Open311Store {
 impl Open311Store for Store {
     async fn create_open311_client(
         &self,
-        city: &str,
+        city: CityCode,
         label: &str,
         key: &str,
         actor: Option<i64>,
@@ -165,18 +169,18 @@ impl Open311Store for Store {
                 "give the client a name of 1 to 100 characters",
             )));
         }
-        let scope = Scope::Division(DivisionCode::parse(city)?);
+        let scope = Scope::Division(city.division());
         let name = format!("Open311 客户端 {label}");
         let mut tx = self.write().await?;
         let known: Option<(String,)> = sqlx::query_as("SELECT code FROM divisions WHERE city = $1 AND code = $1")
-            .bind(city)
+            .bind(city.as_str())
             .fetch_optional(&mut *tx)
             .await?;
         if known.is_none() {
             return Err(StoreError::NotFound(format!("city {city}")));
         }
         let taken: Option<(i64,)> = sqlx::query_as("SELECT person_id FROM open311_keys WHERE city = $1 AND label = $2")
-            .bind(city)
+            .bind(city.as_str())
             .bind(label)
             .fetch_optional(&mut *tx)
             .await?;
@@ -187,7 +191,7 @@ impl Open311Store for Store {
         }
         let (id,): (i64,) =
             sqlx::query_as("INSERT INTO people (city, name, phone, org_id) VALUES ($1, $2, NULL, NULL) RETURNING id")
-                .bind(city)
+                .bind(city.as_str())
                 .bind(&name)
                 .fetch_one(&mut *tx)
                 .await?;
@@ -196,7 +200,7 @@ impl Open311Store for Store {
             scope,
         };
         sqlx::query("INSERT INTO grants (city, person_id, role, scope) VALUES ($1, $2, $3, $4)")
-            .bind(city)
+            .bind(city.as_str())
             .bind(id)
             .bind(grant.role.as_str())
             .bind(grant.scope.encode())
@@ -216,7 +220,7 @@ impl Open311Store for Store {
         sqlx::query(
             "INSERT INTO open311_keys (city, key_hash, person_id, label, created_at) VALUES ($1, $2, $3, $4, $5)",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(sha256_hex(key))
         .bind(id)
         .bind(label)
@@ -245,19 +249,26 @@ impl Open311Store for Store {
                 .bind(sha256_hex(key))
                 .fetch_optional(&self.pool)
                 .await?;
-        Ok(row.map(|(city, person_id, label)| Open311Key { city, person_id, label }))
+        Ok(match row {
+            Some((city, person_id, label)) => Some(Open311Key {
+                city: CityCode::parse(&city)?,
+                person_id,
+                label,
+            }),
+            None => None,
+        })
     }
 
     async fn record_open311_request(
         &self,
-        city: &str,
+        city: CityCode,
         case_id: i64,
         r: &Open311Request,
         actor: Option<i64>,
     ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         sqlx::query("INSERT INTO open311_tokens (city, token, case_id) VALUES ($1, $2, $3)")
-            .bind(city)
+            .bind(city.as_str())
             .bind(&r.token)
             .bind(case_id)
             .execute(&mut *tx)
@@ -267,7 +278,7 @@ impl Open311Store for Store {
             "INSERT INTO open311_requests (city, case_id, service_code, attributes, email, device_id, account_id, media_url, photo_id, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(case_id)
         .bind(&r.service_code)
         .bind(r.attributes.to_string())
@@ -300,9 +311,9 @@ impl Open311Store for Store {
         Ok(())
     }
 
-    async fn open311_token(&self, city: &str, token: &str) -> Result<Option<i64>, StoreError> {
+    async fn open311_token(&self, city: CityCode, token: &str) -> Result<Option<i64>, StoreError> {
         let row: Option<(i64,)> = sqlx::query_as("SELECT case_id FROM open311_tokens WHERE city = $1 AND token = $2")
-            .bind(city)
+            .bind(city.as_str())
             .bind(token)
             .fetch_optional(&self.pool)
             .await?;
@@ -310,11 +321,11 @@ impl Open311Store for Store {
     }
 
     #[allow(clippy::type_complexity)]
-    async fn open311_private(&self, city: &str, case_id: i64) -> Result<Option<Open311Private>, StoreError> {
+    async fn open311_private(&self, city: CityCode, case_id: i64) -> Result<Option<Open311Private>, StoreError> {
         let row: Option<(String, String, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
             "SELECT service_code, attributes, email, device_id, account_id FROM open311_requests WHERE city = $1 AND case_id = $2",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(case_id)
         .fetch_optional(&self.pool)
         .await?;
@@ -329,9 +340,9 @@ impl Open311Store for Store {
         ))
     }
 
-    async fn open311_requests(&self, city: &str, q: &Open311Query) -> Result<(Vec<CaseRow>, i64), StoreError> {
+    async fn open311_requests(&self, city: CityCode, q: &Open311Query) -> Result<(Vec<CaseRow>, i64), StoreError> {
         let mut w = Sql::new("WHERE city = ");
-        w.arg(Arg::Text(city.to_owned()));
+        w.arg(Arg::Text(city.to_string()));
         w.push(" AND source <> 'initiative'");
         if !q.ids.is_empty() {
             let ps: Vec<String> = q.ids.iter().map(|id| w.param(Arg::Int(*id))).collect();
@@ -371,7 +382,7 @@ impl Open311Store for Store {
 
     async fn case_events_of_kinds(
         &self,
-        city: &str,
+        city: CityCode,
         ids: &[i64],
         kinds: &[&str],
     ) -> Result<Vec<(i64, CaseEvent)>, StoreError> {
@@ -379,7 +390,7 @@ impl Open311Store for Store {
             return Ok(Vec::new());
         }
         let mut w = Sql::new("WHERE city = ");
-        w.arg(Arg::Text(city.to_owned()));
+        w.arg(Arg::Text(city.to_string()));
         let ps: Vec<String> = ids.iter().map(|id| w.param(Arg::Text(format!("case:{id}")))).collect();
         w.push(&format!(" AND stream IN ({})", ps.join(", ")));
         let ks: Vec<String> = kinds.iter().map(|k| w.param(Arg::Text((*k).to_owned()))).collect();
@@ -399,12 +410,12 @@ impl Open311Store for Store {
             .collect()
     }
 
-    async fn open311_media(&self, city: &str, ids: &[i64]) -> Result<HashMap<i64, Open311Media>, StoreError> {
+    async fn open311_media(&self, city: CityCode, ids: &[i64]) -> Result<HashMap<i64, Open311Media>, StoreError> {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
         let mut w = Sql::new("WHERE city = ");
-        w.arg(Arg::Text(city.to_owned()));
+        w.arg(Arg::Text(city.to_string()));
         let ps: Vec<String> = ids.iter().map(|id| w.param(Arg::Int(*id))).collect();
         w.push(&format!(" AND case_id IN ({})", ps.join(", ")));
         let sql = format!("SELECT case_id, photo_id, media_url FROM open311_requests {}", w.text());
@@ -415,13 +426,13 @@ impl Open311Store for Store {
             .collect())
     }
 
-    async fn open311_photo(&self, city: &str, photo_id: i64) -> Result<Option<crate::Media>, StoreError> {
+    async fn open311_photo(&self, city: CityCode, photo_id: i64) -> Result<Option<crate::Media>, StoreError> {
         let found: Option<(i64,)> = sqlx::query_as(
             "SELECT p.id FROM open311_requests r
                JOIN media p ON p.city = r.city AND p.owner = 'case:' || r.case_id AND p.id = r.photo_id
              WHERE r.city = $1 AND r.photo_id = $2",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(photo_id)
         .fetch_optional(&self.pool)
         .await?;

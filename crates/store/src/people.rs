@@ -3,6 +3,7 @@
 use crate::write::Write;
 use gongzhi_core::access::{Grant, Principal, Scope};
 use gongzhi_core::org::{NewOrganisation, OrgKind, Organisation, Person, Role};
+use gongzhi_core::territory::CityCode;
 use gongzhi_core::territory::DivisionCode;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -24,7 +25,7 @@ pub struct NewPerson {
 /// A login account as stored.
 #[derive(Debug, Clone, Serialize)]
 pub struct Account {
-    pub city: String,
+    pub city: CityCode,
     pub username: String,
     pub person_id: i64,
     #[serde(skip)]
@@ -73,44 +74,44 @@ fn org_from_row((id, name, kind, parent, jurisdiction): OrgRow) -> Result<Organi
 pub trait PeopleStore {
     fn create_organisation(
         &self,
-        city: &str,
+        city: CityCode,
         org: &NewOrganisation,
         actor: Option<i64>,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     fn organisation(
         &self,
-        city: &str,
+        city: CityCode,
         id: i64,
     ) -> impl Future<Output = Result<Option<Organisation>, StoreError>> + Send;
     /// Organisations of a city, optionally of one kind.
     fn organisations(
         &self,
-        city: &str,
+        city: CityCode,
         kind: Option<OrgKind>,
     ) -> impl Future<Output = Result<Vec<Organisation>, StoreError>> + Send;
     /// Create a person with their grants and (optionally) a login, in one transaction.
     fn create_person(
         &self,
-        city: &str,
+        city: CityCode,
         p: &NewPerson,
         actor: Option<i64>,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     /// Create many people in one transaction (bulk loads such as the demo city).
     fn create_people(
         &self,
-        city: &str,
+        city: CityCode,
         people: &[NewPerson],
         actor: Option<i64>,
     ) -> impl Future<Output = Result<Vec<i64>, StoreError>> + Send;
-    fn person(&self, city: &str, id: i64) -> impl Future<Output = Result<Option<Person>, StoreError>> + Send;
+    fn person(&self, city: CityCode, id: i64) -> impl Future<Output = Result<Option<Person>, StoreError>> + Send;
     /// People of a city with their grants, paged by id.
     fn people(
         &self,
-        city: &str,
+        city: CityCode,
         after_id: i64,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<(Person, Vec<Grant>)>, StoreError>> + Send;
-    fn grants(&self, city: &str, person: i64) -> impl Future<Output = Result<Vec<Grant>, StoreError>> + Send;
+    fn grants(&self, city: CityCode, person: i64) -> impl Future<Output = Result<Vec<Grant>, StoreError>> + Send;
     /// Find an account by user name (user names are unique across cities).
     fn account(&self, username: &str) -> impl Future<Output = Result<Option<Account>, StoreError>> + Send;
     /// Store a new token (only its hash) and return the token text `CITY.SECRET`.
@@ -126,7 +127,7 @@ pub trait PeopleStore {
     /// The principal for a person: name, login and grants.
     fn principal(
         &self,
-        city: &str,
+        city: CityCode,
         person_id: i64,
     ) -> impl Future<Output = Result<Option<Principal>, StoreError>> + Send;
     fn revoke_token(&self, token: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
@@ -135,14 +136,14 @@ pub trait PeopleStore {
 impl PeopleStore for Store {
     async fn create_organisation(
         &self,
-        city: &str,
+        city: CityCode,
         org: &NewOrganisation,
         actor: Option<i64>,
     ) -> Result<i64, StoreError> {
         let mut tx = self.write().await?;
         if let Some(parent) = org.parent {
             let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM organisations WHERE city = $1 AND id = $2")
-                .bind(city)
+                .bind(city.as_str())
                 .bind(parent)
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -154,7 +155,7 @@ impl PeopleStore for Store {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO organisations (city, name, kind, parent_id, jurisdiction) VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(&org.name)
         .bind(org.kind.as_str())
         .bind(org.parent)
@@ -176,30 +177,30 @@ impl PeopleStore for Store {
         Ok(id)
     }
 
-    async fn organisation(&self, city: &str, id: i64) -> Result<Option<Organisation>, StoreError> {
+    async fn organisation(&self, city: CityCode, id: i64) -> Result<Option<Organisation>, StoreError> {
         let row: Option<OrgRow> = sqlx::query_as(
             "SELECT id, name, kind, parent_id, jurisdiction FROM organisations WHERE city = $1 AND id = $2",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
         row.map(org_from_row).transpose()
     }
 
-    async fn organisations(&self, city: &str, kind: Option<OrgKind>) -> Result<Vec<Organisation>, StoreError> {
+    async fn organisations(&self, city: CityCode, kind: Option<OrgKind>) -> Result<Vec<Organisation>, StoreError> {
         let rows: Vec<OrgRow> = sqlx::query_as(
             "SELECT id, name, kind, parent_id, jurisdiction FROM organisations
              WHERE city = $1 AND ($2 = '' OR kind = $2) ORDER BY id",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(kind.map(|k| k.as_str()).unwrap_or(""))
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter().map(org_from_row).collect()
     }
 
-    async fn create_person(&self, city: &str, p: &NewPerson, actor: Option<i64>) -> Result<i64, StoreError> {
+    async fn create_person(&self, city: CityCode, p: &NewPerson, actor: Option<i64>) -> Result<i64, StoreError> {
         let mut tx = self.write().await?;
         let id = insert_person(&mut tx, city, p, actor).await?;
         tx.commit().await?;
@@ -208,7 +209,7 @@ impl PeopleStore for Store {
 
     async fn create_people(
         &self,
-        city: &str,
+        city: CityCode,
         people: &[NewPerson],
         actor: Option<i64>,
     ) -> Result<Vec<i64>, StoreError> {
@@ -221,21 +222,21 @@ impl PeopleStore for Store {
         Ok(ids)
     }
 
-    async fn person(&self, city: &str, id: i64) -> Result<Option<Person>, StoreError> {
+    async fn person(&self, city: CityCode, id: i64) -> Result<Option<Person>, StoreError> {
         let row: Option<(i64, String, Option<String>, Option<i64>)> =
             sqlx::query_as("SELECT id, name, phone, org_id FROM people WHERE city = $1 AND id = $2")
-                .bind(city)
+                .bind(city.as_str())
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?;
         Ok(row.map(|(id, name, phone, org)| Person { id, name, phone, org }))
     }
 
-    async fn people(&self, city: &str, after_id: i64, limit: u32) -> Result<Vec<(Person, Vec<Grant>)>, StoreError> {
+    async fn people(&self, city: CityCode, after_id: i64, limit: u32) -> Result<Vec<(Person, Vec<Grant>)>, StoreError> {
         let rows: Vec<(i64, String, Option<String>, Option<i64>)> = sqlx::query_as(
             "SELECT id, name, phone, org_id FROM people WHERE city = $1 AND id > $2 ORDER BY id LIMIT $3",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(after_id)
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
@@ -248,10 +249,10 @@ impl PeopleStore for Store {
         Ok(out)
     }
 
-    async fn grants(&self, city: &str, person: i64) -> Result<Vec<Grant>, StoreError> {
+    async fn grants(&self, city: CityCode, person: i64) -> Result<Vec<Grant>, StoreError> {
         let rows: Vec<(String, String)> =
             sqlx::query_as("SELECT role, scope FROM grants WHERE city = $1 AND person_id = $2 ORDER BY role, scope")
-                .bind(city)
+                .bind(city.as_str())
                 .bind(person)
                 .fetch_all(&self.pool)
                 .await?;
@@ -271,12 +272,15 @@ impl PeopleStore for Store {
                 .bind(username)
                 .fetch_optional(&self.pool)
                 .await?;
-        Ok(row.map(|(city, username, person_id, password_hash)| Account {
-            city,
-            username,
-            person_id,
-            password_hash,
-        }))
+        Ok(match row {
+            Some((city, username, person_id, password_hash)) => Some(Account {
+                city: CityCode::parse(&city)?,
+                username,
+                person_id,
+                password_hash,
+            }),
+            None => None,
+        })
     }
 
     async fn issue_token(
@@ -290,7 +294,7 @@ impl PeopleStore for Store {
         let now = now_ms();
         let mut tx = self.write().await?;
         sqlx::query("INSERT INTO tokens (city, token_hash, person_id, kind, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(&account.city)
+            .bind(account.city.as_str())
             .bind(sha256_hex(&token))
             .bind(account.person_id)
             .bind(kind.as_str())
@@ -300,7 +304,7 @@ impl PeopleStore for Store {
             .await?;
         events::append(
             &mut tx,
-            &account.city,
+            account.city,
             &format!("person:{}", account.person_id),
             "logged_in",
             Some(account.person_id),
@@ -314,12 +318,12 @@ impl PeopleStore for Store {
     }
 
     async fn principal_for_token(&self, token: &str) -> Result<Option<Principal>, StoreError> {
-        let Some((city, _)) = token.split_once('.') else {
+        let Some(city) = token.split_once('.').and_then(|(c, _)| CityCode::parse(c).ok()) else {
             return Ok(None);
         };
         let row: Option<(i64, i64)> =
             sqlx::query_as("SELECT person_id, expires_at FROM tokens WHERE city = $1 AND token_hash = $2")
-                .bind(city)
+                .bind(city.as_str())
                 .bind(sha256_hex(token))
                 .fetch_optional(&self.pool)
                 .await?;
@@ -332,12 +336,12 @@ impl PeopleStore for Store {
         self.principal(city, person_id).await
     }
 
-    async fn principal(&self, city: &str, person_id: i64) -> Result<Option<Principal>, StoreError> {
+    async fn principal(&self, city: CityCode, person_id: i64) -> Result<Option<Principal>, StoreError> {
         let row: Option<(String, Option<String>)> = sqlx::query_as(
             "SELECT p.name, a.username FROM people p LEFT JOIN accounts a ON a.city = p.city AND a.person_id = p.id
              WHERE p.city = $1 AND p.id = $2",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(person_id)
         .fetch_optional(&self.pool)
         .await?;
@@ -346,17 +350,17 @@ impl PeopleStore for Store {
             person_id,
             name,
             username: username.unwrap_or_default(),
-            city: DivisionCode::parse(city)?,
+            city,
             grants: self.grants(city, person_id).await?,
         }))
     }
 
     async fn revoke_token(&self, token: &str) -> Result<(), StoreError> {
-        let Some((city, _)) = token.split_once('.') else {
+        let Some(city) = token.split_once('.').and_then(|(c, _)| CityCode::parse(c).ok()) else {
             return Ok(());
         };
         sqlx::query("DELETE FROM tokens WHERE city = $1 AND token_hash = $2")
-            .bind(city)
+            .bind(city.as_str())
             .bind(sha256_hex(token))
             .execute(&self.pool)
             .await?;
@@ -364,10 +368,15 @@ impl PeopleStore for Store {
     }
 }
 
-async fn insert_person(tx: &mut Write<'_>, city: &str, p: &NewPerson, actor: Option<i64>) -> Result<i64, StoreError> {
+async fn insert_person(
+    tx: &mut Write<'_>,
+    city: CityCode,
+    p: &NewPerson,
+    actor: Option<i64>,
+) -> Result<i64, StoreError> {
     let (id,): (i64,) =
         sqlx::query_as("INSERT INTO people (city, name, phone, org_id) VALUES ($1, $2, $3, $4) RETURNING id")
-            .bind(city)
+            .bind(city.as_str())
             .bind(&p.name)
             .bind(p.phone.as_deref())
             .bind(p.org)
@@ -375,7 +384,7 @@ async fn insert_person(tx: &mut Write<'_>, city: &str, p: &NewPerson, actor: Opt
             .await?;
     for g in &p.grants {
         sqlx::query("INSERT INTO grants (city, person_id, role, scope) VALUES ($1, $2, $3, $4)")
-            .bind(city)
+            .bind(city.as_str())
             .bind(id)
             .bind(g.role.as_str())
             .bind(g.scope.encode())
@@ -396,7 +405,7 @@ async fn insert_person(tx: &mut Write<'_>, city: &str, p: &NewPerson, actor: Opt
         sqlx::query(
             "INSERT INTO accounts (city, username, person_id, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(username)
         .bind(id)
         .bind(hash)

@@ -2,6 +2,7 @@
 //! communities and grids against the register and stores everything or nothing, with one event per
 //! building.
 
+use gongzhi_core::territory::CityCode;
 use std::future::Future;
 
 use crate::prelude::*;
@@ -75,27 +76,28 @@ pub trait PremisesStore {
     /// another building is refused with its line.
     fn import_premises(
         &self,
-        city: &str,
+        city: CityCode,
         premises: &Premises,
         actor: Option<i64>,
     ) -> impl Future<Output = Result<PremisesImported, StoreError>> + Send;
     /// The buildings of a grid when `grid` is given, else of a community, else of the city, by code.
     fn buildings(
         &self,
-        city: &str,
+        city: CityCode,
         community: Option<&str>,
         grid: Option<&str>,
     ) -> impl Future<Output = Result<Vec<Building>, StoreError>> + Send;
     /// One building.
-    fn building(&self, city: &str, code: &str) -> impl Future<Output = Result<Option<Building>, StoreError>> + Send;
+    fn building(&self, city: CityCode, code: &str)
+        -> impl Future<Output = Result<Option<Building>, StoreError>> + Send;
     /// The units of a building, by floor then code.
-    fn units(&self, city: &str, building: &str) -> impl Future<Output = Result<Vec<Unit>, StoreError>> + Send;
+    fn units(&self, city: CityCode, building: &str) -> impl Future<Output = Result<Vec<Unit>, StoreError>> + Send;
     /// One unit.
-    fn unit(&self, city: &str, code: &str) -> impl Future<Output = Result<Option<Unit>, StoreError>> + Send;
+    fn unit(&self, city: CityCode, code: &str) -> impl Future<Output = Result<Option<Unit>, StoreError>> + Send;
     /// Units and total floor area per use in a community (for the community's page and checks).
     fn premises_summary(
         &self,
-        city: &str,
+        city: CityCode,
         community: &str,
     ) -> impl Future<Output = Result<Vec<UseSummary>, StoreError>> + Send;
 }
@@ -103,7 +105,7 @@ pub trait PremisesStore {
 impl PremisesStore for Store {
     async fn import_premises(
         &self,
-        city: &str,
+        city: CityCode,
         premises: &Premises,
         actor: Option<i64>,
     ) -> Result<PremisesImported, StoreError> {
@@ -118,7 +120,7 @@ impl PremisesStore for Store {
             };
             let code = b.community.as_str().to_owned();
             if !communities.contains_key(&code) {
-                let known = b.community.city().as_str() == city
+                let known = b.community.city() == city
                     && self
                         .division(city, &code)
                         .await?
@@ -169,7 +171,7 @@ impl PremisesStore for Store {
                    grid = excluded.grid, address = excluded.address, lng = excluded.lng, lat = excluded.lat,
                    floors = excluded.floors",
             )
-            .bind(city)
+            .bind(city.as_str())
             .bind(&b.code)
             .bind(&b.name)
             .bind(b.community.as_str())
@@ -188,7 +190,7 @@ impl PremisesStore for Store {
                      ON CONFLICT (city, code) DO UPDATE SET label = excluded.label, floor = excluded.floor,
                        area = excluded.area, unit_use = excluded.unit_use",
                 )
-                .bind(city)
+                .bind(city.as_str())
                 .bind(&u.code)
                 .bind(&u.building)
                 .bind(&u.label)
@@ -219,65 +221,65 @@ impl PremisesStore for Store {
 
     async fn buildings(
         &self,
-        city: &str,
+        city: CityCode,
         community: Option<&str>,
         grid: Option<&str>,
     ) -> Result<Vec<Building>, StoreError> {
         let (column, value) = match (grid, community) {
             (Some(g), _) => ("grid", g),
             (None, Some(c)) => ("community", c),
-            (None, None) => ("city", city),
+            (None, None) => ("city", city.as_str()),
         };
         let rows: Vec<BuildingRow> = sqlx::query_as(&format!(
             "SELECT {BUILDING_COLUMNS} FROM buildings WHERE city = $1 AND {column} = $2 ORDER BY code"
         ))
-        .bind(city)
+        .bind(city.as_str())
         .bind(value)
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter().map(building).collect()
     }
 
-    async fn building(&self, city: &str, code: &str) -> Result<Option<Building>, StoreError> {
+    async fn building(&self, city: CityCode, code: &str) -> Result<Option<Building>, StoreError> {
         let row: Option<BuildingRow> = sqlx::query_as(&format!(
             "SELECT {BUILDING_COLUMNS} FROM buildings WHERE city = $1 AND code = $2"
         ))
-        .bind(city)
+        .bind(city.as_str())
         .bind(code)
         .fetch_optional(&self.pool)
         .await?;
         row.map(building).transpose()
     }
 
-    async fn units(&self, city: &str, building: &str) -> Result<Vec<Unit>, StoreError> {
+    async fn units(&self, city: CityCode, building: &str) -> Result<Vec<Unit>, StoreError> {
         let rows: Vec<UnitRow> = sqlx::query_as(&format!(
             "SELECT {UNIT_COLUMNS} FROM units WHERE city = $1 AND building = $2 ORDER BY floor, code"
         ))
-        .bind(city)
+        .bind(city.as_str())
         .bind(building)
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter().map(unit).collect()
     }
 
-    async fn unit(&self, city: &str, code: &str) -> Result<Option<Unit>, StoreError> {
+    async fn unit(&self, city: CityCode, code: &str) -> Result<Option<Unit>, StoreError> {
         let row: Option<UnitRow> = sqlx::query_as(&format!(
             "SELECT {UNIT_COLUMNS} FROM units WHERE city = $1 AND code = $2"
         ))
-        .bind(city)
+        .bind(city.as_str())
         .bind(code)
         .fetch_optional(&self.pool)
         .await?;
         row.map(unit).transpose()
     }
 
-    async fn premises_summary(&self, city: &str, community: &str) -> Result<Vec<UseSummary>, StoreError> {
+    async fn premises_summary(&self, city: CityCode, community: &str) -> Result<Vec<UseSummary>, StoreError> {
         let rows: Vec<(String, i64, i64)> = sqlx::query_as(
             "SELECT u.unit_use, COUNT(*), CAST(SUM(u.area) AS BIGINT) FROM units u
              JOIN buildings b ON b.city = u.city AND b.code = u.building
              WHERE u.city = $1 AND b.community = $2 GROUP BY u.unit_use ORDER BY u.unit_use",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(community)
         .fetch_all(&self.pool)
         .await?;
@@ -295,7 +297,7 @@ impl PremisesStore for Store {
 
 impl Store {
     /// The building each of `codes` is stored in (codes not stored are absent).
-    async fn unit_buildings(&self, city: &str, codes: &[&str]) -> Result<HashMap<String, String>, StoreError> {
+    async fn unit_buildings(&self, city: CityCode, codes: &[&str]) -> Result<HashMap<String, String>, StoreError> {
         let mut out = HashMap::new();
         for code in codes.iter().copied().collect::<HashSet<_>>() {
             if let Some(u) = self.unit(city, code).await? {

@@ -3,6 +3,7 @@
 //! to the stream `regen:<project>` in the same transaction; contacts and decisions are only ever
 //! appended, so a holder's position is the fold of its decision records.
 
+use gongzhi_core::territory::CityCode;
 use std::future::Future;
 
 use crate::prelude::*;
@@ -56,7 +57,7 @@ fn stream(project: &str) -> String {
 
 async fn append(
     tx: &mut Write<'_>,
-    city: &str,
+    city: CityCode,
     project: &str,
     kind: &str,
     actor: Option<i64>,
@@ -66,11 +67,11 @@ async fn append(
     events::append(tx, city, &stream(project), kind, actor, None, reason, payload).await
 }
 
-async fn next_seq(tx: &mut Write<'_>, table: &str, city: &str, project: &str) -> Result<i64, StoreError> {
+async fn next_seq(tx: &mut Write<'_>, table: &str, city: CityCode, project: &str) -> Result<i64, StoreError> {
     let (n,): (i64,) = sqlx::query_as(&format!(
         "SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM {table} WHERE city = $1 AND project = $2"
     ))
-    .bind(city)
+    .bind(city.as_str())
     .bind(project)
     .fetch_one(&mut **tx)
     .await?;
@@ -96,33 +97,44 @@ pub trait RegenStore {
     /// Create a regeneration project in a community of the register.
     fn create_regen_project(
         &self,
-        city: &str,
+        city: CityCode,
         project: &Project,
         actor: Option<i64>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// One project.
-    fn regen_project(&self, city: &str, code: &str)
-        -> impl Future<Output = Result<Option<Project>, StoreError>> + Send;
+    fn regen_project(
+        &self,
+        city: CityCode,
+        code: &str,
+    ) -> impl Future<Output = Result<Option<Project>, StoreError>> + Send;
     /// A project or `NotFound`.
-    fn regen_project_or_404(&self, city: &str, code: &str) -> impl Future<Output = Result<Project, StoreError>> + Send;
+    fn regen_project_or_404(
+        &self,
+        city: CityCode,
+        code: &str,
+    ) -> impl Future<Output = Result<Project, StoreError>> + Send;
     /// The city's projects, by code.
-    fn regen_projects(&self, city: &str) -> impl Future<Output = Result<Vec<Project>, StoreError>> + Send;
+    fn regen_projects(&self, city: CityCode) -> impl Future<Output = Result<Vec<Project>, StoreError>> + Send;
     /// Store the holders of a checked file (replacing those with the same codes and their
     /// holdings) or nothing: every holding must be a unit of the premises register, not held by
     /// another holder of the project; an empty area takes the unit's area.
     fn import_regen_holders(
         &self,
-        city: &str,
+        city: CityCode,
         project: &str,
         holders: &[ImportedHolder],
         actor: Option<i64>,
     ) -> impl Future<Output = Result<usize, StoreError>> + Send;
     /// The project's holders with their holdings, by code.
-    fn regen_holders(&self, city: &str, project: &str) -> impl Future<Output = Result<Vec<Holder>, StoreError>> + Send;
+    fn regen_holders(
+        &self,
+        city: CityCode,
+        project: &str,
+    ) -> impl Future<Output = Result<Vec<Holder>, StoreError>> + Send;
     /// One holder or `NotFound`.
     fn regen_holder(
         &self,
-        city: &str,
+        city: CityCode,
         project: &str,
         code: &str,
     ) -> impl Future<Output = Result<Holder, StoreError>> + Send;
@@ -130,7 +142,7 @@ pub trait RegenStore {
     /// removal (`None`): an event, and the holder's row.
     fn override_regen_holder(
         &self,
-        city: &str,
+        city: CityCode,
         project: &str,
         holder: &str,
         scenario: Option<Option<Override<Scenario>>>,
@@ -140,7 +152,7 @@ pub trait RegenStore {
     /// Store the resources of a checked file (replacing those with the same codes).
     fn import_regen_resources(
         &self,
-        city: &str,
+        city: CityCode,
         project: &str,
         resources: &[Resource],
         actor: Option<i64>,
@@ -148,14 +160,14 @@ pub trait RegenStore {
     /// The project's resources, by code.
     fn regen_resources(
         &self,
-        city: &str,
+        city: CityCode,
         project: &str,
     ) -> impl Future<Output = Result<Vec<Resource>, StoreError>> + Send;
     /// Append a contact. Unknown holders or resources are refused, a resource whose capacity is
     /// used up is a conflict; the pressure guard's warnings are returned and stored with it.
     fn add_regen_contact(
         &self,
-        city: &str,
+        city: CityCode,
         project: &str,
         contact: &Contact,
         actor: Option<i64>,
@@ -163,7 +175,7 @@ pub trait RegenStore {
     /// The project's contacts (of one holder when given), oldest first.
     fn regen_contacts(
         &self,
-        city: &str,
+        city: CityCode,
         project: &str,
         holder: Option<&str>,
     ) -> impl Future<Output = Result<Vec<ContactRecord>, StoreError>> + Send;
@@ -171,7 +183,7 @@ pub trait RegenStore {
     /// withdrawal deadline.
     fn record_regen_decision(
         &self,
-        city: &str,
+        city: CityCode,
         project: &str,
         record: &DecisionRecord,
         actor: Option<i64>,
@@ -179,13 +191,18 @@ pub trait RegenStore {
     /// The project's decision records, oldest first.
     fn regen_decisions(
         &self,
-        city: &str,
+        city: CityCode,
         project: &str,
     ) -> impl Future<Output = Result<Vec<DecisionEntry>, StoreError>> + Send;
 }
 
 impl RegenStore for Store {
-    async fn create_regen_project(&self, city: &str, project: &Project, actor: Option<i64>) -> Result<(), StoreError> {
+    async fn create_regen_project(
+        &self,
+        city: CityCode,
+        project: &Project,
+        actor: Option<i64>,
+    ) -> Result<(), StoreError> {
         let known = self
             .division(city, &project.community)
             .await?
@@ -202,7 +219,7 @@ impl RegenStore for Store {
         }
         let mut tx = self.write().await?;
         sqlx::query("INSERT INTO regen_projects (city, code, name, community, config, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(city)
+            .bind(city.as_str())
             .bind(&project.code)
             .bind(&project.name)
             .bind(&project.community)
@@ -225,10 +242,10 @@ impl RegenStore for Store {
         Ok(())
     }
 
-    async fn regen_project(&self, city: &str, code: &str) -> Result<Option<Project>, StoreError> {
+    async fn regen_project(&self, city: CityCode, code: &str) -> Result<Option<Project>, StoreError> {
         let row: Option<(String, String, String, String)> =
             sqlx::query_as("SELECT code, name, community, config FROM regen_projects WHERE city = $1 AND code = $2")
-                .bind(city)
+                .bind(city.as_str())
                 .bind(code)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -243,15 +260,15 @@ impl RegenStore for Store {
         .transpose()
     }
 
-    async fn regen_project_or_404(&self, city: &str, code: &str) -> Result<Project, StoreError> {
+    async fn regen_project_or_404(&self, city: CityCode, code: &str) -> Result<Project, StoreError> {
         self.regen_project(city, code)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("regeneration project {code}")))
     }
 
-    async fn regen_projects(&self, city: &str) -> Result<Vec<Project>, StoreError> {
+    async fn regen_projects(&self, city: CityCode) -> Result<Vec<Project>, StoreError> {
         let rows: Vec<(String,)> = sqlx::query_as("SELECT code FROM regen_projects WHERE city = $1 ORDER BY code")
-            .bind(city)
+            .bind(city.as_str())
             .fetch_all(&self.pool)
             .await?;
         let mut out = Vec::new();
@@ -263,7 +280,7 @@ impl RegenStore for Store {
 
     async fn import_regen_holders(
         &self,
-        city: &str,
+        city: CityCode,
         project: &str,
         holders: &[ImportedHolder],
         actor: Option<i64>,
@@ -272,7 +289,7 @@ impl RegenStore for Store {
         let held: HashMap<String, String> = sqlx::query_as::<_, (String, String)>(
             "SELECT unit, holder FROM regen_holdings WHERE city = $1 AND project = $2",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(project)
         .fetch_all(&self.pool)
         .await?
@@ -319,7 +336,7 @@ impl RegenStore for Store {
                 sqlx::query(&format!(
                     "DELETE FROM {table} WHERE city = $1 AND project = $2 AND {column} = $3"
                 ))
-                .bind(city)
+                .bind(city.as_str())
                 .bind(project)
                 .bind(&h.code)
                 .execute(&mut *tx)
@@ -329,7 +346,7 @@ impl RegenStore for Store {
                 "INSERT INTO regen_holders (city, project, code, name, kind, members, contested, representatives, sticking,
                    organisation_override, scenario_override) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL)",
             )
-            .bind(city)
+            .bind(city.as_str())
             .bind(project)
             .bind(&h.code)
             .bind(&h.name)
@@ -344,7 +361,7 @@ impl RegenStore for Store {
                 sqlx::query(
                     "INSERT INTO regen_holdings (city, project, holder, unit, area, common_share) VALUES ($1, $2, $3, $4, $5, $6)",
                 )
-                .bind(city)
+                .bind(city.as_str())
                 .bind(project)
                 .bind(&h.code)
                 .bind(&g.unit)
@@ -368,19 +385,19 @@ impl RegenStore for Store {
         Ok(checked.len())
     }
 
-    async fn regen_holders(&self, city: &str, project: &str) -> Result<Vec<Holder>, StoreError> {
+    async fn regen_holders(&self, city: CityCode, project: &str) -> Result<Vec<Holder>, StoreError> {
         let rows: Vec<HolderRow> = sqlx::query_as(
             "SELECT code, name, kind, members, contested, representatives, sticking, organisation_override, scenario_override
              FROM regen_holders WHERE city = $1 AND project = $2 ORDER BY code",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(project)
         .fetch_all(&self.pool)
         .await?;
         let holdings: Vec<(String, String, i64, i64)> = sqlx::query_as(
             "SELECT holder, unit, area, common_share FROM regen_holdings WHERE city = $1 AND project = $2 ORDER BY holder, unit",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(project)
         .fetch_all(&self.pool)
         .await?;
@@ -414,7 +431,7 @@ impl RegenStore for Store {
             .collect()
     }
 
-    async fn regen_holder(&self, city: &str, project: &str, code: &str) -> Result<Holder, StoreError> {
+    async fn regen_holder(&self, city: CityCode, project: &str, code: &str) -> Result<Holder, StoreError> {
         self.regen_holders(city, project)
             .await?
             .into_iter()
@@ -424,7 +441,7 @@ impl RegenStore for Store {
 
     async fn override_regen_holder(
         &self,
-        city: &str,
+        city: CityCode,
         project: &str,
         holder: &str,
         scenario: Option<Option<Override<Scenario>>>,
@@ -448,7 +465,7 @@ impl RegenStore for Store {
             sqlx::query(
                 "UPDATE regen_holders SET scenario_override = $4 WHERE city = $1 AND project = $2 AND code = $3",
             )
-            .bind(city)
+            .bind(city.as_str())
             .bind(project)
             .bind(holder)
             .bind(s.as_ref().map(json))
@@ -459,7 +476,7 @@ impl RegenStore for Store {
             sqlx::query(
                 "UPDATE regen_holders SET organisation_override = $4 WHERE city = $1 AND project = $2 AND code = $3",
             )
-            .bind(city)
+            .bind(city.as_str())
             .bind(project)
             .bind(holder)
             .bind(o.as_ref().map(json))
@@ -487,7 +504,7 @@ impl RegenStore for Store {
 
     async fn import_regen_resources(
         &self,
-        city: &str,
+        city: CityCode,
         project: &str,
         resources: &[Resource],
         actor: Option<i64>,
@@ -496,7 +513,7 @@ impl RegenStore for Store {
         let mut tx = self.write().await?;
         for r in resources {
             sqlx::query("DELETE FROM regen_resources WHERE city = $1 AND project = $2 AND code = $3")
-                .bind(city)
+                .bind(city.as_str())
                 .bind(project)
                 .bind(&r.code)
                 .execute(&mut *tx)
@@ -505,7 +522,7 @@ impl RegenStore for Store {
                 "INSERT INTO regen_resources (city, project, code, name, kind, category, holder, capacity, cost, addresses, scarce)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             )
-            .bind(city)
+            .bind(city.as_str())
             .bind(project)
             .bind(&r.code)
             .bind(&r.name)
@@ -533,12 +550,12 @@ impl RegenStore for Store {
         Ok(resources.len())
     }
 
-    async fn regen_resources(&self, city: &str, project: &str) -> Result<Vec<Resource>, StoreError> {
+    async fn regen_resources(&self, city: CityCode, project: &str) -> Result<Vec<Resource>, StoreError> {
         let rows: Vec<ResourceRow> = sqlx::query_as(
             "SELECT code, name, kind, category, holder, capacity, cost, addresses, scarce FROM regen_resources
              WHERE city = $1 AND project = $2 ORDER BY code",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(project)
         .fetch_all(&self.pool)
         .await?;
@@ -561,7 +578,7 @@ impl RegenStore for Store {
 
     async fn add_regen_contact(
         &self,
-        city: &str,
+        city: CityCode,
         project: &str,
         contact: &Contact,
         actor: Option<i64>,
@@ -604,7 +621,7 @@ impl RegenStore for Store {
             "INSERT INTO regen_contacts (city, project, seq, holder, at, staff, resources, stance_before, stance_after, next_step, warnings, recorder)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(project)
         .bind(seq)
         .bind(&contact.holder)
@@ -639,7 +656,7 @@ impl RegenStore for Store {
 
     async fn regen_contacts(
         &self,
-        city: &str,
+        city: CityCode,
         project: &str,
         holder: Option<&str>,
     ) -> Result<Vec<ContactRecord>, StoreError> {
@@ -647,7 +664,7 @@ impl RegenStore for Store {
             "SELECT seq, holder, at, staff, resources, stance_before, stance_after, next_step, warnings FROM regen_contacts
              WHERE city = $1 AND project = $2 AND ($3 = '' OR holder = $3) ORDER BY seq",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(project)
         .bind(holder.unwrap_or(""))
         .fetch_all(&self.pool)
@@ -674,7 +691,7 @@ impl RegenStore for Store {
 
     async fn record_regen_decision(
         &self,
-        city: &str,
+        city: CityCode,
         project: &str,
         record: &DecisionRecord,
         actor: Option<i64>,
@@ -697,7 +714,7 @@ impl RegenStore for Store {
         sqlx::query(
             "INSERT INTO regen_decisions (city, project, seq, holder, choice, date, evidence, recorder) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(project)
         .bind(seq)
         .bind(&record.holder)
@@ -729,7 +746,7 @@ impl RegenStore for Store {
         })
     }
 
-    async fn regen_decisions(&self, city: &str, project: &str) -> Result<Vec<DecisionEntry>, StoreError> {
+    async fn regen_decisions(&self, city: CityCode, project: &str) -> Result<Vec<DecisionEntry>, StoreError> {
         let mut conn = self.pool.acquire().await?;
         decisions_in(&mut conn, city, project).await
     }
@@ -737,13 +754,13 @@ impl RegenStore for Store {
 
 async fn decisions_in(
     conn: &mut sqlx::AnyConnection,
-    city: &str,
+    city: CityCode,
     project: &str,
 ) -> Result<Vec<DecisionEntry>, StoreError> {
     let rows: Vec<(i64, String, Option<String>, String, String, String)> = sqlx::query_as(
         "SELECT seq, holder, choice, date, evidence, recorder FROM regen_decisions WHERE city = $1 AND project = $2 ORDER BY seq",
     )
-    .bind(city)
+    .bind(city.as_str())
     .bind(project)
     .fetch_all(&mut *conn)
     .await?;

@@ -1,5 +1,6 @@
 //! Territory storage: divisions, the hierarchy setting, grids.
 
+use gongzhi_core::territory::CityCode;
 use std::future::Future;
 
 use crate::prelude::*;
@@ -61,46 +62,47 @@ pub trait TerritoryStore {
     /// Insert or update divisions (e.g. from the shipped city file). One transaction, one event.
     fn put_divisions(
         &self,
-        city: &str,
+        city: CityCode,
         divisions: &[Division],
         actor: Option<i64>,
     ) -> impl Future<Output = Result<usize, StoreError>> + Send;
     /// Set the boundaries of divisions (GeoJSON geometries, WGS-84). One transaction, one event.
     fn set_division_boundaries(
         &self,
-        city: &str,
+        city: CityCode,
         boundaries: &[(DivisionCode, geo::MultiPolygon<f64>)],
         actor: Option<i64>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    fn division(&self, city: &str, code: &str) -> impl Future<Output = Result<Option<Division>, StoreError>> + Send;
+    fn division(&self, city: CityCode, code: &str)
+        -> impl Future<Output = Result<Option<Division>, StoreError>> + Send;
     /// A division's boundary, when one has been set.
     fn division_boundary(
         &self,
-        city: &str,
+        city: CityCode,
         code: &str,
     ) -> impl Future<Output = Result<Option<geo::MultiPolygon<f64>>, StoreError>> + Send;
     /// Every division of one level that has a boundary, with that boundary.
     fn division_boundaries(
         &self,
-        city: &str,
+        city: CityCode,
         level: Level,
     ) -> impl Future<Output = Result<Vec<(String, geo::MultiPolygon<f64>)>, StoreError>> + Send;
     /// The division and its ancestors, top (city) first. Codes nest, so one query finds them all.
-    fn ancestry(&self, city: &str, code: &str) -> impl Future<Output = Result<Vec<Division>, StoreError>> + Send;
+    fn ancestry(&self, city: CityCode, code: &str) -> impl Future<Output = Result<Vec<Division>, StoreError>> + Send;
     /// Divisions under `parent` (or the city's top when none), optionally of one level.
     fn child_divisions(
         &self,
-        city: &str,
+        city: CityCode,
         parent: Option<&str>,
         level: Option<Level>,
     ) -> impl Future<Output = Result<Vec<Division>, StoreError>> + Send;
     /// Count of divisions per level, for the health/overview pages.
-    fn division_counts(&self, city: &str) -> impl Future<Output = Result<Vec<(Level, i64)>, StoreError>> + Send;
+    fn division_counts(&self, city: CityCode) -> impl Future<Output = Result<Vec<(Level, i64)>, StoreError>> + Send;
     /// The hierarchy this city governs through (layered unless configured otherwise).
-    fn hierarchy(&self, city: &str) -> impl Future<Output = Result<Hierarchy, StoreError>> + Send;
+    fn hierarchy(&self, city: CityCode) -> impl Future<Output = Result<Hierarchy, StoreError>> + Send;
     fn set_hierarchy(
         &self,
-        city: &str,
+        city: CityCode,
         h: &Hierarchy,
         actor: Option<i64>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
@@ -110,16 +112,16 @@ pub trait TerritoryStore {
     /// Existing grids with the same code are replaced; each stored grid gets its event.
     fn import_grids(
         &self,
-        city: &str,
+        city: CityCode,
         grids: &[Grid],
         actor: Option<i64>,
         progress: Option<ImportProgress<'_>>,
     ) -> impl Future<Output = Result<usize, StoreError>> + Send;
-    fn grid(&self, city: &str, code: &str) -> impl Future<Output = Result<Option<Grid>, StoreError>> + Send;
+    fn grid(&self, city: CityCode, code: &str) -> impl Future<Output = Result<Option<Grid>, StoreError>> + Send;
     /// Grids of a city, optionally inside one division (by code prefix), paged, ordered by code.
     fn grids(
         &self,
-        city: &str,
+        city: CityCode,
         within: Option<&str>,
         page: u32,
         page_size: u32,
@@ -127,13 +129,13 @@ pub trait TerritoryStore {
     /// Every grid's code and shape, to build the point-in-grid index.
     fn grid_shapes(
         &self,
-        city: &str,
+        city: CityCode,
     ) -> impl Future<Output = Result<Vec<(String, geo::MultiPolygon<f64>)>, StoreError>> + Send;
     /// Places whose name contains `text` (grids first, then communities and streets): code,
     /// name and the centre of their shape, for finding a location by address.
     fn find_places(
         &self,
-        city: &str,
+        city: CityCode,
         text: &str,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<Place>, StoreError>> + Send;
@@ -141,16 +143,21 @@ pub trait TerritoryStore {
     /// adding figures kept per grid up the tree.
     fn territory_parents(
         &self,
-        city: &str,
+        city: CityCode,
     ) -> impl Future<Output = Result<std::collections::HashMap<String, String>, StoreError>> + Send;
-    fn grid_count(&self, city: &str) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    fn grid_count(&self, city: CityCode) -> impl Future<Output = Result<i64, StoreError>> + Send;
 }
 
 impl TerritoryStore for Store {
-    async fn put_divisions(&self, city: &str, divisions: &[Division], actor: Option<i64>) -> Result<usize, StoreError> {
+    async fn put_divisions(
+        &self,
+        city: CityCode,
+        divisions: &[Division],
+        actor: Option<i64>,
+    ) -> Result<usize, StoreError> {
         let mut tx = self.write().await?;
         for d in divisions {
-            if d.code.city().as_str() != city {
+            if d.code.city() != city {
                 return Err(StoreError::Invalid(gongzhi_core::DomainError::invalid(
                     "code",
                     format!("division {} belongs to city {}, not {city}", d.code, d.code.city()),
@@ -160,7 +167,7 @@ impl TerritoryStore for Store {
                 "INSERT INTO divisions (city, code, name, level, parent) VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT (city, code) DO UPDATE SET name = excluded.name, level = excluded.level, parent = excluded.parent",
             )
-            .bind(city)
+            .bind(city.as_str())
             .bind(d.code.as_str())
             .bind(&d.name)
             .bind(d.level.as_str())
@@ -185,7 +192,7 @@ impl TerritoryStore for Store {
 
     async fn set_division_boundaries(
         &self,
-        city: &str,
+        city: CityCode,
         boundaries: &[(DivisionCode, geo::MultiPolygon<f64>)],
         actor: Option<i64>,
     ) -> Result<(), StoreError> {
@@ -194,7 +201,7 @@ impl TerritoryStore for Store {
             let geometry = geojson::Geometry::new(geojson::Value::from(shape)).to_string();
             let done = sqlx::query("UPDATE divisions SET boundary = $1 WHERE city = $2 AND code = $3")
                 .bind(geometry)
-                .bind(city)
+                .bind(city.as_str())
                 .bind(code.as_str())
                 .execute(&mut *tx)
                 .await?;
@@ -217,20 +224,24 @@ impl TerritoryStore for Store {
         Ok(())
     }
 
-    async fn division(&self, city: &str, code: &str) -> Result<Option<Division>, StoreError> {
+    async fn division(&self, city: CityCode, code: &str) -> Result<Option<Division>, StoreError> {
         let row: Option<DivisionRow> =
             sqlx::query_as("SELECT code, name, level, parent FROM divisions WHERE city = $1 AND code = $2")
-                .bind(city)
+                .bind(city.as_str())
                 .bind(code)
                 .fetch_optional(&self.pool)
                 .await?;
         row.map(division_from_row).transpose()
     }
 
-    async fn division_boundary(&self, city: &str, code: &str) -> Result<Option<geo::MultiPolygon<f64>>, StoreError> {
+    async fn division_boundary(
+        &self,
+        city: CityCode,
+        code: &str,
+    ) -> Result<Option<geo::MultiPolygon<f64>>, StoreError> {
         let row: Option<(Option<String>,)> =
             sqlx::query_as("SELECT boundary FROM divisions WHERE city = $1 AND code = $2")
-                .bind(city)
+                .bind(city.as_str())
                 .bind(code)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -242,13 +253,13 @@ impl TerritoryStore for Store {
 
     async fn division_boundaries(
         &self,
-        city: &str,
+        city: CityCode,
         level: Level,
     ) -> Result<Vec<(String, geo::MultiPolygon<f64>)>, StoreError> {
         let rows: Vec<(String, String)> = sqlx::query_as(
             "SELECT code, boundary FROM divisions WHERE city = $1 AND level = $2 AND boundary IS NOT NULL ORDER BY code",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(level.as_str())
         .fetch_all(&self.pool)
         .await?;
@@ -257,10 +268,10 @@ impl TerritoryStore for Store {
             .collect()
     }
 
-    async fn ancestry(&self, city: &str, code: &str) -> Result<Vec<Division>, StoreError> {
-        let mut codes = vec![city.to_owned()];
+    async fn ancestry(&self, city: CityCode, code: &str) -> Result<Vec<Division>, StoreError> {
+        let mut codes = vec![city.to_string()];
         for len in [6, 9, 12] {
-            if code.len() >= len && code[..len] != *city {
+            if code.len() >= len && code[..len] != *city.as_str() {
                 codes.push(code[..len].to_owned());
             }
         }
@@ -275,7 +286,7 @@ impl TerritoryStore for Store {
 
     async fn child_divisions(
         &self,
-        city: &str,
+        city: CityCode,
         parent: Option<&str>,
         level: Option<Level>,
     ) -> Result<Vec<Division>, StoreError> {
@@ -285,7 +296,7 @@ impl TerritoryStore for Store {
                     sqlx::query_as(
                         "SELECT code, name, level, parent FROM divisions WHERE city = $1 AND parent = $2 ORDER BY code",
                     )
-                    .bind(city)
+                    .bind(city.as_str())
                     .bind(p)
                     .fetch_all(&self.pool)
                     .await?
@@ -294,7 +305,7 @@ impl TerritoryStore for Store {
                     sqlx::query_as(
                         "SELECT code, name, level, parent FROM divisions WHERE city = $1 AND level = $2 ORDER BY code",
                     )
-                    .bind(city)
+                    .bind(city.as_str())
                     .bind(l.as_str())
                     .fetch_all(&self.pool)
                     .await?
@@ -302,7 +313,7 @@ impl TerritoryStore for Store {
                 (None, None) => sqlx::query_as(
                     "SELECT code, name, level, parent FROM divisions WHERE city = $1 AND parent IS NULL ORDER BY code",
                 )
-                .bind(city)
+                .bind(city.as_str())
                 .fetch_all(&self.pool)
                 .await?,
             };
@@ -313,10 +324,10 @@ impl TerritoryStore for Store {
         })
     }
 
-    async fn division_counts(&self, city: &str) -> Result<Vec<(Level, i64)>, StoreError> {
+    async fn division_counts(&self, city: CityCode) -> Result<Vec<(Level, i64)>, StoreError> {
         let rows: Vec<(String, i64)> =
             sqlx::query_as("SELECT level, COUNT(*) FROM divisions WHERE city = $1 GROUP BY level")
-                .bind(city)
+                .bind(city.as_str())
                 .fetch_all(&self.pool)
                 .await?;
         let mut out: Vec<(Level, i64)> = rows
@@ -327,7 +338,7 @@ impl TerritoryStore for Store {
         Ok(out)
     }
 
-    async fn hierarchy(&self, city: &str) -> Result<Hierarchy, StoreError> {
+    async fn hierarchy(&self, city: CityCode) -> Result<Hierarchy, StoreError> {
         match self.setting(city, "hierarchy").await? {
             Some(text) => Ok(serde_json::from_str(&text)
                 .map_err(|e| StoreError::Conflict(format!("stored hierarchy is unreadable: {e}")))?),
@@ -335,14 +346,14 @@ impl TerritoryStore for Store {
         }
     }
 
-    async fn set_hierarchy(&self, city: &str, h: &Hierarchy, actor: Option<i64>) -> Result<(), StoreError> {
+    async fn set_hierarchy(&self, city: CityCode, h: &Hierarchy, actor: Option<i64>) -> Result<(), StoreError> {
         let text = serde_json::to_string(h).expect("hierarchy serialises");
         self.set_setting(city, "hierarchy", &text, actor).await
     }
 
     async fn import_grids(
         &self,
-        city: &str,
+        city: CityCode,
         grids: &[Grid],
         actor: Option<i64>,
         progress: Option<ImportProgress<'_>>,
@@ -356,7 +367,7 @@ impl TerritoryStore for Store {
                 code: Some(g.code.to_string()),
                 reason,
             };
-            if g.community.city().as_str() != city {
+            if g.community.city() != city {
                 errors.push(fail(format!("community {} is not in city {city}", g.community)));
                 continue;
             }
@@ -424,7 +435,7 @@ impl TerritoryStore for Store {
                    geometry = excluded.geometry, min_lng = excluded.min_lng, min_lat = excluded.min_lat,
                    max_lng = excluded.max_lng, max_lat = excluded.max_lat",
             )
-            .bind(city)
+            .bind(city.as_str())
             .bind(g.code.as_str())
             .bind(&g.name)
             .bind(g.community.as_str())
@@ -459,31 +470,37 @@ impl TerritoryStore for Store {
         Ok(grids.len())
     }
 
-    async fn grid(&self, city: &str, code: &str) -> Result<Option<Grid>, StoreError> {
+    async fn grid(&self, city: CityCode, code: &str) -> Result<Option<Grid>, StoreError> {
         let row: Option<GridRow> = sqlx::query_as(&format!(
             "SELECT {GRID_COLUMNS} FROM grids WHERE city = $1 AND code = $2"
         ))
-        .bind(city)
+        .bind(city.as_str())
         .bind(code)
         .fetch_optional(&self.pool)
         .await?;
         row.map(grid_from_row).transpose()
     }
 
-    async fn grids(&self, city: &str, within: Option<&str>, page: u32, page_size: u32) -> Result<GridPage, StoreError> {
+    async fn grids(
+        &self,
+        city: CityCode,
+        within: Option<&str>,
+        page: u32,
+        page_size: u32,
+    ) -> Result<GridPage, StoreError> {
         let prefix = format!("{}%", within.unwrap_or(""));
         let offset = i64::from(page.saturating_sub(1)) * i64::from(page_size);
         let rows: Vec<GridRow> = sqlx::query_as(&format!(
             "SELECT {GRID_COLUMNS} FROM grids WHERE city = $1 AND code LIKE $2 ORDER BY code LIMIT $3 OFFSET $4"
         ))
-        .bind(city)
+        .bind(city.as_str())
         .bind(&prefix)
         .bind(i64::from(page_size))
         .bind(offset)
         .fetch_all(&self.pool)
         .await?;
         let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM grids WHERE city = $1 AND code LIKE $2")
-            .bind(city)
+            .bind(city.as_str())
             .bind(&prefix)
             .fetch_one(&self.pool)
             .await?;
@@ -493,10 +510,10 @@ impl TerritoryStore for Store {
         })
     }
 
-    async fn grid_shapes(&self, city: &str) -> Result<Vec<(String, geo::MultiPolygon<f64>)>, StoreError> {
+    async fn grid_shapes(&self, city: CityCode) -> Result<Vec<(String, geo::MultiPolygon<f64>)>, StoreError> {
         let rows: Vec<(String, String)> =
             sqlx::query_as("SELECT code, geometry FROM grids WHERE city = $1 ORDER BY code")
-                .bind(city)
+                .bind(city.as_str())
                 .fetch_all(&self.pool)
                 .await?;
         rows.into_iter()
@@ -504,12 +521,12 @@ impl TerritoryStore for Store {
             .collect()
     }
 
-    async fn find_places(&self, city: &str, text: &str, limit: u32) -> Result<Vec<Place>, StoreError> {
+    async fn find_places(&self, city: CityCode, text: &str, limit: u32) -> Result<Vec<Place>, StoreError> {
         let pattern = format!("%{}%", text.trim());
         let grids: Vec<(String, String, f64, f64, f64, f64)> = sqlx::query_as(
             "SELECT code, name, min_lng, min_lat, max_lng, max_lat FROM grids WHERE city = $1 AND name LIKE $2 ORDER BY code LIMIT $3",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(&pattern)
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
@@ -528,7 +545,7 @@ impl TerritoryStore for Store {
                 "SELECT code, name, boundary FROM divisions WHERE city = $1 AND name LIKE $2 AND boundary IS NOT NULL
                  AND level IN ('community', 'street') ORDER BY level, code LIMIT $3",
             )
-            .bind(city)
+            .bind(city.as_str())
             .bind(&pattern)
             .bind(i64::from(limit) - out.len() as i64)
             .fetch_all(&self.pool)
@@ -548,20 +565,20 @@ impl TerritoryStore for Store {
         Ok(out)
     }
 
-    async fn territory_parents(&self, city: &str) -> Result<std::collections::HashMap<String, String>, StoreError> {
+    async fn territory_parents(&self, city: CityCode) -> Result<std::collections::HashMap<String, String>, StoreError> {
         let rows: Vec<(String, String)> = sqlx::query_as(
             "SELECT code, parent FROM divisions WHERE city = $1 AND parent IS NOT NULL
              UNION ALL SELECT code, community FROM grids WHERE city = $1",
         )
-        .bind(city)
+        .bind(city.as_str())
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.into_iter().collect())
     }
 
-    async fn grid_count(&self, city: &str) -> Result<i64, StoreError> {
+    async fn grid_count(&self, city: CityCode) -> Result<i64, StoreError> {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM grids WHERE city = $1")
-            .bind(city)
+            .bind(city.as_str())
             .fetch_one(&self.pool)
             .await?;
         Ok(n)

@@ -15,7 +15,7 @@ use gongzhi_store::cases::day_of;
 use gongzhi_store::{CaseHistory, CaseQuery, CaseVisibility, Change, NewCase, StoreError};
 use gongzhi_testkit::demo_db;
 
-const CITY: &str = "510100";
+const CITY: CityCode = CityCode::of("510100");
 
 fn beijing_ms(y: i32, m: u32, d: u32, h: u32) -> i64 {
     NaiveDate::from_ymd_opt(y, m, d)
@@ -115,9 +115,12 @@ async fn imported_histories_equal_their_rows_events_and_counters() {
     let sum: Counters = each.iter().sum();
     assert_eq!(expected_area, sum);
     let (all_from, all_to) = ("2000-01-01", "2100-12-31");
-    assert_eq!(s.counters(CITY, "area", CITY, all_from, all_to).await.unwrap(), sum);
+    assert_eq!(
+        s.counters(CITY, "area", CITY.as_str(), all_from, all_to).await.unwrap(),
+        sum
+    );
     let days = s
-        .counters_grouped(CITY, "area", Some(CITY), all_from, all_to, "day")
+        .counters_grouped(CITY, "area", Some(CITY.as_str()), all_from, all_to, "day")
         .await
         .unwrap();
     assert_eq!(days.into_iter().collect::<BTreeMap<_, _>>(), by_day);

@@ -7,7 +7,7 @@ use gongzhi_store::prelude::*;
 use gongzhi_store::Store;
 use sqlx::any::AnyPoolOptions;
 
-const CITY: &str = "test";
+const CITY: CityCode = CityCode::of("510100");
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0\x90wS\xde";
 const PDF: &[u8] = b"%PDF-1.4 design";
 const SVG: &[u8] = b"<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>";
@@ -41,30 +41,30 @@ async fn migration_0017_moves_every_file_into_media() {
     let exec = |sql: &'static str| sqlx::query(sql);
     // A case photo (with EXIF) that an Open311 request uploaded, and a private SVG "photo".
     exec("INSERT INTO photos (id, city, case_id, content_type, size, data, created_at) VALUES (17, $1, 12, 'image/jpeg', 3, $2, 100)")
-        .bind(CITY)
+        .bind(CITY.as_str())
         .bind(jpeg_with_exif())
         .execute(&pool)
         .await
         .unwrap();
     exec("INSERT INTO photos (id, city, case_id, content_type, size, data, created_at) VALUES (18, $1, 12, 'image/svg+xml', 3, $2, 101)")
-        .bind(CITY)
+        .bind(CITY.as_str())
         .bind(SVG.to_vec())
         .execute(&pool)
         .await
         .unwrap();
     exec("INSERT INTO open311_requests (city, case_id, service_code, attributes, photo_id, created_at) VALUES ($1, 12, 'x', '{}', 17, 100)")
-        .bind(CITY)
+        .bind(CITY.as_str())
         .execute(&pool)
         .await
         .unwrap();
     exec("INSERT INTO renewal_need_photos (id, city, need_id, content_type, size, data, created_at) VALUES (4, $1, 9, 'image/png', 3, $2, 102)")
-        .bind(CITY)
+        .bind(CITY.as_str())
         .bind(PNG.to_vec())
         .execute(&pool)
         .await
         .unwrap();
     exec("INSERT INTO attachments (id, city, owner, content_type, size, data, person_id, created_at) VALUES (8, $1, 'initiative:5:unit:A-1', 'image/png', 3, $2, 3, 103)")
-        .bind(CITY)
+        .bind(CITY.as_str())
         .bind(PNG.to_vec())
         .execute(&pool)
         .await
@@ -73,7 +73,7 @@ async fn migration_0017_moves_every_file_into_media() {
     exec(
         "INSERT INTO documents (city, name, version, body, updated_at) VALUES ($1, 'renewal-proposal/9/0', 1, $2, 104)",
     )
-    .bind(CITY)
+    .bind(CITY.as_str())
     .bind(b64(PDF))
     .execute(&pool)
     .await
@@ -81,13 +81,13 @@ async fn migration_0017_moves_every_file_into_media() {
     exec(
         "INSERT INTO documents (city, name, version, body, updated_at) VALUES ($1, 'renewal_photo:3:7:1', 1, $2, 105)",
     )
-    .bind(CITY)
+    .bind(CITY.as_str())
     .bind(format!("data:image/png;base64,{}", b64(PNG)))
     .execute(&pool)
     .await
     .unwrap();
     exec("INSERT INTO documents (city, name, version, body, updated_at) VALUES ($1, 'catalogue', 1, 'a,b', 106)")
-        .bind(CITY)
+        .bind(CITY.as_str())
         .execute(&pool)
         .await
         .unwrap();

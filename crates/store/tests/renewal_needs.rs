@@ -8,7 +8,7 @@ use gongzhi_store::prelude::*;
 use gongzhi_store::{GridList, NewRecord, StoreError};
 use gongzhi_testkit::fresh_db;
 
-const CITY: &str = "510100";
+const CITY: CityCode = CityCode::of("510100");
 const COMMUNITY: &str = "510104017001";
 
 fn need(text: &str) -> NewRecord {
@@ -66,7 +66,10 @@ async fn clusters_are_folded_from_their_events() {
         .collect();
     assert_eq!(listed, ids);
     assert!(
-        s.community_needs("440300", COMMUNITY).await.unwrap().is_empty(),
+        s.community_needs(CityCode::of("440300"), COMMUNITY)
+            .await
+            .unwrap()
+            .is_empty(),
         "tenants are apart"
     );
 

@@ -17,7 +17,7 @@ use gongzhi_store::renewal::proposals::NewProposal;
 use gongzhi_store::{now_ms, GridList, NewPerson, NewRecord, Store, StoreError};
 use gongzhi_testkit::fresh_db;
 
-const CITY: &str = "510100";
+const CITY: CityCode = CityCode::of("510100");
 const COMMUNITY: &str = "510104017001";
 
 fn content(title: &str, cents: i64) -> Content {

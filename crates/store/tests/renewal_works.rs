@@ -13,7 +13,7 @@ use gongzhi_store::prelude::*;
 use gongzhi_store::StoreError;
 use gongzhi_testkit::fresh_db;
 
-const CITY: &str = "510100";
+const CITY: CityCode = CityCode::of("510100");
 const COMMUNITY: &str = "510104017001";
 
 fn d(s: &str) -> NaiveDate {
@@ -271,9 +271,9 @@ async fn works_bundles_and_delivery_are_stored_with_their_events() {
     assert_eq!(detail.acceptance, vec![a]);
 
     // Another tenant sees none of it.
-    assert!(s.works("110100", None).await.unwrap().is_empty());
+    assert!(s.works(CityCode::of("110100"), None).await.unwrap().is_empty());
     assert!(matches!(
-        s.delivery("110100", delivery).await,
+        s.delivery(CityCode::of("110100"), delivery).await,
         Err(StoreError::NotFound(_))
     ));
 }

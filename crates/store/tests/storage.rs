@@ -10,7 +10,7 @@ use gongzhi_store::prelude::*;
 use gongzhi_store::{NewPerson, StoreError, TokenKind};
 use gongzhi_testkit::{demo_db, fresh_db};
 
-const CITY: &str = "510100";
+const CITY: CityCode = CityCode::of("510100");
 
 fn square(code: &str, x: f64, y: f64, d: f64) -> serde_json::Value {
     serde_json::json!({
@@ -72,14 +72,21 @@ async fn tenants_are_isolated() {
     .await
     .unwrap();
     s.put_divisions(
-        "110100",
+        CityCode::of("110100"),
         &[Division::new("110100", "北京市", Level::City, None).unwrap()],
         None,
     )
     .await
     .unwrap();
     assert_eq!(s.division(CITY, "110100").await.unwrap(), None);
-    assert_eq!(s.division("110100", "110100").await.unwrap().unwrap().name, "北京市");
+    assert_eq!(
+        s.division(CityCode::of("110100"), "110100")
+            .await
+            .unwrap()
+            .unwrap()
+            .name,
+        "北京市"
+    );
     assert_eq!(s.cities().await.unwrap(), ["110100", "510100"]);
 }
 

@@ -37,11 +37,11 @@ pub async fn pages(
     runs: usize,
 ) -> Result<Vec<PageTiming>, StoreError> {
     let app = crate::app(state.clone());
-    let city = state.default_city.clone();
+    let city = state.default_city;
     let some_case = state
         .store
         .list_cases(
-            &city,
+            city,
             &gongzhi_store::CaseQuery {
                 visibility: gongzhi_store::CaseVisibility {
                     all: true,
@@ -58,14 +58,14 @@ pub async fn pages(
         .map(|r| r.case.id);
     let district = state
         .store
-        .child_divisions(&city, Some(&city), None)
+        .child_divisions(city, Some(city.as_str()), None)
         .await?
         .first()
         .map(|d| d.code.to_string())
         .unwrap_or_default();
     let grid = state
         .store
-        .grids(&city, None, 1, 1)
+        .grids(city, None, 1, 1)
         .await?
         .grids
         .first()

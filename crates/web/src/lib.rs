@@ -58,13 +58,13 @@ pub fn spawn_sweeper(state: AppState, every: std::time::Duration) -> tokio::task
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
-            match gongzhi_app::cases::sweep(&state, &state.default_city, gongzhi_app::now_ms()).await {
+            match gongzhi_app::cases::sweep(&state, state.default_city, gongzhi_app::now_ms()).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(marked = n, "sweep marked overdue cases"),
                 Err(e) => tracing::warn!(error = %e, "sweep failed"),
             }
             let today = gongzhi_app::renewal_works::today();
-            match gongzhi_app::renewal_works::supervise(&state, &state.default_city, today).await {
+            match gongzhi_app::renewal_works::supervise(&state, state.default_city, today).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(marked = n, "sweep marked late renewal milestones"),
                 Err(e) => tracing::warn!(error = %e, "milestone sweep failed"),

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use gongzhi_core::media::{self as policy, Checked, Kind, MediaError};
+use gongzhi_core::territory::CityCode;
 
 use crate::auth::MaybeAuth;
 use crate::error::{ApiError, ApiResult};
@@ -143,10 +144,10 @@ async fn serve(
     let missing = || ApiError::not_found(format!("media {id}"));
     let n: i64 = id.split('.').next().unwrap_or("").parse().map_err(|_| missing())?;
     let city = match (&p, q.city) {
-        (None, Some(c)) => c,
+        (None, Some(c)) => CityCode::parse(&c).map_err(|_| missing())?,
         _ => crate::api::territory::city_of(&s, p.as_ref()),
     };
-    let gongzhi_app::media::Media { info: m, bytes: data } = gongzhi_app::media::read(&s, p.as_ref(), &city, n)
+    let gongzhi_app::media::Media { info: m, bytes: data } = gongzhi_app::media::read(&s, p.as_ref(), city, n)
         .await?
         .ok_or_else(missing)?;
     let mut r = (StatusCode::OK, data).into_response();

@@ -24,6 +24,7 @@
 //!   the client sent). Uploaded photos are checked by the one media policy (415 for a type not
 //!   accepted, read from the bytes; 413 over 5 MiB) and lose their EXIF.
 
+use gongzhi_core::territory::CityCode;
 use std::collections::BTreeMap;
 
 use axum::body::Bytes;
@@ -352,7 +353,7 @@ fn query(q: &Option<String>) -> Params {
 }
 
 /// The city a `jurisdiction_id` names (its code or name); the default city when absent.
-async fn jurisdiction(s: &AppState, p: &Params) -> Result<String, Fail> {
+async fn jurisdiction(s: &AppState, p: &Params) -> Result<CityCode, Fail> {
     Ok(service::jurisdiction(s, p.get("jurisdiction_id")).await?)
 }
 
@@ -414,7 +415,7 @@ async fn get_root(
 async fn discovery(s: &AppState, p: &Params, headers: &HeaderMap, fmt: Format) -> Answer {
     let city = jurisdiction(s, p).await?;
     let setting = |v: Option<String>, default: &str| V::Str(v.unwrap_or_else(|| default.to_owned()));
-    let service::Discovery { contact, key_service } = service::discovery(s, &city).await?;
+    let service::Discovery { contact, key_service } = service::discovery(s, city).await?;
     let doc = V::Obj(vec![
         ("changeset", V::Str(CHANGESET.into())),
         (
@@ -465,7 +466,7 @@ fn service_v(svc: o311::Service) -> V {
 
 async fn services(s: &AppState, p: &Params, fmt: Format) -> Answer {
     let city = jurisdiction(s, p).await?;
-    let cat = loop_::catalogue(s, &city).await?;
+    let cat = loop_::catalogue(s, city).await?;
     let list = o311::services(&cat).into_iter().map(service_v).collect();
     Ok(render(fmt, StatusCode::OK, "services", &V::List("service", list)))
 }
@@ -487,7 +488,7 @@ async fn get_definition(
 
 async fn definition(s: &AppState, p: &Params, code: &str, fmt: Format) -> Answer {
     let city = jurisdiction(s, p).await?;
-    let cat = loop_::catalogue(s, &city).await?;
+    let cat = loop_::catalogue(s, city).await?;
     let attrs = o311::definition(&cat, code)
         .ok_or_else(|| Fail::not_found(format!("service_code '{code}' is not a service; see services.{fmt}")))?;
     let attrs = attrs
@@ -561,8 +562,8 @@ async fn requests(s: &AppState, p: &Params, headers: &HeaderMap, fmt: Format) ->
             page_size,
         }
     };
-    let (rows, total) = service::search(s, &city, &q).await?;
-    let list = public_requests(s, &city, headers, rows);
+    let (rows, total) = service::search(s, city, &q).await?;
+    let list = public_requests(s, city, headers, rows);
     let mut r = render(fmt, StatusCode::OK, "service_requests", &V::List("request", list));
     r.headers_mut().insert("x-total-count", HeaderValue::from(total));
     Ok(r)
@@ -589,8 +590,8 @@ async fn one_request(s: &AppState, p: &Params, headers: &HeaderMap, id: &str) ->
     let missing = || Fail::not_found(format!("service_request_id '{id}' not found"));
     let id: i64 = id.parse().map_err(|_| missing())?;
     // An internal case answers as if it did not exist.
-    let row = service::request(s, &city, id).await?.ok_or_else(missing)?;
-    Ok(public_requests(s, &city, headers, vec![row]))
+    let row = service::request(s, city, id).await?.ok_or_else(missing)?;
+    Ok(public_requests(s, city, headers, vec![row]))
 }
 
 async fn get_token(
@@ -605,7 +606,7 @@ async fn get_token(
     };
     let answer = async {
         let city = jurisdiction(&s, &query(&q)).await?;
-        let id = service::request_of_token(&s, &city, &token)
+        let id = service::request_of_token(&s, city, &token)
             .await?
             .ok_or_else(|| Fail::not_found(format!("token '{token}' not found")))?;
         let doc = V::List(
@@ -635,7 +636,7 @@ async fn get_media(
         let missing = || Fail::not_found(format!("media '{id}' not found"));
         let photo: i64 = id.split('.').next().unwrap_or("").parse().map_err(|_| missing())?;
         // A photo moved by migration 0017 is named by its old id; then by its media id.
-        let media = service::request_photo(&s, &city, photo).await?.ok_or_else(missing)?;
+        let media = service::request_photo(&s, city, photo).await?.ok_or_else(missing)?;
         let mut to = crate::media::url(media);
         if city != s.default_city {
             to.push_str(&format!("?city={city}"));
@@ -646,7 +647,7 @@ async fn get_media(
 }
 
 /// The public view of cases as Open311 requests: no contacts; see the module notes.
-fn public_requests(s: &AppState, city: &str, headers: &HeaderMap, rows: Vec<PublicRequest>) -> Vec<V> {
+fn public_requests(s: &AppState, city: CityCode, headers: &HeaderMap, rows: Vec<PublicRequest>) -> Vec<V> {
     let base = base_url(headers);
     let suffix = if city == s.default_city {
         String::new()
@@ -799,7 +800,7 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
 }
 
 /// The person an `api_key` (or a bearer token) stands for, in `city`.
-async fn client(s: &AppState, city: &str, p: &Params, headers: &HeaderMap) -> Result<Principal, Fail> {
+async fn client(s: &AppState, city: CityCode, p: &Params, headers: &HeaderMap) -> Result<Principal, Fail> {
     let key = p.get("api_key").map(str::to_owned).or_else(|| bearer(headers));
     Ok(service::client(s, city, key.as_deref()).await?)
 }
@@ -816,7 +817,7 @@ fn number(p: &Params, key: &str) -> Result<Option<f64>, Fail> {
 }
 
 /// Where the request is: (lng, lat, crs).
-async fn location(s: &AppState, city: &str, p: &Params) -> Result<(f64, f64, String), Fail> {
+async fn location(s: &AppState, city: CityCode, p: &Params) -> Result<(f64, f64, String), Fail> {
     let crs = p.get("crs").unwrap_or("wgs84").to_owned();
     match (number(p, "lat")?, number(p, "long")?) {
         (Some(lat), Some(lng)) => {
@@ -890,16 +891,16 @@ fn person_name(first: Option<String>, last: Option<String>) -> Option<String> {
 async fn create(s: &AppState, q: Option<String>, headers: &HeaderMap, req: Request, fmt: Format) -> Answer {
     let (p, media) = read_post(s, q, headers, req).await?;
     let city = jurisdiction(s, &p).await?;
-    let who = client(s, &city, &p, headers).await?;
+    let who = client(s, city, &p, headers).await?;
     let code = p
         .get("service_code")
         .ok_or_else(|| Fail::bad("service_code is required; see services.xml"))?
         .to_owned();
-    let cat = loop_::catalogue(s, &city).await?;
+    let cat = loop_::catalogue(s, city).await?;
     let (category, condition) = cat
         .condition(&code)
         .ok_or_else(|| Fail::not_found(format!("service_code '{code}' is not a service; see services.{fmt}")))?;
-    let (lng, lat, crs) = location(s, &city, &p).await?;
+    let (lng, lat, crs) = location(s, city, &p).await?;
     if let Some(k) = p.unknown_attribute_keys() {
         return Err(Fail::bad(format!(
             "'{k}' is not an attribute key: use attribute[code] or attribute[code][]"

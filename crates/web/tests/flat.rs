@@ -313,13 +313,19 @@ async fn lists_check_push_downs_warning_demands_and_replay() {
     // Staffing: one worker; warning threshold 1.5 cases per worker; a form demanded.
     app.db
         .store
-        .set_setting("510100", "flat_max_per_worker", "1.5", None)
+        .set_setting(CityCode::of("510100"), "flat_max_per_worker", "1.5", None)
         .await
         .unwrap();
     let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
     app.db
         .store
-        .set_staffing("510100", &c, &today.format("%Y-%m-01").to_string(), 1, None)
+        .set_staffing(
+            CityCode::of("510100"),
+            &c,
+            &today.format("%Y-%m-01").to_string(),
+            1,
+            None,
+        )
         .await
         .unwrap();
     let (s, v) = app

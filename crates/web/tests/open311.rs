@@ -9,7 +9,7 @@ use gongzhi_testkit::{small_demo, TestApp};
 use quick_xml::events::Event;
 use serde_json::{json, Value};
 
-const CITY: &str = gongzhi_demo::CITY;
+const CITY: CityCode = gongzhi_demo::CITY;
 /// 电力井盖破损 (a component): dispatched to the district's urban management bureau.
 const COVER: &str = "C0105-02";
 /// 暴露垃圾 (an event): to the street office.

@@ -45,7 +45,7 @@ fn require(p: &Principal, period: &Period) -> AppResult<()> {
 /// The dashboard's figures, for those who may read the period's indicators.
 pub async fn figures(s: &AppState, p: &Principal, period: &Period, overdue_page: u32) -> AppResult<Figures> {
     require(p, period)?;
-    let city = p.city.as_str();
+    let city = p.city;
     let q_overdue = CaseQuery {
         visibility: super::visibility(p),
         overdue_at: Some(gongzhi_store::now_ms()),
@@ -80,7 +80,7 @@ pub async fn figures(s: &AppState, p: &Principal, period: &Period, overdue_page:
 /// unit's, else the parts of the area (the grids of a community, the subdivisions otherwise).
 async fn parts(
     s: &AppState,
-    city: &str,
+    city: CityCode,
     p: &Period,
 ) -> Result<Vec<(String, String, Counters)>, gongzhi_store::StoreError> {
     let mut out = Vec::new();
@@ -142,14 +142,14 @@ pub async fn area_counters(
     let mut out = Vec::with_capacity(codes.len());
     for code in codes {
         super::require_indicators(p, "area", Some(code))?;
-        out.push(s.store.counters(p.city.as_str(), "area", code, from, to).await?);
+        out.push(s.store.counters(p.city, "area", code, from, to).await?);
     }
     Ok(out)
 }
 
 /// The name of a period's key: the unit's, the grid's or the division's (the key itself when
 /// there is none).
-pub async fn name_of(s: &AppState, city: &str, period: &Period) -> AppResult<String> {
+pub async fn name_of(s: &AppState, city: CityCode, period: &Period) -> AppResult<String> {
     let name = if period.dim == "unit" {
         s.store
             .organisation(city, period.key.parse().unwrap_or(0))
@@ -166,5 +166,5 @@ pub async fn name_of(s: &AppState, city: &str, period: &Period) -> AppResult<Str
 /// The breakdown alone (for exports), for those who may read the period's indicators.
 pub async fn breakdown(s: &AppState, p: &Principal, period: &Period) -> AppResult<Vec<(String, String, Counters)>> {
     require(p, period)?;
-    Ok(parts(s, p.city.as_str(), period).await?)
+    Ok(parts(s, p.city, period).await?)
 }

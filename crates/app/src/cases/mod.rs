@@ -28,7 +28,7 @@ pub use gongzhi_store::{CaseQuery, CaseRow, CaseVisibility, NewCase};
 pub use view::*;
 
 /// The text of a city's editable document (`catalogue` or `calendar`), else the shipped default.
-pub async fn document_text(s: &AppState, city: &str, name: &str) -> AppResult<String> {
+pub async fn document_text(s: &AppState, city: CityCode, name: &str) -> AppResult<String> {
     Ok(match s.store.document(city, name).await? {
         Some(d) => d.body,
         None if name == "catalogue" => Catalogue::default_cn().to_csv(),
@@ -37,12 +37,12 @@ pub async fn document_text(s: &AppState, city: &str, name: &str) -> AppResult<St
 }
 
 /// The catalogue of a city: the edited one, else the shipped default (from the city's context).
-pub async fn catalogue(s: &AppState, city: &str) -> AppResult<Catalogue> {
+pub async fn catalogue(s: &AppState, city: CityCode) -> AppResult<Catalogue> {
     Ok(s.context(city).await?.catalogue.clone())
 }
 
 /// The working calendar of a city: the edited one, else the shipped default.
-pub async fn calendar(s: &AppState, city: &str) -> AppResult<WorkCalendar> {
+pub async fn calendar(s: &AppState, city: CityCode) -> AppResult<WorkCalendar> {
     Ok(s.context(city).await?.calendar.clone())
 }
 
@@ -65,9 +65,9 @@ pub async fn save_document(s: &AppState, p: &Principal, name: &str, body: &str) 
     }
     let version = s
         .store
-        .put_document(p.city.as_str(), name, body, None, Some(p.person_id))
+        .put_document(p.city, name, body, None, Some(p.person_id))
         .await?;
-    s.contexts.invalidate(p.city.as_str());
+    s.contexts.invalidate(p.city);
     Ok(version)
 }
 
@@ -256,7 +256,7 @@ pub struct Proposal {
     pub rule: String,
 }
 
-pub async fn propose(s: &AppState, city: &str, row: &CaseRow) -> AppResult<Option<Proposal>> {
+pub async fn propose(s: &AppState, city: CityCode, row: &CaseRow) -> AppResult<Option<Proposal>> {
     let context = s.context(city).await?;
     let cat = &context.catalogue;
     let Some((_, cond)) = cat.condition(&row.case.condition) else {
@@ -291,7 +291,7 @@ pub async fn propose(s: &AppState, city: &str, row: &CaseRow) -> AppResult<Optio
 /// The units a dispatch to a unit at `level` must pass in the city's configured hierarchy
 /// (逐级转派): for each forwarding level, the district's command centre or the street office
 /// serving the case's area. A level without such a unit is not a hop. Flat: none.
-pub async fn route_for(s: &AppState, city: &str, area: &str, level: Level) -> AppResult<Vec<Hop>> {
+pub async fn route_for(s: &AppState, city: CityCode, area: &str, level: Level) -> AppResult<Vec<Hop>> {
     let hierarchy = s.store.hierarchy(city).await?;
     let mut via = Vec::new();
     for l in gongzhi_core::flat::forwarding_levels(&hierarchy, level) {
@@ -384,7 +384,7 @@ pub async fn intake(
     r: &Report,
     source_default: Option<CaseSource>,
 ) -> AppResult<(CaseRow, Vec<Duplicate>)> {
-    let city = p.city.to_string();
+    let city = p.city;
     let role = p
         .grants
         .iter()
@@ -411,7 +411,7 @@ pub async fn intake(
         gongzhi_core::org::check_phone(phone)?;
     }
     let crs: Crs = r.crs.as_deref().unwrap_or("wgs84").parse()?;
-    let place = crate::territory::locate(s, &city, crs, r.lng, r.lat).await?;
+    let place = crate::territory::locate(s, city, crs, r.lng, r.lat).await?;
     let intake = Intake {
         source,
         category: r.category.clone().unwrap_or_default(),
@@ -422,7 +422,7 @@ pub async fn intake(
         grid: place.grid.as_ref().map(|g| g.code.clone()),
         community: place.community.as_ref().map(|c| c.code.clone()),
     };
-    let context = s.context(&city).await?;
+    let context = s.context(city).await?;
     let collected = case::collect(intake, role, &context.catalogue).map_err(transition_error)?;
     let then = if r.register {
         let t = case::transition(case::CaseState::Collected, ActionKind::Register).expect("register is in the table");
@@ -444,24 +444,24 @@ pub async fn intake(
         role,
         at_ms: None,
     };
-    let row = s.store.create_case(&city, &new).await?;
+    let row = s.store.create_case(city, &new).await?;
     let dups = duplicates(s, p, &row.case).await?;
     Ok((row, dups))
 }
 
 /// Open cases of the same category near `c` with similar text, as `viewer` may see them.
 pub async fn duplicates(s: &AppState, viewer: &Principal, c: &Case) -> AppResult<Vec<Duplicate>> {
-    let city = viewer.city.to_string();
-    let radius = match s.store.setting(&city, "duplicate_radius_m").await? {
+    let city = viewer.city;
+    let radius = match s.store.setting(city, "duplicate_radius_m").await? {
         Some(v) => v.parse().unwrap_or(DUPLICATE_RADIUS_M),
         None => DUPLICATE_RADIUS_M,
     };
-    let catalogue = &s.context(&city).await?.catalogue;
+    let catalogue = &s.context(city).await?.catalogue;
     let d_lat = radius / 111_000.0;
     let d_lng = d_lat / c.lat.to_radians().cos().max(0.1);
     let mut out: Vec<Duplicate> = s
         .store
-        .open_cases_near(&city, &c.category, c.lng, c.lat, d_lng, d_lat)
+        .open_cases_near(city, &c.category, c.lng, c.lat, d_lng, d_lat)
         .await?
         .into_iter()
         .filter(|o| o.case.id != c.id)
@@ -503,10 +503,10 @@ pub async fn act(
     action: Action,
     expected_version: Option<u64>,
 ) -> AppResult<CaseRow> {
-    let city = p.city.to_string();
+    let city = p.city;
     let row = s
         .store
-        .case(&city, id)
+        .case(city, id)
         .await?
         .ok_or_else(|| AppError::not_found(format!("case {id}")))?;
     if !may_view(p, &row) {
@@ -521,11 +521,11 @@ pub async fn act(
         }
     }
     let grant = acting_grant(p, &row, action.kind())?;
-    let context = s.context(&city).await?;
+    let context = s.context(city).await?;
     let (cat, cal) = (&context.catalogue, &context.calendar);
     let limit = limit_of(cat, &row.case);
     let via = match &action {
-        Action::Dispatch { level, .. } => route_for(s, &city, &row.area, *level).await?,
+        Action::Dispatch { level, .. } => route_for(s, city, &row.area, *level).await?,
         _ => Vec::new(),
     };
     let mut ctx = DecisionContext::new(gongzhi_store::now_ms(), cal, limit).with_route(&via);
@@ -541,7 +541,7 @@ pub async fn act(
     if let Action::Merge { into } = action {
         let other = s
             .store
-            .case(&city, into)
+            .case(city, into)
             .await?
             .ok_or_else(|| AppError::invalid(format!("into: case {into} does not exist")))?;
         if other.case.category != row.case.category {
@@ -559,7 +559,7 @@ pub async fn act(
     }
     let rows = s
         .store
-        .change_cases(&city, &changes, Some(p.person_id), grant.role, None)
+        .change_cases(city, &changes, Some(p.person_id), grant.role, None)
         .await
         .map_err(|e| match e {
             StoreError::Conflict(m) => AppError::conflict(m),
@@ -577,7 +577,7 @@ pub const WARNING_AHEAD: Limit = Limit::new(gongzhi_core::calendar::TimerKind::W
 /// The escalation sweep (督办): a case with a unit within [`WARNING_AHEAD`] of its deadline gets
 /// a warning (预警, level 1), one past its deadline an overdue mark (超期, level 2); each once.
 /// Returns how many cases were marked.
-pub async fn sweep(s: &AppState, city: &str, now_ms: i64) -> AppResult<usize> {
+pub async fn sweep(s: &AppState, city: CityCode, now_ms: i64) -> AppResult<usize> {
     let context = s.context(city).await?;
     let (cal, cat) = (&context.calendar, &context.catalogue);
     let horizon = WARNING_AHEAD.end(cal, now_ms);

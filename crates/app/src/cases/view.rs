@@ -42,13 +42,13 @@ impl From<CaseRow> for CaseView {
 /// for residents) that match `q`; its visibility is decided here, whatever the caller set.
 pub async fn list(s: &AppState, p: &Principal, mut q: CaseQuery) -> AppResult<(Vec<CaseRow>, i64)> {
     q.visibility = super::visibility(p);
-    Ok(s.store.list_cases(p.city.as_str(), &q).await?)
+    Ok(s.store.list_cases(p.city, &q).await?)
 }
 
 /// A case the principal may see, or not found (a case they may not see does not exist for them).
 pub async fn viewable(s: &AppState, p: &Principal, id: i64) -> AppResult<CaseRow> {
     s.store
-        .case(p.city.as_str(), id)
+        .case(p.city, id)
         .await?
         .filter(|r| super::may_view(p, r))
         .ok_or_else(|| AppError::not_found(format!("case {id}")))
@@ -57,7 +57,7 @@ pub async fn viewable(s: &AppState, p: &Principal, id: i64) -> AppResult<CaseRow
 /// The unit the dispatch catalogue (派单目录) proposes for a case the principal may see.
 pub async fn proposal(s: &AppState, p: &Principal, id: i64) -> AppResult<Proposal> {
     let row = viewable(s, p, id).await?;
-    super::propose(s, p.city.as_str(), &row)
+    super::propose(s, p.city, &row)
         .await?
         .ok_or_else(|| AppError::not_found("a catalogue unit for this case"))
 }
@@ -106,11 +106,11 @@ pub struct Contact {
 
 /// Everything the case page and the API show of a case.
 pub async fn case_detail(s: &AppState, p: &Principal, id: i64) -> AppResult<CaseDetail> {
-    let city = p.city.to_string();
+    let city = p.city;
     let row = viewable(s, p, id).await?;
-    let history = s.store.case_history(&city, id).await?;
-    let cat = super::catalogue(s, &city).await?;
-    let cal = super::calendar(s, &city).await?;
+    let history = s.store.case_history(city, id).await?;
+    let cat = super::catalogue(s, city).await?;
+    let cal = super::calendar(s, city).await?;
     let cond = cat.condition(&row.case.condition);
     let deadline = match (row.case.deadline_ms, cond) {
         (Some(at), Some((_, c))) => {
@@ -130,7 +130,7 @@ pub async fn case_detail(s: &AppState, p: &Principal, id: i64) -> AppResult<Case
     };
     let allowed: Vec<String> = super::allowed_actions(p, &row).iter().map(|a| a.to_string()).collect();
     let contact = if super::may_see_contact(p, &row) || row.reporter == Some(p.person_id) {
-        s.store.case_contact(&city, id).await?.map(|c| Contact {
+        s.store.case_contact(city, id).await?.map(|c| Contact {
             name: c.name,
             phone: c.phone,
         })
@@ -138,11 +138,11 @@ pub async fn case_detail(s: &AppState, p: &Principal, id: i64) -> AppResult<Case
         None
     };
     let proposal = if matches!(row.case.state, CaseState::Registered | CaseState::Returned) {
-        super::propose(s, &city, &row).await?
+        super::propose(s, city, &row).await?
     } else {
         None
     };
-    let photos = s.store.photos(&city, id).await?.into_iter().map(|m| m.id).collect();
+    let photos = s.store.photos(city, id).await?.into_iter().map(|m| m.id).collect();
     Ok(CaseDetail {
         timeline: history
             .into_iter()
@@ -209,7 +209,7 @@ pub async fn build_action(
     kind: String,
     mut fields: serde_json::Map<String, serde_json::Value>,
 ) -> AppResult<Action> {
-    let city = p.city.to_string();
+    let city = p.city;
     let unit_info = |org: gongzhi_core::org::Organisation| (org.name.clone(), super::org_level(org.kind));
     match kind.as_str() {
         "dispatch" => {
@@ -218,10 +218,10 @@ pub async fn build_action(
                 None => {
                     let row = s
                         .store
-                        .case(&city, id)
+                        .case(city, id)
                         .await?
                         .ok_or_else(|| AppError::not_found(format!("case {id}")))?;
-                    super::propose(s, &city, &row)
+                    super::propose(s, city, &row)
                         .await?
                         .ok_or_else(|| {
                             AppError::invalid("unit: the dispatch catalogue has no unit for this case here; give one")
@@ -231,7 +231,7 @@ pub async fn build_action(
             };
             let org = s
                 .store
-                .organisation(&city, unit)
+                .organisation(city, unit)
                 .await?
                 .ok_or_else(|| AppError::invalid(format!("unit: organisation {unit} does not exist")))?;
             let (name, level) = unit_info(org);
@@ -246,7 +246,7 @@ pub async fn build_action(
                 .ok_or_else(|| AppError::invalid("lead: give the lead unit's id"))?;
             let org = s
                 .store
-                .organisation(&city, lead)
+                .organisation(city, lead)
                 .await?
                 .ok_or_else(|| AppError::invalid(format!("lead: organisation {lead} does not exist")))?;
             for u in fields
@@ -256,7 +256,7 @@ pub async fn build_action(
                 .unwrap_or_default()
             {
                 let u = u.as_i64().ok_or_else(|| AppError::invalid("co_units: give unit ids"))?;
-                if s.store.organisation(&city, u).await?.is_none() {
+                if s.store.organisation(city, u).await?.is_none() {
                     return Err(AppError::invalid(format!("co_units: organisation {u} does not exist")));
                 }
             }
@@ -281,18 +281,18 @@ pub const PHOTOS_PER_CASE: usize = 9;
 /// Attach a photo to a case the principal may see (its type read from its bytes: JPEG, PNG or
 /// WebP; its metadata stripped); the photo's media id.
 pub async fn add_photo(s: &AppState, p: &Principal, id: i64, declared: &str, bytes: &[u8]) -> AppResult<i64> {
-    let city = p.city.to_string();
+    let city = p.city;
     let row = viewable(s, p, id).await?;
-    let photo = check_photo(s, &city, row.case.id, declared, bytes).await?;
+    let photo = check_photo(s, city, row.case.id, declared, bytes).await?;
     Ok(s.store
-        .add_photo(&city, id, photo.content_type, &photo.data, Some(p.person_id))
+        .add_photo(city, id, photo.content_type, &photo.data, Some(p.person_id))
         .await?)
 }
 
 /// Check a photo by the one media policy and the case's count: the checked photo back.
 pub async fn check_photo(
     s: &AppState,
-    city: &str,
+    city: CityCode,
     case_id: i64,
     content_type: &str,
     data: &[u8],
@@ -319,15 +319,9 @@ pub fn check_photo_bytes(content_type: &str, data: &[u8]) -> AppResult<gongzhi_c
 /// The media id of a photo of a case the principal may see, named by its old or its media id.
 pub async fn photo(s: &AppState, p: &Principal, id: i64, photo: i64) -> AppResult<i64> {
     viewable(s, p, id).await?;
-    crate::media::resolve(
-        s,
-        p.city.as_str(),
-        &format!("photos:{photo}"),
-        &format!("case:{id}"),
-        photo,
-    )
-    .await?
-    .ok_or_else(|| AppError::not_found(format!("photo {photo}")))
+    crate::media::resolve(s, p.city, &format!("photos:{photo}"), &format!("case:{id}"), photo)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("photo {photo}")))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -406,7 +400,7 @@ pub async fn indicators(
     check_day("from", from)?;
     check_day("to", to)?;
     super::require_indicators(p, dim, Some(key))?;
-    let c = s.store.counters(p.city.as_str(), dim, key, from, to).await?;
+    let c = s.store.counters(p.city, dim, key, from, to).await?;
     Ok(indicator_view(c))
 }
 
@@ -436,10 +430,7 @@ pub async fn indicator_breakdown(
         return Err(AppError::invalid("group: use key, day or month"));
     }
     super::require_indicators(p, dim, key)?;
-    let rows = s
-        .store
-        .counters_grouped(p.city.as_str(), dim, key, from, to, group)
-        .await?;
+    let rows = s.store.counters_grouped(p.city, dim, key, from, to, group).await?;
     Ok(rows
         .into_iter()
         .map(|(g, c)| BreakdownRow {
@@ -451,7 +442,7 @@ pub async fn indicator_breakdown(
 
 /// The units a case in `area` may be dispatched to: the functional departments of its district,
 /// its street office and its community committee, as (id, name).
-pub async fn units_serving(s: &AppState, city: &str, area: &str) -> AppResult<Vec<(i64, String)>> {
+pub async fn units_serving(s: &AppState, city: CityCode, area: &str) -> AppResult<Vec<(i64, String)>> {
     use gongzhi_core::org::OrgKind;
     let mut out = Vec::new();
     for (kind, len) in [
@@ -470,7 +461,7 @@ pub async fn units_serving(s: &AppState, city: &str, area: &str) -> AppResult<Ve
 
 /// How many cases of a city were reported in `range` (epoch ms, `[from, to)`; all without it),
 /// for the operator's export at the command line.
-pub async fn count_cases(s: &AppState, city: &str, range: Option<(i64, i64)>) -> AppResult<i64> {
+pub async fn count_cases(s: &AppState, city: CityCode, range: Option<(i64, i64)>) -> AppResult<i64> {
     Ok(s.store.case_count(city, range).await?)
 }
 
@@ -478,7 +469,7 @@ pub async fn count_cases(s: &AppState, city: &str, range: Option<(i64, i64)>) ->
 /// export at the command line.
 pub async fn cases_after(
     s: &AppState,
-    city: &str,
+    city: CityCode,
     after: i64,
     limit: u32,
     range: Option<(i64, i64)>,
@@ -488,6 +479,6 @@ pub async fn cases_after(
 
 /// Store checked cases in one transaction (the operator's import at the command line); their
 /// ids in order.
-pub async fn import_cases(s: &AppState, city: &str, cases: &[NewCase]) -> AppResult<Vec<i64>> {
+pub async fn import_cases(s: &AppState, city: CityCode, cases: &[NewCase]) -> AppResult<Vec<i64>> {
     Ok(s.store.create_cases(city, cases).await?)
 }

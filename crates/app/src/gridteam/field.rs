@@ -18,9 +18,9 @@ pub async fn add_route(s: &AppState, p: &Principal, code: &str, r: gridteam::Pat
     let g = grid(s, p, code).await?;
     check_manage(p, &g)?;
     r.check()?;
-    let city = p.city.to_string();
+    let city = p.city;
     if let Some(w) = r.worker {
-        if s.store.person(&city, w).await?.is_none() {
+        if s.store.person(city, w).await?.is_none() {
             return Err(AppError::invalid(format!("worker: person {w} is not in the register")));
         }
     }
@@ -31,7 +31,7 @@ pub async fn add_route(s: &AppState, p: &Principal, code: &str, r: gridteam::Pat
         person: r.worker,
         body: json(&r),
     };
-    Ok(s.store.add_grid_record(&city, &rec, Some(p.person_id)).await?)
+    Ok(s.store.add_grid_record(city, &rec, Some(p.person_id)).await?)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -69,7 +69,7 @@ pub async fn patrol(s: &AppState, p: &Principal, code: &str, mut input: PatrolIn
     if let Some(id) = input.planned_route {
         let planned = s
             .store
-            .grid_record(&p.city.to_string(), GridList::Routes, id)
+            .grid_record(p.city, GridList::Routes, id)
             .await?
             .filter(|r| r.area == g.code.as_str() && r.status == "active")
             .ok_or_else(|| {
@@ -95,10 +95,7 @@ pub async fn patrol(s: &AppState, p: &Principal, code: &str, mut input: PatrolIn
         person: Some(p.person_id),
         body: serde_json::json!({ "planned_route": input.planned_route, "route": input.route, "note": input.note, "cases": cases }),
     };
-    let id = s
-        .store
-        .add_grid_record(&p.city.to_string(), &r, Some(p.person_id))
-        .await?;
+    let id = s.store.add_grid_record(p.city, &r, Some(p.person_id)).await?;
     Ok(PatrolLogged { id, cases })
 }
 
@@ -115,8 +112,8 @@ pub struct VisitInput {
 pub async fn add_visit(s: &AppState, p: &Principal, code: &str, v: VisitInput) -> AppResult<i64> {
     let g = grid(s, p, code).await?;
     check_manage(p, &g)?;
-    let city = p.city.to_string();
-    let hh = s.store.grid_record(&city, GridList::Households, v.household).await?;
+    let city = p.city;
+    let hh = s.store.grid_record(city, GridList::Households, v.household).await?;
     if hh.is_none_or(|r| r.area != g.code.as_str()) {
         return Err(AppError::invalid(format!(
             "household: {} is not a household of grid {}",
@@ -133,7 +130,7 @@ pub async fn add_visit(s: &AppState, p: &Principal, code: &str, v: VisitInput) -
         person: Some(p.person_id),
         body: serde_json::json!({ "household": v.household, "note": v.note, "follow_up": v.follow_up, "follow_ups": [] }),
     };
-    Ok(s.store.add_grid_record(&city, &r, Some(p.person_id)).await?)
+    Ok(s.store.add_grid_record(city, &r, Some(p.person_id)).await?)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -158,7 +155,7 @@ pub async fn follow_up(s: &AppState, p: &Principal, id: i64, f: FollowUpInput) -
     let status = if f.done { "done" } else { "follow_up" };
     s.store
         .change_grid_record(
-            &p.city.to_string(),
+            p.city,
             GridList::Visits,
             id,
             status,
@@ -195,9 +192,7 @@ pub async fn add_activity(s: &AppState, p: &Principal, code: &str, a: ActivityIn
         person: Some(p.person_id),
         body: serde_json::json!({ "kind": kind, "title": a.title.trim(), "date": date, "attendance": [] }),
     };
-    Ok(s.store
-        .add_grid_record(&p.city.to_string(), &r, Some(p.person_id))
-        .await?)
+    Ok(s.store.add_grid_record(p.city, &r, Some(p.person_id)).await?)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -220,7 +215,7 @@ pub struct Attendance {
 pub async fn attend(s: &AppState, p: &Principal, id: i64, a: AttendanceInput) -> AppResult<Attendance> {
     let (rec, g) = record_in_grid(s, p, GridList::Activities, id).await?;
     check_manage(p, &g)?;
-    let city = p.city.to_string();
+    let city = p.city;
     let mut body = rec.body.clone();
     let mut present: Vec<i64> = body["attendance"]
         .as_array()
@@ -228,7 +223,7 @@ pub async fn attend(s: &AppState, p: &Principal, id: i64, a: AttendanceInput) ->
         .unwrap_or_default();
     let mut new = Vec::new();
     for person in &a.people {
-        if s.store.person(&city, *person).await?.is_none() {
+        if s.store.person(city, *person).await?.is_none() {
             return Err(AppError::invalid(format!(
                 "people: person {person} is not in the register"
             )));
@@ -241,7 +236,7 @@ pub async fn attend(s: &AppState, p: &Principal, id: i64, a: AttendanceInput) ->
     body["attendance"] = json(&present);
     s.store
         .change_grid_record(
-            &city,
+            city,
             GridList::Activities,
             id,
             &rec.status,
@@ -250,11 +245,11 @@ pub async fn attend(s: &AppState, p: &Principal, id: i64, a: AttendanceInput) ->
             Some(p.person_id),
         )
         .await?;
-    let rules = rules(s, &city).await?;
+    let rules = rules(s, city).await?;
     let points = s
         .store
         .award_points(
-            &city,
+            city,
             &new,
             "activity_attended",
             1,

@@ -32,7 +32,7 @@ pub struct Indicators {
 /// community), keyed by code.
 pub async fn area_grid_counts(
     s: &AppState,
-    city: &str,
+    city: CityCode,
     within: &str,
     from_ms: i64,
     to_ms: i64,
@@ -115,8 +115,8 @@ pub async fn area_indicators(s: &AppState, p: &Principal, q: AreaQuery) -> AppRe
     require_area_indicators(p, &q.within)?;
     let (from, to) = q.days()?;
     let (from_ms, to_ms) = day_range_ms(from, to);
-    let city = p.city.to_string();
-    let (counts, parts) = area_grid_counts(s, &city, &q.within, from_ms, to_ms).await?;
+    let city = p.city;
+    let (counts, parts) = area_grid_counts(s, city, &q.within, from_ms, to_ms).await?;
     let mut parts: Vec<_> = parts
         .into_iter()
         .map(|(code, c)| {
@@ -147,7 +147,7 @@ fn month_start_ms(y: i32, m: u32) -> i64 {
 }
 
 /// A grid's indicators, in all and month by month.
-pub async fn indicators_of(s: &AppState, city: &str, g: &Grid) -> AppResult<Indicators> {
+pub async fn indicators_of(s: &AppState, city: CityCode, g: &Grid) -> AppResult<Indicators> {
     let counts = s.store.grid_counts(city, g.code.as_str(), 0, i64::MAX).await?;
     let today = gongzhi_core::calendar::china_today();
     let mut months = Vec::new();
@@ -181,5 +181,5 @@ pub async fn grid_indicators(s: &AppState, p: &Principal, code: &str) -> AppResu
             "grid indicators are seen by the grid team and staff above",
         ));
     }
-    indicators_of(s, &p.city.to_string(), &g).await
+    indicators_of(s, p.city, &g).await
 }

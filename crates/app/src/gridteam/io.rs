@@ -14,7 +14,7 @@ use crate::{AppError, AppResult, AppState};
 /// community planner (`by`), or by the operator at the command line (`None`).
 pub async fn import(
     s: &AppState,
-    city: &str,
+    city: CityCode,
     g: &Grid,
     list: &str,
     bytes: &[u8],
@@ -59,7 +59,7 @@ pub async fn import(
 
 /// The CSV of a grid's needs, resources or projects (with id and status), for those who may
 /// read the grid's lists (`by`), or for the operator at the command line (`None`).
-pub async fn export(s: &AppState, city: &str, g: &Grid, list: &str, by: Option<&Principal>) -> AppResult<String> {
+pub async fn export(s: &AppState, city: CityCode, g: &Grid, list: &str, by: Option<&Principal>) -> AppResult<String> {
     if let Some(p) = by {
         check_read(s, p, g, GridList::Needs).await?;
     }
@@ -105,11 +105,11 @@ pub async fn export(s: &AppState, city: &str, g: &Grid, list: &str, by: Option<&
 /// Import a needs or resources file into a grid, for its grid team or a community planner.
 pub async fn import_into(s: &AppState, p: &Principal, code: &str, list: &str, bytes: &[u8]) -> AppResult<Vec<i64>> {
     let g = super::grid(s, p, code).await?;
-    import(s, &p.city.to_string(), &g, list, bytes, Some(p)).await
+    import(s, p.city, &g, list, bytes, Some(p)).await
 }
 
 /// The CSV of a grid's needs, resources or projects, for those who may read the grid's lists.
 pub async fn export_from(s: &AppState, p: &Principal, code: &str, list: &str) -> AppResult<String> {
     let g = super::grid(s, p, code).await?;
-    export(s, &p.city.to_string(), &g, list, Some(p)).await
+    export(s, p.city, &g, list, Some(p)).await
 }

@@ -23,7 +23,7 @@ pub struct OnDate {
 /// The proposals for one need, best first, among the city's available resources.
 pub async fn proposals_for(
     s: &AppState,
-    city: &str,
+    city: CityCode,
     need: &GridRecord,
     on: NaiveDate,
 ) -> AppResult<Vec<gridteam::Proposal>> {
@@ -35,7 +35,7 @@ pub async fn proposals_for(
 /// resources once and ranking through the matching index; with those resources, for their titles.
 pub async fn proposals_for_all(
     s: &AppState,
-    city: &str,
+    city: CityCode,
     needs: &[GridRecord],
     on: NaiveDate,
     limit: usize,
@@ -62,7 +62,7 @@ pub async fn proposals(s: &AppState, p: &Principal, id: i64, q: &OnDate) -> AppR
     let (need, g) = record_in_grid(s, p, GridList::Needs, id).await?;
     check_read(s, p, &g, GridList::Needs).await?;
     let on = day(q.on.as_deref())?;
-    proposals_for(s, &p.city.to_string(), &need, on).await
+    proposals_for(s, p.city, &need, on).await
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -82,10 +82,10 @@ pub async fn confirm(s: &AppState, p: &Principal, c: ConfirmInput) -> AppResult<
     if c.title.trim().is_empty() {
         return Err(AppError::invalid("title: name the project"));
     }
-    let city = p.city.to_string();
+    let city = p.city;
     let res = s
         .store
-        .grid_record(&city, GridList::Resources, c.resource)
+        .grid_record(city, GridList::Resources, c.resource)
         .await?
         .ok_or_else(|| AppError::not_found(format!("resource {}", c.resource)))?;
     let on = day(c.on.as_deref())?;
@@ -102,7 +102,7 @@ pub async fn confirm(s: &AppState, p: &Principal, c: ConfirmInput) -> AppResult<
         outcome: None,
         participants: Vec::new(),
     };
-    Ok(s.store.confirm_match(&city, &project, Some(p.person_id)).await?)
+    Ok(s.store.confirm_match(city, &project, Some(p.person_id)).await?)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -122,17 +122,17 @@ pub async fn finish(s: &AppState, p: &Principal, id: i64, f: FinishInput) -> App
     let (_, g) = record_in_grid(s, p, GridList::Projects, id).await?;
     check_manage(p, &g)?;
     let outcome: ProjectStatus = f.outcome.parse()?;
-    let city = p.city.to_string();
+    let city = p.city;
     for person in &f.participants {
-        if s.store.person(&city, *person).await?.is_none() {
+        if s.store.person(city, *person).await?.is_none() {
             return Err(AppError::invalid(format!(
                 "participants: person {person} is not in the register"
             )));
         }
     }
-    let rules = rules(s, &city).await?;
+    let rules = rules(s, city).await?;
     s.store
-        .finish_project(&city, id, outcome, &f.note, &f.participants, &rules, Some(p.person_id))
+        .finish_project(city, id, outcome, &f.note, &f.participants, &rules, Some(p.person_id))
         .await?;
     Ok(())
 }
@@ -151,10 +151,10 @@ pub struct Unmatched {
 pub async fn unmatched(s: &AppState, p: &Principal, code: &str, q: &OnDate) -> AppResult<Unmatched> {
     let g = grid(s, p, code).await?;
     check_read(s, p, &g, GridList::Needs).await?;
-    unmatched_of(s, &p.city.to_string(), &g, day(q.on.as_deref())?).await
+    unmatched_of(s, p.city, &g, day(q.on.as_deref())?).await
 }
 
-pub async fn unmatched_of(s: &AppState, city: &str, g: &Grid, on: NaiveDate) -> AppResult<Unmatched> {
+pub async fn unmatched_of(s: &AppState, city: CityCode, g: &Grid, on: NaiveDate) -> AppResult<Unmatched> {
     let open = s
         .store
         .grid_records(city, GridList::Needs, &areas(g), Some("open"))

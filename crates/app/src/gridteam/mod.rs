@@ -42,22 +42,22 @@ use crate::{AppError, AppResult, AppState};
 
 /// The grid, or not found.
 pub async fn grid(s: &AppState, p: &Principal, code: &str) -> AppResult<Grid> {
-    grid_in(s, &p.city.to_string(), code)
+    grid_in(s, p.city, code)
         .await?
         .ok_or_else(|| AppError::not_found(format!("grid {code}")))
 }
 
 /// The grid of a city, if it is stored (for the command line, which acts for the operator).
-pub async fn grid_in(s: &AppState, city: &str, code: &str) -> AppResult<Option<Grid>> {
+pub async fn grid_in(s: &AppState, city: CityCode, code: &str) -> AppResult<Option<Grid>> {
     Ok(s.store.grid(city, code).await?)
 }
 
 /// A record of `list` and the grid it belongs to, or not found.
 async fn record_in_grid(s: &AppState, p: &Principal, list: GridList, id: i64) -> AppResult<(GridRecord, Grid)> {
-    let city = p.city.to_string();
+    let city = p.city;
     let rec = s
         .store
-        .grid_record(&city, list, id)
+        .grid_record(city, list, id)
         .await?
         .ok_or_else(|| AppError::not_found(format!("{} {id}", list.as_str())))?;
     let g = grid(s, p, &rec.area).await?;
@@ -104,7 +104,7 @@ pub fn require_area_indicators(p: &Principal, within: &str) -> AppResult<()> {
 
 /// The places a person belongs to, as far as grid teams are concerned: the areas of their grants
 /// (a resident's community, a worker's grids), organisations' scopes left out.
-async fn places_of(s: &AppState, city: &str, person: i64) -> AppResult<Vec<String>> {
+async fn places_of(s: &AppState, city: CityCode, person: i64) -> AppResult<Vec<String>> {
     Ok(s.store
         .grants(city, person)
         .await?
@@ -137,7 +137,7 @@ fn serves(p: &Principal, places: &[String]) -> bool {
 /// participation history: the holder, and the grid teams that serve the holder's community or
 /// grids (a city-wide grid manager serves everyone).
 pub async fn require_see_points(s: &AppState, p: &Principal, person: i64) -> AppResult<()> {
-    if p.person_id == person || serves(p, &places_of(s, p.city.as_str(), person).await?) {
+    if p.person_id == person || serves(p, &places_of(s, p.city, person).await?) {
         Ok(())
     } else {
         Err(AppError::forbidden(
@@ -149,7 +149,7 @@ pub async fn require_see_points(s: &AppState, p: &Principal, person: i64) -> App
 /// Refuse unless the principal may redeem a person's points: a grid team serving the holder's
 /// community, at its service point (not the holder alone).
 pub async fn require_redeem_points(s: &AppState, p: &Principal, person: i64) -> AppResult<()> {
-    if serves(p, &places_of(s, p.city.as_str(), person).await?) {
+    if serves(p, &places_of(s, p.city, person).await?) {
         Ok(())
     } else {
         Err(AppError::forbidden(
@@ -172,14 +172,14 @@ pub fn require_rules_admin(p: &Principal) -> AppResult<()> {
 
 /// Whether the principal's organisation is in an alliance of the grid or its community.
 pub async fn in_alliance(s: &AppState, p: &Principal, g: &Grid) -> AppResult<bool> {
-    let city = p.city.to_string();
-    let Some(org) = s.store.person(&city, p.person_id).await?.and_then(|x| x.org) else {
+    let city = p.city;
+    let Some(org) = s.store.person(city, p.person_id).await?.and_then(|x| x.org) else {
         return Ok(false);
     };
     let alliances = s
         .store
         .grid_records(
-            &city,
+            city,
             GridList::Alliances,
             &[g.code.as_str(), g.community.as_str()],
             None,

@@ -77,7 +77,7 @@ pub struct TeamView {
 }
 
 /// The name of a person of the register, or their id when it cannot be read.
-async fn person_name(s: &AppState, city: &str, id: i64) -> String {
+async fn person_name(s: &AppState, city: CityCode, id: i64) -> String {
     s.store
         .person(city, id)
         .await
@@ -90,13 +90,13 @@ async fn person_name(s: &AppState, city: &str, id: i64) -> String {
 pub async fn team_view(s: &AppState, p: &Principal, code: &str) -> AppResult<TeamView> {
     let g = grid(s, p, code).await?;
     check_read(s, p, &g, GridList::Needs).await?;
-    let city = p.city.to_string();
+    let city = p.city;
     let areas = [g.code.as_str(), g.community.as_str()];
-    let list = |l: GridList| s.store.grid_records(&city, l, &areas, None);
+    let list = |l: GridList| s.store.grid_records(city, l, &areas, None);
     let mut members = Vec::new();
     for r in list(GridList::Members).await? {
         let member: Member = r.body_as()?;
-        let name = person_name(s, &city, member.person).await;
+        let name = person_name(s, city, member.person).await;
         members.push(TeamMember {
             record: r,
             member,
@@ -110,7 +110,7 @@ pub async fn team_view(s: &AppState, p: &Principal, code: &str) -> AppResult<Tea
         for m in &alliance.members {
             organisations.push(
                 s.store
-                    .organisation(&city, m.organisation)
+                    .organisation(city, m.organisation)
                     .await?
                     .map_or_else(|| m.organisation.to_string(), |o| o.name),
             );
@@ -137,7 +137,7 @@ pub async fn team_view(s: &AppState, p: &Principal, code: &str) -> AppResult<Tea
     let all_needs = list(GridList::Needs).await?;
     // The open needs are ranked together: the city's resources are read once.
     let open_needs: Vec<GridRecord> = all_needs.iter().filter(|r| r.status == "open").cloned().collect();
-    let (ranked, city_resources) = proposals_for_all(s, &city, &open_needs, today, 3).await?;
+    let (ranked, city_resources) = proposals_for_all(s, city, &open_needs, today, 3).await?;
     let mut ranked = open_needs.iter().map(|r| r.id).zip(ranked).collect::<HashMap<_, _>>();
     let titles: HashMap<i64, String> = city_resources
         .iter()
@@ -196,11 +196,11 @@ pub async fn team_view(s: &AppState, p: &Principal, code: &str) -> AppResult<Tea
         });
     }
     let indicators = if team {
-        Some(indicators_of(s, &city, &g).await?)
+        Some(indicators_of(s, city, &g).await?)
     } else {
         None
     };
-    let points = ledger_of(s, &city, p.person_id).await?.balance;
+    let points = ledger_of(s, city, p.person_id).await?.balance;
     Ok(TeamView {
         manage: may_manage(p, &g),
         grid: g,

@@ -15,7 +15,7 @@ use crate::{AppError, AppResult, AppState};
 pub const RULES_SETTING: &str = "point_rules";
 
 /// A city's points rules: the configured ones, else the defaults.
-pub async fn rules(s: &AppState, city: &str) -> AppResult<Vec<PointRule>> {
+pub async fn rules(s: &AppState, city: CityCode) -> AppResult<Vec<PointRule>> {
     let text = s.store.setting(city, RULES_SETTING).await?;
     Ok(gridteam::parse_rules(
         text.as_deref().unwrap_or(gridteam::DEFAULT_RULES_CSV),
@@ -28,7 +28,7 @@ pub async fn set_rules(s: &AppState, p: &Principal, csv_text: &str) -> AppResult
     require_rules_admin(p)?;
     let parsed = gridteam::parse_rules(csv_text)?;
     s.store
-        .set_setting(&p.city.to_string(), RULES_SETTING, csv_text, Some(p.person_id))
+        .set_setting(p.city, RULES_SETTING, csv_text, Some(p.person_id))
         .await?;
     Ok(parsed)
 }
@@ -47,12 +47,12 @@ pub struct VolunteerInput {
 pub async fn volunteer(s: &AppState, p: &Principal, code: &str, v: VolunteerInput) -> AppResult<i64> {
     let g = grid(s, p, code).await?;
     check_manage(p, &g)?;
-    let city = p.city.to_string();
+    let city = p.city;
     if !(1..=24).contains(&v.hours) {
         return Err(AppError::invalid("hours: record 1 to 24 hours of service a day"));
     }
     let date = day(Some(&v.date))?;
-    if s.store.person(&city, v.person).await?.is_none() {
+    if s.store.person(city, v.person).await?.is_none() {
         return Err(AppError::invalid(format!(
             "person: {} is not in the register",
             v.person
@@ -65,11 +65,11 @@ pub async fn volunteer(s: &AppState, p: &Principal, code: &str, v: VolunteerInpu
         person: Some(v.person),
         body: serde_json::json!({ "person": v.person, "hours": v.hours, "date": date, "note": v.note }),
     };
-    let id = s.store.add_grid_record(&city, &r, Some(p.person_id)).await?;
-    let rules = rules(s, &city).await?;
+    let id = s.store.add_grid_record(city, &r, Some(p.person_id)).await?;
+    let rules = rules(s, city).await?;
     s.store
         .award_points(
-            &city,
+            city,
             &[v.person],
             "volunteer_hour",
             v.hours,
@@ -94,12 +94,12 @@ pub struct Ledger {
 /// the grid teams serving their community.
 pub async fn ledger(s: &AppState, p: &Principal, person: i64) -> AppResult<Ledger> {
     require_see_points(s, p, person).await?;
-    ledger_of(s, &p.city.to_string(), person).await
+    ledger_of(s, p.city, person).await
 }
 
 /// A person's ledger, whoever asks (callers decide who may see it; the principal's own is
 /// always theirs to see).
-pub async fn ledger_of(s: &AppState, city: &str, person: i64) -> AppResult<Ledger> {
+pub async fn ledger_of(s: &AppState, city: CityCode, person: i64) -> AppResult<Ledger> {
     let lines = gridteam::explain(&s.store.points_ledger(city, person).await?);
     Ok(Ledger {
         person,
@@ -123,9 +123,9 @@ pub async fn redeem(s: &AppState, p: &Principal, person: i64, r: RedeemInput) ->
         return Err(AppError::invalid("what: say what the points are exchanged for"));
     }
     gridteam::check_redeem(i64::MAX, r.amount)?;
-    let city = p.city.to_string();
+    let city = p.city;
     s.store
-        .redeem_points(&city, person, r.amount, r.what.trim(), Some(p.person_id))
+        .redeem_points(city, person, r.amount, r.what.trim(), Some(p.person_id))
         .await?;
-    ledger_of(s, &city, person).await
+    ledger_of(s, city, person).await
 }

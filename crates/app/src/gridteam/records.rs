@@ -17,17 +17,15 @@ pub async fn list(s: &AppState, p: &Principal, code: &str, list: &str) -> AppRes
     let list = GridList::parse(list).ok_or_else(|| AppError::not_found(format!("list {list}")))?;
     let g = grid(s, p, code).await?;
     check_read(s, p, &g, list).await?;
-    Ok(s.store
-        .grid_records(&p.city.to_string(), list, &areas(&g), None)
-        .await?)
+    Ok(s.store.grid_records(p.city, list, &areas(&g), None).await?)
 }
 
 /// Add a member to the grid team (linked to a person of the register).
 pub async fn add_member(s: &AppState, p: &Principal, code: &str, m: Member) -> AppResult<i64> {
     let g = grid(s, p, code).await?;
     check_manage(p, &g)?;
-    let city = p.city.to_string();
-    if s.store.person(&city, m.person).await?.is_none() {
+    let city = p.city;
+    if s.store.person(city, m.person).await?.is_none() {
         return Err(AppError::invalid(format!(
             "person: {} is not in the register",
             m.person
@@ -40,7 +38,7 @@ pub async fn add_member(s: &AppState, p: &Principal, code: &str, m: Member) -> A
         person: Some(m.person),
         body: json(&m),
     };
-    Ok(s.store.add_grid_record(&city, &r, Some(p.person_id)).await?)
+    Ok(s.store.add_grid_record(city, &r, Some(p.person_id)).await?)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -58,9 +56,9 @@ pub async fn add_alliance(s: &AppState, p: &Principal, code: &str, a: AllianceIn
     let g = grid(s, p, code).await?;
     check_manage(p, &g)?;
     a.alliance.check()?;
-    let city = p.city.to_string();
+    let city = p.city;
     for m in &a.alliance.members {
-        if s.store.organisation(&city, m.organisation).await?.is_none() {
+        if s.store.organisation(city, m.organisation).await?.is_none() {
             return Err(AppError::invalid(format!(
                 "members: organisation {} is not in the register",
                 m.organisation
@@ -78,20 +76,20 @@ pub async fn add_alliance(s: &AppState, p: &Principal, code: &str, a: AllianceIn
         person: None,
         body: json(&a.alliance),
     };
-    Ok(s.store.add_grid_record(&city, &r, Some(p.person_id)).await?)
+    Ok(s.store.add_grid_record(city, &r, Some(p.person_id)).await?)
 }
 
 /// Register a household in a unit of the premises register; the unit's building must lie in the grid.
 pub async fn add_household(s: &AppState, p: &Principal, code: &str, h: Household) -> AppResult<i64> {
     let g = grid(s, p, code).await?;
     check_manage(p, &g)?;
-    let city = p.city.to_string();
+    let city = p.city;
     let unit = s
         .store
-        .unit(&city, &h.unit)
+        .unit(city, &h.unit)
         .await?
         .ok_or_else(|| AppError::invalid(format!("unit: {} is not in the premises register", h.unit)))?;
-    let building = s.store.building(&city, &unit.building).await?;
+    let building = s.store.building(city, &unit.building).await?;
     if building.and_then(|b| b.grid).map(|x| x.to_string()) != Some(g.code.to_string()) {
         return Err(AppError::invalid(format!(
             "unit: {} lies outside grid {}; register the household in its own grid",
@@ -110,7 +108,7 @@ pub async fn add_household(s: &AppState, p: &Principal, code: &str, h: Household
         person: None,
         body: json(&h),
     };
-    Ok(s.store.add_grid_record(&city, &r, Some(p.person_id)).await?)
+    Ok(s.store.add_grid_record(city, &r, Some(p.person_id)).await?)
 }
 
 /// Record a need. The grid team records needs from visits and meetings; a resident of the
@@ -132,9 +130,9 @@ pub async fn add_need(s: &AppState, p: &Principal, code: &str, mut n: Need) -> A
     }
     n.raised_by = n.raised_by.or(Some(p.person_id));
     n.check()?;
-    let city = p.city.to_string();
+    let city = p.city;
     if let Some(h) = n.household {
-        let hh = s.store.grid_record(&city, GridList::Households, h).await?;
+        let hh = s.store.grid_record(city, GridList::Households, h).await?;
         if hh.is_none_or(|r| r.area != g.code.as_str()) {
             return Err(AppError::invalid(format!(
                 "household: {h} is not a household of grid {}",
@@ -149,14 +147,14 @@ pub async fn add_need(s: &AppState, p: &Principal, code: &str, mut n: Need) -> A
         person: n.raised_by,
         body: json(&n),
     };
-    let id = s.store.add_grid_record(&city, &r, Some(p.person_id)).await?;
+    let id = s.store.add_grid_record(city, &r, Some(p.person_id)).await?;
     // A resident who raises a need earns the `need_raised` points; staff recording needs do not.
     if let (Some(raiser), NeedSource::Resident) = (n.raised_by, n.source) {
-        let rules = rules(s, &city).await?;
+        let rules = rules(s, city).await?;
         if rules.iter().any(|r| r.action == "need_raised") {
             s.store
                 .award_points(
-                    &city,
+                    city,
                     &[raiser],
                     "need_raised",
                     1,
@@ -175,9 +173,9 @@ pub async fn add_resource(s: &AppState, p: &Principal, code: &str, r: Resource) 
     let g = grid(s, p, code).await?;
     check_manage(p, &g)?;
     r.check()?;
-    let city = p.city.to_string();
+    let city = p.city;
     if let Some(o) = r.organisation {
-        if s.store.organisation(&city, o).await?.is_none() {
+        if s.store.organisation(city, o).await?.is_none() {
             return Err(AppError::invalid(format!("organisation: {o} is not in the register")));
         }
     }
@@ -188,5 +186,5 @@ pub async fn add_resource(s: &AppState, p: &Principal, code: &str, r: Resource) 
         person: r.person,
         body: json(&r),
     };
-    Ok(s.store.add_grid_record(&city, &rec, Some(p.person_id)).await?)
+    Ok(s.store.add_grid_record(city, &rec, Some(p.person_id)).await?)
 }

@@ -31,7 +31,7 @@ pub struct Refreshed {
 
 /// Run the clustering over a community's needs and apply it (shared with the pages, CLI, demo):
 /// needs already in a cluster stay where staff left them.
-pub async fn run_clustering(s: &AppState, city: &str, community: &str, actor: Option<i64>) -> AppResult<Refreshed> {
+pub async fn run_clustering(s: &AppState, city: CityCode, community: &str, actor: Option<i64>) -> AppResult<Refreshed> {
     let params = cluster_params(s, city).await?;
     let recs = s.store.community_needs(city, community).await?;
     let mut points = Vec::with_capacity(recs.len());
@@ -72,20 +72,20 @@ pub async fn run_clustering(s: &AppState, city: &str, community: &str, actor: Op
 /// Run or refresh the clustering of a community's needs (staff). New needs join the cluster
 /// holding their look-alikes or form new clusters; staff's merges and splits stay.
 pub async fn refresh(s: &AppState, p: &Principal, code: &str) -> AppResult<Refreshed> {
-    let city = p.city.to_string();
-    community(s, &city, code).await?;
+    let city = p.city;
+    community(s, city, code).await?;
     check_staff(p, code)?;
-    run_clustering(s, &city, code, Some(p.person_id)).await
+    run_clustering(s, city, code, Some(p.person_id)).await
 }
 
 /// The same run from the staff page.
 pub async fn refresh_from_page(s: &AppState, p: &Principal, code: &str) -> AppResult<Refreshed> {
-    let city = p.city.to_string();
-    community(s, &city, code).await?;
+    let city = p.city;
+    community(s, city, code).await?;
     require_staff(p, code, || {
         format!("clusters of community {code} are managed by its staff")
     })?;
-    run_clustering(s, &city, code, Some(p.person_id)).await
+    run_clustering(s, city, code, Some(p.person_id)).await
 }
 
 /// A cluster with who stands behind it.
@@ -114,7 +114,7 @@ pub struct ClusterView {
 /// Views of clusters, with their backing computed from the needs.
 pub async fn cluster_views(
     s: &AppState,
-    city: &str,
+    city: CityCode,
     community: &str,
     clusters: Vec<StoredCluster>,
 ) -> AppResult<Vec<ClusterView>> {
@@ -165,7 +165,7 @@ pub async fn cluster_views(
 }
 
 /// The active clusters of a community, largest first.
-async fn sorted_clusters(s: &AppState, city: &str, code: &str) -> AppResult<Vec<ClusterView>> {
+async fn sorted_clusters(s: &AppState, city: CityCode, code: &str) -> AppResult<Vec<ClusterView>> {
     let stored = s.store.renewal_clusters(city, code, false).await?;
     let mut v = cluster_views(s, city, code, stored).await?;
     v.sort_by(|a, b| b.needs.len().cmp(&a.needs.len()).then(a.id.cmp(&b.id)));
@@ -174,10 +174,10 @@ async fn sorted_clusters(s: &AppState, city: &str, code: &str) -> AppResult<Vec<
 
 /// The clusters of a community with their counts, largest first (residents and staff).
 pub async fn list_clusters(s: &AppState, p: &Principal, code: &str) -> AppResult<Vec<ClusterView>> {
-    let city = p.city.to_string();
-    community(s, &city, code).await?;
+    let city = p.city;
+    community(s, city, code).await?;
     check_view(p, code)?;
-    sorted_clusters(s, &city, code).await
+    sorted_clusters(s, city, code).await
 }
 
 /// One step of a cluster's history.
@@ -198,7 +198,7 @@ pub struct ClusterDetail {
     pub history: Vec<ClusterStep>,
 }
 
-async fn stored_cluster(s: &AppState, city: &str, id: i64) -> AppResult<StoredCluster> {
+async fn stored_cluster(s: &AppState, city: CityCode, id: i64) -> AppResult<StoredCluster> {
     s.store
         .renewal_cluster(city, id)
         .await?
@@ -206,7 +206,7 @@ async fn stored_cluster(s: &AppState, city: &str, id: i64) -> AppResult<StoredCl
 }
 
 /// A cluster's history of events, oldest first.
-async fn history(s: &AppState, city: &str, id: i64) -> AppResult<Vec<ClusterStep>> {
+async fn history(s: &AppState, city: CityCode, id: i64) -> AppResult<Vec<ClusterStep>> {
     Ok(s.store
         .events(city, &format!("renewal_cluster:{id}"))
         .await?
@@ -223,12 +223,12 @@ async fn history(s: &AppState, city: &str, id: i64) -> AppResult<Vec<ClusterStep
 
 /// A cluster with its needs and its history of events (who may see the community's needs).
 pub async fn cluster_detail(s: &AppState, p: &Principal, id: i64) -> AppResult<ClusterDetail> {
-    let city = p.city.to_string();
-    let c = stored_cluster(s, &city, id).await?;
+    let city = p.city;
+    let c = stored_cluster(s, city, id).await?;
     check_view(p, &c.community)?;
     let community = c.community.clone();
     let ids: BTreeSet<i64> = c.needs.iter().copied().collect();
-    let cluster = cluster_views(s, &city, &community, vec![c])
+    let cluster = cluster_views(s, city, &community, vec![c])
         .await?
         .pop()
         .ok_or_else(|| AppError::not_found(format!("cluster {id}")))?;
@@ -237,7 +237,7 @@ pub async fn cluster_detail(s: &AppState, p: &Principal, id: i64) -> AppResult<C
         .into_iter()
         .filter(|n| ids.contains(&n.id))
         .collect();
-    let history = history(s, &city, id).await?;
+    let history = history(s, city, id).await?;
     Ok(ClusterDetail {
         cluster,
         needs,
@@ -286,7 +286,13 @@ pub enum ClusterEdit {
 }
 
 /// Apply an edit to cluster `id` as `who`: the new cluster of a split.
-async fn apply_edit(s: &AppState, city: &str, id: i64, edit: ClusterEdit, who: Option<i64>) -> AppResult<Option<i64>> {
+async fn apply_edit(
+    s: &AppState,
+    city: CityCode,
+    id: i64,
+    edit: ClusterEdit,
+    who: Option<i64>,
+) -> AppResult<Option<i64>> {
     Ok(match edit {
         ClusterEdit::Rename(r) => {
             s.store.rename_cluster(city, id, &r.name, r.version, who).await?;
@@ -308,10 +314,10 @@ async fn apply_edit(s: &AppState, city: &str, id: i64, edit: ClusterEdit, who: O
 
 /// Edit a cluster as its community's staff.
 async fn edit(s: &AppState, p: &Principal, id: i64, edit: ClusterEdit) -> AppResult<Option<i64>> {
-    let city = p.city.to_string();
-    let c = stored_cluster(s, &city, id).await?;
+    let city = p.city;
+    let c = stored_cluster(s, city, id).await?;
     check_staff(p, &c.community)?;
-    apply_edit(s, &city, id, edit, Some(p.person_id)).await
+    apply_edit(s, city, id, edit, Some(p.person_id)).await
 }
 
 /// Rename a cluster (staff).
@@ -335,12 +341,12 @@ pub async fn split(s: &AppState, p: &Principal, id: i64, x: Split) -> AppResult<
 /// Edit a cluster from the staff page (`edit`: the form's edit, or what was wrong with the form,
 /// told once the principal is known to be staff). Returns the cluster's community.
 pub async fn edit_from_page(s: &AppState, p: &Principal, id: i64, edit: AppResult<ClusterEdit>) -> AppResult<String> {
-    let city = p.city.to_string();
-    let c = stored_cluster(s, &city, id).await?;
+    let city = p.city;
+    let c = stored_cluster(s, city, id).await?;
     require_staff(p, &c.community, || {
         format!("clusters of community {} are managed by its staff", c.community)
     })?;
-    apply_edit(s, &city, id, edit?, Some(p.person_id)).await?;
+    apply_edit(s, city, id, edit?, Some(p.person_id)).await?;
     Ok(c.community)
 }
 
@@ -356,12 +362,12 @@ pub struct NeedsOverview {
 
 /// The needs page of a community (its verified residents and staff).
 pub async fn needs_overview(s: &AppState, p: &Principal, code: &str) -> AppResult<NeedsOverview> {
-    let city = p.city.to_string();
-    let d = community(s, &city, code).await?;
+    let city = p.city;
+    let d = community(s, city, code).await?;
     check_view(p, code)?;
     let needs = needs_view(s, p, code).await?;
-    let clusters = sorted_clusters(s, &city, code).await?;
-    let grids = s.store.grids(&city, Some(code), 1, 200).await?.grids;
+    let clusters = sorted_clusters(s, city, code).await?;
+    let grids = s.store.grids(city, Some(code), 1, 200).await?.grids;
     Ok(NeedsOverview {
         community: d,
         needs,
@@ -384,19 +390,19 @@ pub struct StaffOverview {
 
 /// The staff page of a community's clusters (its staff).
 pub async fn staff_overview(s: &AppState, p: &Principal, code: &str) -> AppResult<StaffOverview> {
-    let city = p.city.to_string();
-    let d = community(s, &city, code).await?;
+    let city = p.city;
+    let d = community(s, city, code).await?;
     require_staff(p, code, || {
         format!(
             "clusters of community {code} are managed by its staff (community planners, grid heads, administrators)"
         )
     })?;
     let needs = needs_view(s, p, code).await?;
-    let rule = evidence_rule(s, &city).await?;
+    let rule = evidence_rule(s, city).await?;
     let now = gongzhi_store::now_ms();
     let cases = s
         .store
-        .community_case_facts(&city, code, now - rule.window_days * 86_400_000)
+        .community_case_facts(city, code, now - rule.window_days * 86_400_000)
         .await?;
     let recs = evidence::recurrences(&cases, &rule, now);
     let offers = needs
@@ -410,8 +416,8 @@ pub async fn staff_overview(s: &AppState, p: &Principal, code: &str) -> AppResul
         })
         .collect();
     let mut clusters = Vec::new();
-    for v in sorted_clusters(s, &city, code).await? {
-        let h = history(s, &city, v.id).await?;
+    for v in sorted_clusters(s, city, code).await? {
+        let h = history(s, city, v.id).await?;
         clusters.push((v, h));
     }
     Ok(StaffOverview {

@@ -46,7 +46,7 @@ pub const HOUR_VALUE_SETTING: &str = "renewal_hour_value_cents";
 pub const PHOTOS_PER_NEED: usize = 9;
 
 /// The community (a division of level 社区/村), or 404.
-pub async fn community(s: &AppState, city: &str, code: &str) -> AppResult<Division> {
+pub async fn community(s: &AppState, city: CityCode, code: &str) -> AppResult<Division> {
     match s.store.division(city, code).await? {
         Some(d) if d.level == Level::Community => Ok(d),
         Some(d) => Err(AppError::invalid(format!(
@@ -119,7 +119,7 @@ fn require_staff(p: &Principal, community: &str, refusal: impl FnOnce() -> Strin
 }
 
 /// The clustering parameters of a city (stored, else the defaults).
-pub async fn cluster_params(s: &AppState, city: &str) -> AppResult<ClusterParams> {
+pub async fn cluster_params(s: &AppState, city: CityCode) -> AppResult<ClusterParams> {
     match s.store.setting(city, CLUSTER_PARAMS_SETTING).await? {
         Some(t) => Ok(serde_json::from_str(&t).map_err(|e| {
             AppError::invalid(format!(
@@ -131,7 +131,7 @@ pub async fn cluster_params(s: &AppState, city: &str) -> AppResult<ClusterParams
 }
 
 /// The evidence rule of a city (stored, else the defaults).
-pub async fn evidence_rule(s: &AppState, city: &str) -> AppResult<EvidenceRule> {
+pub async fn evidence_rule(s: &AppState, city: CityCode) -> AppResult<EvidenceRule> {
     match s.store.setting(city, EVIDENCE_RULE_SETTING).await? {
         Some(t) => Ok(serde_json::from_str(&t).map_err(|e| {
             AppError::invalid(format!("the stored setting {EVIDENCE_RULE_SETTING} is unreadable: {e}"))
@@ -142,7 +142,7 @@ pub async fn evidence_rule(s: &AppState, city: &str) -> AppResult<EvidenceRule> 
 
 /// What an hour of volunteer work is worth in the city's co-produced shares (stored, else the
 /// default, 25 元).
-pub async fn hour_value(s: &AppState, city: &str) -> AppResult<i64> {
+pub async fn hour_value(s: &AppState, city: CityCode) -> AppResult<i64> {
     match s.store.setting(city, HOUR_VALUE_SETTING).await? {
         Some(t) => t
             .trim()
@@ -168,18 +168,18 @@ pub struct RenewalSettings {
 /// The clustering parameters, the evidence rule and the hour value of the principal's city
 /// (anyone logged in).
 pub async fn settings(s: &AppState, p: &Principal) -> AppResult<RenewalSettings> {
-    let city = p.city.to_string();
+    let city = p.city;
     Ok(RenewalSettings {
-        cluster: cluster_params(s, &city).await?,
-        evidence: evidence_rule(s, &city).await?,
-        hour_value_cents: Some(hour_value(s, &city).await?),
+        cluster: cluster_params(s, city).await?,
+        evidence: evidence_rule(s, city).await?,
+        hour_value_cents: Some(hour_value(s, city).await?),
     })
 }
 
 /// Replace the clustering parameters, the evidence rule and (when given) the hour value (city
 /// administrators).
 pub async fn set_settings(s: &AppState, p: &Principal, x: RenewalSettings) -> AppResult<RenewalSettings> {
-    let city = p.city.to_string();
+    let city = p.city;
     require_settings_admin(p)?;
     x.cluster.check()?;
     x.evidence.check()?;
@@ -189,12 +189,12 @@ pub async fn set_settings(s: &AppState, p: &Principal, x: RenewalSettings) -> Ap
     let who = Some(p.person_id);
     if let Some(v) = x.hour_value_cents {
         s.store
-            .set_setting(&city, HOUR_VALUE_SETTING, &v.to_string(), who)
+            .set_setting(city, HOUR_VALUE_SETTING, &v.to_string(), who)
             .await?;
     }
     s.store
         .set_setting(
-            &city,
+            city,
             CLUSTER_PARAMS_SETTING,
             &serde_json::to_string(&x.cluster).unwrap_or_default(),
             who,
@@ -202,20 +202,20 @@ pub async fn set_settings(s: &AppState, p: &Principal, x: RenewalSettings) -> Ap
         .await?;
     s.store
         .set_setting(
-            &city,
+            city,
             EVIDENCE_RULE_SETTING,
             &serde_json::to_string(&x.evidence).unwrap_or_default(),
             who,
         )
         .await?;
     Ok(RenewalSettings {
-        hour_value_cents: Some(hour_value(s, &city).await?),
+        hour_value_cents: Some(hour_value(s, city).await?),
         ..x
     })
 }
 
 /// A need of the list with its community (the first 12 digits of its area), or 404.
-pub async fn need(s: &AppState, city: &str, id: i64) -> AppResult<(GridRecord, Need, String)> {
+pub async fn need(s: &AppState, city: CityCode, id: i64) -> AppResult<(GridRecord, Need, String)> {
     let r = s
         .store
         .grid_record(city, GridList::Needs, id)
@@ -269,11 +269,11 @@ pub struct Raised {
 /// raises their own; staff raise needs met on visits or at meetings on behalf of people. The
 /// point must lie in the community.
 pub async fn raise(s: &AppState, p: &Principal, community_code: &str, r: RaiseNeed) -> AppResult<Raised> {
-    let city = p.city.to_string();
-    let c = community(s, &city, community_code).await?;
+    let city = p.city;
+    let c = community(s, city, community_code).await?;
     let code = c.code.to_string();
     let crs: Crs = r.crs.as_deref().unwrap_or("wgs84").parse()?;
-    let at = crate::territory::locate(s, &city, crs, r.lng, r.lat).await?;
+    let at = crate::territory::locate(s, city, crs, r.lng, r.lat).await?;
     if at.community.as_ref().map(|d| d.code.as_str()) != Some(code.as_str()) {
         return Err(AppError::invalid(format!(
             "lng, lat: the point lies outside community {code} {} ({}); put the need where it is, in its own community",
@@ -298,7 +298,7 @@ pub async fn raise(s: &AppState, p: &Principal, community_code: &str, r: RaiseNe
             ));
         }
         if let Some(person) = r.on_behalf_of {
-            if s.store.person(&city, person).await?.is_none() {
+            if s.store.person(city, person).await?.is_none() {
                 return Err(AppError::invalid(format!(
                     "on_behalf_of: person {person} is not in the register"
                 )));
@@ -315,7 +315,7 @@ pub async fn raise(s: &AppState, p: &Principal, community_code: &str, r: RaiseNe
         (NeedSource::Resident, Some(p.person_id), None)
     };
     if let Some(h) = household {
-        let hh = s.store.grid_record(&city, GridList::Households, h).await?;
+        let hh = s.store.grid_record(city, GridList::Households, h).await?;
         if hh.is_none_or(|x| !x.area.starts_with(&code)) {
             return Err(AppError::invalid(format!(
                 "household: {h} is not a household of community {code}"
@@ -344,13 +344,13 @@ pub async fn raise(s: &AppState, p: &Principal, community_code: &str, r: RaiseNe
         person: need.raised_by,
         body: serde_json::to_value(&need).unwrap_or_default(),
     };
-    let id = s.store.add_grid_record(&city, &rec, Some(p.person_id)).await?;
+    let id = s.store.add_grid_record(city, &rec, Some(p.person_id)).await?;
     if source == NeedSource::Resident {
-        let rules = crate::gridteam::rules(s, &city).await?;
+        let rules = crate::gridteam::rules(s, city).await?;
         if rules.iter().any(|x| x.action == "need_raised") {
             s.store
                 .award_points(
-                    &city,
+                    city,
                     &[p.person_id],
                     "need_raised",
                     1,
@@ -391,11 +391,11 @@ pub struct NeedView {
 
 /// The community's needs as the viewer may see them.
 pub async fn needs_view(s: &AppState, p: &Principal, community: &str) -> AppResult<Vec<NeedView>> {
-    let city = p.city.to_string();
+    let city = p.city;
     let staff = sees_all_needs(p, community);
-    let assigned = s.store.cluster_assignments(&city, community).await?;
+    let assigned = s.store.cluster_assignments(city, community).await?;
     let mut out = Vec::new();
-    for r in s.store.community_needs(&city, community).await? {
+    for r in s.store.community_needs(city, community).await? {
         let n: Need = r.body_as()?;
         let mine = n.raised_by == Some(p.person_id);
         out.push(NeedView {
@@ -413,7 +413,7 @@ pub async fn needs_view(s: &AppState, p: &Principal, community: &str) -> AppResu
             mine,
             photos: s
                 .store
-                .need_photos(&city, r.id)
+                .need_photos(city, r.id)
                 .await?
                 .into_iter()
                 .map(|m| m.id)
@@ -428,8 +428,8 @@ pub async fn needs_view(s: &AppState, p: &Principal, community: &str) -> AppResu
 
 /// The needs of a community (its verified residents and staff).
 pub async fn list_needs(s: &AppState, p: &Principal, code: &str) -> AppResult<Vec<NeedView>> {
-    let city = p.city.to_string();
-    community(s, &city, code).await?;
+    let city = p.city;
+    community(s, city, code).await?;
     check_view(p, code)?;
     needs_view(s, p, code).await
 }
@@ -437,32 +437,32 @@ pub async fn list_needs(s: &AppState, p: &Principal, code: &str) -> AppResult<Ve
 /// Check (the one media policy) and store a need's photo (the API and the pages): its raiser or
 /// staff.
 pub async fn add_photo(s: &AppState, p: &Principal, id: i64, ct: &str, body: &[u8]) -> AppResult<i64> {
-    let city = p.city.to_string();
-    let (_, n, community) = need(s, &city, id).await?;
+    let city = p.city;
+    let (_, n, community) = need(s, city, id).await?;
     if n.raised_by != Some(p.person_id) && !is_staff(p, &community) {
         return Err(AppError::forbidden(format!(
             "photos of need {id} are added by whoever raised it or by the community's staff"
         )));
     }
     let checked = crate::cases::check_photo_bytes(ct, body)?;
-    if s.store.need_photos(&city, id).await?.len() >= PHOTOS_PER_NEED {
+    if s.store.need_photos(city, id).await?.len() >= PHOTOS_PER_NEED {
         return Err(AppError::invalid(format!(
             "a need has at most {PHOTOS_PER_NEED} photos"
         )));
     }
     Ok(s.store
-        .add_need_photo(&city, id, checked.content_type, &checked.data, Some(p.person_id))
+        .add_need_photo(city, id, checked.content_type, &checked.data, Some(p.person_id))
         .await?)
 }
 
 /// The media id of a need's photo by its id in an old URL (who may see the community's needs).
 pub async fn photo_media(s: &AppState, p: &Principal, id: i64, photo: i64) -> AppResult<i64> {
-    let city = p.city.to_string();
-    let (_, _, community) = need(s, &city, id).await?;
+    let city = p.city;
+    let (_, _, community) = need(s, city, id).await?;
     check_view(p, &community)?;
     crate::media::resolve(
         s,
-        &city,
+        city,
         &format!("renewal_need_photos:{photo}"),
         &format!("need:{id}"),
         photo,
@@ -494,7 +494,7 @@ pub struct EvidenceView {
 }
 
 /// The offers for a need.
-async fn offers(s: &AppState, city: &str, id: i64) -> AppResult<EvidenceView> {
+async fn offers(s: &AppState, city: CityCode, id: i64) -> AppResult<EvidenceView> {
     let (_, n, community) = need(s, city, id).await?;
     let rule = evidence_rule(s, city).await?;
     let now = gongzhi_store::now_ms();
@@ -525,10 +525,10 @@ async fn offers(s: &AppState, city: &str, id: i64) -> AppResult<EvidenceView> {
 /// The closed-loop cases that keep coming back near a need (the city's evidence rule), and the
 /// cases linked to it (staff).
 pub async fn evidence(s: &AppState, p: &Principal, id: i64) -> AppResult<EvidenceView> {
-    let city = p.city.to_string();
-    let (_, _, community) = need(s, &city, id).await?;
+    let city = p.city;
+    let (_, _, community) = need(s, city, id).await?;
     check_staff(p, &community)?;
-    offers(s, &city, id).await
+    offers(s, city, id).await
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -538,10 +538,10 @@ pub struct LinkEvidence {
 
 /// Link cases to a need as evidence (staff; an event on the need): the cases linked now.
 pub async fn link_evidence(s: &AppState, p: &Principal, id: i64, l: LinkEvidence) -> AppResult<Vec<i64>> {
-    let city = p.city.to_string();
-    let (_, _, community) = need(s, &city, id).await?;
+    let city = p.city;
+    let (_, _, community) = need(s, city, id).await?;
     check_staff(p, &community)?;
-    Ok(s.store.link_evidence(&city, id, &l.cases, Some(p.person_id)).await?)
+    Ok(s.store.link_evidence(city, id, &l.cases, Some(p.person_id)).await?)
 }
 
 /// Link cases to a need as evidence from the staff page (`cases`: the form's cases, or what was
@@ -552,11 +552,11 @@ pub async fn link_evidence_from_page(
     id: i64,
     cases: AppResult<Vec<i64>>,
 ) -> AppResult<String> {
-    let city = p.city.to_string();
-    let (_, _, community) = need(s, &city, id).await?;
+    let city = p.city;
+    let (_, _, community) = need(s, city, id).await?;
     require_staff(p, &community, || {
         format!("evidence of community {community} is linked by its staff")
     })?;
-    s.store.link_evidence(&city, id, &cases?, Some(p.person_id)).await?;
+    s.store.link_evidence(city, id, &cases?, Some(p.person_id)).await?;
     Ok(community)
 }

@@ -18,7 +18,7 @@ pub const EXPORT_COLUMNS: &[&str] = &[
 /// Parse a needs file for a community: the grid needs parser's checks, then each point located
 /// in the community (its grid, else the community itself). All rows or the errors of every
 /// wrong row.
-async fn parse(s: &AppState, city: &str, community: &str, bytes: &[u8]) -> Result<Vec<NewRecord>, Vec<LineError>> {
+async fn parse(s: &AppState, city: CityCode, community: &str, bytes: &[u8]) -> Result<Vec<NewRecord>, Vec<LineError>> {
     let table = Table::from_bytes(bytes).map_err(|e| vec![e])?;
     let needs: Vec<Need> = gridteam::parse_needs(&table, None)?;
     let mut out = Vec::with_capacity(needs.len());
@@ -63,13 +63,13 @@ async fn parse(s: &AppState, city: &str, community: &str, bytes: &[u8]) -> Resul
 /// text, lng, lat (WGS-84) and optionally urgency, source (meeting by default, or visit), group.
 /// Each point must lie in the community; a refusal lists each wrong line in its `items`.
 /// Returns the new needs' ids.
-pub async fn import_needs(s: &AppState, city: &str, community: &str, bytes: &[u8]) -> AppResult<Vec<i64>> {
+pub async fn import_needs(s: &AppState, city: CityCode, community: &str, bytes: &[u8]) -> AppResult<Vec<i64>> {
     let records = parse(s, city, community, bytes).await.map_err(StoreError::Lines)?;
     Ok(s.store.add_grid_records(city, &records, None).await?)
 }
 
 /// A community's needs as rows of [`EXPORT_COLUMNS`].
-pub async fn export_needs(s: &AppState, city: &str, community: &str) -> AppResult<Vec<Vec<String>>> {
+pub async fn export_needs(s: &AppState, city: CityCode, community: &str) -> AppResult<Vec<Vec<String>>> {
     let assigned = s.store.cluster_assignments(city, community).await?;
     let mut rows: Vec<Vec<String>> = Vec::new();
     for r in s.store.community_needs(city, community).await? {

@@ -24,10 +24,10 @@ pub struct CouncilView {
 /// The council of a community: members and meetings with minutes (residents and staff).
 pub async fn council_of(s: &AppState, p: &Principal, community: &str) -> AppResult<CouncilView> {
     need_resident_or_staff(p, community, "the council's minutes")?;
-    let city = p.city.to_string();
+    let city = p.city;
     Ok(CouncilView {
-        members: s.store.council_members(&city, community).await?,
-        meetings: s.store.meetings(&city, community).await?,
+        members: s.store.council_members(city, community).await?,
+        meetings: s.store.meetings(city, community).await?,
     })
 }
 
@@ -45,14 +45,14 @@ pub async fn add_member(s: &AppState, p: &Principal, community: &str, r: &Member
     check_community(community)?;
     need_staff(p, community)?;
     let kind: MemberKind = r.kind.parse()?;
-    let city = p.city.to_string();
+    let city = p.city;
     if let Some(person) = r.person {
-        if s.store.person(&city, person).await?.is_none() {
+        if s.store.person(city, person).await?.is_none() {
             return Err(AppError::invalid(format!("person: {person} is not in the register")));
         }
     }
     Ok(s.store
-        .add_council_member(&city, community, r.person, &r.name, kind, p.person_id)
+        .add_council_member(city, community, r.person, &r.name, kind, p.person_id)
         .await?)
 }
 
@@ -82,14 +82,14 @@ pub async fn create_meeting(s: &AppState, p: &Principal, r: MeetingInput) -> App
         quorum: r.quorum.unwrap_or_default(),
         agenda: r.agenda,
     };
-    Ok(s.store.create_meeting(&p.city.to_string(), &m, p.person_id).await?)
+    Ok(s.store.create_meeting(p.city, &m, p.person_id).await?)
 }
 
 /// The meeting, if the principal may read it (`staff`: keep it).
 async fn meeting_for(s: &AppState, p: &Principal, id: i64, staff: bool) -> AppResult<Meeting> {
     let m = s
         .store
-        .meeting(&p.city.to_string(), id)
+        .meeting(p.city, id)
         .await?
         .ok_or_else(|| AppError::not_found(format!("meeting {id}")))?;
     if staff {
@@ -119,13 +119,7 @@ pub struct RecordInput {
 pub async fn record_meeting(s: &AppState, p: &Principal, id: i64, r: &RecordInput) -> AppResult<Meeting> {
     meeting_for(s, p, id, true).await?;
     Ok(s.store
-        .record_meeting(
-            &p.city.to_string(),
-            id,
-            r.attendance.as_deref(),
-            r.minutes.as_deref(),
-            p.person_id,
-        )
+        .record_meeting(p.city, id, r.attendance.as_deref(), r.minutes.as_deref(), p.person_id)
         .await?)
 }
 
@@ -144,10 +138,10 @@ pub struct PositionInput {
 pub async fn add_position(s: &AppState, p: &Principal, id: i64, r: PositionInput) -> AppResult<Meeting> {
     meeting_for(s, p, id, true).await?;
     let stance: Stance = r.stance.parse()?;
-    let city = p.city.to_string();
+    let city = p.city;
     s.store
         .record_position(
-            &city,
+            city,
             id,
             &PositionRow {
                 member: r.member,
@@ -177,7 +171,7 @@ pub async fn decide(s: &AppState, p: &Principal, id: i64, r: DecisionInput) -> A
     let decision: Decision = r.decision.parse()?;
     s.store
         .decide_proposal(
-            &p.city.to_string(),
+            p.city,
             id,
             &DecisionRow {
                 proposal: r.proposal,
@@ -205,11 +199,11 @@ pub struct CouncilPage {
 /// The council page of a community: residents of the community read it, its staff keep it.
 pub async fn council_page(s: &AppState, p: &Principal, community: &str) -> AppResult<CouncilPage> {
     need_council_reader(p, community)?;
-    let city = p.city.to_string();
+    let city = p.city;
     Ok(CouncilPage {
-        members: s.store.council_members(&city, community).await?,
-        meetings: s.store.meetings(&city, community).await?,
-        proposals: s.store.proposals(&city, community).await?,
+        members: s.store.council_members(city, community).await?,
+        meetings: s.store.meetings(city, community).await?,
+        proposals: s.store.proposals(city, community).await?,
         staff: is_staff(p, community),
     })
 }

@@ -31,7 +31,7 @@ pub struct ProposalInput {
 }
 
 /// The proposals of a community (public).
-pub async fn list_proposals(s: &AppState, city: &str, community: &str) -> AppResult<Vec<ProposalRow>> {
+pub async fn list_proposals(s: &AppState, city: CityCode, community: &str) -> AppResult<Vec<ProposalRow>> {
     Ok(s.store.proposals(city, community).await?)
 }
 
@@ -50,7 +50,7 @@ pub async fn create_proposal(s: &AppState, p: &Principal, r: ProposalInput) -> A
     let id = s
         .store
         .create_proposal(
-            &p.city.to_string(),
+            p.city,
             &NewProposal {
                 community: r.community,
                 cluster: r.cluster,
@@ -78,7 +78,7 @@ pub struct ProposalView {
 }
 
 /// A proposal of the city, or 404.
-pub async fn proposal_row(s: &AppState, city: &str, id: i64) -> AppResult<ProposalRow> {
+pub async fn proposal_row(s: &AppState, city: CityCode, id: i64) -> AppResult<ProposalRow> {
     s.store
         .proposal(city, id)
         .await?
@@ -86,7 +86,7 @@ pub async fn proposal_row(s: &AppState, city: &str, id: i64) -> AppResult<Propos
 }
 
 /// A proposal, every version, every amendment with its answer and the discussion (public).
-pub async fn proposal_view(s: &AppState, city: &str, id: i64) -> AppResult<ProposalView> {
+pub async fn proposal_view(s: &AppState, city: CityCode, id: i64) -> AppResult<ProposalView> {
     let proposal = proposal_row(s, city, id).await?;
     Ok(ProposalView {
         versions: s.store.proposal_versions(city, id).await?,
@@ -123,7 +123,7 @@ impl EditableProposal {
 /// The proposal, if the principal may change it or answer its amendments: its author or the
 /// planner of its community.
 pub async fn proposal_for_author(s: &AppState, p: &Principal, id: i64) -> AppResult<EditableProposal> {
-    let row = proposal_row(s, &p.city.to_string(), id).await?;
+    let row = proposal_row(s, p.city, id).await?;
     if !may_edit_proposal(p, row.author, &row.community) {
         return Err(AppError::forbidden(
             "only the proposal's author or the community's planner may change it or answer amendments",
@@ -144,11 +144,11 @@ pub async fn revise_proposal(s: &AppState, p: &Principal, id: i64, r: Revision) 
         offers: r.offers,
         attachments: row.content.attachments,
     };
-    let city = p.city.to_string();
+    let city = p.city;
     s.store
-        .revise_proposal(&city, id, r.version, &content, p.person_id)
+        .revise_proposal(city, id, r.version, &content, p.person_id)
         .await?;
-    proposal_view(s, &city, id).await
+    proposal_view(s, city, id).await
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -158,7 +158,12 @@ pub struct DiffQuery {
 }
 
 /// What changed between two versions, field by field (text fields line by line).
-pub async fn proposal_diff(s: &AppState, city: &str, id: i64, q: &DiffQuery) -> AppResult<Vec<proposal::FieldChange>> {
+pub async fn proposal_diff(
+    s: &AppState,
+    city: CityCode,
+    id: i64,
+    q: &DiffQuery,
+) -> AppResult<Vec<proposal::FieldChange>> {
     proposal_row(s, city, id).await?;
     Ok(s.store.proposal_diff(city, id, q.from, q.to).await?)
 }
@@ -175,11 +180,11 @@ pub struct AmendmentInput {
 
 /// A resident of the community suggests an amendment (修改建议); its id.
 pub async fn suggest_amendment(s: &AppState, p: &Principal, id: i64, r: &AmendmentInput) -> AppResult<i64> {
-    let city = p.city.to_string();
-    let row = proposal_row(s, &city, id).await?;
+    let city = p.city;
+    let row = proposal_row(s, city, id).await?;
     need_resident_or_staff(p, &row.community, "suggesting an amendment")?;
     Ok(s.store
-        .suggest_amendment(&city, id, r.base_version, &r.changes, &r.reason, p.person_id)
+        .suggest_amendment(city, id, r.base_version, &r.changes, &r.reason, p.person_id)
         .await?)
 }
 
@@ -191,10 +196,10 @@ pub struct CommentInput {
 
 /// Check and store a comment on a proposal: verified residents of its community and its staff.
 pub async fn comment(s: &AppState, p: &Principal, id: i64, body: &str) -> AppResult<i64> {
-    let city = p.city.to_string();
-    let row = proposal_row(s, &city, id).await?;
+    let city = p.city;
+    let row = proposal_row(s, city, id).await?;
     need_resident_or_staff(p, &row.community, "commenting on a proposal")?;
-    Ok(s.store.add_comment(&city, id, body, p.person_id).await?)
+    Ok(s.store.add_comment(city, id, body, p.person_id).await?)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -207,15 +212,15 @@ pub struct AnswerInput {
 
 /// The author accepts an amendment (a new version) or rejects it with a reason.
 pub async fn answer_amendment(s: &AppState, p: &Principal, id: i64, r: &AnswerInput) -> AppResult<AmendmentRow> {
-    let city = p.city.to_string();
+    let city = p.city;
     let a = s
         .store
-        .amendment(&city, id)
+        .amendment(city, id)
         .await?
         .ok_or_else(|| AppError::not_found(format!("amendment {id}")))?;
     proposal_for_author(s, p, a.proposal).await?;
     Ok(s.store
-        .answer_amendment(&city, id, r.accept, &r.answer, p.person_id)
+        .answer_amendment(city, id, r.accept, &r.answer, p.person_id)
         .await?)
 }
 
@@ -228,19 +233,19 @@ pub async fn answer_amendment_of(
     amendment: i64,
     r: &AnswerInput,
 ) -> AppResult<AmendmentRow> {
-    let city = p.city.to_string();
-    let row = proposal_row(s, &city, proposal).await?;
+    let city = p.city;
+    let row = proposal_row(s, city, proposal).await?;
     if !may_edit_proposal(p, row.author, &row.community) {
         return Err(AppError::forbidden("only the author or the planner answers amendments"));
     }
     let a = s
         .store
-        .amendment(&city, amendment)
+        .amendment(city, amendment)
         .await?
         .filter(|a| a.proposal == proposal)
         .ok_or_else(|| AppError::not_found(format!("amendment {amendment}")))?;
     Ok(s.store
-        .answer_amendment(&city, a.id, r.accept, &r.answer, p.person_id)
+        .answer_amendment(city, a.id, r.accept, &r.answer, p.person_id)
         .await?)
 }
 
@@ -263,10 +268,10 @@ pub async fn add_attachment(
     if name.trim().is_empty() {
         return Err(AppError::invalid("name: give the file's name"));
     }
-    let city = p.city.to_string();
+    let city = p.city;
     let id = row.id;
     let n = row.content.attachments.len();
-    let document = s.store.add_proposal_file(&city, id, n, file, Some(p.person_id)).await?;
+    let document = s.store.add_proposal_file(city, id, n, file, Some(p.person_id)).await?;
     let mut content = row.content.clone();
     content.attachments.push(Attachment {
         name: name.trim().to_owned(),
@@ -275,13 +280,13 @@ pub async fn add_attachment(
         bytes: file.data.len() as u64,
     });
     s.store
-        .revise_proposal(&city, id, row.version, &content, p.person_id)
+        .revise_proposal(city, id, row.version, &content, p.person_id)
         .await?;
     Ok(n)
 }
 
 /// The media id of a proposal's design attachment `n` (public), or 404.
-pub async fn attachment_media(s: &AppState, city: &str, id: i64, n: usize) -> AppResult<i64> {
+pub async fn attachment_media(s: &AppState, city: CityCode, id: i64, n: usize) -> AppResult<i64> {
     let row = proposal_row(s, city, id).await?;
     let missing = || AppError::not_found(format!("attachment {n} of proposal {id}"));
     let a = row.content.attachments.get(n).ok_or_else(missing)?;
@@ -313,7 +318,7 @@ pub struct ProposalPage {
 pub async fn proposal_page(
     s: &AppState,
     p: Option<&Principal>,
-    city: &str,
+    city: CityCode,
     community: &str,
     id: i64,
     from: Option<i64>,

@@ -16,7 +16,7 @@ use super::{need_staff, now};
 use crate::{AppError, AppResult, AppState};
 
 /// The `.pb` text of a closed vote.
-pub async fn export_pb(s: &AppState, city: &str, id: i64) -> AppResult<String> {
+pub async fn export_pb(s: &AppState, city: CityCode, id: i64) -> AppResult<String> {
     let v = vote_row(s, city, id).await?;
     if v.phase(now()) != Phase::Closed {
         return Err(AppError::from(StoreError::Conflict(format!(
@@ -29,7 +29,7 @@ pub async fn export_pb(s: &AppState, city: &str, id: i64) -> AppResult<String> {
 }
 
 /// The count of a closed vote, each project with why it was or was not funded.
-pub async fn count_of(s: &AppState, city: &str, id: i64, rule: Option<&str>) -> AppResult<Count> {
+pub async fn count_of(s: &AppState, city: CityCode, id: i64, rule: Option<&str>) -> AppResult<Count> {
     let v = vote_row(s, city, id).await?;
     if v.phase(now()) != Phase::Closed {
         return Err(AppError::from(StoreError::Conflict(format!(
@@ -116,22 +116,22 @@ pub fn parse_pb_for(v: &VoteRow, text: &str) -> AppResult<Vec<Ballot>> {
 /// Import the ballots of a pabulib `.pb` file into a vote: staff of its community only; all or
 /// nothing (a wrong line refuses the file and names the line). Returns how many were imported.
 pub async fn import_pb(s: &AppState, p: &Principal, id: i64, text: &str) -> AppResult<usize> {
-    let city = p.city.to_string();
-    let v = vote_row(s, &city, id).await?;
+    let city = p.city;
+    let v = vote_row(s, city, id).await?;
     need_staff(p, &v.community)?;
     let ballots = parse_pb_for(&v, text)?;
-    Ok(s.store.import_ballots(&city, id, &ballots, p.person_id).await?)
+    Ok(s.store.import_ballots(city, id, &ballots, p.person_id).await?)
 }
 
 /// The results of a closed vote as CSV, counted under `rule` (the vote's own rule if none).
-pub async fn results_csv(s: &AppState, city: &str, id: i64, rule: Option<&str>) -> AppResult<String> {
+pub async fn results_csv(s: &AppState, city: CityCode, id: i64, rule: Option<&str>) -> AppResult<String> {
     let c = count_of(s, city, id, rule).await?;
     Ok(results_csv_text(&c))
 }
 
 /// The results of a closed vote as an XLSX workbook, counted under `rule` (the vote's own rule
 /// if none).
-pub async fn results_xlsx(s: &AppState, city: &str, id: i64, rule: Option<&str>) -> AppResult<Vec<u8>> {
+pub async fn results_xlsx(s: &AppState, city: CityCode, id: i64, rule: Option<&str>) -> AppResult<Vec<u8>> {
     let c = count_of(s, city, id, rule).await?;
     results_xlsx_bytes(&c).map_err(|e| AppError::invalid(format!("xlsx: {e}")))
 }
@@ -151,7 +151,7 @@ pub struct ResultsPage {
 pub async fn results_page(
     s: &AppState,
     p: Option<&Principal>,
-    city: &str,
+    city: CityCode,
     community: &str,
     id: i64,
 ) -> AppResult<ResultsPage> {
@@ -179,7 +179,7 @@ pub async fn results_page(
 }
 
 /// The principal of an account of the city, for a command-line import (`--as USER`).
-pub async fn account_principal(s: &AppState, city: &str, user: &str) -> AppResult<Principal> {
+pub async fn account_principal(s: &AppState, city: CityCode, user: &str) -> AppResult<Principal> {
     let account = s.store.account(user).await?.ok_or_else(|| {
         AppError::new(
             crate::ErrorKind::NotFound,

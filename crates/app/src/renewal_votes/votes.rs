@@ -18,7 +18,7 @@ use crate::people::is_resident_of;
 use crate::{AppError, AppResult, AppState};
 
 /// The vote, or not found.
-pub async fn vote_row(s: &AppState, city: &str, id: i64) -> AppResult<VoteRow> {
+pub async fn vote_row(s: &AppState, city: CityCode, id: i64) -> AppResult<VoteRow> {
     s.store
         .vote(city, id)
         .await?
@@ -26,7 +26,7 @@ pub async fn vote_row(s: &AppState, city: &str, id: i64) -> AppResult<VoteRow> {
 }
 
 /// The vote of the community, or not found.
-pub async fn vote_in(s: &AppState, city: &str, community: &str, id: i64) -> AppResult<VoteRow> {
+pub async fn vote_in(s: &AppState, city: CityCode, community: &str, id: i64) -> AppResult<VoteRow> {
     s.store
         .vote(city, id)
         .await?
@@ -55,7 +55,7 @@ pub struct VoteView {
 
 /// A vote with its phase and turnout, and for a logged-in person whether they may vote and
 /// whether they already did (never what).
-pub async fn vote_view(s: &AppState, city: &str, v: VoteRow, p: Option<&Principal>) -> AppResult<VoteView> {
+pub async fn vote_view(s: &AppState, city: CityCode, v: VoteRow, p: Option<&Principal>) -> AppResult<VoteView> {
     let turnout = s.store.turnout(city, v.id).await?;
     let (eligible, has_voted) = match p {
         Some(p) => (
@@ -77,7 +77,12 @@ pub async fn vote_view(s: &AppState, city: &str, v: VoteRow, p: Option<&Principa
 }
 
 /// The votes of a community, newest first (public).
-pub async fn list_votes(s: &AppState, p: Option<&Principal>, city: &str, community: &str) -> AppResult<Vec<VoteView>> {
+pub async fn list_votes(
+    s: &AppState,
+    p: Option<&Principal>,
+    city: CityCode,
+    community: &str,
+) -> AppResult<Vec<VoteView>> {
     let mut out = Vec::new();
     for v in s.store.votes(city, community).await? {
         out.push(vote_view(s, city, v, p).await?);
@@ -86,7 +91,7 @@ pub async fn list_votes(s: &AppState, p: Option<&Principal>, city: &str, communi
 }
 
 /// A vote: its setup, phase and turnout (public).
-pub async fn get_vote(s: &AppState, p: Option<&Principal>, city: &str, id: i64) -> AppResult<VoteView> {
+pub async fn get_vote(s: &AppState, p: Option<&Principal>, city: CityCode, id: i64) -> AppResult<VoteView> {
     let v = vote_row(s, city, id).await?;
     vote_view(s, city, v, p).await
 }
@@ -126,13 +131,13 @@ pub struct VoteInput {
 pub async fn setup_vote(s: &AppState, p: &Principal, r: VoteInput) -> AppResult<i64> {
     check_community(&r.community)?;
     need_staff(p, &r.community)?;
-    let city = p.city.to_string();
+    let city = p.city;
     let counting: Rule = r.counting.parse()?;
     let mut projects = Vec::new();
     for b in &r.proposals {
         let row = s
             .store
-            .proposal(&city, b.proposal)
+            .proposal(city, b.proposal)
             .await?
             .ok_or_else(|| AppError::invalid(format!("proposals: proposal {} does not exist", b.proposal)))?;
         projects.push(VoteProject {
@@ -159,7 +164,7 @@ pub async fn setup_vote(s: &AppState, p: &Principal, r: VoteInput) -> AppResult<
             .collect(),
         area_shares: r.area_shares,
     };
-    Ok(s.store.create_vote(&city, &setup, p.person_id).await?)
+    Ok(s.store.create_vote(city, &setup, p.person_id).await?)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -171,9 +176,7 @@ pub struct BallotInput {
 
 /// A verified resident casts their ballot; the receipt, never stored with the voter.
 pub async fn cast_ballot(s: &AppState, p: &Principal, id: i64, ballot: &Ballot) -> AppResult<String> {
-    Ok(s.store
-        .cast_ballot(&p.city.to_string(), id, p.person_id, ballot)
-        .await?)
+    Ok(s.store.cast_ballot(p.city, id, p.person_id, ballot).await?)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -192,12 +195,10 @@ pub async fn enter_paper_ballot(
     voter: i64,
     ballot: &Ballot,
 ) -> AppResult<String> {
-    let city = p.city.to_string();
-    let v = vote_row(s, &city, id).await?;
+    let city = p.city;
+    let v = vote_row(s, city, id).await?;
     need_staff(p, &v.community)?;
-    Ok(s.store
-        .enter_paper_ballot(&city, id, voter, ballot, p.person_id)
-        .await?)
+    Ok(s.store.enter_paper_ballot(city, id, voter, ballot, p.person_id).await?)
 }
 
 /// Another staff member's second entry of a paper ballot (the API and the vote page).
@@ -208,33 +209,33 @@ pub async fn confirm_paper_ballot(
     receipt: &str,
     ballot: &Ballot,
 ) -> AppResult<()> {
-    let city = p.city.to_string();
-    let v = vote_row(s, &city, id).await?;
+    let city = p.city;
+    let v = vote_row(s, city, id).await?;
     need_staff(p, &v.community)?;
     Ok(s.store
-        .confirm_paper_ballot(&city, id, receipt, ballot, p.person_id)
+        .confirm_paper_ballot(city, id, receipt, ballot, p.person_id)
         .await?)
 }
 
 /// Paper ballots awaiting their second entry (staff of the vote's community).
 pub async fn pending_paper(s: &AppState, p: &Principal, id: i64) -> AppResult<Vec<PendingPaper>> {
-    let city = p.city.to_string();
-    let v = vote_row(s, &city, id).await?;
+    let city = p.city;
+    let v = vote_row(s, city, id).await?;
     need_staff(p, &v.community)?;
-    Ok(s.store.pending_paper(&city, id).await?)
+    Ok(s.store.pending_paper(city, id).await?)
 }
 
 /// Close and count a vote (staff; the API and the vote page).
 pub async fn close_vote(s: &AppState, p: &Principal, id: i64) -> AppResult<Count> {
-    let city = p.city.to_string();
-    let v = vote_row(s, &city, id).await?;
+    let city = p.city;
+    let v = vote_row(s, city, id).await?;
     need_staff(p, &v.community)?;
-    Ok(s.store.close_vote(&city, id, p.person_id).await?)
+    Ok(s.store.close_vote(city, id, p.person_id).await?)
 }
 
 /// What a receipt shows: the ballot under it and whether it is counted (no voter is ever
 /// shown); public.
-pub async fn check_receipt(s: &AppState, city: &str, id: i64, code: &str) -> AppResult<ReceiptView> {
+pub async fn check_receipt(s: &AppState, city: CityCode, id: i64, code: &str) -> AppResult<ReceiptView> {
     s.store
         .receipt(city, id, code)
         .await?
@@ -248,7 +249,7 @@ pub struct RuleQuery {
 }
 
 /// The proposals a closed vote funded (for delivery); public.
-pub async fn funded(s: &AppState, city: &str, id: i64) -> AppResult<Vec<FundedProposal>> {
+pub async fn funded(s: &AppState, city: CityCode, id: i64) -> AppResult<Vec<FundedProposal>> {
     vote_row(s, city, id).await?;
     Ok(s.store.funded_proposals(city, id).await?)
 }
@@ -271,7 +272,7 @@ pub struct Hub {
 }
 
 /// A community's proposals and votes, and what the viewer may do there.
-pub async fn hub(s: &AppState, p: Option<&Principal>, city: &str, community: &str) -> AppResult<Hub> {
+pub async fn hub(s: &AppState, p: Option<&Principal>, city: CityCode, community: &str) -> AppResult<Hub> {
     let proposals = s.store.proposals(city, community).await?;
     let votes = list_votes(s, p, city, community).await?;
     let can_write = p.is_some_and(|p| may_take_part(p, community));
@@ -333,7 +334,7 @@ pub struct VotePage {
 pub async fn vote_page(
     s: &AppState,
     p: Option<&Principal>,
-    city: &str,
+    city: CityCode,
     community: &str,
     id: i64,
     receipt: Option<&str>,

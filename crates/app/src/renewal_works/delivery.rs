@@ -29,7 +29,7 @@ use crate::{AppError, AppResult, AppState};
 
 /// The delivery projects of a community (or the reader's city). Public.
 pub async fn deliveries(s: &AppState, p: Option<&Principal>, community: Option<&str>) -> AppResult<Vec<DeliveryRow>> {
-    Ok(s.store.deliveries(&city_of(s, p), community).await?)
+    Ok(s.store.deliveries(city_of(s, p), community).await?)
 }
 
 /// A delivery project to start (renewal staff).
@@ -71,11 +71,11 @@ fn delivery_of(r: &NewDeliveryRequest) -> AppResult<NewDelivery> {
 pub async fn create_delivery(s: &AppState, p: &Principal, r: &NewDeliveryRequest) -> AppResult<DeliveryRow> {
     let d = delivery_of(r)?;
     require_staff(p, &d.community)?;
-    let city = p.city.to_string();
+    let city = p.city;
     if let Some(pid) = d.proposal {
         let funded = s
             .store
-            .proposal(&city, pid)
+            .proposal(city, pid)
             .await?
             .is_some_and(|x| x.status == ProposalStatus::Funded && x.community == d.community);
         if !funded {
@@ -85,7 +85,7 @@ pub async fn create_delivery(s: &AppState, p: &Principal, r: &NewDeliveryRequest
             )));
         }
         if s.store
-            .deliveries(&city, Some(&d.community))
+            .deliveries(city, Some(&d.community))
             .await?
             .iter()
             .any(|x| x.proposal == Some(pid))
@@ -95,8 +95,8 @@ pub async fn create_delivery(s: &AppState, p: &Principal, r: &NewDeliveryRequest
             ))));
         }
     }
-    let id = s.store.start_delivery(&city, &d, Some(p.person_id)).await?;
-    Ok(s.store.delivery_row(&city, id).await?)
+    let id = s.store.start_delivery(city, &d, Some(p.person_id)).await?;
+    Ok(s.store.delivery_row(city, id).await?)
 }
 
 /// The planned window of the deliveries started from a vote.
@@ -111,20 +111,20 @@ pub struct DeliverFunded {
 /// Starts the deliveries of a closed vote's funded proposals that have none yet (renewal staff
 /// of the vote's community; the API and the results page); the deliveries started.
 pub async fn start_funded(s: &AppState, p: &Principal, vote: i64, r: &DeliverFunded) -> AppResult<Vec<DeliveryRow>> {
-    let city = p.city.to_string();
+    let city = p.city;
     let v = s
         .store
-        .vote(&city, vote)
+        .vote(city, vote)
         .await?
         .ok_or_else(|| AppError::not_found(format!("vote {vote}")))?;
     require_staff(p, &v.community)?;
-    let funded = s.store.funded_proposals(&city, vote).await?;
+    let funded = s.store.funded_proposals(city, vote).await?;
     let window = Window::new(parse_day("from", &r.from)?, parse_day("to", &r.to)?)?;
     let mut started = Vec::new();
     for f in funded {
         require_staff(p, &f.community)?;
         if s.store
-            .deliveries(&city, Some(&f.community))
+            .deliveries(city, Some(&f.community))
             .await?
             .iter()
             .any(|x| x.proposal == Some(f.proposal))
@@ -140,8 +140,8 @@ pub async fn start_funded(s: &AppState, p: &Principal, vote: i64, r: &DeliverFun
             budget_cents: f.budget_cents,
             window,
         };
-        let id = s.store.start_delivery(&city, &d, Some(p.person_id)).await?;
-        started.push(s.store.delivery_row(&city, id).await?);
+        let id = s.store.start_delivery(city, &d, Some(p.person_id)).await?;
+        started.push(s.store.delivery_row(city, id).await?);
     }
     Ok(started)
 }
@@ -188,7 +188,7 @@ pub struct DeliveryView {
     pub warnings: Vec<Sentence>,
 }
 
-async fn delivery_view(s: &AppState, city: &str, id: i64, today: NaiveDate) -> AppResult<DeliveryView> {
+async fn delivery_view(s: &AppState, city: CityCode, id: i64, today: NaiveDate) -> AppResult<DeliveryView> {
     let detail = s.store.delivery(city, id).await?;
     let milestones: Vec<MilestoneView> = detail
         .milestones
@@ -256,7 +256,7 @@ async fn delivery_view(s: &AppState, city: &str, id: i64, today: NaiveDate) -> A
 /// A delivery project of the reader's city with milestones, progress, spending, contributions,
 /// upkeep, acceptance and warnings as of today. Public (acceptance answers carry no names).
 pub async fn delivery(s: &AppState, p: Option<&Principal>, id: i64) -> AppResult<DeliveryView> {
-    delivery_view(s, &city_of(s, p), id, today()).await
+    delivery_view(s, city_of(s, p), id, today()).await
 }
 
 /// What a delivery project's page shows: the project as of `today`, its milestone photos' media
@@ -283,11 +283,11 @@ pub async fn delivery_page(
 ) -> AppResult<DeliveryPageView> {
     let city = city_of(s, p);
     let now = today();
-    let view = delivery_view(s, &city, id, now).await?;
+    let view = delivery_view(s, city, id, now).await?;
     // The milestone photos' one ids, by their names.
     let photos: HashMap<String, i64> = s
         .store
-        .media_of(&city, &format!("milestone:{id}:"))
+        .media_of(city, &format!("milestone:{id}:"))
         .await?
         .into_iter()
         .filter_map(|m| Some((m.legacy?.strip_prefix("documents:")?.to_owned(), m.id)))
@@ -300,7 +300,7 @@ pub async fn delivery_page(
     let staff = p.is_some_and(|p| is_staff(p, community));
     let resident = p.is_some_and(|p| is_resident_of(p, community));
     let answered = match p {
-        Some(p) if resident => s.store.has_answered(&city, id, p.person_id).await?,
+        Some(p) if resident => s.store.has_answered(city, id, p.person_id).await?,
         _ => false,
     };
     Ok(DeliveryPageView {
@@ -314,14 +314,14 @@ pub async fn delivery_page(
 }
 
 async fn staff_of_delivery(s: &AppState, p: &Principal, id: i64) -> AppResult<DeliveryRow> {
-    let d = s.store.delivery_row(&p.city.to_string(), id).await?;
+    let d = s.store.delivery_row(p.city, id).await?;
     require_staff(p, &d.community)?;
     Ok(d)
 }
 
 /// The delivery project of the principal's city, which must be of `community` (the pages).
 async fn delivery_in(s: &AppState, p: &Principal, community: &str, id: i64) -> AppResult<DeliveryRow> {
-    let row = s.store.delivery_row(&p.city.to_string(), id).await?;
+    let row = s.store.delivery_row(p.city, id).await?;
     if row.community != community {
         return Err(AppError::not_found(format!(
             "delivery project {id} in community {community}"
@@ -349,7 +349,7 @@ pub async fn add_milestone(s: &AppState, p: &Principal, id: i64, r: &NewMileston
     staff_of_delivery(s, p, id).await?;
     let due = parse_day("due", &r.due)?;
     Ok(s.store
-        .add_milestone(&p.city.to_string(), id, &r.title, due, Some(p.person_id))
+        .add_milestone(p.city, id, &r.title, due, Some(p.person_id))
         .await?)
 }
 
@@ -370,7 +370,7 @@ pub async fn complete_milestone(
     staff_of_delivery(s, p, id).await?;
     let date = day_or_today("date", r.date.as_deref())?;
     Ok(s.store
-        .complete_milestone(&p.city.to_string(), id, milestone, date, Some(p.person_id))
+        .complete_milestone(p.city, id, milestone, date, Some(p.person_id))
         .await?)
 }
 
@@ -392,19 +392,19 @@ pub async fn add_milestone_photo<E: From<AppError>>(
 ) -> Result<MilestonePhoto, E> {
     staff_of_delivery(s, p, id).await?;
     let photo = photo()?;
-    let city = p.city.to_string();
+    let city = p.city;
     let name = s
         .store
-        .add_milestone_photo(&city, id, milestone, photo.content_type, &photo.data, Some(p.person_id))
+        .add_milestone_photo(city, id, milestone, photo.content_type, &photo.data, Some(p.person_id))
         .await
         .map_err(AppError::from)?;
-    let media = s.store.milestone_photo_id(&city, &name).await.map_err(AppError::from)?;
+    let media = s.store.milestone_photo_id(city, &name).await.map_err(AppError::from)?;
     Ok(MilestonePhoto { name, media })
 }
 
 /// The media id of a milestone photo of the reader's city, by its old name. Public.
 pub async fn photo_media(s: &AppState, p: Option<&Principal>, name: &str) -> AppResult<i64> {
-    Ok(s.store.milestone_photo_id(&city_of(s, p), name).await?)
+    Ok(s.store.milestone_photo_id(city_of(s, p), name).await?)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -421,14 +421,7 @@ pub async fn add_spending(s: &AppState, p: &Principal, id: i64, r: &NewSpending)
     staff_of_delivery(s, p, id).await?;
     let date = day_or_today("date", r.date.as_deref())?;
     Ok(s.store
-        .record_spending(
-            &p.city.to_string(),
-            id,
-            r.amount_cents,
-            &r.note,
-            date,
-            Some(p.person_id),
-        )
+        .record_spending(p.city, id, r.amount_cents, &r.note, date, Some(p.person_id))
         .await?)
 }
 
@@ -453,8 +446,8 @@ pub struct NewContribution {
 
 /// Record a contribution (residents of the community their own, renewal staff anyone's); its id.
 pub async fn contribute(s: &AppState, p: &Principal, id: i64, r: NewContribution) -> AppResult<i64> {
-    let city = p.city.to_string();
-    let d = s.store.delivery_row(&city, id).await?;
+    let city = p.city;
+    let d = s.store.delivery_row(city, id).await?;
     let staff = is_staff(p, &d.community);
     require_take_part(p, &d.community, "record contributions")?;
     let hours_tenths = match r.hours.as_deref().map(str::trim).filter(|h| !h.is_empty()) {
@@ -491,7 +484,7 @@ pub async fn contribute(s: &AppState, p: &Principal, id: i64, r: NewContribution
             date,
         }
     };
-    Ok(s.store.add_contribution(&city, id, &c, Some(p.person_id)).await?)
+    Ok(s.store.add_contribution(city, id, &c, Some(p.person_id)).await?)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -508,15 +501,7 @@ pub async fn add_upkeep(s: &AppState, p: &Principal, id: i64, r: &NewUpkeep) -> 
     staff_of_delivery(s, p, id).await?;
     let from = day_or_today("from", r.from.as_deref())?;
     Ok(s.store
-        .add_upkeep(
-            &p.city.to_string(),
-            id,
-            &r.who,
-            &r.what,
-            r.every_days,
-            from,
-            Some(p.person_id),
-        )
+        .add_upkeep(p.city, id, &r.who, &r.what, r.every_days, from, Some(p.person_id))
         .await?)
 }
 
@@ -531,8 +516,8 @@ pub struct NewCheckin {
 
 /// Check in on an upkeep commitment (renewal staff or residents of the community); its id.
 pub async fn add_checkin(s: &AppState, p: &Principal, id: i64, upkeep: i64, r: NewCheckin) -> AppResult<i64> {
-    let city = p.city.to_string();
-    let d = s.store.delivery_row(&city, id).await?;
+    let city = p.city;
+    let d = s.store.delivery_row(city, id).await?;
     require_take_part(p, &d.community, "check in")?;
     let date = day_or_today("date", r.date.as_deref())?;
     let c = Checkin {
@@ -540,7 +525,7 @@ pub async fn add_checkin(s: &AppState, p: &Principal, id: i64, upkeep: i64, r: N
         ok: r.ok,
         note: r.note,
     };
-    Ok(s.store.add_checkin(&city, id, upkeep, &c, Some(p.person_id)).await?)
+    Ok(s.store.add_checkin(city, id, upkeep, &c, Some(p.person_id)).await?)
 }
 
 /// An acceptance answer (验收).
@@ -556,8 +541,8 @@ pub struct AcceptanceAnswer {
 
 /// Answer the acceptance survey (verified residents of the community; once each: conflict after).
 pub async fn answer(s: &AppState, p: &Principal, id: i64, r: AcceptanceAnswer) -> AppResult<()> {
-    let city = p.city.to_string();
-    let d = s.store.delivery_row(&city, id).await?;
+    let city = p.city;
+    let d = s.store.delivery_row(city, id).await?;
     if !is_resident_of(p, &d.community) {
         return Err(AppError::forbidden(format!(
             "the acceptance survey is for verified residents of community {}",
@@ -569,7 +554,7 @@ pub async fn answer(s: &AppState, p: &Principal, id: i64, r: AcceptanceAnswer) -
         solved: r.solved,
         comment: r.comment,
     };
-    s.store.answer_acceptance(&city, id, p.person_id, &a).await?;
+    s.store.answer_acceptance(city, id, p.person_id, &a).await?;
     Ok(())
 }
 
@@ -581,10 +566,7 @@ pub async fn supervision(s: &AppState, p: &Principal, community: Option<&str>) -
         None if is_staff_somewhere(p) => {}
         None => return Err(AppError::forbidden("only renewal staff see the supervision list")),
     }
-    let list = s
-        .store
-        .supervised_milestones(&p.city.to_string(), community, today())
-        .await?;
+    let list = s.store.supervised_milestones(p.city, community, today()).await?;
     Ok(list.into_iter().filter(|m| is_staff(p, &m.community)).collect())
 }
 
@@ -648,7 +630,7 @@ fn money(s: &str, field: &str) -> AppResult<i64> {
 /// same rules as the JSON API: milestones, spending and upkeep by renewal staff, contributions and
 /// check-ins by those who take part, the acceptance survey by residents.
 pub async fn delivery_form(s: &AppState, p: &Principal, community: &str, id: i64, f: DeliveryForm) -> AppResult<()> {
-    let city = p.city.to_string();
+    let city = p.city;
     let staff_only = || require_staff(p, community);
     delivery_in(s, p, community, id).await?;
     let actor = Some(p.person_id);
@@ -660,20 +642,20 @@ pub async fn delivery_form(s: &AppState, p: &Principal, community: &str, id: i64
                 .trim()
                 .parse()
                 .map_err(|_| AppError::invalid("due: give a date like 2026-05-01"))?;
-            s.store.add_milestone(&city, id, &f.title, due, actor).await?;
+            s.store.add_milestone(city, id, &f.title, due, actor).await?;
         }
         "done" => {
             staff_only()?;
             let m = f.milestone.ok_or_else(|| AppError::invalid("milestone: which one?"))?;
             s.store
-                .complete_milestone(&city, id, m, opt_day(&f.date)?, actor)
+                .complete_milestone(city, id, m, opt_day(&f.date)?, actor)
                 .await?;
         }
         "spend" => {
             staff_only()?;
             s.store
                 .record_spending(
-                    &city,
+                    city,
                     id,
                     money(&f.amount_yuan, "amount")?,
                     &f.note,
@@ -705,7 +687,7 @@ pub async fn delivery_form(s: &AppState, p: &Principal, community: &str, id: i64
                 .every_days
                 .ok_or_else(|| AppError::invalid("every_days: how often?"))?;
             s.store
-                .add_upkeep(&city, id, &f.who, &f.what, every, opt_day(&f.date)?, actor)
+                .add_upkeep(city, id, &f.who, &f.what, every, opt_day(&f.date)?, actor)
                 .await?;
         }
         "checkin" => {
@@ -716,7 +698,7 @@ pub async fn delivery_form(s: &AppState, p: &Principal, community: &str, id: i64
                 ok: !f.ok.is_empty(),
                 note: f.note.clone(),
             };
-            s.store.add_checkin(&city, id, u, &c, actor).await?;
+            s.store.add_checkin(city, id, u, &c, actor).await?;
         }
         "accept" => {
             answer(

@@ -11,6 +11,7 @@
 //! accept bundles and run delivery projects; verified residents of the community (a `resident`
 //! grant covering it) offer contributions, check in on upkeep and answer the acceptance survey.
 
+use gongzhi_core::territory::CityCode;
 use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
@@ -80,8 +81,8 @@ pub fn departments_for(p: &Principal, community: &str) -> Option<BTreeSet<i64>> 
 }
 
 /// The city a reader sees: a logged-in principal's, else the one served to visitors.
-pub fn city_of(s: &AppState, p: Option<&Principal>) -> String {
-    p.map(|p| p.city.to_string()).unwrap_or_else(|| s.default_city.clone())
+pub fn city_of(s: &AppState, p: Option<&Principal>) -> CityCode {
+    p.map_or(s.default_city, |p| p.city)
 }
 
 fn parse_day(field: &str, s: &str) -> AppResult<NaiveDate> {
@@ -108,7 +109,7 @@ fn place_of(v: &serde_json::Value) -> AppResult<Place> {
 
 /// Mark the milestones of the city that are late on `today` (督办), for the background sweep;
 /// how many were marked.
-pub async fn supervise(s: &AppState, city: &str, today: NaiveDate) -> AppResult<usize> {
+pub async fn supervise(s: &AppState, city: CityCode, today: NaiveDate) -> AppResult<usize> {
     use gongzhi_store::prelude::DeliveryStore;
     Ok(s.store.supervise_milestones(city, today).await?)
 }

@@ -27,7 +27,7 @@ pub struct CommunityQuery {
 
 /// The planned works of a community (or the city) in the reader's city. Public.
 pub async fn works(s: &AppState, p: Option<&Principal>, community: Option<&str>) -> AppResult<Vec<WorkRow>> {
-    Ok(s.store.works(&city_of(s, p), community).await?)
+    Ok(s.store.works(city_of(s, p), community).await?)
 }
 
 /// The works as a CSV file in the import's columns, and how many there are.
@@ -104,11 +104,11 @@ async fn register(s: &AppState, p: &Principal, works: &[NewWork], lines: Option<
             }
         }
     }
-    let city = p.city.to_string();
-    let ids = s.store.add_works(&city, works, lines, Some(p.person_id)).await?;
+    let city = p.city;
+    let ids = s.store.add_works(city, works, lines, Some(p.person_id)).await?;
     let mut out = Vec::new();
     for id in ids {
-        out.push(s.store.work(&city, id).await?);
+        out.push(s.store.work(city, id).await?);
     }
     Ok(out)
 }
@@ -123,13 +123,7 @@ pub async fn import(s: &AppState, p: &Principal, body: &[u8]) -> AppResult<Vec<W
     let mut allowed: BTreeSet<i64> = p.units().into_iter().collect();
     let staff = is_staff_somewhere(p);
     if staff {
-        allowed.extend(
-            s.store
-                .organisations(&p.city.to_string(), None)
-                .await?
-                .into_iter()
-                .map(|o| o.id),
-        );
+        allowed.extend(s.store.organisations(p.city, None).await?.into_iter().map(|o| o.id));
     }
     let works = parse_works(&table, &allowed).map_err(StoreError::Lines)?;
     let lines: Vec<usize> = table.rows.iter().map(|r| r.line).collect();
@@ -138,7 +132,7 @@ pub async fn import(s: &AppState, p: &Principal, body: &[u8]) -> AppResult<Vec<W
 
 /// An operator's import (the command line): works of any department of the city, all or
 /// nothing (every wrong line in the error's items); the ids stored.
-pub async fn import_table(s: &AppState, city: &str, table: &Table) -> AppResult<Vec<i64>> {
+pub async fn import_table(s: &AppState, city: CityCode, table: &Table) -> AppResult<Vec<i64>> {
     let departments: BTreeSet<i64> = s
         .store
         .organisations(city, None)
@@ -193,7 +187,7 @@ pub struct Report {
 
 async fn bundles_view(
     s: &AppState,
-    city: &str,
+    city: CityCode,
     community: Option<&str>,
     params: BundleParams,
 ) -> AppResult<BundlesView> {
@@ -217,7 +211,7 @@ async fn bundles_view(
             all
         }
     };
-    let place = community.unwrap_or(city);
+    let place = community.unwrap_or(city.as_str());
     let loose: Vec<Item> = all
         .iter()
         .filter(|(_, b)| b.is_none())
@@ -271,7 +265,7 @@ fn params_of(buffer_m: Option<f64>, gap_days: Option<i64>) -> AppResult<BundlePa
 /// savings, the accepted ones, and the before/after report. Public.
 pub async fn bundles(s: &AppState, p: Option<&Principal>, q: &BundleQuery) -> AppResult<BundlesView> {
     let params = params_of(q.buffer_m, q.gap_days)?;
-    bundles_view(s, &city_of(s, p), q.community.as_deref(), params).await
+    bundles_view(s, city_of(s, p), q.community.as_deref(), params).await
 }
 
 /// The bundles of one community that must exist (the department page, the command line).
@@ -282,8 +276,8 @@ pub async fn community_bundles(
     params: BundleParams,
 ) -> AppResult<BundlesView> {
     let city = city_of(s, p);
-    s.store.require_community(&city, community).await?;
-    bundles_view(s, &city, Some(community), params).await
+    s.store.require_community(city, community).await?;
+    bundles_view(s, city, Some(community), params).await
 }
 
 /// What the department page of a community shows: its bundles, whether the reader is renewal
@@ -307,15 +301,12 @@ pub async fn overview(
     gap_days: Option<i64>,
 ) -> AppResult<WorksOverview> {
     let city = city_of(s, p);
-    s.store.require_community(&city, community).await?;
+    s.store.require_community(city, community).await?;
     let params = params_of(buffer_m, gap_days)?;
-    let view = bundles_view(s, &city, Some(community), params).await?;
+    let view = bundles_view(s, city, Some(community), params).await?;
     let staff = p.is_some_and(|p| is_staff(p, community));
     let units = p.map(|p| p.units()).unwrap_or_default();
-    let orgs = s
-        .store
-        .organisations(&city, Some(OrgKind::FunctionalDepartment))
-        .await?;
+    let orgs = s.store.organisations(city, Some(OrgKind::FunctionalDepartment)).await?;
     let departments: Vec<(i64, String)> = orgs
         .into_iter()
         .filter(|o| staff || units.contains(&o.id))
@@ -351,8 +342,8 @@ pub async fn accept_bundle(s: &AppState, p: &Principal, r: &AcceptBundle) -> App
         .collect::<Result<Vec<_>, _>>()?;
     wanted.sort();
     wanted.dedup();
-    let city = p.city.to_string();
-    let view = bundles_view(s, &city, Some(&r.community), params).await?;
+    let city = p.city;
+    let view = bundles_view(s, city, Some(&r.community), params).await?;
     let Some(bundle) = view.proposed.iter().find(|b| b.items == wanted) else {
         if view
             .accepted
@@ -378,9 +369,9 @@ pub async fn accept_bundle(s: &AppState, p: &Principal, r: &AcceptBundle) -> App
     };
     let id = s
         .store
-        .accept_bundle(&city, &r.community, bundle, &params, Some(p.person_id))
+        .accept_bundle(city, &r.community, bundle, &params, Some(p.person_id))
         .await?;
-    Ok(s.store.bundle(&city, id).await?)
+    Ok(s.store.bundle(city, id).await?)
 }
 
 /// An accepted bundle with its items and its before/after report.
@@ -397,10 +388,10 @@ pub struct BundleDetail {
 /// An accepted bundle of the reader's city with its items and report. Public.
 pub async fn bundle(s: &AppState, p: Option<&Principal>, id: i64) -> AppResult<BundleDetail> {
     let city = city_of(s, p);
-    let bundle = s.store.bundle(&city, id).await?;
+    let bundle = s.store.bundle(city, id).await?;
     let items: Vec<Item> = s
         .store
-        .renewal_items(&city, &bundle.community)
+        .renewal_items(city, &bundle.community)
         .await?
         .into_iter()
         .filter(|(_, b)| *b == Some(id))

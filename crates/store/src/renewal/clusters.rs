@@ -3,6 +3,7 @@
 //! ([`gongzhi_core::renewal::cluster::ClusterState::apply`]), appends it and rewrites the
 //! cluster's row and membership from the folded state: the membership derives from the events.
 
+use gongzhi_core::territory::CityCode;
 use std::collections::HashMap;
 use std::future::Future;
 
@@ -51,7 +52,7 @@ fn stream(id: i64) -> String {
 }
 
 /// The state of a cluster folded from its events, read on `conn`.
-async fn state_in(conn: &mut sqlx::AnyConnection, city: &str, id: i64) -> Result<ClusterState, StoreError> {
+async fn state_in(conn: &mut sqlx::AnyConnection, city: CityCode, id: i64) -> Result<ClusterState, StoreError> {
     let evs = events::stream_in(conn, city, &stream(id)).await?;
     if evs.is_empty() {
         return Err(StoreError::NotFound(format!("cluster {id}")));
@@ -67,9 +68,9 @@ async fn state_in(conn: &mut sqlx::AnyConnection, city: &str, id: i64) -> Result
     Ok(fold(&parsed)?)
 }
 
-async fn community_of(tx: &mut Write<'_>, city: &str, id: i64) -> Result<String, StoreError> {
+async fn community_of(tx: &mut Write<'_>, city: CityCode, id: i64) -> Result<String, StoreError> {
     let row: Option<(String,)> = sqlx::query_as("SELECT community FROM renewal_clusters WHERE city = $1 AND id = $2")
-        .bind(city)
+        .bind(city.as_str())
         .bind(id)
         .fetch_optional(&mut **tx)
         .await?;
@@ -80,14 +81,14 @@ async fn community_of(tx: &mut Write<'_>, city: &str, id: i64) -> Result<String,
 /// Refuse needs that are not needs of the community or already in another cluster.
 async fn check_free(
     tx: &mut Write<'_>,
-    city: &str,
+    city: CityCode,
     community: &str,
     needs: &[i64],
     except: Option<i64>,
 ) -> Result<(), StoreError> {
     for n in needs {
         let row: Option<(String,)> = sqlx::query_as("SELECT area FROM grid_needs WHERE city = $1 AND id = $2")
-            .bind(city)
+            .bind(city.as_str())
             .bind(*n)
             .fetch_optional(&mut **tx)
             .await?;
@@ -101,7 +102,7 @@ async fn check_free(
         }
         let held: Option<(i64,)> =
             sqlx::query_as("SELECT cluster_id FROM renewal_cluster_needs WHERE city = $1 AND need_id = $2")
-                .bind(city)
+                .bind(city.as_str())
                 .bind(*n)
                 .fetch_optional(&mut **tx)
                 .await?;
@@ -119,7 +120,7 @@ async fn check_free(
 /// row and membership from the folded state. Returns the cluster's id.
 async fn step(
     tx: &mut Write<'_>,
-    city: &str,
+    city: CityCode,
     community: &str,
     id: Option<i64>,
     e: &ClusterEvent,
@@ -134,7 +135,7 @@ async fn step(
                 "INSERT INTO renewal_clusters (city, community, name, status, merged_into, needs, version, created_at, updated_at)
                  VALUES ($1, $2, '', 'active', NULL, '[]', 0, $3, $3) RETURNING id",
             )
-            .bind(city)
+            .bind(city.as_str())
             .bind(community)
             .bind(now)
             .fetch_one(&mut **tx)
@@ -165,18 +166,18 @@ async fn step(
     .bind(serde_json::to_string(&needs).unwrap_or_default())
     .bind(state.version)
     .bind(now)
-    .bind(city)
+    .bind(city.as_str())
     .bind(id)
     .execute(&mut **tx)
     .await?;
     sqlx::query("DELETE FROM renewal_cluster_needs WHERE city = $1 AND cluster_id = $2")
-        .bind(city)
+        .bind(city.as_str())
         .bind(id)
         .execute(&mut **tx)
         .await?;
     for n in &needs {
         sqlx::query("INSERT INTO renewal_cluster_needs (city, need_id, cluster_id, community) VALUES ($1, $2, $3, $4)")
-            .bind(city)
+            .bind(city.as_str())
             .bind(*n)
             .bind(id)
             .bind(community)
@@ -202,28 +203,28 @@ pub trait ClusterStore {
     /// The clusters of a community (`all`: merged ones too), by id.
     fn renewal_clusters(
         &self,
-        city: &str,
+        city: CityCode,
         community: &str,
         all: bool,
     ) -> impl Future<Output = Result<Vec<StoredCluster>, StoreError>> + Send;
     fn renewal_cluster(
         &self,
-        city: &str,
+        city: CityCode,
         id: i64,
     ) -> impl Future<Output = Result<Option<StoredCluster>, StoreError>> + Send;
     /// The cluster of each clustered need of a community.
     fn cluster_assignments(
         &self,
-        city: &str,
+        city: CityCode,
         community: &str,
     ) -> impl Future<Output = Result<HashMap<i64, i64>, StoreError>> + Send;
     /// A cluster's state replayed from its events alone (to check the stored row against).
-    fn replay_cluster(&self, city: &str, id: i64) -> impl Future<Output = Result<ClusterState, StoreError>> + Send;
+    fn replay_cluster(&self, city: CityCode, id: i64) -> impl Future<Output = Result<ClusterState, StoreError>> + Send;
     /// Apply a clustering run in one transaction: needs added to existing clusters, new
     /// clusters (name, needs). Returns the new clusters' ids.
     fn refresh_clusters(
         &self,
-        city: &str,
+        city: CityCode,
         community: &str,
         add: &[(i64, Vec<i64>)],
         create: &[(String, Vec<i64>)],
@@ -232,7 +233,7 @@ pub trait ClusterStore {
     /// Rename a cluster.
     fn rename_cluster(
         &self,
-        city: &str,
+        city: CityCode,
         id: i64,
         name: &str,
         expected_version: Option<i64>,
@@ -242,7 +243,7 @@ pub trait ClusterStore {
     /// target `absorbed` with the source's needs, all in one transaction.
     fn merge_clusters(
         &self,
-        city: &str,
+        city: CityCode,
         into: i64,
         from: &[i64],
         actor: Option<i64>,
@@ -251,7 +252,7 @@ pub trait ClusterStore {
     /// Split needs off a cluster into a new one named `name`. Returns the new cluster's id.
     fn split_cluster(
         &self,
-        city: &str,
+        city: CityCode,
         id: i64,
         needs: &[i64],
         name: &str,
@@ -261,11 +262,16 @@ pub trait ClusterStore {
 }
 
 impl ClusterStore for Store {
-    async fn renewal_clusters(&self, city: &str, community: &str, all: bool) -> Result<Vec<StoredCluster>, StoreError> {
+    async fn renewal_clusters(
+        &self,
+        city: CityCode,
+        community: &str,
+        all: bool,
+    ) -> Result<Vec<StoredCluster>, StoreError> {
         let rows: Vec<ClusterRow> = sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM renewal_clusters WHERE city = $1 AND community = $2 AND ($3 = 1 OR status = 'active') ORDER BY id"
         ))
-        .bind(city)
+        .bind(city.as_str())
         .bind(community)
         .bind(i64::from(all))
         .fetch_all(&self.pool)
@@ -273,35 +279,35 @@ impl ClusterStore for Store {
         Ok(rows.into_iter().map(cluster).collect())
     }
 
-    async fn renewal_cluster(&self, city: &str, id: i64) -> Result<Option<StoredCluster>, StoreError> {
+    async fn renewal_cluster(&self, city: CityCode, id: i64) -> Result<Option<StoredCluster>, StoreError> {
         let row: Option<ClusterRow> = sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM renewal_clusters WHERE city = $1 AND id = $2"
         ))
-        .bind(city)
+        .bind(city.as_str())
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.map(cluster))
     }
 
-    async fn cluster_assignments(&self, city: &str, community: &str) -> Result<HashMap<i64, i64>, StoreError> {
+    async fn cluster_assignments(&self, city: CityCode, community: &str) -> Result<HashMap<i64, i64>, StoreError> {
         let rows: Vec<(i64, i64)> =
             sqlx::query_as("SELECT need_id, cluster_id FROM renewal_cluster_needs WHERE city = $1 AND community = $2")
-                .bind(city)
+                .bind(city.as_str())
                 .bind(community)
                 .fetch_all(&self.pool)
                 .await?;
         Ok(rows.into_iter().collect())
     }
 
-    async fn replay_cluster(&self, city: &str, id: i64) -> Result<ClusterState, StoreError> {
+    async fn replay_cluster(&self, city: CityCode, id: i64) -> Result<ClusterState, StoreError> {
         let mut conn = self.pool.acquire().await?;
         state_in(&mut conn, city, id).await
     }
 
     async fn refresh_clusters(
         &self,
-        city: &str,
+        city: CityCode,
         community: &str,
         add: &[(i64, Vec<i64>)],
         create: &[(String, Vec<i64>)],
@@ -344,7 +350,7 @@ impl ClusterStore for Store {
 
     async fn rename_cluster(
         &self,
-        city: &str,
+        city: CityCode,
         id: i64,
         name: &str,
         expected_version: Option<i64>,
@@ -373,7 +379,7 @@ impl ClusterStore for Store {
 
     async fn merge_clusters(
         &self,
-        city: &str,
+        city: CityCode,
         into: i64,
         from: &[i64],
         actor: Option<i64>,
@@ -430,7 +436,7 @@ impl ClusterStore for Store {
 
     async fn split_cluster(
         &self,
-        city: &str,
+        city: CityCode,
         id: i64,
         needs: &[i64],
         name: &str,
@@ -456,7 +462,7 @@ impl ClusterStore for Store {
             "INSERT INTO renewal_clusters (city, community, name, status, merged_into, needs, version, created_at, updated_at)
              VALUES ($1, $2, '', 'active', NULL, '[]', 0, $3, $3) RETURNING id",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(&c.community)
         .bind(now_ms())
         .fetch_one(&mut *tx)
@@ -497,7 +503,7 @@ impl ClusterStore for Store {
 /// The first event of a cluster whose row was inserted already.
 async fn create_in(
     tx: &mut Write<'_>,
-    city: &str,
+    city: CityCode,
     community: &str,
     id: i64,
     e: &ClusterEvent,
@@ -522,13 +528,13 @@ async fn create_in(
         .bind(&state.name)
         .bind(serde_json::to_string(&needs).unwrap_or_default())
         .bind(state.version)
-        .bind(city)
+        .bind(city.as_str())
         .bind(id)
         .execute(&mut **tx)
         .await?;
     for n in &needs {
         sqlx::query("INSERT INTO renewal_cluster_needs (city, need_id, cluster_id, community) VALUES ($1, $2, $3, $4)")
-            .bind(city)
+            .bind(city.as_str())
             .bind(*n)
             .bind(id)
             .bind(community)

@@ -2,6 +2,7 @@
 //! minutes, positions and decisions. A decision needs the meeting's attendance quorum and sets
 //! the proposal's status. Streams `renewal-council:COMMUNITY` and `renewal-meeting:ID`.
 
+use gongzhi_core::territory::CityCode;
 use std::future::Future;
 
 use crate::prelude::*;
@@ -88,7 +89,7 @@ type MRow = (i64, String, String, i64, i64, i64, String, String, String);
 pub trait CouncilStore {
     fn add_council_member(
         &self,
-        city: &str,
+        city: CityCode,
         community: &str,
         person: Option<i64>,
         name: &str,
@@ -97,22 +98,26 @@ pub trait CouncilStore {
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     fn council_members(
         &self,
-        city: &str,
+        city: CityCode,
         community: &str,
     ) -> impl Future<Output = Result<Vec<CouncilMember>, StoreError>> + Send;
     /// Call a meeting with an agenda of the community's proposals.
     fn create_meeting(
         &self,
-        city: &str,
+        city: CityCode,
         m: &NewMeeting,
         actor: i64,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
-    fn meeting(&self, city: &str, id: i64) -> impl Future<Output = Result<Option<Meeting>, StoreError>> + Send;
-    fn meetings(&self, city: &str, community: &str) -> impl Future<Output = Result<Vec<Meeting>, StoreError>> + Send;
+    fn meeting(&self, city: CityCode, id: i64) -> impl Future<Output = Result<Option<Meeting>, StoreError>> + Send;
+    fn meetings(
+        &self,
+        city: CityCode,
+        community: &str,
+    ) -> impl Future<Output = Result<Vec<Meeting>, StoreError>> + Send;
     /// Record who attended (council member ids) and, if given, the minutes.
     fn record_meeting(
         &self,
-        city: &str,
+        city: CityCode,
         id: i64,
         attendance: Option<&[i64]>,
         minutes: Option<&str>,
@@ -121,7 +126,7 @@ pub trait CouncilStore {
     /// A present member's position on a proposal of the agenda.
     fn record_position(
         &self,
-        city: &str,
+        city: CityCode,
         meeting: i64,
         p: &PositionRow,
         actor: i64,
@@ -129,7 +134,7 @@ pub trait CouncilStore {
     /// The council's decision on a proposal of the agenda; refused (409) below the quorum.
     fn decide_proposal(
         &self,
-        city: &str,
+        city: CityCode,
         meeting: i64,
         d: &DecisionRow,
         actor: i64,
@@ -139,7 +144,7 @@ pub trait CouncilStore {
 impl CouncilStore for Store {
     async fn add_council_member(
         &self,
-        city: &str,
+        city: CityCode,
         community: &str,
         person: Option<i64>,
         name: &str,
@@ -153,7 +158,7 @@ impl CouncilStore for Store {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO renewal_council_members (city, community, person, name, kind) VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(community)
         .bind(person)
         .bind(name.trim())
@@ -175,11 +180,11 @@ impl CouncilStore for Store {
         Ok(id)
     }
 
-    async fn council_members(&self, city: &str, community: &str) -> Result<Vec<CouncilMember>, StoreError> {
+    async fn council_members(&self, city: CityCode, community: &str) -> Result<Vec<CouncilMember>, StoreError> {
         let rows: Vec<(i64, String, Option<i64>, String, String)> = sqlx::query_as(
             "SELECT id, community, person, name, kind FROM renewal_council_members WHERE city = $1 AND community = $2 ORDER BY id",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(community)
         .fetch_all(&self.pool)
         .await?;
@@ -196,7 +201,7 @@ impl CouncilStore for Store {
             .collect()
     }
 
-    async fn create_meeting(&self, city: &str, m: &NewMeeting, actor: i64) -> Result<i64, StoreError> {
+    async fn create_meeting(&self, city: CityCode, m: &NewMeeting, actor: i64) -> Result<i64, StoreError> {
         m.quorum.check()?;
         if m.title.trim().is_empty() {
             return Err(DomainError::invalid("title", "give the meeting a title").into());
@@ -221,7 +226,7 @@ impl CouncilStore for Store {
             "INSERT INTO renewal_meetings (city, community, title, held_at, quorum_num, quorum_den, agenda, attendance, minutes, created_by)
              VALUES ($1, $2, $3, $4, $5, $6, $7, '[]', '', $8) RETURNING id",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(&m.community)
         .bind(m.title.trim())
         .bind(m.held_at)
@@ -246,11 +251,11 @@ impl CouncilStore for Store {
         Ok(id)
     }
 
-    async fn meeting(&self, city: &str, id: i64) -> Result<Option<Meeting>, StoreError> {
+    async fn meeting(&self, city: CityCode, id: i64) -> Result<Option<Meeting>, StoreError> {
         let r: Option<MRow> = sqlx::query_as(
             "SELECT id, community, title, held_at, quorum_num, quorum_den, agenda, attendance, minutes FROM renewal_meetings WHERE city = $1 AND id = $2",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
@@ -258,14 +263,14 @@ impl CouncilStore for Store {
         let positions: Vec<(i64, i64, String, String)> = sqlx::query_as(
             "SELECT member, proposal, stance, reason FROM renewal_positions WHERE city = $1 AND meeting = $2 ORDER BY proposal, member",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(id)
         .fetch_all(&self.pool)
         .await?;
         let decisions: Vec<(i64, String, String)> = sqlx::query_as(
             "SELECT proposal, decision, reason FROM renewal_decisions WHERE city = $1 AND meeting = $2 ORDER BY proposal",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(id)
         .fetch_all(&self.pool)
         .await?;
@@ -309,11 +314,11 @@ impl CouncilStore for Store {
         }))
     }
 
-    async fn meetings(&self, city: &str, community: &str) -> Result<Vec<Meeting>, StoreError> {
+    async fn meetings(&self, city: CityCode, community: &str) -> Result<Vec<Meeting>, StoreError> {
         let ids: Vec<(i64,)> = sqlx::query_as(
             "SELECT id FROM renewal_meetings WHERE city = $1 AND community = $2 ORDER BY held_at DESC, id DESC",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(community)
         .fetch_all(&self.pool)
         .await?;
@@ -326,7 +331,7 @@ impl CouncilStore for Store {
 
     async fn record_meeting(
         &self,
-        city: &str,
+        city: CityCode,
         id: i64,
         attendance: Option<&[i64]>,
         minutes: Option<&str>,
@@ -359,7 +364,7 @@ impl CouncilStore for Store {
             att.dedup();
             sqlx::query("UPDATE renewal_meetings SET attendance = $1 WHERE city = $2 AND id = $3")
                 .bind(to_json(&att)?)
-                .bind(city)
+                .bind(city.as_str())
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
@@ -378,7 +383,7 @@ impl CouncilStore for Store {
         if let Some(text) = minutes {
             sqlx::query("UPDATE renewal_meetings SET minutes = $1 WHERE city = $2 AND id = $3")
                 .bind(text)
-                .bind(city)
+                .bind(city.as_str())
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
@@ -400,7 +405,13 @@ impl CouncilStore for Store {
             .ok_or_else(|| StoreError::NotFound(format!("meeting {id}")))
     }
 
-    async fn record_position(&self, city: &str, meeting: i64, p: &PositionRow, actor: i64) -> Result<(), StoreError> {
+    async fn record_position(
+        &self,
+        city: CityCode,
+        meeting: i64,
+        p: &PositionRow,
+        actor: i64,
+    ) -> Result<(), StoreError> {
         let m = self
             .meeting(city, meeting)
             .await?
@@ -425,14 +436,14 @@ impl CouncilStore for Store {
         m.check(MeetingAction::RecordPosition)?;
         let mut tx = self.write().await?;
         sqlx::query("DELETE FROM renewal_positions WHERE city = $1 AND meeting = $2 AND member = $3 AND proposal = $4")
-            .bind(city)
+            .bind(city.as_str())
             .bind(meeting)
             .bind(p.member)
             .bind(p.proposal)
             .execute(&mut *tx)
             .await?;
         sqlx::query("INSERT INTO renewal_positions (city, meeting, member, proposal, stance, reason) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(city)
+            .bind(city.as_str())
             .bind(meeting)
             .bind(p.member)
             .bind(p.proposal)
@@ -457,7 +468,7 @@ impl CouncilStore for Store {
 
     async fn decide_proposal(
         &self,
-        city: &str,
+        city: CityCode,
         meeting: i64,
         d: &DecisionRow,
         actor: i64,
@@ -476,7 +487,7 @@ impl CouncilStore for Store {
         council::decide(m.state(), MeetingAction::Decide).map_err(|r| refused(&m.standing.explanation.en, r))?;
         let mut tx = self.write().await?;
         sqlx::query("DELETE FROM renewal_decisions WHERE city = $1 AND meeting = $2 AND proposal = $3")
-            .bind(city)
+            .bind(city.as_str())
             .bind(meeting)
             .bind(d.proposal)
             .execute(&mut *tx)
@@ -484,7 +495,7 @@ impl CouncilStore for Store {
         sqlx::query(
             "INSERT INTO renewal_decisions (city, meeting, proposal, decision, reason) VALUES ($1, $2, $3, $4, $5)",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(meeting)
         .bind(d.proposal)
         .bind(d.decision.as_str())

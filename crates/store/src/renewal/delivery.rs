@@ -2,6 +2,7 @@
 //! (stored as documents), spending, contributions, upkeep with check-ins, acceptance answers and
 //! the supervision of late milestones. Every change appends to the stream `renewal_delivery:ID`.
 
+use gongzhi_core::territory::CityCode;
 use std::future::Future;
 
 use crate::prelude::*;
@@ -131,7 +132,7 @@ fn stream(id: i64) -> String {
 
 async fn append(
     tx: &mut Write<'_>,
-    city: &str,
+    city: CityCode,
     delivery: i64,
     kind: &str,
     actor: Option<i64>,
@@ -165,22 +166,22 @@ pub trait DeliveryStore {
     /// `delivery_started` carries the proposal it delivers.
     fn start_delivery(
         &self,
-        city: &str,
+        city: CityCode,
         d: &NewDelivery,
         actor: Option<i64>,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     /// The delivery projects of a community (all the city's without one).
     fn deliveries(
         &self,
-        city: &str,
+        city: CityCode,
         community: Option<&str>,
     ) -> impl Future<Output = Result<Vec<DeliveryRow>, StoreError>> + Send;
-    fn delivery_row(&self, city: &str, id: i64) -> impl Future<Output = Result<DeliveryRow, StoreError>> + Send;
+    fn delivery_row(&self, city: CityCode, id: i64) -> impl Future<Output = Result<DeliveryRow, StoreError>> + Send;
     /// A delivery project with its milestones, spending, contributions, upkeep and acceptance.
-    fn delivery(&self, city: &str, id: i64) -> impl Future<Output = Result<DeliveryDetail, StoreError>> + Send;
+    fn delivery(&self, city: CityCode, id: i64) -> impl Future<Output = Result<DeliveryDetail, StoreError>> + Send;
     fn add_milestone(
         &self,
-        city: &str,
+        city: CityCode,
         delivery: i64,
         title: &str,
         due: NaiveDate,
@@ -189,7 +190,7 @@ pub trait DeliveryStore {
     /// Mark a milestone done on `date` (once: 409 if it is done already).
     fn complete_milestone(
         &self,
-        city: &str,
+        city: CityCode,
         delivery: i64,
         milestone: i64,
         date: NaiveDate,
@@ -201,7 +202,7 @@ pub trait DeliveryStore {
     /// were documents, and `milestone_photo_added`). Returns the photo's name.
     fn add_milestone_photo(
         &self,
-        city: &str,
+        city: CityCode,
         delivery: i64,
         milestone: i64,
         content_type: &str,
@@ -209,11 +210,11 @@ pub trait DeliveryStore {
         actor: Option<i64>,
     ) -> impl Future<Output = Result<String, StoreError>> + Send;
     /// A milestone photo's media id, by its name.
-    fn milestone_photo_id(&self, city: &str, name: &str) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    fn milestone_photo_id(&self, city: CityCode, name: &str) -> impl Future<Output = Result<i64, StoreError>> + Send;
     /// Record money spent (cents > 0).
     fn record_spending(
         &self,
-        city: &str,
+        city: CityCode,
         delivery: i64,
         amount_cents: i64,
         note: &str,
@@ -222,7 +223,7 @@ pub trait DeliveryStore {
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     fn add_contribution(
         &self,
-        city: &str,
+        city: CityCode,
         delivery: i64,
         c: &Contribution,
         actor: Option<i64>,
@@ -230,7 +231,7 @@ pub trait DeliveryStore {
     #[allow(clippy::too_many_arguments)]
     fn add_upkeep(
         &self,
-        city: &str,
+        city: CityCode,
         delivery: i64,
         who: &str,
         what: &str,
@@ -240,7 +241,7 @@ pub trait DeliveryStore {
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     fn add_checkin(
         &self,
-        city: &str,
+        city: CityCode,
         delivery: i64,
         upkeep: i64,
         c: &Checkin,
@@ -250,7 +251,7 @@ pub trait DeliveryStore {
     /// event records that an answer came, not who gave which verdict.
     fn answer_acceptance(
         &self,
-        city: &str,
+        city: CityCode,
         delivery: i64,
         person: i64,
         a: &Acceptance,
@@ -258,7 +259,7 @@ pub trait DeliveryStore {
     /// Whether `person` has answered a project's acceptance survey.
     fn has_answered(
         &self,
-        city: &str,
+        city: CityCode,
         delivery: i64,
         person: i64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
@@ -266,7 +267,7 @@ pub trait DeliveryStore {
     /// given), latest first: the supervision list.
     fn supervised_milestones(
         &self,
-        city: &str,
+        city: CityCode,
         community: Option<&str>,
         today: NaiveDate,
     ) -> impl Future<Output = Result<Vec<SupervisedMilestone>, StoreError>> + Send;
@@ -275,13 +276,13 @@ pub trait DeliveryStore {
     /// as an event `milestone_supervised`. Returns how many milestones were marked.
     fn supervise_milestones(
         &self,
-        city: &str,
+        city: CityCode,
         today: NaiveDate,
     ) -> impl Future<Output = Result<usize, StoreError>> + Send;
 }
 
 impl DeliveryStore for Store {
-    async fn start_delivery(&self, city: &str, d: &NewDelivery, actor: Option<i64>) -> Result<i64, StoreError> {
+    async fn start_delivery(&self, city: CityCode, d: &NewDelivery, actor: Option<i64>) -> Result<i64, StoreError> {
         d.check()?;
         self.require_community(city, &d.community).await?;
         let mut tx = self.write().await?;
@@ -289,7 +290,7 @@ impl DeliveryStore for Store {
             "INSERT INTO renewal_deliveries (city, community, proposal, title, kind, geometry, date_from, date_to, budget_cents, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(&d.community)
         .bind(d.proposal)
         .bind(d.title.trim())
@@ -314,20 +315,20 @@ impl DeliveryStore for Store {
         Ok(id)
     }
 
-    async fn deliveries(&self, city: &str, community: Option<&str>) -> Result<Vec<DeliveryRow>, StoreError> {
+    async fn deliveries(&self, city: CityCode, community: Option<&str>) -> Result<Vec<DeliveryRow>, StoreError> {
         let rows: Vec<DeliveryTuple> = match community {
             Some(c) => {
                 sqlx::query_as(&format!(
                     "{DELIVERY_SELECT} WHERE d.city = $1 AND d.community = $2 ORDER BY d.id"
                 ))
-                .bind(city)
+                .bind(city.as_str())
                 .bind(c)
                 .fetch_all(&self.pool)
                 .await?
             }
             None => {
                 sqlx::query_as(&format!("{DELIVERY_SELECT} WHERE d.city = $1 ORDER BY d.id"))
-                    .bind(city)
+                    .bind(city.as_str())
                     .fetch_all(&self.pool)
                     .await?
             }
@@ -335,16 +336,16 @@ impl DeliveryStore for Store {
         rows.into_iter().map(delivery_of).collect()
     }
 
-    async fn delivery_row(&self, city: &str, id: i64) -> Result<DeliveryRow, StoreError> {
+    async fn delivery_row(&self, city: CityCode, id: i64) -> Result<DeliveryRow, StoreError> {
         let row: Option<DeliveryTuple> = sqlx::query_as(&format!("{DELIVERY_SELECT} WHERE d.city = $1 AND d.id = $2"))
-            .bind(city)
+            .bind(city.as_str())
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
         delivery_of(row.ok_or_else(|| StoreError::NotFound(format!("delivery project {id}")))?)
     }
 
-    async fn delivery(&self, city: &str, id: i64) -> Result<DeliveryDetail, StoreError> {
+    async fn delivery(&self, city: CityCode, id: i64) -> Result<DeliveryDetail, StoreError> {
         let delivery = self.delivery_row(city, id).await?;
         let milestones = self
             .milestones(city, Some(id))
@@ -355,7 +356,7 @@ impl DeliveryStore for Store {
         let spending: Vec<(i64, i64, String, String)> = sqlx::query_as(
             "SELECT id, amount_cents, note, day FROM renewal_spending WHERE city = $1 AND delivery = $2 ORDER BY id",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(id)
         .fetch_all(&self.pool)
         .await?;
@@ -375,7 +376,7 @@ impl DeliveryStore for Store {
             "SELECT id, contributor, kind, person, organisation, hours_tenths, money_cents, materials, day
              FROM renewal_contributions WHERE city = $1 AND delivery = $2 ORDER BY id",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(id)
         .fetch_all(&self.pool)
         .await?;
@@ -402,7 +403,7 @@ impl DeliveryStore for Store {
         let upkeep_rows: Vec<(i64, String, String, i64, String)> = sqlx::query_as(
             "SELECT id, who, what, every_days, date_from FROM renewal_upkeep WHERE city = $1 AND delivery = $2 ORDER BY id",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(id)
         .fetch_all(&self.pool)
         .await?;
@@ -411,7 +412,7 @@ impl DeliveryStore for Store {
             let checkins: Vec<(String, i64, String)> = sqlx::query_as(
                 "SELECT day, ok, note FROM renewal_checkins WHERE city = $1 AND upkeep = $2 ORDER BY id",
             )
-            .bind(city)
+            .bind(city.as_str())
             .bind(uid)
             .fetch_all(&self.pool)
             .await?;
@@ -436,7 +437,7 @@ impl DeliveryStore for Store {
         let answers: Vec<(String, i64, String)> = sqlx::query_as(
             "SELECT satisfaction, solved, comment FROM renewal_acceptance WHERE city = $1 AND delivery = $2 ORDER BY at, person",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(id)
         .fetch_all(&self.pool)
         .await?;
@@ -462,7 +463,7 @@ impl DeliveryStore for Store {
 
     async fn add_milestone(
         &self,
-        city: &str,
+        city: CityCode,
         delivery: i64,
         title: &str,
         due: NaiveDate,
@@ -477,7 +478,7 @@ impl DeliveryStore for Store {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO renewal_milestones (city, delivery, title, due, photos, supervision) VALUES ($1, $2, $3, $4, '[]', 0) RETURNING id",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(delivery)
         .bind(title)
         .bind(due.to_string())
@@ -498,7 +499,7 @@ impl DeliveryStore for Store {
 
     async fn complete_milestone(
         &self,
-        city: &str,
+        city: CityCode,
         delivery: i64,
         milestone: i64,
         date: NaiveDate,
@@ -523,7 +524,7 @@ impl DeliveryStore for Store {
         })?;
         sqlx::query("UPDATE renewal_milestones SET done = $1 WHERE city = $2 AND id = $3")
             .bind(date.to_string())
-            .bind(city)
+            .bind(city.as_str())
             .bind(milestone)
             .execute(&mut *tx)
             .await?;
@@ -544,7 +545,7 @@ impl DeliveryStore for Store {
 
     async fn add_milestone_photo(
         &self,
-        city: &str,
+        city: CityCode,
         delivery: i64,
         milestone: i64,
         content_type: &str,
@@ -594,7 +595,7 @@ impl DeliveryStore for Store {
         m.photos.push(name.clone());
         sqlx::query("UPDATE renewal_milestones SET photos = $1 WHERE city = $2 AND id = $3")
             .bind(serde_json::to_string(&m.photos).map_err(|e| bad_stored("photos", e))?)
-            .bind(city)
+            .bind(city.as_str())
             .bind(milestone)
             .execute(&mut *tx)
             .await?;
@@ -611,7 +612,7 @@ impl DeliveryStore for Store {
         Ok(name)
     }
 
-    async fn milestone_photo_id(&self, city: &str, name: &str) -> Result<i64, StoreError> {
+    async fn milestone_photo_id(&self, city: CityCode, name: &str) -> Result<i64, StoreError> {
         if !name.starts_with("renewal_photo:") {
             return Err(StoreError::NotFound(format!("photo {name}")));
         }
@@ -623,7 +624,7 @@ impl DeliveryStore for Store {
 
     async fn record_spending(
         &self,
-        city: &str,
+        city: CityCode,
         delivery: i64,
         amount_cents: i64,
         note: &str,
@@ -638,7 +639,7 @@ impl DeliveryStore for Store {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO renewal_spending (city, delivery, amount_cents, note, day) VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(delivery)
         .bind(amount_cents)
         .bind(note.trim())
@@ -660,7 +661,7 @@ impl DeliveryStore for Store {
 
     async fn add_contribution(
         &self,
-        city: &str,
+        city: CityCode,
         delivery: i64,
         c: &Contribution,
         actor: Option<i64>,
@@ -677,7 +678,7 @@ impl DeliveryStore for Store {
             "INSERT INTO renewal_contributions (city, delivery, contributor, kind, person, organisation, hours_tenths, money_cents, materials, day)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(delivery)
         .bind(c.contributor.trim())
         .bind(c.kind.as_str())
@@ -705,7 +706,7 @@ impl DeliveryStore for Store {
     #[allow(clippy::too_many_arguments)]
     async fn add_upkeep(
         &self,
-        city: &str,
+        city: CityCode,
         delivery: i64,
         who: &str,
         what: &str,
@@ -719,7 +720,7 @@ impl DeliveryStore for Store {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO renewal_upkeep (city, delivery, who, what, every_days, date_from) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(delivery)
         .bind(who.trim())
         .bind(what.trim())
@@ -734,7 +735,7 @@ impl DeliveryStore for Store {
 
     async fn add_checkin(
         &self,
-        city: &str,
+        city: CityCode,
         delivery: i64,
         upkeep: i64,
         c: &Checkin,
@@ -743,7 +744,7 @@ impl DeliveryStore for Store {
         let mut tx = self.write().await?;
         let known: Option<(i64,)> =
             sqlx::query_as("SELECT id FROM renewal_upkeep WHERE city = $1 AND delivery = $2 AND id = $3")
-                .bind(city)
+                .bind(city.as_str())
                 .bind(delivery)
                 .bind(upkeep)
                 .fetch_optional(&mut *tx)
@@ -756,7 +757,7 @@ impl DeliveryStore for Store {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO renewal_checkins (city, upkeep, day, ok, note) VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(upkeep)
         .bind(c.date.to_string())
         .bind(i64::from(c.ok))
@@ -778,7 +779,7 @@ impl DeliveryStore for Store {
 
     async fn answer_acceptance(
         &self,
-        city: &str,
+        city: CityCode,
         delivery: i64,
         person: i64,
         a: &Acceptance,
@@ -791,7 +792,7 @@ impl DeliveryStore for Store {
         sqlx::query(
             "INSERT INTO renewal_acceptance (city, delivery, person, satisfaction, solved, comment, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(delivery)
         .bind(person)
         .bind(a.satisfaction.as_str())
@@ -814,10 +815,10 @@ impl DeliveryStore for Store {
         Ok(())
     }
 
-    async fn has_answered(&self, city: &str, delivery: i64, person: i64) -> Result<bool, StoreError> {
+    async fn has_answered(&self, city: CityCode, delivery: i64, person: i64) -> Result<bool, StoreError> {
         let row: Option<(i64,)> =
             sqlx::query_as("SELECT person FROM renewal_acceptance WHERE city = $1 AND delivery = $2 AND person = $3")
-                .bind(city)
+                .bind(city.as_str())
                 .bind(delivery)
                 .bind(person)
                 .fetch_optional(&self.pool)
@@ -827,7 +828,7 @@ impl DeliveryStore for Store {
 
     async fn supervised_milestones(
         &self,
-        city: &str,
+        city: CityCode,
         community: Option<&str>,
         today: NaiveDate,
     ) -> Result<Vec<SupervisedMilestone>, StoreError> {
@@ -857,7 +858,7 @@ impl DeliveryStore for Store {
         Ok(out)
     }
 
-    async fn supervise_milestones(&self, city: &str, today: NaiveDate) -> Result<usize, StoreError> {
+    async fn supervise_milestones(&self, city: CityCode, today: NaiveDate) -> Result<usize, StoreError> {
         let mut marked = 0;
         for (delivery, m) in self.milestones(city, None).await? {
             let Some((level, note)) = supervision_due(&m, today) else {
@@ -868,7 +869,7 @@ impl DeliveryStore for Store {
                 "UPDATE renewal_milestones SET supervision = $1 WHERE city = $2 AND id = $3 AND supervision < $1",
             )
             .bind(i64::from(level))
-            .bind(city)
+            .bind(city.as_str())
             .bind(m.id)
             .execute(&mut *tx)
             .await?
@@ -894,20 +895,20 @@ impl DeliveryStore for Store {
 
 impl Store {
     /// Milestones of one project, or of every project of the city, with their project id.
-    async fn milestones(&self, city: &str, delivery: Option<i64>) -> Result<Vec<(i64, Milestone)>, StoreError> {
+    async fn milestones(&self, city: CityCode, delivery: Option<i64>) -> Result<Vec<(i64, Milestone)>, StoreError> {
         let sql = "SELECT delivery, id, title, due, done, photos, supervision FROM renewal_milestones WHERE city = $1";
         type Row = (i64, i64, String, String, Option<String>, String, i64);
         let rows: Vec<Row> = match delivery {
             Some(d) => {
                 sqlx::query_as(&format!("{sql} AND delivery = $2 ORDER BY due, id"))
-                    .bind(city)
+                    .bind(city.as_str())
                     .bind(d)
                     .fetch_all(&self.pool)
                     .await?
             }
             None => {
                 sqlx::query_as(&format!("{sql} ORDER BY delivery, due, id"))
-                    .bind(city)
+                    .bind(city.as_str())
                     .fetch_all(&self.pool)
                     .await?
             }
@@ -917,9 +918,9 @@ impl Store {
             .collect()
     }
 
-    async fn lock_delivery(&self, tx: &mut Write<'_>, city: &str, id: i64) -> Result<(), StoreError> {
+    async fn lock_delivery(&self, tx: &mut Write<'_>, city: CityCode, id: i64) -> Result<(), StoreError> {
         let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM renewal_deliveries WHERE city = $1 AND id = $2")
-            .bind(city)
+            .bind(city.as_str())
             .bind(id)
             .fetch_optional(&mut **tx)
             .await?;
@@ -930,14 +931,14 @@ impl Store {
     async fn milestone_in(
         &self,
         tx: &mut Write<'_>,
-        city: &str,
+        city: CityCode,
         delivery: i64,
         id: i64,
     ) -> Result<Milestone, StoreError> {
         let row: Option<MilestoneTuple> = sqlx::query_as(
             "SELECT id, title, due, done, photos, supervision FROM renewal_milestones WHERE city = $1 AND delivery = $2 AND id = $3",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(delivery)
         .bind(id)
         .fetch_optional(&mut **tx)

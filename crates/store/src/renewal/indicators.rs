@@ -2,6 +2,7 @@
 //! `gongzhi_core::renewal::indicators`, which folds them): a handful of grouped reads, each
 //! bounded by the city and the area's code prefix.
 
+use gongzhi_core::territory::CityCode;
 use std::future::Future;
 
 use crate::prelude::*;
@@ -50,7 +51,7 @@ pub trait RenewalIndicatorStore {
     /// `from ..= to`.
     fn renewal_facts(
         &self,
-        city: &str,
+        city: CityCode,
         area: &str,
         from: NaiveDate,
         to: NaiveDate,
@@ -58,7 +59,13 @@ pub trait RenewalIndicatorStore {
 }
 
 impl RenewalIndicatorStore for Store {
-    async fn renewal_facts(&self, city: &str, area: &str, from: NaiveDate, to: NaiveDate) -> Result<Facts, StoreError> {
+    async fn renewal_facts(
+        &self,
+        city: CityCode,
+        area: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Facts, StoreError> {
         let prefix = area_prefix(area);
         let like = format!("{prefix}%");
         // Community records (clusters, proposals, votes, deliveries) of the area, or of the
@@ -72,7 +79,7 @@ impl RenewalIndicatorStore for Store {
              LEFT JOIN renewal_cluster_needs cn ON cn.city = n.city AND cn.need_id = n.id
              WHERE n.city = $1 AND n.area LIKE $2 AND n.created_at >= $3 AND n.created_at < $4 ORDER BY n.id",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(&like)
         .bind(from_ms)
         .bind(to_ms)
@@ -93,7 +100,7 @@ impl RenewalIndicatorStore for Store {
         let merged: Vec<(i64, i64)> = sqlx::query_as(
             "SELECT id, merged_into FROM renewal_clusters WHERE city = $1 AND community LIKE $2 AND merged_into IS NOT NULL",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(&community_like)
         .fetch_all(&self.pool)
         .await?;
@@ -102,7 +109,7 @@ impl RenewalIndicatorStore for Store {
         let proposals: Vec<(i64, i64)> = sqlx::query_as(
             "SELECT id, cluster FROM renewal_proposals WHERE city = $1 AND community LIKE $2 AND cluster IS NOT NULL ORDER BY id",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(&community_like)
         .fetch_all(&self.pool)
         .await?;
@@ -116,7 +123,7 @@ impl RenewalIndicatorStore for Store {
              JOIN renewal_milestones m ON m.city = d.city AND m.delivery = d.id
              WHERE d.city = $1 AND d.community LIKE $2 AND d.proposal IS NOT NULL",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(&community_like)
         .fetch_all(&self.pool)
         .await?;
@@ -136,7 +143,7 @@ impl RenewalIndicatorStore for Store {
         let grants: Vec<(i64, String)> = sqlx::query_as(
             "SELECT person_id, scope FROM grants WHERE city = $1 AND role = 'resident' AND (scope LIKE $2 OR scope LIKE $3)",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(format!("division:{prefix}%"))
         .bind(format!("grids:{prefix}%"))
         .fetch_all(&self.pool)
@@ -158,7 +165,7 @@ impl RenewalIndicatorStore for Store {
              SELECT c.author FROM renewal_comments c JOIN renewal_proposals p ON p.city = c.city AND p.id = c.proposal
              WHERE c.city = $1 AND p.community LIKE $2 AND c.created_at >= $3 AND c.created_at < $4",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(&community_like)
         .bind(from_ms)
         .bind(to_ms)
@@ -168,7 +175,7 @@ impl RenewalIndicatorStore for Store {
         let meetings: Vec<(String,)> = sqlx::query_as(
             "SELECT attendance FROM renewal_meetings WHERE city = $1 AND community LIKE $2 AND held_at >= $3 AND held_at < $4",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(&community_like)
         .bind(from_ms)
         .bind(to_ms)
@@ -181,7 +188,7 @@ impl RenewalIndicatorStore for Store {
         if !attended.is_empty() {
             let members: Vec<(i64, Option<i64>)> =
                 sqlx::query_as("SELECT id, person FROM renewal_council_members WHERE city = $1 AND community LIKE $2")
-                    .bind(city)
+                    .bind(city.as_str())
                     .bind(&community_like)
                     .fetch_all(&self.pool)
                     .await?;
@@ -197,7 +204,7 @@ impl RenewalIndicatorStore for Store {
             "SELECT DISTINCT v.person FROM renewal_voted v JOIN renewal_votes w ON w.city = v.city AND w.id = v.vote
              WHERE v.city = $1 AND w.community LIKE $2 AND w.opens_at < $4 AND w.closes_at >= $3",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(&community_like)
         .bind(from_ms)
         .bind(to_ms)
@@ -212,7 +219,7 @@ impl RenewalIndicatorStore for Store {
             "SELECT CAST(SUM(budget_cents) AS BIGINT) FROM renewal_deliveries
              WHERE city = $1 AND community LIKE $2 AND date_from <= $4 AND date_to >= $3",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(&community_like)
         .bind(&from_s)
         .bind(&to_s)
@@ -224,7 +231,7 @@ impl RenewalIndicatorStore for Store {
              JOIN renewal_deliveries d ON d.city = c.city AND d.id = c.delivery
              WHERE c.city = $1 AND d.community LIKE $2 AND d.date_from <= $4 AND d.date_to >= $3",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(&community_like)
         .bind(&from_s)
         .bind(&to_s)
@@ -247,7 +254,7 @@ impl Store {
     /// (with all their items).
     async fn interventions(
         &self,
-        city: &str,
+        city: CityCode,
         area: &str,
         community_like: &str,
         from: NaiveDate,
@@ -257,7 +264,7 @@ impl Store {
             "SELECT community FROM renewal_works WHERE city = $1 AND community LIKE $2
              UNION SELECT community FROM renewal_deliveries WHERE city = $1 AND community LIKE $2",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(community_like)
         .fetch_all(&self.pool)
         .await?;

@@ -3,6 +3,7 @@
 
 use gongzhi_core::gridteam::Need;
 use gongzhi_core::renewal::evidence::CaseFact;
+use gongzhi_core::territory::CityCode;
 use std::future::Future;
 
 use crate::prelude::*;
@@ -30,16 +31,16 @@ pub trait NeedStore {
     /// codes start with the community's code), oldest first.
     fn community_needs(
         &self,
-        city: &str,
+        city: CityCode,
         community: &str,
     ) -> impl Future<Output = Result<Vec<GridRecord>, StoreError>> + Send;
     /// Every need of the city (the clustering benchmark, city-wide clustering).
-    fn city_needs(&self, city: &str) -> impl Future<Output = Result<Vec<GridRecord>, StoreError>> + Send;
+    fn city_needs(&self, city: CityCode) -> impl Future<Output = Result<Vec<GridRecord>, StoreError>> + Send;
     /// Store a photo of a need (its event goes to the `grid_needs:ID:photos` stream), in the
     /// media store as `need:ID`.
     fn add_need_photo(
         &self,
-        city: &str,
+        city: CityCode,
         need_id: i64,
         content_type: &str,
         data: &[u8],
@@ -48,14 +49,14 @@ pub trait NeedStore {
     /// The photos of a need: (media id, content type, size).
     fn need_photos(
         &self,
-        city: &str,
+        city: CityCode,
         need_id: i64,
     ) -> impl Future<Output = Result<Vec<crate::MediaInfo>, StoreError>> + Send;
     /// The closed-loop cases of a community reported since `from_ms` (voided and merged ones
     /// left out), as the evidence rule sees them.
     fn community_case_facts(
         &self,
-        city: &str,
+        city: CityCode,
         community: &str,
         from_ms: i64,
     ) -> impl Future<Output = Result<Vec<CaseFact>, StoreError>> + Send;
@@ -63,7 +64,7 @@ pub trait NeedStore {
     /// the need's stream). Every case must exist in the city; cases already linked stay once.
     fn link_evidence(
         &self,
-        city: &str,
+        city: CityCode,
         need_id: i64,
         cases: &[i64],
         actor: Option<i64>,
@@ -71,12 +72,12 @@ pub trait NeedStore {
 }
 
 impl NeedStore for Store {
-    async fn community_needs(&self, city: &str, community: &str) -> Result<Vec<GridRecord>, StoreError> {
+    async fn community_needs(&self, city: CityCode, community: &str) -> Result<Vec<GridRecord>, StoreError> {
         let rows: Vec<NeedRow> = sqlx::query_as(
             "SELECT id, area, status, person_id, created_at, body FROM grid_needs
              WHERE city = $1 AND (area = $2 OR area LIKE $3) ORDER BY id",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(community)
         .bind(format!("{community}%"))
         .fetch_all(&self.pool)
@@ -84,11 +85,11 @@ impl NeedStore for Store {
         Ok(rows.into_iter().map(record).collect())
     }
 
-    async fn city_needs(&self, city: &str) -> Result<Vec<GridRecord>, StoreError> {
+    async fn city_needs(&self, city: CityCode) -> Result<Vec<GridRecord>, StoreError> {
         let rows: Vec<NeedRow> = sqlx::query_as(
             "SELECT id, area, status, person_id, created_at, body FROM grid_needs WHERE city = $1 ORDER BY id",
         )
-        .bind(city)
+        .bind(city.as_str())
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.into_iter().map(record).collect())
@@ -96,7 +97,7 @@ impl NeedStore for Store {
 
     async fn add_need_photo(
         &self,
-        city: &str,
+        city: CityCode,
         need_id: i64,
         content_type: &str,
         data: &[u8],
@@ -127,13 +128,13 @@ impl NeedStore for Store {
         Ok(id)
     }
 
-    async fn need_photos(&self, city: &str, need_id: i64) -> Result<Vec<crate::MediaInfo>, StoreError> {
+    async fn need_photos(&self, city: CityCode, need_id: i64) -> Result<Vec<crate::MediaInfo>, StoreError> {
         self.media_owned_by(city, &format!("need:{need_id}")).await
     }
 
     async fn community_case_facts(
         &self,
-        city: &str,
+        city: CityCode,
         community: &str,
         from_ms: i64,
     ) -> Result<Vec<CaseFact>, StoreError> {
@@ -142,7 +143,7 @@ impl NeedStore for Store {
              WHERE city = $1 AND (area = $2 OR grid LIKE $3) AND created_at >= $4
              AND state NOT IN ('voided', 'merged') ORDER BY id",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(community)
         .bind(format!("{community}%"))
         .bind(from_ms)
@@ -162,7 +163,7 @@ impl NeedStore for Store {
 
     async fn link_evidence(
         &self,
-        city: &str,
+        city: CityCode,
         need_id: i64,
         cases: &[i64],
         actor: Option<i64>,
@@ -171,7 +172,7 @@ impl NeedStore for Store {
         let row: Option<NeedRow> = sqlx::query_as(
             "SELECT id, area, status, person_id, created_at, body FROM grid_needs WHERE city = $1 AND id = $2",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(need_id)
         .fetch_optional(&mut *tx)
         .await?;
@@ -182,7 +183,7 @@ impl NeedStore for Store {
         }
         for c in cases {
             let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM cases WHERE city = $1 AND id = $2")
-                .bind(city)
+                .bind(city.as_str())
                 .bind(*c)
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -198,7 +199,7 @@ impl NeedStore for Store {
         body["evidence"] = serde_json::json!(need.evidence);
         sqlx::query("UPDATE grid_needs SET body = $1 WHERE city = $2 AND id = $3")
             .bind(body.to_string())
-            .bind(city)
+            .bind(city.as_str())
             .bind(need_id)
             .execute(&mut *tx)
             .await?;

@@ -1,6 +1,7 @@
 //! Proposals (方案) with their versions and residents' amendments (修改建议). Every change
 //! appends an event to stream `renewal-proposal:ID` in the same transaction.
 
+use gongzhi_core::territory::CityCode;
 use std::future::Future;
 
 use crate::prelude::*;
@@ -137,7 +138,7 @@ fn arow(r: ARow) -> Result<AmendmentRow, StoreError> {
 
 async fn write_version(
     tx: &mut Write<'_>,
-    city: &str,
+    city: CityCode,
     id: i64,
     version: i64,
     content: &Content,
@@ -149,7 +150,7 @@ async fn write_version(
         "INSERT INTO renewal_proposal_versions (city, proposal, version, content, author, amendment, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
-    .bind(city)
+    .bind(city.as_str())
     .bind(id)
     .bind(version)
     .bind(to_json(content)?)
@@ -165,7 +166,7 @@ async fn write_version(
     .bind(&content.title)
     .bind(content.budget_cents())
     .bind(at)
-    .bind(city)
+    .bind(city.as_str())
     .bind(id)
     .execute(&mut **tx)
     .await?;
@@ -176,7 +177,7 @@ async fn write_version(
 /// vote's count), with its event, inside `tx`; refused (409) when the table does not allow it.
 pub(crate) async fn set_status(
     tx: &mut Write<'_>,
-    city: &str,
+    city: CityCode,
     id: i64,
     action: ProposalAction,
     actor: Option<i64>,
@@ -188,7 +189,7 @@ pub(crate) async fn set_status(
     sqlx::query("UPDATE renewal_proposals SET status = $1, updated_at = $2 WHERE city = $3 AND id = $4")
         .bind(status.as_str())
         .bind(now_ms())
-        .bind(city)
+        .bind(city.as_str())
         .bind(id)
         .execute(&mut **tx)
         .await?;
@@ -211,26 +212,27 @@ pub trait ProposalStore {
     /// Create a proposal at version 1 (status open).
     fn create_proposal(
         &self,
-        city: &str,
+        city: CityCode,
         p: &NewProposal,
         author: i64,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
-    fn proposal(&self, city: &str, id: i64) -> impl Future<Output = Result<Option<ProposalRow>, StoreError>> + Send;
+    fn proposal(&self, city: CityCode, id: i64)
+        -> impl Future<Output = Result<Option<ProposalRow>, StoreError>> + Send;
     /// The proposals of a community, oldest first.
     fn proposals(
         &self,
-        city: &str,
+        city: CityCode,
         community: &str,
     ) -> impl Future<Output = Result<Vec<ProposalRow>, StoreError>> + Send;
     fn proposal_versions(
         &self,
-        city: &str,
+        city: CityCode,
         id: i64,
     ) -> impl Future<Output = Result<Vec<VersionRow>, StoreError>> + Send;
     /// The author (or staff) writes a new version over the one they saw.
     fn revise_proposal(
         &self,
-        city: &str,
+        city: CityCode,
         id: i64,
         expected_version: i64,
         content: &Content,
@@ -239,7 +241,7 @@ pub trait ProposalStore {
     /// A resident suggests an amendment to the version they saw.
     fn suggest_amendment(
         &self,
-        city: &str,
+        city: CityCode,
         proposal: i64,
         base_version: i64,
         changes: &Patch,
@@ -250,24 +252,32 @@ pub trait ProposalStore {
     /// through the vote and the delivery).
     fn add_comment(
         &self,
-        city: &str,
+        city: CityCode,
         proposal: i64,
         body: &str,
         author: i64,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     /// A proposal's comments, oldest first.
-    fn comments(&self, city: &str, proposal: i64) -> impl Future<Output = Result<Vec<CommentRow>, StoreError>> + Send;
-    fn amendment(&self, city: &str, id: i64) -> impl Future<Output = Result<Option<AmendmentRow>, StoreError>> + Send;
+    fn comments(
+        &self,
+        city: CityCode,
+        proposal: i64,
+    ) -> impl Future<Output = Result<Vec<CommentRow>, StoreError>> + Send;
+    fn amendment(
+        &self,
+        city: CityCode,
+        id: i64,
+    ) -> impl Future<Output = Result<Option<AmendmentRow>, StoreError>> + Send;
     fn amendments(
         &self,
-        city: &str,
+        city: CityCode,
         proposal: i64,
     ) -> impl Future<Output = Result<Vec<AmendmentRow>, StoreError>> + Send;
     /// The author answers an amendment: accepted (its changes applied to the current version
     /// make a new one) or rejected with a reason.
     fn answer_amendment(
         &self,
-        city: &str,
+        city: CityCode,
         id: i64,
         accept: bool,
         answer: &str,
@@ -276,7 +286,7 @@ pub trait ProposalStore {
     /// The changes between two versions of a proposal.
     fn proposal_diff(
         &self,
-        city: &str,
+        city: CityCode,
         id: i64,
         from: i64,
         to: i64,
@@ -284,7 +294,7 @@ pub trait ProposalStore {
 }
 
 impl ProposalStore for Store {
-    async fn create_proposal(&self, city: &str, p: &NewProposal, author: i64) -> Result<i64, StoreError> {
+    async fn create_proposal(&self, city: CityCode, p: &NewProposal, author: i64) -> Result<i64, StoreError> {
         p.content.check()?;
         if let Some(c) = p.cluster {
             let refuse = |why: String| StoreError::from(DomainError::invalid("cluster", why));
@@ -311,7 +321,7 @@ impl ProposalStore for Store {
             "INSERT INTO renewal_proposals (city, community, cluster, author, status, version, title, budget_cents, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, 0, $6, 0, $7, $7) RETURNING id",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(&p.community)
         .bind(p.cluster)
         .bind(author)
@@ -336,32 +346,32 @@ impl ProposalStore for Store {
         Ok(id)
     }
 
-    async fn proposal(&self, city: &str, id: i64) -> Result<Option<ProposalRow>, StoreError> {
+    async fn proposal(&self, city: CityCode, id: i64) -> Result<Option<ProposalRow>, StoreError> {
         let r: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE p.city = $1 AND p.id = $2"))
-            .bind(city)
+            .bind(city.as_str())
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
         r.map(row).transpose()
     }
 
-    async fn proposals(&self, city: &str, community: &str) -> Result<Vec<ProposalRow>, StoreError> {
+    async fn proposals(&self, city: CityCode, community: &str) -> Result<Vec<ProposalRow>, StoreError> {
         let rows: Vec<Row> = sqlx::query_as(&format!(
             "{SELECT} WHERE p.city = $1 AND p.community = $2 ORDER BY p.id"
         ))
-        .bind(city)
+        .bind(city.as_str())
         .bind(community)
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter().map(row).collect()
     }
 
-    async fn proposal_versions(&self, city: &str, id: i64) -> Result<Vec<VersionRow>, StoreError> {
+    async fn proposal_versions(&self, city: CityCode, id: i64) -> Result<Vec<VersionRow>, StoreError> {
         let rows: Vec<VersionTuple> = sqlx::query_as(
             "SELECT version, author, amendment, created_at, content FROM renewal_proposal_versions
              WHERE city = $1 AND proposal = $2 ORDER BY version",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(id)
         .fetch_all(&self.pool)
         .await?;
@@ -380,7 +390,7 @@ impl ProposalStore for Store {
 
     async fn revise_proposal(
         &self,
-        city: &str,
+        city: CityCode,
         id: i64,
         expected_version: i64,
         content: &Content,
@@ -416,7 +426,7 @@ impl ProposalStore for Store {
 
     async fn suggest_amendment(
         &self,
-        city: &str,
+        city: CityCode,
         proposal: i64,
         base_version: i64,
         changes: &Patch,
@@ -439,7 +449,7 @@ impl ProposalStore for Store {
         let base: Option<(String,)> = sqlx::query_as(
             "SELECT content FROM renewal_proposal_versions WHERE city = $1 AND proposal = $2 AND version = $3",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(proposal)
         .bind(base_version)
         .fetch_optional(&mut *tx)
@@ -460,7 +470,7 @@ impl ProposalStore for Store {
             "INSERT INTO renewal_amendments (city, proposal, base_version, author, patch, reason, status, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(proposal)
         .bind(base_version)
         .bind(author)
@@ -485,7 +495,7 @@ impl ProposalStore for Store {
         Ok(id)
     }
 
-    async fn add_comment(&self, city: &str, proposal: i64, body: &str, author: i64) -> Result<i64, StoreError> {
+    async fn add_comment(&self, city: CityCode, proposal: i64, body: &str, author: i64) -> Result<i64, StoreError> {
         let body = body.trim();
         let n = body.chars().count();
         if n == 0 || n > COMMENT_MAX_CHARS {
@@ -500,7 +510,7 @@ impl ProposalStore for Store {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO renewal_comments (city, proposal, author, body, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(proposal)
         .bind(author)
         .bind(body)
@@ -522,11 +532,11 @@ impl ProposalStore for Store {
         Ok(id)
     }
 
-    async fn comments(&self, city: &str, proposal: i64) -> Result<Vec<CommentRow>, StoreError> {
+    async fn comments(&self, city: CityCode, proposal: i64) -> Result<Vec<CommentRow>, StoreError> {
         let rows: Vec<(i64, i64, String, i64)> = sqlx::query_as(
             "SELECT id, author, body, created_at FROM renewal_comments WHERE city = $1 AND proposal = $2 ORDER BY id",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(proposal)
         .fetch_all(&self.pool)
         .await?;
@@ -541,18 +551,18 @@ impl ProposalStore for Store {
             .collect())
     }
 
-    async fn amendment(&self, city: &str, id: i64) -> Result<Option<AmendmentRow>, StoreError> {
+    async fn amendment(&self, city: CityCode, id: i64) -> Result<Option<AmendmentRow>, StoreError> {
         let r: Option<ARow> = sqlx::query_as(&format!("{ASELECT} WHERE city = $1 AND id = $2"))
-            .bind(city)
+            .bind(city.as_str())
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
         r.map(arow).transpose()
     }
 
-    async fn amendments(&self, city: &str, proposal: i64) -> Result<Vec<AmendmentRow>, StoreError> {
+    async fn amendments(&self, city: CityCode, proposal: i64) -> Result<Vec<AmendmentRow>, StoreError> {
         let rows: Vec<ARow> = sqlx::query_as(&format!("{ASELECT} WHERE city = $1 AND proposal = $2 ORDER BY id"))
-            .bind(city)
+            .bind(city.as_str())
             .bind(proposal)
             .fetch_all(&self.pool)
             .await?;
@@ -561,7 +571,7 @@ impl ProposalStore for Store {
 
     async fn answer_amendment(
         &self,
-        city: &str,
+        city: CityCode,
         id: i64,
         accept: bool,
         answer: &str,
@@ -583,7 +593,7 @@ impl ProposalStore for Store {
             let (content,): (String,) = sqlx::query_as(
                 "SELECT content FROM renewal_proposal_versions WHERE city = $1 AND proposal = $2 AND version = $3",
             )
-            .bind(city)
+            .bind(city.as_str())
             .bind(a.proposal)
             .bind(current)
             .fetch_one(&mut *tx)
@@ -600,7 +610,7 @@ impl ProposalStore for Store {
         .bind(answer.trim())
         .bind(actor)
         .bind(new_version)
-        .bind(city)
+        .bind(city.as_str())
         .bind(id)
         .execute(&mut *tx)
         .await?;
@@ -627,7 +637,7 @@ impl ProposalStore for Store {
 
     async fn proposal_diff(
         &self,
-        city: &str,
+        city: CityCode,
         id: i64,
         from: i64,
         to: i64,
@@ -650,15 +660,15 @@ impl ProposalStore for Store {
 }
 
 /// Locks a proposal row for the transaction and returns its status and version.
-async fn lock(tx: &mut Write<'_>, city: &str, id: i64) -> Result<(ProposalStatus, i64), StoreError> {
+async fn lock(tx: &mut Write<'_>, city: CityCode, id: i64) -> Result<(ProposalStatus, i64), StoreError> {
     sqlx::query("UPDATE renewal_proposals SET version = version WHERE city = $1 AND id = $2")
-        .bind(city)
+        .bind(city.as_str())
         .bind(id)
         .execute(&mut **tx)
         .await?;
     let r: Option<(String, i64)> =
         sqlx::query_as("SELECT status, version FROM renewal_proposals WHERE city = $1 AND id = $2")
-            .bind(city)
+            .bind(city.as_str())
             .bind(id)
             .fetch_optional(&mut **tx)
             .await?;

@@ -6,6 +6,7 @@
 //! receipt. Paper ballots are entered by one staff member and count only once a second staff
 //! member (another account) has entered the same ballot again.
 
+use gongzhi_core::territory::CityCode;
 use std::future::Future;
 
 use crate::prelude::*;
@@ -129,7 +130,7 @@ fn vrow(r: VRow) -> Result<VoteRow, StoreError> {
 
 async fn insert_ballot(
     tx: &mut Write<'_>,
-    city: &str,
+    city: CityCode,
     vote: i64,
     ballot: &Ballot,
     channel: &str,
@@ -142,7 +143,7 @@ async fn insert_ballot(
             "INSERT INTO renewal_ballots (city, vote, receipt, ballot, channel, status, entered_by)
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(vote)
         .bind(&code)
         .bind(to_json(ballot)?)
@@ -163,22 +164,26 @@ pub trait VoteStore {
     /// vote by the council.
     fn create_vote(
         &self,
-        city: &str,
+        city: CityCode,
         setup: &VoteSetup,
         actor: i64,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
-    fn vote(&self, city: &str, id: i64) -> impl Future<Output = Result<Option<VoteRow>, StoreError>> + Send;
+    fn vote(&self, city: CityCode, id: i64) -> impl Future<Output = Result<Option<VoteRow>, StoreError>> + Send;
     /// The votes of a community, newest first.
-    fn votes(&self, city: &str, community: &str) -> impl Future<Output = Result<Vec<VoteRow>, StoreError>> + Send;
+    fn votes(&self, city: CityCode, community: &str) -> impl Future<Output = Result<Vec<VoteRow>, StoreError>> + Send;
     /// The verified residents of a community: people with a Resident grant covering it.
-    fn electorate(&self, city: &str, community: &str) -> impl Future<Output = Result<Vec<i64>, StoreError>> + Send;
+    fn electorate(&self, city: CityCode, community: &str) -> impl Future<Output = Result<Vec<i64>, StoreError>> + Send;
     /// The verified residents of a vote's community who have not voted in it yet (id, name), in
     /// id order: whose paper ballot staff may still enter. Never what anyone voted.
-    fn not_voted(&self, city: &str, vote: i64) -> impl Future<Output = Result<Vec<(i64, String)>, StoreError>> + Send;
+    fn not_voted(
+        &self,
+        city: CityCode,
+        vote: i64,
+    ) -> impl Future<Output = Result<Vec<(i64, String)>, StoreError>> + Send;
     /// A resident casts their ballot online; returns the receipt code.
     fn cast_ballot(
         &self,
-        city: &str,
+        city: CityCode,
         vote: i64,
         person: i64,
         ballot: &Ballot,
@@ -187,7 +192,7 @@ pub trait VoteStore {
     /// once another staff member confirms it. Returns the receipt for the voter.
     fn enter_paper_ballot(
         &self,
-        city: &str,
+        city: CityCode,
         vote: i64,
         voter: i64,
         ballot: &Ballot,
@@ -196,7 +201,7 @@ pub trait VoteStore {
     /// A second staff member enters the same paper ballot again; it counts if both entries agree.
     fn confirm_paper_ballot(
         &self,
-        city: &str,
+        city: CityCode,
         vote: i64,
         receipt: &str,
         ballot: &Ballot,
@@ -204,48 +209,62 @@ pub trait VoteStore {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn pending_paper(
         &self,
-        city: &str,
+        city: CityCode,
         vote: i64,
     ) -> impl Future<Output = Result<Vec<PendingPaper>, StoreError>> + Send;
     /// What a receipt shows: the ballot and whether it is counted.
     fn receipt(
         &self,
-        city: &str,
+        city: CityCode,
         vote: i64,
         code: &str,
     ) -> impl Future<Output = Result<Option<ReceiptView>, StoreError>> + Send;
     /// The counted ballots of a vote under their receipts, in receipt order.
-    fn ballots(&self, city: &str, vote: i64) -> impl Future<Output = Result<Vec<(String, Ballot)>, StoreError>> + Send;
+    fn ballots(
+        &self,
+        city: CityCode,
+        vote: i64,
+    ) -> impl Future<Output = Result<Vec<(String, Ballot)>, StoreError>> + Send;
     /// Import ballots (from a `.pb` file) into a vote, all or nothing; each gets a receipt.
     fn import_ballots(
         &self,
-        city: &str,
+        city: CityCode,
         vote: i64,
         ballots: &[Ballot],
         actor: i64,
     ) -> impl Future<Output = Result<usize, StoreError>> + Send;
-    fn turnout(&self, city: &str, vote: i64) -> impl Future<Output = Result<Turnout, StoreError>> + Send;
+    fn turnout(&self, city: CityCode, vote: i64) -> impl Future<Output = Result<Turnout, StoreError>> + Send;
     /// Whether `person` has voted in `vote` (never what).
-    fn has_voted(&self, city: &str, vote: i64, person: i64) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    fn has_voted(
+        &self,
+        city: CityCode,
+        vote: i64,
+        person: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
     /// Counts a vote's counted ballots under `rule` (the vote's own rule if None).
     fn vote_count(
         &self,
-        city: &str,
+        city: CityCode,
         vote: i64,
         rule: Option<Rule>,
     ) -> impl Future<Output = Result<Count, StoreError>> + Send;
     /// Close a vote (now, if still open) and mark its proposals funded or not funded.
-    fn close_vote(&self, city: &str, vote: i64, actor: i64) -> impl Future<Output = Result<Count, StoreError>> + Send;
+    fn close_vote(
+        &self,
+        city: CityCode,
+        vote: i64,
+        actor: i64,
+    ) -> impl Future<Output = Result<Count, StoreError>> + Send;
     /// The proposals a closed vote funded, for the delivery part.
     fn funded_proposals(
         &self,
-        city: &str,
+        city: CityCode,
         vote: i64,
     ) -> impl Future<Output = Result<Vec<FundedProposal>, StoreError>> + Send;
 }
 
 impl VoteStore for Store {
-    async fn create_vote(&self, city: &str, setup: &VoteSetup, actor: i64) -> Result<i64, StoreError> {
+    async fn create_vote(&self, city: CityCode, setup: &VoteSetup, actor: i64) -> Result<i64, StoreError> {
         setup.check()?;
         for p in &setup.projects {
             if let Some(id) = p.proposal {
@@ -277,7 +296,7 @@ impl VoteStore for Store {
             "INSERT INTO renewal_votes (city, community, setup, opens_at, closes_at, finalised, created_by, created_at)
              VALUES ($1, $2, $3, $4, $5, 0, $6, $7) RETURNING id",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(&setup.community)
         .bind(to_json(setup)?)
         .bind(setup.opens_at)
@@ -301,33 +320,33 @@ impl VoteStore for Store {
         Ok(id)
     }
 
-    async fn vote(&self, city: &str, id: i64) -> Result<Option<VoteRow>, StoreError> {
+    async fn vote(&self, city: CityCode, id: i64) -> Result<Option<VoteRow>, StoreError> {
         let r: Option<VRow> = sqlx::query_as(
             "SELECT id, community, setup, finalised, created_at FROM renewal_votes WHERE city = $1 AND id = $2",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
         r.map(vrow).transpose()
     }
 
-    async fn votes(&self, city: &str, community: &str) -> Result<Vec<VoteRow>, StoreError> {
+    async fn votes(&self, city: CityCode, community: &str) -> Result<Vec<VoteRow>, StoreError> {
         let rows: Vec<VRow> = sqlx::query_as(
             "SELECT id, community, setup, finalised, created_at FROM renewal_votes WHERE city = $1 AND community = $2 ORDER BY id DESC",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(community)
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter().map(vrow).collect()
     }
 
-    async fn electorate(&self, city: &str, community: &str) -> Result<Vec<i64>, StoreError> {
+    async fn electorate(&self, city: CityCode, community: &str) -> Result<Vec<i64>, StoreError> {
         let rows: Vec<(i64, String)> = sqlx::query_as(
             "SELECT person_id, scope FROM grants WHERE city = $1 AND role = 'resident' ORDER BY person_id",
         )
-        .bind(city)
+        .bind(city.as_str())
         .fetch_all(&self.pool)
         .await?;
         let mut out: Vec<i64> = Vec::new();
@@ -346,10 +365,10 @@ impl VoteStore for Store {
         Ok(out)
     }
 
-    async fn not_voted(&self, city: &str, vote: i64) -> Result<Vec<(i64, String)>, StoreError> {
+    async fn not_voted(&self, city: CityCode, vote: i64) -> Result<Vec<(i64, String)>, StoreError> {
         let v = self.vote_or_404(city, vote).await?;
         let voted: Vec<(i64,)> = sqlx::query_as("SELECT person FROM renewal_voted WHERE city = $1 AND vote = $2")
-            .bind(city)
+            .bind(city.as_str())
             .bind(vote)
             .fetch_all(&self.pool)
             .await?;
@@ -366,7 +385,7 @@ impl VoteStore for Store {
         Ok(out)
     }
 
-    async fn cast_ballot(&self, city: &str, vote: i64, person: i64, ballot: &Ballot) -> Result<String, StoreError> {
+    async fn cast_ballot(&self, city: CityCode, vote: i64, person: i64, ballot: &Ballot) -> Result<String, StoreError> {
         let v = self.vote_or_404(city, vote).await?;
         self.check_voter(city, &v, VoteAction::Cast, person).await?;
         v.setup.spec().check(ballot)?;
@@ -390,7 +409,7 @@ impl VoteStore for Store {
 
     async fn enter_paper_ballot(
         &self,
-        city: &str,
+        city: CityCode,
         vote: i64,
         voter: i64,
         ballot: &Ballot,
@@ -419,7 +438,7 @@ impl VoteStore for Store {
 
     async fn confirm_paper_ballot(
         &self,
-        city: &str,
+        city: CityCode,
         vote: i64,
         receipt: &str,
         ballot: &Ballot,
@@ -429,7 +448,7 @@ impl VoteStore for Store {
         let r: Option<(String, String, Option<i64>)> = sqlx::query_as(
             "SELECT ballot, status, entered_by FROM renewal_ballots WHERE city = $1 AND vote = $2 AND receipt = $3 AND channel = 'paper'",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(vote)
         .bind(receipt)
         .fetch_optional(&mut *tx)
@@ -451,7 +470,7 @@ impl VoteStore for Store {
         }
         sqlx::query("UPDATE renewal_ballots SET status = 'counted', confirmed_by = $1 WHERE city = $2 AND vote = $3 AND receipt = $4")
             .bind(staff)
-            .bind(city)
+            .bind(city.as_str())
             .bind(vote)
             .bind(receipt)
             .execute(&mut *tx)
@@ -471,11 +490,11 @@ impl VoteStore for Store {
         Ok(())
     }
 
-    async fn pending_paper(&self, city: &str, vote: i64) -> Result<Vec<PendingPaper>, StoreError> {
+    async fn pending_paper(&self, city: CityCode, vote: i64) -> Result<Vec<PendingPaper>, StoreError> {
         let rows: Vec<(String, Option<i64>)> = sqlx::query_as(
             "SELECT receipt, entered_by FROM renewal_ballots WHERE city = $1 AND vote = $2 AND status = 'pending' ORDER BY receipt",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(vote)
         .fetch_all(&self.pool)
         .await?;
@@ -488,11 +507,11 @@ impl VoteStore for Store {
             .collect())
     }
 
-    async fn receipt(&self, city: &str, vote: i64, code: &str) -> Result<Option<ReceiptView>, StoreError> {
+    async fn receipt(&self, city: CityCode, vote: i64, code: &str) -> Result<Option<ReceiptView>, StoreError> {
         let r: Option<(String, String, String)> = sqlx::query_as(
             "SELECT ballot, status, channel FROM renewal_ballots WHERE city = $1 AND vote = $2 AND receipt = $3",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(vote)
         .bind(code.trim().to_uppercase())
         .fetch_optional(&self.pool)
@@ -508,11 +527,11 @@ impl VoteStore for Store {
         .transpose()
     }
 
-    async fn ballots(&self, city: &str, vote: i64) -> Result<Vec<(String, Ballot)>, StoreError> {
+    async fn ballots(&self, city: CityCode, vote: i64) -> Result<Vec<(String, Ballot)>, StoreError> {
         let rows: Vec<(String, String)> = sqlx::query_as(
             "SELECT receipt, ballot FROM renewal_ballots WHERE city = $1 AND vote = $2 AND status = 'counted' ORDER BY receipt",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(vote)
         .fetch_all(&self.pool)
         .await?;
@@ -521,7 +540,13 @@ impl VoteStore for Store {
             .collect()
     }
 
-    async fn import_ballots(&self, city: &str, vote: i64, ballots: &[Ballot], actor: i64) -> Result<usize, StoreError> {
+    async fn import_ballots(
+        &self,
+        city: CityCode,
+        vote: i64,
+        ballots: &[Ballot],
+        actor: i64,
+    ) -> Result<usize, StoreError> {
         let v = self.vote_or_404(city, vote).await?;
         decide_vote(v.state(now_ms()), VoteAction::Import).map_err(|r| {
             refused(
@@ -553,22 +578,22 @@ impl VoteStore for Store {
         Ok(ballots.len())
     }
 
-    async fn turnout(&self, city: &str, vote: i64) -> Result<Turnout, StoreError> {
+    async fn turnout(&self, city: CityCode, vote: i64) -> Result<Turnout, StoreError> {
         let v = self.vote_or_404(city, vote).await?;
         let (voted,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM renewal_voted WHERE city = $1 AND vote = $2")
-            .bind(city)
+            .bind(city.as_str())
             .bind(vote)
             .fetch_one(&self.pool)
             .await?;
         let (counted,): (i64,) =
             sqlx::query_as("SELECT COUNT(*) FROM renewal_ballots WHERE city = $1 AND vote = $2 AND status = 'counted'")
-                .bind(city)
+                .bind(city.as_str())
                 .bind(vote)
                 .fetch_one(&self.pool)
                 .await?;
         let (pending,): (i64,) =
             sqlx::query_as("SELECT COUNT(*) FROM renewal_ballots WHERE city = $1 AND vote = $2 AND status = 'pending'")
-                .bind(city)
+                .bind(city.as_str())
                 .bind(vote)
                 .fetch_one(&self.pool)
                 .await?;
@@ -580,10 +605,10 @@ impl VoteStore for Store {
         })
     }
 
-    async fn has_voted(&self, city: &str, vote: i64, person: i64) -> Result<bool, StoreError> {
+    async fn has_voted(&self, city: CityCode, vote: i64, person: i64) -> Result<bool, StoreError> {
         let r: Option<(i64,)> =
             sqlx::query_as("SELECT person FROM renewal_voted WHERE city = $1 AND vote = $2 AND person = $3")
-                .bind(city)
+                .bind(city.as_str())
                 .bind(vote)
                 .bind(person)
                 .fetch_optional(&self.pool)
@@ -591,13 +616,13 @@ impl VoteStore for Store {
         Ok(r.is_some())
     }
 
-    async fn vote_count(&self, city: &str, vote: i64, rule: Option<Rule>) -> Result<Count, StoreError> {
+    async fn vote_count(&self, city: CityCode, vote: i64, rule: Option<Rule>) -> Result<Count, StoreError> {
         let v = self.vote_or_404(city, vote).await?;
         let ballots: Vec<Ballot> = self.ballots(city, vote).await?.into_iter().map(|(_, b)| b).collect();
         Ok(v.setup.count(&ballots, rule.unwrap_or(v.setup.counting))?)
     }
 
-    async fn close_vote(&self, city: &str, vote: i64, actor: i64) -> Result<Count, StoreError> {
+    async fn close_vote(&self, city: CityCode, vote: i64, actor: i64) -> Result<Count, StoreError> {
         let mut v = self.vote_or_404(city, vote).await?;
         let now = now_ms();
         let state = v.state(now);
@@ -613,7 +638,7 @@ impl VoteStore for Store {
         sqlx::query("UPDATE renewal_votes SET setup = $1, closes_at = $2, finalised = 1 WHERE city = $3 AND id = $4")
             .bind(to_json(&v.setup)?)
             .bind(v.setup.closes_at)
-            .bind(city)
+            .bind(city.as_str())
             .bind(vote)
             .execute(&mut *tx)
             .await?;
@@ -638,7 +663,7 @@ impl VoteStore for Store {
         Ok(count)
     }
 
-    async fn funded_proposals(&self, city: &str, vote: i64) -> Result<Vec<FundedProposal>, StoreError> {
+    async fn funded_proposals(&self, city: CityCode, vote: i64) -> Result<Vec<FundedProposal>, StoreError> {
         let v = self.vote_or_404(city, vote).await?;
         if v.phase(now_ms()) != Phase::Closed {
             return Err(StoreError::Conflict(format!("vote {vote} is not closed yet")));
@@ -663,7 +688,7 @@ impl VoteStore for Store {
 }
 
 impl Store {
-    async fn vote_or_404(&self, city: &str, id: i64) -> Result<VoteRow, StoreError> {
+    async fn vote_or_404(&self, city: CityCode, id: i64) -> Result<VoteRow, StoreError> {
         self.vote(city, id)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("vote {id}")))
@@ -671,7 +696,13 @@ impl Store {
 
     /// Checks that the vote takes `action` (a ballot, online or on paper) now and that `person`
     /// may vote in it.
-    async fn check_voter(&self, city: &str, v: &VoteRow, action: VoteAction, person: i64) -> Result<(), StoreError> {
+    async fn check_voter(
+        &self,
+        city: CityCode,
+        v: &VoteRow,
+        action: VoteAction,
+        person: i64,
+    ) -> Result<(), StoreError> {
         decide_vote(v.state(now_ms()), action).map_err(|r| match r.state {
             VoteState::Upcoming => refused(
                 format_args!(
@@ -698,13 +729,13 @@ impl Store {
 
     async fn mark_voted(
         tx: &mut Write<'_>,
-        city: &str,
+        city: CityCode,
         vote: i64,
         person: i64,
         channel: &str,
     ) -> Result<(), StoreError> {
         sqlx::query("INSERT INTO renewal_voted (city, vote, person, channel) VALUES ($1, $2, $3, $4)")
-            .bind(city)
+            .bind(city.as_str())
             .bind(vote)
             .bind(person)
             .bind(channel)

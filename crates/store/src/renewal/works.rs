@@ -2,6 +2,7 @@
 //! go to the stream `renewal_work:ID`, a bundle's to `renewal_bundle:ID`; accepting a bundle marks
 //! its items (works and delivery projects) in the same transaction, each with an event.
 
+use gongzhi_core::territory::CityCode;
 use std::future::Future;
 
 use crate::prelude::*;
@@ -110,13 +111,14 @@ const WORK_COLUMNS: &str =
 /// Renewal works and bundles.
 pub trait WorkStore {
     /// Refuse a community code that is not a community of the register.
-    fn require_community(&self, city: &str, community: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn require_community(&self, city: CityCode, community: &str)
+        -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Register works, all or nothing. `lines` gives each work's line in its file (for errors);
     /// without it works are numbered from 1. Unknown communities and departments, and references
     /// a department already used, are refused with their line.
     fn add_works(
         &self,
-        city: &str,
+        city: CityCode,
         works: &[NewWork],
         lines: Option<&[usize]>,
         actor: Option<i64>,
@@ -124,22 +126,22 @@ pub trait WorkStore {
     /// The works of a community (all the city's without one), by id.
     fn works(
         &self,
-        city: &str,
+        city: CityCode,
         community: Option<&str>,
     ) -> impl Future<Output = Result<Vec<WorkRow>, StoreError>> + Send;
-    fn work(&self, city: &str, id: i64) -> impl Future<Output = Result<WorkRow, StoreError>> + Send;
+    fn work(&self, city: CityCode, id: i64) -> impl Future<Output = Result<WorkRow, StoreError>> + Send;
     /// Every work and delivery project of a community as bundling sees them, with the accepted
     /// bundle each belongs to.
     fn renewal_items(
         &self,
-        city: &str,
+        city: CityCode,
         community: &str,
     ) -> impl Future<Output = Result<Vec<(Item, Option<i64>)>, StoreError>> + Send;
     /// Accept a bundle: it is stored and its items are marked as one project, in one transaction.
     /// An item already in an accepted bundle, or not of this community, is a conflict (409).
     fn accept_bundle(
         &self,
-        city: &str,
+        city: CityCode,
         community: &str,
         bundle: &Bundle,
         params: &BundleParams,
@@ -148,14 +150,14 @@ pub trait WorkStore {
     /// The accepted bundles of a community (all the city's without one).
     fn bundles(
         &self,
-        city: &str,
+        city: CityCode,
         community: Option<&str>,
     ) -> impl Future<Output = Result<Vec<BundleRow>, StoreError>> + Send;
-    fn bundle(&self, city: &str, id: i64) -> impl Future<Output = Result<BundleRow, StoreError>> + Send;
+    fn bundle(&self, city: CityCode, id: i64) -> impl Future<Output = Result<BundleRow, StoreError>> + Send;
 }
 
 impl WorkStore for Store {
-    async fn require_community(&self, city: &str, community: &str) -> Result<(), StoreError> {
+    async fn require_community(&self, city: CityCode, community: &str) -> Result<(), StoreError> {
         let known = self
             .division(city, community)
             .await?
@@ -173,7 +175,7 @@ impl WorkStore for Store {
 
     async fn add_works(
         &self,
-        city: &str,
+        city: CityCode,
         works: &[NewWork],
         lines: Option<&[usize]>,
         actor: Option<i64>,
@@ -215,7 +217,7 @@ impl WorkStore for Store {
             }
             let taken: Option<(i64,)> =
                 sqlx::query_as("SELECT id FROM renewal_works WHERE city = $1 AND department = $2 AND reference = $3")
-                    .bind(city)
+                    .bind(city.as_str())
                     .bind(w.department)
                     .bind(&w.reference)
                     .fetch_optional(&mut *tx)
@@ -239,7 +241,7 @@ impl WorkStore for Store {
                 "INSERT INTO renewal_works (city, community, department, reference, title, kind, geometry, date_from, date_to, budget_cents, created_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
             )
-            .bind(city)
+            .bind(city.as_str())
             .bind(&w.community)
             .bind(w.department)
             .bind(&w.reference)
@@ -270,13 +272,13 @@ impl WorkStore for Store {
         Ok(ids)
     }
 
-    async fn works(&self, city: &str, community: Option<&str>) -> Result<Vec<WorkRow>, StoreError> {
+    async fn works(&self, city: CityCode, community: Option<&str>) -> Result<Vec<WorkRow>, StoreError> {
         let rows: Vec<WorkTuple> = match community {
             Some(c) => {
                 sqlx::query_as(&format!(
                     "SELECT {WORK_COLUMNS} FROM renewal_works WHERE city = $1 AND community = $2 ORDER BY id"
                 ))
-                .bind(city)
+                .bind(city.as_str())
                 .bind(c)
                 .fetch_all(&self.pool)
                 .await?
@@ -285,7 +287,7 @@ impl WorkStore for Store {
                 sqlx::query_as(&format!(
                     "SELECT {WORK_COLUMNS} FROM renewal_works WHERE city = $1 ORDER BY id"
                 ))
-                .bind(city)
+                .bind(city.as_str())
                 .fetch_all(&self.pool)
                 .await?
             }
@@ -293,18 +295,18 @@ impl WorkStore for Store {
         rows.into_iter().map(work_of).collect()
     }
 
-    async fn work(&self, city: &str, id: i64) -> Result<WorkRow, StoreError> {
+    async fn work(&self, city: CityCode, id: i64) -> Result<WorkRow, StoreError> {
         let row: Option<WorkTuple> = sqlx::query_as(&format!(
             "SELECT {WORK_COLUMNS} FROM renewal_works WHERE city = $1 AND id = $2"
         ))
-        .bind(city)
+        .bind(city.as_str())
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
         work_of(row.ok_or_else(|| StoreError::NotFound(format!("work {id}")))?)
     }
 
-    async fn renewal_items(&self, city: &str, community: &str) -> Result<Vec<(Item, Option<i64>)>, StoreError> {
+    async fn renewal_items(&self, city: CityCode, community: &str) -> Result<Vec<(Item, Option<i64>)>, StoreError> {
         let mut out: Vec<(Item, Option<i64>)> = self
             .works(city, Some(community))
             .await?
@@ -319,7 +321,7 @@ impl WorkStore for Store {
 
     async fn accept_bundle(
         &self,
-        city: &str,
+        city: CityCode,
         community: &str,
         bundle: &Bundle,
         params: &BundleParams,
@@ -331,7 +333,7 @@ impl WorkStore for Store {
             let row: Option<(String, Option<i64>)> = sqlx::query_as(&format!(
                 "SELECT community, bundle FROM {table} WHERE city = $1 AND id = $2"
             ))
-            .bind(city)
+            .bind(city.as_str())
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?;
@@ -358,7 +360,7 @@ impl WorkStore for Store {
             "INSERT INTO renewal_bundles (city, community, lead, lead_department, body, params, accepted_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
-        .bind(city)
+        .bind(city.as_str())
         .bind(community)
         .bind(bundle.lead.to_string())
         .bind(bundle.lead_department)
@@ -371,7 +373,7 @@ impl WorkStore for Store {
             let (table, item_id) = table_of(item);
             sqlx::query(&format!("UPDATE {table} SET bundle = $1 WHERE city = $2 AND id = $3"))
                 .bind(id)
-                .bind(city)
+                .bind(city.as_str())
                 .bind(item_id)
                 .execute(&mut *tx)
                 .await?;
@@ -400,19 +402,19 @@ impl WorkStore for Store {
         Ok(id)
     }
 
-    async fn bundles(&self, city: &str, community: Option<&str>) -> Result<Vec<BundleRow>, StoreError> {
+    async fn bundles(&self, city: CityCode, community: Option<&str>) -> Result<Vec<BundleRow>, StoreError> {
         let rows: Vec<(i64, String, String, String, i64)> = match community {
             Some(c) => sqlx::query_as(
                 "SELECT id, community, body, params, accepted_at FROM renewal_bundles WHERE city = $1 AND community = $2 ORDER BY id",
             )
-            .bind(city)
+            .bind(city.as_str())
             .bind(c)
             .fetch_all(&self.pool)
             .await?,
             None => sqlx::query_as(
                 "SELECT id, community, body, params, accepted_at FROM renewal_bundles WHERE city = $1 ORDER BY id",
             )
-            .bind(city)
+            .bind(city.as_str())
             .fetch_all(&self.pool)
             .await?,
         };
@@ -429,10 +431,10 @@ impl WorkStore for Store {
             .collect()
     }
 
-    async fn bundle(&self, city: &str, id: i64) -> Result<BundleRow, StoreError> {
+    async fn bundle(&self, city: CityCode, id: i64) -> Result<BundleRow, StoreError> {
         let row: Option<(String,)> =
             sqlx::query_as("SELECT community FROM renewal_bundles WHERE city = $1 AND id = $2")
-                .bind(city)
+                .bind(city.as_str())
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -454,7 +456,7 @@ fn table_of(item: &ItemRef) -> (&'static str, i64) {
 
 async fn append_item(
     tx: &mut Write<'_>,
-    city: &str,
+    city: CityCode,
     item: &ItemRef,
     kind: &str,
     actor: Option<i64>,

@@ -222,7 +222,7 @@ pub async fn get_catalogue(
     crate::auth::MaybeAuth(p): crate::auth::MaybeAuth,
 ) -> ApiResult<Response> {
     let city = crate::api::territory::city_of(&s, p.as_ref());
-    let text = loop_::document_text(&s, &city, "catalogue").await?;
+    let text = loop_::document_text(&s, city, "catalogue").await?;
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], text).into_response())
 }
 
@@ -255,7 +255,7 @@ pub async fn get_calendar(
     crate::auth::MaybeAuth(p): crate::auth::MaybeAuth,
 ) -> ApiResult<Response> {
     let city = crate::api::territory::city_of(&s, p.as_ref());
-    let text = loop_::document_text(&s, &city, "calendar").await?;
+    let text = loop_::document_text(&s, city, "calendar").await?;
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], text).into_response())
 }
 

@@ -48,9 +48,9 @@ pub async fn get_responsibilities(
     Auth(p): Auth,
     Query(q): Query<ListFormat>,
 ) -> ApiResult<Response> {
-    let city = p.city.to_string();
+    let city = p.city;
     service::require_open(&p, "the responsibility lists")?;
-    let (_, list) = service::responsibilities(&s, &city).await?;
+    let (_, list) = service::responsibilities(&s, city).await?;
     match q.format.as_deref().unwrap_or("csv") {
         "csv" => Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], list.to_csv()).into_response()),
         "xlsx" => {
@@ -91,13 +91,13 @@ pub async fn put_responsibilities(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<ListStored>> {
-    let city = p.city.to_string();
+    let city = p.city;
     let xlsx = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|t| t.starts_with(XLSX));
-    let (version, list) = service::save_list(&s, &city, Some(&p), &body, xlsx).await?;
-    let check = service::check(&s, &city).await?;
+    let (version, list) = service::save_list(&s, city, Some(&p), &body, xlsx).await?;
+    let check = service::check(&s, city).await?;
     Ok(Json(ListStored {
         version,
         matters: list.len(),
@@ -111,7 +111,7 @@ pub async fn put_responsibilities(
     responses((status = 200, body = Object), (status = 403, body = ErrorBody)))]
 pub async fn check(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<CheckReport>> {
     service::require_open(&p, "the check report and its findings")?;
-    Ok(Json(service::check(&s, p.city.as_str()).await?))
+    Ok(Json(service::check(&s, p.city).await?))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -157,12 +157,12 @@ pub async fn workload(
     Auth(p): Auth,
     Query(q): Query<PeriodQuery>,
 ) -> ApiResult<Json<Workload>> {
-    let city = p.city.to_string();
-    let within = q.within.clone().unwrap_or_else(|| city.clone());
+    let city = p.city;
+    let within = q.within.clone().unwrap_or_else(|| city.to_string());
     service::require_view(&p, &within)?;
     let (from, to) = period(q.from.as_deref(), q.to.as_deref(), 90)?;
-    let within = if within == city { String::new() } else { within };
-    Ok(Json(service::workload(&s, &city, from, to, &within).await?))
+    let within = if within == city.as_str() { String::new() } else { within };
+    Ok(Json(service::workload(&s, city, from, to, &within).await?))
 }
 
 /// A form or report demanded from a grassroots unit.
@@ -205,8 +205,8 @@ pub async fn list_demands(
     Auth(p): Auth,
     Query(q): Query<PeriodQuery>,
 ) -> ApiResult<Json<Vec<StoredDemand>>> {
-    let city = p.city.to_string();
-    let within = q.within.clone().unwrap_or_else(|| city.clone());
+    let city = p.city;
+    let within = q.within.clone().unwrap_or_else(|| city.to_string());
     let (from, to) = period(q.from.as_deref(), q.to.as_deref(), 90)?;
     Ok(Json(service::demands(&s, &p, &within, from, to).await?))
 }
@@ -234,8 +234,8 @@ pub async fn replay(
     Auth(p): Auth,
     Query(q): Query<ReplayQuery>,
 ) -> ApiResult<Json<ReplayReport>> {
-    let city = p.city.to_string();
-    service::require_view(&p, &city)?;
+    let city = p.city;
+    service::require_view(&p, city.as_str())?;
     let h = Hierarchy::parse(&q.hierarchy)?;
     let (from, to) = period(q.from.as_deref(), q.to.as_deref(), 365)?;
     let mut a = Assumptions::default();
@@ -251,5 +251,5 @@ pub async fn replay(
         }
         a.handling_hours = hh;
     }
-    Ok(Json(service::replay(&s, &city, &h, from, to, &a).await?))
+    Ok(Json(service::replay(&s, city, &h, from, to, &a).await?))
 }

@@ -299,7 +299,7 @@ pub async fn redeem(
 /// The points rules (CSV `action,points,description`).
 #[utoipa::path(get, path = "/api/points/rules", tag = "grid", security(("bearer" = [])), responses((status = 200, body = Vec<Object>)))]
 pub async fn get_rules(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<Vec<PointRule>>> {
-    Ok(Json(service::rules(&s, &p.city.to_string()).await?))
+    Ok(Json(service::rules(&s, p.city).await?))
 }
 
 /// Replace the points rules (CSV body); administrators only.

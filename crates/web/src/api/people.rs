@@ -39,7 +39,7 @@ pub async fn list_organisations(
     Query(q): Query<OrgQuery>,
 ) -> ApiResult<Json<Vec<OrganisationView>>> {
     let city = city_of(&s, p.as_ref());
-    Ok(Json(service::organisations(&s, &city, q.kind.as_deref()).await?))
+    Ok(Json(service::organisations(&s, city, q.kind.as_deref()).await?))
 }
 
 /// One organisation (public).
@@ -50,7 +50,7 @@ pub async fn get_organisation(
     MaybeAuth(p): MaybeAuth,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<OrganisationView>> {
-    Ok(Json(service::organisation(&s, &city_of(&s, p.as_ref()), id).await?))
+    Ok(Json(service::organisation(&s, city_of(&s, p.as_ref()), id).await?))
 }
 
 /// Register an organisation (administrators whose scope covers its whole jurisdiction).

@@ -67,6 +67,6 @@ pub async fn import_premises(
     Auth(p): Auth,
     body: Bytes,
 ) -> ApiResult<Json<PremisesImported>> {
-    let city = p.city.to_string();
-    Ok(Json(service::import(&s, Some(&p), &city, &body).await?))
+    let city = p.city;
+    Ok(Json(service::import(&s, Some(&p), city, &body).await?))
 }

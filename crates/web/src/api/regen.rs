@@ -67,8 +67,8 @@ pub async fn create_project(
     Json(n): Json<NewProject>,
 ) -> ApiResult<Json<ProjectSummary>> {
     let project = Project::new(&n.code, &n.name, &n.community, n.config.unwrap_or_default())?;
-    let city = p.city.to_string();
-    Ok(Json(service::create_project(&s, Some(&p), &city, project).await?))
+    let city = p.city;
+    Ok(Json(service::create_project(&s, Some(&p), city, project).await?))
 }
 
 /// The project with every holder's scenario, organisation and decision, and the consent standings.
@@ -120,8 +120,8 @@ pub async fn import_holders(
     Path(code): Path<String>,
     body: Bytes,
 ) -> ApiResult<Json<Imported>> {
-    let city = p.city.to_string();
-    let imported = service::import_holders(&s, Some(&p), &city, &code, &body).await?;
+    let city = p.city;
+    let imported = service::import_holders(&s, Some(&p), city, &code, &body).await?;
     Ok(Json(Imported { imported }))
 }
 
@@ -136,8 +136,8 @@ pub async fn import_resources(
     Path(code): Path<String>,
     body: Bytes,
 ) -> ApiResult<Json<Imported>> {
-    let city = p.city.to_string();
-    let imported = service::import_resources(&s, Some(&p), &city, &code, &body).await?;
+    let city = p.city;
+    let imported = service::import_resources(&s, Some(&p), city, &code, &body).await?;
     Ok(Json(Imported { imported }))
 }
 

@@ -88,7 +88,7 @@ pub async fn list_proposals(
     Path(community): Path<String>,
 ) -> ApiResult<Json<Vec<ProposalRow>>> {
     let city = city_of(&s, p.as_ref());
-    Ok(Json(service::list_proposals(&s, &city, &community).await?))
+    Ok(Json(service::list_proposals(&s, city, &community).await?))
 }
 
 /// Write a proposal (a resident of the community or its planner).
@@ -110,7 +110,7 @@ pub async fn get_proposal(
     MaybeAuth(p): MaybeAuth,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<ProposalView>> {
-    Ok(Json(service::proposal_view(&s, &city_of(&s, p.as_ref()), id).await?))
+    Ok(Json(service::proposal_view(&s, city_of(&s, p.as_ref()), id).await?))
 }
 
 /// Write a new version (the author or the planner), over the version seen.
@@ -135,7 +135,7 @@ pub async fn diff(
     Query(q): Query<DiffQuery>,
 ) -> ApiResult<Json<Vec<proposal::FieldChange>>> {
     let city = city_of(&s, p.as_ref());
-    Ok(Json(service::proposal_diff(&s, &city, id, &q).await?))
+    Ok(Json(service::proposal_diff(&s, city, id, &q).await?))
 }
 
 /// A resident of the community suggests an amendment (修改建议).
@@ -205,7 +205,7 @@ pub async fn get_attachment(
     Path((id, n)): Path<(i64, usize)>,
 ) -> ApiResult<Response> {
     let city = city_of(&s, p.as_ref());
-    Ok(crate::media::moved(service::attachment_media(&s, &city, id, n).await?))
+    Ok(crate::media::moved(service::attachment_media(&s, city, id, n).await?))
 }
 
 // ---------------------------------------------------------------- council
@@ -298,7 +298,7 @@ pub async fn list_votes(
     Path(community): Path<String>,
 ) -> ApiResult<Json<Vec<VoteView>>> {
     let city = city_of(&s, p.as_ref());
-    Ok(Json(service::list_votes(&s, p.as_ref(), &city, &community).await?))
+    Ok(Json(service::list_votes(&s, p.as_ref(), city, &community).await?))
 }
 
 /// Set up a participatory-budget vote over proposals the council sent to the vote (staff).
@@ -324,7 +324,7 @@ pub async fn get_vote(
     let city = city_of(&s, p.as_ref());
     if let Some(n) = id.strip_suffix(".pb") {
         let n: i64 = n.parse().map_err(|_| ApiError::not_found(format!("vote {id}")))?;
-        let text = service::export_pb(&s, &city, n).await?;
+        let text = service::export_pb(&s, city, n).await?;
         let file = format!("attachment; filename=\"vote-{n}.pb\"");
         return Ok((
             [
@@ -336,7 +336,7 @@ pub async fn get_vote(
             .into_response());
     }
     let n: i64 = id.parse().map_err(|_| ApiError::not_found(format!("vote {id}")))?;
-    Ok(Json(service::get_vote(&s, p.as_ref(), &city, n).await?).into_response())
+    Ok(Json(service::get_vote(&s, p.as_ref(), city, n).await?).into_response())
 }
 
 #[derive(Serialize, ToSchema)]
@@ -405,7 +405,7 @@ pub async fn check_receipt(
     Path((id, code)): Path<(i64, String)>,
 ) -> ApiResult<Json<ReceiptView>> {
     let city = city_of(&s, p.as_ref());
-    Ok(Json(service::check_receipt(&s, &city, id, &code).await?))
+    Ok(Json(service::check_receipt(&s, city, id, &code).await?))
 }
 
 /// Close the vote (now, if still open), count it and mark its proposals funded or not (staff).
@@ -425,7 +425,7 @@ pub async fn results(
     Query(q): Query<RuleQuery>,
 ) -> ApiResult<Json<Count>> {
     let city = city_of(&s, p.as_ref());
-    Ok(Json(service::count_of(&s, &city, id, q.rule.as_deref()).await?))
+    Ok(Json(service::count_of(&s, city, id, q.rule.as_deref()).await?))
 }
 
 /// Results of a closed vote as CSV.
@@ -437,7 +437,7 @@ pub async fn results_csv(
     Path(id): Path<i64>,
     Query(q): Query<RuleQuery>,
 ) -> ApiResult<Response> {
-    let text = service::results_csv(&s, &city_of(&s, p.as_ref()), id, q.rule.as_deref()).await?;
+    let text = service::results_csv(&s, city_of(&s, p.as_ref()), id, q.rule.as_deref()).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
@@ -460,7 +460,7 @@ pub async fn results_xlsx(
     Path(id): Path<i64>,
     Query(q): Query<RuleQuery>,
 ) -> ApiResult<Response> {
-    let bytes = service::results_xlsx(&s, &city_of(&s, p.as_ref()), id, q.rule.as_deref()).await?;
+    let bytes = service::results_xlsx(&s, city_of(&s, p.as_ref()), id, q.rule.as_deref()).await?;
     Ok((
         [
             (
@@ -501,7 +501,7 @@ pub async fn funded(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Vec<FundedProposal>>> {
     let city = city_of(&s, p.as_ref());
-    Ok(Json(service::funded(&s, &city, id).await?))
+    Ok(Json(service::funded(&s, city, id).await?))
 }
 
 /// The status names (for pages).

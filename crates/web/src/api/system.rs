@@ -79,7 +79,7 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>)
         status: h.status.as_str(),
         backend: state.backend_name(),
         version: env!("CARGO_PKG_VERSION"),
-        city: state.default_city.clone(),
+        city: state.default_city.to_string(),
         disk_free_bytes: h.disk_free_bytes,
         problem: h.problem,
     };

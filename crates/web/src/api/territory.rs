@@ -46,7 +46,7 @@ pub async fn list_divisions(
 ) -> ApiResult<Json<Vec<DivisionView>>> {
     let city = city_of(&s, p.as_ref());
     Ok(Json(
-        service::divisions(&s, &city, q.parent.as_deref(), q.level.as_deref()).await?,
+        service::divisions(&s, city, q.parent.as_deref(), q.level.as_deref()).await?,
     ))
 }
 
@@ -59,13 +59,13 @@ pub async fn get_division(
     Path(code): Path<String>,
 ) -> ApiResult<Json<DivisionDetail>> {
     let city = city_of(&s, p.as_ref());
-    Ok(Json(service::division_detail(&s, &city, &code).await?))
+    Ok(Json(service::division_detail(&s, city, &code).await?))
 }
 
 /// The levels this city governs through (public).
 #[utoipa::path(get, path = "/api/hierarchy", tag = "territory", responses((status = 200, body = HierarchyView)))]
 pub async fn get_hierarchy(State(s): State<AppState>, MaybeAuth(p): MaybeAuth) -> ApiResult<Json<HierarchyView>> {
-    Ok(Json(service::hierarchy(&s, &city_of(&s, p.as_ref())).await?))
+    Ok(Json(service::hierarchy(&s, city_of(&s, p.as_ref())).await?))
 }
 
 /// Change the hierarchy (administrators of the whole city). History is not rewritten.
@@ -144,7 +144,7 @@ pub async fn lookup(
 ) -> ApiResult<Json<LookupResult>> {
     let city = city_of(&s, p.as_ref());
     let crs: Crs = q.crs.as_deref().unwrap_or("wgs84").parse()?;
-    Ok(Json(locate(&s, &city, crs, q.lng, q.lat).await?))
+    Ok(Json(locate(&s, city, crs, q.lng, q.lat).await?))
 }
 
 #[derive(Deserialize, IntoParams)]

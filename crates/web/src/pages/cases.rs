@@ -8,6 +8,7 @@ use gongzhi_app::cases::{CaseQuery, CaseRow};
 use gongzhi_core::access::Principal;
 use gongzhi_core::case::{ActionKind, CaseState, Satisfaction};
 use gongzhi_core::org::Role;
+use gongzhi_core::territory::CityCode;
 use serde::Deserialize;
 
 use super::{render, svg, word_label, Chrome, Lang, LoggedIn, PageError};
@@ -156,7 +157,7 @@ struct WorkPage {
 
 /// Each role's work: what waits for them.
 pub async fn work(State(s): State<AppState>, LoggedIn { p, c }: LoggedIn) -> Result<Response, PageError> {
-    let cat = loop_::catalogue(&s, p.city.as_str()).await?;
+    let cat = loop_::catalogue(&s, p.city).await?;
     use CaseState as S;
     let mut sections = Vec::new();
     let roles: Vec<Role> = p.grants.iter().map(|g| g.role).collect();
@@ -292,7 +293,7 @@ async fn area_map(s: &AppState, p: &Principal) -> Result<String, ApiError> {
         gongzhi_core::access::Scope::Division(d) if d.as_str().len() >= 9 => Some(d.to_string()),
         _ => None,
     });
-    let grids = gongzhi_app::territory::grids_within(s, p.city.as_str(), within.as_deref(), 200).await?;
+    let grids = gongzhi_app::territory::grids_within(s, p.city, within.as_deref(), 200).await?;
     let shapes: Vec<svg::Shape> = grids
         .iter()
         .map(|g| svg::Shape {
@@ -306,7 +307,7 @@ async fn area_map(s: &AppState, p: &Principal) -> Result<String, ApiError> {
 }
 
 pub async fn new_case_form(State(s): State<AppState>, LoggedIn { p, c }: LoggedIn) -> Result<Response, PageError> {
-    let cat = loop_::catalogue(&s, p.city.as_str()).await?;
+    let cat = loop_::catalogue(&s, p.city).await?;
     let page = NewCasePage {
         groups: condition_groups(&cat, c.lang),
         form: ReportForm::default(),
@@ -346,7 +347,7 @@ pub async fn new_case_submit(
     LoggedIn { p, c }: LoggedIn,
     Form(f): Form<ReportForm>,
 ) -> Result<Response, PageError> {
-    let cat = loop_::catalogue(&s, p.city.as_str()).await?;
+    let cat = loop_::catalogue(&s, p.city).await?;
     let mut errors = Vec::new();
     if f.condition.is_empty() {
         errors.push(("condition".to_owned(), c.t("err_condition").to_owned()));
@@ -357,7 +358,7 @@ pub async fn new_case_submit(
     let mut f = f;
     if f.lng.trim().is_empty() && f.lat.trim().is_empty() && !f.address.trim().is_empty() {
         // Find the place by name: a grid, community or street of the city.
-        match gongzhi_app::territory::find_places(&s, p.city.as_str(), &f.address, 1)
+        match gongzhi_app::territory::find_places(&s, p.city, &f.address, 1)
             .await?
             .into_iter()
             .next()
@@ -481,7 +482,7 @@ struct CasePage {
     duplicates: Vec<Duplicate>,
 }
 
-async fn units_for(s: &AppState, city: &str, area: &str) -> Result<Vec<(i64, String)>, ApiError> {
+async fn units_for(s: &AppState, city: CityCode, area: &str) -> Result<Vec<(i64, String)>, ApiError> {
     Ok(loop_::units_serving(s, city, area).await?)
 }
 
@@ -503,7 +504,7 @@ async fn case_page_with(
     error: Option<String>,
 ) -> Result<Response, PageError> {
     let d = case_detail(s, &p, id).await?;
-    let units = units_for(s, p.city.as_str(), &d.view.area).await?;
+    let units = units_for(s, p.city, &d.view.area).await?;
     let own_unit = p.units().first().copied();
     let steps = d
         .allowed_actions
@@ -547,7 +548,7 @@ async fn case_page_with(
         Some(dl) => (local_time(dl.at), human_duration(c.lang, dl.remaining_ms)),
         None => (String::new(), String::new()),
     };
-    let map = match gongzhi_app::territory::grids_within(s, p.city.as_str(), Some(&d.view.area), 200).await {
+    let map = match gongzhi_app::territory::grids_within(s, p.city, Some(&d.view.area), 200).await {
         Ok(grids) => {
             let shapes: Vec<svg::Shape> = grids
                 .iter()

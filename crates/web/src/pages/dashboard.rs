@@ -7,6 +7,7 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use gongzhi_app::cases::{CaseQuery, Period};
 use gongzhi_core::indicators::Counters;
+use gongzhi_core::territory::CityCode;
 use gongzhi_core::territory::Level;
 use serde::Deserialize;
 
@@ -72,7 +73,7 @@ pub struct Row {
     pub satisfaction: String,
 }
 
-fn period(q: &DashQuery, city: &str) -> Result<Period, ApiError> {
+fn period(q: &DashQuery, city: CityCode) -> Result<Period, ApiError> {
     let today = gongzhi_core::calendar::china_today();
     let parse =
         |field: &str, v: &Option<String>, default: chrono::NaiveDate| match v.as_deref().filter(|s| !s.is_empty()) {
@@ -87,7 +88,7 @@ fn period(q: &DashQuery, city: &str) -> Result<Period, ApiError> {
         .key
         .clone()
         .filter(|k| !k.is_empty())
-        .unwrap_or_else(|| city.to_owned());
+        .unwrap_or_else(|| city.to_string());
     Ok(Period {
         dim,
         key,
@@ -183,7 +184,7 @@ fn rate_or_dash(r: Option<f64>) -> String {
 /// The grid indicators of an area over the period, with one row per breakdown row's part.
 async fn grid_work(
     s: &AppState,
-    city: &str,
+    city: CityCode,
     p: &Period,
     rows: &[Row],
 ) -> Result<(Vec<(&'static str, String)>, Vec<GridRow>), ApiError> {
@@ -252,7 +253,7 @@ fn days_text(w: &gongzhi_core::renewal::indicators::Waiting) -> String {
 /// part (the same figures as `GET /api/renewal/indicators`).
 async fn renewal_work(
     s: &AppState,
-    city: &str,
+    city: CityCode,
     p: &Period,
     rows: &[Row],
 ) -> Result<(Vec<(&'static str, String)>, Vec<RenewalRow>), ApiError> {
@@ -309,8 +310,8 @@ pub async fn dashboard(
     LoggedIn { p, c }: LoggedIn,
     Query(q): Query<DashQuery>,
 ) -> Result<Response, PageError> {
-    let city = p.city.to_string();
-    let period = period(&q, &city)?;
+    let city = p.city;
+    let period = period(&q, city)?;
     if !loop_::may_read_indicators(&p, &period.dim, Some(&period.key)) {
         return Err(ApiError::forbidden(c.t("not_yours")).into());
     }
@@ -338,7 +339,7 @@ pub async fn dashboard(
             ),
         ],
     );
-    let cat = loop_::catalogue(&s, &city).await?;
+    let cat = loop_::catalogue(&s, city).await?;
     let mut by_cat: Vec<(String, f64)> = by_category
         .into_iter()
         .map(|(k, c)| {
@@ -363,18 +364,18 @@ pub async fn dashboard(
             )
         })
         .collect();
-    let title = loop_::name_of(&s, &city, &period).await?;
+    let title = loop_::name_of(&s, city, &period).await?;
     let export = format!(
         "/dashboard.csv?dim={}&key={}&from={}&to={}",
         period.dim, period.key, period.from, period.to
     );
     let (grid_kpis, grid_rows) = if period.dim == "area" {
-        grid_work(&s, &city, &period, &rows).await?
+        grid_work(&s, city, &period, &rows).await?
     } else {
         (Vec::new(), Vec::new())
     };
     let (renewal_kpis, renewal_rows) = if period.dim == "area" && period.key.len() <= 12 {
-        renewal_work(&s, &city, &period, &rows).await?
+        renewal_work(&s, city, &period, &rows).await?
     } else {
         (Vec::new(), Vec::new())
     };
@@ -419,8 +420,8 @@ async fn dashboard_export(
     let Some(p) = user else {
         return Err(ApiError::unauthorized().into());
     };
-    let city = p.city.to_string();
-    let period = period(&q, &city)?;
+    let city = p.city;
+    let period = period(&q, city)?;
     if !loop_::may_read_indicators(&p, &period.dim, Some(&period.key)) {
         return Err(ApiError::forbidden("these indicators are outside your jurisdiction").into());
     }
@@ -537,8 +538,8 @@ pub async fn map_page(
         .within
         .clone()
         .filter(|w| !w.is_empty())
-        .unwrap_or_else(|| city.clone());
-    let d = gongzhi_app::territory::division(&s, &city, &within).await?;
+        .unwrap_or_else(|| city.to_string());
+    let d = gongzhi_app::territory::division(&s, city, &within).await?;
     let indicator = q
         .indicator
         .clone()
@@ -552,7 +553,7 @@ pub async fn map_page(
     let from = (to - chrono::Duration::days(364)).to_string();
     let to = to.to_string();
     // The parts of the area: grids of a community, else the subdivisions that have a boundary.
-    let parts: Vec<(String, String, geo::MultiPolygon<f64>, String)> = gongzhi_app::territory::map_parts(&s, &city, &d)
+    let parts: Vec<(String, String, geo::MultiPolygon<f64>, String)> = gongzhi_app::territory::map_parts(&s, city, &d)
         .await?
         .into_iter()
         .map(|part| {
@@ -578,7 +579,7 @@ pub async fn map_page(
     } else if staff && indicator.starts_with("renewal_") {
         let day = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").expect("a date we wrote");
         for (code, ..) in &parts {
-            let i = crate::api::renewal_indicators::of_area(&s, &city, code, day(&from), day(&to)).await?;
+            let i = crate::api::renewal_indicators::of_area(&s, city, code, day(&from), day(&to)).await?;
             values.push(match indicator.as_str() {
                 "renewal_needs" => Some(i.needs.raised as f64),
                 "renewal_delivered" => Some(i.needs.delivered as f64),
@@ -590,7 +591,7 @@ pub async fn map_page(
     } else if staff {
         let day = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").expect("a date we wrote");
         let (from_ms, to_ms) = gongzhi_app::gridteam::day_range_ms(day(&from), day(&to));
-        let (_, by_part) = gongzhi_app::gridteam::area_grid_counts(&s, &city, &within, from_ms, to_ms).await?;
+        let (_, by_part) = gongzhi_app::gridteam::area_grid_counts(&s, city, &within, from_ms, to_ms).await?;
         for (code, ..) in &parts {
             let g = by_part.get(code).cloned().unwrap_or_default();
             values.push(match indicator.as_str() {
@@ -670,7 +671,7 @@ pub async fn map_page(
             legend.push(("nodata".into(), c.t("map_no_data").into()));
         }
     }
-    let ancestry = gongzhi_app::territory::ancestry(&s, &city, &within)
+    let ancestry = gongzhi_app::territory::ancestry(&s, city, &within)
         .await?
         .into_iter()
         .map(|a| (a.code.to_string(), a.name))

@@ -114,18 +114,18 @@ pub async fn workload_page(
     LoggedIn { p, c }: LoggedIn,
     Query(q): Query<FlatQuery>,
 ) -> Result<Response, PageError> {
-    let city = p.city.to_string();
+    let city = p.city;
     let within = q
         .within
         .clone()
         .filter(|w| !w.is_empty())
-        .unwrap_or_else(|| city.clone());
+        .unwrap_or_else(|| city.to_string());
     staff_only(&p, &c, &within)?;
     let (from, to) = period(q.from.as_deref(), q.to.as_deref(), 90)?;
-    let prefix = if within == city { "" } else { within.as_str() };
-    let w = service::workload(&s, &city, from, to, prefix).await?;
+    let prefix = if within == city.as_str() { "" } else { within.as_str() };
+    let w = service::workload(&s, city, from, to, prefix).await?;
     let named: Vec<&str> = w.communities.iter().map(|r| r.community.as_str()).collect();
-    let shapes_of = service::community_shapes(&s, &city, &named).await?;
+    let shapes_of = service::community_shapes(&s, city, &named).await?;
     let values: Vec<Option<f64>> = w.communities.iter().map(|r| r.per_worker).collect();
     let (classes, _) = svg::quintiles(&values);
     let shapes: Vec<svg::Shape> = w
@@ -189,9 +189,9 @@ pub async fn lists_page(State(s): State<AppState>, LoggedIn { p, c }: LoggedIn) 
     if !service::may_open(&p) {
         return Err(ApiError::forbidden(c.t("not_yours")).into());
     }
-    let city = p.city.to_string();
-    let (version, list) = service::responsibilities(&s, &city).await?;
-    let check = service::check(&s, &city).await?;
+    let city = p.city;
+    let (version, list) = service::responsibilities(&s, city).await?;
+    let check = service::check(&s, city).await?;
     let page = ListsPage {
         c,
         version,
@@ -262,8 +262,8 @@ pub async fn replay_page(
     LoggedIn { p, c }: LoggedIn,
     Query(q): Query<FlatQuery>,
 ) -> Result<Response, PageError> {
-    let city = p.city.to_string();
-    staff_only(&p, &c, &city)?;
+    let city = p.city;
+    staff_only(&p, &c, city.as_str())?;
     let hierarchy = q
         .hierarchy
         .clone()
@@ -271,7 +271,7 @@ pub async fn replay_page(
         .unwrap_or_else(|| "flat".into());
     let h = Hierarchy::parse(&hierarchy)?;
     let (from, to) = period(q.from.as_deref(), q.to.as_deref(), 30)?;
-    let r = service::replay(&s, &city, &h, from, to, &Assumptions::default()).await?;
+    let r = service::replay(&s, city, &h, from, to, &Assumptions::default()).await?;
     let (n1, o1) = &r.columns[0];
     let (n2, o2) = &r.columns[1];
     let metrics = vec![

@@ -352,7 +352,7 @@ async fn home(
 ) -> Result<Response, PageError> {
     let c = Chrome::new(&headers, &q, user, "/");
     let city = city_of(&s, c.user.as_ref());
-    let summary = gongzhi_app::territory::city_summary(&s, &city).await?;
+    let summary = gongzhi_app::territory::city_summary(&s, city).await?;
     let h = summary.hierarchy;
     let page = HomePage {
         city: summary.city.as_ref().map(DivisionView::from),
@@ -556,11 +556,11 @@ async fn division_page(
 ) -> Result<Response, PageError> {
     let c = Chrome::new(&headers, &q, user, &format!("/divisions/{code}"));
     let city = city_of(&s, c.user.as_ref());
-    let d = gongzhi_app::territory::division(&s, &city, &code).await?;
-    let ancestry = gongzhi_app::territory::ancestry(&s, &city, &code).await?;
-    let children = gongzhi_app::territory::children(&s, &city, Some(&code)).await?;
+    let d = gongzhi_app::territory::division(&s, city, &code).await?;
+    let ancestry = gongzhi_app::territory::ancestry(&s, city, &code).await?;
+    let children = gongzhi_app::territory::children(&s, city, Some(&code)).await?;
     let (grid_rows, map) = if d.level == Level::Community {
-        let grids = gongzhi_app::territory::grids_within(&s, &city, Some(&code), 1000).await?;
+        let grids = gongzhi_app::territory::grids_within(&s, city, Some(&code), 1000).await?;
         let rows = grids
             .iter()
             .map(|g| {
@@ -583,7 +583,7 @@ async fn division_page(
             .collect();
         (rows, svg::map(&shapes))
     } else {
-        let shapes: Vec<svg::Shape> = gongzhi_app::territory::map_parts(&s, &city, &d)
+        let shapes: Vec<svg::Shape> = gongzhi_app::territory::map_parts(&s, city, &d)
             .await?
             .into_iter()
             .map(|part| svg::Shape {
@@ -632,7 +632,7 @@ async fn grid_page(
 ) -> Result<Response, PageError> {
     let c = Chrome::new(&headers, &q, user, &format!("/grids/{code}"));
     let city = city_of(&s, c.user.as_ref());
-    let g = gongzhi_app::territory::grid(&s, &city, &code).await?;
+    let g = gongzhi_app::territory::grid(&s, city, &code).await?;
     let detail = gongzhi_app::territory::may_see_grid_details(c.user.as_ref(), g.code.as_str());
     let page = GridPage {
         code: g.code.to_string(),
@@ -640,7 +640,7 @@ async fn grid_page(
         kind: c
             .t(if g.code.is_micro() { "micro_grid" } else { "unit_grid" })
             .to_owned(),
-        ancestry: gongzhi_app::territory::ancestry(&s, &city, g.community.as_str())
+        ancestry: gongzhi_app::territory::ancestry(&s, city, g.community.as_str())
             .await?
             .iter()
             .map(DivisionView::from)

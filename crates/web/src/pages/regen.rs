@@ -3,6 +3,7 @@
 //! resources, contacts and decisions, with forms to record them), the resource registry, and the
 //! public aggregates page (no names).
 
+use gongzhi_core::territory::CityCode;
 use std::collections::BTreeMap;
 
 use askama::Template;
@@ -184,7 +185,7 @@ async fn overview(s: &AppState, p: &gongzhi_core::access::Principal, code: &str)
 
 /// The map: the community's grids, and each held building as a dot coloured by the share of its
 /// held area whose holders agree (q0 none … q4 all).
-async fn consent_map(s: &AppState, city: &str, o: &Overview) -> Result<String, PageError> {
+async fn consent_map(s: &AppState, city: CityCode, o: &Overview) -> Result<String, PageError> {
     let mut per_building: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     let mut unit_building: BTreeMap<String, String> = BTreeMap::new();
     let places = service::map_places(s, city, &o.project.community).await?;
@@ -237,7 +238,7 @@ pub async fn dashboard(
     Path(code): Path<String>,
 ) -> Result<Response, PageError> {
     let o = overview(&s, &p, &code).await?;
-    let map = consent_map(&s, &p.city.to_string(), &o).await?;
+    let map = consent_map(&s, p.city, &o).await?;
     let zh = c.lang == Lang::Zh;
     let rules = o
         .standings

@@ -316,7 +316,7 @@ pub async fn hub(
     Query(q): Query<PageQuery>,
 ) -> Result<Response, PageError> {
     let city = city_of(&s, p.as_ref());
-    let hub = service::hub(&s, p.as_ref(), &city, &community).await?;
+    let hub = service::hub(&s, p.as_ref(), city, &community).await?;
     let now = service::now();
     let path = format!("/renewal/{community}/proposals");
     let page = HubPage {
@@ -655,7 +655,7 @@ pub async fn proposal_page(
     Query(q): Query<PageQuery>,
 ) -> Result<Response, PageError> {
     let city = city_of(&s, p.as_ref());
-    let d = service::proposal_page(&s, p.as_ref(), &city, &community, id, q.from, q.to).await?;
+    let d = service::proposal_page(&s, p.as_ref(), city, &community, id, q.from, q.to).await?;
     let path = format!("/renewal/{community}/proposals/{id}");
     let page = ProposalPage {
         c: chrome(&headers, &q, p, &path),
@@ -683,7 +683,7 @@ pub async fn amend_submit(
     let to = format!("/renewal/{community}/proposals/{id}");
     service::need_amender(&p, &community)?;
     let result = async {
-        let row = service::proposal_row(&s, &p.city.to_string(), id).await?;
+        let row = service::proposal_row(&s, p.city, id).await?;
         let text = |k: &str, now: &str| {
             let v = field(&f, k);
             (!v.trim().is_empty() && v.trim() != now.trim()).then(|| v.replace("\r\n", "\n"))
@@ -957,7 +957,7 @@ pub async fn vote_page(
     Query(q): Query<PageQuery>,
 ) -> Result<Response, PageError> {
     let city = city_of(&s, p.as_ref());
-    let d = service::vote_page(&s, p.as_ref(), &city, &community, id, q.receipt.as_deref()).await?;
+    let d = service::vote_page(&s, p.as_ref(), city, &community, id, q.receipt.as_deref()).await?;
     let path = format!("/renewal/{community}/votes/{id}");
     let page = VotePage {
         c: chrome(&headers, &q, p, &path),
@@ -1013,7 +1013,7 @@ pub async fn paper_submit(
     let f = form(&body);
     let to = format!("/renewal/{community}/votes/{id}");
     let result = async {
-        let row = service::vote_in(&s, &p.city.to_string(), &community, id).await?;
+        let row = service::vote_in(&s, p.city, &community, id).await?;
         let voter = field(&f, "voter");
         let voter: i64 = voter
             .trim()
@@ -1040,7 +1040,7 @@ pub async fn confirm_submit(
     let f = form(&body);
     let to = format!("/renewal/{community}/votes/{id}");
     let result = async {
-        let row = service::vote_in(&s, &p.city.to_string(), &community, id).await?;
+        let row = service::vote_in(&s, p.city, &community, id).await?;
         service::confirm_paper_ballot(&s, &p, id, &receipt, &ballot_of(&row.setup.ballot, &f)).await
     }
     .await;
@@ -1060,7 +1060,7 @@ pub async fn close_submit(
     service::need_ballot_staff(&p, &community)?;
     let to = format!("/renewal/{community}/votes/{id}");
     let result = async {
-        service::vote_in(&s, &p.city.to_string(), &community, id).await?;
+        service::vote_in(&s, p.city, &community, id).await?;
         service::close_vote(&s, &p, id).await
     }
     .await;
@@ -1081,7 +1081,7 @@ pub async fn deliver_submit(
     let f = form(&body);
     let to = format!("/renewal/{community}/votes/{id}/results");
     let result = async {
-        service::vote_in(&s, &p.city.to_string(), &community, id).await?;
+        service::vote_in(&s, p.city, &community, id).await?;
         let window = gongzhi_app::renewal_works::DeliverFunded {
             from: field(&f, "from"),
             to: field(&f, "to"),
@@ -1105,9 +1105,9 @@ pub async fn ballot_submit(
     let p = logged_in(p)?;
     let f = form(&body);
     let to = format!("/renewal/{community}/votes/{id}");
-    let city = p.city.to_string();
+    let city = p.city;
     let result = async {
-        let row = service::vote_row(&s, &city, id).await?;
+        let row = service::vote_row(&s, city, id).await?;
         let ballot = ballot_of(&row.setup.ballot, &f);
         service::cast_ballot(&s, &p, id, &ballot).await
     }
@@ -1159,7 +1159,7 @@ pub async fn results_page(
     Query(q): Query<PageQuery>,
 ) -> Result<Response, PageError> {
     let city = city_of(&s, p.as_ref());
-    let d = service::results_page(&s, p.as_ref(), &city, &community, id).await?;
+    let d = service::results_page(&s, p.as_ref(), city, &community, id).await?;
     let chart = svg::bar_chart(
         &d.count
             .projects
