@@ -83,7 +83,7 @@ pub async fn period_cases(
     loop {
         let page = s.store.cases_after(city, after, 5000, Some(range)).await?;
         let Some(last) = page.last() else { break };
-        after = last.case.id;
+        after = last.case.id.0;
         out.extend(page.into_iter().filter(|r| r.area.starts_with(within)));
     }
     Ok(out)
@@ -303,7 +303,7 @@ pub async fn workload(
 
 fn push_down(r: &CaseRow, cat: &Catalogue, m: &flat::Matter) -> PushDown {
     PushDown {
-        case_id: r.case.id,
+        case_id: r.case.id.0,
         category: r.case.category.clone(),
         category_name: cat
             .category(&r.case.category)

@@ -7,6 +7,7 @@
 //! core against the stage the caller works on; a caller who is not a member of an initiative gets
 //! its public view only, and "not found" for anything else.
 
+use gongzhi_core::ids::CaseId;
 use std::collections::BTreeSet;
 
 use gongzhi_core::access::Principal;
@@ -117,7 +118,7 @@ pub async fn view(s: &AppState, city: CityCode, i: &Initiative, version: i64, se
     let closed = if seat.back_stage(i.id).is_some() {
         let mut closed = BTreeSet::new();
         for (case, _, _) in &i.tasks {
-            if let Some(row) = s.store.case(city, *case).await? {
+            if let Some(row) = s.store.case(city, CaseId(*case)).await? {
                 if row.case.state == CaseState::Closed {
                     closed.insert(*case);
                 }
@@ -577,7 +578,7 @@ async fn event_of(s: &AppState, p: &Principal, i: &Initiative, step: Step) -> Ap
             let (row, _) =
                 crate::cases::intake(s, p, &report, Some(gongzhi_core::case::CaseSource::Initiative)).await?;
             InitiativeEvent::TaskDispatched {
-                case_id: row.case.id,
+                case_id: row.case.id.0,
                 department,
                 due,
             }

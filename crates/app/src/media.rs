@@ -2,6 +2,7 @@
 //! documents). Types and sizes are the core's (`gongzhi_core::media`); storage is the store's.
 
 use gongzhi_core::access::Principal;
+use gongzhi_core::ids::CaseId;
 use gongzhi_core::visibility::Stage;
 use gongzhi_store::prelude::*;
 pub use gongzhi_store::{Media, MediaInfo};
@@ -26,7 +27,7 @@ pub async fn may_read(s: &AppState, p: Option<&Principal>, city: CityCode, m: &M
         "case" => match p {
             Some(p) => s
                 .store
-                .case(city, id)
+                .case(city, CaseId(id))
                 .await?
                 .is_some_and(|r| crate::cases::may_view(p, &r)),
             None => false,

@@ -3,6 +3,7 @@
 //! shown once) and the creation of a request as an ordinary case. The web crate's `/open311/v2`
 //! reads the HTTP request, calls these and renders XML or JSON.
 
+use gongzhi_core::ids::CaseId;
 use std::collections::HashMap;
 
 use gongzhi_core::access::Principal;
@@ -99,7 +100,7 @@ pub async fn search(s: &AppState, city: CityCode, q: &Open311Query) -> AppResult
 }
 
 /// One request; an internal case answers as if it did not exist.
-pub async fn request(s: &AppState, city: CityCode, id: i64) -> AppResult<Option<PublicRequest>> {
+pub async fn request(s: &AppState, city: CityCode, id: CaseId) -> AppResult<Option<PublicRequest>> {
     let Some(row) = s.store.case(city, id).await?.and_then(PublicCase::of) else {
         return Ok(None);
     };
@@ -107,7 +108,7 @@ pub async fn request(s: &AppState, city: CityCode, id: i64) -> AppResult<Option<
 }
 
 /// The request a token was given for.
-pub async fn request_of_token(s: &AppState, city: CityCode, token: &str) -> AppResult<Option<i64>> {
+pub async fn request_of_token(s: &AppState, city: CityCode, token: &str) -> AppResult<Option<CaseId>> {
     Ok(s.store.open311_token(city, token).await?)
 }
 
@@ -129,8 +130,8 @@ async fn public_requests(
     rows: Vec<PublicCase<CaseRow>>,
 ) -> AppResult<Vec<PublicRequest>> {
     let cat = loop_::catalogue(s, city).await?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.case().id).collect();
-    let mut notes: HashMap<i64, Vec<CaseEvent>> = HashMap::new();
+    let ids: Vec<CaseId> = rows.iter().map(|r| r.case().id).collect();
+    let mut notes: HashMap<CaseId, Vec<CaseEvent>> = HashMap::new();
     for (id, e) in s.store.case_events_of_kinds(city, &ids, o311::NOTE_EVENTS).await? {
         notes.entry(id).or_default().push(e);
     }
@@ -151,7 +152,7 @@ async fn public_requests(
         let (lng, lat) = o311::public_point(kind, c.lng, c.lat);
         let m = media.remove(&c.id).unwrap_or_default();
         out.push(PublicRequest {
-            id: c.id,
+            id: c.id.0,
             status: o311::status_of(c.state),
             status_notes: o311::status_note(notes.get(&c.id).into_iter().flatten()),
             service_name,
@@ -266,5 +267,5 @@ pub async fn create(s: &AppState, who: &Principal, new: NewRequest) -> AppResult
     s.store
         .record_open311_request(city, id, &request, Some(who.person_id))
         .await?;
-    Ok((id, dups))
+    Ok((id.0, dups))
 }

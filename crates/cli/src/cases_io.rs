@@ -115,7 +115,7 @@ fn export_row(row: &CaseRow, names: &HashMap<String, String>) -> Vec<Cell> {
     let c = &row.case;
     let t = |s: &str| Cell::Text(s.to_owned());
     vec![
-        Cell::Number(c.id as f64),
+        Cell::Number(c.id.0 as f64),
         t(c.state.as_str()),
         t(c.source.map(|s| s.as_str()).unwrap_or("")),
         t(&c.category),
@@ -241,7 +241,7 @@ pub async fn export(
     loop {
         let page = gongzhi_app::cases::cases_after(state, city, after, 2000, range).await?;
         let Some(last) = page.last() else { break };
-        after = last.case.id;
+        after = last.case.id.0;
         for row in &page {
             match sink(&export_row(row, &names)) {
                 // The reader of stdout went away (`… | head`): stop quietly.

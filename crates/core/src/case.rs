@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::calendar::{TimerKind, WorkCalendar};
 use crate::catalogue::{Catalogue, FilingCondition, MAX_TIME_LIMIT};
+use crate::ids::CaseId;
 use crate::org::{string_enum, Role};
 use crate::territory::Level;
 use crate::DomainError;
@@ -280,11 +281,11 @@ pub enum CaseEvent {
     },
     /// This case was merged into `case_id`.
     MergedInto {
-        case_id: i64,
+        case_id: CaseId,
     },
     /// Case `case_id` was merged into this one.
     DuplicateMerged {
-        case_id: i64,
+        case_id: CaseId,
     },
 }
 
@@ -396,10 +397,10 @@ pub enum Action {
         note: String,
     },
     Merge {
-        into: i64,
+        into: CaseId,
     },
     AbsorbDuplicate {
-        case_id: i64,
+        case_id: CaseId,
     },
 }
 
@@ -694,7 +695,7 @@ pub struct Evaluation {
 /// A case: the fold of its events. Every field is derived; nothing is stored apart.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Case {
-    pub id: i64,
+    pub id: CaseId,
     pub state: CaseState,
     /// Number of events applied (for optimistic concurrency).
     pub version: u64,
@@ -741,8 +742,8 @@ pub struct Case {
     pub overdue: bool,
     pub close_kind: Option<CloseKind>,
     pub evaluation: Option<Evaluation>,
-    pub merged_into: Option<i64>,
-    pub duplicates: Vec<i64>,
+    pub merged_into: Option<CaseId>,
+    pub duplicates: Vec<CaseId>,
     pub collected_at_ms: Option<i64>,
     pub registered_at_ms: Option<i64>,
     /// The last dispatch.
@@ -763,7 +764,7 @@ impl Case {
     }
 
     /// A case before its first event.
-    pub fn new(id: i64) -> Self {
+    pub fn new(id: CaseId) -> Self {
         Case {
             id,
             state: CaseState::Collected,
@@ -807,7 +808,7 @@ impl Case {
 
     /// Rebuilds a case from its history.
     pub fn replay(id: i64, events: &[Recorded]) -> Self {
-        let mut case = Case::new(id);
+        let mut case = Case::new(CaseId(id));
         for r in events {
             case.apply(&r.event, r.at_ms);
         }
@@ -1417,13 +1418,13 @@ pub fn decide(
             }]
         }
         Action::Merge { into } => {
-            if *into <= 0 || *into == case.id {
+            if *into <= CaseId(0) || *into == case.id {
                 return Err(DomainError::invalid("into", format!("cannot merge case {} into {into}", case.id)).into());
             }
             vec![E::MergedInto { case_id: *into }]
         }
         Action::AbsorbDuplicate { case_id } => {
-            if *case_id <= 0 || *case_id == case.id {
+            if *case_id <= CaseId(0) || *case_id == case.id {
                 return Err(
                     DomainError::invalid("case_id", format!("{case_id} cannot be a duplicate of this case")).into(),
                 );
@@ -1541,7 +1542,7 @@ mod tests {
 
     /// A case built from events one minute apart from t0.
     fn build(events: &[CaseEvent]) -> Case {
-        let mut case = Case::new(1);
+        let mut case = Case::new(CaseId(1));
         for (i, e) in events.iter().enumerate() {
             case.apply(e, t0() + i as i64 * MIN);
         }
@@ -1629,7 +1630,7 @@ mod tests {
                     satisfaction: Some(Satisfaction::Satisfied),
                 }],
             ),
-            ev(&reg, &[E::MergedInto { case_id: 7 }]),
+            ev(&reg, &[E::MergedInto { case_id: CaseId(7) }]),
         ]
     }
 
@@ -1693,8 +1694,8 @@ mod tests {
                 level: WARNING_LEVEL,
                 note: "临近时限".into(),
             },
-            Action::Merge { into: 999 },
-            Action::AbsorbDuplicate { case_id: 998 },
+            Action::Merge { into: CaseId(999) },
+            Action::AbsorbDuplicate { case_id: CaseId(998) },
         ]
     }
 
@@ -1816,7 +1817,7 @@ mod tests {
     #[test]
     fn full_path_with_return_extensions_rework_and_overdue_close() {
         let mut log = Vec::new();
-        let mut case = Case::new(1);
+        let mut case = Case::new(CaseId(1));
         let mon = |h, m| cst(2025, 3, 3, h, m);
         let tue = |h, m| cst(2025, 3, 4, h, m);
         let first = collect(
@@ -2238,25 +2239,32 @@ mod tests {
 
         let mut dup = build(&[CaseEvent::Collected(intake())]);
         assert_eq!(
-            decide(&dup, &Action::Merge { into: 1 }, Role::Acceptor, &ctx(now))
+            decide(&dup, &Action::Merge { into: CaseId(1) }, Role::Acceptor, &ctx(now))
                 .unwrap_err()
                 .status(),
             422
         );
-        step(&mut dup, &mut log, Action::Merge { into: 5 }, Role::Acceptor, now).unwrap();
-        assert_eq!((dup.state, dup.merged_into), (S::Merged, Some(5)));
+        step(
+            &mut dup,
+            &mut log,
+            Action::Merge { into: CaseId(5) },
+            Role::Acceptor,
+            now,
+        )
+        .unwrap();
+        assert_eq!((dup.state, dup.merged_into), (S::Merged, Some(CaseId(5))));
         let mut survivor = build(&[CaseEvent::Collected(intake())]);
         step(
             &mut survivor,
             &mut log,
-            Action::AbsorbDuplicate { case_id: 3 },
+            Action::AbsorbDuplicate { case_id: CaseId(3) },
             Role::Dispatcher,
             now,
         )
         .unwrap();
         let again = decide(
             &survivor,
-            &Action::AbsorbDuplicate { case_id: 3 },
+            &Action::AbsorbDuplicate { case_id: CaseId(3) },
             Role::Dispatcher,
             &ctx(now),
         );
@@ -2371,7 +2379,7 @@ mod tests {
             level: Level::Community,
         };
         let registered = || {
-            let mut c = Case::new(1);
+            let mut c = Case::new(CaseId(1));
             c.apply(&CaseEvent::Collected(intake()), mon(9, 0));
             c.apply(&CaseEvent::Registered, mon(9, 5));
             c
@@ -2592,9 +2600,11 @@ mod tests {
                 level: x % 4,
                 note: "督办".into(),
             },
-            A::Merge => Action::Merge { into: i64::from(x % 3) },
+            A::Merge => Action::Merge {
+                into: CaseId(i64::from(x % 3)),
+            },
             A::AbsorbDuplicate => Action::AbsorbDuplicate {
-                case_id: i64::from(x % 3),
+                case_id: CaseId(i64::from(x % 3)),
             },
         }
     }
@@ -2610,7 +2620,7 @@ mod tests {
         ) {
             let mut now = t0();
             let first = collect(intake(), Role::Resident, catalogue()).unwrap();
-            let mut case = Case::new(1);
+            let mut case = Case::new(CaseId(1));
             case.apply(&first, now);
             let mut log = vec![Recorded { event: first, at_ms: now, actor: None, role: Role::Resident }];
             let targets: BTreeSet<CaseState> =

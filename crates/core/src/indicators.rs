@@ -21,6 +21,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::case::{Case, CaseEvent, CloseKind, Recorded, Satisfaction, OVERDUE_LEVEL};
+use crate::ids::CaseId;
 use crate::org::string_enum;
 use crate::DomainError;
 
@@ -145,7 +146,7 @@ impl Counters {
 
     /// The counters of a whole history (what the increments of its events add up to).
     pub fn from_history(events: &[Recorded]) -> Counters {
-        let mut case = Case::new(0);
+        let mut case = Case::new(CaseId(0));
         let mut total = Counters::default();
         for r in events {
             total.add(&Counters::from_event(&case, &r.event));
@@ -768,7 +769,7 @@ mod tests {
     /// Drives a case through `steps` (each: action, role, minutes later), recording the events.
     fn drive(steps: &[(Action, Role, i64)]) -> (Case, Vec<Recorded>) {
         let first = collect(intake(), Role::Acceptor, catalogue()).unwrap();
-        let mut case = Case::new(1);
+        let mut case = Case::new(CaseId(1));
         case.apply(&first, T0);
         let mut log = vec![Recorded {
             event: first,
@@ -885,7 +886,7 @@ mod tests {
         assert_eq!(c, expected);
         assert_eq!(c.satisfaction_rate().unwrap().percent(), "90.00%");
         // The dispatch counts for the new unit, the return for the unit that returned it.
-        let mut before = Case::new(1);
+        let mut before = Case::new(CaseId(1));
         let mut units = Vec::new();
         for r in &log {
             units.push(attributed_unit(&before, &r.event));
@@ -952,9 +953,9 @@ mod tests {
                 reason: "r".into(),
                 extra_amount: 1,
             },
-            ActionKind::Merge => Action::Merge { into: 9 },
+            ActionKind::Merge => Action::Merge { into: CaseId(9) },
             ActionKind::AbsorbDuplicate => Action::AbsorbDuplicate {
-                case_id: 2 + i64::from(x),
+                case_id: CaseId(2 + i64::from(x)),
             },
             ActionKind::ReportToWhistle => Action::ReportToWhistle { unit: 2 },
             other => serde_json::from_value(serde_json::json!({"type": other.as_str(), "reason": "r", "note": "n"}))
@@ -972,9 +973,9 @@ mod tests {
             steps in prop::collection::vec((any::<u8>(), any::<u8>(), 0i64..1200), 0..60)
         ) {
             let first = collect(intake(), Role::Acceptor, catalogue()).unwrap();
-            let mut case = Case::new(1);
+            let mut case = Case::new(CaseId(1));
             case.apply(&first, T0);
-            let mut total = Counters::from_event(&Case::new(1), &first);
+            let mut total = Counters::from_event(&Case::new(CaseId(1)), &first);
             let limit = Limit::from(catalogue().condition("S0101-02").unwrap().1);
             let mut now = T0;
             for (k, x, dt) in steps {

@@ -12,6 +12,7 @@ pub mod error;
 pub mod flat;
 pub mod grid;
 pub mod gridteam;
+pub mod ids;
 pub mod indicators;
 pub mod lang;
 pub mod media;

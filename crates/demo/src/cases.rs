@@ -29,6 +29,7 @@
 //! Nothing happens after [`ReplayOptions::horizon_ms`]: the cases of the last days are left open
 //! where they are, as in a live city.
 
+use gongzhi_core::ids::CaseId;
 use gongzhi_store::prelude::*;
 use std::collections::HashMap;
 
@@ -588,7 +589,7 @@ impl<'r, 'a> Sim<'r, 'a> {
                     self.absorb = None;
                     if self.case.state.is_open() {
                         let actor = self.r.pick_id(&self.r.acceptors, dup);
-                        let action = Action::AbsorbDuplicate { case_id: dup };
+                        let action = Action::AbsorbDuplicate { case_id: CaseId(dup) };
                         self.absorbed = self.apply(t.max(self.now), action, Role::Acceptor, actor);
                     }
                 }
@@ -992,7 +993,7 @@ impl<'a> Replay<'a> {
         let (cat, cond) = self.conds[d.cond];
         Sim {
             r: self,
-            case: Case::new(d.key),
+            case: Case::new(CaseId(d.key)),
             log: Vec::new(),
             now: d.at,
             limit: Limit::from(cond),
@@ -1018,7 +1019,12 @@ impl<'a> Replay<'a> {
         let mut sim = self.start(d);
         if absorbed {
             let actor = self.pick_id(&self.acceptors, survivor);
-            sim.act(merge_at, Action::Merge { into: survivor }, Role::Acceptor, actor);
+            sim.act(
+                merge_at,
+                Action::Merge { into: CaseId(survivor) },
+                Role::Acceptor,
+                actor,
+            );
         } else {
             let reason = "重复上报，原案件已在处置或已结案".to_owned();
             let actor = self.pick_id(&self.leaders, d.key);
@@ -1573,11 +1579,11 @@ mod tests {
             for r in &h.events {
                 if let CaseEvent::MergedInto { case_id } = r.event {
                     merges += 1;
-                    let survivor = keys[&case_id];
+                    let survivor = keys[&case_id.0];
                     assert!(survivor
                         .events
                         .iter()
-                        .any(|s| s.event == CaseEvent::DuplicateMerged { case_id: h.key }));
+                        .any(|s| s.event == CaseEvent::DuplicateMerged { case_id: CaseId(h.key) }));
                 }
             }
         }

@@ -8,6 +8,7 @@
 //! multi-row `INSERT` statements, and with the counters summed in memory first. Counter rows and
 //! their dimension keys come from the same functions as the one-case path.
 
+use gongzhi_core::ids::CaseId;
 use gongzhi_core::territory::CityCode;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -187,12 +188,12 @@ fn resolve<'a>(h: &'a CaseHistory, id_of: &dyn Fn(i64) -> Option<i64>) -> Result
     let mut out = h.events.clone();
     for r in &mut out {
         if let CaseEvent::MergedInto { case_id } | CaseEvent::DuplicateMerged { case_id } = &mut r.event {
-            *case_id = id_of(*case_id).ok_or_else(|| {
+            *case_id = CaseId(id_of(case_id.0).ok_or_else(|| {
                 invalid(
                     "events",
                     format!("case {} names case {case_id}, which is not in the import", h.key),
                 )
-            })?;
+            })?);
         }
     }
 
@@ -202,7 +203,7 @@ fn resolve<'a>(h: &'a CaseHistory, id_of: &dyn Fn(i64) -> Option<i64>) -> Result
 /// The keys a history names in its events.
 fn references(h: &CaseHistory) -> impl Iterator<Item = i64> + '_ {
     h.events.iter().filter_map(|r| match r.event {
-        CaseEvent::MergedInto { case_id } | CaseEvent::DuplicateMerged { case_id } => Some(case_id),
+        CaseEvent::MergedInto { case_id } | CaseEvent::DuplicateMerged { case_id } => Some(case_id.0),
         _ => None,
     })
 }
@@ -444,7 +445,7 @@ impl Store {
             let id = ids[i];
             let events = resolve(h, &id_of)?;
             let stream = format!("case:{id}");
-            let mut case = Case::new(id);
+            let mut case = Case::new(CaseId(id));
             for r in events.iter() {
                 let before = case.clone();
                 case.apply(&r.event, r.at_ms);

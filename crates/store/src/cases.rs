@@ -3,6 +3,7 @@
 //! counters in the same transaction. Concurrent changes to one case: the first wins, the others
 //! get a conflict (optimistic concurrency on the case's version).
 
+use gongzhi_core::ids::CaseId;
 use gongzhi_core::territory::CityCode;
 use std::future::Future;
 
@@ -56,7 +57,7 @@ pub struct NewCase {
 /// Events to add to one case, which must still be at `expected_version`.
 #[derive(Debug, Clone)]
 pub struct Change {
-    pub case_id: i64,
+    pub case_id: CaseId,
     pub expected_version: u64,
     pub events: Vec<CaseEvent>,
 }
@@ -223,7 +224,7 @@ async fn record(
                     "INSERT INTO case_units (city, case_id, unit_id, role) VALUES ($1, $2, $3, $4) ON CONFLICT (city, case_id, unit_id) DO NOTHING",
                 )
                 .bind(city.as_str())
-                .bind(case.id)
+                .bind(case.id.0)
                 .bind(unit)
                 .bind(r)
                 .execute(&mut **tx)
@@ -263,7 +264,7 @@ async fn write_row(tx: &mut Write<'_>, city: CityCode, case: &Case, expected: u6
     .bind(case.version as i64)
     .bind(serde_json::to_string(case).expect("cases serialise"))
     .bind(city.as_str())
-    .bind(case.id)
+    .bind(case.id.0)
     .bind(expected as i64)
     .execute(&mut **tx)
     .await?;
@@ -293,7 +294,7 @@ pub trait CaseStore {
         &self,
         city: CityCode,
         cases: &[NewCase],
-    ) -> impl Future<Output = Result<Vec<i64>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Vec<CaseId>, StoreError>> + Send;
     /// Add events to one or more cases in one transaction (a merge touches two). Each case must
     /// still be at its expected version, else nothing is stored and the answer is a conflict.
     fn change_cases(
@@ -304,12 +305,19 @@ pub trait CaseStore {
         role: Role,
         at_ms: Option<i64>,
     ) -> impl Future<Output = Result<Vec<CaseRow>, StoreError>> + Send;
-    fn case(&self, city: CityCode, id: i64) -> impl Future<Output = Result<Option<CaseRow>, StoreError>> + Send;
+    fn case(&self, city: CityCode, id: CaseId) -> impl Future<Output = Result<Option<CaseRow>, StoreError>> + Send;
     /// The case's events, oldest first.
-    fn case_history(&self, city: CityCode, id: i64) -> impl Future<Output = Result<Vec<Recorded>, StoreError>> + Send;
+    fn case_history(
+        &self,
+        city: CityCode,
+        id: CaseId,
+    ) -> impl Future<Output = Result<Vec<Recorded>, StoreError>> + Send;
     /// The reporter's private contact details.
-    fn case_contact(&self, city: CityCode, id: i64)
-        -> impl Future<Output = Result<Option<Contact>, StoreError>> + Send;
+    fn case_contact(
+        &self,
+        city: CityCode,
+        id: CaseId,
+    ) -> impl Future<Output = Result<Option<Contact>, StoreError>> + Send;
     /// Cases matching a query, newest first, and how many match in all.
     fn list_cases(
         &self,
@@ -361,7 +369,7 @@ pub trait CaseStore {
     fn add_photo(
         &self,
         city: CityCode,
-        case_id: i64,
+        case_id: CaseId,
         content_type: &str,
         data: &[u8],
         actor: Option<i64>,
@@ -370,7 +378,7 @@ pub trait CaseStore {
     fn add_case_photo(
         &self,
         city: CityCode,
-        case_id: i64,
+        case_id: CaseId,
         content_type: &str,
         data: &[u8],
         actor: Option<i64>,
@@ -380,7 +388,7 @@ pub trait CaseStore {
     fn photos(
         &self,
         city: CityCode,
-        case_id: i64,
+        case_id: CaseId,
     ) -> impl Future<Output = Result<Vec<crate::MediaInfo>, StoreError>> + Send;
     /// Organisations of a kind whose jurisdiction includes `code` exactly.
     fn organisations_serving(
@@ -399,7 +407,7 @@ impl CaseStore for Store {
         Ok(row)
     }
 
-    async fn create_cases(&self, city: CityCode, cases: &[NewCase]) -> Result<Vec<i64>, StoreError> {
+    async fn create_cases(&self, city: CityCode, cases: &[NewCase]) -> Result<Vec<CaseId>, StoreError> {
         let mut tx = self.write().await?;
         let mut ids = Vec::with_capacity(cases.len());
         for new in cases {
@@ -426,13 +434,13 @@ impl CaseStore for Store {
             // Take the row's write lock first (both backends), then read and check the version.
             sqlx::query("UPDATE cases SET version = version WHERE city = $1 AND id = $2")
                 .bind(city.as_str())
-                .bind(ch.case_id)
+                .bind(ch.case_id.0)
                 .execute(&mut *tx)
                 .await?;
             let row: Option<CaseTuple> =
                 sqlx::query_as(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE city = $1 AND id = $2"))
                     .bind(city.as_str())
-                    .bind(ch.case_id)
+                    .bind(ch.case_id.0)
                     .fetch_optional(&mut *tx)
                     .await?;
             let row = case_from_row(row.ok_or_else(|| StoreError::NotFound(format!("case {}", ch.case_id)))?)?;
@@ -454,17 +462,17 @@ impl CaseStore for Store {
         Ok(out)
     }
 
-    async fn case(&self, city: CityCode, id: i64) -> Result<Option<CaseRow>, StoreError> {
+    async fn case(&self, city: CityCode, id: CaseId) -> Result<Option<CaseRow>, StoreError> {
         let row: Option<CaseTuple> =
             sqlx::query_as(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE city = $1 AND id = $2"))
                 .bind(city.as_str())
-                .bind(id)
+                .bind(id.0)
                 .fetch_optional(&self.pool)
                 .await?;
         row.map(case_from_row).transpose()
     }
 
-    async fn case_history(&self, city: CityCode, id: i64) -> Result<Vec<Recorded>, StoreError> {
+    async fn case_history(&self, city: CityCode, id: CaseId) -> Result<Vec<Recorded>, StoreError> {
         let rows: Vec<(String, Option<i64>, Option<String>, i64)> =
             sqlx::query_as("SELECT payload, actor, role, at FROM events WHERE city = $1 AND stream = $2 ORDER BY id")
                 .bind(city.as_str())
@@ -486,11 +494,11 @@ impl CaseStore for Store {
             .collect()
     }
 
-    async fn case_contact(&self, city: CityCode, id: i64) -> Result<Option<Contact>, StoreError> {
+    async fn case_contact(&self, city: CityCode, id: CaseId) -> Result<Option<Contact>, StoreError> {
         let row: Option<(Option<String>, Option<String>)> =
             sqlx::query_as("SELECT name, phone FROM case_contacts WHERE city = $1 AND case_id = $2")
                 .bind(city.as_str())
-                .bind(id)
+                .bind(id.0)
                 .fetch_optional(&self.pool)
                 .await?;
         Ok(row.map(|(name, phone)| Contact { name, phone }))
@@ -684,7 +692,7 @@ impl CaseStore for Store {
     async fn add_photo(
         &self,
         city: CityCode,
-        case_id: i64,
+        case_id: CaseId,
         content_type: &str,
         data: &[u8],
         actor: Option<i64>,
@@ -696,7 +704,7 @@ impl CaseStore for Store {
     async fn add_case_photo(
         &self,
         city: CityCode,
-        case_id: i64,
+        case_id: CaseId,
         content_type: &str,
         data: &[u8],
         actor: Option<i64>,
@@ -727,7 +735,7 @@ impl CaseStore for Store {
         Ok(id)
     }
 
-    async fn photos(&self, city: CityCode, case_id: i64) -> Result<Vec<crate::MediaInfo>, StoreError> {
+    async fn photos(&self, city: CityCode, case_id: CaseId) -> Result<Vec<crate::MediaInfo>, StoreError> {
         self.media_owned_by(city, &format!("case:{case_id}")).await
     }
 
@@ -792,7 +800,17 @@ async fn insert_case(tx: &mut Write<'_>, city: CityCode, new: &NewCase) -> Resul
 
     let mut events = vec![new.collected.clone()];
     events.extend(new.then.iter().cloned());
-    let case = record(tx, city, Case::new(id), &new.area, &events, new.actor, new.role, at).await?;
+    let case = record(
+        tx,
+        city,
+        Case::new(CaseId(id)),
+        &new.area,
+        &events,
+        new.actor,
+        new.role,
+        at,
+    )
+    .await?;
     write_row(tx, city, &case, 0).await?;
     Ok(CaseRow {
         case,
@@ -809,7 +827,7 @@ mod tests {
 
     #[test]
     fn each_area_level_is_counted_once() {
-        let mut case = Case::new(1);
+        let mut case = Case::new(CaseId(1));
         case.category = "C0101".into();
         let ev = CaseEvent::Registered;
         let areas = |area: &str| -> Vec<String> {

@@ -2,6 +2,7 @@
 //! "API client" person), the tokens of requests, the private part of requests (attribute
 //! answers, e-mail, device and account ids), the request search and the public photo.
 
+use gongzhi_core::ids::CaseId;
 use gongzhi_core::territory::CityCode;
 use std::collections::HashMap;
 use std::future::Future;
@@ -52,7 +53,7 @@ pub struct Open311Media {
 #[derive(Debug, Clone, Default)]
 pub struct Open311Query {
     /// These cases only (then the other filters are not applied by the caller).
-    pub ids: Vec<i64>,
+    pub ids: Vec<CaseId>,
     /// Filing condition codes (service codes).
     pub conditions: Vec<String>,
     pub states: Vec<CaseState>,
@@ -109,7 +110,7 @@ pub trait Open311Store {
     fn record_open311_request(
         &self,
         city: CityCode,
-        case_id: i64,
+        case_id: CaseId,
         r: &Open311Request,
         actor: Option<i64>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
@@ -118,12 +119,12 @@ pub trait Open311Store {
         &self,
         city: CityCode,
         token: &str,
-    ) -> impl Future<Output = Result<Option<i64>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Option<CaseId>, StoreError>> + Send;
     /// The private part of an Open311 request. For staff and tests; never for public answers.
     fn open311_private(
         &self,
         city: CityCode,
-        case_id: i64,
+        case_id: CaseId,
     ) -> impl Future<Output = Result<Option<Open311Private>, StoreError>> + Send;
     /// Cases for `GET requests`, newest first, and how many match in all.
     /// Internal cases (an initiative's back-stage tasks) are neither listed nor counted.
@@ -136,15 +137,15 @@ pub trait Open311Store {
     fn case_events_of_kinds(
         &self,
         city: CityCode,
-        ids: &[i64],
+        ids: &[CaseId],
         kinds: &[&str],
-    ) -> impl Future<Output = Result<Vec<(i64, CaseEvent)>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Vec<(CaseId, CaseEvent)>, StoreError>> + Send;
     /// The public media of those cases that came through Open311.
     fn open311_media(
         &self,
         city: CityCode,
-        ids: &[i64],
-    ) -> impl Future<Output = Result<HashMap<i64, Open311Media>, StoreError>> + Send;
+        ids: &[CaseId],
+    ) -> impl Future<Output = Result<HashMap<CaseId, Open311Media>, StoreError>> + Send;
     /// A photo uploaded with an Open311 request (the only case photos served publicly), by its
     /// media id.
     fn open311_photo(
@@ -262,7 +263,7 @@ impl Open311Store for Store {
     async fn record_open311_request(
         &self,
         city: CityCode,
-        case_id: i64,
+        case_id: CaseId,
         r: &Open311Request,
         actor: Option<i64>,
     ) -> Result<(), StoreError> {
@@ -270,7 +271,7 @@ impl Open311Store for Store {
         sqlx::query("INSERT INTO open311_tokens (city, token, case_id) VALUES ($1, $2, $3)")
             .bind(city.as_str())
             .bind(&r.token)
-            .bind(case_id)
+            .bind(case_id.0)
             .execute(&mut *tx)
             .await
             .map_err(|e| StoreError::from_insert(e, || "the token exists already".into()))?;
@@ -279,7 +280,7 @@ impl Open311Store for Store {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(city.as_str())
-        .bind(case_id)
+        .bind(case_id.0)
         .bind(&r.service_code)
         .bind(r.attributes.to_string())
         .bind(r.email.as_deref())
@@ -311,22 +312,22 @@ impl Open311Store for Store {
         Ok(())
     }
 
-    async fn open311_token(&self, city: CityCode, token: &str) -> Result<Option<i64>, StoreError> {
+    async fn open311_token(&self, city: CityCode, token: &str) -> Result<Option<CaseId>, StoreError> {
         let row: Option<(i64,)> = sqlx::query_as("SELECT case_id FROM open311_tokens WHERE city = $1 AND token = $2")
             .bind(city.as_str())
             .bind(token)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.map(|r| r.0))
+        Ok(row.map(|r| CaseId(r.0)))
     }
 
     #[allow(clippy::type_complexity)]
-    async fn open311_private(&self, city: CityCode, case_id: i64) -> Result<Option<Open311Private>, StoreError> {
+    async fn open311_private(&self, city: CityCode, case_id: CaseId) -> Result<Option<Open311Private>, StoreError> {
         let row: Option<(String, String, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
             "SELECT service_code, attributes, email, device_id, account_id FROM open311_requests WHERE city = $1 AND case_id = $2",
         )
         .bind(city.as_str())
-        .bind(case_id)
+        .bind(case_id.0)
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.map(
@@ -345,7 +346,7 @@ impl Open311Store for Store {
         w.arg(Arg::Text(city.to_string()));
         w.push(" AND source <> 'initiative'");
         if !q.ids.is_empty() {
-            let ps: Vec<String> = q.ids.iter().map(|id| w.param(Arg::Int(*id))).collect();
+            let ps: Vec<String> = q.ids.iter().map(|id| w.param(Arg::Int(id.0))).collect();
             w.push(&format!(" AND id IN ({})", ps.join(", ")));
         }
         if !q.conditions.is_empty() {
@@ -383,9 +384,9 @@ impl Open311Store for Store {
     async fn case_events_of_kinds(
         &self,
         city: CityCode,
-        ids: &[i64],
+        ids: &[CaseId],
         kinds: &[&str],
-    ) -> Result<Vec<(i64, CaseEvent)>, StoreError> {
+    ) -> Result<Vec<(CaseId, CaseEvent)>, StoreError> {
         if ids.is_empty() || kinds.is_empty() {
             return Ok(Vec::new());
         }
@@ -401,7 +402,7 @@ impl Open311Store for Store {
             .map(|(stream, payload)| {
                 let id = stream
                     .strip_prefix("case:")
-                    .and_then(|s| s.parse().ok())
+                    .and_then(|s| s.parse::<CaseId>().ok())
                     .ok_or_else(|| StoreError::Conflict(format!("event stream {stream} is not a case")))?;
                 let event = serde_json::from_str(&payload)
                     .map_err(|e| StoreError::Conflict(format!("stored event of case {id} is unreadable: {e}")))?;
@@ -410,19 +411,19 @@ impl Open311Store for Store {
             .collect()
     }
 
-    async fn open311_media(&self, city: CityCode, ids: &[i64]) -> Result<HashMap<i64, Open311Media>, StoreError> {
+    async fn open311_media(&self, city: CityCode, ids: &[CaseId]) -> Result<HashMap<CaseId, Open311Media>, StoreError> {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
         let mut w = Sql::new("WHERE city = ");
         w.arg(Arg::Text(city.to_string()));
-        let ps: Vec<String> = ids.iter().map(|id| w.param(Arg::Int(*id))).collect();
+        let ps: Vec<String> = ids.iter().map(|id| w.param(Arg::Int(id.0))).collect();
         w.push(&format!(" AND case_id IN ({})", ps.join(", ")));
         let sql = format!("SELECT case_id, photo_id, media_url FROM open311_requests {}", w.text());
         let rows: Vec<(i64, Option<i64>, Option<String>)> = w.query_as(&sql).fetch_all(&self.pool).await?;
         Ok(rows
             .into_iter()
-            .map(|(id, photo_id, media_url)| (id, Open311Media { photo_id, media_url }))
+            .map(|(id, photo_id, media_url)| (CaseId(id), Open311Media { photo_id, media_url }))
             .collect())
     }
 

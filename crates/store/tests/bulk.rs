@@ -1,6 +1,7 @@
 //! Bulk import of case histories, on SQLite and (with GONGZHI_TEST_DATABASE) PostgreSQL: rows,
 //! events and counters equal what the histories say, and the one-case path still works after.
 
+use gongzhi_core::ids::CaseId;
 use gongzhi_store::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 
@@ -32,7 +33,7 @@ fn as_stored(h: &CaseHistory, ids: &HashMap<i64, i64>) -> Vec<Recorded> {
     let mut events = h.events.clone();
     for r in &mut events {
         if let CaseEvent::MergedInto { case_id } | CaseEvent::DuplicateMerged { case_id } = &mut r.event {
-            *case_id = ids[case_id];
+            *case_id = CaseId(ids[&case_id.0]);
         }
     }
     events
@@ -92,14 +93,14 @@ async fn imported_histories_equal_their_rows_events_and_counters() {
     for h in &histories {
         let id = ids[&h.key];
         let events = as_stored(h, &ids);
-        let row = s.case(CITY, id).await.unwrap().unwrap();
+        let row = s.case(CITY, CaseId(id)).await.unwrap().unwrap();
         let folded = Case::replay(id, &events);
         assert_eq!(row.case, folded);
         assert_eq!(row.case.version, events.len() as u64);
         assert_eq!((row.area.as_str(), row.reporter), (h.area.as_str(), h.reporter));
         assert_eq!(row.created_at, events[0].at_ms);
-        assert_eq!(s.case_history(CITY, id).await.unwrap(), events);
-        let mut case = Case::new(id);
+        assert_eq!(s.case_history(CITY, CaseId(id)).await.unwrap(), events);
+        let mut case = Case::new(CaseId(id));
         for r in &events {
             let delta = Counters::from_event(&case, &r.event);
             expected_area.add(&delta);
@@ -180,16 +181,16 @@ async fn imported_histories_equal_their_rows_events_and_counters() {
         at_ms: None,
     };
     let row = s.create_case(CITY, &new).await.unwrap();
-    assert!(row.case.id > last, "{} after {last}", row.case.id);
+    assert!(row.case.id > CaseId(last), "{} after {last}", row.case.id);
     // An imported open case takes further steps as usual.
     let open = histories
         .iter()
         .map(|h| ids[&h.key])
         .find(|id| final_state(&histories, &ids, *id) == CaseState::Registered);
     if let Some(id) = open {
-        let row = s.case(CITY, id).await.unwrap().unwrap();
+        let row = s.case(CITY, CaseId(id)).await.unwrap().unwrap();
         let change = Change {
-            case_id: id,
+            case_id: CaseId(id),
             expected_version: row.case.version,
             events: vec![CaseEvent::Voided {
                 reason: "测试".into()
@@ -211,11 +212,11 @@ async fn imported_histories_equal_their_rows_events_and_counters() {
         .map(|h| CaseHistory { key: h.key + 7, ..h })
         .collect();
     let again = s.import_case_histories(CITY, &more, None).await.unwrap();
-    assert!(again.first_id.unwrap() > row.case.id);
+    assert!(again.first_id.unwrap() > row.case.id.0);
     let mut bad = more.clone();
     let at_ms = bad[0].events[0].at_ms;
     bad[0].events.push(Recorded {
-        event: CaseEvent::MergedInto { case_id: 999 },
+        event: CaseEvent::MergedInto { case_id: CaseId(999) },
         at_ms,
         actor: None,
         role: Role::Acceptor,

@@ -3,6 +3,7 @@
 //! store, at its first start); old keys resolve, types come from the bytes, EXIF goes.
 
 use base64::Engine as _;
+use gongzhi_core::ids::CaseId;
 use gongzhi_store::prelude::*;
 use gongzhi_store::Store;
 use sqlx::any::AnyPoolOptions;
@@ -116,7 +117,7 @@ async fn migration_0017_moves_every_file_into_media() {
     assert_eq!(photo.sha256.as_deref().map(str::len), Some(64));
     // The Open311 request now points at the media id.
     assert_eq!(s.open311_photo(CITY, photo.id).await.unwrap().unwrap().bytes, data);
-    assert_eq!(s.photos(CITY, 12).await.unwrap().len(), 2);
+    assert_eq!(s.photos(CITY, CaseId(12)).await.unwrap().len(), 2);
 
     let (svg, data) = by("photos:18").await;
     assert_eq!(svg.content_type, "application/octet-stream", "an SVG is no photo");
@@ -158,7 +159,7 @@ async fn migration_0017_moves_every_file_into_media() {
 async fn writes_go_to_media_with_their_events() {
     let db = gongzhi_testkit::fresh_db().await;
     let s = &db.store;
-    let id = s.add_photo(CITY, 5, "image/png", PNG, Some(1)).await.unwrap();
+    let id = s.add_photo(CITY, CaseId(5), "image/png", PNG, Some(1)).await.unwrap();
     let m = s.media_info(CITY, id).await.unwrap().unwrap();
     assert_eq!(
         (m.owner.as_str(), m.kind.as_str(), m.public),

@@ -24,6 +24,7 @@
 //!   the client sent). Uploaded photos are checked by the one media policy (415 for a type not
 //!   accepted, read from the bytes; 413 over 5 MiB) and lose their EXIF.
 
+use gongzhi_core::ids::CaseId;
 use gongzhi_core::territory::CityCode;
 use std::collections::BTreeMap;
 
@@ -537,7 +538,7 @@ async fn requests(s: &AppState, p: &Params, headers: &HeaderMap, fmt: Format) ->
         let ids = ids
             .iter()
             .map(|id| {
-                id.parse::<i64>()
+                id.parse::<CaseId>()
                     .map_err(|_| Fail::bad(format!("service_request_id: '{id}' is not a request id")))
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -590,7 +591,7 @@ async fn one_request(s: &AppState, p: &Params, headers: &HeaderMap, id: &str) ->
     let missing = || Fail::not_found(format!("service_request_id '{id}' not found"));
     let id: i64 = id.parse().map_err(|_| missing())?;
     // An internal case answers as if it did not exist.
-    let row = service::request(s, city, id).await?.ok_or_else(missing)?;
+    let row = service::request(s, city, CaseId(id)).await?.ok_or_else(missing)?;
     Ok(public_requests(s, city, headers, vec![row]))
 }
 
@@ -612,7 +613,7 @@ async fn get_token(
         let doc = V::List(
             "request",
             vec![V::Obj(vec![
-                ("service_request_id", V::Int(id)),
+                ("service_request_id", V::Int(id.0)),
                 ("token", V::Str(token.clone())),
             ])],
         );

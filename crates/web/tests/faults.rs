@@ -4,6 +4,7 @@
 //! `GONGZHI_FAULTS=1` (`tests/faults/run.sh`, called by `.ci/run`); a plain `cargo test` skips
 //! them with a notice.
 
+use gongzhi_core::ids::CaseId;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -151,7 +152,11 @@ async fn a_full_disk_loses_no_acknowledged_write_and_service_resumes_by_itself()
     let other = gongzhi_store::Store::connect(&url).await.expect("reopen");
     for id in acknowledged.iter().chain(&after) {
         assert!(
-            other.case(gongzhi_demo::CITY, *id).await.expect("read").is_some(),
+            other
+                .case(gongzhi_demo::CITY, CaseId(*id))
+                .await
+                .expect("read")
+                .is_some(),
             "case {id} was answered 201 but is not stored"
         );
     }

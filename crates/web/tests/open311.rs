@@ -4,6 +4,7 @@
 
 use geo::InteriorPoint;
 use gongzhi_core::catalogue::Catalogue;
+use gongzhi_core::ids::CaseId;
 use gongzhi_store::prelude::*;
 use gongzhi_testkit::{small_demo, TestApp};
 use quick_xml::events::Event;
@@ -490,7 +491,7 @@ async fn post_form_and_multipart_then_read_back() {
     assert_eq!(case["case"]["state"], "collected");
     assert_eq!(case["contact"]["name"], "王小明", "staff see the contact");
     assert_eq!(case["contact"]["phone"], "13800138000");
-    let private = app.db.store.open311_private(CITY, id).await.unwrap().unwrap();
+    let private = app.db.store.open311_private(CITY, CaseId(id)).await.unwrap().unwrap();
     assert_eq!(private.service_code, COVER);
     let attrs: Value = serde_json::from_str(&private.attributes).unwrap();
     assert_eq!(attrs["affected"], json!(["pedestrians", "vehicles"]));

@@ -10,6 +10,7 @@ use gongzhi_core::case::{
     TransitionError,
 };
 use gongzhi_core::catalogue::Catalogue;
+use gongzhi_core::ids::CaseId;
 use gongzhi_core::open311;
 use gongzhi_core::org::{OrgKind, Role};
 use gongzhi_core::spatial::Crs;
@@ -483,7 +484,7 @@ pub async fn duplicates(s: &AppState, viewer: &Principal, c: &Case) -> AppResult
                 (shown, (text::distance_m(c.lng, c.lat, lng, lat) / 10.0).round() * 10.0)
             };
             Some(Duplicate {
-                id: o.case.id,
+                id: o.case.id.0,
                 distance_m,
                 similarity,
                 description,
@@ -499,7 +500,7 @@ pub async fn duplicates(s: &AppState, viewer: &Principal, c: &Case) -> AppResult
 pub async fn act(
     s: &AppState,
     p: &Principal,
-    id: i64,
+    id: CaseId,
     action: Action,
     expected_version: Option<u64>,
 ) -> AppResult<CaseRow> {
@@ -586,7 +587,7 @@ pub async fn sweep(s: &AppState, city: CityCode, now_ms: i64) -> AppResult<usize
     loop {
         let due = s.store.cases_due_before(city, horizon, after, 500).await?;
         let Some(last) = due.last() else { return Ok(marked) };
-        after = last.case.id;
+        after = last.case.id.0;
         for row in due {
             let past = row.case.deadline_ms.is_some_and(|d| d < now_ms);
             let (level, note) = if past {
@@ -620,7 +621,7 @@ pub async fn sweep(s: &AppState, city: CityCode, now_ms: i64) -> AppResult<usize
                         Err(e) => return Err(e.into()),
                     }
                 }
-                Err(e) => tracing::warn!(case = row.case.id, error = %e, "sweep could not mark a case"),
+                Err(e) => tracing::warn!(case = row.case.id.0, error = %e, "sweep could not mark a case"),
             }
         }
     }

@@ -3,6 +3,7 @@
 
 use gongzhi_core::access::Principal;
 use gongzhi_core::case::{Action, CaseState};
+use gongzhi_core::ids::CaseId;
 use gongzhi_core::indicators::{Composite, Counters, RoleScore, ScoredRole};
 use gongzhi_store::prelude::*;
 use gongzhi_store::{CaseQuery, CaseRow, NewCase};
@@ -46,7 +47,7 @@ pub async fn list(s: &AppState, p: &Principal, mut q: CaseQuery) -> AppResult<(V
 }
 
 /// A case the principal may see, or not found (a case they may not see does not exist for them).
-pub async fn viewable(s: &AppState, p: &Principal, id: i64) -> AppResult<CaseRow> {
+pub async fn viewable(s: &AppState, p: &Principal, id: CaseId) -> AppResult<CaseRow> {
     s.store
         .case(p.city, id)
         .await?
@@ -55,7 +56,7 @@ pub async fn viewable(s: &AppState, p: &Principal, id: i64) -> AppResult<CaseRow
 }
 
 /// The unit the dispatch catalogue (派单目录) proposes for a case the principal may see.
-pub async fn proposal(s: &AppState, p: &Principal, id: i64) -> AppResult<Proposal> {
+pub async fn proposal(s: &AppState, p: &Principal, id: CaseId) -> AppResult<Proposal> {
     let row = viewable(s, p, id).await?;
     super::propose(s, p.city, &row)
         .await?
@@ -105,7 +106,7 @@ pub struct Contact {
 }
 
 /// Everything the case page and the API show of a case.
-pub async fn case_detail(s: &AppState, p: &Principal, id: i64) -> AppResult<CaseDetail> {
+pub async fn case_detail(s: &AppState, p: &Principal, id: CaseId) -> AppResult<CaseDetail> {
     let city = p.city;
     let row = viewable(s, p, id).await?;
     let history = s.store.case_history(city, id).await?;
@@ -205,7 +206,7 @@ pub fn event_zh(kind: &str) -> &'static str {
 pub async fn build_action(
     s: &AppState,
     p: &Principal,
-    id: i64,
+    id: CaseId,
     kind: String,
     mut fields: serde_json::Map<String, serde_json::Value>,
 ) -> AppResult<Action> {
@@ -280,7 +281,7 @@ pub const PHOTOS_PER_CASE: usize = 9;
 
 /// Attach a photo to a case the principal may see (its type read from its bytes: JPEG, PNG or
 /// WebP; its metadata stripped); the photo's media id.
-pub async fn add_photo(s: &AppState, p: &Principal, id: i64, declared: &str, bytes: &[u8]) -> AppResult<i64> {
+pub async fn add_photo(s: &AppState, p: &Principal, id: CaseId, declared: &str, bytes: &[u8]) -> AppResult<i64> {
     let city = p.city;
     let row = viewable(s, p, id).await?;
     let photo = check_photo(s, city, row.case.id, declared, bytes).await?;
@@ -293,7 +294,7 @@ pub async fn add_photo(s: &AppState, p: &Principal, id: i64, declared: &str, byt
 pub async fn check_photo(
     s: &AppState,
     city: CityCode,
-    case_id: i64,
+    case_id: CaseId,
     content_type: &str,
     data: &[u8],
 ) -> AppResult<gongzhi_core::media::Checked> {
@@ -317,7 +318,7 @@ pub fn check_photo_bytes(content_type: &str, data: &[u8]) -> AppResult<gongzhi_c
 }
 
 /// The media id of a photo of a case the principal may see, named by its old or its media id.
-pub async fn photo(s: &AppState, p: &Principal, id: i64, photo: i64) -> AppResult<i64> {
+pub async fn photo(s: &AppState, p: &Principal, id: CaseId, photo: i64) -> AppResult<i64> {
     viewable(s, p, id).await?;
     crate::media::resolve(s, p.city, &format!("photos:{photo}"), &format!("case:{id}"), photo)
         .await?
@@ -479,6 +480,6 @@ pub async fn cases_after(
 
 /// Store checked cases in one transaction (the operator's import at the command line); their
 /// ids in order.
-pub async fn import_cases(s: &AppState, city: CityCode, cases: &[NewCase]) -> AppResult<Vec<i64>> {
+pub async fn import_cases(s: &AppState, city: CityCode, cases: &[NewCase]) -> AppResult<Vec<CaseId>> {
     Ok(s.store.create_cases(city, cases).await?)
 }

@@ -3,6 +3,7 @@
 
 use gongzhi_core::access::Principal;
 use gongzhi_core::gridteam::{self, ActivityKind};
+use gongzhi_core::ids::CaseId;
 use gongzhi_store::prelude::*;
 use gongzhi_store::{GridList, NewRecord};
 use serde::{Deserialize, Serialize};
@@ -55,7 +56,8 @@ pub struct PatrolInput {
 #[derive(Serialize, ToSchema)]
 pub struct PatrolLogged {
     pub id: i64,
-    pub cases: Vec<i64>,
+    #[schema(value_type = Vec<i64>)]
+    pub cases: Vec<CaseId>,
 }
 
 /// Log a patrol (巡查日志); each finding is reported through the case intake (source patrol)

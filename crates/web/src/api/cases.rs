@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use gongzhi_app::cases::CaseQuery;
 use gongzhi_core::case::CaseState;
+use gongzhi_core::ids::CaseId;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -127,7 +128,7 @@ fn parse_state(s: &str) -> Result<CaseState, ApiError> {
 /// One case with its full timeline, deadline and the steps the caller may take.
 #[utoipa::path(get, path = "/api/cases/{id}", tag = "cases", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = CaseDetail), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get_case(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<i64>) -> ApiResult<Json<CaseDetail>> {
+pub async fn get_case(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<CaseId>) -> ApiResult<Json<CaseDetail>> {
     Ok(Json(loop_::case_detail(&s, &p, id).await?))
 }
 
@@ -154,7 +155,7 @@ pub struct ActionRequest {
 pub async fn case_action(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path(id): Path<i64>,
+    Path(id): Path<CaseId>,
     Json(req): Json<ActionRequest>,
 ) -> ApiResult<Json<CaseView>> {
     let action = loop_::build_action(&s, &p, id, req.kind, req.fields).await?;
@@ -165,7 +166,7 @@ pub async fn case_action(
 /// The unit the dispatch catalogue (派单目录) proposes for a case.
 #[utoipa::path(get, path = "/api/cases/{id}/proposal", tag = "cases", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = Proposal), (status = 404, body = ErrorBody)))]
-pub async fn proposal(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<i64>) -> ApiResult<Json<Proposal>> {
+pub async fn proposal(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<CaseId>) -> ApiResult<Json<Proposal>> {
     Ok(Json(loop_::proposal(&s, &p, id).await?))
 }
 
@@ -196,7 +197,7 @@ impl PhotoAdded {
 pub async fn add_photo(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path(id): Path<i64>,
+    Path(id): Path<CaseId>,
     upload: crate::media::PhotoUpload,
 ) -> ApiResult<(StatusCode, Json<PhotoAdded>)> {
     let pid = loop_::add_photo(&s, &p, id, &upload.declared, &upload.bytes).await?;
@@ -209,7 +210,7 @@ pub async fn add_photo(
 pub async fn get_photo(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path((id, photo)): Path<(i64, i64)>,
+    Path((id, photo)): Path<(CaseId, i64)>,
 ) -> ApiResult<Response> {
     let media = loop_::photo(&s, &p, id, photo).await?;
     Ok(crate::media::moved(media))

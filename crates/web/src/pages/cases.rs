@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use gongzhi_app::cases::{CaseQuery, CaseRow};
 use gongzhi_core::access::Principal;
 use gongzhi_core::case::{ActionKind, CaseState, Satisfaction};
+use gongzhi_core::ids::CaseId;
 use gongzhi_core::org::Role;
 use gongzhi_core::territory::CityCode;
 use serde::Deserialize;
@@ -102,7 +103,7 @@ fn event_name(lang: Lang, kind: &str) -> String {
 fn item(lang: Lang, cat: &gongzhi_core::catalogue::Catalogue, r: &CaseRow) -> CaseItem {
     let now = gongzhi_app::now_ms();
     CaseItem {
-        id: r.case.id,
+        id: r.case.id.0,
         state: state_name(lang, r.case.state),
         description: r.case.description.chars().take(60).collect(),
         category: cat
@@ -441,7 +442,7 @@ async fn preview_duplicates(
     let (category, _) = cat
         .condition(&r.condition)
         .ok_or_else(|| ApiError::invalid(format!("condition: '{}' is not in the catalogue", r.condition)))?;
-    let mut probe = gongzhi_core::case::Case::new(0);
+    let mut probe = gongzhi_core::case::Case::new(CaseId(0));
     probe.category = category.code.clone();
     probe.description = r.description.clone();
     probe.lng = lng;
@@ -500,7 +501,7 @@ async fn case_page_with(
     s: &AppState,
     p: Principal,
     c: Chrome,
-    id: i64,
+    id: CaseId,
     error: Option<String>,
 ) -> Result<Response, PageError> {
     let d = case_detail(s, &p, id).await?;
@@ -631,7 +632,7 @@ fn event_detail(lang: Lang, e: &gongzhi_core::case::CaseEvent) -> String {
 pub async fn case_page(
     State(s): State<AppState>,
     LoggedIn { p, c }: LoggedIn,
-    Path(id): Path<i64>,
+    Path(id): Path<CaseId>,
 ) -> Result<Response, PageError> {
     case_page_with(&s, p, c, id, None).await
 }
@@ -640,7 +641,7 @@ pub async fn case_page(
 pub async fn case_step(
     State(s): State<AppState>,
     LoggedIn { p, mut c }: LoggedIn,
-    Path(id): Path<i64>,
+    Path(id): Path<CaseId>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     c.path = format!("/cases/{id}");
@@ -720,7 +721,7 @@ pub fn satisfactions(lang: &Lang) -> Vec<(&'static str, String)> {
 pub async fn case_photo(
     State(s): State<AppState>,
     LoggedIn { p, mut c }: LoggedIn,
-    Path(id): Path<i64>,
+    Path(id): Path<CaseId>,
     mut form: axum::extract::Multipart,
 ) -> Result<Response, PageError> {
     c.path = format!("/cases/{id}");
@@ -762,7 +763,7 @@ async fn case_photo_refused(
     s: &AppState,
     p: Principal,
     c: Chrome,
-    id: i64,
+    id: CaseId,
     e: ApiError,
 ) -> Result<Response, PageError> {
     let status = e.status;

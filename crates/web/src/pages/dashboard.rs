@@ -6,6 +6,7 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use gongzhi_app::cases::{CaseQuery, Period};
+use gongzhi_core::ids::CaseId;
 use gongzhi_core::indicators::Counters;
 use gongzhi_core::territory::CityCode;
 use gongzhi_core::territory::Level;
@@ -137,7 +138,7 @@ struct DashboardPage {
     rows: Vec<Row>,
     trend: String,
     categories: String,
-    overdue: Vec<(i64, String, String, String)>,
+    overdue: Vec<(CaseId, String, String, String)>,
     export: String,
     /// The grid indicators (全科网格) of the area: KPIs and one row per part.
     grid_kpis: Vec<(&'static str, String)>,
