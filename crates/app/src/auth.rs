@@ -235,7 +235,7 @@ pub fn lift_lockout(state: &AppState, p: &Principal, key: &str) -> AppResult<()>
         k => user_key(k.strip_prefix("user:").unwrap_or(k)),
     };
     if state.throttle.lift(&key) {
-        tracing::info!(by = p.person_id, %key, "login lockout lifted");
+        tracing::info!(by = p.person_id.0, %key, "login lockout lifted");
         Ok(())
     } else {
         Err(AppError::not_found(format!("lockout of {key}")))

@@ -8,6 +8,7 @@
 //! its public view only, and "not found" for anything else.
 
 use gongzhi_core::ids::CaseId;
+use gongzhi_core::ids::PersonId;
 use std::collections::BTreeSet;
 
 use gongzhi_core::access::Principal;
@@ -243,7 +244,10 @@ pub async fn open(s: &AppState, p: &Principal, body: NewInitiative) -> AppResult
         community: community.code.to_string(),
         scope: body.scope.trim().to_owned(),
     };
-    let id = s.store.create_initiative(city, &opened, (p.person_id, &p.name)).await?;
+    let id = s
+        .store
+        .create_initiative(city, &opened, (p.person_id.0, &p.name))
+        .await?;
     let (i, version) = s
         .store
         .initiative(city, id)
@@ -407,7 +411,7 @@ async fn member(s: &AppState, p: &Principal, id: i64) -> AppResult<Member> {
     match (found, side_of(seat)) {
         (Some((initiative, version)), Some(side)) => Ok(Member {
             city,
-            person: p.person_id,
+            person: p.person_id.0,
             account: None,
             initiative,
             version,
@@ -436,11 +440,11 @@ pub async fn member_by_account(s: &AppState, city: CityCode, id: i64, user: &str
         )
     })?;
     let side = initiative
-        .side_of(account.person_id)
+        .side_of(account.person_id.0)
         .ok_or_else(|| AppError::forbidden(format!("{user} is not a member of initiative {id}")))?;
     Ok(Member {
         city,
-        person: account.person_id,
+        person: account.person_id.0,
         account: Some(user.to_owned()),
         initiative,
         version,
@@ -459,7 +463,7 @@ async fn event_of(s: &AppState, p: &Principal, i: &Initiative, step: Step) -> Ap
         Step::AddMember { person, side } => {
             let who = s
                 .store
-                .person(p.city, person)
+                .person(p.city, PersonId(person))
                 .await?
                 .ok_or_else(|| AppError::invalid(format!("person: there is no person {person}")))?;
             InitiativeEvent::MemberJoined {
@@ -482,7 +486,7 @@ async fn event_of(s: &AppState, p: &Principal, i: &Initiative, step: Step) -> Ap
             concerns,
         } => InitiativeEvent::ContactLogged {
             party,
-            by: p.person_id,
+            by: p.person_id.0,
             position: position.parse::<Position>()?,
             concerns,
         },
@@ -507,7 +511,7 @@ async fn event_of(s: &AppState, p: &Principal, i: &Initiative, step: Step) -> Ap
         Step::Notice { text } => InitiativeEvent::NoticePosted { text },
         Step::OpenHandoff { summary, limit_days } => InitiativeEvent::HandoffOpened {
             id: i.next_id(),
-            from: i.side_of(p.person_id).unwrap_or(Side::Front),
+            from: i.side_of(p.person_id.0).unwrap_or(Side::Front),
             summary,
             limit_days,
         },
@@ -592,7 +596,7 @@ async fn event_of(s: &AppState, p: &Principal, i: &Initiative, step: Step) -> Ap
             for person in candidates {
                 let who = s
                     .store
-                    .person(p.city, person)
+                    .person(p.city, PersonId(person))
                     .await?
                     .ok_or_else(|| AppError::invalid(format!("candidates: there is no person {person}")))?;
                 named.push((person, who.name));
@@ -651,10 +655,19 @@ pub async fn register_units(s: &AppState, m: Member, bytes: &[u8]) -> AppResult<
     let table = Table::from_bytes(bytes).map_err(|e| StoreError::Lines(vec![e]))?;
     let parsed = premises::parse_premises(&table).map_err(StoreError::Lines)?;
     let registered = wicked::units_from_premises(&parsed, &m.initiative.community).map_err(StoreError::Lines)?;
-    s.store.import_premises(m.city, &parsed, Some(m.person)).await?;
+    s.store
+        .import_premises(m.city, &parsed, Some(PersonId(m.person)))
+        .await?;
     let initiative = s
         .store
-        .record_initiative(m.city, m.initiative.id, m.version, m.side, m.person, &[registered])
+        .record_initiative(
+            m.city,
+            m.initiative.id,
+            m.version,
+            m.side,
+            PersonId(m.person),
+            &[registered],
+        )
         .await?;
     Ok(Registered {
         initiative,
@@ -671,7 +684,7 @@ pub async fn register_parties(s: &AppState, m: Member, bytes: &[u8]) -> AppResul
     let n = events.len() as i64;
     let initiative = s
         .store
-        .record_initiative(m.city, m.initiative.id, m.version, m.side, m.person, &events)
+        .record_initiative(m.city, m.initiative.id, m.version, m.side, PersonId(m.person), &events)
         .await?;
     Ok(Registered {
         initiative,

@@ -1,6 +1,7 @@
 //! People and their standing in a place.
 
 use gongzhi_core::access::{Grant, Permission, Principal, Scope};
+use gongzhi_core::ids::PersonId;
 use gongzhi_core::org::{self, NewOrganisation, OrgKind, Organisation, Person};
 use gongzhi_core::territory::DivisionCode;
 use gongzhi_store::prelude::*;
@@ -181,11 +182,11 @@ pub async fn people(s: &AppState, p: &Principal, after: i64, limit: u32) -> AppR
     while out.len() < limit {
         let batch = s.store.people(p.city, after, 500).await?;
         let Some(last) = batch.last() else { break };
-        after = last.0.id;
+        after = last.0.id.0;
         for (person, grants) in batch {
             if out.len() < limit && may_view(s, p, &person, &grants).await? {
                 out.push(PersonView {
-                    id: person.id,
+                    id: person.id.0,
                     name: person.name,
                     phone: person.phone,
                     org: person.org,
@@ -202,15 +203,15 @@ pub async fn person(s: &AppState, p: &Principal, id: i64) -> AppResult<PersonVie
     let city = p.city;
     let person = s
         .store
-        .person(city, id)
+        .person(city, PersonId(id))
         .await?
         .ok_or_else(|| AppError::not_found(format!("person {id}")))?;
-    let grants = s.store.grants(city, id).await?;
+    let grants = s.store.grants(city, PersonId(id)).await?;
     if !may_view(s, p, &person, &grants).await? {
         return Err(AppError::forbidden("this person is outside your jurisdiction"));
     }
     Ok(PersonView {
-        id: person.id,
+        id: person.id.0,
         name: person.name,
         phone: person.phone,
         org: person.org,
@@ -278,7 +279,7 @@ pub async fn create_person(s: &AppState, p: &Principal, req: NewPersonRequest) -
     };
     let id = s.store.create_person(city, &new, Some(p.person_id)).await?;
     Ok(PersonView {
-        id,
+        id: id.0,
         name: new.name,
         phone: new.phone,
         org: new.org,

@@ -4,6 +4,7 @@
 //! target (a territory code: division or grid) only if some grant's role carries the permission
 //! and its scope covers the target. The matrix of roles and permissions is one table below.
 
+use crate::ids::PersonId;
 use serde::{Deserialize, Serialize};
 
 use crate::org::Role;
@@ -118,7 +119,7 @@ pub fn role_has(role: Role, p: Permission) -> bool {
 /// The authenticated person behind a request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Principal {
-    pub person_id: i64,
+    pub person_id: PersonId,
     pub name: String,
     pub username: String,
     /// The tenant (city code) the person belongs to.
@@ -169,7 +170,7 @@ mod tests {
 
     fn principal(role: Role, scope: Scope) -> Principal {
         Principal {
-            person_id: 1,
+            person_id: PersonId(1),
             name: "t".into(),
             username: "t".into(),
             city: CityCode::of("510100"),

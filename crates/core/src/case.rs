@@ -16,6 +16,7 @@
 //!
 //! Times are unix milliseconds (UTC); deadlines are computed on the [`WorkCalendar`].
 
+use crate::ids::PersonId;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -327,7 +328,7 @@ impl CaseEvent {
 pub struct Recorded {
     pub event: CaseEvent,
     pub at_ms: i64,
-    pub actor: Option<i64>,
+    pub actor: Option<PersonId>,
     pub role: Role,
 }
 
@@ -1807,7 +1808,7 @@ mod tests {
             log.push(Recorded {
                 event: e.clone(),
                 at_ms: now,
-                actor: Some(42),
+                actor: Some(PersonId(42)),
                 role,
             });
         }
@@ -1833,7 +1834,7 @@ mod tests {
         log.push(Recorded {
             event: first,
             at_ms: mon(10, 0),
-            actor: Some(7),
+            actor: Some(PersonId(7)),
             role: Role::GridWorker,
         });
         assert_eq!(case.category, "E0102");
@@ -2134,7 +2135,7 @@ mod tests {
             .map(|event| Recorded {
                 event,
                 at_ms: t0(),
-                actor: Some(3),
+                actor: Some(PersonId(3)),
                 role: Role::Acceptor,
             })
             .collect();
@@ -2645,7 +2646,7 @@ mod tests {
                         prop_assert!(t.roles.contains(&role));
                         for e in events {
                             case.apply(&e, now);
-                            log.push(Recorded { event: e, at_ms: now, actor: Some(9), role });
+                            log.push(Recorded { event: e, at_ms: now, actor: Some(PersonId(9)), role });
                         }
                         prop_assert_eq!(case.state, t.to.resolve(before));
                     }

@@ -47,6 +47,11 @@ typed_id!(
     CaseId
 );
 
+typed_id!(
+    /// A person of the city's register (resident, worker, official or client): the actor of events.
+    PersonId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

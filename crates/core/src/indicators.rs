@@ -570,6 +570,7 @@ mod tests {
         allowed, collect, decide, transition, Action, ActionKind, CaseSource, DecisionContext, Intake, Limit,
     };
     use crate::catalogue::Catalogue;
+    use crate::ids::PersonId;
     use crate::org::Role;
     use crate::territory::Level;
 
@@ -786,7 +787,7 @@ mod tests {
                 log.push(Recorded {
                     event: e,
                     at_ms: now,
-                    actor: Some(1),
+                    actor: Some(PersonId(1)),
                     role: *role,
                 });
             }

@@ -1,5 +1,6 @@
 //! Organisations, people and their roles.
 
+use crate::ids::PersonId;
 use serde::{Deserialize, Serialize};
 
 use crate::territory::DivisionCode;
@@ -216,7 +217,7 @@ impl NewOrganisation {
 /// A person known to the platform. Contact details are private: see [`crate::access`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Person {
-    pub id: i64,
+    pub id: PersonId,
     pub name: String,
     pub phone: Option<String>,
     pub org: Option<i64>,

@@ -7,6 +7,7 @@
 //! [`Initiative::progress`] take the [`Seat`], and the front-stage and public views are made of
 //! types that cannot hold internal content.
 
+use crate::ids::PersonId;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
@@ -356,7 +357,7 @@ impl Initiative {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     pub at: i64,
-    pub actor: Option<i64>,
+    pub actor: Option<PersonId>,
     pub event: InitiativeEvent,
 }
 
@@ -1029,7 +1030,7 @@ mod tests {
     fn at(day: i64, event: InitiativeEvent) -> Entry {
         Entry {
             at: day * DAY_MS,
-            actor: Some(1),
+            actor: Some(PersonId(1)),
             event,
         }
     }

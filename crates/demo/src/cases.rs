@@ -30,6 +30,7 @@
 //! where they are, as in a live city.
 
 use gongzhi_core::ids::CaseId;
+use gongzhi_core::ids::PersonId;
 use gongzhi_store::prelude::*;
 use std::collections::HashMap;
 
@@ -85,7 +86,7 @@ pub struct CityModel {
     /// Organisations in id order (dispatch targets).
     pub orgs: Vec<Organisation>,
     /// People (id) and their grants: acceptors, dispatchers, grid workers, residents …
-    pub people: Vec<(i64, Vec<Grant>)>,
+    pub people: Vec<(PersonId, Vec<Grant>)>,
 }
 
 fn bbox(g: &geo::MultiPolygon<f64>) -> Option<[f64; 4]> {
@@ -130,7 +131,7 @@ impl CityModel {
                         },
                     })
                     .collect();
-                (i as i64 + 1, grants)
+                (PersonId(i as i64 + 1), grants)
             })
             .collect();
         let places = demo
@@ -226,7 +227,7 @@ pub async fn city_model(store: &Store, city: CityCode) -> Result<CityModel, Stor
     loop {
         let found = store.people(city, after, 2000).await?;
         let Some((last, _)) = found.last() else { break };
-        after = last.id;
+        after = last.id.0;
         people.extend(found.into_iter().map(|(p, g)| (p.id, g)));
     }
     Ok(CityModel {
@@ -479,14 +480,14 @@ pub struct Replay<'a> {
     place_pick: Option<WeightedIndex<f64>>,
     fallback: &'a [Place],
     units: Units<'a>,
-    acceptors: Vec<i64>,
-    dispatchers: Vec<i64>,
-    leaders: Vec<i64>,
-    grid_workers: HashMap<&'a str, Vec<i64>>,
-    grid_heads: HashMap<&'a str, Vec<i64>>,
-    residents: HashMap<&'a str, Vec<i64>>,
-    any_residents: Vec<i64>,
-    handlers: HashMap<i64, Vec<i64>>,
+    acceptors: Vec<PersonId>,
+    dispatchers: Vec<PersonId>,
+    leaders: Vec<PersonId>,
+    grid_workers: HashMap<&'a str, Vec<PersonId>>,
+    grid_heads: HashMap<&'a str, Vec<PersonId>>,
+    residents: HashMap<&'a str, Vec<PersonId>>,
+    any_residents: Vec<PersonId>,
+    handlers: HashMap<i64, Vec<PersonId>>,
 }
 
 /// A case about to be simulated.
@@ -500,7 +501,7 @@ struct Draft<'a> {
     description: String,
     at: i64,
     role: Role,
-    actor: Option<i64>,
+    actor: Option<PersonId>,
 }
 
 /// One case being driven through the state machine.
@@ -524,7 +525,7 @@ impl<'r, 'a> Sim<'r, 'a> {
 
     /// Take a step at `at` (or now, if that is later), after what the sweep and the pending
     /// merge did before it. False when it was not taken (past the horizon, or refused).
-    fn act(&mut self, at: i64, action: Action, role: Role, actor: Option<i64>) -> bool {
+    fn act(&mut self, at: i64, action: Action, role: Role, actor: Option<PersonId>) -> bool {
         if self.stopped {
             return false;
         }
@@ -537,7 +538,7 @@ impl<'r, 'a> Sim<'r, 'a> {
         self.apply(at, action, role, actor)
     }
 
-    fn apply(&mut self, at: i64, action: Action, role: Role, actor: Option<i64>) -> bool {
+    fn apply(&mut self, at: i64, action: Action, role: Role, actor: Option<PersonId>) -> bool {
         match case::decide(&self.case, &action, role, &self.ctx(at)) {
             Ok(events) => {
                 for event in events {
@@ -662,11 +663,11 @@ impl<'a> Replay<'a> {
         let mut acceptors = Vec::new();
         let mut dispatchers = Vec::new();
         let mut leaders = Vec::new();
-        let mut grid_workers: HashMap<&str, Vec<i64>> = HashMap::new();
-        let mut grid_heads: HashMap<&str, Vec<i64>> = HashMap::new();
-        let mut residents: HashMap<&str, Vec<i64>> = HashMap::new();
+        let mut grid_workers: HashMap<&str, Vec<PersonId>> = HashMap::new();
+        let mut grid_heads: HashMap<&str, Vec<PersonId>> = HashMap::new();
+        let mut residents: HashMap<&str, Vec<PersonId>> = HashMap::new();
         let mut any_residents = Vec::new();
-        let mut handlers: HashMap<i64, Vec<i64>> = HashMap::new();
+        let mut handlers: HashMap<i64, Vec<PersonId>> = HashMap::new();
         for (id, grants) in &model.people {
             for g in grants {
                 match (g.role, &g.scope) {
@@ -714,7 +715,7 @@ impl<'a> Replay<'a> {
     }
 
     /// A person of a list, chosen by `n` (deterministic), or none if the list is empty.
-    fn pick_id(&self, ids: &[i64], n: i64) -> Option<i64> {
+    fn pick_id(&self, ids: &[PersonId], n: i64) -> Option<PersonId> {
         (!ids.is_empty()).then(|| ids[n.unsigned_abs() as usize % ids.len()])
     }
 
@@ -1010,7 +1011,7 @@ impl<'a> Replay<'a> {
             key: d.key,
             events,
             area: d.place.community.clone(),
-            reporter: d.actor,
+            reporter: d.actor.map(|id| id.0),
         }
     }
 
@@ -1244,7 +1245,7 @@ impl<'a> Replay<'a> {
                 Role::ShiftLeader,
                 leader,
             ) {
-                self.follow_up(rng, d, sim, acceptor);
+                self.follow_up(rng, d, sim, acceptor.map(|id| id.0));
             }
             return;
         }
@@ -1364,7 +1365,7 @@ impl<'a> Replay<'a> {
         // 结案 and 回访.
         let at = sim.now + minutes(rng, 10, 180);
         if sim.act(at, Action::Close { special_reason: None }, Role::ShiftLeader, leader) {
-            self.follow_up(rng, d, sim, acceptor);
+            self.follow_up(rng, d, sim, acceptor.map(|id| id.0));
         }
     }
 
@@ -1431,7 +1432,7 @@ impl<'a> Replay<'a> {
             solved,
             satisfaction,
         };
-        sim.act(at, action, Role::Acceptor, acceptor);
+        sim.act(at, action, Role::Acceptor, acceptor.map(PersonId));
     }
 }
 

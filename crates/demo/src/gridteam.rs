@@ -66,18 +66,18 @@ pub async fn load(store: &Store, demo: &Demo, orgs: &HashMap<String, i64>) -> Re
         let code = g.code.to_string();
         let Some(c) = g.geometry.interior_point() else { continue };
         let mut team = vec![Member {
-            person: head,
+            person: head.0,
             role: MemberRole::GridHead,
             commitment: "每月召开网格议事会".into(),
         }];
         if i == 0 {
             team.push(Member {
-                person: worker,
+                person: worker.0,
                 role: MemberRole::GridWorker,
                 commitment: "每周巡查三次、走访重点人群".into(),
             });
             team.push(Member {
-                person: resident,
+                person: resident.0,
                 role: MemberRole::Volunteer,
                 commitment: "每月助老服务4小时".into(),
             });
@@ -146,9 +146,9 @@ pub async fn load(store: &Store, demo: &Demo, orgs: &HashMap<String, i64>) -> Re
                 urgency,
                 source,
                 raised_by: Some(if source == NeedSource::Resident {
-                    resident
+                    resident.0
                 } else {
-                    worker
+                    worker.0
                 }),
                 household: None,
                 group: None,
@@ -228,7 +228,7 @@ pub async fn load(store: &Store, demo: &Demo, orgs: &HashMap<String, i64>) -> Re
             p,
             ProjectStatus::Completed,
             "每日送餐已落实",
-            &[resident, worker],
+            &[resident.0, worker.0],
             &rules,
             Some(worker),
         )
@@ -246,12 +246,12 @@ pub async fn load(store: &Store, demo: &Demo, orgs: &HashMap<String, i64>) -> Re
             [x - 0.0008, y - 0.0005], [x + 0.0008, y - 0.0005], [x + 0.0008, y + 0.0005], [x - 0.0008, y + 0.0005]
         ] }),
         per_week: 3,
-        worker: Some(worker),
+        worker: Some(worker.0),
     };
     let route_id = store
         .add_grid_record(
             CITY,
-            &record(GridList::Routes, &grid, "active", Some(worker), json(&route)),
+            &record(GridList::Routes, &grid, "active", Some(worker.0), json(&route)),
             None,
         )
         .await?;
@@ -260,33 +260,33 @@ pub async fn load(store: &Store, demo: &Demo, orgs: &HashMap<String, i64>) -> Re
             GridList::Patrols,
             &grid,
             "logged",
-            Some(worker),
+            Some(worker.0),
             serde_json::json!({ "planned_route": route_id, "route": route.path, "note": "例行巡查：楼道、消防通道、井盖", "cases": [] }),
         ),
         record(
             GridList::Activities,
             &grid,
             "meeting",
-            Some(head),
+            Some(head.0),
             serde_json::json!({ "kind": "meeting", "title": "网格议事会：助餐与路灯", "date": "2026-11-20", "attendance": [resident, worker] }),
         ),
         record(
             GridList::Volunteering,
             &grid,
             "recorded",
-            Some(resident),
+            Some(resident.0),
             serde_json::json!({ "person": resident, "hours": 2, "date": "2026-11-21", "note": "陪同独居老人就医" }),
         ),
     ];
     if let Some(h) = household {
-        more.push(record(GridList::Visits, &grid, "follow_up", Some(worker), serde_json::json!({ "household": h, "note": "老人行动不便，希望有人送餐", "follow_up": "对接长者食堂", "follow_ups": [] })));
+        more.push(record(GridList::Visits, &grid, "follow_up", Some(worker.0), serde_json::json!({ "household": h, "note": "老人行动不便，希望有人送餐", "follow_up": "对接长者食堂", "follow_ups": [] })));
     }
     let more_ids = store.add_grid_records(CITY, &more, Some(worker)).await?;
     let activity = format!("activity:{}", more_ids[1]);
     store
         .award_points(
             CITY,
-            &[resident, worker],
+            &[resident.0, worker.0],
             "activity_attended",
             1,
             &activity,
@@ -297,7 +297,7 @@ pub async fn load(store: &Store, demo: &Demo, orgs: &HashMap<String, i64>) -> Re
     store
         .award_points(
             CITY,
-            &[resident],
+            &[resident.0],
             "volunteer_hour",
             2,
             &format!("volunteering:{}", more_ids[2]),

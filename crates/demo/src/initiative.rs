@@ -45,7 +45,7 @@ pub async fn load(store: &Store, demo: &Demo) -> Result<(), StoreError> {
         scope: format!("{} 等 {BUILDINGS} 栋楼", first.name),
     };
     let id = store
-        .create_initiative(CITY, &opened, (back.person_id, "街道办"))
+        .create_initiative(CITY, &opened, (back.person_id.0, "街道办"))
         .await?;
     let committee = store
         .person(CITY, front.person_id)
@@ -68,7 +68,7 @@ pub async fn load(store: &Store, demo: &Demo) -> Result<(), StoreError> {
     let mut back_steps = vec![
         InitiativeEvent::UnitsRegistered { units },
         InitiativeEvent::MemberJoined {
-            person: front.person_id,
+            person: front.person_id.0,
             name: committee,
             side: Side::Front,
         },
@@ -85,7 +85,7 @@ pub async fn load(store: &Store, demo: &Demo) -> Result<(), StoreError> {
     let front_steps = [
         InitiativeEvent::ContactLogged {
             party: 1,
-            by: front.person_id,
+            by: front.person_id.0,
             position: Position::Conditional,
             concerns: "担心整治期间停业损失".into(),
         },

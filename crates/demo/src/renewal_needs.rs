@@ -82,7 +82,7 @@ pub async fn load(store: &Store, demo: &Demo) -> Result<(), StoreError> {
             area: None,
             urgency: Urgency::Normal,
             source,
-            raised_by: Some(raised_by),
+            raised_by: Some(raised_by.0),
             household,
             group: None,
             quantity: 1,
@@ -92,7 +92,7 @@ pub async fn load(store: &Store, demo: &Demo) -> Result<(), StoreError> {
             list: GridList::Needs,
             area,
             status: NeedStatus::Open.as_str().into(),
-            person: Some(raised_by),
+            person: Some(raised_by.0),
             body: serde_json::to_value(&need).unwrap_or_default(),
         });
     }

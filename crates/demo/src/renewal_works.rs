@@ -168,7 +168,7 @@ pub async fn load(store: &Store, demo: &Demo) -> Result<(), StoreError> {
         Contribution {
             contributor: name,
             kind: ContributorKind::Resident,
-            person: Some(resident.person_id),
+            person: Some(resident.person_id.0),
             organisation: None,
             hours_tenths: 60,
             money_cents: 0,

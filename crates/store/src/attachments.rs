@@ -2,6 +2,7 @@
 //! `initiative:5:unit:A-1-101`). The owner's module decides who may read them; adding one
 //! appends its event on the `<owner>:attachments` stream in the same transaction.
 
+use gongzhi_core::ids::PersonId;
 use gongzhi_core::territory::CityCode;
 use std::future::Future;
 
@@ -27,7 +28,7 @@ pub trait AttachmentStore {
         owner: &str,
         content_type: &str,
         data: &[u8],
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     /// The attachments whose owner key starts with `prefix`, oldest first.
     fn attachments(
@@ -44,7 +45,7 @@ impl AttachmentStore for Store {
         owner: &str,
         content_type: &str,
         data: &[u8],
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> Result<i64, StoreError> {
         let m = crate::media::NewMedia {
             kind: gongzhi_core::media::Kind::of_type(content_type).unwrap_or(gongzhi_core::media::Kind::Document),

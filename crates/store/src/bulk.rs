@@ -472,7 +472,7 @@ impl Store {
                     Val::Text(city.to_string()),
                     Val::Text(stream.clone()),
                     Val::Text(r.event.name().to_owned()),
-                    Val::OptInt(r.actor),
+                    Val::OptInt(r.actor.map(|id| id.0)),
                     Val::Text(r.role.as_str().to_owned()),
                     Val::Int(r.at_ms),
                     Val::OptText(reason_of(&r.event).map(str::to_owned)),

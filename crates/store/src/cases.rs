@@ -4,6 +4,7 @@
 //! get a conflict (optimistic concurrency on the case's version).
 
 use gongzhi_core::ids::CaseId;
+use gongzhi_core::ids::PersonId;
 use gongzhi_core::territory::CityCode;
 use std::future::Future;
 
@@ -48,7 +49,7 @@ pub struct NewCase {
     pub reporter: Option<i64>,
     /// Reporter's name and phone: private.
     pub contact: Option<(Option<String>, Option<String>)>,
-    pub actor: Option<i64>,
+    pub actor: Option<PersonId>,
     pub role: Role,
     /// When the report happened (defaults to now), for imports and replays.
     pub at_ms: Option<i64>,
@@ -124,7 +125,7 @@ pub(crate) fn counter_keys(
     after: &Case,
     area: &str,
     event: &CaseEvent,
-    actor: Option<i64>,
+    actor: Option<PersonId>,
 ) -> Vec<(&'static str, String)> {
     let mut keys = vec![("category", after.category.clone())];
     if let Some(u) = attributed_unit(before, event) {
@@ -178,7 +179,7 @@ async fn record(
     mut case: Case,
     area: &str,
     events: &[CaseEvent],
-    actor: Option<i64>,
+    actor: Option<PersonId>,
     role: Role,
     at_ms: i64,
 ) -> Result<Case, StoreError> {
@@ -193,7 +194,7 @@ async fn record(
         .bind(city.as_str())
         .bind(&stream)
         .bind(event.name())
-        .bind(actor)
+        .bind(actor.map(|id| id.0))
         .bind(role.as_str())
         .bind(at_ms)
         .bind(reason_of(event))
@@ -301,7 +302,7 @@ pub trait CaseStore {
         &self,
         city: CityCode,
         changes: &[Change],
-        actor: Option<i64>,
+        actor: Option<PersonId>,
         role: Role,
         at_ms: Option<i64>,
     ) -> impl Future<Output = Result<Vec<CaseRow>, StoreError>> + Send;
@@ -372,7 +373,7 @@ pub trait CaseStore {
         case_id: CaseId,
         content_type: &str,
         data: &[u8],
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     /// [`Store::add_photo`], `public` for a photo anyone may see (an Open311 request's).
     fn add_case_photo(
@@ -381,7 +382,7 @@ pub trait CaseStore {
         case_id: CaseId,
         content_type: &str,
         data: &[u8],
-        actor: Option<i64>,
+        actor: Option<PersonId>,
         public: bool,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     /// The photos of a case, oldest first.
@@ -421,7 +422,7 @@ impl CaseStore for Store {
         &self,
         city: CityCode,
         changes: &[Change],
-        actor: Option<i64>,
+        actor: Option<PersonId>,
         role: Role,
         at_ms: Option<i64>,
     ) -> Result<Vec<CaseRow>, StoreError> {
@@ -487,7 +488,7 @@ impl CaseStore for Store {
                 Ok(Recorded {
                     event,
                     at_ms,
-                    actor,
+                    actor: actor.map(PersonId),
                     role,
                 })
             })
@@ -695,7 +696,7 @@ impl CaseStore for Store {
         case_id: CaseId,
         content_type: &str,
         data: &[u8],
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> Result<i64, StoreError> {
         self.add_case_photo(city, case_id, content_type, data, actor, false)
             .await
@@ -707,7 +708,7 @@ impl CaseStore for Store {
         case_id: CaseId,
         content_type: &str,
         data: &[u8],
-        actor: Option<i64>,
+        actor: Option<PersonId>,
         public: bool,
     ) -> Result<i64, StoreError> {
         let m = crate::media::NewMedia {

@@ -3,6 +3,7 @@
 
 use crate::write::Write;
 use crate::{events, now_ms, Store, StoreError};
+use gongzhi_core::ids::PersonId;
 use gongzhi_core::territory::CityCode;
 use std::future::Future;
 
@@ -25,7 +26,7 @@ pub trait DocumentStore {
         name: &str,
         body: &str,
         expected_version: Option<i64>,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
 }
 
@@ -46,7 +47,7 @@ impl DocumentStore for Store {
         name: &str,
         body: &str,
         expected_version: Option<i64>,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> Result<i64, StoreError> {
         let mut tx = self.write().await?;
         let version = put_document_in(&mut tx, city, name, body, expected_version, actor).await?;
@@ -63,7 +64,7 @@ pub(crate) async fn put_document_in(
     name: &str,
     body: &str,
     expected_version: Option<i64>,
-    actor: Option<i64>,
+    actor: Option<PersonId>,
 ) -> Result<i64, StoreError> {
     let current: Option<(i64,)> = sqlx::query_as("SELECT version FROM documents WHERE city = $1 AND name = $2")
         .bind(city.as_str())

@@ -2,6 +2,7 @@
 //! makes the change; nothing is updated without its event.
 
 use crate::write::Write;
+use gongzhi_core::ids::PersonId;
 use gongzhi_core::territory::CityCode;
 use serde::Serialize;
 use std::future::Future;
@@ -14,7 +15,7 @@ pub struct Event {
     pub id: i64,
     pub stream: String,
     pub kind: String,
-    pub actor: Option<i64>,
+    pub actor: Option<PersonId>,
     pub role: Option<String>,
     /// Unix milliseconds.
     pub at: i64,
@@ -29,7 +30,7 @@ pub(crate) async fn append(
     city: CityCode,
     stream: &str,
     kind: &str,
-    actor: Option<i64>,
+    actor: Option<PersonId>,
     role: Option<&str>,
     reason: Option<&str>,
     payload: &serde_json::Value,
@@ -41,7 +42,7 @@ pub(crate) async fn append(
     .bind(city.as_str())
     .bind(stream)
     .bind(kind)
-    .bind(actor)
+    .bind(actor.map(|id| id.0))
     .bind(role)
     .bind(now_ms())
     .bind(reason)
@@ -102,7 +103,7 @@ pub async fn stream_in(conn: &mut sqlx::AnyConnection, city: CityCode, stream: &
             id,
             stream,
             kind,
-            actor,
+            actor: actor.map(PersonId),
             role,
             at,
             reason,

@@ -1,6 +1,7 @@
 //! Flat governance storage: forms demanded from grassroots units, staffing over time, staff
 //! counts and the period's cases for workload and replay. Each change appends its event.
 
+use gongzhi_core::ids::PersonId;
 use gongzhi_core::territory::CityCode;
 use std::collections::HashMap;
 use std::future::Future;
@@ -40,14 +41,14 @@ pub trait FlatStore {
         &self,
         city: CityCode,
         d: &Demand,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     /// Record several demands in one transaction (all or none), each with its event.
     fn add_demands(
         &self,
         city: CityCode,
         ds: &[Demand],
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<Vec<i64>, StoreError>> + Send;
     /// Demands on units inside `within` (a code prefix; empty: all) due in `[from_ms, to_ms)`.
     fn demands(
@@ -64,14 +65,14 @@ pub trait FlatStore {
         community: &str,
         from_day: &str,
         workers: u32,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Several staffing records `(community, from_day, workers)` in one transaction.
     fn set_staffings(
         &self,
         city: CityCode,
         records: &[(String, String, u32)],
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Staffing records: community → [(from_day, workers)] in day order.
     fn staffing(
@@ -99,11 +100,16 @@ pub trait FlatStore {
 }
 
 impl FlatStore for Store {
-    async fn add_demand(&self, city: CityCode, d: &Demand, actor: Option<i64>) -> Result<i64, StoreError> {
+    async fn add_demand(&self, city: CityCode, d: &Demand, actor: Option<PersonId>) -> Result<i64, StoreError> {
         Ok(self.add_demands(city, std::slice::from_ref(d), actor).await?[0])
     }
 
-    async fn add_demands(&self, city: CityCode, ds: &[Demand], actor: Option<i64>) -> Result<Vec<i64>, StoreError> {
+    async fn add_demands(
+        &self,
+        city: CityCode,
+        ds: &[Demand],
+        actor: Option<PersonId>,
+    ) -> Result<Vec<i64>, StoreError> {
         let mut tx = self.write().await?;
         let mut ids = Vec::with_capacity(ds.len());
         for d in ds {
@@ -171,7 +177,7 @@ impl FlatStore for Store {
         community: &str,
         from_day: &str,
         workers: u32,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> Result<(), StoreError> {
         self.set_staffings(city, &[(community.to_owned(), from_day.to_owned(), workers)], actor)
             .await
@@ -181,7 +187,7 @@ impl FlatStore for Store {
         &self,
         city: CityCode,
         records: &[(String, String, u32)],
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         for (community, from_day, workers) in records {

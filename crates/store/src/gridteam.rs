@@ -4,6 +4,7 @@
 //! the project (and the points ledger) together or not at all.
 
 use gongzhi_core::gridteam::{self, LedgerEntry, Need, NeedStatus, PointRule, Project, ProjectStatus, Resource, Usage};
+use gongzhi_core::ids::PersonId;
 use gongzhi_core::territory::CityCode;
 use std::collections::HashMap;
 use std::future::Future;
@@ -152,7 +153,7 @@ impl GridCounts {
     }
 }
 
-async fn insert(tx: &mut Write<'_>, city: CityCode, r: &NewRecord, actor: Option<i64>) -> Result<i64, StoreError> {
+async fn insert(tx: &mut Write<'_>, city: CityCode, r: &NewRecord, actor: Option<PersonId>) -> Result<i64, StoreError> {
     let (id,): (i64,) = sqlx::query_as(&format!(
         "INSERT INTO {} (city, area, status, person_id, created_at, body) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         r.list.table()
@@ -188,7 +189,7 @@ async fn update(
     status: &str,
     body: &serde_json::Value,
     kind: &str,
-    actor: Option<i64>,
+    actor: Option<PersonId>,
 ) -> Result<(), StoreError> {
     sqlx::query(&format!(
         "UPDATE {} SET status = $1, body = $2 WHERE city = $3 AND id = $4",
@@ -230,17 +231,17 @@ async fn get_in(tx: &mut Write<'_>, city: CityCode, list: GridList, id: i64) -> 
 async fn credit(
     tx: &mut Write<'_>,
     city: CityCode,
-    person: i64,
+    person: PersonId,
     delta: i64,
     action: &str,
     reference: &str,
-    actor: Option<i64>,
+    actor: Option<PersonId>,
 ) -> Result<(), StoreError> {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO points_ledger (city, person_id, delta, action, reference, at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(city.as_str())
-    .bind(person)
+    .bind(person.0)
     .bind(delta)
     .bind(action)
     .bind(reference)
@@ -272,14 +273,14 @@ pub trait GridTeamStore {
         &self,
         city: CityCode,
         r: &NewRecord,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     /// Record many items, all or nothing (imports).
     fn add_grid_records(
         &self,
         city: CityCode,
         rs: &[NewRecord],
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<Vec<i64>, StoreError>> + Send;
     /// Change a record's status and body, with the event `kind`.
     #[allow(clippy::too_many_arguments)]
@@ -291,7 +292,7 @@ pub trait GridTeamStore {
         status: &str,
         body: &serde_json::Value,
         kind: &str,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn grid_record(
         &self,
@@ -321,7 +322,7 @@ pub trait GridTeamStore {
         &self,
         city: CityCode,
         project: &Project,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     /// Finish a project: completed (the need is met, the participants earn the
     /// `project_completed` points) or failed (the need opens again and the capacity returns);
@@ -335,7 +336,7 @@ pub trait GridTeamStore {
         note: &str,
         participants: &[i64],
         rules: &[PointRule],
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Append award lines for an action (points from the rules × times).
     #[allow(clippy::too_many_arguments)]
@@ -347,23 +348,23 @@ pub trait GridTeamStore {
         times: i64,
         reference: &str,
         rules: &[PointRule],
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     /// Redeem points: refused when the balance would go below zero. The balance is read in the
     /// same transaction as the line is written.
     fn redeem_points(
         &self,
         city: CityCode,
-        person: i64,
+        person: PersonId,
         amount: i64,
         what: &str,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     /// A person's ledger, oldest first.
     fn points_ledger(
         &self,
         city: CityCode,
-        person: i64,
+        person: PersonId,
     ) -> impl Future<Output = Result<Vec<LedgerEntry>, StoreError>> + Send;
     /// The counts behind one grid's indicators over [from_ms, to_ms).
     fn grid_counts(
@@ -386,7 +387,7 @@ pub trait GridTeamStore {
 }
 
 impl GridTeamStore for Store {
-    async fn add_grid_record(&self, city: CityCode, r: &NewRecord, actor: Option<i64>) -> Result<i64, StoreError> {
+    async fn add_grid_record(&self, city: CityCode, r: &NewRecord, actor: Option<PersonId>) -> Result<i64, StoreError> {
         let mut tx = self.write().await?;
         let id = insert(&mut tx, city, r, actor).await?;
         tx.commit().await?;
@@ -397,7 +398,7 @@ impl GridTeamStore for Store {
         &self,
         city: CityCode,
         rs: &[NewRecord],
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> Result<Vec<i64>, StoreError> {
         let mut tx = self.write().await?;
         let mut ids = Vec::with_capacity(rs.len());
@@ -417,7 +418,7 @@ impl GridTeamStore for Store {
         status: &str,
         body: &serde_json::Value,
         kind: &str,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         get_in(&mut tx, city, list, id).await?;
@@ -480,7 +481,12 @@ impl GridTeamStore for Store {
         Ok(rows.into_iter().map(|r| record(list, r)).collect())
     }
 
-    async fn confirm_match(&self, city: CityCode, project: &Project, actor: Option<i64>) -> Result<i64, StoreError> {
+    async fn confirm_match(
+        &self,
+        city: CityCode,
+        project: &Project,
+        actor: Option<PersonId>,
+    ) -> Result<i64, StoreError> {
         let mut tx = self.write().await?;
         let need = get_in(&mut tx, city, GridList::Needs, project.need).await?;
         if need.status != NeedStatus::Open.as_str() {
@@ -557,7 +563,7 @@ impl GridTeamStore for Store {
         note: &str,
         participants: &[i64],
         rules: &[PointRule],
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         let rec = get_in(&mut tx, city, GridList::Projects, id).await?;
@@ -637,7 +643,7 @@ impl GridTeamStore for Store {
                 credit(
                     &mut tx,
                     city,
-                    p,
+                    PersonId(p),
                     points,
                     "project_completed",
                     &format!("project:{id}"),
@@ -659,12 +665,12 @@ impl GridTeamStore for Store {
         times: i64,
         reference: &str,
         rules: &[PointRule],
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> Result<i64, StoreError> {
         let points = gridteam::award(rules, action, times)?;
         let mut tx = self.write().await?;
         for p in people {
-            credit(&mut tx, city, *p, points, action, reference, actor).await?;
+            credit(&mut tx, city, PersonId(*p), points, action, reference, actor).await?;
         }
         tx.commit().await?;
         Ok(points)
@@ -673,17 +679,17 @@ impl GridTeamStore for Store {
     async fn redeem_points(
         &self,
         city: CityCode,
-        person: i64,
+        person: PersonId,
         amount: i64,
         what: &str,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> Result<i64, StoreError> {
         let mut tx = self.write().await?;
         let (balance,): (i64,) = sqlx::query_as(
             "SELECT CAST(COALESCE(SUM(delta), 0) AS BIGINT) FROM points_ledger WHERE city = $1 AND person_id = $2",
         )
         .bind(city.as_str())
-        .bind(person)
+        .bind(person.0)
         .fetch_one(&mut *tx)
         .await?;
         gridteam::check_redeem(balance, amount).map_err(|e| StoreError::Conflict(e.to_string()))?;
@@ -692,13 +698,13 @@ impl GridTeamStore for Store {
         Ok(balance - amount)
     }
 
-    async fn points_ledger(&self, city: CityCode, person: i64) -> Result<Vec<LedgerEntry>, StoreError> {
+    async fn points_ledger(&self, city: CityCode, person: PersonId) -> Result<Vec<LedgerEntry>, StoreError> {
         let rows: Vec<(i64, i64, i64, String, String, i64)> = sqlx::query_as(
             "SELECT id, person_id, delta, action, reference, at FROM points_ledger
              WHERE city = $1 AND person_id = $2 ORDER BY id",
         )
         .bind(city.as_str())
-        .bind(person)
+        .bind(person.0)
         .fetch_all(&self.pool)
         .await?;
         Ok(rows

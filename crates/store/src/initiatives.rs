@@ -3,6 +3,7 @@
 //! checked by the core against the stage the actor works on, and stored at the version the actor
 //! saw, or refused.
 
+use gongzhi_core::ids::PersonId;
 use gongzhi_core::territory::CityCode;
 use gongzhi_core::wicked::{Entry, Initiative, InitiativeEvent, ProblemType, Side};
 use std::future::Future;
@@ -55,7 +56,7 @@ pub trait InitiativeStore {
         id: i64,
         expected_version: i64,
         side: Side,
-        actor: i64,
+        actor: PersonId,
         new: &[InitiativeEvent],
     ) -> impl Future<Output = Result<Initiative, StoreError>> + Send;
     /// An initiative replayed from its events, with its version.
@@ -75,7 +76,7 @@ pub trait InitiativeStore {
     fn initiative_seats(
         &self,
         city: CityCode,
-        person: i64,
+        person: PersonId,
     ) -> impl Future<Output = Result<Vec<(i64, Side)>, StoreError>> + Send;
 }
 
@@ -119,14 +120,14 @@ impl InitiativeStore for Store {
                 city,
                 &stream(id),
                 e.kind(),
-                Some(opener.0),
+                Some(PersonId(opener.0)),
                 None,
                 None,
                 &serde_json::to_value(e).map_err(json)?,
             )
             .await?;
         }
-        add_member(&mut tx, city, id, opener.0, Side::Back).await?;
+        add_member(&mut tx, city, id, PersonId(opener.0), Side::Back).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -137,7 +138,7 @@ impl InitiativeStore for Store {
         id: i64,
         expected_version: i64,
         side: Side,
-        actor: i64,
+        actor: PersonId,
         new: &[InitiativeEvent],
     ) -> Result<Initiative, StoreError> {
         let mut tx = self.write().await?;
@@ -173,7 +174,7 @@ impl InitiativeStore for Store {
             )
             .await?;
             if let InitiativeEvent::MemberJoined { person, side, .. } = e {
-                add_member(&mut tx, city, id, *person, *side).await?;
+                add_member(&mut tx, city, id, PersonId(*person), *side).await?;
             }
             initiative.apply(Entry {
                 at,
@@ -184,7 +185,7 @@ impl InitiativeStore for Store {
                 // The elected join the front stage.
                 for (person, _) in candidates {
                     if initiative.side_of(*person) == Some(Side::Front) {
-                        add_member(&mut tx, city, id, *person, Side::Front).await?;
+                        add_member(&mut tx, city, id, PersonId(*person), Side::Front).await?;
                     }
                 }
             }
@@ -229,12 +230,12 @@ impl InitiativeStore for Store {
         rows.into_iter().map(row).collect()
     }
 
-    async fn initiative_seats(&self, city: CityCode, person: i64) -> Result<Vec<(i64, Side)>, StoreError> {
+    async fn initiative_seats(&self, city: CityCode, person: PersonId) -> Result<Vec<(i64, Side)>, StoreError> {
         let rows: Vec<(i64, String)> = sqlx::query_as(
             "SELECT initiative, side FROM initiative_members WHERE city = $1 AND person = $2 ORDER BY initiative",
         )
         .bind(city.as_str())
-        .bind(person)
+        .bind(person.0)
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter().map(|(i, s)| Ok((i, s.parse()?))).collect()
@@ -245,7 +246,7 @@ async fn add_member(
     tx: &mut Write<'_>,
     city: CityCode,
     initiative: i64,
-    person: i64,
+    person: PersonId,
     side: Side,
 ) -> Result<(), StoreError> {
     // A person works on one side of an initiative: joining the other side is refused.
@@ -253,7 +254,7 @@ async fn add_member(
         sqlx::query_as("SELECT side FROM initiative_members WHERE city = $1 AND initiative = $2 AND person = $3")
             .bind(city.as_str())
             .bind(initiative)
-            .bind(person)
+            .bind(person.0)
             .fetch_optional(&mut **tx)
             .await?;
     match existing {
@@ -265,7 +266,7 @@ async fn add_member(
             sqlx::query("INSERT INTO initiative_members (city, initiative, person, side) VALUES ($1, $2, $3, $4)")
                 .bind(city.as_str())
                 .bind(initiative)
-                .bind(person)
+                .bind(person.0)
                 .bind(side.as_str())
                 .execute(&mut **tx)
                 .await?;

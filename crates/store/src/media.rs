@@ -9,6 +9,7 @@
 //! (`documents:renewal_photo:3:7:1`, `documents:renewal-proposal/9/0`), old and new alike.
 
 use crate::write::Write;
+use gongzhi_core::ids::PersonId;
 use gongzhi_core::media::{self as policy, Kind};
 use gongzhi_core::territory::CityCode;
 use sha2::{Digest, Sha256};
@@ -89,7 +90,7 @@ pub(crate) async fn insert(
     tx: &mut Write<'_>,
     city: CityCode,
     m: &NewMedia<'_>,
-    actor: Option<i64>,
+    actor: Option<PersonId>,
 ) -> Result<i64, StoreError> {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO media (city, kind, content_type, size, sha256, data, owner, public, legacy, created_at, created_by)
@@ -105,7 +106,7 @@ pub(crate) async fn insert(
     .bind(i64::from(m.public))
     .bind(m.legacy.clone())
     .bind(now_ms())
-    .bind(actor)
+    .bind(actor.map(|id| id.0))
     .fetch_one(&mut **tx)
     .await?;
     Ok(id)
@@ -139,7 +140,7 @@ pub trait MediaStore {
         &self,
         city: CityCode,
         m: &NewMedia<'_>,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
         stream: &str,
         event_kind: &str,
         payload: serde_json::Value,
@@ -153,7 +154,7 @@ pub trait MediaStore {
         proposal: i64,
         n: usize,
         file: &policy::Checked,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<String, StoreError>> + Send;
 }
 
@@ -217,7 +218,7 @@ impl MediaStore for Store {
         &self,
         city: CityCode,
         m: &NewMedia<'_>,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
         stream: &str,
         event_kind: &str,
         mut payload: serde_json::Value,
@@ -238,7 +239,7 @@ impl MediaStore for Store {
         proposal: i64,
         n: usize,
         file: &policy::Checked,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> Result<String, StoreError> {
         let (kind, content_type, data) = (file.kind, file.content_type, file.data.as_slice());
         let name = format!("renewal-proposal/{proposal}/{n}");

@@ -3,6 +3,7 @@
 //! answers, e-mail, device and account ids), the request search and the public photo.
 
 use gongzhi_core::ids::CaseId;
+use gongzhi_core::ids::PersonId;
 use gongzhi_core::territory::CityCode;
 use std::collections::HashMap;
 use std::future::Future;
@@ -21,7 +22,7 @@ use crate::{events, now_ms, CaseRow, Store, StoreError};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Open311Key {
     pub city: CityCode,
-    pub person_id: i64,
+    pub person_id: PersonId,
     pub label: String,
 }
 
@@ -102,7 +103,7 @@ pub trait Open311Store {
         city: CityCode,
         label: &str,
         key: &str,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     /// The Open311 key with this text, in whatever city it was made.
     fn open311_key(&self, key: &str) -> impl Future<Output = Result<Option<Open311Key>, StoreError>> + Send;
@@ -112,7 +113,7 @@ pub trait Open311Store {
         city: CityCode,
         case_id: CaseId,
         r: &Open311Request,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// The case a request token stands for.
     fn open311_token(
@@ -161,7 +162,7 @@ impl Open311Store for Store {
         city: CityCode,
         label: &str,
         key: &str,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> Result<i64, StoreError> {
         let label = label.trim();
         if label.is_empty() || label.chars().count() > 100 {
@@ -253,7 +254,7 @@ impl Open311Store for Store {
         Ok(match row {
             Some((city, person_id, label)) => Some(Open311Key {
                 city: CityCode::parse(&city)?,
-                person_id,
+                person_id: PersonId(person_id),
                 label,
             }),
             None => None,
@@ -265,7 +266,7 @@ impl Open311Store for Store {
         city: CityCode,
         case_id: CaseId,
         r: &Open311Request,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         sqlx::query("INSERT INTO open311_tokens (city, token, case_id) VALUES ($1, $2, $3)")

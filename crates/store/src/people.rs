@@ -2,6 +2,7 @@
 
 use crate::write::Write;
 use gongzhi_core::access::{Grant, Principal, Scope};
+use gongzhi_core::ids::PersonId;
 use gongzhi_core::org::{NewOrganisation, OrgKind, Organisation, Person, Role};
 use gongzhi_core::territory::CityCode;
 use gongzhi_core::territory::DivisionCode;
@@ -27,7 +28,7 @@ pub struct NewPerson {
 pub struct Account {
     pub city: CityCode,
     pub username: String,
-    pub person_id: i64,
+    pub person_id: PersonId,
     #[serde(skip)]
     pub password_hash: String,
 }
@@ -76,7 +77,7 @@ pub trait PeopleStore {
         &self,
         city: CityCode,
         org: &NewOrganisation,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     fn organisation(
         &self,
@@ -94,16 +95,16 @@ pub trait PeopleStore {
         &self,
         city: CityCode,
         p: &NewPerson,
-        actor: Option<i64>,
-    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+        actor: Option<PersonId>,
+    ) -> impl Future<Output = Result<PersonId, StoreError>> + Send;
     /// Create many people in one transaction (bulk loads such as the demo city).
     fn create_people(
         &self,
         city: CityCode,
         people: &[NewPerson],
-        actor: Option<i64>,
-    ) -> impl Future<Output = Result<Vec<i64>, StoreError>> + Send;
-    fn person(&self, city: CityCode, id: i64) -> impl Future<Output = Result<Option<Person>, StoreError>> + Send;
+        actor: Option<PersonId>,
+    ) -> impl Future<Output = Result<Vec<PersonId>, StoreError>> + Send;
+    fn person(&self, city: CityCode, id: PersonId) -> impl Future<Output = Result<Option<Person>, StoreError>> + Send;
     /// People of a city with their grants, paged by id.
     fn people(
         &self,
@@ -111,7 +112,7 @@ pub trait PeopleStore {
         after_id: i64,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<(Person, Vec<Grant>)>, StoreError>> + Send;
-    fn grants(&self, city: CityCode, person: i64) -> impl Future<Output = Result<Vec<Grant>, StoreError>> + Send;
+    fn grants(&self, city: CityCode, person: PersonId) -> impl Future<Output = Result<Vec<Grant>, StoreError>> + Send;
     /// Find an account by user name (user names are unique across cities).
     fn account(&self, username: &str) -> impl Future<Output = Result<Option<Account>, StoreError>> + Send;
     /// Store a new token (only its hash) and return the token text `CITY.SECRET`.
@@ -128,7 +129,7 @@ pub trait PeopleStore {
     fn principal(
         &self,
         city: CityCode,
-        person_id: i64,
+        person_id: PersonId,
     ) -> impl Future<Output = Result<Option<Principal>, StoreError>> + Send;
     fn revoke_token(&self, token: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
@@ -138,7 +139,7 @@ impl PeopleStore for Store {
         &self,
         city: CityCode,
         org: &NewOrganisation,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> Result<i64, StoreError> {
         let mut tx = self.write().await?;
         if let Some(parent) = org.parent {
@@ -200,7 +201,12 @@ impl PeopleStore for Store {
         rows.into_iter().map(org_from_row).collect()
     }
 
-    async fn create_person(&self, city: CityCode, p: &NewPerson, actor: Option<i64>) -> Result<i64, StoreError> {
+    async fn create_person(
+        &self,
+        city: CityCode,
+        p: &NewPerson,
+        actor: Option<PersonId>,
+    ) -> Result<PersonId, StoreError> {
         let mut tx = self.write().await?;
         let id = insert_person(&mut tx, city, p, actor).await?;
         tx.commit().await?;
@@ -211,8 +217,8 @@ impl PeopleStore for Store {
         &self,
         city: CityCode,
         people: &[NewPerson],
-        actor: Option<i64>,
-    ) -> Result<Vec<i64>, StoreError> {
+        actor: Option<PersonId>,
+    ) -> Result<Vec<PersonId>, StoreError> {
         let mut tx = self.write().await?;
         let mut ids = Vec::with_capacity(people.len());
         for p in people {
@@ -222,14 +228,19 @@ impl PeopleStore for Store {
         Ok(ids)
     }
 
-    async fn person(&self, city: CityCode, id: i64) -> Result<Option<Person>, StoreError> {
+    async fn person(&self, city: CityCode, id: PersonId) -> Result<Option<Person>, StoreError> {
         let row: Option<(i64, String, Option<String>, Option<i64>)> =
             sqlx::query_as("SELECT id, name, phone, org_id FROM people WHERE city = $1 AND id = $2")
                 .bind(city.as_str())
-                .bind(id)
+                .bind(id.0)
                 .fetch_optional(&self.pool)
                 .await?;
-        Ok(row.map(|(id, name, phone, org)| Person { id, name, phone, org }))
+        Ok(row.map(|(id, name, phone, org)| Person {
+            id: PersonId(id),
+            name,
+            phone,
+            org,
+        }))
     }
 
     async fn people(&self, city: CityCode, after_id: i64, limit: u32) -> Result<Vec<(Person, Vec<Grant>)>, StoreError> {
@@ -243,17 +254,25 @@ impl PeopleStore for Store {
         .await?;
         let mut out = Vec::with_capacity(rows.len());
         for (id, name, phone, org) in rows {
-            let grants = self.grants(city, id).await?;
-            out.push((Person { id, name, phone, org }, grants));
+            let grants = self.grants(city, PersonId(id)).await?;
+            out.push((
+                Person {
+                    id: PersonId(id),
+                    name,
+                    phone,
+                    org,
+                },
+                grants,
+            ));
         }
         Ok(out)
     }
 
-    async fn grants(&self, city: CityCode, person: i64) -> Result<Vec<Grant>, StoreError> {
+    async fn grants(&self, city: CityCode, person: PersonId) -> Result<Vec<Grant>, StoreError> {
         let rows: Vec<(String, String)> =
             sqlx::query_as("SELECT role, scope FROM grants WHERE city = $1 AND person_id = $2 ORDER BY role, scope")
                 .bind(city.as_str())
-                .bind(person)
+                .bind(person.0)
                 .fetch_all(&self.pool)
                 .await?;
         rows.into_iter()
@@ -276,7 +295,7 @@ impl PeopleStore for Store {
             Some((city, username, person_id, password_hash)) => Some(Account {
                 city: CityCode::parse(&city)?,
                 username,
-                person_id,
+                person_id: PersonId(person_id),
                 password_hash,
             }),
             None => None,
@@ -296,7 +315,7 @@ impl PeopleStore for Store {
         sqlx::query("INSERT INTO tokens (city, token_hash, person_id, kind, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(account.city.as_str())
             .bind(sha256_hex(&token))
-            .bind(account.person_id)
+            .bind(account.person_id.0)
             .bind(kind.as_str())
             .bind(now)
             .bind(now + ttl_ms)
@@ -333,16 +352,16 @@ impl PeopleStore for Store {
         if expires_at < now_ms() {
             return Ok(None);
         }
-        self.principal(city, person_id).await
+        self.principal(city, PersonId(person_id)).await
     }
 
-    async fn principal(&self, city: CityCode, person_id: i64) -> Result<Option<Principal>, StoreError> {
+    async fn principal(&self, city: CityCode, person_id: PersonId) -> Result<Option<Principal>, StoreError> {
         let row: Option<(String, Option<String>)> = sqlx::query_as(
             "SELECT p.name, a.username FROM people p LEFT JOIN accounts a ON a.city = p.city AND a.person_id = p.id
              WHERE p.city = $1 AND p.id = $2",
         )
         .bind(city.as_str())
-        .bind(person_id)
+        .bind(person_id.0)
         .fetch_optional(&self.pool)
         .await?;
         let Some((name, username)) = row else { return Ok(None) };
@@ -372,8 +391,8 @@ async fn insert_person(
     tx: &mut Write<'_>,
     city: CityCode,
     p: &NewPerson,
-    actor: Option<i64>,
-) -> Result<i64, StoreError> {
+    actor: Option<PersonId>,
+) -> Result<PersonId, StoreError> {
     let (id,): (i64,) =
         sqlx::query_as("INSERT INTO people (city, name, phone, org_id) VALUES ($1, $2, $3, $4) RETURNING id")
             .bind(city.as_str())
@@ -431,5 +450,5 @@ async fn insert_person(
             &serde_json::json!({ "name": p.name, "org": p.org, "grants": roles, "login": p.account.as_ref().map(|a| &a.0) }),
         )
         .await?;
-    Ok(id)
+    Ok(PersonId(id))
 }

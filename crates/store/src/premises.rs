@@ -2,6 +2,7 @@
 //! communities and grids against the register and stores everything or nothing, with one event per
 //! building.
 
+use gongzhi_core::ids::PersonId;
 use gongzhi_core::territory::CityCode;
 use std::future::Future;
 
@@ -78,7 +79,7 @@ pub trait PremisesStore {
         &self,
         city: CityCode,
         premises: &Premises,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<PremisesImported, StoreError>> + Send;
     /// The buildings of a grid when `grid` is given, else of a community, else of the city, by code.
     fn buildings(
@@ -107,7 +108,7 @@ impl PremisesStore for Store {
         &self,
         city: CityCode,
         premises: &Premises,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> Result<PremisesImported, StoreError> {
         let mut errors = Vec::new();
         let mut communities: HashMap<String, bool> = HashMap::new();

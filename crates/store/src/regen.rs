@@ -3,6 +3,7 @@
 //! to the stream `regen:<project>` in the same transaction; contacts and decisions are only ever
 //! appended, so a holder's position is the fold of its decision records.
 
+use gongzhi_core::ids::PersonId;
 use gongzhi_core::territory::CityCode;
 use std::future::Future;
 
@@ -60,7 +61,7 @@ async fn append(
     city: CityCode,
     project: &str,
     kind: &str,
-    actor: Option<i64>,
+    actor: Option<PersonId>,
     reason: Option<&str>,
     payload: &serde_json::Value,
 ) -> Result<i64, StoreError> {
@@ -99,7 +100,7 @@ pub trait RegenStore {
         &self,
         city: CityCode,
         project: &Project,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// One project.
     fn regen_project(
@@ -123,7 +124,7 @@ pub trait RegenStore {
         city: CityCode,
         project: &str,
         holders: &[ImportedHolder],
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<usize, StoreError>> + Send;
     /// The project's holders with their holdings, by code.
     fn regen_holders(
@@ -147,7 +148,7 @@ pub trait RegenStore {
         holder: &str,
         scenario: Option<Option<Override<Scenario>>>,
         organisation: Option<Option<Override<Organisation>>>,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Store the resources of a checked file (replacing those with the same codes).
     fn import_regen_resources(
@@ -155,7 +156,7 @@ pub trait RegenStore {
         city: CityCode,
         project: &str,
         resources: &[Resource],
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<usize, StoreError>> + Send;
     /// The project's resources, by code.
     fn regen_resources(
@@ -170,7 +171,7 @@ pub trait RegenStore {
         city: CityCode,
         project: &str,
         contact: &Contact,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<ContactRecord, StoreError>> + Send;
     /// The project's contacts (of one holder when given), oldest first.
     fn regen_contacts(
@@ -186,7 +187,7 @@ pub trait RegenStore {
         city: CityCode,
         project: &str,
         record: &DecisionRecord,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<DecisionEntry, StoreError>> + Send;
     /// The project's decision records, oldest first.
     fn regen_decisions(
@@ -201,7 +202,7 @@ impl RegenStore for Store {
         &self,
         city: CityCode,
         project: &Project,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> Result<(), StoreError> {
         let known = self
             .division(city, &project.community)
@@ -283,7 +284,7 @@ impl RegenStore for Store {
         city: CityCode,
         project: &str,
         holders: &[ImportedHolder],
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> Result<usize, StoreError> {
         self.regen_project_or_404(city, project).await?;
         let held: HashMap<String, String> = sqlx::query_as::<_, (String, String)>(
@@ -446,7 +447,7 @@ impl RegenStore for Store {
         holder: &str,
         scenario: Option<Option<Override<Scenario>>>,
         organisation: Option<Option<Override<Organisation>>>,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> Result<(), StoreError> {
         self.regen_holder(city, project, holder).await?;
         for o in [
@@ -507,7 +508,7 @@ impl RegenStore for Store {
         city: CityCode,
         project: &str,
         resources: &[Resource],
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> Result<usize, StoreError> {
         self.regen_project_or_404(city, project).await?;
         let mut tx = self.write().await?;
@@ -581,7 +582,7 @@ impl RegenStore for Store {
         city: CityCode,
         project: &str,
         contact: &Contact,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> Result<ContactRecord, StoreError> {
         let p = self.regen_project_or_404(city, project).await?;
         let holders = self.regen_holders(city, project).await?;
@@ -632,7 +633,7 @@ impl RegenStore for Store {
         .bind(contact.after.as_str())
         .bind(&contact.next_step)
         .bind(json(&warnings))
-        .bind(actor)
+        .bind(actor.map(|id| id.0))
         .execute(&mut *tx)
         .await?;
         let record = ContactRecord {
@@ -694,7 +695,7 @@ impl RegenStore for Store {
         city: CityCode,
         project: &str,
         record: &DecisionRecord,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> Result<DecisionEntry, StoreError> {
         let p = self.regen_project_or_404(city, project).await?;
         self.regen_holder(city, project, &record.holder).await?;

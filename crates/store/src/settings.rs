@@ -1,6 +1,7 @@
 //! A city's settings (such as its hierarchy) and which cities this database holds.
 
 use crate::{events, Store, StoreError};
+use gongzhi_core::ids::PersonId;
 use gongzhi_core::territory::CityCode;
 use std::future::Future;
 
@@ -13,7 +14,7 @@ pub trait SettingStore {
         city: CityCode,
         key: &str,
         value: &str,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// The cities (tenants) that have divisions in this database.
     fn cities(&self) -> impl Future<Output = Result<Vec<CityCode>, StoreError>> + Send;
@@ -29,7 +30,13 @@ impl SettingStore for Store {
         Ok(v.map(|v| v.0))
     }
 
-    async fn set_setting(&self, city: CityCode, key: &str, value: &str, actor: Option<i64>) -> Result<(), StoreError> {
+    async fn set_setting(
+        &self,
+        city: CityCode,
+        key: &str,
+        value: &str,
+        actor: Option<PersonId>,
+    ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO settings (city, key, value) VALUES ($1, $2, $3)

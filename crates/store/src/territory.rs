@@ -1,5 +1,6 @@
 //! Territory storage: divisions, the hierarchy setting, grids.
 
+use gongzhi_core::ids::PersonId;
 use gongzhi_core::territory::CityCode;
 use std::future::Future;
 
@@ -64,14 +65,14 @@ pub trait TerritoryStore {
         &self,
         city: CityCode,
         divisions: &[Division],
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<usize, StoreError>> + Send;
     /// Set the boundaries of divisions (GeoJSON geometries, WGS-84). One transaction, one event.
     fn set_division_boundaries(
         &self,
         city: CityCode,
         boundaries: &[(DivisionCode, geo::MultiPolygon<f64>)],
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn division(&self, city: CityCode, code: &str)
         -> impl Future<Output = Result<Option<Division>, StoreError>> + Send;
@@ -104,7 +105,7 @@ pub trait TerritoryStore {
         &self,
         city: CityCode,
         h: &Hierarchy,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Import grids in one transaction: every grid's community must exist in this city and, when
     /// the community has a boundary, the grid must lie within it; a micro-grid must lie within its
@@ -114,7 +115,7 @@ pub trait TerritoryStore {
         &self,
         city: CityCode,
         grids: &[Grid],
-        actor: Option<i64>,
+        actor: Option<PersonId>,
         progress: Option<ImportProgress<'_>>,
     ) -> impl Future<Output = Result<usize, StoreError>> + Send;
     fn grid(&self, city: CityCode, code: &str) -> impl Future<Output = Result<Option<Grid>, StoreError>> + Send;
@@ -153,7 +154,7 @@ impl TerritoryStore for Store {
         &self,
         city: CityCode,
         divisions: &[Division],
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> Result<usize, StoreError> {
         let mut tx = self.write().await?;
         for d in divisions {
@@ -194,7 +195,7 @@ impl TerritoryStore for Store {
         &self,
         city: CityCode,
         boundaries: &[(DivisionCode, geo::MultiPolygon<f64>)],
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         for (code, shape) in boundaries {
@@ -346,7 +347,7 @@ impl TerritoryStore for Store {
         }
     }
 
-    async fn set_hierarchy(&self, city: CityCode, h: &Hierarchy, actor: Option<i64>) -> Result<(), StoreError> {
+    async fn set_hierarchy(&self, city: CityCode, h: &Hierarchy, actor: Option<PersonId>) -> Result<(), StoreError> {
         let text = serde_json::to_string(h).expect("hierarchy serialises");
         self.set_setting(city, "hierarchy", &text, actor).await
     }
@@ -355,7 +356,7 @@ impl TerritoryStore for Store {
         &self,
         city: CityCode,
         grids: &[Grid],
-        actor: Option<i64>,
+        actor: Option<PersonId>,
         progress: Option<ImportProgress<'_>>,
     ) -> Result<usize, StoreError> {
         let mut errors = Vec::new();

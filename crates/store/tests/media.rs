@@ -4,6 +4,7 @@
 
 use base64::Engine as _;
 use gongzhi_core::ids::CaseId;
+use gongzhi_core::ids::PersonId;
 use gongzhi_store::prelude::*;
 use gongzhi_store::Store;
 use sqlx::any::AnyPoolOptions;
@@ -159,7 +160,10 @@ async fn migration_0017_moves_every_file_into_media() {
 async fn writes_go_to_media_with_their_events() {
     let db = gongzhi_testkit::fresh_db().await;
     let s = &db.store;
-    let id = s.add_photo(CITY, CaseId(5), "image/png", PNG, Some(1)).await.unwrap();
+    let id = s
+        .add_photo(CITY, CaseId(5), "image/png", PNG, Some(PersonId(1)))
+        .await
+        .unwrap();
     let m = s.media_info(CITY, id).await.unwrap().unwrap();
     assert_eq!(
         (m.owner.as_str(), m.kind.as_str(), m.public),
@@ -174,7 +178,7 @@ async fn writes_go_to_media_with_their_events() {
             9,
             0,
             &gongzhi_core::media::check(&[gongzhi_core::media::Kind::Document], "", PDF).unwrap(),
-            Some(1),
+            Some(PersonId(1)),
         )
         .await
         .unwrap();

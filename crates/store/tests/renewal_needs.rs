@@ -3,6 +3,7 @@
 //! are folded from their event streams, merge / split / rename, and what is refused.
 
 use gongzhi_core::gridteam::{Category, Need, NeedSource, Urgency};
+use gongzhi_core::ids::PersonId;
 use gongzhi_core::territory::{Division, Level};
 use gongzhi_store::prelude::*;
 use gongzhi_store::{GridList, NewRecord, StoreError};
@@ -75,7 +76,7 @@ async fn clusters_are_folded_from_their_events() {
 
     // Photos.
     let photo = s
-        .add_need_photo(CITY, ids[0], "image/png", b"png", Some(1))
+        .add_need_photo(CITY, ids[0], "image/png", b"png", Some(PersonId(1)))
         .await
         .unwrap();
     let photos = s.need_photos(CITY, ids[0]).await.unwrap();
@@ -99,7 +100,7 @@ async fn clusters_are_folded_from_their_events() {
             COMMUNITY,
             &[],
             &[("路灯".into(), ids[0..3].to_vec()), ("灯".into(), ids[3..5].to_vec())],
-            Some(1),
+            Some(PersonId(1)),
         )
         .await
         .unwrap();
@@ -125,7 +126,7 @@ async fn clusters_are_folded_from_their_events() {
 
     // Rename with the version seen; a stale one is refused.
     let seen = s.renewal_cluster(CITY, a).await.unwrap().unwrap().version;
-    s.rename_cluster(CITY, a, "3号楼路灯", Some(seen), Some(1))
+    s.rename_cluster(CITY, a, "3号楼路灯", Some(seen), Some(PersonId(1)))
         .await
         .unwrap();
     assert!(matches!(
@@ -134,7 +135,7 @@ async fn clusters_are_folded_from_their_events() {
     ));
 
     // Merge b into a, split two needs off a.
-    s.merge_clusters(CITY, a, &[b], Some(1), Some("same lamp"))
+    s.merge_clusters(CITY, a, &[b], Some(PersonId(1)), Some("same lamp"))
         .await
         .unwrap();
     assert!(matches!(
@@ -146,7 +147,7 @@ async fn clusters_are_folded_from_their_events() {
         Err(StoreError::Invalid(_))
     ));
     let c = s
-        .split_cluster(CITY, a, &[ids[3], ids[4]], "楼道灯", Some(1), None)
+        .split_cluster(CITY, a, &[ids[3], ids[4]], "楼道灯", Some(PersonId(1)), None)
         .await
         .unwrap();
     assert!(matches!(

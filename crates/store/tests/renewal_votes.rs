@@ -6,6 +6,7 @@ use gongzhi_core::access::{Grant, Scope};
 use gongzhi_core::decision::ballot::{Ballot, BallotRule};
 use gongzhi_core::decision::pb::Rule;
 use gongzhi_core::gridteam::{Category, Need, NeedSource, Urgency};
+use gongzhi_core::ids::PersonId;
 use gongzhi_core::org::Role;
 use gongzhi_core::renewal::council::{Decision, MemberKind, Quorum};
 use gongzhi_core::renewal::proposal::{Content, LineItem, Patch, ProposalStatus};
@@ -34,7 +35,7 @@ fn content(title: &str, cents: i64) -> Content {
     }
 }
 
-async fn person(s: &Store, role: Role, community: &str) -> i64 {
+async fn person(s: &Store, role: Role, community: &str) -> PersonId {
     s.create_person(
         CITY,
         &NewPerson {
@@ -64,7 +65,10 @@ async fn proposals_council_and_secret_votes() {
         person(s, Role::Resident, COMMUNITY).await,
     ];
     let outsider = person(s, Role::Resident, "510104017002").await;
-    assert_eq!(s.electorate(CITY, COMMUNITY).await.unwrap(), residents.to_vec());
+    assert_eq!(
+        s.electorate(CITY, COMMUNITY).await.unwrap(),
+        residents.iter().map(|r| r.0).collect::<Vec<_>>()
+    );
 
     // A proposal answers a cluster of its community's needs.
     let need = Need {
@@ -75,7 +79,7 @@ async fn proposals_council_and_secret_votes() {
         area: None,
         urgency: Urgency::Normal,
         source: NeedSource::Resident,
-        raised_by: Some(residents[0]),
+        raised_by: Some(residents[0].0),
         household: None,
         group: None,
         quantity: 1,
@@ -88,7 +92,7 @@ async fn proposals_council_and_secret_votes() {
                 list: GridList::Needs,
                 area: format!("{COMMUNITY}001"),
                 status: "open".into(),
-                person: Some(residents[0]),
+                person: Some(residents[0].0),
                 body: serde_json::to_value(&need).unwrap(),
             },
             None,

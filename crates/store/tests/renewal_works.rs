@@ -5,6 +5,7 @@
 
 use chrono::NaiveDate;
 use gongzhi_core::case::Satisfaction;
+use gongzhi_core::ids::PersonId;
 use gongzhi_core::org::{NewOrganisation, OrgKind};
 use gongzhi_core::renewal::delivery::{Acceptance, Contribution, ContributorKind, NewDelivery};
 use gongzhi_core::renewal::works::{find_bundles, BundleParams, ItemRef, NewWork, Place, Window, WorkKind};
@@ -101,7 +102,7 @@ async fn works_bundles_and_delivery_are_stored_with_their_events() {
                 ),
             ],
             None,
-            Some(1),
+            Some(PersonId(1)),
         )
         .await
         .unwrap();
@@ -127,7 +128,7 @@ async fn works_bundles_and_delivery_are_stored_with_their_events() {
                 budget_cents: 5_000_000,
                 window: Window::new(d("2026-05-10"), d("2026-05-30")).unwrap(),
             },
-            Some(1),
+            Some(PersonId(1)),
         )
         .await
         .unwrap();
@@ -157,11 +158,12 @@ async fn works_bundles_and_delivery_are_stored_with_their_events() {
         ]
     );
     let b = s
-        .accept_bundle(CITY, COMMUNITY, &bundles[0], &params, Some(1))
+        .accept_bundle(CITY, COMMUNITY, &bundles[0], &params, Some(PersonId(1)))
         .await
         .unwrap();
     assert!(matches!(
-        s.accept_bundle(CITY, COMMUNITY, &bundles[0], &params, Some(1)).await,
+        s.accept_bundle(CITY, COMMUNITY, &bundles[0], &params, Some(PersonId(1)))
+            .await,
         Err(StoreError::Conflict(_))
     ));
     let stored = s.bundle(CITY, b).await.unwrap();
@@ -257,9 +259,9 @@ async fn works_bundles_and_delivery_are_stored_with_their_events() {
         solved: true,
         comment: String::new(),
     };
-    s.answer_acceptance(CITY, delivery, 3, &a).await.unwrap();
+    s.answer_acceptance(CITY, delivery, PersonId(3), &a).await.unwrap();
     assert!(matches!(
-        s.answer_acceptance(CITY, delivery, 3, &a).await,
+        s.answer_acceptance(CITY, delivery, PersonId(3), &a).await,
         Err(StoreError::Conflict(_))
     ));
     let detail = s.delivery(CITY, delivery).await.unwrap();

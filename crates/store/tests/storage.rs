@@ -3,6 +3,7 @@
 
 use gongzhi_core::access::{Grant, Scope};
 use gongzhi_core::grid::{parse_grid_collection, GridCodePattern};
+use gongzhi_core::ids::PersonId;
 use gongzhi_core::org::{NewOrganisation, OrgKind, Role};
 use gongzhi_core::spatial::Crs;
 use gongzhi_core::territory::{Division, DivisionCode, Hierarchy, Level};
@@ -49,7 +50,9 @@ async fn divisions_nest_and_the_hierarchy_is_data() {
         1
     );
     assert_eq!(s.hierarchy(CITY).await.unwrap(), Hierarchy::layered());
-    s.set_hierarchy(CITY, &Hierarchy::flat(), Some(1)).await.unwrap();
+    s.set_hierarchy(CITY, &Hierarchy::flat(), Some(PersonId(1)))
+        .await
+        .unwrap();
     assert!(s.hierarchy(CITY).await.unwrap().is_flat());
     assert_eq!(s.events(CITY, "setting:hierarchy").await.unwrap().len(), 1);
     // Another city's division is refused in this tenant.
@@ -166,7 +169,7 @@ async fn organisations_people_accounts_and_tokens() {
         vec![d.clone()],
     )
     .unwrap();
-    let id = s.create_organisation(CITY, &org, Some(9)).await.unwrap();
+    let id = s.create_organisation(CITY, &org, Some(PersonId(9))).await.unwrap();
     let bad = NewOrganisation {
         parent: Some(id + 1000),
         ..org.clone()

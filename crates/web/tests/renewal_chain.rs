@@ -244,7 +244,7 @@ impl Chain {
                 .issue_token(&account, TokenKind::Api, &format!("chain-secret-{i}"), 3_600_000)
                 .await
                 .unwrap();
-            out.push((id, token));
+            out.push((id.0, token));
         }
         out
     }

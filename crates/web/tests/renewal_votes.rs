@@ -48,7 +48,7 @@ async fn residents(app: &TestApp, prefix: &str, n: usize) -> Vec<(i64, String)> 
             .issue_token(&account, TokenKind::Api, &format!("secret-{username}"), 3_600_000)
             .await
             .unwrap();
-        out.push((id, token));
+        out.push((id.0, token));
     }
     out
 }

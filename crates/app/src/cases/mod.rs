@@ -87,7 +87,7 @@ fn covers(g: &Grant, row: &CaseRow) -> bool {
 
 /// Whether the principal may see the case: staff of its area, its units, or its reporter.
 pub fn may_view(p: &Principal, row: &CaseRow) -> bool {
-    row.reporter == Some(p.person_id)
+    row.reporter == Some(p.person_id.0)
         || p.grants.iter().any(|g| {
             (gongzhi_core::access::role_has(g.role, Permission::ViewCases) || g.role == Role::DepartmentHandler)
                 && covers(g, row)
@@ -154,7 +154,7 @@ pub fn visibility(p: &Principal) -> CaseVisibility {
         }
     }
     v.all = v.areas.iter().any(|a| a.as_str() == p.city.as_str());
-    v.reporter = Some(p.person_id);
+    v.reporter = Some(p.person_id.0);
     v
 }
 
@@ -438,7 +438,7 @@ pub async fn intake(
         collected,
         then,
         area: place.responsible[..place.responsible.len().min(12)].to_owned(),
-        reporter: Some(p.person_id),
+        reporter: Some(p.person_id.0),
         contact: (r.contact_name.is_some() || r.contact_phone.is_some())
             .then(|| (r.contact_name.clone(), r.contact_phone.clone())),
         actor: Some(p.person_id),

@@ -4,6 +4,7 @@
 use gongzhi_core::access::Principal;
 use gongzhi_core::case::{Action, CaseState};
 use gongzhi_core::ids::CaseId;
+use gongzhi_core::ids::PersonId;
 use gongzhi_core::indicators::{Composite, Counters, RoleScore, ScoredRole};
 use gongzhi_store::prelude::*;
 use gongzhi_store::{CaseQuery, CaseRow, NewCase};
@@ -71,7 +72,8 @@ pub struct TimelineEntry {
     #[schema(value_type = Object)]
     pub event: gongzhi_core::case::CaseEvent,
     pub at: i64,
-    pub actor: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub actor: Option<PersonId>,
     pub role: String,
 }
 
@@ -130,7 +132,7 @@ pub async fn case_detail(s: &AppState, p: &Principal, id: CaseId) -> AppResult<C
         _ => None,
     };
     let allowed: Vec<String> = super::allowed_actions(p, &row).iter().map(|a| a.to_string()).collect();
-    let contact = if super::may_see_contact(p, &row) || row.reporter == Some(p.person_id) {
+    let contact = if super::may_see_contact(p, &row) || row.reporter == Some(p.person_id.0) {
         s.store.case_contact(city, id).await?.map(|c| Contact {
             name: c.name,
             phone: c.phone,

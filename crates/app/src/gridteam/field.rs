@@ -4,6 +4,7 @@
 use gongzhi_core::access::Principal;
 use gongzhi_core::gridteam::{self, ActivityKind};
 use gongzhi_core::ids::CaseId;
+use gongzhi_core::ids::PersonId;
 use gongzhi_store::prelude::*;
 use gongzhi_store::{GridList, NewRecord};
 use serde::{Deserialize, Serialize};
@@ -21,7 +22,7 @@ pub async fn add_route(s: &AppState, p: &Principal, code: &str, r: gridteam::Pat
     r.check()?;
     let city = p.city;
     if let Some(w) = r.worker {
-        if s.store.person(city, w).await?.is_none() {
+        if s.store.person(city, PersonId(w)).await?.is_none() {
             return Err(AppError::invalid(format!("worker: person {w} is not in the register")));
         }
     }
@@ -94,7 +95,7 @@ pub async fn patrol(s: &AppState, p: &Principal, code: &str, mut input: PatrolIn
         list: GridList::Patrols,
         area: g.code.to_string(),
         status: "logged".into(),
-        person: Some(p.person_id),
+        person: Some(p.person_id.0),
         body: serde_json::json!({ "planned_route": input.planned_route, "route": input.route, "note": input.note, "cases": cases }),
     };
     let id = s.store.add_grid_record(p.city, &r, Some(p.person_id)).await?;
@@ -129,7 +130,7 @@ pub async fn add_visit(s: &AppState, p: &Principal, code: &str, v: VisitInput) -
         list: GridList::Visits,
         area: g.code.to_string(),
         status: if v.follow_up.is_some() { "follow_up" } else { "done" }.into(),
-        person: Some(p.person_id),
+        person: Some(p.person_id.0),
         body: serde_json::json!({ "household": v.household, "note": v.note, "follow_up": v.follow_up, "follow_ups": [] }),
     };
     Ok(s.store.add_grid_record(city, &r, Some(p.person_id)).await?)
@@ -191,7 +192,7 @@ pub async fn add_activity(s: &AppState, p: &Principal, code: &str, a: ActivityIn
         list: GridList::Activities,
         area: g.code.to_string(),
         status: kind.as_str().into(),
-        person: Some(p.person_id),
+        person: Some(p.person_id.0),
         body: serde_json::json!({ "kind": kind, "title": a.title.trim(), "date": date, "attendance": [] }),
     };
     Ok(s.store.add_grid_record(p.city, &r, Some(p.person_id)).await?)
@@ -225,7 +226,7 @@ pub async fn attend(s: &AppState, p: &Principal, id: i64, a: AttendanceInput) ->
         .unwrap_or_default();
     let mut new = Vec::new();
     for person in &a.people {
-        if s.store.person(city, *person).await?.is_none() {
+        if s.store.person(city, PersonId(*person)).await?.is_none() {
             return Err(AppError::invalid(format!(
                 "people: person {person} is not in the register"
             )));

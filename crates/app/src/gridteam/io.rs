@@ -26,7 +26,7 @@ pub async fn import(
     let actor = by.map(|p| p.person_id);
     let table = Table::from_bytes(bytes).map_err(|e| StoreError::Lines(vec![e]))?;
     let records: Vec<NewRecord> = match list {
-        "needs" => gridteam::parse_needs(&table, actor)
+        "needs" => gridteam::parse_needs(&table, actor.map(|id| id.0))
             .map_err(StoreError::Lines)?
             .into_iter()
             .map(|n| NewRecord {

@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use gongzhi_core::access::Principal;
 use gongzhi_core::grid::Grid;
 use gongzhi_core::gridteam::{self, Project, ProjectStatus};
+use gongzhi_core::ids::PersonId;
 use gongzhi_store::gridteam::{need_facts, resource_facts};
 use gongzhi_store::prelude::*;
 use gongzhi_store::{GridList, GridRecord, StoreError};
@@ -124,7 +125,7 @@ pub async fn finish(s: &AppState, p: &Principal, id: i64, f: FinishInput) -> App
     let outcome: ProjectStatus = f.outcome.parse()?;
     let city = p.city;
     for person in &f.participants {
-        if s.store.person(city, *person).await?.is_none() {
+        if s.store.person(city, PersonId(*person)).await?.is_none() {
             return Err(AppError::invalid(format!(
                 "participants: person {person} is not in the register"
             )));

@@ -34,6 +34,7 @@ use chrono::NaiveDate;
 use gongzhi_core::access::{role_has, Permission, Principal, Scope};
 use gongzhi_core::grid::Grid;
 use gongzhi_core::gridteam::Alliance;
+use gongzhi_core::ids::PersonId;
 use gongzhi_core::territory::DivisionCode;
 use gongzhi_store::prelude::*;
 use serde::Serialize;
@@ -106,7 +107,7 @@ pub fn require_area_indicators(p: &Principal, within: &str) -> AppResult<()> {
 /// (a resident's community, a worker's grids), organisations' scopes left out.
 async fn places_of(s: &AppState, city: CityCode, person: i64) -> AppResult<Vec<String>> {
     Ok(s.store
-        .grants(city, person)
+        .grants(city, PersonId(person))
         .await?
         .into_iter()
         .flat_map(|g| match g.scope {

@@ -2,6 +2,7 @@
 //! households (team only), the needs with the proposed resources, resources, projects, patrols
 //! and routes, the grid's indicators (team only) and the viewer's points.
 
+use gongzhi_core::ids::PersonId;
 use std::collections::HashMap;
 
 use gongzhi_core::access::Principal;
@@ -79,7 +80,7 @@ pub struct TeamView {
 /// The name of a person of the register, or their id when it cannot be read.
 async fn person_name(s: &AppState, city: CityCode, id: i64) -> String {
     s.store
-        .person(city, id)
+        .person(city, PersonId(id))
         .await
         .ok()
         .flatten()
@@ -200,7 +201,7 @@ pub async fn team_view(s: &AppState, p: &Principal, code: &str) -> AppResult<Tea
     } else {
         None
     };
-    let points = ledger_of(s, city, p.person_id).await?.balance;
+    let points = ledger_of(s, city, p.person_id.0).await?.balance;
     Ok(TeamView {
         manage: may_manage(p, &g),
         grid: g,

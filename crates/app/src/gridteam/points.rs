@@ -3,6 +3,7 @@
 
 use gongzhi_core::access::Principal;
 use gongzhi_core::gridteam::{self, PointRule};
+use gongzhi_core::ids::PersonId;
 use gongzhi_store::prelude::*;
 use gongzhi_store::{GridList, NewRecord};
 use serde::{Deserialize, Serialize};
@@ -52,7 +53,7 @@ pub async fn volunteer(s: &AppState, p: &Principal, code: &str, v: VolunteerInpu
         return Err(AppError::invalid("hours: record 1 to 24 hours of service a day"));
     }
     let date = day(Some(&v.date))?;
-    if s.store.person(city, v.person).await?.is_none() {
+    if s.store.person(city, PersonId(v.person)).await?.is_none() {
         return Err(AppError::invalid(format!(
             "person: {} is not in the register",
             v.person
@@ -100,7 +101,7 @@ pub async fn ledger(s: &AppState, p: &Principal, person: i64) -> AppResult<Ledge
 /// A person's ledger, whoever asks (callers decide who may see it; the principal's own is
 /// always theirs to see).
 pub async fn ledger_of(s: &AppState, city: CityCode, person: i64) -> AppResult<Ledger> {
-    let lines = gridteam::explain(&s.store.points_ledger(city, person).await?);
+    let lines = gridteam::explain(&s.store.points_ledger(city, PersonId(person)).await?);
     Ok(Ledger {
         person,
         balance: lines.last().map_or(0, |l| l.balance),
@@ -125,7 +126,7 @@ pub async fn redeem(s: &AppState, p: &Principal, person: i64, r: RedeemInput) ->
     gridteam::check_redeem(i64::MAX, r.amount)?;
     let city = p.city;
     s.store
-        .redeem_points(city, person, r.amount, r.what.trim(), Some(p.person_id))
+        .redeem_points(city, PersonId(person), r.amount, r.what.trim(), Some(p.person_id))
         .await?;
     ledger_of(s, city, person).await
 }

@@ -3,6 +3,7 @@
 
 use gongzhi_core::access::Principal;
 use gongzhi_core::gridteam::{self, Alliance, Household, Member, Need, NeedSource, Resource};
+use gongzhi_core::ids::PersonId;
 use gongzhi_store::prelude::*;
 use gongzhi_store::{GridList, GridRecord, NewRecord};
 use serde::Deserialize;
@@ -25,7 +26,7 @@ pub async fn add_member(s: &AppState, p: &Principal, code: &str, m: Member) -> A
     let g = grid(s, p, code).await?;
     check_manage(p, &g)?;
     let city = p.city;
-    if s.store.person(city, m.person).await?.is_none() {
+    if s.store.person(city, PersonId(m.person)).await?.is_none() {
         return Err(AppError::invalid(format!(
             "person: {} is not in the register",
             m.person
@@ -125,10 +126,10 @@ pub async fn add_need(s: &AppState, p: &Principal, code: &str, mut n: Need) -> A
             )));
         }
         n.source = NeedSource::Resident;
-        n.raised_by = Some(p.person_id);
+        n.raised_by = Some(p.person_id.0);
         n.household = None;
     }
-    n.raised_by = n.raised_by.or(Some(p.person_id));
+    n.raised_by = n.raised_by.or(Some(p.person_id.0));
     n.check()?;
     let city = p.city;
     if let Some(h) = n.household {

@@ -1,6 +1,7 @@
 //! A community's clusters of needs: the clustering run, the views with who stands behind each
 //! cluster, staff's renames, merges and splits, and what the needs and staff pages show.
 
+use gongzhi_core::ids::PersonId;
 use gongzhi_store::prelude::*;
 use std::collections::{BTreeSet, HashMap};
 
@@ -31,7 +32,12 @@ pub struct Refreshed {
 
 /// Run the clustering over a community's needs and apply it (shared with the pages, CLI, demo):
 /// needs already in a cluster stay where staff left them.
-pub async fn run_clustering(s: &AppState, city: CityCode, community: &str, actor: Option<i64>) -> AppResult<Refreshed> {
+pub async fn run_clustering(
+    s: &AppState,
+    city: CityCode,
+    community: &str,
+    actor: Option<PersonId>,
+) -> AppResult<Refreshed> {
     let params = cluster_params(s, city).await?;
     let recs = s.store.community_needs(city, community).await?;
     let mut points = Vec::with_capacity(recs.len());
@@ -184,7 +190,8 @@ pub async fn list_clusters(s: &AppState, p: &Principal, code: &str) -> AppResult
 #[derive(Serialize, ToSchema)]
 pub struct ClusterStep {
     pub kind: String,
-    pub actor: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub actor: Option<PersonId>,
     pub at: i64,
     pub reason: Option<String>,
     #[schema(value_type = Object)]
@@ -295,18 +302,20 @@ async fn apply_edit(
 ) -> AppResult<Option<i64>> {
     Ok(match edit {
         ClusterEdit::Rename(r) => {
-            s.store.rename_cluster(city, id, &r.name, r.version, who).await?;
+            s.store
+                .rename_cluster(city, id, &r.name, r.version, who.map(PersonId))
+                .await?;
             None
         }
         ClusterEdit::Merge(m) => {
             s.store
-                .merge_clusters(city, id, &m.from, who, m.reason.as_deref())
+                .merge_clusters(city, id, &m.from, who.map(PersonId), m.reason.as_deref())
                 .await?;
             None
         }
         ClusterEdit::Split(x) => Some(
             s.store
-                .split_cluster(city, id, &x.needs, &x.name, who, x.reason.as_deref())
+                .split_cluster(city, id, &x.needs, &x.name, who.map(PersonId), x.reason.as_deref())
                 .await?,
         ),
     })
@@ -317,7 +326,7 @@ async fn edit(s: &AppState, p: &Principal, id: i64, edit: ClusterEdit) -> AppRes
     let city = p.city;
     let c = stored_cluster(s, city, id).await?;
     check_staff(p, &c.community)?;
-    apply_edit(s, city, id, edit, Some(p.person_id)).await
+    apply_edit(s, city, id, edit, Some(p.person_id.0)).await
 }
 
 /// Rename a cluster (staff).
@@ -346,7 +355,7 @@ pub async fn edit_from_page(s: &AppState, p: &Principal, id: i64, edit: AppResul
     require_staff(p, &c.community, || {
         format!("clusters of community {} are managed by its staff", c.community)
     })?;
-    apply_edit(s, city, id, edit?, Some(p.person_id)).await?;
+    apply_edit(s, city, id, edit?, Some(p.person_id.0)).await?;
     Ok(c.community)
 }
 

@@ -22,6 +22,7 @@ mod table;
 pub use clusters::*;
 pub use table::*;
 
+use gongzhi_core::ids::PersonId;
 use gongzhi_store::prelude::*;
 
 use gongzhi_core::access::{Permission, Principal};
@@ -298,13 +299,13 @@ pub async fn raise(s: &AppState, p: &Principal, community_code: &str, r: RaiseNe
             ));
         }
         if let Some(person) = r.on_behalf_of {
-            if s.store.person(city, person).await?.is_none() {
+            if s.store.person(city, PersonId(person)).await?.is_none() {
                 return Err(AppError::invalid(format!(
                     "on_behalf_of: person {person} is not in the register"
                 )));
             }
         }
-        (source, r.on_behalf_of.or(Some(p.person_id)), r.household)
+        (source, r.on_behalf_of.or(Some(p.person_id.0)), r.household)
     } else {
         if !is_resident_of(p, &code) {
             return Err(AppError::forbidden(format!(
@@ -312,7 +313,7 @@ pub async fn raise(s: &AppState, p: &Principal, community_code: &str, r: RaiseNe
                 c.name
             )));
         }
-        (NeedSource::Resident, Some(p.person_id), None)
+        (NeedSource::Resident, Some(p.person_id.0), None)
     };
     if let Some(h) = household {
         let hh = s.store.grid_record(city, GridList::Households, h).await?;
@@ -351,7 +352,7 @@ pub async fn raise(s: &AppState, p: &Principal, community_code: &str, r: RaiseNe
             s.store
                 .award_points(
                     city,
-                    &[p.person_id],
+                    &[p.person_id.0],
                     "need_raised",
                     1,
                     &format!("need:{id}"),
@@ -397,7 +398,7 @@ pub async fn needs_view(s: &AppState, p: &Principal, community: &str) -> AppResu
     let mut out = Vec::new();
     for r in s.store.community_needs(city, community).await? {
         let n: Need = r.body_as()?;
-        let mine = n.raised_by == Some(p.person_id);
+        let mine = n.raised_by == Some(p.person_id.0);
         out.push(NeedView {
             id: r.id,
             area: r.area.clone(),
@@ -439,7 +440,7 @@ pub async fn list_needs(s: &AppState, p: &Principal, code: &str) -> AppResult<Ve
 pub async fn add_photo(s: &AppState, p: &Principal, id: i64, ct: &str, body: &[u8]) -> AppResult<i64> {
     let city = p.city;
     let (_, n, community) = need(s, city, id).await?;
-    if n.raised_by != Some(p.person_id) && !is_staff(p, &community) {
+    if n.raised_by != Some(p.person_id.0) && !is_staff(p, &community) {
         return Err(AppError::forbidden(format!(
             "photos of need {id} are added by whoever raised it or by the community's staff"
         )));

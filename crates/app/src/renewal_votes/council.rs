@@ -3,6 +3,7 @@
 //! Residents of the community and its staff read it; staff keep it.
 
 use gongzhi_core::access::Principal;
+use gongzhi_core::ids::PersonId;
 use gongzhi_core::renewal::council::{Decision, MemberKind, Quorum, Stance};
 use gongzhi_store::prelude::*;
 use gongzhi_store::renewal::council::{CouncilMember, DecisionRow, Meeting, NewMeeting, PositionRow};
@@ -47,7 +48,7 @@ pub async fn add_member(s: &AppState, p: &Principal, community: &str, r: &Member
     let kind: MemberKind = r.kind.parse()?;
     let city = p.city;
     if let Some(person) = r.person {
-        if s.store.person(city, person).await?.is_none() {
+        if s.store.person(city, PersonId(person)).await?.is_none() {
             return Err(AppError::invalid(format!("person: {person} is not in the register")));
         }
     }

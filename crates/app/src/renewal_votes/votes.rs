@@ -5,6 +5,7 @@
 use gongzhi_core::access::Principal;
 use gongzhi_core::decision::ballot::{Ballot, BallotRule};
 use gongzhi_core::decision::pb::Rule;
+use gongzhi_core::ids::PersonId;
 use gongzhi_core::renewal::proposal::ProposalStatus;
 use gongzhi_core::renewal::vote::{AreaShare, Count, VoteProject, VoteSetup};
 use gongzhi_store::prelude::*;
@@ -198,7 +199,9 @@ pub async fn enter_paper_ballot(
     let city = p.city;
     let v = vote_row(s, city, id).await?;
     need_staff(p, &v.community)?;
-    Ok(s.store.enter_paper_ballot(city, id, voter, ballot, p.person_id).await?)
+    Ok(s.store
+        .enter_paper_ballot(city, id, PersonId(voter), ballot, p.person_id)
+        .await?)
 }
 
 /// Another staff member's second entry of a paper ballot (the API and the vote page).
@@ -354,12 +357,12 @@ pub async fn vote_page(
             voters = s.store.not_voted(city, id).await?;
         }
         for x in s.store.pending_paper(city, id).await? {
-            let entered_by = match s.store.person(city, x.entered_by).await? {
+            let entered_by = match s.store.person(city, PersonId(x.entered_by)).await? {
                 Some(person) => person.name,
                 None => x.entered_by.to_string(),
             };
             pending.push(PendingLine {
-                mine: x.entered_by == me.person_id,
+                mine: me.person_id == x.entered_by,
                 receipt: x.receipt,
                 entered_by,
             });

@@ -476,7 +476,7 @@ pub async fn contribute(s: &AppState, p: &Principal, id: i64, r: NewContribution
         Contribution {
             contributor: p.name.clone(),
             kind: ContributorKind::Resident,
-            person: Some(p.person_id),
+            person: Some(p.person_id.0),
             organisation: None,
             hours_tenths,
             money_cents: r.money_cents,

@@ -3,6 +3,7 @@
 //! ([`gongzhi_core::renewal::cluster::ClusterState::apply`]), appends it and rewrites the
 //! cluster's row and membership from the folded state: the membership derives from the events.
 
+use gongzhi_core::ids::PersonId;
 use gongzhi_core::territory::CityCode;
 use std::collections::HashMap;
 use std::future::Future;
@@ -124,7 +125,7 @@ async fn step(
     community: &str,
     id: Option<i64>,
     e: &ClusterEvent,
-    actor: Option<i64>,
+    actor: Option<PersonId>,
     reason: Option<&str>,
 ) -> Result<i64, StoreError> {
     let now = now_ms();
@@ -228,7 +229,7 @@ pub trait ClusterStore {
         community: &str,
         add: &[(i64, Vec<i64>)],
         create: &[(String, Vec<i64>)],
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<Vec<i64>, StoreError>> + Send;
     /// Rename a cluster.
     fn rename_cluster(
@@ -237,7 +238,7 @@ pub trait ClusterStore {
         id: i64,
         name: &str,
         expected_version: Option<i64>,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Merge clusters of the same community into `into`: each source gets `merged_into`, the
     /// target `absorbed` with the source's needs, all in one transaction.
@@ -246,7 +247,7 @@ pub trait ClusterStore {
         city: CityCode,
         into: i64,
         from: &[i64],
-        actor: Option<i64>,
+        actor: Option<PersonId>,
         reason: Option<&str>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Split needs off a cluster into a new one named `name`. Returns the new cluster's id.
@@ -256,7 +257,7 @@ pub trait ClusterStore {
         id: i64,
         needs: &[i64],
         name: &str,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
         reason: Option<&str>,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
 }
@@ -311,7 +312,7 @@ impl ClusterStore for Store {
         community: &str,
         add: &[(i64, Vec<i64>)],
         create: &[(String, Vec<i64>)],
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> Result<Vec<i64>, StoreError> {
         if add.is_empty() && create.is_empty() {
             return Ok(Vec::new());
@@ -354,7 +355,7 @@ impl ClusterStore for Store {
         id: i64,
         name: &str,
         expected_version: Option<i64>,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> Result<(), StoreError> {
         let name = gongzhi_core::renewal::cluster::check_name(name)?;
         let c = self
@@ -382,7 +383,7 @@ impl ClusterStore for Store {
         city: CityCode,
         into: i64,
         from: &[i64],
-        actor: Option<i64>,
+        actor: Option<PersonId>,
         reason: Option<&str>,
     ) -> Result<(), StoreError> {
         let target = self
@@ -440,7 +441,7 @@ impl ClusterStore for Store {
         id: i64,
         needs: &[i64],
         name: &str,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
         reason: Option<&str>,
     ) -> Result<i64, StoreError> {
         let name = gongzhi_core::renewal::cluster::check_name(name)?;
@@ -507,7 +508,7 @@ async fn create_in(
     community: &str,
     id: i64,
     e: &ClusterEvent,
-    actor: Option<i64>,
+    actor: Option<PersonId>,
     reason: Option<&str>,
 ) -> Result<(), StoreError> {
     let mut state = ClusterState::default();

@@ -2,6 +2,7 @@
 //! minutes, positions and decisions. A decision needs the meeting's attendance quorum and sets
 //! the proposal's status. Streams `renewal-council:COMMUNITY` and `renewal-meeting:ID`.
 
+use gongzhi_core::ids::PersonId;
 use gongzhi_core::territory::CityCode;
 use std::future::Future;
 
@@ -94,7 +95,7 @@ pub trait CouncilStore {
         person: Option<i64>,
         name: &str,
         kind: MemberKind,
-        actor: i64,
+        actor: PersonId,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     fn council_members(
         &self,
@@ -106,7 +107,7 @@ pub trait CouncilStore {
         &self,
         city: CityCode,
         m: &NewMeeting,
-        actor: i64,
+        actor: PersonId,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     fn meeting(&self, city: CityCode, id: i64) -> impl Future<Output = Result<Option<Meeting>, StoreError>> + Send;
     fn meetings(
@@ -121,7 +122,7 @@ pub trait CouncilStore {
         id: i64,
         attendance: Option<&[i64]>,
         minutes: Option<&str>,
-        actor: i64,
+        actor: PersonId,
     ) -> impl Future<Output = Result<Meeting, StoreError>> + Send;
     /// A present member's position on a proposal of the agenda.
     fn record_position(
@@ -129,7 +130,7 @@ pub trait CouncilStore {
         city: CityCode,
         meeting: i64,
         p: &PositionRow,
-        actor: i64,
+        actor: PersonId,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// The council's decision on a proposal of the agenda; refused (409) below the quorum.
     fn decide_proposal(
@@ -137,7 +138,7 @@ pub trait CouncilStore {
         city: CityCode,
         meeting: i64,
         d: &DecisionRow,
-        actor: i64,
+        actor: PersonId,
     ) -> impl Future<Output = Result<QuorumStanding, StoreError>> + Send;
 }
 
@@ -149,7 +150,7 @@ impl CouncilStore for Store {
         person: Option<i64>,
         name: &str,
         kind: MemberKind,
-        actor: i64,
+        actor: PersonId,
     ) -> Result<i64, StoreError> {
         if name.trim().is_empty() {
             return Err(DomainError::invalid("name", "give the member's name").into());
@@ -201,7 +202,7 @@ impl CouncilStore for Store {
             .collect()
     }
 
-    async fn create_meeting(&self, city: CityCode, m: &NewMeeting, actor: i64) -> Result<i64, StoreError> {
+    async fn create_meeting(&self, city: CityCode, m: &NewMeeting, actor: PersonId) -> Result<i64, StoreError> {
         m.quorum.check()?;
         if m.title.trim().is_empty() {
             return Err(DomainError::invalid("title", "give the meeting a title").into());
@@ -233,7 +234,7 @@ impl CouncilStore for Store {
         .bind(m.quorum.num as i64)
         .bind(m.quorum.den as i64)
         .bind(to_json(&m.agenda)?)
-        .bind(actor)
+        .bind(actor.0)
         .fetch_one(&mut *tx)
         .await?;
         events::append(
@@ -335,7 +336,7 @@ impl CouncilStore for Store {
         id: i64,
         attendance: Option<&[i64]>,
         minutes: Option<&str>,
-        actor: i64,
+        actor: PersonId,
     ) -> Result<Meeting, StoreError> {
         let m = self
             .meeting(city, id)
@@ -410,7 +411,7 @@ impl CouncilStore for Store {
         city: CityCode,
         meeting: i64,
         p: &PositionRow,
-        actor: i64,
+        actor: PersonId,
     ) -> Result<(), StoreError> {
         let m = self
             .meeting(city, meeting)
@@ -471,7 +472,7 @@ impl CouncilStore for Store {
         city: CityCode,
         meeting: i64,
         d: &DecisionRow,
-        actor: i64,
+        actor: PersonId,
     ) -> Result<QuorumStanding, StoreError> {
         let m = self
             .meeting(city, meeting)

@@ -2,6 +2,7 @@
 //! (stored as documents), spending, contributions, upkeep with check-ins, acceptance answers and
 //! the supervision of late milestones. Every change appends to the stream `renewal_delivery:ID`.
 
+use gongzhi_core::ids::PersonId;
 use gongzhi_core::territory::CityCode;
 use std::future::Future;
 
@@ -135,7 +136,7 @@ async fn append(
     city: CityCode,
     delivery: i64,
     kind: &str,
-    actor: Option<i64>,
+    actor: Option<PersonId>,
     payload: &serde_json::Value,
 ) -> Result<i64, StoreError> {
     events::append(tx, city, &stream(delivery), kind, actor, None, None, payload).await
@@ -168,7 +169,7 @@ pub trait DeliveryStore {
         &self,
         city: CityCode,
         d: &NewDelivery,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     /// The delivery projects of a community (all the city's without one).
     fn deliveries(
@@ -185,7 +186,7 @@ pub trait DeliveryStore {
         delivery: i64,
         title: &str,
         due: NaiveDate,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     /// Mark a milestone done on `date` (once: 409 if it is done already).
     fn complete_milestone(
@@ -194,7 +195,7 @@ pub trait DeliveryStore {
         delivery: i64,
         milestone: i64,
         date: NaiveDate,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<Milestone, StoreError>> + Send;
     /// Attach a photo to a milestone: stored in the media store (owner `milestone:D:M`, public,
     /// also known by its document name `renewal_photo:D:M:N`) in the same transaction as the
@@ -207,7 +208,7 @@ pub trait DeliveryStore {
         milestone: i64,
         content_type: &str,
         data: &[u8],
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<String, StoreError>> + Send;
     /// A milestone photo's media id, by its name.
     fn milestone_photo_id(&self, city: CityCode, name: &str) -> impl Future<Output = Result<i64, StoreError>> + Send;
@@ -219,14 +220,14 @@ pub trait DeliveryStore {
         amount_cents: i64,
         note: &str,
         date: NaiveDate,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     fn add_contribution(
         &self,
         city: CityCode,
         delivery: i64,
         c: &Contribution,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     #[allow(clippy::too_many_arguments)]
     fn add_upkeep(
@@ -237,7 +238,7 @@ pub trait DeliveryStore {
         what: &str,
         every_days: i64,
         from: NaiveDate,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     fn add_checkin(
         &self,
@@ -245,7 +246,7 @@ pub trait DeliveryStore {
         delivery: i64,
         upkeep: i64,
         c: &Checkin,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     /// A resident's acceptance answer (once per person and project: 409 the second time). The
     /// event records that an answer came, not who gave which verdict.
@@ -253,7 +254,7 @@ pub trait DeliveryStore {
         &self,
         city: CityCode,
         delivery: i64,
-        person: i64,
+        person: PersonId,
         a: &Acceptance,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Whether `person` has answered a project's acceptance survey.
@@ -261,7 +262,7 @@ pub trait DeliveryStore {
         &self,
         city: CityCode,
         delivery: i64,
-        person: i64,
+        person: PersonId,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
     /// The milestones that are late or due soon on `today` (open ones, and in a community when
     /// given), latest first: the supervision list.
@@ -282,7 +283,12 @@ pub trait DeliveryStore {
 }
 
 impl DeliveryStore for Store {
-    async fn start_delivery(&self, city: CityCode, d: &NewDelivery, actor: Option<i64>) -> Result<i64, StoreError> {
+    async fn start_delivery(
+        &self,
+        city: CityCode,
+        d: &NewDelivery,
+        actor: Option<PersonId>,
+    ) -> Result<i64, StoreError> {
         d.check()?;
         self.require_community(city, &d.community).await?;
         let mut tx = self.write().await?;
@@ -467,7 +473,7 @@ impl DeliveryStore for Store {
         delivery: i64,
         title: &str,
         due: NaiveDate,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> Result<i64, StoreError> {
         let title = title.trim();
         if title.is_empty() || title.chars().count() > 200 {
@@ -503,7 +509,7 @@ impl DeliveryStore for Store {
         delivery: i64,
         milestone: i64,
         date: NaiveDate,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> Result<Milestone, StoreError> {
         // Beijing time's today: a milestone cannot be done on a day still to come.
         let today = gongzhi_core::calendar::china_date_of_ms(now_ms());
@@ -550,7 +556,7 @@ impl DeliveryStore for Store {
         milestone: i64,
         content_type: &str,
         data: &[u8],
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> Result<String, StoreError> {
         if !content_type.starts_with("image/") {
             return Err(DomainError::invalid(
@@ -629,7 +635,7 @@ impl DeliveryStore for Store {
         amount_cents: i64,
         note: &str,
         date: NaiveDate,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> Result<i64, StoreError> {
         if amount_cents <= 0 {
             return Err(DomainError::invalid("amount", "an amount spent must be more than 0").into());
@@ -664,7 +670,7 @@ impl DeliveryStore for Store {
         city: CityCode,
         delivery: i64,
         c: &Contribution,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> Result<i64, StoreError> {
         c.check()?;
         if let Some(o) = c.organisation {
@@ -712,7 +718,7 @@ impl DeliveryStore for Store {
         what: &str,
         every_days: i64,
         from: NaiveDate,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> Result<i64, StoreError> {
         Upkeep::check_new(who, what, every_days)?;
         let mut tx = self.write().await?;
@@ -739,7 +745,7 @@ impl DeliveryStore for Store {
         delivery: i64,
         upkeep: i64,
         c: &Checkin,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> Result<i64, StoreError> {
         let mut tx = self.write().await?;
         let known: Option<(i64,)> =
@@ -781,7 +787,7 @@ impl DeliveryStore for Store {
         &self,
         city: CityCode,
         delivery: i64,
-        person: i64,
+        person: PersonId,
         a: &Acceptance,
     ) -> Result<(), StoreError> {
         if a.comment.chars().count() > 500 {
@@ -794,7 +800,7 @@ impl DeliveryStore for Store {
         )
         .bind(city.as_str())
         .bind(delivery)
-        .bind(person)
+        .bind(person.0)
         .bind(a.satisfaction.as_str())
         .bind(i64::from(a.solved))
         .bind(a.comment.trim())
@@ -815,12 +821,12 @@ impl DeliveryStore for Store {
         Ok(())
     }
 
-    async fn has_answered(&self, city: CityCode, delivery: i64, person: i64) -> Result<bool, StoreError> {
+    async fn has_answered(&self, city: CityCode, delivery: i64, person: PersonId) -> Result<bool, StoreError> {
         let row: Option<(i64,)> =
             sqlx::query_as("SELECT person FROM renewal_acceptance WHERE city = $1 AND delivery = $2 AND person = $3")
                 .bind(city.as_str())
                 .bind(delivery)
-                .bind(person)
+                .bind(person.0)
                 .fetch_optional(&self.pool)
                 .await?;
         Ok(row.is_some())

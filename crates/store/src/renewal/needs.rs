@@ -2,6 +2,7 @@
 //! are) and the closed-loop cases linked to them as evidence.
 
 use gongzhi_core::gridteam::Need;
+use gongzhi_core::ids::PersonId;
 use gongzhi_core::renewal::evidence::CaseFact;
 use gongzhi_core::territory::CityCode;
 use std::future::Future;
@@ -44,7 +45,7 @@ pub trait NeedStore {
         need_id: i64,
         content_type: &str,
         data: &[u8],
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     /// The photos of a need: (media id, content type, size).
     fn need_photos(
@@ -67,7 +68,7 @@ pub trait NeedStore {
         city: CityCode,
         need_id: i64,
         cases: &[i64],
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<Vec<i64>, StoreError>> + Send;
 }
 
@@ -101,7 +102,7 @@ impl NeedStore for Store {
         need_id: i64,
         content_type: &str,
         data: &[u8],
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> Result<i64, StoreError> {
         let m = crate::media::NewMedia {
             kind: gongzhi_core::media::Kind::Photo,
@@ -166,7 +167,7 @@ impl NeedStore for Store {
         city: CityCode,
         need_id: i64,
         cases: &[i64],
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> Result<Vec<i64>, StoreError> {
         let mut tx = self.write().await?;
         let row: Option<NeedRow> = sqlx::query_as(

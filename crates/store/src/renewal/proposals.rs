@@ -1,6 +1,7 @@
 //! Proposals (方案) with their versions and residents' amendments (修改建议). Every change
 //! appends an event to stream `renewal-proposal:ID` in the same transaction.
 
+use gongzhi_core::ids::PersonId;
 use gongzhi_core::territory::CityCode;
 use std::future::Future;
 
@@ -180,7 +181,7 @@ pub(crate) async fn set_status(
     city: CityCode,
     id: i64,
     action: ProposalAction,
-    actor: Option<i64>,
+    actor: Option<PersonId>,
     reason: Option<&str>,
 ) -> Result<(), StoreError> {
     let (current, _) = lock(tx, city, id).await?;
@@ -214,7 +215,7 @@ pub trait ProposalStore {
         &self,
         city: CityCode,
         p: &NewProposal,
-        author: i64,
+        author: PersonId,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     fn proposal(&self, city: CityCode, id: i64)
         -> impl Future<Output = Result<Option<ProposalRow>, StoreError>> + Send;
@@ -236,7 +237,7 @@ pub trait ProposalStore {
         id: i64,
         expected_version: i64,
         content: &Content,
-        actor: i64,
+        actor: PersonId,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     /// A resident suggests an amendment to the version they saw.
     fn suggest_amendment(
@@ -246,7 +247,7 @@ pub trait ProposalStore {
         base_version: i64,
         changes: &Patch,
         reason: &str,
-        author: i64,
+        author: PersonId,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     /// A resident or staff member comments on a proposal (any status: the discussion goes on
     /// through the vote and the delivery).
@@ -255,7 +256,7 @@ pub trait ProposalStore {
         city: CityCode,
         proposal: i64,
         body: &str,
-        author: i64,
+        author: PersonId,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     /// A proposal's comments, oldest first.
     fn comments(
@@ -281,7 +282,7 @@ pub trait ProposalStore {
         id: i64,
         accept: bool,
         answer: &str,
-        actor: i64,
+        actor: PersonId,
     ) -> impl Future<Output = Result<AmendmentRow, StoreError>> + Send;
     /// The changes between two versions of a proposal.
     fn proposal_diff(
@@ -294,7 +295,7 @@ pub trait ProposalStore {
 }
 
 impl ProposalStore for Store {
-    async fn create_proposal(&self, city: CityCode, p: &NewProposal, author: i64) -> Result<i64, StoreError> {
+    async fn create_proposal(&self, city: CityCode, p: &NewProposal, author: PersonId) -> Result<i64, StoreError> {
         p.content.check()?;
         if let Some(c) = p.cluster {
             let refuse = |why: String| StoreError::from(DomainError::invalid("cluster", why));
@@ -324,13 +325,13 @@ impl ProposalStore for Store {
         .bind(city.as_str())
         .bind(&p.community)
         .bind(p.cluster)
-        .bind(author)
+        .bind(author.0)
         .bind(ProposalStatus::Open.as_str())
         .bind(&p.content.title)
         .bind(at)
         .fetch_one(&mut *tx)
         .await?;
-        write_version(&mut tx, city, id, 1, &p.content, Some(author), None).await?;
+        write_version(&mut tx, city, id, 1, &p.content, Some(author.0), None).await?;
         events::append(
             &mut tx,
             city,
@@ -394,7 +395,7 @@ impl ProposalStore for Store {
         id: i64,
         expected_version: i64,
         content: &Content,
-        actor: i64,
+        actor: PersonId,
     ) -> Result<i64, StoreError> {
         content.check()?;
         let mut tx = self.write().await?;
@@ -408,7 +409,7 @@ impl ProposalStore for Store {
         proposal::decide(current.0, ProposalAction::Edit)
             .map_err(|r| refused(format_args!("proposal {id} can no longer change"), r))?;
         let version = current.1 + 1;
-        write_version(&mut tx, city, id, version, content, Some(actor), None).await?;
+        write_version(&mut tx, city, id, version, content, Some(actor.0), None).await?;
         events::append(
             &mut tx,
             city,
@@ -431,7 +432,7 @@ impl ProposalStore for Store {
         base_version: i64,
         changes: &Patch,
         reason: &str,
-        author: i64,
+        author: PersonId,
     ) -> Result<i64, StoreError> {
         if reason.trim().is_empty() {
             return Err(DomainError::invalid("reason", "say why the proposal should change").into());
@@ -473,7 +474,7 @@ impl ProposalStore for Store {
         .bind(city.as_str())
         .bind(proposal)
         .bind(base_version)
-        .bind(author)
+        .bind(author.0)
         .bind(to_json(changes)?)
         .bind(reason.trim())
         .bind(AmendmentStatus::Pending.as_str())
@@ -495,7 +496,13 @@ impl ProposalStore for Store {
         Ok(id)
     }
 
-    async fn add_comment(&self, city: CityCode, proposal: i64, body: &str, author: i64) -> Result<i64, StoreError> {
+    async fn add_comment(
+        &self,
+        city: CityCode,
+        proposal: i64,
+        body: &str,
+        author: PersonId,
+    ) -> Result<i64, StoreError> {
         let body = body.trim();
         let n = body.chars().count();
         if n == 0 || n > COMMENT_MAX_CHARS {
@@ -512,7 +519,7 @@ impl ProposalStore for Store {
         )
         .bind(city.as_str())
         .bind(proposal)
-        .bind(author)
+        .bind(author.0)
         .bind(body)
         .bind(now_ms())
         .fetch_one(&mut *tx)
@@ -575,7 +582,7 @@ impl ProposalStore for Store {
         id: i64,
         accept: bool,
         answer: &str,
-        actor: i64,
+        actor: PersonId,
     ) -> Result<AmendmentRow, StoreError> {
         let a = self
             .amendment(city, id)
@@ -600,7 +607,7 @@ impl ProposalStore for Store {
             .await?;
             let content: Content = from_json(&content, "a proposal version")?;
             let next = a.changes.apply(&content)?;
-            write_version(&mut tx, city, a.proposal, current + 1, &next, Some(actor), Some(id)).await?;
+            write_version(&mut tx, city, a.proposal, current + 1, &next, Some(actor.0), Some(id)).await?;
             new_version = Some(current + 1);
         }
         sqlx::query(
@@ -608,7 +615,7 @@ impl ProposalStore for Store {
         )
         .bind(status.as_str())
         .bind(answer.trim())
-        .bind(actor)
+        .bind(actor.0)
         .bind(new_version)
         .bind(city.as_str())
         .bind(id)

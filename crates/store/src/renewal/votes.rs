@@ -6,6 +6,7 @@
 //! receipt. Paper ballots are entered by one staff member and count only once a second staff
 //! member (another account) has entered the same ballot again.
 
+use gongzhi_core::ids::PersonId;
 use gongzhi_core::territory::CityCode;
 use std::future::Future;
 
@@ -166,7 +167,7 @@ pub trait VoteStore {
         &self,
         city: CityCode,
         setup: &VoteSetup,
-        actor: i64,
+        actor: PersonId,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     fn vote(&self, city: CityCode, id: i64) -> impl Future<Output = Result<Option<VoteRow>, StoreError>> + Send;
     /// The votes of a community, newest first.
@@ -185,7 +186,7 @@ pub trait VoteStore {
         &self,
         city: CityCode,
         vote: i64,
-        person: i64,
+        person: PersonId,
         ballot: &Ballot,
     ) -> impl Future<Output = Result<String, StoreError>> + Send;
     /// Staff enter a paper ballot of an eligible resident (marked as having voted); it counts
@@ -194,9 +195,9 @@ pub trait VoteStore {
         &self,
         city: CityCode,
         vote: i64,
-        voter: i64,
+        voter: PersonId,
         ballot: &Ballot,
-        staff: i64,
+        staff: PersonId,
     ) -> impl Future<Output = Result<String, StoreError>> + Send;
     /// A second staff member enters the same paper ballot again; it counts if both entries agree.
     fn confirm_paper_ballot(
@@ -205,7 +206,7 @@ pub trait VoteStore {
         vote: i64,
         receipt: &str,
         ballot: &Ballot,
-        staff: i64,
+        staff: PersonId,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn pending_paper(
         &self,
@@ -231,7 +232,7 @@ pub trait VoteStore {
         city: CityCode,
         vote: i64,
         ballots: &[Ballot],
-        actor: i64,
+        actor: PersonId,
     ) -> impl Future<Output = Result<usize, StoreError>> + Send;
     fn turnout(&self, city: CityCode, vote: i64) -> impl Future<Output = Result<Turnout, StoreError>> + Send;
     /// Whether `person` has voted in `vote` (never what).
@@ -239,7 +240,7 @@ pub trait VoteStore {
         &self,
         city: CityCode,
         vote: i64,
-        person: i64,
+        person: PersonId,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
     /// Counts a vote's counted ballots under `rule` (the vote's own rule if None).
     fn vote_count(
@@ -253,7 +254,7 @@ pub trait VoteStore {
         &self,
         city: CityCode,
         vote: i64,
-        actor: i64,
+        actor: PersonId,
     ) -> impl Future<Output = Result<Count, StoreError>> + Send;
     /// The proposals a closed vote funded, for the delivery part.
     fn funded_proposals(
@@ -264,7 +265,7 @@ pub trait VoteStore {
 }
 
 impl VoteStore for Store {
-    async fn create_vote(&self, city: CityCode, setup: &VoteSetup, actor: i64) -> Result<i64, StoreError> {
+    async fn create_vote(&self, city: CityCode, setup: &VoteSetup, actor: PersonId) -> Result<i64, StoreError> {
         setup.check()?;
         for p in &setup.projects {
             if let Some(id) = p.proposal {
@@ -301,7 +302,7 @@ impl VoteStore for Store {
         .bind(to_json(setup)?)
         .bind(setup.opens_at)
         .bind(setup.closes_at)
-        .bind(actor)
+        .bind(actor.0)
         .bind(now_ms())
         .fetch_one(&mut *tx)
         .await?;
@@ -378,14 +379,20 @@ impl VoteStore for Store {
             if voted.contains(&person) {
                 continue;
             }
-            if let Some(p) = self.person(city, person).await? {
+            if let Some(p) = self.person(city, PersonId(person)).await? {
                 out.push((person, p.name));
             }
         }
         Ok(out)
     }
 
-    async fn cast_ballot(&self, city: CityCode, vote: i64, person: i64, ballot: &Ballot) -> Result<String, StoreError> {
+    async fn cast_ballot(
+        &self,
+        city: CityCode,
+        vote: i64,
+        person: PersonId,
+        ballot: &Ballot,
+    ) -> Result<String, StoreError> {
         let v = self.vote_or_404(city, vote).await?;
         self.check_voter(city, &v, VoteAction::Cast, person).await?;
         v.setup.spec().check(ballot)?;
@@ -411,16 +418,16 @@ impl VoteStore for Store {
         &self,
         city: CityCode,
         vote: i64,
-        voter: i64,
+        voter: PersonId,
         ballot: &Ballot,
-        staff: i64,
+        staff: PersonId,
     ) -> Result<String, StoreError> {
         let v = self.vote_or_404(city, vote).await?;
         self.check_voter(city, &v, VoteAction::EnterPaper, voter).await?;
         v.setup.spec().check(ballot)?;
         let mut tx = self.write().await?;
         Self::mark_voted(&mut tx, city, vote, voter, "paper").await?;
-        let code = insert_ballot(&mut tx, city, vote, ballot, "paper", "pending", Some(staff)).await?;
+        let code = insert_ballot(&mut tx, city, vote, ballot, "paper", "pending", Some(staff.0)).await?;
         events::append(
             &mut tx,
             city,
@@ -442,7 +449,7 @@ impl VoteStore for Store {
         vote: i64,
         receipt: &str,
         ballot: &Ballot,
-        staff: i64,
+        staff: PersonId,
     ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         let r: Option<(String, String, Option<i64>)> = sqlx::query_as(
@@ -457,7 +464,7 @@ impl VoteStore for Store {
             r.ok_or_else(|| StoreError::NotFound(format!("paper ballot {receipt} of vote {vote}")))?;
         decide_paper(status.parse::<PaperStatus>()?, PaperAction::Confirm)
             .map_err(|r| refused(format_args!("paper ballot {receipt} is already confirmed"), r))?;
-        if entered_by == Some(staff) {
+        if entered_by == Some(staff.0) {
             return Err(StoreError::Conflict(
                 "the second entry of a paper ballot must be made by another staff member".into(),
             ));
@@ -469,7 +476,7 @@ impl VoteStore for Store {
             )));
         }
         sqlx::query("UPDATE renewal_ballots SET status = 'counted', confirmed_by = $1 WHERE city = $2 AND vote = $3 AND receipt = $4")
-            .bind(staff)
+            .bind(staff.0)
             .bind(city.as_str())
             .bind(vote)
             .bind(receipt)
@@ -545,7 +552,7 @@ impl VoteStore for Store {
         city: CityCode,
         vote: i64,
         ballots: &[Ballot],
-        actor: i64,
+        actor: PersonId,
     ) -> Result<usize, StoreError> {
         let v = self.vote_or_404(city, vote).await?;
         decide_vote(v.state(now_ms()), VoteAction::Import).map_err(|r| {
@@ -561,7 +568,7 @@ impl VoteStore for Store {
         }
         let mut tx = self.write().await?;
         for b in ballots {
-            insert_ballot(&mut tx, city, vote, b, "import", "counted", Some(actor)).await?;
+            insert_ballot(&mut tx, city, vote, b, "import", "counted", Some(actor.0)).await?;
         }
         events::append(
             &mut tx,
@@ -605,12 +612,12 @@ impl VoteStore for Store {
         })
     }
 
-    async fn has_voted(&self, city: CityCode, vote: i64, person: i64) -> Result<bool, StoreError> {
+    async fn has_voted(&self, city: CityCode, vote: i64, person: PersonId) -> Result<bool, StoreError> {
         let r: Option<(i64,)> =
             sqlx::query_as("SELECT person FROM renewal_voted WHERE city = $1 AND vote = $2 AND person = $3")
                 .bind(city.as_str())
                 .bind(vote)
-                .bind(person)
+                .bind(person.0)
                 .fetch_optional(&self.pool)
                 .await?;
         Ok(r.is_some())
@@ -622,7 +629,7 @@ impl VoteStore for Store {
         Ok(v.setup.count(&ballots, rule.unwrap_or(v.setup.counting))?)
     }
 
-    async fn close_vote(&self, city: CityCode, vote: i64, actor: i64) -> Result<Count, StoreError> {
+    async fn close_vote(&self, city: CityCode, vote: i64, actor: PersonId) -> Result<Count, StoreError> {
         let mut v = self.vote_or_404(city, vote).await?;
         let now = now_ms();
         let state = v.state(now);
@@ -701,7 +708,7 @@ impl Store {
         city: CityCode,
         v: &VoteRow,
         action: VoteAction,
-        person: i64,
+        person: PersonId,
     ) -> Result<(), StoreError> {
         decide_vote(v.state(now_ms()), action).map_err(|r| match r.state {
             VoteState::Upcoming => refused(
@@ -731,13 +738,13 @@ impl Store {
         tx: &mut Write<'_>,
         city: CityCode,
         vote: i64,
-        person: i64,
+        person: PersonId,
         channel: &str,
     ) -> Result<(), StoreError> {
         sqlx::query("INSERT INTO renewal_voted (city, vote, person, channel) VALUES ($1, $2, $3, $4)")
             .bind(city.as_str())
             .bind(vote)
-            .bind(person)
+            .bind(person.0)
             .bind(channel)
             .execute(&mut **tx)
             .await

@@ -2,6 +2,7 @@
 //! go to the stream `renewal_work:ID`, a bundle's to `renewal_bundle:ID`; accepting a bundle marks
 //! its items (works and delivery projects) in the same transaction, each with an event.
 
+use gongzhi_core::ids::PersonId;
 use gongzhi_core::territory::CityCode;
 use std::future::Future;
 
@@ -121,7 +122,7 @@ pub trait WorkStore {
         city: CityCode,
         works: &[NewWork],
         lines: Option<&[usize]>,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<Vec<i64>, StoreError>> + Send;
     /// The works of a community (all the city's without one), by id.
     fn works(
@@ -145,7 +146,7 @@ pub trait WorkStore {
         community: &str,
         bundle: &Bundle,
         params: &BundleParams,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     /// The accepted bundles of a community (all the city's without one).
     fn bundles(
@@ -178,7 +179,7 @@ impl WorkStore for Store {
         city: CityCode,
         works: &[NewWork],
         lines: Option<&[usize]>,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> Result<Vec<i64>, StoreError> {
         let line = |i: usize| lines.and_then(|l| l.get(i).copied()).unwrap_or(i + 1);
         let mut errors = Vec::new();
@@ -325,7 +326,7 @@ impl WorkStore for Store {
         community: &str,
         bundle: &Bundle,
         params: &BundleParams,
-        actor: Option<i64>,
+        actor: Option<PersonId>,
     ) -> Result<i64, StoreError> {
         let mut tx = self.write().await?;
         for item in &bundle.items {
@@ -459,7 +460,7 @@ async fn append_item(
     city: CityCode,
     item: &ItemRef,
     kind: &str,
-    actor: Option<i64>,
+    actor: Option<PersonId>,
     payload: &serde_json::Value,
 ) -> Result<i64, StoreError> {
     let stream = match item {

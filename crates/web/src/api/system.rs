@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use gongzhi_core::access::Grant;
+use gongzhi_core::ids::PersonId;
 
 use gongzhi_store::{StorageStatus, TokenKind};
 use serde::{Deserialize, Serialize};
@@ -101,7 +102,8 @@ pub struct LoginResponse {
 
 #[derive(Serialize, ToSchema)]
 pub struct Me {
-    pub person_id: i64,
+    #[schema(value_type = i64)]
+    pub person_id: PersonId,
     pub name: String,
     pub username: String,
     pub city: String,

@@ -165,7 +165,7 @@ pub async fn work(State(s): State<AppState>, LoggedIn { p, c }: LoggedIn) -> Res
     let me = p.person_id;
     for role in roles {
         let sec = match role {
-            Role::Resident => section(&s, &p, &c, &cat, "my_reports", &[], |r| r.reporter == Some(me)).await?,
+            Role::Resident => section(&s, &p, &c, &cat, "my_reports", &[], |r| r.reporter == Some(me.0)).await?,
             Role::GridWorker | Role::GridHead => {
                 section(&s, &p, &c, &cat, "to_verify", &[S::Reported], |_| true).await?
             }
