@@ -14,6 +14,7 @@ pub mod index;
 pub mod initiatives;
 pub mod media;
 pub mod open311;
+pub mod operations;
 pub mod people;
 pub mod premises;
 pub mod regen;

@@ -86,6 +86,29 @@ enum Command {
         #[command(flatten)]
         db: Db,
     },
+    /// Write a consistent copy of the whole SQLite database to a new file, safe while `serve`
+    /// runs (PostgreSQL: use pg_dump, see docs/operations.md).
+    Backup {
+        #[command(flatten)]
+        db: Db,
+        /// The backup file to create (it must not exist).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Check a backup file without restoring it: sound, made by Gongzhi, and what it holds.
+    CheckBackup {
+        /// The backup file.
+        file: PathBuf,
+    },
+    /// Replace the SQLite database by a backup (stop `serve` first); the replaced database is
+    /// kept beside it as NAME.before-restore-<time>.
+    Restore {
+        #[command(flatten)]
+        db: Db,
+        /// The backup file (from `gongzhi backup`).
+        #[arg(long)]
+        from: PathBuf,
+    },
     /// Load the deterministic demo city (Chengdu) into the database.
     Demo {
         #[command(flatten)]
@@ -365,6 +388,28 @@ async fn main() -> Result<()> {
             demo,
             cases_per_day,
         } => serve(db, SocketAddr::new(host, port), demo, cases_per_day).await,
+        Command::Backup { db, to } => {
+            let state = AppState::lazy(open(&db).await?, db.city);
+            let b = gongzhi_app::operations::backup(&state, None, &to).await?;
+            println!("{}", backup_summary("backed up to", &b));
+            Ok(())
+        }
+        Command::CheckBackup { file } => {
+            let b = gongzhi_app::operations::check(&file).await?;
+            println!("{}", backup_summary("sound backup", &b));
+            Ok(())
+        }
+        Command::Restore { db, from } => {
+            let r = gongzhi_app::operations::restore(&from, &db.database).await?;
+            println!(
+                "{}",
+                backup_summary(&format!("restored {} from", db.database), &r.backup)
+            );
+            if let Some(previous) = r.previous {
+                println!("the replaced database is kept as {}", previous.display());
+            }
+            Ok(())
+        }
         Command::Migrate { db } => {
             open(&db).await?;
             println!("migrated {}", db.database);
@@ -505,6 +550,17 @@ async fn main() -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// One line on a backup file: where, how big, how many tables and rows.
+fn backup_summary(what: &str, b: &gongzhi_app::operations::BackupInfo) -> String {
+    format!(
+        "{what} {}: {} bytes, {} tables, {} rows",
+        b.file.display(),
+        b.bytes,
+        b.tables.len(),
+        b.rows()
+    )
 }
 
 async fn open(db: &Db) -> Result<Store> {

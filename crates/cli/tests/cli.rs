@@ -243,3 +243,43 @@ fn serve_stops_cleanly_on_sigterm() {
     assert!(log.contains("stopped"), "{log}");
     assert!(std::net::TcpStream::connect(&addr).is_err(), "still listening");
 }
+
+/// The operator's backup, check and restore, through the binary.
+#[test]
+fn backup_check_and_restore() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("g.db").display());
+    let (ok, out, err) = gongzhi(&db, &["demo", "--communities", "1", "--cases-per-day", "0"]);
+    assert!(ok, "{out}{err}");
+    let file = dir.path().join("backup.db");
+    let (ok, out, err) = gongzhi(&db, &["backup", "--to", file.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(out.contains("backed up to") && out.contains("rows"), "{out}");
+    let (ok, again, err) = gongzhi(&db, &["backup", "--to", file.to_str().unwrap()]);
+    assert!(!ok && err.contains("exists"), "a backup never overwrites: {again}{err}");
+    let (ok, out, err) = gongzhi(&db, &["check-backup", file.to_str().unwrap()]);
+    assert!(ok && out.contains("sound backup"), "{out}{err}");
+
+    // Restore into another database and read the demo's people back.
+    let other = format!("sqlite://{}", dir.path().join("other.db").display());
+    let (ok, out, err) = gongzhi(&other, &["restore", "--from", file.to_str().unwrap()]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("restored"), "{out}");
+    let export = dir.path().join("grids.geojson");
+    let (ok, _, err) = gongzhi(&other, &["grid", "export", "-o", export.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let fc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&export).unwrap()).unwrap();
+    assert!(
+        !fc["features"].as_array().unwrap().is_empty(),
+        "the restored database has the demo's grids"
+    );
+    let (ok, again, err) = gongzhi(&other, &["restore", "--from", file.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(again.contains("kept as"), "{again}");
+
+    // Not a backup: refused with the reason.
+    let bad = dir.path().join("bad.db");
+    std::fs::write(&bad, "id,name\n1,x\n").unwrap();
+    let (ok, _, err) = gongzhi(&other, &["restore", "--from", bad.to_str().unwrap()]);
+    assert!(!ok && err.contains("not a sound Gongzhi backup"), "{err}");
+}

@@ -8,6 +8,7 @@
 
 pub mod attachments;
 mod backend;
+pub mod backup;
 mod bulk;
 pub mod cases;
 mod documents;
