@@ -75,6 +75,14 @@ pub fn run(c: PbCommand) -> Result<()> {
         PbCommand::Check { file } => {
             let f = read(&file)?;
             let kind = f.vote_type.name();
+            let mismatches = f.count_mismatches();
+            if !mismatches.is_empty() {
+                bail!(
+                    "{}: not whole: {} (truncated or cut by hand? fetch the file again)",
+                    file.display(),
+                    mismatches.join("; ")
+                );
+            }
             match f.election() {
                 Ok(_) => println!(
                     "{}: ok: {} projects, {} votes ({kind}), budget {}",

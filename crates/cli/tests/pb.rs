@@ -90,6 +90,22 @@ fn generate_check_count_and_bench() {
         assert!(ok, "{err}");
         let (ok, out, _) = gongzhi(&["pb", "check", f]);
         assert!(ok && out.contains(&format!("12 projects, 300 votes ({kind})")), "{out}");
+        // A file cut short still reads, but check says it is not whole (META declares 300 votes).
+        let text = std::fs::read_to_string(f).unwrap();
+        let cut = dir.path().join("cut.pb");
+        std::fs::write(
+            &cut,
+            text.lines()
+                .take(text.lines().count() - 100)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
+        .unwrap();
+        let (ok, out, err) = gongzhi(&["pb", "check", cut.to_str().unwrap()]);
+        assert!(
+            !ok && err.contains("META says num_votes 300 but the file has 200 votes"),
+            "{out}{err}"
+        );
         let (ok, out, err) = gongzhi(&["pb", "count", "--rule", "mes", f]);
         assert!(ok, "{err}");
         let ids: Vec<&str> = out.lines().collect();

@@ -298,23 +298,36 @@ impl Division {
 }
 
 /// Parse a division CSV (`code,name,level,parent`, `#` comment lines allowed) as shipped in `data/`.
+/// Read with the CSV reader, so a quoted name may hold a comma; errors name the file's line.
 pub fn parse_division_csv(text: &str) -> Result<Vec<Division>, DomainError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .comment(Some(b'#'))
+        .from_reader(text.as_bytes());
     let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') || line.starts_with("code,") {
+    for record in reader.records() {
+        let record = record.map_err(|e| DomainError::invalid("csv", format!("not valid CSV: {e}")))?;
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let f: Vec<&str> = record.iter().map(str::trim).collect();
+        if f.iter().all(|c| c.is_empty()) || f.first() == Some(&"code") {
             continue;
         }
-        let f: Vec<&str> = line.split(',').collect();
         if f.len() != 4 {
             return Err(DomainError::invalid(
                 "csv",
-                format!("line {}: expected 4 fields code,name,level,parent", i + 1),
+                format!(
+                    "line {line}: expected 4 fields code,name,level,parent, found {}",
+                    f.len()
+                ),
             ));
         }
-        let level: Level = f[2].parse()?;
-        let d = Division::new(f[0], f[1].trim_matches('"'), level, Some(f[3]))
-            .map_err(|e| DomainError::invalid("csv", format!("line {}: {e}", i + 1)))?;
+        let level: Level = f[2]
+            .parse()
+            .map_err(|e| DomainError::invalid("csv", format!("line {line}: {e}")))?;
+        let d = Division::new(f[0], f[1], level, Some(f[3]))
+            .map_err(|e| DomainError::invalid("csv", format!("line {line}: {e}")))?;
         out.push(d);
     }
     Ok(out)
@@ -459,5 +472,15 @@ mod tests {
         assert_eq!(ds.iter().filter(|d| d.level == Level::District).count(), 20);
         assert_eq!(ds.iter().filter(|d| d.level == Level::Street).count(), 261);
         assert_eq!(ds.iter().filter(|d| d.level == Level::Community).count(), 3047);
+    }
+
+    #[test]
+    fn division_files_are_read_as_csv_with_quotes_and_line_numbers() {
+        let text = "# a comment\ncode,name,level,parent\n510100,成都市,city,\n510104,\"锦江区, 东\",district,510100\n";
+        let ds = parse_division_csv(text).unwrap();
+        assert_eq!(ds[1].name, "锦江区, 东");
+        let bad = "code,name,level,parent\n510100,成都市,city,\n510104,锦江区,district\n";
+        let e = parse_division_csv(bad).unwrap_err().to_string();
+        assert!(e.contains("line 3") && e.contains("found 3"), "{e}");
     }
 }

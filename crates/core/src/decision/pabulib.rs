@@ -420,6 +420,28 @@ pub fn parse(text: &str) -> Result<PbFile, PbError> {
 }
 
 impl PbFile {
+    /// Where META's declared counts (`num_projects`, `num_votes`) differ from the rows the file
+    /// has: the sign of a truncated or hand-cut file, which reads (pabutools reads it too) but
+    /// would be counted on part of the ballots. Empty when they agree or are not declared.
+    pub fn count_mismatches(&self) -> Vec<String> {
+        let declared = |k: &str| {
+            self.meta
+                .iter()
+                .find(|(key, _)| key == k)
+                .and_then(|(_, v)| v.trim().parse::<usize>().ok())
+        };
+        [
+            ("num_projects", "projects", self.projects.len()),
+            ("num_votes", "votes", self.votes.len()),
+        ]
+        .into_iter()
+        .filter_map(|(key, what, found)| {
+            let said = declared(key)?;
+            (said != found).then(|| format!("META says {key} {said} but the file has {found} {what}"))
+        })
+        .collect()
+    }
+
     /// The election to count: approval and choose-1 ballots as approval, cumulative and scoring
     /// ones with their points. Ordinal ballots are refused (no counting rule here ranks).
     pub fn election(&self) -> Result<Election, crate::DomainError> {
