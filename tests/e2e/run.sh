@@ -9,7 +9,8 @@ if ! command -v chromium >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
 fi
 (cd "$here" && npm ci --no-audit --no-fund --silent)
-cargo build -q -p gongzhi
+# The binary as `cargo test` builds it (same features: after `cargo test`, nothing is rebuilt).
+cargo test --workspace --no-run -q
 tmp=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 db="sqlite://$tmp/e2e.db"

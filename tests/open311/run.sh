@@ -12,7 +12,8 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "georeport==0.3.1"
 
-cargo build --quiet --bin gongzhi
+# The binary as `cargo test` builds it (same features: after `cargo test`, nothing is rebuilt).
+cargo test --workspace --no-run -q
 bin=target/debug/gongzhi
 
 tmp=$(mktemp -d)

@@ -14,7 +14,8 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "pabutools==1.2.3"
 
-cargo build -q -p gongzhi
+# The binary as `cargo test` builds it (same features: after `cargo test`, nothing is rebuilt).
+cargo test --workspace --no-run -q
 real=${PB_ELECTIONS:-../shared/pb-elections}
 "$venv/bin/python" tests/pb/crosscheck.py --bin target/debug/gongzhi --instances "${PB_INSTANCES:-60}" \
   --real "$real" --timeout "${PB_TIMEOUT:-240}" --max-bytes "${PB_MAX_BYTES:-1000000}"
