@@ -79,6 +79,51 @@ pub use territory::{GridPage, ImportProgress, Place};
 use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
 
+/// A released migration whose file was edited afterwards, and how a database that applied an
+/// earlier version is brought to the current one before sqlx checks the checksums.
+struct EditedMigration {
+    backend: Backend,
+    version: i64,
+    /// The commits behind the earlier versions, for the log.
+    history: &'static str,
+    /// SHA-384 (hex, as sqlx stores it) of each earlier version of the file.
+    old_checksums: &'static [&'static str],
+    /// What the edit added to the schema, idempotent; run in the transaction that updates the
+    /// checksum.
+    catch_up: &'static [&'static str],
+}
+
+/// Never edit a released migration: add a new one (`tests/migrations.rs` checks the files against
+/// `migrations/released.sha384`). The edits made before that check:
+///
+/// - `0006_flat.sql` (both backends) was added by 7d0ada6 ("Flat governance store (migration
+///   0006 …)") and edited by 140d194 ("Workload per worker …"), which appended
+///   `CREATE INDEX events_kind_at ON events (city, kind, at)`. Databases made by 7d0ada6 up to
+///   79fb035 (the flat branch before its merge 4224977) hold the earlier checksum. The edit
+///   changed the schema (a new index), so updating the checksum is not enough: the repair first
+///   creates the missing index (`IF NOT EXISTS`), in the same transaction, so that such
+///   databases end with the schema a fresh one has.
+const EDITED_MIGRATIONS: &[EditedMigration] = &[
+    EditedMigration {
+        backend: Backend::Sqlite,
+        version: 6,
+        history: "0006_flat.sql of commit 7d0ada6, edited by 140d194",
+        old_checksums: &[
+            "3fc109008e8e9c640279540aea440524ace2cc10a67b0d97661793c3348a2145e957c217079e302f7c673fb9ab4f2130",
+        ],
+        catch_up: &["CREATE INDEX IF NOT EXISTS events_kind_at ON events (city, kind, at)"],
+    },
+    EditedMigration {
+        backend: Backend::Postgres,
+        version: 6,
+        history: "0006_flat.sql of commit 7d0ada6, edited by 140d194",
+        old_checksums: &[
+            "be60223595312139e5670c6d43737b28956222bd4f534a6935f5cf4f1e843e3d75bfda59c642f1812038ae419a23f037",
+        ],
+        catch_up: &["CREATE INDEX IF NOT EXISTS events_kind_at ON events (city, kind, at)"],
+    },
+];
+
 /// The database behind Gongzhi. Cheap to clone (a pool handle).
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -162,11 +207,66 @@ impl Store {
             Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
             Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
         };
+        self.repair_edited_migrations(&migrator).await?;
         migrator
             .run(&self.pool)
             .await
             .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
         self.finish_media_move().await
+    }
+
+    /// Bring a database that applied an earlier version of an edited migration (see
+    /// [`EDITED_MIGRATIONS`]) to the current one, so that sqlx does not refuse it as "previously
+    /// applied but has been modified": apply what the edit added, then store the current checksum.
+    async fn repair_edited_migrations(&self, migrator: &sqlx::migrate::Migrator) -> Result<(), StoreError> {
+        let exists_sql = match self.backend {
+            Backend::Sqlite => "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+            Backend::Postgres => {
+                "SELECT COUNT(*) FROM information_schema.tables \
+                 WHERE table_schema = current_schema() AND table_name = '_sqlx_migrations'"
+            }
+        };
+        let exists: i64 = sqlx::query_scalar(exists_sql).fetch_one(&self.pool).await?;
+        if exists == 0 {
+            return Ok(());
+        }
+        for edited in EDITED_MIGRATIONS.iter().filter(|e| e.backend == self.backend) {
+            let Some(current) = migrator.iter().find(|m| m.version == edited.version) else {
+                continue;
+            };
+            let stored: Option<Vec<u8>> =
+                sqlx::query_scalar("SELECT checksum FROM _sqlx_migrations WHERE version = $1")
+                    .bind(edited.version)
+                    .fetch_optional(&self.pool)
+                    .await?;
+            let Some(stored) = stored else { continue };
+            let stored_hex = hex::encode(&stored);
+            if !edited.old_checksums.contains(&stored_hex.as_str()) {
+                continue;
+            }
+            // A schema repair, not a change to a record: no event.
+            let mut tx = self.write().await?;
+            for stmt in edited.catch_up {
+                sqlx::query(stmt).execute(&mut *tx).await?;
+            }
+            sqlx::query("UPDATE _sqlx_migrations SET checksum = $1 WHERE version = $2 AND checksum = $3")
+                .bind(current.checksum.to_vec())
+                .bind(edited.version)
+                .bind(stored)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit_unlogged().await?;
+            tracing::warn!(
+                backend = self.backend.name(),
+                version = edited.version,
+                old_checksum = %stored_hex,
+                "migration {} had been applied from an earlier version of its file ({}); \
+                 its missing change was applied and its checksum updated",
+                current.description,
+                edited.history,
+            );
+        }
+        Ok(())
     }
 
     /// Connect and apply only the migrations numbered below `version` (for tests of a
