@@ -80,6 +80,15 @@ enum Command {
         /// Cases a day in the demo's year of cases (0: none).
         #[arg(long, default_value_t = 100)]
         cases_per_day: u64,
+        /// Back the (SQLite) database up into this directory on a schedule, as `gongzhi backup` does.
+        #[arg(long, env = "GONGZHI_BACKUP_DIR")]
+        backup_dir: Option<PathBuf>,
+        /// Hours between scheduled backups.
+        #[arg(long, env = "GONGZHI_BACKUP_EVERY_HOURS", default_value_t = 24, value_parser = clap::value_parser!(u64).range(1..))]
+        backup_every_hours: u64,
+        /// Scheduled backups to keep (the oldest are removed).
+        #[arg(long, env = "GONGZHI_BACKUP_KEEP", default_value_t = 7, value_parser = clap::value_parser!(u64).range(1..))]
+        backup_keep: u64,
     },
     /// Apply database migrations and exit.
     Migrate {
@@ -387,7 +396,13 @@ async fn main() -> Result<()> {
             host,
             demo,
             cases_per_day,
-        } => serve(db, SocketAddr::new(host, port), demo, cases_per_day).await,
+            backup_dir,
+            backup_every_hours,
+            backup_keep,
+        } => {
+            let backups = backup_dir.map(|d| (d, backup_every_hours, backup_keep as usize));
+            serve(db, SocketAddr::new(host, port), demo, cases_per_day, backups).await
+        }
         Command::Backup { db, to } => {
             let state = AppState::lazy(open(&db).await?, db.city);
             let b = gongzhi_app::operations::backup(&state, None, &to).await?;
@@ -606,7 +621,13 @@ async fn load_demo(store: &Store, opts: gongzhi_demo::Options, cases_per_day: u6
     Ok(())
 }
 
-async fn serve(db: Db, addr: SocketAddr, demo: bool, cases_per_day: u64) -> Result<()> {
+async fn serve(
+    db: Db,
+    addr: SocketAddr,
+    demo: bool,
+    cases_per_day: u64,
+    backups: Option<(PathBuf, u64, usize)>,
+) -> Result<()> {
     let store = open(&db).await?;
     if demo && !gongzhi_demo::is_loaded(&store).await? {
         println!(
@@ -617,6 +638,13 @@ async fn serve(db: Db, addr: SocketAddr, demo: bool, cases_per_day: u64) -> Resu
     }
     let state = AppState::new(store, db.city).await?;
     gongzhi_web::spawn_sweeper(state.clone(), std::time::Duration::from_secs(60));
+    if let Some((dir, hours, keep)) = backups {
+        if !db.database.starts_with("sqlite:") {
+            bail!("--backup-dir works for SQLite databases; back PostgreSQL up with pg_dump (docs/operations.md)");
+        }
+        println!("backing up into {} every {hours} h, keeping {keep}", dir.display());
+        gongzhi_web::spawn_backups(state.clone(), dir, std::time::Duration::from_secs(hours * 3600), keep);
+    }
     gongzhi_web::serve(state, addr, |bound| {
         println!(
             "Gongzhi (共治) is serving on http://{bound}  (database: {})",

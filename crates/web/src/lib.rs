@@ -73,6 +73,33 @@ pub fn spawn_sweeper(state: AppState, every: std::time::Duration) -> tokio::task
     })
 }
 
+/// Back the database up into `dir` every `every`, keeping the newest `keep` backups
+/// ([`gongzhi_app::operations::backup_rotation`]); the first one an interval after start.
+pub fn spawn_backups(
+    state: AppState,
+    dir: std::path::PathBuf,
+    every: std::time::Duration,
+    keep: usize,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match gongzhi_app::operations::backup_rotation(&state, &dir, keep).await {
+                Ok((b, removed)) => tracing::info!(
+                    file = %b.file.display(),
+                    bytes = b.bytes,
+                    rows = b.rows(),
+                    removed = removed.len(),
+                    "scheduled backup written"
+                ),
+                Err(e) => tracing::error!(error = %e, dir = %dir.display(), "scheduled backup failed"),
+            }
+        }
+    })
+}
+
 /// Serve on a bound listener until Ctrl-C.
 pub async fn serve_on(listener: TcpListener, state: AppState) -> std::io::Result<()> {
     let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
