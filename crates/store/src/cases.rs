@@ -55,6 +55,16 @@ pub struct NewCase {
     pub at_ms: Option<i64>,
 }
 
+/// A client's key for a create (`Idempotency-Key`): sent again by the same person with the same
+/// request, it returns the record the first one made instead of making another.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey {
+    pub person: PersonId,
+    pub key: String,
+    /// A hash of the request, so that a key reused for a different request is refused.
+    pub request_hash: String,
+}
+
 /// Events to add to one case, which must still be at `expected_version`.
 #[derive(Debug, Clone)]
 pub struct Change {
@@ -290,6 +300,15 @@ pub struct Contact {
 pub trait CaseStore {
     /// Record a new case (its `Collected` event and any follow-on events) in one transaction.
     fn create_case(&self, city: CityCode, new: &NewCase) -> impl Future<Output = Result<CaseRow, StoreError>> + Send;
+    /// [`CaseStore::create_case`] under an idempotency key, stored in the same transaction: the
+    /// case and `false`, or, when the key was used before for the same request, the case it made
+    /// and `true` (also when a concurrent request with the key won the race).
+    fn create_case_once(
+        &self,
+        city: CityCode,
+        new: &NewCase,
+        key: &IdempotencyKey,
+    ) -> impl Future<Output = Result<(CaseRow, bool), StoreError>> + Send;
     /// Record many new cases in one transaction (imports, replays, benchmarks).
     fn create_cases(
         &self,
@@ -406,6 +425,48 @@ impl CaseStore for Store {
         let row = insert_case(&mut tx, city, new).await?;
         tx.commit().await?;
         Ok(row)
+    }
+
+    async fn create_case_once(
+        &self,
+        city: CityCode,
+        new: &NewCase,
+        key: &IdempotencyKey,
+    ) -> Result<(CaseRow, bool), StoreError> {
+        if let Some(row) = self.case_of_key(city, key).await? {
+            return Ok((row, true));
+        }
+        let mut tx = self.write().await?;
+        let row = insert_case(&mut tx, city, new).await?;
+        let stored = sqlx::query(
+            "INSERT INTO idempotency_keys (city, person_id, key, request_hash, record, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(city.as_str())
+        .bind(key.person.0)
+        .bind(&key.key)
+        .bind(&key.request_hash)
+        .bind(format!("case:{}", row.case.id))
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await;
+        match stored.map_err(|e| StoreError::from_insert(e, || "idempotency key".into())) {
+            Ok(_) => {
+                tx.commit().await?;
+                Ok((row, false))
+            }
+            // A concurrent request with the same key committed first: this one's case is rolled
+            // back with the transaction, and the answer is the first one's.
+            Err(StoreError::Conflict(_)) => {
+                drop(tx);
+                let row = self
+                    .case_of_key(city, key)
+                    .await?
+                    .ok_or_else(|| StoreError::Conflict("a request with this Idempotency-Key is in progress".into()))?;
+                Ok((row, true))
+            }
+            Err(e) => Err(e),
+        }
     }
 
     async fn create_cases(&self, city: CityCode, cases: &[NewCase]) -> Result<Vec<CaseId>, StoreError> {
@@ -820,6 +881,34 @@ async fn insert_case(tx: &mut Write<'_>, city: CityCode, new: &NewCase) -> Resul
         created_at: at,
         updated_at: at,
     })
+}
+
+impl Store {
+    /// The case an idempotency key made, if it was used; a key used for another request is refused.
+    async fn case_of_key(&self, city: CityCode, key: &IdempotencyKey) -> Result<Option<CaseRow>, StoreError> {
+        let found: Option<(String, String)> = sqlx::query_as(
+            "SELECT request_hash, record FROM idempotency_keys WHERE city = $1 AND person_id = $2 AND key = $3",
+        )
+        .bind(city.as_str())
+        .bind(key.person.0)
+        .bind(&key.key)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((hash, record)) = found else {
+            return Ok(None);
+        };
+        if hash != key.request_hash {
+            return Err(StoreError::Invalid(gongzhi_core::DomainError::invalid(
+                "Idempotency-Key",
+                "this key was sent before with a different request: use a new key for a new report",
+            )));
+        }
+        let id = record
+            .strip_prefix("case:")
+            .and_then(|n| n.parse::<CaseId>().ok())
+            .ok_or_else(|| StoreError::Conflict(format!("idempotency key names {record}, not a case")))?;
+        self.case(city, id).await
+    }
 }
 
 #[cfg(test)]

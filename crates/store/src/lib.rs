@@ -59,7 +59,7 @@ pub mod prelude {
     pub use gongzhi_core::territory::CityCode;
 }
 pub use bulk::{BulkImported, CaseHistory, BATCH_CASES};
-pub use cases::{CaseQuery, CaseRow, CaseVisibility, Change, Contact, NewCase};
+pub use cases::{CaseQuery, CaseRow, CaseVisibility, Change, Contact, IdempotencyKey, NewCase};
 pub use documents::Document;
 pub use error::StoreError;
 pub use flat::{Committee, CommitteeMember, StoredDemand};

@@ -756,3 +756,83 @@ async fn the_dashboard_exports_csv_and_xlsx_and_refuses_residents() {
         "an HTML error page, not JSON"
     );
 }
+
+/// A client that retries a report after a cut connection, with the same `Idempotency-Key`, gets
+/// the first case back and makes nothing twice, also when the retries race; the same key with
+/// another report is refused; keys are per person.
+#[tokio::test]
+async fn a_retried_report_with_the_same_idempotency_key_makes_one_case() {
+    let app = TestApp::spawn().await;
+    let resident = app.token("resident").await;
+    let acceptor = app.token("acceptor").await;
+    let (lng, lat) = point_in_first_grid();
+    let body = json!({"condition": CONDITION, "description": "井盖松动 retry", "lng": lng, "lat": lat});
+    let post = |token: String, key: &'static str, body: Value| {
+        let (client, url) = (app.client.clone(), app.url("/api/cases"));
+        async move {
+            let r = client
+                .post(url)
+                .bearer_auth(token)
+                .header("Idempotency-Key", key)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let replayed = r.headers().get("idempotent-replayed").is_some();
+            (r.status().as_u16(), replayed, r.json::<Value>().await.unwrap())
+        }
+    };
+    let count = || async {
+        app.get("/api/cases?page_size=1", Some(&acceptor)).await.1["total"]
+            .as_i64()
+            .unwrap()
+    };
+    let before = count().await;
+
+    let (s1, r1, first) = post(resident.clone(), "k-0001", body.clone()).await;
+    assert_eq!((s1, r1), (201, false), "{first}");
+    assert!(first["case"]["case"]["id"].as_i64().is_some(), "{first}");
+    let (s2, r2, again) = post(resident.clone(), "k-0001", body.clone()).await;
+    assert_eq!((s2, r2), (201, true), "{again}");
+    assert_eq!(again["case"]["case"]["id"], first["case"]["case"]["id"]);
+    assert_eq!(count().await, before + 1);
+
+    // Eight retries at once with a fresh key: one case.
+    let racing: Vec<_> = (0..8)
+        .map(|_| tokio::spawn(post(resident.clone(), "k-0002", body.clone())))
+        .collect();
+    let mut answers = Vec::new();
+    for r in racing {
+        answers.push(r.await.unwrap());
+    }
+    let ids: std::collections::BTreeSet<String> = answers
+        .iter()
+        .map(|(s, _, v)| {
+            assert_eq!(*s, 201, "{v}");
+            v["case"]["case"]["id"].to_string()
+        })
+        .collect();
+    assert_eq!(ids.len(), 1, "{answers:?}");
+    assert_eq!(answers.iter().filter(|a| !a.1).count(), 1, "exactly one made the case");
+    assert_eq!(count().await, before + 2);
+
+    // The same key with another report: refused, nothing made.
+    let other = json!({"condition": CONDITION, "description": "另一个问题", "lng": lng, "lat": lat});
+    let (s, _, refused) = post(resident.clone(), "k-0001", other.clone()).await;
+    assert_eq!(s, 422, "{refused}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("different request"),
+        "{refused}"
+    );
+    // Keys belong to their sender: another person's k-0001 is a new report.
+    let (s, replayed, theirs) = post(acceptor.clone(), "k-0001", other).await;
+    assert_eq!((s, replayed), (201, false), "{theirs}");
+    assert_ne!(theirs["case"]["case"]["id"], first["case"]["case"]["id"]);
+    // A bad key is refused with what to send.
+    let (s, _, bad) = post(resident.clone(), "key with spaces", body).await;
+    assert_eq!(s, 422, "{bad}");
+    assert_eq!(count().await, before + 3);
+}
