@@ -81,7 +81,8 @@ pub async fn period_cases(
     let mut out = Vec::new();
     let mut after = 0;
     loop {
-        let page = s.store.cases_after(city, after, 5000, Some(range)).await?;
+        // A replay reads a period's cases: analytic connections (see Store::analytic).
+        let page = s.store.analytic().cases_after(city, after, 5000, Some(range)).await?;
         let Some(last) = page.last() else { break };
         after = last.case.id.0;
         out.extend(page.into_iter().filter(|r| r.area.starts_with(within)));

@@ -15,6 +15,7 @@ use gongzhi_core::access::Principal;
 use gongzhi_core::case::CaseState;
 use gongzhi_core::decision::ballot::Choice;
 use gongzhi_core::decision::tally::{CommitteeResult, MotionResult};
+use gongzhi_core::import::ImportReport;
 use gongzhi_core::premises::{self, UnitUse};
 use gongzhi_core::table::Table;
 use gongzhi_core::visibility::{Internal, Seat, Stage};
@@ -111,6 +112,25 @@ pub struct InitiativeView {
     /// Plan votes and their results (front and back stages).
     #[schema(value_type = Vec<Object>)]
     pub votes: Vec<(String, MotionResult)>,
+    /// After an import of units or parties: what it did, each row by its natural key (a unit's
+    /// code; a party's "name (units)"): `added`, `updated` (one event each), `unchanged`
+    /// (nothing written). A re-import of the same file adds nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<ImportReportSchema>)]
+    pub import: Option<ImportReport>,
+}
+
+/// What an import did, each row named by its natural key (the schema of
+/// [`gongzhi_core::import::ImportReport`]).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ImportReportSchema {
+    /// Rows whose key was new: stored.
+    pub added: Vec<String>,
+    /// Rows whose key was stored with other values: changed, one event each.
+    pub updated: Vec<String>,
+    /// Rows already stored as the file has them: nothing written.
+    pub unchanged: Vec<String>,
 }
 
 /// Build the view of `i` for `seat`: the one place answers about an initiative are made.
@@ -201,6 +221,7 @@ pub async fn view(s: &AppState, city: CityCode, i: &Initiative, version: i64, se
             .collect(),
         election: i.election.clone(),
         votes: if front { i.votes.clone() } else { Vec::new() },
+        import: None,
     })
 }
 
@@ -645,6 +666,8 @@ pub struct Registered {
     pub initiative: Initiative,
     pub version: i64,
     pub seat: Seat,
+    /// What the import did, by natural key (units by code; parties by name and units).
+    pub report: ImportReport,
 }
 
 /// Register the member's initiative's units from a premises file (CSV or XLSX, the premises
@@ -655,9 +678,37 @@ pub async fn register_units(s: &AppState, m: Member, bytes: &[u8]) -> AppResult<
     let table = Table::from_bytes(bytes).map_err(|e| StoreError::Lines(vec![e]))?;
     let parsed = premises::parse_premises(&table).map_err(StoreError::Lines)?;
     let registered = wicked::units_from_premises(&parsed, &m.initiative.community).map_err(StoreError::Lines)?;
-    s.store
-        .import_premises(m.city, &parsed, Some(PersonId(m.person)))
+    let units = m.initiative.units_import(registered);
+    let events: Vec<_> = units.event.into_iter().collect();
+    // One transaction: the premises register and the initiative's area together.
+    let (initiative, _) = s
+        .store
+        .import_initiative_units(
+            m.city,
+            m.initiative.id,
+            m.version,
+            m.side,
+            PersonId(m.person),
+            &parsed,
+            &events,
+        )
         .await?;
+    Ok(Registered {
+        initiative,
+        version: m.version + events.len() as i64,
+        seat: m.seat,
+        report: units.report,
+    })
+}
+
+/// Register parties from a CSV or XLSX file with columns `name, kind, units` (unit codes separated
+/// by `;`), as a member of either stage; all or nothing, wrong lines listed (the error's items).
+/// A party is keyed by its name and units: a re-import adds none twice (a changed kind is
+/// recorded as `party_changed`), and a file naming one party twice is refused with both lines.
+pub async fn register_parties(s: &AppState, m: Member, bytes: &[u8]) -> AppResult<Registered> {
+    let table = Table::from_bytes(bytes).map_err(|e| StoreError::Lines(vec![e]))?;
+    let parties = m.initiative.parties_from(&table).map_err(StoreError::Lines)?;
+    let n = parties.events.len() as i64;
     let initiative = s
         .store
         .record_initiative(
@@ -666,30 +717,14 @@ pub async fn register_units(s: &AppState, m: Member, bytes: &[u8]) -> AppResult<
             m.version,
             m.side,
             PersonId(m.person),
-            &[registered],
+            &parties.events,
         )
-        .await?;
-    Ok(Registered {
-        initiative,
-        version: m.version + 1,
-        seat: m.seat,
-    })
-}
-
-/// Register parties from a CSV or XLSX file with columns `name, kind, units` (unit codes separated
-/// by `;`), as a member of either stage; all or nothing, wrong lines listed (the error's items).
-pub async fn register_parties(s: &AppState, m: Member, bytes: &[u8]) -> AppResult<Registered> {
-    let table = Table::from_bytes(bytes).map_err(|e| StoreError::Lines(vec![e]))?;
-    let events = m.initiative.parties_from(&table).map_err(StoreError::Lines)?;
-    let n = events.len() as i64;
-    let initiative = s
-        .store
-        .record_initiative(m.city, m.initiative.id, m.version, m.side, PersonId(m.person), &events)
         .await?;
     Ok(Registered {
         initiative,
         version: m.version + n,
         seat: m.seat,
+        report: parties.report,
     })
 }
 
@@ -698,7 +733,9 @@ pub async fn import_units(s: &AppState, p: &Principal, id: i64, bytes: &[u8]) ->
     let m = member(s, p, id).await?;
     let city = m.city;
     let r = register_units(s, m, bytes).await?;
-    view(s, city, &r.initiative, r.version, r.seat).await
+    let mut v = view(s, city, &r.initiative, r.version, r.seat).await?;
+    v.import = Some(r.report);
+    Ok(v)
 }
 
 /// Register parties from a file as `p` (either stage).
@@ -706,7 +743,9 @@ pub async fn import_parties(s: &AppState, p: &Principal, id: i64, bytes: &[u8]) 
     let m = member(s, p, id).await?;
     let city = m.city;
     let r = register_parties(s, m, bytes).await?;
-    view(s, city, &r.initiative, r.version, r.seat).await
+    let mut v = view(s, city, &r.initiative, r.version, r.seat).await?;
+    v.import = Some(r.report);
+    Ok(v)
 }
 
 /// The owner key of a unit's survey photos (`unit` empty: the prefix of all of them).

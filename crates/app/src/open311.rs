@@ -249,23 +249,12 @@ pub struct NewRequest {
 /// Take in a request as an ordinary case reported by `who`; returns the case id and the
 /// possible duplicates nearby.
 pub async fn create(s: &AppState, who: &Principal, new: NewRequest) -> AppResult<(i64, Vec<Duplicate>)> {
-    let city = who.city;
-    let (row, dups) = loop_::intake(s, who, &new.report, Some(CaseSource::Api)).await?;
-    let id = row.case.id;
-    let photo_id = match &new.photo {
-        Some(photo) => Some(
-            s.store
-                .add_case_photo(city, id, photo.content_type, &photo.data, Some(who.person_id), true)
-                .await?,
-        ),
-        None => None,
-    };
-    let request = Open311Request {
-        photo_id,
-        ..new.request
-    };
-    s.store
-        .record_open311_request(city, id, &request, Some(who.person_id))
+    let case = loop_::prepare(s, who, &new.report, Some(CaseSource::Api)).await?;
+    let photo = new.photo.as_ref().map(|p| (p.content_type, p.data.as_slice()));
+    let (row, _) = s
+        .store
+        .create_open311_request(who.city, &case, photo, &new.request, Some(who.person_id))
         .await?;
-    Ok((id.0, dups))
+    let dups = loop_::duplicates(s, who, &row.case).await?;
+    Ok((row.case.id.0, dups))
 }

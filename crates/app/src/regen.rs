@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use chrono::{NaiveDate, NaiveDateTime};
 use gongzhi_core::access::{Permission, Principal};
 use gongzhi_core::decision::{standing, Standing};
+use gongzhi_core::import::ImportReport;
 use gongzhi_core::regen::import::{parse_holders, parse_resources};
 use gongzhi_core::regen::matching::{plan, rank, History, Matches, Plan};
 use gongzhi_core::regen::{
@@ -327,14 +328,16 @@ fn parse_file<T>(
 
 /// Import holders from a CSV or XLSX file, one row per holding: `holder, name, kind, members,
 /// contested, representatives, sticking_points (code:severity;…), unit, area_m2, common_share`.
-/// All or nothing; each wrong line is in the error's items.
+/// All or nothing; each wrong line is in the error's items. Keyed by holder code (a holder's rows
+/// share it; a unit appears once): a re-import updates the holders that differ and leaves the
+/// others alone; the report names the holder codes.
 pub async fn import_holders(
     s: &AppState,
     by: Option<&Principal>,
     city: CityCode,
     code: &str,
     file: &[u8],
-) -> AppResult<usize> {
+) -> AppResult<ImportReport> {
     let project = project_for(s, by, city, code).await?;
     let holders = parse_file(file, |t| parse_holders(t, &project.config.catalogue))?;
     Ok(s.store
@@ -343,14 +346,15 @@ pub async fn import_holders(
 }
 
 /// Import governance resources from a CSV or XLSX file: `code, name, kind (formal/informal),
-/// category, holder, capacity, cost, addresses (codes;…), scarce (yes/no)`. All or nothing.
+/// category, holder, capacity, cost, addresses (codes;…), scarce (yes/no)`. All or nothing. Keyed
+/// by resource code: a re-import updates the resources that differ and leaves the others alone.
 pub async fn import_resources(
     s: &AppState,
     by: Option<&Principal>,
     city: CityCode,
     code: &str,
     file: &[u8],
-) -> AppResult<usize> {
+) -> AppResult<ImportReport> {
     let project = project_for(s, by, city, code).await?;
     let resources = parse_file(file, |t| parse_resources(t, &project.config.catalogue))?;
     Ok(s.store

@@ -29,7 +29,7 @@ pub async fn of_area(
     from: NaiveDate,
     to: NaiveDate,
 ) -> AppResult<RenewalIndicators> {
-    let facts = s.store.renewal_facts(city, area, from, to).await?;
+    let facts = s.store.analytic().renewal_facts(city, area, from, to).await?;
     Ok(compute(&facts, crate::renewal_needs::hour_value(s, city).await?))
 }
 

@@ -56,6 +56,10 @@ pub struct LookupResult {
     pub chain: Vec<DivisionView>,
     /// True when the point is in no grid and falls to its territorial unit (属地兜底).
     pub fallback: bool,
+    /// Whether the point lies inside the city's territory: in one of its grids or divisions with
+    /// a boundary (true for a city that has no boundary yet). Intake refuses a point outside
+    /// ([`locate_for_intake`]).
+    pub inside: bool,
     /// The unit responsible for the point: the grid, else the smallest division that contains it.
     pub responsible: String,
     pub message: String,
@@ -88,6 +92,7 @@ pub async fn locate(s: &AppState, city: CityCode, crs: Crs, lng: f64, lat: f64) 
         Some(g) => Some(g.code[..12].to_owned()),
         None => index.division_at(lng, lat),
     };
+    let inside = anchor.is_some() || !hits.is_empty() || (index.grids.is_empty() && index.divisions.is_empty());
     let ancestry = match &anchor {
         Some(code) => s.store.ancestry(city, code).await?,
         None => s.store.ancestry(city, city.as_str()).await?,
@@ -118,9 +123,29 @@ pub async fn locate(s: &AppState, city: CityCode, crs: Crs, lng: f64, lat: f64) 
         city: at(Level::City),
         chain: hierarchy.chain(&ancestry).into_iter().map(DivisionView::from).collect(),
         fallback,
+        inside,
         responsible,
         message,
     })
+}
+
+/// [`locate`] for a new case or need: a point outside the city's territory is refused with the
+/// reason. The one geographic check of every intake path (form, API, Open311, CSV import).
+pub async fn locate_for_intake(s: &AppState, city: CityCode, crs: Crs, lng: f64, lat: f64) -> AppResult<LookupResult> {
+    let place = locate(s, city, crs, lng, lat).await?;
+    if !place.inside {
+        let name = s
+            .store
+            .division(city, city.as_str())
+            .await?
+            .map(|d| d.name)
+            .unwrap_or_else(|| city.to_string());
+        return Err(AppError::invalid(format!(
+            "lng/lat: ({:.6}, {:.6}) (WGS-84) lies outside {name}: choose a place inside the city's grids and divisions              (check longitude and latitude are not swapped and the coordinate system is the one the device uses)",
+            place.lng, place.lat
+        )));
+    }
+    Ok(place)
 }
 
 /// Whether the viewer (logged in or not) may see a grid's details (households, population,
@@ -304,16 +329,24 @@ pub async fn grid_feature(s: &AppState, viewer: Option<&Principal>, code: &str) 
 
 /// Import grids from a GeoJSON FeatureCollection whose coordinates are in `crs` (administrators
 /// of every grid's area). One transaction: any refused feature leaves nothing stored. The city's
-/// spatial index is rebuilt. Returns how many grids were imported.
-pub async fn import_grids(s: &AppState, p: &Principal, geojson: &str, crs: Crs) -> AppResult<usize> {
+/// spatial index is rebuilt. Keyed by grid code: a re-import updates the grids that differ and
+/// leaves the others alone; returns what it did, by code.
+pub async fn import_grids(
+    s: &AppState,
+    p: &Principal,
+    geojson: &str,
+    crs: Crs,
+) -> AppResult<gongzhi_core::import::ImportReport> {
     let city = p.city;
     require_manage_all(p, [], "grids")?;
     let grids = grid::parse_grid_collection(geojson, crs, &GridCodePattern::default())
         .map_err(gongzhi_store::StoreError::Rejected)?;
     require_manage_all(p, grids.iter().map(|g| (g.code.as_str(), g.code.as_str())), "grid(s)")?;
-    let n = s.store.import_grids(city, &grids, Some(p.person_id), None).await?;
-    s.index.rebuild(&s.store, city).await?;
-    Ok(n)
+    let report = s.store.import_grids(city, &grids, Some(p.person_id), None).await?;
+    if !report.is_noop() {
+        s.index.rebuild(&s.store, city).await?;
+    }
+    Ok(report)
 }
 
 /// Up to `limit` grids inside `within` (any division; the whole city without it), for drawing a
@@ -404,7 +437,8 @@ pub async fn store_grids(
     grids: &[Grid],
     progress: Option<ImportProgress<'_>>,
 ) -> AppResult<usize> {
-    Ok(s.store.import_grids(city, grids, None, progress).await?)
+    s.store.import_grids(city, grids, None, progress).await?;
+    Ok(grids.len())
 }
 
 /// Every grid inside `within` (the whole city without it) as a GeoJSON FeatureCollection with

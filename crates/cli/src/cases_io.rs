@@ -429,7 +429,7 @@ async fn check_row(
         .unwrap_or("wgs84")
         .parse()
         .map_err(|e: gongzhi_core::DomainError| e.to_string())?;
-    let place = gongzhi_app::territory::locate(state, city, crs, lng, lat)
+    let place = gongzhi_app::territory::locate_for_intake(state, city, crs, lng, lat)
         .await
         .map_err(|e| e.message)?;
     let intake = Intake {
@@ -460,6 +460,9 @@ async fn check_row(
 }
 
 /// `gongzhi cases import FILE`: every row checked first; all stored in one transaction, or none.
+/// Rows are keyed by [`natural_key`]: a row whose case an earlier import created is left alone
+/// (so importing a file twice creates each case once), and a file naming one case twice is
+/// refused with both rows.
 pub async fn import(state: &AppState, city: CityCode, file: &Path, register: bool) -> Result<()> {
     let ext = file
         .extension()
@@ -478,9 +481,27 @@ pub async fn import(state: &AppState, city: CityCode, file: &Path, register: boo
     let pb = bar(rows.len() as u64, "checking rows");
     let mut cases = Vec::with_capacity(rows.len());
     let mut refused = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
     for row in &rows {
+        let key = natural_key(row);
+        if let Some(first) = seen.get(&key) {
+            refused.push((
+                row.number,
+                format!(
+                    "same case as row {first} ({}); a file names each case once",
+                    if key.starts_with("id:") {
+                        "the same external_id"
+                    } else {
+                        "no external_id, and the same source, category, condition, description, place and time"
+                    }
+                ),
+            ));
+            pb.inc(1);
+            continue;
+        }
+        seen.insert(key.clone(), row.number);
         match check_row(state, city, &cat, row, register, now).await {
-            Ok(c) => cases.push(c),
+            Ok(c) => cases.push((key, c)),
             Err(reason) => refused.push((row.number, reason)),
         }
         pb.inc(1);
@@ -497,11 +518,40 @@ pub async fn import(state: &AppState, city: CityCode, file: &Path, register: boo
     let spinner = ProgressBar::new_spinner();
     spinner.set_message(format!("storing {} cases in one transaction", cases.len()));
     spinner.enable_steady_tick(std::time::Duration::from_millis(120));
-    let ids = gongzhi_app::cases::import_cases(state, city, &cases).await?;
+    let r = gongzhi_app::cases::import_keyed_cases(state, city, &cases).await?;
     spinner.finish_and_clear();
+    let ids = &r.ids;
     match (ids.first(), ids.last()) {
-        (Some(a), Some(b)) => println!("imported {} cases from {} (ids {a}–{b})", ids.len(), file.display()),
+        (Some(a), Some(b)) => println!(
+            "imported {} cases from {} (ids {a}–{b}; {})",
+            ids.len(),
+            file.display(),
+            r.report.summary()
+        ),
         _ => println!("imported no cases from {}", file.display()),
     }
     Ok(())
+}
+
+/// A row's natural key (issue 20): its `external_id` (the 12345 hotline's or 数字城管's case
+/// number; `case_no` also names it) when it has one, else its content: source, category,
+/// condition, description (white space and case aside), place (to about a metre) and report
+/// time as written. A case imported before under the same key is not created again.
+fn natural_key(row: &Row) -> String {
+    if let Some(id) = row.get("external_id").or_else(|| row.get("case_no")) {
+        return format!("id:{id}");
+    }
+    let cell = |c: &str| row.get(c).unwrap_or("").to_owned();
+    let place = match (cell("lng").parse::<f64>(), cell("lat").parse::<f64>()) {
+        (Ok(lng), Ok(lat)) => gongzhi_core::import::place(lng, lat),
+        _ => format!("{},{}", cell("lng"), cell("lat")),
+    };
+    format!(
+        "content:{}|{}|{}|{}|{place}|{}",
+        row.get("source").unwrap_or("hotline"),
+        cell("category"),
+        cell("condition"),
+        gongzhi_core::import::normalise(&cell("description")),
+        row.get("reported_at").or_else(|| row.get("created")).unwrap_or("")
+    )
 }

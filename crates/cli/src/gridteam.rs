@@ -57,8 +57,13 @@ pub async fn run(cmd: GridteamCommand) -> Result<()> {
         GridteamCommand::Import { db, grid, list, file } => {
             let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let (state, g) = state_and_grid(&db, &grid).await?;
-            let ids = gongzhi_app::gridteam::import(&state, db.city, &g, &list, &bytes, None).await?;
-            println!("imported {} {list} into grid {grid} from {}", ids.len(), file.display());
+            let r = gongzhi_app::gridteam::import(&state, db.city, &g, &list, &bytes, None).await?;
+            println!(
+                "imported {} {list} into grid {grid} from {} ({})",
+                r.ids.len(),
+                file.display(),
+                r.report.summary()
+            );
             Ok(())
         }
         GridteamCommand::Export { db, grid, list, output } => {

@@ -76,7 +76,11 @@ pub async fn run(cmd: InitiativeCommand) -> Result<()> {
                 Ok(r) => r,
                 Err(e) => return failed(&file, e),
             };
-            println!("initiative {id}: {} units registered", r.initiative.units.len());
+            println!(
+                "initiative {id}: {} units registered ({})",
+                r.initiative.units.len(),
+                r.report.summary()
+            );
             Ok(())
         }
         InitiativeCommand::Parties { db, id, user, file } => {
@@ -86,7 +90,11 @@ pub async fn run(cmd: InitiativeCommand) -> Result<()> {
                 Ok(r) => r,
                 Err(e) => return failed(&file, e),
             };
-            println!("initiative {id}: {} parties registered", r.initiative.parties.len());
+            println!(
+                "initiative {id}: {} parties registered ({})",
+                r.initiative.parties.len(),
+                r.report.summary()
+            );
             Ok(())
         }
     }

@@ -89,6 +89,10 @@ enum Command {
         /// Scheduled backups to keep (the oldest are removed).
         #[arg(long, env = "GONGZHI_BACKUP_KEEP", default_value_t = 7, value_parser = clap::value_parser!(u64).range(1..))]
         backup_keep: u64,
+        /// Seconds the requests in flight get to finish after SIGTERM or Ctrl-C; then the server
+        /// stops anyway (a second signal stops it at once).
+        #[arg(long, env = "GONGZHI_GRACE_SECONDS", default_value_t = gongzhi_web::DEFAULT_GRACE.as_secs())]
+        grace_seconds: u64,
     },
     /// Apply database migrations and exit.
     Migrate {
@@ -247,6 +251,20 @@ enum BenchCommand {
         #[arg(long, default_value_t = 300)]
         queries: usize,
     },
+    /// Interactive latency under analytic load: HEAVY users reload the city dashboard while a
+    /// dispatcher opens cases and a resident reports (in process), first with analytic reads on
+    /// the interactive connections (as before they had their own pool), then on their own pool.
+    /// Prints one JSON object per arrangement and one with the ratios.
+    Mixed {
+        #[command(flatten)]
+        db: Db,
+        /// Users reloading the dashboard at once.
+        #[arg(long, default_value_t = 8)]
+        heavy: usize,
+        /// Seconds per arrangement.
+        #[arg(long, default_value_t = 20.0)]
+        seconds: f64,
+    },
     /// Server time of the main pages (in process, no network) on a loaded database, per demo
     /// role. The last line printed is one JSON object with the slowest page.
     Pages {
@@ -399,9 +417,11 @@ async fn main() -> Result<()> {
             backup_dir,
             backup_every_hours,
             backup_keep,
+            grace_seconds,
         } => {
             let backups = backup_dir.map(|d| (d, backup_every_hours, backup_keep as usize));
-            serve(db, SocketAddr::new(host, port), demo, cases_per_day, backups).await
+            let grace = std::time::Duration::from_secs(grace_seconds);
+            serve(db, SocketAddr::new(host, port), demo, cases_per_day, backups, grace).await
         }
         Command::Backup { db, to } => {
             let state = AppState::lazy(open(&db).await?, db.city);
@@ -474,6 +494,32 @@ async fn main() -> Result<()> {
         Command::Renewal(RenewalCommand::Needs(cmd)) => renewal_needs::run(cmd).await,
         Command::Bench(BenchCommand::RenewalCluster { needs, side_km, seed }) => {
             renewal_needs::bench(needs, side_km, seed)
+        }
+        Command::Bench(BenchCommand::Mixed { db, heavy, seconds }) => {
+            let store = open(&db).await?;
+            let shared = AppState::new(store.without_analytic_pool(), db.city).await?;
+            let before = gongzhi_web::bench::MixedLoad {
+                pools: "shared",
+                ..gongzhi_web::bench::mixed(&shared, heavy, seconds).await?
+            };
+            println!("{}", serde_json::to_string(&before)?);
+            let separate = AppState::new(store, db.city).await?;
+            let after = gongzhi_web::bench::MixedLoad {
+                pools: "separate",
+                ..gongzhi_web::bench::mixed(&separate, heavy, seconds).await?
+            };
+            println!("{}", serde_json::to_string(&after)?);
+            let ratio = |a: f64, b: f64| if b > 0.0 { (a / b * 100.0).round() / 100.0 } else { 0.0 };
+            println!(
+                "{}",
+                serde_json::json!({
+                    "bench": "mixed", "backend": separate.backend_name(), "heavy_users": heavy,
+                    "lookup_p99_shared_over_separate": ratio(before.lookup_p99_ms, after.lookup_p99_ms),
+                    "write_p99_shared_over_separate": ratio(before.write_p99_ms, after.write_p99_ms),
+                    "dashboards_separate_over_shared": ratio(after.dashboards as f64, before.dashboards as f64),
+                })
+            );
+            Ok(())
         }
         Command::Bench(BenchCommand::Pages { db, runs, users }) => {
             let store = open(&db).await?;
@@ -627,6 +673,7 @@ async fn serve(
     demo: bool,
     cases_per_day: u64,
     backups: Option<(PathBuf, u64, usize)>,
+    grace: std::time::Duration,
 ) -> Result<()> {
     let store = open(&db).await?;
     if demo && !gongzhi_demo::is_loaded(&store).await? {
@@ -637,15 +684,17 @@ async fn serve(
         load_demo(&store, gongzhi_demo::Options::default(), cases_per_day).await?;
     }
     let state = AppState::new(store, db.city).await?;
-    gongzhi_web::spawn_sweeper(state.clone(), std::time::Duration::from_secs(60));
-    if let Some((dir, hours, keep)) = backups {
-        if !db.database.starts_with("sqlite:") {
-            bail!("--backup-dir works for SQLite databases; back PostgreSQL up with pg_dump (docs/operations.md)");
-        }
-        println!("backing up into {} every {hours} h, keeping {keep}", dir.display());
-        gongzhi_web::spawn_backups(state.clone(), dir, std::time::Duration::from_secs(hours * 3600), keep);
+    if backups.is_some() && !db.database.starts_with("sqlite:") {
+        bail!("--backup-dir works for SQLite databases; back PostgreSQL up with pg_dump (docs/operations.md)");
     }
-    gongzhi_web::serve(state, addr, |bound| {
+    // The sweeper and the scheduled backups stop with the server, between two runs.
+    let mut shutdown = gongzhi_web::Shutdown::new(grace);
+    shutdown.spawn_sweeper(state.clone(), std::time::Duration::from_secs(60));
+    if let Some((dir, hours, keep)) = backups {
+        println!("backing up into {} every {hours} h, keeping {keep}", dir.display());
+        shutdown.spawn_backups(state.clone(), dir, std::time::Duration::from_secs(hours * 3600), keep);
+    }
+    gongzhi_web::serve_with(state, addr, shutdown, |bound| {
         println!(
             "Gongzhi (共治) is serving on http://{bound}  (database: {})",
             db.database

@@ -61,10 +61,20 @@ pub enum RegenCommand {
 }
 
 /// An import's answer: how many rows, or each wrong line of the file (nothing was imported).
-fn imported(file: &Path, what: &str, code: &str, r: std::result::Result<usize, AppError>) -> Result<()> {
+fn imported(
+    file: &Path,
+    what: &str,
+    code: &str,
+    r: std::result::Result<gongzhi_core::import::ImportReport, AppError>,
+) -> Result<()> {
     match r {
-        Ok(n) => {
-            println!("imported {n} {what} into {code} from {}", file.display());
+        Ok(report) => {
+            let n = report.added.len() + report.updated.len() + report.unchanged.len();
+            println!(
+                "imported {n} {what} into {code} from {} ({})",
+                file.display(),
+                report.summary()
+            );
             Ok(())
         }
         Err(e) if !e.items.is_empty() => crate::refused(file, &e.items, "line(s) wrong"),

@@ -81,7 +81,7 @@ pub async fn run(cmd: RenewalCommand) -> Result<()> {
         } => {
             let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let s = state(&db, &community).await?;
-            let ids = gongzhi_app::renewal_needs::import_needs(&s, db.city, &community, &bytes)
+            let r = gongzhi_app::renewal_needs::import_needs(&s, db.city, &community, &bytes)
                 .await
                 .map_err(|e| {
                     if e.items.is_empty() {
@@ -91,9 +91,10 @@ pub async fn run(cmd: RenewalCommand) -> Result<()> {
                     }
                 })?;
             println!(
-                "imported {} needs into community {community} from {}",
-                ids.len(),
-                file.display()
+                "imported {} needs into community {community} from {} ({})",
+                r.ids.len(),
+                file.display(),
+                r.report.summary()
             );
             if cluster {
                 let r = gongzhi_app::renewal_needs::run_clustering(&s, db.city, &community, None).await?;

@@ -73,7 +73,11 @@ pub async fn run(cmd: VoteCommand) -> Result<()> {
             let n = gongzhi_app::renewal_votes::import_pb(&state, &principal, vote, &text)
                 .await
                 .map_err(|e| anyhow::anyhow!("{}: refused, nothing was imported: {e}", file.display()))?;
-            println!("vote {vote}: {n} ballots imported");
+            println!(
+                "vote {vote}: {} ballots imported ({})",
+                n.added.len() + n.updated.len() + n.unchanged.len(),
+                n.summary()
+            );
             Ok(())
         }
         VoteCommand::Results {

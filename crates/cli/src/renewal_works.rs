@@ -110,8 +110,13 @@ pub async fn run(cmd: RenewalCommand) -> Result<()> {
             };
             let state = AppState::lazy(crate::open(&db).await?, db.city);
             match app::import_table(&state, db.city, &table).await {
-                Ok(ids) => {
-                    println!("imported {} works from {}", ids.len(), file.display());
+                Ok(r) => {
+                    println!(
+                        "imported {} works from {} ({})",
+                        r.ids.len(),
+                        file.display(),
+                        r.report.summary()
+                    );
                     Ok(())
                 }
                 // The wrong lines, each as the error's item.

@@ -134,17 +134,31 @@ fn export_reimport_and_refuse() {
     assert!(ok, "{err}");
     assert_eq!(csv_rows(dir.path().join("all.csv").as_path()).len(), 121);
 
-    // Both re-import: new cases at the same places and report times.
+    // Both re-import: new cases at the same places and report times. Rows are keyed by their
+    // content (these files have no external_id): the cases of part.csv, in all.xlsx too, are
+    // not created a second time (issue 20).
     let (ok, out, err) = gongzhi(&db, &["cases", "import", &path("part.csv")]);
     assert!(ok, "{out}{err}");
     assert!(out.contains(&format!("imported {part} cases")), "{out}");
+    assert!(out.contains(&format!("{part} added, 0 updated, 0 unchanged")), "{out}");
     let (ok, out, err) = gongzhi(&db, &["cases", "import", &path("all.xlsx"), "--register"]);
     assert!(ok, "{out}{err}");
     assert!(out.contains("imported 120 cases"), "{out}");
+    assert!(
+        out.contains(&format!("{} added, 0 updated, {part} unchanged", 120 - part)),
+        "{out}"
+    );
     let (ok, _, err) = gongzhi(&db, &["cases", "export", "-o", &path("after.csv")]);
     assert!(ok, "{err}");
     let after = csv_rows(dir.path().join("after.csv").as_path());
-    assert_eq!(after.len(), 1 + 120 + part + 120);
+    assert_eq!(after.len(), 1 + 120 + 120);
+    // Imported twice: nothing more.
+    let (ok, out, err) = gongzhi(&db, &["cases", "import", &path("all.xlsx"), "--register"]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("0 added, 0 updated, 120 unchanged"), "{out}");
+    let (ok, _, err) = gongzhi(&db, &["cases", "export", "-o", &path("twice.csv")]);
+    assert!(ok, "{err}");
+    assert_eq!(csv_rows(dir.path().join("twice.csv").as_path()), after);
     let original = &rows[1];
     let copy = after[121..]
         .iter()
@@ -163,6 +177,41 @@ fn export_reimport_and_refuse() {
     );
     assert_eq!(&copy[1], "collected");
     assert!(after[121 + part..].iter().all(|r| &r[1] == "registered"));
+
+    // A hotline export keyed by its case numbers: imported twice, each case once; the same
+    // number twice in one file is refused naming both rows, storing nothing.
+    let hotline = path("hotline.csv");
+    std::fs::write(
+        &hotline,
+        "external_id,condition,description,lng,lat,reported_at\n\
+         12345-0001,E0102-01,路边垃圾,103.634,31.0139,2025-03-04 10:00\n\
+         12345-0002,E0102-01,路边垃圾,103.634,31.0139,2025-03-04 10:00\n",
+    )
+    .unwrap();
+    let (ok, out, err) = gongzhi(&db, &["cases", "import", &hotline]);
+    assert!(ok && out.contains("2 added, 0 updated, 0 unchanged"), "{out}{err}");
+    let (ok, out, err) = gongzhi(&db, &["cases", "import", &hotline]);
+    assert!(ok && out.contains("0 added, 0 updated, 2 unchanged"), "{out}{err}");
+    let twice = path("twice-in-one.csv");
+    std::fs::write(
+        &twice,
+        "external_id,condition,description,lng,lat\n\
+         12345-0003,E0102-01,井盖缺失,103.634,31.0139\n\
+         12345-0004,E0102-01,井盖缺失,103.634,31.0139\n\
+         12345-0003,E0102-01,井盖松动,103.634,31.0139\n",
+    )
+    .unwrap();
+    let (ok, _, err) = gongzhi(&db, &["cases", "import", &twice]);
+    assert!(!ok);
+    assert!(
+        err.lines()
+            .any(|l| l.contains("row 4:") && l.contains("same case as row 2")),
+        "{err}"
+    );
+    let (ok, _, err) = gongzhi(&db, &["cases", "export", "-o", &path("hotline-after.csv")]);
+    assert!(ok, "{err}");
+    let after = csv_rows(dir.path().join("hotline-after.csv").as_path());
+    assert_eq!(after.len(), 1 + 120 + 120 + 2, "nothing of the refused file is stored");
 
     // A bad file: every bad row named, nothing stored.
     let bad = path("bad.csv");

@@ -96,6 +96,9 @@ pub enum Permission {
     /// Deliver micro-renewal: accept bundles of works, start and run delivery projects, register
     /// works for any department (项目整合与共建).
     DeliverRenewal,
+    /// Read the log of reads of personal data (who read whose contact details or household
+    /// data, when and where) and export it.
+    AuditPersonalData,
 }
 
 /// The role × permission matrix.
@@ -112,6 +115,7 @@ pub fn role_has(role: Role, p: Permission) -> bool {
             ViewGridDetails | ViewCases | ManageGrid | CoordinateRegeneration | RunRenewal | DeliverRenewal
         ),
         Acceptor | Dispatcher | ShiftLeader | Analyst => matches!(p, ViewGridDetails | ViewCases),
+        DataProtectionOfficer => p == AuditPersonalData,
         Resident | DepartmentHandler => false,
     }
 }

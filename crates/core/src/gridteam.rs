@@ -982,7 +982,7 @@ pub struct Project {
 
 /// The columns of the needs list's file (import and export).
 pub const NEED_COLUMNS: &[&str] = &[
-    "category", "text", "lng", "lat", "urgency", "source", "quantity", "group",
+    "category", "text", "lng", "lat", "urgency", "source", "quantity", "group", "ref",
 ];
 /// The columns of the resource list's file (import and export).
 pub const RESOURCE_COLUMNS: &[&str] = &[
@@ -996,7 +996,35 @@ pub const RESOURCE_COLUMNS: &[&str] = &[
     "reach_m",
     "capacity",
     "windows",
+    "ref",
 ];
+
+/// The natural key of an imported need (a stored record's body, or a file row's): its source id
+/// (`ref`, the id the need has where it came from) when it has one, else its content: category,
+/// text (white space and case aside) and place (to about a metre). A re-import finds the stored
+/// need by this key and updates it or leaves it alone instead of adding it twice.
+pub fn need_key(body: &serde_json::Value) -> String {
+    record_key(body, "category", "text")
+}
+
+/// The natural key of an imported resource: its `ref` when it has one, else its kind, title
+/// (white space and case aside) and place.
+pub fn resource_key(body: &serde_json::Value) -> String {
+    record_key(body, "kind", "title")
+}
+
+fn record_key(body: &serde_json::Value, class: &str, text: &str) -> String {
+    let s = |c: &str| body[c].as_str().unwrap_or("").trim().to_owned();
+    let reference = s("ref");
+    if !reference.is_empty() {
+        return format!("ref:{reference}");
+    }
+    let place = match (body["lng"].as_f64(), body["lat"].as_f64()) {
+        (Some(lng), Some(lat)) => crate::import::place(lng, lat),
+        _ => String::new(),
+    };
+    format!("{}|{}|{place}", s(class), crate::import::normalise(&s(text)))
+}
 
 fn parse_enum<T: FromStr<Err = DomainError>>(row: &Row, column: &str) -> Result<T, LineError> {
     let v = row.required(column)?;

@@ -13,6 +13,7 @@ pub mod flat;
 pub mod grid;
 pub mod gridteam;
 pub mod ids;
+pub mod import;
 pub mod indicators;
 pub mod lang;
 pub mod media;

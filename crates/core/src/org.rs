@@ -162,6 +162,9 @@ string_enum! {
         Analyst => "analyst", "分析员", "Analyst";
         /// 管理员 administrator.
         Admin => "admin", "管理员", "Administrator";
+        /// 个人信息保护负责人 data-protection officer (个人信息保护法 art. 52): reads the log of
+        /// who read people's contact details and household data.
+        DataProtectionOfficer => "data_protection_officer", "个人信息保护负责人", "Data-protection officer";
     }
 }
 

@@ -3,7 +3,7 @@
 //! initiatives (unit-by-unit surveys) and urban regeneration (holdings, consent by floor area)
 //! share. Floor areas are exact: hundredths of a square metre, never floats.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -176,7 +176,7 @@ pub fn parse_premises(table: &Table) -> Result<Premises, Vec<LineError>> {
     let mut errors = Vec::new();
     let mut out = Premises::default();
     let mut buildings: BTreeMap<String, usize> = BTreeMap::new();
-    let mut unit_codes = HashSet::new();
+    let mut unit_codes = crate::import::SeenKeys::new("unit code", "unit");
     for row in &table.rows {
         let building = match building_of(row) {
             Ok(b) => b,
@@ -201,8 +201,8 @@ pub fn parse_premises(table: &Table) -> Result<Premises, Vec<LineError>> {
             }
         }
         if let Some(code) = row.get("unit") {
-            if !unit_codes.insert(code.to_owned()) {
-                errors.push(row.error("unit", format!("unit {code} appears twice in the file")));
+            if let Err(e) = unit_codes.check(code.to_owned(), row.line) {
+                errors.push(e);
                 continue;
             }
         }
@@ -423,7 +423,7 @@ mod tests {
             "{shown:?}"
         );
         assert!(
-            shown.contains(&"line 7, column unit: unit B1-101 appears twice in the file".into()),
+            shown.contains(&"line 7, column unit: same unit code as line 2; a file names each once".into()),
             "{shown:?}"
         );
         let e = parse_premises(&Table::from_csv("building,name\n").unwrap()).unwrap_err();

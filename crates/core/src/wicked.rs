@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::decision::ballot::Choice;
 use crate::decision::tally::{CommitteeResult, MotionResult, MotionRule};
 use crate::decision::{self, RuleSet};
+use crate::import::{ImportReport, SeenKeys};
 use crate::premises::{Area, Premises, UnitUse};
 use crate::table::{LineError, Table};
 use crate::visibility::{stored, BackStagePass, Internal, Seat, Stage};
@@ -137,6 +138,10 @@ pub enum InitiativeEvent {
     PartyAdded {
         party: Party,
     },
+    /// A registered party re-imported with other values (its kind): the party as it is now.
+    PartyChanged {
+        party: Party,
+    },
     MemberJoined {
         person: i64,
         name: String,
@@ -230,6 +235,7 @@ impl InitiativeEvent {
             PlanVoted { .. } => Stage::Front,
             UnitsRegistered { .. }
             | PartyAdded { .. }
+            | PartyChanged { .. }
             | ContactLogged { .. }
             | UnitSurveyed { .. }
             | MemberJoined { side: Side::Front, .. } => Stage::Front,
@@ -250,7 +256,7 @@ impl InitiativeEvent {
         match self {
             Opened { name, problem, .. } => format!("{name}（{}）", problem.zh()),
             UnitsRegistered { units } => format!("{} units", units.len()),
-            PartyAdded { party } => format!("{}（{}）", party.name, party.kind.zh()),
+            PartyAdded { party } | PartyChanged { party } => format!("{}（{}）", party.name, party.kind.zh()),
             MemberJoined { name, side, .. } => format!("{name}（{}）", side.zh()),
             ContactLogged { position, concerns, .. } => format!("{}：{concerns}", position.zh()),
             UnitSurveyed { survey } => format!("{}：{}", survey.unit, survey.actual_use.zh()),
@@ -307,12 +313,52 @@ pub fn units_from_premises(premises: &Premises, community: &str) -> Result<Initi
 /// The columns of a parties file: `name, kind, units` (unit codes separated by `;`).
 pub const PARTY_COLUMNS: &[&str] = &["name", "kind", "units"];
 
+/// A party's natural key: its name (white space and case aside) and the set of its units. The
+/// same name with other units is another party (two owners can share a name).
+fn party_key(name: &str, units: &[String]) -> (String, Vec<String>) {
+    let mut units = units.to_vec();
+    units.sort();
+    units.dedup();
+    (crate::import::normalise(name), units)
+}
+
+/// How a party is named in an import's report: "name (unit;unit)".
+fn party_label(p: &Party) -> String {
+    format!("{} ({})", p.name, p.units.join(";"))
+}
+
+/// A parties file checked against an initiative: the events to record (new parties, parties
+/// whose kind changed) and the report of every row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartiesImport {
+    pub events: Vec<InitiativeEvent>,
+    pub report: ImportReport,
+}
+
+/// A units registration checked against an initiative: the event to record (the units that are
+/// new or changed; none when the file adds nothing) and the report by unit code.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitsImport {
+    pub event: Option<InitiativeEvent>,
+    pub report: ImportReport,
+}
+
 impl Initiative {
-    /// Parties from a file, numbered after those registered; every wrong line is reported.
-    pub fn parties_from(&self, table: &Table) -> Result<Vec<InitiativeEvent>, Vec<LineError>> {
+    /// Parties from a file, numbered after those registered; every wrong line is reported. A
+    /// party is keyed by its name and units: one already registered is left alone, or changed
+    /// (a `PartyChanged` event) when its kind differs; a file naming one party twice is refused
+    /// with both lines.
+    pub fn parties_from(&self, table: &Table) -> Result<PartiesImport, Vec<LineError>> {
         table.require_columns(PARTY_COLUMNS).map_err(|e| vec![e])?;
         let mut errors = Vec::new();
         let mut events = Vec::new();
+        let mut report = ImportReport::default();
+        let mut seen = SeenKeys::new("party (name and units)", "name");
+        // The registered parties by key; the first one when earlier imports registered copies.
+        let mut registered: BTreeMap<(String, Vec<String>), &Party> = BTreeMap::new();
+        for p in self.parties.values() {
+            registered.entry(party_key(&p.name, &p.units)).or_insert(p);
+        }
         let mut next = self.parties.keys().max().copied().unwrap_or(0);
         for row in &table.rows {
             let name = row.required("name");
@@ -332,23 +378,69 @@ impl Initiative {
             }
             match (name, kind) {
                 (Ok(name), Ok(kind)) => {
-                    next += 1;
-                    events.push(InitiativeEvent::PartyAdded {
-                        party: Party {
-                            id: next,
-                            name: name.to_owned(),
-                            kind,
-                            units,
-                        },
-                    });
+                    let key = party_key(name, &units);
+                    if let Err(e) = seen.check(key.clone(), row.line) {
+                        errors.push(e);
+                        continue;
+                    }
+                    match registered.get(&key) {
+                        Some(p) if p.kind == kind => report.unchanged.push(party_label(p)),
+                        Some(p) => {
+                            let party = Party { kind, ..(*p).clone() };
+                            report.updated.push(party_label(&party));
+                            events.push(InitiativeEvent::PartyChanged { party });
+                        }
+                        None => {
+                            next += 1;
+                            let party = Party {
+                                id: next,
+                                name: name.to_owned(),
+                                kind,
+                                units,
+                            };
+                            report.added.push(party_label(&party));
+                            events.push(InitiativeEvent::PartyAdded { party });
+                        }
+                    }
                 }
                 (n, k) => errors.extend([n.err(), k.err()].into_iter().flatten()),
             }
         }
         if errors.is_empty() {
-            Ok(events)
+            Ok(PartiesImport { events, report })
         } else {
             Err(errors)
+        }
+    }
+
+    /// The part of a units registration (from [`units_from_premises`]) that changes this
+    /// initiative: units keyed by code, new ones added, registered ones with another building,
+    /// floor or area updated, the others left alone.
+    pub fn units_import(&self, registered: InitiativeEvent) -> UnitsImport {
+        let InitiativeEvent::UnitsRegistered { units } = registered else {
+            return UnitsImport {
+                event: Some(registered),
+                report: ImportReport::default(),
+            };
+        };
+        let mut report = ImportReport::default();
+        let mut changed = Vec::new();
+        for u in units {
+            match self.units.get(&u.code) {
+                Some(old) if *old == u => report.unchanged.push(u.code),
+                Some(_) => {
+                    report.updated.push(u.code.clone());
+                    changed.push(u);
+                }
+                None => {
+                    report.added.push(u.code.clone());
+                    changed.push(u);
+                }
+            }
+        }
+        UnitsImport {
+            event: (!changed.is_empty()).then_some(InitiativeEvent::UnitsRegistered { units: changed }),
+            report,
         }
     }
 }
@@ -434,7 +526,7 @@ impl Initiative {
                     self.units.insert(u.code.clone(), u.clone());
                 }
             }
-            PartyAdded { party } => {
+            PartyAdded { party } | PartyChanged { party } => {
                 self.parties.insert(party.id, party.clone());
             }
             MemberJoined { person, name, side } => {
@@ -546,7 +638,11 @@ impl Initiative {
             | NoteAdded { .. }
             | PlanPhase { .. }
             | TaskDispatched { .. } => only(Side::Back, "this step"),
-            PartyAdded { party } => {
+            PartyChanged { party } if !self.parties.contains_key(&party.id) => Err(DomainError::invalid(
+                "party",
+                format!("there is no party {} in this initiative", party.id),
+            )),
+            PartyAdded { party } | PartyChanged { party } => {
                 only(Side::Front, "registering parties").or_else(|_| only(Side::Back, "registering parties"))?;
                 if let Some(u) = party.units.iter().find(|u| !self.units.contains_key(*u)) {
                     return Err(DomainError::invalid(
@@ -902,6 +998,7 @@ impl InitiativeEvent {
             Opened { .. } => "opened",
             UnitsRegistered { .. } => "units_registered",
             PartyAdded { .. } => "party_added",
+            PartyChanged { .. } => "party_changed",
             MemberJoined { .. } => "member_joined",
             ContactLogged { .. } => "contact_logged",
             UnitSurveyed { .. } => "unit_surveyed",

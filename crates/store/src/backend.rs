@@ -58,7 +58,16 @@ impl Backend {
         }
     }
 
-    /// Statements run on every new connection.
+    /// Connections kept apart for analytic reads ([`crate::Store::analytic`]).
+    pub(crate) fn analytic_connections(self) -> u32 {
+        match self {
+            Backend::Sqlite => 3,
+            Backend::Postgres => 4,
+        }
+    }
+
+    /// Statements run on every new connection. On PostgreSQL an interactive statement is
+    /// stopped after 30 s (a runaway query cannot hold a connection and its locks for long).
     pub(crate) fn session_setup(self) -> &'static [&'static str] {
         match self {
             Backend::Sqlite => &[
@@ -67,7 +76,19 @@ impl Backend {
                 "PRAGMA busy_timeout = 10000",
                 "PRAGMA foreign_keys = ON",
             ],
-            Backend::Postgres => &[],
+            Backend::Postgres => &["SET statement_timeout = '30s'"],
+        }
+    }
+
+    /// Statements run on every new analytic connection: read-only, and on PostgreSQL a longer
+    /// timeout (a city-year's indicators) that still ends a runaway query.
+    pub(crate) fn analytic_setup(self) -> &'static [&'static str] {
+        match self {
+            Backend::Sqlite => &["PRAGMA busy_timeout = 10000", "PRAGMA query_only = ON"],
+            Backend::Postgres => &[
+                "SET statement_timeout = '120s'",
+                "SET default_transaction_read_only = on",
+            ],
         }
     }
 

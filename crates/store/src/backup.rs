@@ -75,15 +75,18 @@ impl Store {
                 to.display()
             )));
         }
-        match check_backup(&tmp).await {
-            Ok(_) => {}
+        let info = match check_backup(&tmp).await {
+            Ok(info) => info,
             Err(e) => {
                 let _ = std::fs::remove_file(&tmp);
                 return Err(e);
             }
-        }
+        };
         std::fs::rename(&tmp, to).map_err(|e| io("cannot move the backup to", to, e))?;
-        check_backup(to).await
+        Ok(BackupInfo {
+            file: to.to_path_buf(),
+            ..info
+        })
     }
 }
 

@@ -21,7 +21,10 @@ use gongzhi_core::DomainError;
 use sqlx::pool::PoolConnection;
 use sqlx::Any;
 
-use crate::cases::{case_from_row, counter_keys, day_of, reason_of, CaseRow, CaseTuple, CASE_COLUMNS};
+use crate::cases::{
+    case_from_row, counter_keys, day_of, insert_case, reason_of, CaseRow, CaseTuple, NewCase, CASE_COLUMNS,
+};
+use crate::events;
 use crate::{Backend, ImportProgress, Store, StoreError};
 
 /// A case's whole history, to import in bulk.
@@ -227,6 +230,16 @@ fn check(h: &CaseHistory) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// What an import of cases did: every row's case id, in the file's order, and the report by key
+/// (`added`: created now; `unchanged`: imported before, left alone; a case is never updated by
+/// a re-import).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CasesImported {
+    pub ids: Vec<CaseId>,
+    #[serde(flatten)]
+    pub report: gongzhi_core::import::ImportReport,
+}
+
 /// Cases in bulk: importing case histories and reading them back in order.
 pub trait CaseImportStore {
     /// Import whole case histories: per batch of about [`BATCH_CASES`] cases, one transaction
@@ -253,6 +266,15 @@ pub trait CaseImportStore {
         limit: u32,
         created: Option<(i64, i64)>,
     ) -> impl Future<Output = Result<Vec<CaseRow>, StoreError>> + Send;
+    /// Create cases keyed by their natural key (an external id, or the row's content), in ONE
+    /// transaction: a key already imported is left alone (the case it made lives on through its
+    /// closed loop and is not rewritten), a new one creates its case as `create_cases` does and
+    /// records the key (event `case_imported`). The answer gives every row's case id, in order.
+    fn import_keyed_cases(
+        &self,
+        city: CityCode,
+        cases: &[(String, NewCase)],
+    ) -> impl Future<Output = Result<CasesImported, StoreError>> + Send;
     /// How many cases a city has, optionally only those reported in `[from_ms, to_ms)`.
     fn case_count(
         &self,
@@ -262,6 +284,55 @@ pub trait CaseImportStore {
 }
 
 impl CaseImportStore for Store {
+    async fn import_keyed_cases(
+        &self,
+        city: CityCode,
+        cases: &[(String, NewCase)],
+    ) -> Result<CasesImported, StoreError> {
+        let mut tx = self.write().await?;
+        let mut out = CasesImported::default();
+        for (key, new) in cases {
+            let known: Option<(i64,)> =
+                sqlx::query_as("SELECT case_id FROM case_external_ids WHERE city = $1 AND external_id = $2")
+                    .bind(city.as_str())
+                    .bind(key)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if let Some((id,)) = known {
+                out.ids.push(CaseId(id));
+                out.report.unchanged.push(key.clone());
+                continue;
+            }
+            let id = insert_case(&mut tx, city, new).await?.case.id;
+            sqlx::query("INSERT INTO case_external_ids (city, external_id, case_id) VALUES ($1, $2, $3)")
+                .bind(city.as_str())
+                .bind(key)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            events::append(
+                &mut tx,
+                city,
+                "case_imports",
+                "case_imported",
+                None,
+                None,
+                None,
+                &serde_json::json!({ "key": key, "case": id.0 }),
+            )
+            .await?;
+            out.ids.push(id);
+            out.report.added.push(key.clone());
+        }
+        if out.report.is_noop() {
+            // Every row's case was imported before: nothing was written.
+            tx.commit_unlogged().await?;
+        } else {
+            tx.commit().await?;
+        }
+        Ok(out)
+    }
+
     async fn import_case_histories(
         &self,
         city: CityCode,

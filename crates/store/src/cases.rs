@@ -55,16 +55,6 @@ pub struct NewCase {
     pub at_ms: Option<i64>,
 }
 
-/// A client's key for a create (`Idempotency-Key`): sent again by the same person with the same
-/// request, it returns the record the first one made instead of making another.
-#[derive(Debug, Clone)]
-pub struct IdempotencyKey {
-    pub person: PersonId,
-    pub key: String,
-    /// A hash of the request, so that a key reused for a different request is refused.
-    pub request_hash: String,
-}
-
 /// Events to add to one case, which must still be at `expected_version`.
 #[derive(Debug, Clone)]
 pub struct Change {
@@ -212,6 +202,7 @@ async fn record(
         .execute(&mut **tx)
         .await?;
         tx.appended(1);
+        tx.names(&stream);
         let delta = Counters::from_event(&before, event);
         bump(
             tx,
@@ -300,15 +291,6 @@ pub struct Contact {
 pub trait CaseStore {
     /// Record a new case (its `Collected` event and any follow-on events) in one transaction.
     fn create_case(&self, city: CityCode, new: &NewCase) -> impl Future<Output = Result<CaseRow, StoreError>> + Send;
-    /// [`CaseStore::create_case`] under an idempotency key, stored in the same transaction: the
-    /// case and `false`, or, when the key was used before for the same request, the case it made
-    /// and `true` (also when a concurrent request with the key won the race).
-    fn create_case_once(
-        &self,
-        city: CityCode,
-        new: &NewCase,
-        key: &IdempotencyKey,
-    ) -> impl Future<Output = Result<(CaseRow, bool), StoreError>> + Send;
     /// Record many new cases in one transaction (imports, replays, benchmarks).
     fn create_cases(
         &self,
@@ -425,48 +407,6 @@ impl CaseStore for Store {
         let row = insert_case(&mut tx, city, new).await?;
         tx.commit().await?;
         Ok(row)
-    }
-
-    async fn create_case_once(
-        &self,
-        city: CityCode,
-        new: &NewCase,
-        key: &IdempotencyKey,
-    ) -> Result<(CaseRow, bool), StoreError> {
-        if let Some(row) = self.case_of_key(city, key).await? {
-            return Ok((row, true));
-        }
-        let mut tx = self.write().await?;
-        let row = insert_case(&mut tx, city, new).await?;
-        let stored = sqlx::query(
-            "INSERT INTO idempotency_keys (city, person_id, key, request_hash, record, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(city.as_str())
-        .bind(key.person.0)
-        .bind(&key.key)
-        .bind(&key.request_hash)
-        .bind(format!("case:{}", row.case.id))
-        .bind(now_ms())
-        .execute(&mut *tx)
-        .await;
-        match stored.map_err(|e| StoreError::from_insert(e, || "idempotency key".into())) {
-            Ok(_) => {
-                tx.commit().await?;
-                Ok((row, false))
-            }
-            // A concurrent request with the same key committed first: this one's case is rolled
-            // back with the transaction, and the answer is the first one's.
-            Err(StoreError::Conflict(_)) => {
-                drop(tx);
-                let row = self
-                    .case_of_key(city, key)
-                    .await?
-                    .ok_or_else(|| StoreError::Conflict("a request with this Idempotency-Key is in progress".into()))?;
-                Ok((row, true))
-            }
-            Err(e) => Err(e),
-        }
     }
 
     async fn create_cases(&self, city: CityCode, cases: &[NewCase]) -> Result<Vec<CaseId>, StoreError> {
@@ -772,27 +712,8 @@ impl CaseStore for Store {
         actor: Option<PersonId>,
         public: bool,
     ) -> Result<i64, StoreError> {
-        let m = crate::media::NewMedia {
-            kind: gongzhi_core::media::Kind::of_type(content_type).unwrap_or(gongzhi_core::media::Kind::Photo),
-            content_type,
-            data,
-            owner: &format!("case:{case_id}"),
-            public,
-            legacy: None,
-        };
         let mut tx = self.write().await?;
-        let id = crate::media::insert(&mut tx, city, &m, actor).await?;
-        crate::events::append(
-            &mut tx,
-            city,
-            &format!("case:{case_id}:photos"),
-            "photo_added",
-            actor,
-            None,
-            None,
-            &serde_json::json!({ "photo": id, "media": id, "content_type": content_type, "size": data.len() }),
-        )
-        .await?;
+        let id = insert_case_photo(&mut tx, city, case_id, content_type, data, actor, public).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -824,7 +745,40 @@ fn counters_from(vals: &[u64]) -> Counters {
     serde_json::from_value(serde_json::Value::Object(map)).unwrap_or_default()
 }
 
-async fn insert_case(tx: &mut Write<'_>, city: CityCode, new: &NewCase) -> Result<CaseRow, StoreError> {
+/// Store a photo of a case in an open write, with its event.
+pub(crate) async fn insert_case_photo(
+    tx: &mut Write<'_>,
+    city: CityCode,
+    case_id: CaseId,
+    content_type: &str,
+    data: &[u8],
+    actor: Option<PersonId>,
+    public: bool,
+) -> Result<i64, StoreError> {
+    let m = crate::media::NewMedia {
+        kind: gongzhi_core::media::Kind::of_type(content_type).unwrap_or(gongzhi_core::media::Kind::Photo),
+        content_type,
+        data,
+        owner: &format!("case:{case_id}"),
+        public,
+        legacy: None,
+    };
+    let id = crate::media::insert(tx, city, &m, actor).await?;
+    crate::events::append(
+        tx,
+        city,
+        &format!("case:{case_id}:photos"),
+        "photo_added",
+        actor,
+        None,
+        None,
+        &serde_json::json!({ "photo": id, "media": id, "content_type": content_type, "size": data.len() }),
+    )
+    .await?;
+    Ok(id)
+}
+
+pub(crate) async fn insert_case(tx: &mut Write<'_>, city: CityCode, new: &NewCase) -> Result<CaseRow, StoreError> {
     let CaseEvent::Collected(intake) = &new.collected else {
         return Err(StoreError::Invalid(gongzhi_core::DomainError::invalid(
             "event",
@@ -881,34 +835,6 @@ async fn insert_case(tx: &mut Write<'_>, city: CityCode, new: &NewCase) -> Resul
         created_at: at,
         updated_at: at,
     })
-}
-
-impl Store {
-    /// The case an idempotency key made, if it was used; a key used for another request is refused.
-    async fn case_of_key(&self, city: CityCode, key: &IdempotencyKey) -> Result<Option<CaseRow>, StoreError> {
-        let found: Option<(String, String)> = sqlx::query_as(
-            "SELECT request_hash, record FROM idempotency_keys WHERE city = $1 AND person_id = $2 AND key = $3",
-        )
-        .bind(city.as_str())
-        .bind(key.person.0)
-        .bind(&key.key)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some((hash, record)) = found else {
-            return Ok(None);
-        };
-        if hash != key.request_hash {
-            return Err(StoreError::Invalid(gongzhi_core::DomainError::invalid(
-                "Idempotency-Key",
-                "this key was sent before with a different request: use a new key for a new report",
-            )));
-        }
-        let id = record
-            .strip_prefix("case:")
-            .and_then(|n| n.parse::<CaseId>().ok())
-            .ok_or_else(|| StoreError::Conflict(format!("idempotency key names {record}, not a case")))?;
-        self.case(city, id).await
-    }
 }
 
 #[cfg(test)]

@@ -50,6 +50,7 @@ pub(crate) async fn append(
     .fetch_one(&mut **tx)
     .await?;
     tx.appended(1);
+    tx.names(stream);
     Ok(id)
 }
 

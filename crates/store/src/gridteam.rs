@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::future::Future;
 
 use crate::write::Write;
+use gongzhi_core::import::ImportReport;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -104,6 +105,15 @@ fn record(list: GridList, r: RecordRow) -> GridRecord {
         created_at: r.4,
         body: serde_json::from_str(&r.5).unwrap_or(serde_json::Value::Null),
     }
+}
+
+/// What an import of records did: every row's record id, in the file's order, and the report by
+/// record id (added, updated, unchanged).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RecordsImported {
+    pub ids: Vec<i64>,
+    #[serde(flatten)]
+    pub report: ImportReport,
 }
 
 /// A new record of a list.
@@ -282,6 +292,21 @@ pub trait GridTeamStore {
         rs: &[NewRecord],
         actor: Option<PersonId>,
     ) -> impl Future<Output = Result<Vec<i64>, StoreError>> + Send;
+    /// Import records keyed by their natural key (`key` of a body), all or nothing: a record
+    /// whose key is not stored in `areas` is added; a stored one gets the file's `fields` (and
+    /// its area) over its body, written with a `{list}_reimported` event when that changes it,
+    /// left alone otherwise. The answer gives every row's record id, in order.
+    #[allow(clippy::too_many_arguments)]
+    fn import_grid_records(
+        &self,
+        city: CityCode,
+        list: GridList,
+        areas: &[String],
+        rs: &[NewRecord],
+        key: fn(&serde_json::Value) -> String,
+        fields: &[&str],
+        actor: Option<PersonId>,
+    ) -> impl Future<Output = Result<RecordsImported, StoreError>> + Send;
     /// Change a record's status and body, with the event `kind`.
     #[allow(clippy::too_many_arguments)]
     fn change_grid_record(
@@ -407,6 +432,90 @@ impl GridTeamStore for Store {
         }
         tx.commit().await?;
         Ok(ids)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn import_grid_records(
+        &self,
+        city: CityCode,
+        list: GridList,
+        areas: &[String],
+        rs: &[NewRecord],
+        key: fn(&serde_json::Value) -> String,
+        fields: &[&str],
+        actor: Option<PersonId>,
+    ) -> Result<RecordsImported, StoreError> {
+        let mut tx = self.write().await?;
+        // The stored records by key (the oldest when earlier imports stored copies).
+        let mut stored: HashMap<String, GridRecord> = HashMap::new();
+        for area in areas {
+            let rows: Vec<RecordRow> = sqlx::query_as(&format!(
+                "SELECT id, area, status, person_id, created_at, body FROM {} WHERE city = $1 AND area = $2 ORDER BY id",
+                list.table()
+            ))
+            .bind(city.as_str())
+            .bind(area)
+            .fetch_all(&mut *tx)
+            .await?;
+            for r in rows.into_iter().map(|r| record(list, r)) {
+                stored.entry(key(&r.body)).or_insert(r);
+            }
+        }
+        let mut out = RecordsImported::default();
+        for r in rs {
+            let Some(old) = stored.get(&key(&r.body)) else {
+                let id = insert(&mut tx, city, r, actor).await?;
+                out.ids.push(id);
+                out.report.added.push(id.to_string());
+                continue;
+            };
+            out.ids.push(old.id);
+            let mut body = old.body.clone();
+            let mut changed = Vec::new();
+            for f in fields {
+                let new = r.body.get(*f).cloned().unwrap_or(serde_json::Value::Null);
+                if body.get(*f).unwrap_or(&serde_json::Value::Null) != &new {
+                    changed.push(*f);
+                    body[*f] = new;
+                }
+            }
+            if old.area != r.area {
+                changed.push("area");
+            }
+            if changed.is_empty() {
+                out.report.unchanged.push(old.id.to_string());
+                continue;
+            }
+            sqlx::query(&format!(
+                "UPDATE {} SET area = $1, body = $2 WHERE city = $3 AND id = $4",
+                list.table()
+            ))
+            .bind(&r.area)
+            .bind(body.to_string())
+            .bind(city.as_str())
+            .bind(old.id)
+            .execute(&mut *tx)
+            .await?;
+            events::append(
+                &mut tx,
+                city,
+                &format!("{}:{}", list.table(), old.id),
+                &format!("{}_reimported", list.as_str()),
+                actor,
+                None,
+                None,
+                &serde_json::json!({ "area": r.area, "changed": changed, "body": body }),
+            )
+            .await?;
+            out.report.updated.push(old.id.to_string());
+        }
+        if out.report.is_noop() {
+            // Every row is stored as the file has it: nothing was written.
+            tx.commit_unlogged().await?;
+        } else {
+            tx.commit().await?;
+        }
+        Ok(out)
     }
 
     #[allow(clippy::too_many_arguments)]

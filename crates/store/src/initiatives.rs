@@ -8,8 +8,10 @@ use gongzhi_core::territory::CityCode;
 use gongzhi_core::wicked::{Entry, Initiative, InitiativeEvent, ProblemType, Side};
 use std::future::Future;
 
+use crate::premises::{write_premises, PremisesImported};
 use crate::write::Write;
 use crate::{events, now_ms, Store, StoreError};
+use gongzhi_core::premises::Premises;
 
 /// An initiative as listed.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -59,6 +61,21 @@ pub trait InitiativeStore {
         actor: PersonId,
         new: &[InitiativeEvent],
     ) -> impl Future<Output = Result<Initiative, StoreError>> + Send;
+    /// Register an initiative's units from a premises file in ONE transaction: the file's
+    /// buildings and units into the premises register (unchanged ones left alone) and `new`
+    /// (the units registration, when it adds or changes units) on the initiative, as
+    /// [`InitiativeStore::record_initiative`] does; all or nothing.
+    #[allow(clippy::too_many_arguments)]
+    fn import_initiative_units(
+        &self,
+        city: CityCode,
+        id: i64,
+        expected_version: i64,
+        side: Side,
+        actor: PersonId,
+        premises: &Premises,
+        new: &[InitiativeEvent],
+    ) -> impl Future<Output = Result<(Initiative, PremisesImported), StoreError>> + Send;
     /// An initiative replayed from its events, with its version.
     fn initiative(
         &self,
@@ -142,62 +159,43 @@ impl InitiativeStore for Store {
         new: &[InitiativeEvent],
     ) -> Result<Initiative, StoreError> {
         let mut tx = self.write().await?;
-        sqlx::query("UPDATE initiatives SET version = version WHERE city = $1 AND id = $2")
-            .bind(city.as_str())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        let (version,): (i64,) = sqlx::query_as("SELECT version FROM initiatives WHERE city = $1 AND id = $2")
-            .bind(city.as_str())
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("initiative {id}")))?;
-        if version != expected_version {
-            return Err(StoreError::Conflict(format!(
-                "initiative {id} was changed by someone else meanwhile (version {version} now, {expected_version} expected): reload it"
-            )));
+        let initiative = record_in(&mut tx, city, id, expected_version, side, actor, new).await?;
+        if new.is_empty() {
+            // Nothing to record (a re-import that changes nothing).
+            tx.commit_unlogged().await?;
+        } else {
+            tx.commit().await?;
         }
-        let mut initiative = replay(id, events::stream_in(&mut tx, city, &stream(id)).await?)?;
-        let at = now_ms();
-        for e in new {
-            initiative.check(side, e)?;
-            events::append(
-                &mut tx,
-                city,
-                &stream(id),
-                e.kind(),
-                Some(actor),
-                Some(side.as_str()),
-                None,
-                &serde_json::to_value(e).map_err(json)?,
-            )
-            .await?;
-            if let InitiativeEvent::MemberJoined { person, side, .. } = e {
-                add_member(&mut tx, city, id, PersonId(*person), *side).await?;
-            }
-            initiative.apply(Entry {
-                at,
-                actor: Some(actor),
-                event: e.clone(),
-            });
-            if let InitiativeEvent::CommitteeElected { candidates, .. } = e {
-                // The elected join the front stage.
-                for (person, _) in candidates {
-                    if initiative.side_of(*person) == Some(Side::Front) {
-                        add_member(&mut tx, city, id, PersonId(*person), Side::Front).await?;
-                    }
-                }
-            }
-        }
-        sqlx::query("UPDATE initiatives SET version = version + $1 WHERE city = $2 AND id = $3")
-            .bind(new.len() as i64)
-            .bind(city.as_str())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
         Ok(initiative)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn import_initiative_units(
+        &self,
+        city: CityCode,
+        id: i64,
+        expected_version: i64,
+        side: Side,
+        actor: PersonId,
+        premises: &Premises,
+        new: &[InitiativeEvent],
+    ) -> Result<(Initiative, PremisesImported), StoreError> {
+        self.check_premises(city, premises).await?;
+        let mut tx = self.write().await?;
+        let initiative = record_in(&mut tx, city, id, expected_version, side, actor, new).await?;
+        let report = write_premises(&mut tx, city, premises, Some(actor)).await?;
+        if new.is_empty() && report.is_noop() {
+            // The register and the initiative already hold the file as it is.
+            tx.commit_unlogged().await?;
+        } else {
+            tx.commit().await?;
+        }
+        let imported = PremisesImported {
+            buildings: premises.buildings.len(),
+            units: premises.units.len(),
+            report,
+        };
+        Ok((initiative, imported))
     }
 
     async fn initiative(&self, city: CityCode, id: i64) -> Result<Option<(Initiative, i64)>, StoreError> {
@@ -240,6 +238,73 @@ impl InitiativeStore for Store {
         .await?;
         rows.into_iter().map(|(i, s)| Ok((i, s.parse()?))).collect()
     }
+}
+
+/// Record events on an initiative in `tx` (see [`InitiativeStore::record_initiative`]).
+async fn record_in(
+    tx: &mut Write<'_>,
+    city: CityCode,
+    id: i64,
+    expected_version: i64,
+    side: Side,
+    actor: PersonId,
+    new: &[InitiativeEvent],
+) -> Result<Initiative, StoreError> {
+    sqlx::query("UPDATE initiatives SET version = version WHERE city = $1 AND id = $2")
+        .bind(city.as_str())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    let (version,): (i64,) = sqlx::query_as("SELECT version FROM initiatives WHERE city = $1 AND id = $2")
+        .bind(city.as_str())
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("initiative {id}")))?;
+    if version != expected_version {
+        return Err(StoreError::Conflict(format!(
+            "initiative {id} was changed by someone else meanwhile (version {version} now, {expected_version} expected): reload it"
+        )));
+    }
+    let mut initiative = replay(id, events::stream_in(tx, city, &stream(id)).await?)?;
+    let at = now_ms();
+    for e in new {
+        initiative.check(side, e)?;
+        events::append(
+            tx,
+            city,
+            &stream(id),
+            e.kind(),
+            Some(actor),
+            Some(side.as_str()),
+            None,
+            &serde_json::to_value(e).map_err(json)?,
+        )
+        .await?;
+        if let InitiativeEvent::MemberJoined { person, side, .. } = e {
+            add_member(tx, city, id, PersonId(*person), *side).await?;
+        }
+        initiative.apply(Entry {
+            at,
+            actor: Some(actor),
+            event: e.clone(),
+        });
+        if let InitiativeEvent::CommitteeElected { candidates, .. } = e {
+            // The elected join the front stage.
+            for (person, _) in candidates {
+                if initiative.side_of(*person) == Some(Side::Front) {
+                    add_member(tx, city, id, PersonId(*person), Side::Front).await?;
+                }
+            }
+        }
+    }
+    sqlx::query("UPDATE initiatives SET version = version + $1 WHERE city = $2 AND id = $3")
+        .bind(new.len() as i64)
+        .bind(city.as_str())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(initiative)
 }
 
 async fn add_member(

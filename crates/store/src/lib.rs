@@ -16,11 +16,13 @@ mod error;
 pub mod events;
 mod flat;
 pub mod gridteam;
+pub mod idempotency;
 mod initiatives;
 pub mod media;
 mod open311;
 mod people;
 mod premises;
+pub mod privacy;
 mod regen;
 pub mod renewal;
 mod settings;
@@ -45,6 +47,7 @@ pub mod prelude {
     pub use crate::open311::Open311Store;
     pub use crate::people::PeopleStore;
     pub use crate::premises::PremisesStore;
+    pub use crate::privacy::PrivacyStore;
     pub use crate::regen::RegenStore;
     pub use crate::renewal::clusters::ClusterStore;
     pub use crate::renewal::council::CouncilStore;
@@ -58,21 +61,23 @@ pub mod prelude {
     pub use crate::territory::TerritoryStore;
     pub use gongzhi_core::territory::CityCode;
 }
-pub use bulk::{BulkImported, CaseHistory, BATCH_CASES};
-pub use cases::{CaseQuery, CaseRow, CaseVisibility, Change, Contact, IdempotencyKey, NewCase};
+pub use bulk::{BulkImported, CaseHistory, CasesImported, BATCH_CASES};
+pub use cases::{CaseQuery, CaseRow, CaseVisibility, Change, Contact, NewCase};
 pub use documents::Document;
 pub use error::StoreError;
 pub use flat::{Committee, CommitteeMember, StoredDemand};
-pub use gridteam::{GridCounts, GridList, GridRecord, NewRecord};
+pub use gridteam::{GridCounts, GridList, GridRecord, NewRecord, RecordsImported};
+pub use idempotency::{IdempotencyKey, Recalled};
 pub use initiatives::InitiativeRow;
 pub use media::{Media, MediaInfo, NewMedia};
 pub use open311::{Open311Key, Open311Media, Open311Private, Open311Query, Open311Request};
 pub use people::{Account, NewPerson, TokenKind};
 pub use prelude::*;
 pub use premises::{PremisesImported, UseSummary};
+pub use privacy::{PersonalRead, ReadQuery};
 pub use regen::{ContactRecord, DecisionEntry};
 pub use renewal::delivery::{ContributionRow, DeliveryDetail, DeliveryRow, Spending, SupervisedMilestone};
-pub use renewal::works::{BundleRow, WorkRow};
+pub use renewal::works::{BundleRow, WorkRow, WorksImported};
 pub use renewal::StoredCluster;
 pub use territory::{GridPage, ImportProgress, Place};
 
@@ -128,6 +133,10 @@ const EDITED_MIGRATIONS: &[EditedMigration] = &[
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
+    /// Connections for analytic reads (dashboards, indicators, replays, exports), kept apart so
+    /// that a burst of heavy queries never makes an interactive request wait for a connection
+    /// ([`Store::analytic`]). Read-only; on PostgreSQL with a longer statement timeout.
+    analytic: AnyPool,
     backend: Backend,
     /// The SQLite file, for the free space of its disk.
     file: Option<std::path::PathBuf>,
@@ -167,6 +176,12 @@ impl StorageStatus {
     }
 }
 
+/// SHA-256 of a text, in hex (tokens and keys are stored only as this).
+pub(crate) fn sha256_hex(s: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(s.as_bytes()))
+}
+
 /// Milliseconds since the Unix epoch, the time unit of every stored timestamp.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
@@ -192,13 +207,53 @@ impl Store {
             .connect(&url)
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot open database {}: {e}", backend.redacted(&url))))?;
+        let file = backend.file(&url);
+        // An in-memory SQLite database exists only on its own connections: no second pool.
+        let analytic = if backend == Backend::Sqlite && file.is_none() {
+            pool.clone()
+        } else {
+            AnyPoolOptions::new()
+                .max_connections(backend.analytic_connections())
+                .after_connect(move |conn, _meta| {
+                    Box::pin(async move {
+                        for stmt in backend.analytic_setup() {
+                            sqlx::query(stmt).execute(&mut *conn).await?;
+                        }
+                        Ok(())
+                    })
+                })
+                .connect_lazy(&url)
+                .map_err(|e| StoreError::Unavailable(format!("cannot open database {}: {e}", backend.redacted(&url))))?
+        };
         let store = Store {
             pool,
+            analytic,
             backend,
-            file: backend.file(&url),
+            file,
         };
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// The same database through the analytic connections: for the heavy reads of dashboards,
+    /// indicators, replays and exports. Interactive requests keep the main connections, so they
+    /// never wait behind analytic ones. Read-only: a write through it fails.
+    pub fn analytic(&self) -> Store {
+        Store {
+            pool: self.analytic.clone(),
+            analytic: self.analytic.clone(),
+            backend: self.backend,
+            file: self.file.clone(),
+        }
+    }
+
+    /// The same database with analytic reads on the main connections, as before they had their
+    /// own (for `gongzhi bench mixed`, which measures both).
+    pub fn without_analytic_pool(&self) -> Store {
+        Store {
+            analytic: self.pool.clone(),
+            ..self.clone()
+        }
     }
 
     /// Apply the pending migrations of this backend.
@@ -208,10 +263,22 @@ impl Store {
             Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
         };
         self.repair_edited_migrations(&migrator).await?;
-        migrator
-            .run(&self.pool)
+        // A migration may build an index over millions of rows: no statement timeout for it.
+        let mut conn = self.pool.acquire().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SET statement_timeout = 0").execute(&mut *conn).await?;
+        }
+        let migrated = migrator
+            .run(&mut *conn)
             .await
-            .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
+            .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")));
+        if self.backend == Backend::Postgres {
+            for stmt in self.backend.session_setup() {
+                sqlx::query(stmt).execute(&mut *conn).await?;
+            }
+        }
+        drop(conn);
+        migrated?;
         self.finish_media_move().await
     }
 

@@ -10,10 +10,10 @@ use std::future::Future;
 
 use crate::prelude::*;
 
+use crate::sha256_hex;
 use gongzhi_core::access::{Grant, Scope};
 use gongzhi_core::case::{Case, CaseEvent, CaseState};
 use gongzhi_core::org::Role;
-use sha2::{Digest, Sha256};
 
 use crate::sql::{Arg, Sql};
 use crate::{events, now_ms, CaseRow, Store, StoreError};
@@ -64,10 +64,6 @@ pub struct Open311Query {
     pub page_size: u32,
 }
 
-fn sha256_hex(s: &str) -> String {
-    hex::encode(Sha256::digest(s.as_bytes()))
-}
-
 type CaseTuple = (String, String, Option<i64>, i64, i64);
 
 fn row_of((snapshot, area, reporter, created_at, updated_at): CaseTuple) -> Result<CaseRow, StoreError> {
@@ -107,14 +103,17 @@ pub trait Open311Store {
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     /// The Open311 key with this text, in whatever city it was made.
     fn open311_key(&self, key: &str) -> impl Future<Output = Result<Option<Open311Key>, StoreError>> + Send;
-    /// Record what an Open311 request brought beside its case (created by the case intake).
-    fn record_open311_request(
+    /// Record a new case from an Open311 request with its photo (public), its token and what the
+    /// request brought beside the case, all in one transaction: a crash leaves either all of it
+    /// or nothing. The case and the photo's media id.
+    fn create_open311_request(
         &self,
         city: CityCode,
-        case_id: CaseId,
+        new: &crate::NewCase,
+        photo: Option<(&str, &[u8])>,
         r: &Open311Request,
         actor: Option<PersonId>,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ) -> impl Future<Output = Result<(CaseRow, Option<i64>), StoreError>> + Send;
     /// The case a request token stands for.
     fn open311_token(
         &self,
@@ -261,14 +260,24 @@ impl Open311Store for Store {
         })
     }
 
-    async fn record_open311_request(
+    async fn create_open311_request(
         &self,
         city: CityCode,
-        case_id: CaseId,
+        new: &crate::NewCase,
+        photo: Option<(&str, &[u8])>,
         r: &Open311Request,
         actor: Option<PersonId>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(CaseRow, Option<i64>), StoreError> {
         let mut tx = self.write().await?;
+        let row = crate::cases::insert_case(&mut tx, city, new).await?;
+        let case_id = row.case.id;
+        let photo_id = match photo {
+            Some((content_type, data)) => {
+                Some(crate::cases::insert_case_photo(&mut tx, city, case_id, content_type, data, actor, true).await?)
+            }
+            None => None,
+        };
+        let r = &Open311Request { photo_id, ..r.clone() };
         sqlx::query("INSERT INTO open311_tokens (city, token, case_id) VALUES ($1, $2, $3)")
             .bind(city.as_str())
             .bind(&r.token)
@@ -310,7 +319,7 @@ impl Open311Store for Store {
         )
         .await?;
         tx.commit().await?;
-        Ok(())
+        Ok((row, photo_id))
     }
 
     async fn open311_token(&self, city: CityCode, token: &str) -> Result<Option<CaseId>, StoreError> {

@@ -1,5 +1,6 @@
 //! Organisations, people, role grants, accounts and login tokens.
 
+use crate::sha256_hex;
 use crate::write::Write;
 use gongzhi_core::access::{Grant, Principal, Scope};
 use gongzhi_core::ids::PersonId;
@@ -7,7 +8,6 @@ use gongzhi_core::org::{NewOrganisation, OrgKind, Organisation, Person, Role};
 use gongzhi_core::territory::CityCode;
 use gongzhi_core::territory::DivisionCode;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use std::future::Future;
 
 use crate::{events, now_ms, Store, StoreError};
@@ -49,10 +49,6 @@ impl TokenKind {
             TokenKind::Api => "api",
         }
     }
-}
-
-fn sha256_hex(s: &str) -> String {
-    hex::encode(Sha256::digest(s.as_bytes()))
 }
 
 type OrgRow = (i64, String, String, Option<i64>, String);

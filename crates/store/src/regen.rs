@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use crate::write::Write;
 use chrono::NaiveDateTime;
 use gongzhi_core::decision::Sentence;
+use gongzhi_core::import::ImportReport;
 use gongzhi_core::premises::Area;
 use gongzhi_core::regen::import::ImportedHolder;
 use gongzhi_core::regen::matching::History;
@@ -68,6 +69,43 @@ async fn append(
     events::append(tx, city, &stream(project), kind, actor, None, reason, payload).await
 }
 
+/// Insert a new holder's row and holdings.
+async fn insert_holder(tx: &mut Write<'_>, city: CityCode, project: &str, h: &Holder) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO regen_holders (city, project, code, name, kind, members, contested, representatives, sticking,
+           organisation_override, scenario_override) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL)",
+    )
+    .bind(city.as_str())
+    .bind(project)
+    .bind(&h.code)
+    .bind(&h.name)
+    .bind(h.kind.as_str())
+    .bind(h.members as i64)
+    .bind(h.contested as i64)
+    .bind(json(&h.representatives))
+    .bind(json(&h.sticking))
+    .execute(&mut **tx)
+    .await?;
+    insert_holdings(tx, city, project, h).await
+}
+
+async fn insert_holdings(tx: &mut Write<'_>, city: CityCode, project: &str, h: &Holder) -> Result<(), StoreError> {
+    for g in &h.holdings {
+        sqlx::query(
+            "INSERT INTO regen_holdings (city, project, holder, unit, area, common_share) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(city.as_str())
+        .bind(project)
+        .bind(&h.code)
+        .bind(&g.unit)
+        .bind(g.area.hundredths())
+        .bind(g.common_share_ppm as i64)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
 async fn next_seq(tx: &mut Write<'_>, table: &str, city: CityCode, project: &str) -> Result<i64, StoreError> {
     let (n,): (i64,) = sqlx::query_as(&format!(
         "SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM {table} WHERE city = $1 AND project = $2"
@@ -116,16 +154,18 @@ pub trait RegenStore {
     ) -> impl Future<Output = Result<Project, StoreError>> + Send;
     /// The city's projects, by code.
     fn regen_projects(&self, city: CityCode) -> impl Future<Output = Result<Vec<Project>, StoreError>> + Send;
-    /// Store the holders of a checked file (replacing those with the same codes and their
-    /// holdings) or nothing: every holding must be a unit of the premises register, not held by
-    /// another holder of the project; an empty area takes the unit's area.
+    /// Store the holders of a checked file or nothing: every holding must be a unit of the
+    /// premises register, not held by another holder of the project; an empty area takes the
+    /// unit's area. Keyed by holder code (issue 20): a stored holder is updated when the file
+    /// describes it or its holdings otherwise (its holdings replaced, staff overrides kept, one
+    /// `regen_holder_reimported` event) and left alone when not (no write, no event).
     fn import_regen_holders(
         &self,
         city: CityCode,
         project: &str,
         holders: &[ImportedHolder],
         actor: Option<PersonId>,
-    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+    ) -> impl Future<Output = Result<ImportReport, StoreError>> + Send;
     /// The project's holders with their holdings, by code.
     fn regen_holders(
         &self,
@@ -150,14 +190,16 @@ pub trait RegenStore {
         organisation: Option<Option<Override<Organisation>>>,
         actor: Option<PersonId>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Store the resources of a checked file (replacing those with the same codes).
+    /// Store the resources of a checked file, keyed by resource code (issue 20): a stored
+    /// resource is updated when the file differs (one `regen_resource_reimported` event naming
+    /// the changed fields) and left alone when not; a code twice in `resources` is refused.
     fn import_regen_resources(
         &self,
         city: CityCode,
         project: &str,
         resources: &[Resource],
         actor: Option<PersonId>,
-    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+    ) -> impl Future<Output = Result<ImportReport, StoreError>> + Send;
     /// The project's resources, by code.
     fn regen_resources(
         &self,
@@ -285,8 +327,18 @@ impl RegenStore for Store {
         project: &str,
         holders: &[ImportedHolder],
         actor: Option<PersonId>,
-    ) -> Result<usize, StoreError> {
+    ) -> Result<ImportReport, StoreError> {
         self.regen_project_or_404(city, project).await?;
+        let mut seen = gongzhi_core::import::SeenKeys::new("holder", "holder");
+        let mut dups = Vec::new();
+        for ih in holders {
+            if let Err(e) = seen.check(ih.holder.code.clone(), ih.lines.first().copied().unwrap_or(0)) {
+                dups.push(e);
+            }
+        }
+        if !dups.is_empty() {
+            return Err(StoreError::Lines(dups));
+        }
         let held: HashMap<String, String> = sqlx::query_as::<_, (String, String)>(
             "SELECT unit, holder FROM regen_holdings WHERE city = $1 AND project = $2",
         )
@@ -330,60 +382,102 @@ impl RegenStore for Store {
         if !errors.is_empty() {
             return Err(StoreError::Lines(errors));
         }
+        let stored: HashMap<String, Holder> = self
+            .regen_holders(city, project)
+            .await?
+            .into_iter()
+            .map(|h| (h.code.clone(), h))
+            .collect();
+        let mut report = ImportReport::default();
         let mut tx = self.write().await?;
         for h in &checked {
-            for table in ["regen_holdings", "regen_holders"] {
-                let column = if table == "regen_holders" { "code" } else { "holder" };
-                sqlx::query(&format!(
-                    "DELETE FROM {table} WHERE city = $1 AND project = $2 AND {column} = $3"
-                ))
-                .bind(city.as_str())
-                .bind(project)
-                .bind(&h.code)
-                .execute(&mut *tx)
+            let mut h = h.clone();
+            h.holdings.sort_by(|a, b| a.unit.cmp(&b.unit));
+            let Some(old) = stored.get(&h.code) else {
+                insert_holder(&mut tx, city, project, &h).await?;
+                append(
+                    &mut tx,
+                    city,
+                    project,
+                    "regen_holder_imported",
+                    actor,
+                    None,
+                    &serde_json::to_value(&h).expect("json"),
+                )
                 .await?;
+                report.added.push(h.code.clone());
+                continue;
+            };
+            let mut changed = Vec::new();
+            if old.name != h.name {
+                changed.push("name");
             }
+            if old.kind != h.kind {
+                changed.push("kind");
+            }
+            if old.members != h.members {
+                changed.push("members");
+            }
+            if old.contested != h.contested {
+                changed.push("contested");
+            }
+            if old.representatives != h.representatives {
+                changed.push("representatives");
+            }
+            if old.sticking != h.sticking {
+                changed.push("sticking_points");
+            }
+            if old.holdings != h.holdings {
+                changed.push("holdings");
+            }
+            if changed.is_empty() {
+                report.unchanged.push(h.code.clone());
+                continue;
+            }
+            // The staff's overrides stay: the file does not carry them.
+            h.organisation_override = old.organisation_override.clone();
+            h.scenario_override = old.scenario_override.clone();
             sqlx::query(
-                "INSERT INTO regen_holders (city, project, code, name, kind, members, contested, representatives, sticking,
-                   organisation_override, scenario_override) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL)",
+                "UPDATE regen_holders SET name = $1, kind = $2, members = $3, contested = $4, representatives = $5, sticking = $6
+                 WHERE city = $7 AND project = $8 AND code = $9",
             )
-            .bind(city.as_str())
-            .bind(project)
-            .bind(&h.code)
             .bind(&h.name)
             .bind(h.kind.as_str())
             .bind(h.members as i64)
             .bind(h.contested as i64)
             .bind(json(&h.representatives))
             .bind(json(&h.sticking))
+            .bind(city.as_str())
+            .bind(project)
+            .bind(&h.code)
             .execute(&mut *tx)
             .await?;
-            for g in &h.holdings {
-                sqlx::query(
-                    "INSERT INTO regen_holdings (city, project, holder, unit, area, common_share) VALUES ($1, $2, $3, $4, $5, $6)",
-                )
+            sqlx::query("DELETE FROM regen_holdings WHERE city = $1 AND project = $2 AND holder = $3")
                 .bind(city.as_str())
                 .bind(project)
                 .bind(&h.code)
-                .bind(&g.unit)
-                .bind(g.area.hundredths())
-                .bind(g.common_share_ppm as i64)
                 .execute(&mut *tx)
                 .await?;
-            }
+            insert_holdings(&mut tx, city, project, &h).await?;
             append(
                 &mut tx,
                 city,
                 project,
-                "regen_holder_imported",
+                "regen_holder_reimported",
                 actor,
                 None,
-                &serde_json::to_value(h).expect("json"),
+                &serde_json::json!({ "code": h.code, "changed": changed, "holder": h }),
             )
             .await?;
+            report.updated.push(h.code.clone());
         }
-        tx.commit().await?;
-        Ok(checked.len())
+        if report.is_noop() {
+            // Every holder is stored as the file has it: nothing was written.
+            tx.commit_unlogged().await?;
+        } else {
+            tx.commit().await?;
+        }
+        Ok(report)
     }
 
     async fn regen_holders(&self, city: CityCode, project: &str) -> Result<Vec<Holder>, StoreError> {
@@ -509,16 +603,72 @@ impl RegenStore for Store {
         project: &str,
         resources: &[Resource],
         actor: Option<PersonId>,
-    ) -> Result<usize, StoreError> {
+    ) -> Result<ImportReport, StoreError> {
         self.regen_project_or_404(city, project).await?;
+        let mut codes = std::collections::HashSet::new();
+        if let Some(r) = resources.iter().find(|r| !codes.insert(r.code.as_str())) {
+            return Err(DomainError::invalid("code", format!("resource {} is named twice", r.code)).into());
+        }
+        let stored: HashMap<String, Resource> = self
+            .regen_resources(city, project)
+            .await?
+            .into_iter()
+            .map(|r| (r.code.clone(), r))
+            .collect();
+        let mut report = ImportReport::default();
         let mut tx = self.write().await?;
         for r in resources {
-            sqlx::query("DELETE FROM regen_resources WHERE city = $1 AND project = $2 AND code = $3")
+            if let Some(old) = stored.get(&r.code) {
+                let mut changed = Vec::new();
+                for (field, differs) in [
+                    ("name", old.name != r.name),
+                    ("kind", old.kind != r.kind),
+                    ("category", old.category != r.category),
+                    ("holder", old.holder != r.holder),
+                    ("capacity", old.capacity != r.capacity),
+                    ("cost", old.cost != r.cost),
+                    ("addresses", old.addresses != r.addresses),
+                    ("scarce", old.scarce != r.scarce),
+                ] {
+                    if differs {
+                        changed.push(field);
+                    }
+                }
+                if changed.is_empty() {
+                    report.unchanged.push(r.code.clone());
+                    continue;
+                }
+                sqlx::query(
+                    "UPDATE regen_resources SET name = $1, kind = $2, category = $3, holder = $4, capacity = $5, cost = $6,
+                       addresses = $7, scarce = $8 WHERE city = $9 AND project = $10 AND code = $11",
+                )
+                .bind(&r.name)
+                .bind(r.kind.as_str())
+                .bind(&r.category)
+                .bind(&r.holder)
+                .bind(r.capacity.map(|c| c as i64))
+                .bind(r.cost)
+                .bind(json(&r.addresses))
+                .bind(r.scarce as i64)
                 .bind(city.as_str())
                 .bind(project)
                 .bind(&r.code)
                 .execute(&mut *tx)
                 .await?;
+                append(
+                    &mut tx,
+                    city,
+                    project,
+                    "regen_resource_reimported",
+                    actor,
+                    None,
+                    &serde_json::json!({ "code": r.code, "changed": changed, "resource": r }),
+                )
+                .await?;
+                report.updated.push(r.code.clone());
+                continue;
+            }
+            report.added.push(r.code.clone());
             sqlx::query(
                 "INSERT INTO regen_resources (city, project, code, name, kind, category, holder, capacity, cost, addresses, scarce)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -547,8 +697,13 @@ impl RegenStore for Store {
             )
             .await?;
         }
-        tx.commit().await?;
-        Ok(resources.len())
+        if report.is_noop() {
+            // Every resource is stored as the file has it: nothing was written.
+            tx.commit_unlogged().await?;
+        } else {
+            tx.commit().await?;
+        }
+        Ok(report)
     }
 
     async fn regen_resources(&self, city: CityCode, project: &str) -> Result<Vec<Resource>, StoreError> {

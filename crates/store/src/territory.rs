@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use geo::BoundingRect;
 use gongzhi_core::grid::{self, FeatureError, Grid, GridCode, GridKind};
+use gongzhi_core::import::ImportReport;
 use gongzhi_core::territory::{Division, DivisionCode, Hierarchy, Level};
 
 use crate::{events, Store, StoreError};
@@ -110,14 +111,17 @@ pub trait TerritoryStore {
     /// Import grids in one transaction: every grid's community must exist in this city and, when
     /// the community has a boundary, the grid must lie within it; a micro-grid must lie within its
     /// unit grid. Any problem refuses the whole import (nothing stored) with each feature's index.
-    /// Existing grids with the same code are replaced; each stored grid gets its event.
+    /// Keyed by grid code (issue 20): a code named twice in `grids` is refused naming both
+    /// features; a stored grid with the same code is updated when the file differs (one
+    /// `grid_reimported` event naming the changed fields) and left alone when it does not (no
+    /// write, no event); a new code is added (`grid_imported`). The report names the codes.
     fn import_grids(
         &self,
         city: CityCode,
         grids: &[Grid],
         actor: Option<PersonId>,
         progress: Option<ImportProgress<'_>>,
-    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+    ) -> impl Future<Output = Result<ImportReport, StoreError>> + Send;
     fn grid(&self, city: CityCode, code: &str) -> impl Future<Output = Result<Option<Grid>, StoreError>> + Send;
     /// Grids of a city, optionally inside one division (by code prefix), paged, ordered by code.
     fn grids(
@@ -358,8 +362,23 @@ impl TerritoryStore for Store {
         grids: &[Grid],
         actor: Option<PersonId>,
         progress: Option<ImportProgress<'_>>,
-    ) -> Result<usize, StoreError> {
+    ) -> Result<ImportReport, StoreError> {
         let mut errors = Vec::new();
+        let mut first_of: HashMap<&str, usize> = HashMap::new();
+        for (index, g) in grids.iter().enumerate() {
+            if let Some(first) = first_of.get(g.code.as_str()) {
+                errors.push(FeatureError {
+                    index,
+                    code: Some(g.code.to_string()),
+                    reason: format!("duplicate code: feature {first} has the same code; a file names each grid once"),
+                });
+            } else {
+                first_of.insert(g.code.as_str(), index);
+            }
+        }
+        if !errors.is_empty() {
+            return Err(StoreError::Rejected(errors));
+        }
         let mut areas: HashMap<String, Option<geo::MultiPolygon<f64>>> = HashMap::new();
         let in_file: HashMap<&str, &Grid> = grids.iter().map(|g| (g.code.as_str(), g)).collect();
         for (index, g) in grids.iter().enumerate() {
@@ -419,8 +438,47 @@ impl TerritoryStore for Store {
             return Err(StoreError::Rejected(errors));
         }
         let mut progress = progress;
+        let mut report = ImportReport::default();
         let mut tx = self.write().await?;
         for (i, g) in grids.iter().enumerate() {
+            let stored: Option<GridRow> = sqlx::query_as(&format!(
+                "SELECT {GRID_COLUMNS} FROM grids WHERE city = $1 AND code = $2"
+            ))
+            .bind(city.as_str())
+            .bind(g.code.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+            let stored = stored.map(grid_from_row).transpose()?;
+            let mut changed = Vec::new();
+            if let Some(old) = &stored {
+                if old.name != g.name {
+                    changed.push("name");
+                }
+                if old.community != g.community {
+                    changed.push("community");
+                }
+                if old.kind != g.kind {
+                    changed.push("kind");
+                }
+                if old.households != g.households {
+                    changed.push("households");
+                }
+                if old.population != g.population {
+                    changed.push("population");
+                }
+                if old.geometry != g.geometry && old.geometry_geojson() != g.geometry_geojson() {
+                    changed.push("geometry");
+                }
+                if changed.is_empty() {
+                    report.unchanged.push(g.code.to_string());
+                    if let Some(p) = progress.as_mut() {
+                        if i % 256 == 255 || i + 1 == grids.len() {
+                            p(i + 1, grids.len());
+                        }
+                    }
+                    continue;
+                }
+            }
             let rect = g.geometry.bounding_rect().ok_or_else(|| {
                 StoreError::Rejected(vec![FeatureError {
                     index: i,
@@ -450,15 +508,28 @@ impl TerritoryStore for Store {
             .bind(rect.max().y)
             .execute(&mut *tx)
             .await?;
+            let (kind, data) = if stored.is_some() {
+                report.updated.push(g.code.to_string());
+                (
+                    "grid_reimported",
+                    serde_json::json!({ "name": g.name, "households": g.households, "population": g.population, "changed": changed }),
+                )
+            } else {
+                report.added.push(g.code.to_string());
+                (
+                    "grid_imported",
+                    serde_json::json!({ "name": g.name, "households": g.households, "population": g.population }),
+                )
+            };
             events::append(
                 &mut tx,
                 city,
                 &format!("grid:{}", g.code),
-                "grid_imported",
+                kind,
                 actor,
                 None,
                 None,
-                &serde_json::json!({ "name": g.name, "households": g.households, "population": g.population }),
+                &data,
             )
             .await?;
             if let Some(p) = progress.as_mut() {
@@ -467,8 +538,13 @@ impl TerritoryStore for Store {
                 }
             }
         }
-        tx.commit().await?;
-        Ok(grids.len())
+        if report.is_noop() {
+            // Every grid is stored as the file has it: nothing was written.
+            tx.commit_unlogged().await?;
+        } else {
+            tx.commit().await?;
+        }
+        Ok(report)
     }
 
     async fn grid(&self, city: CityCode, code: &str) -> Result<Option<Grid>, StoreError> {

@@ -22,7 +22,7 @@ use sqlx::{Any, AnyConnection, Connection, Database, Transaction, TransactionMan
 
 #[cfg(doc)]
 use crate::events;
-use crate::{Store, StoreError};
+use crate::{idempotency, Store, StoreError};
 
 /// Whether a connection given back to the pool may serve again: a queued rollback has run (the
 /// ping follows it) and no transaction is left open. Called by the pool's `after_release`.
@@ -49,6 +49,8 @@ pub(crate) fn free_bytes(file: &std::path::Path) -> Option<u64> {
 pub(crate) struct Write<'c> {
     tx: Transaction<'c, Any>,
     events: usize,
+    /// The stream of the first event appended: the record this write makes or changes.
+    first_stream: Option<String>,
 }
 
 impl Store {
@@ -57,6 +59,7 @@ impl Store {
         Ok(Write {
             tx: self.pool.begin().await?,
             events: 0,
+            first_stream: None,
         })
     }
 }
@@ -68,6 +71,7 @@ pub(crate) async fn write_on(conn: &mut sqlx::pool::PoolConnection<Any>) -> Resu
     Ok(Write {
         tx: conn.begin().await?,
         events: 0,
+        first_stream: None,
     })
 }
 
@@ -78,14 +82,34 @@ impl Write<'_> {
         self.events += n;
     }
 
+    /// Note the stream of an event appended in this write (the first one names the record an
+    /// idempotency key stands for).
+    pub(crate) fn names(&mut self, stream: &str) {
+        if self.first_stream.is_none() {
+            self.first_stream = Some(stream.to_owned());
+        }
+    }
+
     /// Commit the change with its events. A change that wrote no event is a bug (every change to
     /// a record is an event); in debug builds it panics so that tests find it.
-    pub(crate) async fn commit(self) -> Result<(), StoreError> {
+    pub(crate) async fn commit(mut self) -> Result<(), StoreError> {
         debug_assert!(
             self.events > 0,
             "a write committed without an event: use commit_unlogged for data that is not a record"
         );
-        self.finish().await
+        // The first write of a request sent with an Idempotency-Key stores the key with it.
+        let keyed = match (idempotency::pending_key(), self.first_stream.take()) {
+            (Some(key), Some(record)) => {
+                idempotency::insert(&mut self.tx, &key, &record).await?;
+                Some(record)
+            }
+            _ => None,
+        };
+        self.finish().await?;
+        if let Some(record) = keyed {
+            idempotency::key_taken(&record);
+        }
+        Ok(())
     }
 
     /// Commit a write that is not a change to a record (moving stored files into the media table):

@@ -893,6 +893,49 @@ async fn create(s: &AppState, q: Option<String>, headers: &HeaderMap, req: Reque
     let (p, media) = read_post(s, q, headers, req).await?;
     let city = jurisdiction(s, &p).await?;
     let who = client(s, city, &p, headers).await?;
+    let Some(raw) = headers.get(crate::idempotency::HEADER) else {
+        return create_as(s, city, &who, p, media, fmt).await;
+    };
+    // Idempotency-Key, as on the JSON API: a retry with the same key and parameters is answered
+    // what the first request was, and makes no second case.
+    let raw = raw
+        .to_str()
+        .map_err(|_| Fail::bad("Idempotency-Key: use visible ASCII characters, e.g. a UUID"))?;
+    let mut request = Vec::new();
+    for (k, v) in &p.0 {
+        request.extend_from_slice(k.as_bytes());
+        request.push(0);
+        request.extend_from_slice(v.as_bytes());
+        request.push(0);
+    }
+    if let Some((ct, data)) = &media {
+        request.extend_from_slice(ct.as_bytes());
+        request.push(0);
+        request.extend_from_slice(data);
+    }
+    let path = format!("/open311/v2/requests.{fmt:?}");
+    let key = gongzhi_app::idempotency::key(&who, raw, "POST", &path, "open311", &request)?;
+    let fail = |e: ApiError| Fail::new(e.status, e.body.message);
+    match gongzhi_app::idempotency::recall(s, &key).await? {
+        gongzhi_store::Recalled::New => {}
+        other => return crate::idempotency::replay(other).map_err(fail),
+    }
+    let (answer, record) = gongzhi_app::idempotency::keyed(key.clone(), create_as(s, city, &who, p, media, fmt)).await;
+    match record {
+        Some(_) => Ok(crate::idempotency::keep(s, &key, answer?).await),
+        None => answer,
+    }
+}
+
+/// Take in a request's parameters as `who`.
+async fn create_as(
+    s: &AppState,
+    city: CityCode,
+    who: &Principal,
+    p: Params,
+    media: Option<Media>,
+    fmt: Format,
+) -> Answer {
     let code = p
         .get("service_code")
         .ok_or_else(|| Fail::bad("service_code is required; see services.xml"))?
@@ -977,7 +1020,7 @@ async fn create(s: &AppState, q: Option<String>, headers: &HeaderMap, req: Reque
             photo_id: None,
         },
     };
-    let (id, dups) = service::create(s, &who, new).await?;
+    let (id, dups) = service::create(s, who, new).await?;
     let mut notice = o311::service_notice(condition);
     if !dups.is_empty() {
         let ids: Vec<String> = dups.iter().map(|d| d.id.to_string()).collect();

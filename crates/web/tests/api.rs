@@ -625,10 +625,24 @@ async fn every_answer_carries_the_security_headers_and_private_pages_are_not_cac
     let h = public.headers();
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert_eq!(h["x-frame-options"], "DENY");
-    assert!(h["content-security-policy"]
-        .to_str()
-        .unwrap()
-        .contains("frame-ancestors 'none'"));
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(csp.contains("script-src 'self';"), "no inline script may run: {csp}");
+    assert!(csp.contains("style-src 'self';"), "{csp}");
+    assert!(!csp.contains("unsafe"), "{csp}");
+    // The pages have nothing inline that the policy would block.
+    let page = app.client.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    for inline in [
+        "<script>",
+        "<style",
+        " style=\"",
+        " onclick=",
+        " onload=",
+        " onchange=",
+        " onsubmit=",
+    ] {
+        assert!(!page.contains(inline), "{inline} on /");
+    }
     assert_eq!(h["referrer-policy"], "strict-origin-when-cross-origin");
     assert!(h.get("cache-control").is_none(), "a public page may be cached");
 
@@ -811,4 +825,199 @@ async fn cookie_writes_from_another_origin_are_refused() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 201);
+}
+
+/// Every read of a reporter's contact details by someone else, and of a grid's household
+/// register, is logged (who, when, which record, where); the data-protection officer reads the
+/// log on the API, as CSV and on a page, and nobody else may.
+#[tokio::test]
+async fn reads_of_personal_data_are_logged_for_the_data_protection_officer() {
+    let app = TestApp::spawn().await;
+    let resident = app.token("resident").await;
+    let acceptor = app.token("acceptor").await;
+    let admin = app.token("admin").await;
+    let g = &small_demo().grids[0];
+    let p = geo::InteriorPoint::interior_point(&g.geometry).unwrap();
+    let (s, v) = app
+        .send(
+            "POST",
+            "/api/cases",
+            Some(&resident),
+            json!({"condition": "C0105-02", "description": "井盖破损 联系我", "lng": p.x(), "lat": p.y(), "contact_name": "王女士", "contact_phone": "13800138000"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let id = v["case"]["case"]["id"].as_i64().unwrap();
+
+    // The reporter sees their own contact: not logged. Staff see it: logged, by route.
+    let (s, mine) = app.get(&format!("/api/cases/{id}"), Some(&resident)).await;
+    assert_eq!(s, 200, "{mine}");
+    let (s, seen) = app.get(&format!("/api/cases/{id}"), Some(&acceptor)).await;
+    assert_eq!(s, 200);
+    assert_eq!(seen["contact"]["phone"], "13800138000", "{seen}");
+    let staff = app.browser("acceptor").await;
+    let page = staff.get(app.url(&format!("/cases/{id}"))).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let worker = app.token("gridworker").await;
+    let (s, hh) = app
+        .get(&format!("/api/grids/{}/lists/households", g.code), Some(&worker))
+        .await;
+    assert_eq!(s, 200, "{hh}");
+
+    // A data-protection officer of the city.
+    let (s, v) = app
+        .send(
+            "POST",
+            "/api/people",
+            Some(&admin),
+            json!({"name": "个保专员", "grants": [{"role": "data_protection_officer", "scope": "division:510100"}], "username": "dpo", "password": "privacy-password-1"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let (_, login) = app
+        .send(
+            "POST",
+            "/api/auth/login",
+            None,
+            json!({"username": "dpo", "password": "privacy-password-1"}),
+        )
+        .await;
+    let dpo = login["token"].as_str().unwrap().to_owned();
+    let (s, log) = app
+        .get(&format!("/api/privacy/reads?subject=case:{id}"), Some(&dpo))
+        .await;
+    assert_eq!(s, 200, "{log}");
+    assert_eq!(log["total"], 2, "the reporter's own read is not logged: {log}");
+    let purposes: Vec<&str> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["purpose"].as_str().unwrap())
+        .collect();
+    assert!(
+        purposes.contains(&"api.case") && purposes.contains(&"page.case"),
+        "{log}"
+    );
+    assert!(log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["kind"] == "contact" && r["reader_name"].as_str().is_some_and(|n| !n.is_empty())));
+    let (_, all) = app.get("/api/privacy/reads", Some(&dpo)).await;
+    assert!(all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["kind"] == "households" && r["subject"] == format!("grid:{}", g.code)));
+
+    let csv = app
+        .client
+        .get(app.url(&format!("/api/privacy/reads.csv?subject=case:{id}")))
+        .bearer_auth(&dpo)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), 200);
+    let text = csv.text().await.unwrap();
+    assert!(
+        text.starts_with("id,at,reader,reader_name,kind,subject,purpose"),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 3, "{text}");
+
+    // The page, in Chinese labels.
+    let page = app
+        .client
+        .get(app.url("/privacy/reads"))
+        .header("cookie", format!("gongzhi_session={dpo}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("报告人联系方式") && page.contains("页面：案件"), "{page}");
+
+    // Nobody else reads the log.
+    let (s, _) = app.get("/api/privacy/reads", Some(&acceptor)).await;
+    assert_eq!(s, 403);
+    let (s, _) = app.get("/api/privacy/reads", Some(&worker)).await;
+    assert_eq!(s, 403);
+}
+
+#[tokio::test]
+async fn grids_imported_twice_are_stored_once() {
+    use gongzhi_store::events::EventLog;
+    let app = TestApp::spawn().await;
+    let admin = app.token("admin").await;
+    let demo = small_demo();
+    let (g0, g1) = (&demo.grids[0], &demo.grids[1]);
+    let import = |file: serde_json::Value| {
+        let (app, admin) = (&app, admin.clone());
+        async move {
+            let r = app
+                .client
+                .post(app.url("/api/grids/import"))
+                .bearer_auth(&admin)
+                .body(file.to_string())
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let events = |code: String| {
+        let store = app.db.store.clone();
+        async move { store.events(gongzhi_demo::CITY, &format!("grid:{code}")).await.unwrap() }
+    };
+    let count = || async {
+        app.get("/api/grids?page_size=1", None).await.1["total"]
+            .as_i64()
+            .unwrap()
+    };
+    let grids_before = count().await;
+    let before = events(g0.code.to_string()).await.len();
+
+    // The grids the demo stored, imported again: nothing written, no event.
+    let mut renamed = g0.clone();
+    renamed.name = format!("{}（改）", g0.name);
+    let file = json!({"type": "FeatureCollection", "features": [g0.to_feature(true), g1.to_feature(true)]});
+    for _ in 0..2 {
+        let (s, r) = import(file.clone()).await;
+        assert_eq!(s, 200, "{r}");
+        assert_eq!(r["imported"], 2, "{r}");
+        assert_eq!(
+            (r["added"].clone(), r["updated"].clone()),
+            (json!([]), json!([])),
+            "{r}"
+        );
+        assert_eq!(r["unchanged"], json!([g0.code.to_string(), g1.code.to_string()]));
+    }
+    assert_eq!(
+        events(g0.code.to_string()).await.len(),
+        before,
+        "no event for an unchanged grid"
+    );
+
+    // A changed name: one update, one event; the same file again: unchanged.
+    let file = json!({"type": "FeatureCollection", "features": [renamed.to_feature(true), g1.to_feature(true)]});
+    let (s, r) = import(file.clone()).await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["updated"], json!([g0.code.to_string()]), "{r}");
+    let (s, r) = import(file).await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["updated"], json!([]), "{r}");
+    let ev = events(g0.code.to_string()).await;
+    assert_eq!(ev.len(), before + 1, "one event for the one change");
+    assert_eq!(count().await, grids_before, "no grid doubled");
+    let (_, g) = app.get(&format!("/api/grids/{}", g0.code), None).await;
+    assert_eq!(g["properties"]["name"], renamed.name.as_str());
+
+    // One code twice in a file: refused naming both features; nothing stored.
+    let dup = json!({"type": "FeatureCollection", "features": [g0.to_feature(true), g1.to_feature(true), g0.to_feature(true)]});
+    let (s, e) = import(dup).await;
+    assert_eq!(s, 422, "{e}");
+    assert_eq!(e["details"][0]["index"], 2, "{e}");
+    assert!(e.to_string().contains("feature 0 has the same code"), "{e}");
+    assert_eq!(events(g0.code.to_string()).await.len(), before + 1);
 }

@@ -836,3 +836,60 @@ async fn a_retried_report_with_the_same_idempotency_key_makes_one_case() {
     assert_eq!(s, 422, "{bad}");
     assert_eq!(count().await, before + 3);
 }
+
+/// A point outside the city's territory is not a case of the city: (0, 0), San Francisco and
+/// Beijing are refused with the reason on the API and in Open311's error format, and nothing is
+/// stored; a lookup there says it is outside.
+#[tokio::test]
+async fn points_outside_the_city_are_refused_on_every_intake_path() {
+    let app = TestApp::spawn().await;
+    let resident = app.token("resident").await;
+    let acceptor = app.token("acceptor").await;
+    let count = || async {
+        app.get("/api/cases?page_size=1", Some(&acceptor)).await.1["total"]
+            .as_i64()
+            .unwrap()
+    };
+    let before = count().await;
+    for (lng, lat) in [(0.0, 0.0), (-122.4194, 37.7749), (116.397, 39.909)] {
+        let (s, v) = app
+            .send(
+                "POST",
+                "/api/cases",
+                Some(&resident),
+                json!({"condition": CONDITION, "description": "远方的井盖", "lng": lng, "lat": lat}),
+            )
+            .await;
+        assert_eq!(s, 422, "({lng}, {lat}): {v}");
+        assert!(v["message"].as_str().unwrap().contains("outside"), "{v}");
+        let (s, v) = app
+            .get(&format!("/api/grids/lookup?lng={lng}&lat={lat}"), Some(&acceptor))
+            .await;
+        if s == 200 {
+            assert_eq!(v["inside"], json!(false), "{v}");
+        }
+    }
+    let state = gongzhi_app::AppState::lazy(app.db.store.clone(), gongzhi_demo::CITY);
+    let key = gongzhi_app::open311::create_key(&state, gongzhi_demo::CITY, "far away")
+        .await
+        .unwrap();
+    let r = app
+        .client
+        .post(app.url("/open311/v2/requests.json"))
+        .form(&[
+            ("api_key", key.as_str()),
+            ("service_code", CONDITION),
+            ("lat", "39.909"),
+            ("long", "116.397"),
+            ("description", "北京的井盖"),
+            ("attribute[hazard]", "medium"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(status, 400, "{body}");
+    assert!(body[0]["description"].as_str().unwrap().contains("outside"), "{body}");
+    assert_eq!(count().await, before);
+}

@@ -1,4 +1,6 @@
-//! Faults an operator meets: the disk fills up under the running server.
+//! Faults an operator meets: the disk fills up under the running server; the server stops
+//! while a scheduled backup is being written. (The `gongzhi` process killed, stopped and backed
+//! up under load: crates/cli/tests/process_faults.rs.)
 //!
 //! These tests mount a small tmpfs (they need root, as CI has) and run only when
 //! `GONGZHI_FAULTS=1` (`tests/faults/run.sh`, called by `.ci/run`); a plain `cargo test` skips
@@ -19,7 +21,7 @@ fn enabled(test: &str) -> bool {
         return false;
     }
     if postgres_url().is_some() {
-        eprintln!("{test}: skipped on PostgreSQL (the disk-full round is SQLite's)");
+        eprintln!("{test}: skipped on PostgreSQL (a round on the SQLite file: its disk, its scheduled backups)");
         return false;
     }
     true
@@ -161,4 +163,75 @@ async fn a_full_disk_loses_no_acknowledged_write_and_service_resumes_by_itself()
         );
     }
     other.close().await;
+}
+
+/// Stopping the server while a scheduled backup is being written waits for that backup: it
+/// ends whole and sound under its name, no partial file is left, and no new one starts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_the_server_waits_for_the_scheduled_backup_in_progress() {
+    if !enabled("stopping_the_server_waits_for_the_scheduled_backup_in_progress") {
+        return;
+    }
+    let db = gongzhi_testkit::demo_db().await;
+    let state = gongzhi_web::AppState::new(db.store.clone(), gongzhi_demo::CITY)
+        .await
+        .expect("state");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut shutdown = gongzhi_web::Shutdown::new(std::time::Duration::from_secs(5));
+    shutdown.spawn_backups(
+        state.clone(),
+        dir.path().to_owned(),
+        std::time::Duration::from_millis(100),
+        1000,
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(gongzhi_web::serve_until(listener, state, shutdown, async move {
+        let _ = stopped.await;
+    }));
+    // Stop the moment a backup is being written (its partial file is there).
+    let names = |dir: &Path| -> Vec<String> {
+        std::fs::read_dir(dir)
+            .map(|d| d.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect())
+            .unwrap_or_default()
+    };
+    let started = std::time::Instant::now();
+    let in_progress = loop {
+        if let Some(p) = names(dir.path()).into_iter().find(|n| n.contains(".partial-")) {
+            break p;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "no backup was seen in progress"
+        );
+        tokio::time::sleep(std::time::Duration::from_micros(500)).await;
+    };
+    stop.send(()).expect("stop");
+    tokio::time::timeout(std::time::Duration::from_secs(30), server)
+        .await
+        .expect("the server stopped")
+        .expect("no panic")
+        .expect("served");
+    let after = names(dir.path());
+    assert!(
+        after.iter().all(|n| !n.contains(".partial-")),
+        "a partial backup was left: {after:?}"
+    );
+    let finished = in_progress.split(".partial-").next().unwrap().to_owned();
+    assert!(
+        after.contains(&finished),
+        "the backup in progress ({in_progress}) was not finished: {after:?}"
+    );
+    for name in &after {
+        gongzhi_app::operations::check(&dir.path().join(name))
+            .await
+            .unwrap_or_else(|e| panic!("{name} is not a sound backup: {e}"));
+    }
+    // Nothing more is written after the server stopped.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(names(dir.path()).len(), after.len(), "a backup started after the stop");
+    eprintln!(
+        "stopped during backup {in_progress}: it finished whole; {} sound backups, none partial",
+        after.len()
+    );
 }

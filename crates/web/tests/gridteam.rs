@@ -660,14 +660,14 @@ async fn lists_import_all_or_nothing_and_export() {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lines[0],
-        "id,status,category,text,lng,lat,urgency,source,quantity,group"
+        "id,status,category,text,lng,lat,urgency,source,quantity,group,ref"
     );
     assert_eq!(lines.len(), 3, "{csv}");
     assert!(
         lines[1].contains(",open,repair,修水管,") && lines[1].contains(",high,meeting,1,"),
         "{csv}"
     );
-    // The export reads back in.
+    // The export reads back in: as the needs it holds, which are stored already (issue 20).
     let again = app
         .client
         .post(&url)
@@ -677,6 +677,9 @@ async fn lists_import_all_or_nothing_and_export() {
         .await
         .unwrap();
     assert_eq!(again.status(), 200);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["added"], json!([]), "{again}");
+    assert_eq!(again["unchanged"].as_array().unwrap().len(), 2, "{again}");
     // A text that a spreadsheet would run as a formula goes out guarded and reads back unchanged.
     assert!(csv.contains(",'=1+1 广场舞场地,"), "{csv}");
     let needs = app
@@ -691,7 +694,7 @@ async fn lists_import_all_or_nothing_and_export() {
         .collect();
     assert_eq!(
         texts.iter().filter(|t| **t == "=1+1 广场舞场地").count(),
-        2,
+        1,
         "{texts:?}"
     );
 
@@ -919,4 +922,125 @@ async fn residents_of_the_community_raise_needs_in_any_of_its_grids() {
             (b, Some(of_neighbour), "resident".to_owned())
         ]
     );
+}
+
+/// Issue 20: a needs or resources file imported twice leaves the lists as after one import; a
+/// row keyed by its `ref` is updated in place (one event); rows without `ref` are keyed by their
+/// content; a file naming one key twice is refused naming both lines, storing nothing.
+#[tokio::test]
+async fn lists_imported_twice_are_stored_once() {
+    let app = TestApp::spawn().await;
+    let (grid, _, lng, lat) = test_grid();
+    let admin = app.token("admin").await;
+    let (pid, worker) = account(&app, &admin, None, "grid_worker", &format!("grids:{grid}"), "gw.twice").await;
+    let post = |list: &'static str, body: String| {
+        let (app, worker, grid) = (&app, worker.clone(), grid.clone());
+        async move {
+            let r = app
+                .client
+                .post(app.url(&format!("/api/grids/{grid}/import/{list}")))
+                .bearer_auth(&worker)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let list = |list: &'static str| {
+        let (app, worker, grid) = (&app, worker.clone(), grid.clone());
+        async move {
+            let v = app
+                .get(&format!("/api/grids/{grid}/lists/{list}"), Some(&worker))
+                .await
+                .1;
+            v.as_array().unwrap().clone()
+        }
+    };
+    let events = |stream: String| {
+        let store = app.db.store.clone();
+        async move { store.events(gongzhi_demo::CITY, &stream).await.unwrap() }
+    };
+
+    let needs = format!(
+        "category,text,lng,lat,urgency,ref\nrepair,修水管,{lng},{lat},high,12345-0001\nculture,广场舞 场地,{lng},{lat},,\n"
+    );
+    let (s, first) = post("needs", needs.clone()).await;
+    assert_eq!(s, 200, "{first}");
+    assert_eq!(first["added"].as_array().unwrap().len(), 2, "{first}");
+    let before = list("needs").await;
+    assert_eq!(before.len(), 2);
+    let (s, again) = post("needs", needs.clone()).await;
+    assert_eq!(s, 200, "{again}");
+    assert_eq!(
+        (again["imported"].as_i64(), again["added"].clone()),
+        (Some(2), json!([])),
+        "{again}"
+    );
+    assert_eq!(
+        again["ids"], first["ids"],
+        "the rows are the records stored by the first import"
+    );
+    assert_eq!(again["unchanged"].as_array().unwrap().len(), 2);
+    assert_eq!(list("needs").await, before, "a re-import changes nothing");
+    for n in &before {
+        assert_eq!(
+            events(format!("grid_needs:{}", n["id"])).await.len(),
+            1,
+            "no event for an unchanged row"
+        );
+    }
+    // The source's need changed its text: updated in place with one event; the other row, keyed
+    // by its content, is left alone.
+    let changed = format!(
+        "category,text,lng,lat,urgency,ref\nrepair,修水管（三楼）,{lng},{lat},high,12345-0001\nculture,广场舞 场地,{lng},{lat},,\n"
+    );
+    let (s, v) = post("needs", changed).await;
+    assert_eq!(s, 200, "{v}");
+    let id = first["ids"][0].clone();
+    assert_eq!(v["updated"], json!([id.to_string()]), "{v}");
+    let after = list("needs").await;
+    assert_eq!(after.len(), 2);
+    assert_eq!(after[0]["body"]["text"], "修水管（三楼）");
+    assert_eq!(after[0]["body"]["ref"], "12345-0001");
+    let log = events(format!("grid_needs:{id}")).await;
+    assert_eq!(log.len(), 2);
+    assert_eq!(log[1].kind, "needs_reimported");
+
+    let resources = format!(
+        "title,kind,categories,person,lng,lat,capacity\n党员维修队,skills,repair,{pid},{lng},{lat},3\n法律顾问,services,legal,{pid},{lng},{lat},1\n"
+    );
+    let (s, first) = post("resources", resources.clone()).await;
+    assert_eq!(s, 200, "{first}");
+    let before = list("resources").await;
+    let (s, again) = post("resources", resources).await;
+    assert_eq!(s, 200, "{again}");
+    assert_eq!(again["added"], json!([]), "{again}");
+    assert_eq!(list("resources").await, before);
+
+    // One key twice in a file: refused with both lines, nothing stored.
+    let twice = format!(
+        "category,text,lng,lat,ref\nrepair,修门,{lng},{lat},A-1\nelderly_care,助餐,{lng},{lat},\nrepair,修窗,{lng},{lat},A-1\n"
+    );
+    let (s, e) = post("needs", twice).await;
+    assert_eq!(s, 422, "{e}");
+    let d = &e["details"][0];
+    assert_eq!(
+        (d["line"].as_i64(), d["column"].as_str()),
+        (Some(4), Some("ref")),
+        "{e}"
+    );
+    assert!(d["message"].as_str().unwrap().contains("as line 2"), "{e}");
+    let twice = format!(
+        "title,kind,person,lng,lat,capacity\n车位,space,{pid},{lng},{lat},1\n车位 ,space,{pid},{lng},{lat},2\n"
+    );
+    let (s, e) = post("resources", twice).await;
+    assert_eq!(s, 422, "{e}");
+    assert_eq!(e["details"][0]["line"], 3, "{e}");
+    assert!(
+        e["details"][0]["message"].as_str().unwrap().contains("as line 2"),
+        "{e}"
+    );
+    assert_eq!(list("needs").await, after, "nothing of a refused file is stored");
+    assert_eq!(list("resources").await.len(), 2);
 }

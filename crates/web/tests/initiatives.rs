@@ -727,3 +727,146 @@ async fn a_units_file_with_errors_is_refused_with_its_lines() {
     let (s, e) = post_bytes(&app, &front, &format!("/api/initiatives/{id}/units"), park_csv()).await;
     assert_eq!(s, 403, "a non-member cannot import: {e}");
 }
+
+/// Issue 20: importing the same units and parties files twice leaves the initiative as after one
+/// import (no party registered twice: parties are the quorum base of votes); a changed kind is
+/// one `party_changed` event; a file naming a unit or a party twice is refused with both lines.
+#[tokio::test]
+async fn units_and_parties_imported_twice_are_stored_once() {
+    use gongzhi_store::prelude::*;
+    let app = TestApp::spawn().await;
+    let back = app.token("street.admin").await;
+    let community = small_demo().grids[0].community.to_string();
+    let (_, v) = app
+        .send(
+            "POST",
+            "/api/initiatives",
+            Some(&back),
+            json!({"name": "重复导入", "problem": "quasi_residential", "community": community, "scope": "x"}),
+        )
+        .await;
+    let id = v["id"].as_i64().unwrap();
+    let city = gongzhi_demo::CITY;
+    let events = |stream: String| {
+        let store = app.db.store.clone();
+        async move { store.events(city, &stream).await.unwrap().len() }
+    };
+    let units_path = format!("/api/initiatives/{id}/units");
+    let (s, first) = post_bytes(&app, &back, &units_path, park_csv()).await;
+    assert_eq!(s, 200, "{first}");
+    assert_eq!(
+        first["import"]["added"].as_array().unwrap().len(),
+        200,
+        "{}",
+        first["import"]
+    );
+    let (version, stream_len, building_len) = (
+        first["version"].as_i64().unwrap(),
+        events(format!("initiative:{id}")).await,
+        events("building:P1".into()).await,
+    );
+    assert_eq!(building_len, 1);
+    let (s, again) = post_bytes(&app, &back, &units_path, park_csv()).await;
+    assert_eq!(s, 200, "{again}");
+    assert_eq!(again["import"]["added"], json!([]), "{}", again["import"]);
+    assert_eq!(again["import"]["updated"], json!([]));
+    assert_eq!(again["import"]["unchanged"].as_array().unwrap().len(), 200);
+    assert_eq!(
+        again["version"].as_i64().unwrap(),
+        version,
+        "a re-import records nothing"
+    );
+    assert_eq!(again["progress"]["units"], 200);
+    assert_eq!(events(format!("initiative:{id}")).await, stream_len);
+    assert_eq!(
+        events("building:P1".into()).await,
+        1,
+        "an unchanged building writes no event"
+    );
+
+    // One unit's area changed: that unit is updated (one event on the initiative, one on its
+    // building), the others left alone.
+    let changed = park_csv().replacen("P1-0101,1,50,", "P1-0101,1,55,", 1);
+    let (s, v) = post_bytes(&app, &back, &units_path, changed).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["import"]["updated"], json!(["P1-0101"]), "{}", v["import"]);
+    assert_eq!(v["import"]["unchanged"].as_array().unwrap().len(), 199);
+    assert_eq!(events(format!("initiative:{id}")).await, stream_len + 1);
+    assert_eq!(events("building:P1".into()).await, 2);
+    assert_eq!(events("building:P2".into()).await, 1);
+
+    let parties_path = format!("/api/initiatives/{id}/parties");
+    let parties = "name,kind,units\n业主甲,owner,P1-0101;P1-0102\n业主乙,owner,P2-0101\n租户丙,tenant,P1-0101\n";
+    let (s, v) = post_bytes(&app, &back, &parties_path, parties.into()).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["parties"].as_array().unwrap().len(), 3);
+    assert_eq!(v["import"]["added"].as_array().unwrap().len(), 3);
+    let stream_len = events(format!("initiative:{id}")).await;
+    // The same parties again, spelled with other spacing and units in another order.
+    let again = "name,kind,units\n业主甲 ,owner, P1-0102;P1-0101\n业主乙,owner,P2-0101\n租户丙,tenant,P1-0101\n";
+    for _ in 0..2 {
+        let (s, v) = post_bytes(&app, &back, &parties_path, again.into()).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(
+            v["parties"].as_array().unwrap().len(),
+            3,
+            "no party registered twice: {v}"
+        );
+        assert_eq!(v["import"]["unchanged"].as_array().unwrap().len(), 3, "{}", v["import"]);
+        assert_eq!(events(format!("initiative:{id}")).await, stream_len);
+    }
+    // A changed kind is an update of the same party; a new party is added after the others.
+    let changed = "name,kind,units\n业主甲,operator,P1-0101;P1-0102\n业主丁,owner,P2-0102\n";
+    let (s, v) = post_bytes(&app, &back, &parties_path, changed.into()).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        v["import"]["updated"],
+        json!(["业主甲 (P1-0101;P1-0102)"]),
+        "{}",
+        v["import"]
+    );
+    assert_eq!(v["import"]["added"], json!(["业主丁 (P2-0102)"]));
+    let parties = v["parties"].as_array().unwrap();
+    assert_eq!(parties.len(), 4);
+    assert_eq!(parties[0]["kind"], "operator", "{}", parties[0]);
+    let log = app.db.store.events(city, &format!("initiative:{id}")).await.unwrap();
+    assert_eq!(log.len(), stream_len + 2);
+    assert_eq!(log[log.len() - 2].kind, "party_changed");
+
+    // Duplicate keys inside one file: refused naming both lines, nothing stored.
+    let twice = "name,kind,units\n业主戊,owner,P3-0101\n业主己,owner,P3-0102\n业主戊,tenant,P3-0101\n";
+    let (s, e) = post_bytes(&app, &back, &parties_path, twice.into()).await;
+    assert_eq!(s, 422, "{e}");
+    let d = &e["details"][0];
+    assert_eq!(d["line"], 4, "{e}");
+    assert!(d["message"].as_str().unwrap().contains("as line 2"), "{e}");
+    let mut lines: Vec<String> = park_csv().lines().map(str::to_owned).collect();
+    lines.push(lines[3].clone());
+    let (s, e) = post_bytes(&app, &back, &units_path, lines.join("\n")).await;
+    assert_eq!(s, 422, "{e}");
+    let d = &e["details"][0];
+    assert_eq!(
+        (d["line"].as_i64(), d["column"].as_str()),
+        (Some(202), Some("unit")),
+        "{e}"
+    );
+    assert!(
+        d["message"].as_str().unwrap().contains("same unit code as line 4"),
+        "{e}"
+    );
+    let (_, v) = app.get(&format!("/api/initiatives/{id}"), Some(&back)).await;
+    assert_eq!(
+        v["parties"].as_array().unwrap().len(),
+        4,
+        "nothing of a refused file is stored"
+    );
+    assert_eq!(
+        app.db
+            .store
+            .events(city, &format!("initiative:{id}"))
+            .await
+            .unwrap()
+            .len(),
+        stream_len + 2
+    );
+}

@@ -1192,3 +1192,89 @@ async fn post_errors() {
     assert_eq!(r.status(), 201);
     assert_eq!(total().await, before + 3);
 }
+
+/// A client that retries a POST with the same `Idempotency-Key` (after a cut connection, say)
+/// makes one case with one token and one photo, and is answered the first answer; the photo,
+/// the token and the case are stored in one transaction.
+#[tokio::test]
+async fn a_retried_post_with_the_same_idempotency_key_makes_one_request() {
+    let app = TestApp::spawn().await;
+    let key = key(&app).await;
+    let (lng, lat) = point_in_grid(1);
+    let (lat, lng) = (lat.to_string(), lng.to_string());
+    let fields = [
+        ("api_key", key.as_str()),
+        ("service_code", COVER),
+        ("lat", &lat),
+        ("long", &lng),
+        ("description", "井盖缺失 retried"),
+        ("attribute[hazard]", "medium"),
+    ];
+    let send = |boundary: &'static str, idem: &'static str, description: &'static str| {
+        let (ct, body) = multipart(
+            &fields
+                .iter()
+                .map(|(k, v)| (*k, if *k == "description" { description } else { *v }))
+                .collect::<Vec<_>>(),
+            Some(("image/png", PNG)),
+        );
+        let (ct, body) = (
+            ct.replace("gongzhi-open311-test-boundary", boundary),
+            replace_bytes(&body, b"gongzhi-open311-test-boundary", boundary.as_bytes()),
+        );
+        let (client, url) = (app.client.clone(), app.url("/open311/v2/requests.json"));
+        async move {
+            let r = client
+                .post(url)
+                .header("content-type", ct)
+                .header("Idempotency-Key", idem)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let replayed = r.headers().get("idempotent-replayed").is_some();
+            (r.status().as_u16(), replayed, r.text().await.unwrap())
+        }
+    };
+    let (s1, r1, first) = send("b-one", "o311-0001", "井盖缺失 retried").await;
+    assert_eq!((s1, r1), (201, false), "{first}");
+    // The retry comes with a new multipart boundary, as most clients make one per try.
+    let (s2, r2, again) = send("b-two", "o311-0001", "井盖缺失 retried").await;
+    assert_eq!((s2, r2), (201, true), "{again}");
+    assert_eq!(first, again);
+    let first: Value = serde_json::from_str(&first).unwrap();
+    let id = first[0]["service_request_id"].as_i64().unwrap();
+    let (s, found) = json_get(&app, "/open311/v2/requests.json?service_code=C0105-02").await;
+    assert_eq!(s, 200);
+    let mine: Vec<&Value> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["description"].as_str().unwrap_or_default().contains("retried"))
+        .collect();
+    assert_eq!(mine.len(), 1, "{found}");
+    assert_eq!(mine[0]["service_request_id"].as_i64(), Some(id));
+    assert!(
+        mine[0]["media_url"].as_str().is_some(),
+        "the photo is stored with the case: {found}"
+    );
+    // The same key with another description: refused in Open311's error format, nothing made.
+    let (s, _, refused) = send("b-three", "o311-0001", "另一个问题").await;
+    assert_eq!(s, 400, "{refused}");
+    assert!(refused.contains("different request"), "{refused}");
+}
+
+fn replace_bytes(hay: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(hay.len());
+    let mut i = 0;
+    while i < hay.len() {
+        if hay[i..].starts_with(from) {
+            out.extend_from_slice(to);
+            i += from.len();
+        } else {
+            out.push(hay[i]);
+            i += 1;
+        }
+    }
+    out
+}

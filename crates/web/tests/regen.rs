@@ -437,3 +437,132 @@ async fn pages_for_staff_and_aggregates_for_the_public() {
     assert_eq!(s, 200);
     assert!(html.contains("天府文创") && !html.contains("住户") && !html.contains("S01"));
 }
+
+#[tokio::test]
+async fn holders_and_resources_imported_twice_are_stored_once() {
+    let app = TestApp::spawn().await;
+    let (community, units) = units();
+    let token = app.token("planner").await;
+    let (s, r) = app
+        .send(
+            "POST",
+            "/api/regen/projects",
+            Some(&token),
+            json!({ "code": "T1", "name": "测试更新项目", "community": community }),
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    let events = || async { app.db.store.events(gongzhi_demo::CITY, "regen:T1").await.unwrap() };
+    let holders = || async {
+        let (s, r) = app.get("/api/regen/projects/T1", Some(&token)).await;
+        assert_eq!(s, 200);
+        r["holders"].as_array().unwrap().clone()
+    };
+    let resources = || async {
+        let (s, r) = app.get("/api/regen/projects/T1/resources", Some(&token)).await;
+        assert_eq!(s, 200, "{r}");
+        r
+    };
+    let holders_file = holders_csv(&units[..4], &[]);
+    let (s, first) = post_csv(
+        &app,
+        "/api/regen/projects/T1/holders/import",
+        &token,
+        holders_file.clone(),
+    )
+    .await;
+    assert_eq!(s, 200, "{first}");
+    assert_eq!(
+        (first["imported"].as_i64(), first["added"].as_array().unwrap().len()),
+        (Some(4), 4)
+    );
+    let (s, first) = post_csv(
+        &app,
+        "/api/regen/projects/T1/resources/import",
+        &token,
+        RESOURCES.into(),
+    )
+    .await;
+    assert_eq!(s, 200, "{first}");
+    assert_eq!(first["added"].as_array().unwrap().len(), 4, "{first}");
+    let (h0, r0, e0) = (holders().await, resources().await, events().await.len());
+
+    // The same files again: everything unchanged, nothing written.
+    let (s, again) = post_csv(
+        &app,
+        "/api/regen/projects/T1/holders/import",
+        &token,
+        holders_file.clone(),
+    )
+    .await;
+    assert_eq!(s, 200, "{again}");
+    assert_eq!(
+        (
+            again["imported"].as_i64(),
+            again["added"].clone(),
+            again["updated"].clone()
+        ),
+        (Some(4), json!([]), json!([])),
+        "{again}"
+    );
+    assert_eq!(again["unchanged"], json!(["H01", "H02", "H03", "H04"]));
+    let (s, again) = post_csv(
+        &app,
+        "/api/regen/projects/T1/resources/import",
+        &token,
+        RESOURCES.into(),
+    )
+    .await;
+    assert_eq!(s, 200, "{again}");
+    assert_eq!(
+        (again["added"].clone(), again["updated"].clone()),
+        (json!([]), json!([])),
+        "{again}"
+    );
+    assert_eq!(again["unchanged"].as_array().unwrap().len(), 4);
+    assert_eq!(holders().await, h0, "a re-import changes no holder");
+    assert_eq!(resources().await, r0, "a re-import changes no resource");
+    assert_eq!(events().await.len(), e0, "no event for unchanged rows");
+
+    // A staff override survives a re-import that changes the holder: one update, one event.
+    let (s, r) = app
+        .send(
+            "POST",
+            "/api/regen/projects/T1/holders/H04/override",
+            Some(&token),
+            json!({ "scenario": "III", "reason": "继承人之间有争议" }),
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    let e1 = events().await.len();
+    let changed = holders_csv(&units[..4], &[("H04", "120")]);
+    let (s, r) = post_csv(&app, "/api/regen/projects/T1/holders/import", &token, changed.clone()).await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["updated"], json!(["H04"]), "{r}");
+    let (s, r) = post_csv(&app, "/api/regen/projects/T1/holders/import", &token, changed).await;
+    assert_eq!((s, r["updated"].clone()), (200, json!([])), "{r}");
+    let ev = events().await;
+    assert_eq!(ev.len(), e1 + 1);
+    assert_eq!(ev.last().unwrap().kind, "regen_holder_reimported");
+    let (_, h) = app.get("/api/regen/projects/T1/holders/H04", Some(&token)).await;
+    assert_eq!(
+        h["row"]["classification"]["scenario"], "III",
+        "the override is kept: {h}"
+    );
+    assert_eq!(holders().await.len(), 4);
+
+    // Duplicate keys in one file: refused naming both lines, nothing stored.
+    let mut dup = holders_csv(&units[..4], &[]);
+    dup.push_str(&format!("H05,权利人H05,household,3,no,,,{},100,\n", units[1]));
+    let (s, r) = post_csv(&app, "/api/regen/projects/T1/holders/import", &token, dup).await;
+    assert_eq!(s, 422, "{r}");
+    assert_eq!(r["details"][0]["line"], 6, "{r}");
+    assert!(r["details"][0]["message"].as_str().unwrap().contains("line 3"), "{r}");
+    let dup = format!("{RESOURCES}policy,另一条,formal,policy,区住建局,,0,compensation,no\n");
+    let (s, r) = post_csv(&app, "/api/regen/projects/T1/resources/import", &token, dup).await;
+    assert_eq!(s, 422, "{r}");
+    assert_eq!(r["details"][0]["line"], 6, "{r}");
+    assert!(r["details"][0]["message"].as_str().unwrap().contains("line 2"), "{r}");
+    assert_eq!(events().await.len(), e1 + 1, "a refused file stores nothing");
+    assert_eq!(holders().await.len(), 4);
+}

@@ -508,3 +508,61 @@ async fn residents_raise_needs_staff_integrate_them_into_clusters_with_evidence(
         .unwrap();
     assert!(r.text().await.unwrap().contains("垃圾桶增设"));
 }
+
+/// Every create of the API takes an `Idempotency-Key`, not only reports: a need and an account
+/// sent twice with the same key are made once, and the retry is answered the first answer.
+#[tokio::test]
+async fn every_create_takes_an_idempotency_key() {
+    let app = TestApp::spawn().await;
+    let (community, lng, lat, _) = place();
+    let admin = app.token("admin").await;
+    let post = |token: String, path: String, key: &'static str, body: Value| {
+        let (client, url) = (app.client.clone(), app.url(&path));
+        async move {
+            let r = client
+                .post(url)
+                .bearer_auth(token)
+                .header("Idempotency-Key", key)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let replayed = r.headers().get("idempotent-replayed").is_some();
+            (r.status().as_u16(), replayed, r.json::<Value>().await.unwrap())
+        }
+    };
+    let person = json!({"name": "测试幂等", "grants": [{"role": "resident", "scope": format!("division:{community}")}], "username": "rn.idem", "password": "renewal-password"});
+    let (s1, r1, first) = post(admin.clone(), "/api/people".into(), "p-1", person.clone()).await;
+    assert_eq!((s1, r1), (201, false), "{first}");
+    // Without the key the same account again would be refused (the user name is taken); with
+    // it the retry is the first answer.
+    let (s2, r2, again) = post(admin.clone(), "/api/people".into(), "p-1", person).await;
+    assert_eq!((s2, r2), (201, true), "{again}");
+    assert_eq!(first, again);
+
+    let (_, login) = app
+        .send(
+            "POST",
+            "/api/auth/login",
+            None,
+            json!({"username": "rn.idem", "password": "renewal-password"}),
+        )
+        .await;
+    let resident = login["token"].as_str().unwrap().to_owned();
+    let path = format!("/api/renewal/communities/{community}/needs");
+    let need = json!({"category": "lighting", "text": "楼道灯坏了 幂等", "lng": lng, "lat": lat});
+    let (s1, r1, first) = post(resident.clone(), path.clone(), "n-1", need.clone()).await;
+    assert_eq!((s1, r1), (201, false), "{first}");
+    let (s2, r2, again) = post(resident.clone(), path.clone(), "n-1", need).await;
+    assert_eq!((s2, r2), (201, true), "{again}");
+    assert_eq!(first["id"], again["id"]);
+    let (_, list) = app.get(&path, Some(&admin)).await;
+    let same = list
+        .as_array()
+        .or_else(|| list["needs"].as_array())
+        .unwrap()
+        .iter()
+        .filter(|n| n.to_string().contains("楼道灯坏了 幂等"))
+        .count();
+    assert_eq!(same, 1, "{list}");
+}

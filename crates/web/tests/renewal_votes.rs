@@ -749,6 +749,61 @@ async fn votes_paper_ballots_receipts_secrecy_and_pb() {
     assert_eq!(cv["turnout"]["counted"], 0);
     let r = import(pb.clone()).await.unwrap();
     assert_eq!(r.status(), 200);
+    let first: Value = r.json().await.unwrap();
+    assert_eq!(first["added"].as_array().unwrap().len(), ids.len(), "{first}");
+    // Issue 20: the same file again is keyed by voter id: nothing doubled, no event.
+    let (_, cv) = app.get(&format!("/api/renewal/votes/{copy}"), None).await;
+    let counted = cv["turnout"]["counted"].clone();
+    let stream_events = || async {
+        app.db
+            .store
+            .events(gongzhi_demo::CITY, &format!("renewal-vote:{copy}"))
+            .await
+            .unwrap()
+            .len()
+    };
+    let events_before = stream_events().await;
+    let r = import(pb.clone()).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let again: Value = r.json().await.unwrap();
+    assert_eq!(
+        (
+            again["added"].clone(),
+            again["updated"].clone(),
+            again["unchanged"].as_array().unwrap().len()
+        ),
+        (json!([]), json!([]), ids.len()),
+        "{again}"
+    );
+    let (_, cv) = app.get(&format!("/api/renewal/votes/{copy}"), None).await;
+    assert_eq!(cv["turnout"]["counted"], counted, "no ballot doubled");
+    assert_eq!(stream_events().await, events_before, "no event for an unchanged import");
+    // A voter id twice in one file: refused naming both lines; nothing stored.
+    let votes_line = pb.lines().position(|l| l == "VOTES").unwrap() + 1;
+    let first_voter = pb.lines().nth(votes_line + 1).unwrap().to_owned();
+    let dup = format!(
+        "{}{first_voter}\n",
+        if pb.ends_with('\n') {
+            pb.clone()
+        } else {
+            format!("{pb}\n")
+        }
+    );
+    let dup_line = dup.lines().count();
+    let r = import(dup).await.unwrap();
+    assert_eq!(r.status(), 422);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["details"][0]["line"], dup_line, "{v}");
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("line {}", votes_line + 2)),
+        "{v}"
+    );
+    let (_, cv) = app.get(&format!("/api/renewal/votes/{copy}"), None).await;
+    assert_eq!(cv["turnout"]["counted"], counted);
+    assert_eq!(stream_events().await, events_before);
     let (s, c2) = app
         .send(
             "POST",

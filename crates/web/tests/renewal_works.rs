@@ -736,3 +736,116 @@ async fn milestone_photos_are_uploaded_on_the_delivery_page() {
     assert!(!html.contains("photo-form"), "no upload form for residents");
     assert_eq!(photos_of(milestone).await, before + 1);
 }
+
+#[tokio::test]
+async fn works_imported_twice_are_stored_once() {
+    let app = TestApp::spawn().await;
+    let (community, org) = setup(&app).await;
+    let dept = app.token("department").await;
+    let geo = |dy: f64| line(dy).to_string().replace('"', "\"\"");
+    let file = |budget: &str| {
+        format!(
+            "reference,title,kind,community,department,from,to,budget_yuan,geometry\n\
+             T-PP-1,管网更换,pipe_replacement,{community},{org},2026-05-25,2026-06-20,300000,\"{}\"\n\
+             T-FP-1,外立面,facade_painting,{community},{org},2026-05-01,2026-05-10,{budget},\"{}\"\n",
+            geo(0.0001),
+            geo(0.0003)
+        )
+    };
+    let works = || async {
+        let (_, w) = app
+            .get(&format!("/api/renewal/works?community={community}"), None)
+            .await;
+        w.as_array().unwrap().clone()
+    };
+    let events = |id: i64| {
+        let store = app.db.store.clone();
+        async move {
+            store
+                .events(gongzhi_demo::CITY, &format!("renewal_work:{id}"))
+                .await
+                .unwrap()
+        }
+    };
+    let (st, first) = post_body(
+        &app,
+        "/api/renewal/works/import",
+        &dept,
+        "text/csv",
+        file("1000.5").into_bytes(),
+    )
+    .await;
+    assert_eq!(st, 200, "{first}");
+    assert_eq!(first["added"].as_array().unwrap().len(), 2, "{first}");
+    let before = works().await;
+    let ids: Vec<i64> = first["ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i.as_i64().unwrap())
+        .collect();
+
+    // The same file again: the same works, nothing written, no event.
+    let (st, again) = post_body(
+        &app,
+        "/api/renewal/works/import",
+        &dept,
+        "text/csv",
+        file("1000.5").into_bytes(),
+    )
+    .await;
+    assert_eq!(st, 200, "{again}");
+    assert_eq!(
+        (
+            again["imported"].as_i64(),
+            again["added"].clone(),
+            again["updated"].clone()
+        ),
+        (Some(2), json!([]), json!([])),
+        "{again}"
+    );
+    assert_eq!(again["ids"], first["ids"]);
+    assert_eq!(again["unchanged"].as_array().unwrap().len(), 2);
+    assert_eq!(works().await, before, "a re-import changes nothing");
+    for id in &ids {
+        assert_eq!(events(*id).await.len(), 1, "no event for an unchanged work");
+    }
+
+    // A changed budget: one update with its event; the same file again changes nothing.
+    let (st, r) = post_body(
+        &app,
+        "/api/renewal/works/import",
+        &dept,
+        "text/csv",
+        file("2000").into_bytes(),
+    )
+    .await;
+    assert_eq!(st, 200, "{r}");
+    assert_eq!(r["updated"], json!([ids[1].to_string()]), "{r}");
+    let (st, r) = post_body(
+        &app,
+        "/api/renewal/works/import",
+        &dept,
+        "text/csv",
+        file("2000").into_bytes(),
+    )
+    .await;
+    assert_eq!((st, r["updated"].clone()), (200, json!([])), "{r}");
+    let ev = events(ids[1]).await;
+    assert_eq!(ev.len(), 2);
+    assert_eq!(ev[1].kind, "work_reimported");
+    assert_eq!(works().await.len(), before.len(), "no work doubled");
+
+    // One reference twice in a file: refused with both lines, nothing stored.
+    let dup = format!(
+        "{}T-PP-1,管网更换二,pipe_replacement,{community},{org},2026-07-01,2026-07-20,100,\"{}\"\n",
+        file("2000"),
+        geo(0.0005)
+    );
+    let (st, e) = post_body(&app, "/api/renewal/works/import", &dept, "text/csv", dup.into_bytes()).await;
+    assert_eq!(st, 422, "{e}");
+    assert_eq!(e["details"][0]["line"], 4, "{e}");
+    assert!(e["details"][0]["message"].as_str().unwrap().contains("line 2"), "{e}");
+    assert_eq!(works().await.len(), before.len());
+    assert_eq!(events(ids[0]).await.len(), 1);
+}

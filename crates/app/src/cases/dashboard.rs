@@ -55,17 +55,15 @@ pub async fn figures(s: &AppState, p: &Principal, period: &Period, overdue_page:
         page_size: overdue_page,
         ..Default::default()
     };
-    // The parts of the page are independent reads: run them at once (the pool has several
-    // connections), so the page takes about as long as its slowest part.
+    let a = s.store.analytic();
+    // The parts of the page are independent reads: run them at once (the analytic pool has
+    // several connections; interactive requests keep the main one), so the page takes about as long as its slowest part.
     let (counters, months, by_category, overdue, parts) = tokio::try_join!(
-        s.store
-            .counters(city, &period.dim, &period.key, &period.from, &period.to),
-        s.store
-            .counters_grouped(city, &period.dim, Some(&period.key), &period.from, &period.to, "month"),
-        s.store
-            .counters_grouped(city, "category", None, &period.from, &period.to, "key"),
-        s.store.list_cases(city, &q_overdue),
-        parts(s, city, period),
+        a.counters(city, &period.dim, &period.key, &period.from, &period.to),
+        a.counters_grouped(city, &period.dim, Some(&period.key), &period.from, &period.to, "month"),
+        a.counters_grouped(city, "category", None, &period.from, &period.to, "key"),
+        a.list_cases(city, &q_overdue),
+        parts(&a, city, period),
     )?;
     Ok(Figures {
         counters,
@@ -79,24 +77,19 @@ pub async fn figures(s: &AppState, p: &Principal, period: &Period, overdue_page:
 /// The breakdown: every unit (by collected, then dispatched, descending) when the period is a
 /// unit's, else the parts of the area (the grids of a community, the subdivisions otherwise).
 async fn parts(
-    s: &AppState,
+    a: &gongzhi_store::Store,
     city: CityCode,
     p: &Period,
 ) -> Result<Vec<(String, String, Counters)>, gongzhi_store::StoreError> {
     let mut out = Vec::new();
     if p.dim == "unit" {
-        let names: std::collections::HashMap<String, String> = s
-            .store
+        let names: std::collections::HashMap<String, String> = a
             .organisations(city, None)
             .await?
             .into_iter()
             .map(|o| (o.id.to_string(), o.name))
             .collect();
-        for (k, c) in s
-            .store
-            .counters_grouped(city, "unit", None, &p.from, &p.to, "key")
-            .await?
-        {
+        for (k, c) in a.counters_grouped(city, "unit", None, &p.from, &p.to, "key").await? {
             let name = names.get(&k).cloned().unwrap_or_default();
             out.push((k, name, c));
         }
@@ -108,23 +101,21 @@ async fn parts(
         return Ok(out);
     }
     let children: Vec<(String, String)> = if p.key.len() == 12 {
-        s.store
-            .grids(city, Some(&p.key), 1, 1000)
+        a.grids(city, Some(&p.key), 1, 1000)
             .await?
             .grids
             .into_iter()
             .map(|g| (g.code.to_string(), g.name))
             .collect()
     } else {
-        s.store
-            .child_divisions(city, Some(&p.key), None)
+        a.child_divisions(city, Some(&p.key), None)
             .await?
             .into_iter()
             .map(|d| (d.code.to_string(), d.name))
             .collect()
     };
     for (code, name) in children {
-        let c = s.store.counters(city, "area", &code, &p.from, &p.to).await?;
+        let c = a.counters(city, "area", &code, &p.from, &p.to).await?;
         out.push((code, name, c));
     }
     Ok(out)
@@ -166,5 +157,5 @@ pub async fn name_of(s: &AppState, city: CityCode, period: &Period) -> AppResult
 /// The breakdown alone (for exports), for those who may read the period's indicators.
 pub async fn breakdown(s: &AppState, p: &Principal, period: &Period) -> AppResult<Vec<(String, String, Counters)>> {
     require(p, period)?;
-    Ok(parts(s, p.city, period).await?)
+    Ok(parts(&s.store.analytic(), p.city, period).await?)
 }

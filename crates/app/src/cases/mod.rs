@@ -391,38 +391,13 @@ pub async fn intake(
     Ok((row, dups))
 }
 
-/// Longest `Idempotency-Key` taken (a UUID is 36).
-pub const MAX_IDEMPOTENCY_KEY: usize = 200;
-
-/// [`intake`] under the client's `Idempotency-Key`: a report sent again with the same key by the
-/// same person returns the case the first one made (`true`), and makes nothing; the same key with
-/// a different report is refused. The key is stored in the transaction that records the case.
-pub async fn intake_once(
+/// Check a report and turn it into the case to record, placed and with its first events.
+pub(crate) async fn prepare(
     s: &AppState,
     p: &Principal,
     r: &Report,
-    key: &str,
-) -> AppResult<(CaseRow, Vec<Duplicate>, bool)> {
-    let key = key.trim();
-    if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(AppError::invalid(format!(
-            "Idempotency-Key: use 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters, e.g. a UUID, new for each report"
-        )));
-    }
-    let request = serde_json::to_vec(r).map_err(|e| AppError::invalid(format!("report: {e}")))?;
-    let key = gongzhi_store::IdempotencyKey {
-        person: p.person_id,
-        key: key.to_owned(),
-        request_hash: format!("{:x}", <sha2::Sha256 as sha2::Digest>::digest(&request)),
-    };
-    let new = prepare(s, p, r, None).await?;
-    let (row, replayed) = s.store.create_case_once(p.city, &new, &key).await?;
-    let dups = duplicates(s, p, &row.case).await?;
-    Ok((row, dups, replayed))
-}
-
-/// Check a report and turn it into the case to record, placed and with its first events.
-async fn prepare(s: &AppState, p: &Principal, r: &Report, source_default: Option<CaseSource>) -> AppResult<NewCase> {
+    source_default: Option<CaseSource>,
+) -> AppResult<NewCase> {
     let city = p.city;
     let role = p
         .grants
@@ -450,7 +425,7 @@ async fn prepare(s: &AppState, p: &Principal, r: &Report, source_default: Option
         gongzhi_core::org::check_phone(phone)?;
     }
     let crs: Crs = r.crs.as_deref().unwrap_or("wgs84").parse()?;
-    let place = crate::territory::locate(s, city, crs, r.lng, r.lat).await?;
+    let place = crate::territory::locate_for_intake(s, city, crs, r.lng, r.lat).await?;
     let intake = Intake {
         source,
         category: r.category.clone().unwrap_or_default(),

@@ -108,7 +108,9 @@ pub struct Contact {
 }
 
 /// Everything the case page and the API show of a case.
-pub async fn case_detail(s: &AppState, p: &Principal, id: CaseId) -> AppResult<CaseDetail> {
+/// `purpose` names the route or page that shows it: a reporter's contact details shown to anyone
+/// but the reporter are logged there ([`crate::privacy`]).
+pub async fn case_detail(s: &AppState, p: &Principal, id: CaseId, purpose: &str) -> AppResult<CaseDetail> {
     let city = p.city;
     let row = viewable(s, p, id).await?;
     let history = s.store.case_history(city, id).await?;
@@ -133,7 +135,11 @@ pub async fn case_detail(s: &AppState, p: &Principal, id: CaseId) -> AppResult<C
     };
     let allowed: Vec<String> = super::allowed_actions(p, &row).iter().map(|a| a.to_string()).collect();
     let contact = if super::may_see_contact(p, &row) || row.reporter == Some(p.person_id.0) {
-        s.store.case_contact(city, id).await?.map(|c| Contact {
+        let contact = s.store.case_contact(city, id).await?;
+        if contact.is_some() && row.reporter != Some(p.person_id.0) {
+            crate::privacy::note_read(s, p, crate::privacy::CONTACT, &format!("case:{id}"), purpose).await?;
+        }
+        contact.map(|c| Contact {
             name: c.name,
             phone: c.phone,
         })
@@ -433,7 +439,11 @@ pub async fn indicator_breakdown(
         return Err(AppError::invalid("group: use key, day or month"));
     }
     super::require_indicators(p, dim, key)?;
-    let rows = s.store.counters_grouped(p.city, dim, key, from, to, group).await?;
+    let rows = s
+        .store
+        .analytic()
+        .counters_grouped(p.city, dim, key, from, to, group)
+        .await?;
     Ok(rows
         .into_iter()
         .map(|(g, c)| BreakdownRow {
@@ -484,4 +494,15 @@ pub async fn cases_after(
 /// ids in order.
 pub async fn import_cases(s: &AppState, city: CityCode, cases: &[NewCase]) -> AppResult<Vec<CaseId>> {
     Ok(s.store.create_cases(city, cases).await?)
+}
+
+/// Store checked cases keyed by their natural key (the file's external id, else the row's
+/// content) in one transaction: a key imported before is left alone, so importing a file twice
+/// creates each case once. Every row's case id and the report by key.
+pub async fn import_keyed_cases(
+    s: &AppState,
+    city: CityCode,
+    cases: &[(String, NewCase)],
+) -> AppResult<gongzhi_store::CasesImported> {
+    Ok(s.store.import_keyed_cases(city, cases).await?)
 }

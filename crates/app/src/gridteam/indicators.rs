@@ -37,8 +37,9 @@ pub async fn area_grid_counts(
     from_ms: i64,
     to_ms: i64,
 ) -> AppResult<(GridCounts, HashMap<String, GridCounts>)> {
+    let analytic = s.store.analytic();
     let (per_grid, parents) = tokio::try_join!(
-        s.store.grid_counts_by_grid(city, None, from_ms, to_ms),
+        analytic.grid_counts_by_grid(city, None, from_ms, to_ms),
         s.store.territory_parents(city),
     )?;
     let mut total = GridCounts::default();

@@ -3,15 +3,20 @@
 use gongzhi_core::access::Principal;
 use gongzhi_core::grid::Grid;
 use gongzhi_core::gridteam;
+use gongzhi_core::import::SeenKeys;
 use gongzhi_core::table::Table;
 use gongzhi_store::prelude::*;
-use gongzhi_store::{GridList, NewRecord, StoreError};
+use gongzhi_store::{GridList, NewRecord, RecordsImported, StoreError};
 
 use super::{areas, check_manage, check_read, json};
 use crate::{AppError, AppResult, AppState};
 
 /// Parse and store a needs or resources file for a grid, all or nothing: by its grid team or a
-/// community planner (`by`), or by the operator at the command line (`None`).
+/// community planner (`by`), or by the operator at the command line (`None`). Each row is keyed
+/// by its source id (the optional `ref` column) or else its content (see
+/// [`gridteam::need_key`], [`gridteam::resource_key`]): a re-import updates or leaves alone the
+/// records it stored before, never adds them twice; a file naming one key twice is refused
+/// with both lines.
 pub async fn import(
     s: &AppState,
     city: CityCode,
@@ -19,7 +24,7 @@ pub async fn import(
     list: &str,
     bytes: &[u8],
     by: Option<&Principal>,
-) -> AppResult<Vec<i64>> {
+) -> AppResult<RecordsImported> {
     if let Some(p) = by {
         check_manage(p, g)?;
     }
@@ -54,7 +59,44 @@ pub async fn import(
             )))
         }
     };
-    Ok(s.store.add_grid_records(city, &records, actor).await?)
+    let (l, key, fields): (GridList, fn(&serde_json::Value) -> String, &[&str]) = if list == "needs" {
+        (GridList::Needs, gridteam::need_key, gridteam::NEED_COLUMNS)
+    } else {
+        (GridList::Resources, gridteam::resource_key, gridteam::RESOURCE_COLUMNS)
+    };
+    let records = keyed(&table, records, key)?;
+    Ok(s.store
+        .import_grid_records(city, l, &[g.code.to_string()], &records, key, fields, actor)
+        .await?)
+}
+
+/// The records of a file's rows (one each, in order) with their source ids (`ref`) in their
+/// bodies, or the lines whose natural key an earlier line of the file has (naming both).
+pub(crate) fn keyed(
+    table: &Table,
+    mut records: Vec<NewRecord>,
+    key: fn(&serde_json::Value) -> String,
+) -> Result<Vec<NewRecord>, StoreError> {
+    let mut seen = SeenKeys::new("need or resource (its ref, or else its kind, text and place)", "ref");
+    let mut errors = Vec::new();
+    for (row, r) in table.rows.iter().zip(records.iter_mut()) {
+        let column = match row.get("ref") {
+            Some(reference) => {
+                r.body["ref"] = reference.into();
+                "ref"
+            }
+            None if r.list == GridList::Needs => "text",
+            None => "title",
+        };
+        if let Err(e) = seen.check_on(key(&r.body), row.line, column) {
+            errors.push(e);
+        }
+    }
+    if errors.is_empty() {
+        Ok(records)
+    } else {
+        Err(StoreError::Lines(errors))
+    }
 }
 
 /// The CSV of a grid's needs, resources or projects (with id and status), for those who may
@@ -103,7 +145,13 @@ pub async fn export(s: &AppState, city: CityCode, g: &Grid, list: &str, by: Opti
 }
 
 /// Import a needs or resources file into a grid, for its grid team or a community planner.
-pub async fn import_into(s: &AppState, p: &Principal, code: &str, list: &str, bytes: &[u8]) -> AppResult<Vec<i64>> {
+pub async fn import_into(
+    s: &AppState,
+    p: &Principal,
+    code: &str,
+    list: &str,
+    bytes: &[u8],
+) -> AppResult<RecordsImported> {
     let g = super::grid(s, p, code).await?;
     import(s, p.city, &g, list, bytes, Some(p)).await
 }

@@ -124,6 +124,14 @@ pub async fn team_view(s: &AppState, p: &Principal, code: &str) -> AppResult<Tea
     }
     let team = is_team(p, &g);
     let households = if team {
+        crate::privacy::note_read(
+            s,
+            p,
+            crate::privacy::HOUSEHOLDS,
+            &format!("grid:{}", g.code),
+            "page.grid_team",
+        )
+        .await?;
         let mut v = Vec::new();
         for r in list(GridList::Households).await? {
             let body: Household = r.body_as()?;

@@ -18,6 +18,10 @@ pub async fn list(s: &AppState, p: &Principal, code: &str, list: &str) -> AppRes
     let list = GridList::parse(list).ok_or_else(|| AppError::not_found(format!("list {list}")))?;
     let g = grid(s, p, code).await?;
     check_read(s, p, &g, list).await?;
+    if list == GridList::Households {
+        let subject = format!("grid:{}", g.code);
+        crate::privacy::note_read(s, p, crate::privacy::HOUSEHOLDS, &subject, "api.households").await?;
+    }
     Ok(s.store.grid_records(p.city, list, &areas(&g), None).await?)
 }
 

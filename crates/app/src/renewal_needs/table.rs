@@ -6,7 +6,7 @@ use gongzhi_store::prelude::*;
 use gongzhi_core::gridteam::{self, Need, NeedStatus};
 use gongzhi_core::spatial::Crs;
 use gongzhi_core::table::{LineError, Table};
-use gongzhi_store::{GridList, NewRecord, StoreError};
+use gongzhi_store::{GridList, NewRecord, RecordsImported, StoreError};
 
 use crate::{AppResult, AppState};
 
@@ -18,9 +18,8 @@ pub const EXPORT_COLUMNS: &[&str] = &[
 /// Parse a needs file for a community: the grid needs parser's checks, then each point located
 /// in the community (its grid, else the community itself). All rows or the errors of every
 /// wrong row.
-async fn parse(s: &AppState, city: CityCode, community: &str, bytes: &[u8]) -> Result<Vec<NewRecord>, Vec<LineError>> {
-    let table = Table::from_bytes(bytes).map_err(|e| vec![e])?;
-    let needs: Vec<Need> = gridteam::parse_needs(&table, None)?;
+async fn parse(s: &AppState, city: CityCode, community: &str, table: &Table) -> Result<Vec<NewRecord>, Vec<LineError>> {
+    let needs: Vec<Need> = gridteam::parse_needs(table, None)?;
     let mut out = Vec::with_capacity(needs.len());
     let mut errors = Vec::new();
     for (row, n) in table.rows.iter().zip(needs) {
@@ -62,10 +61,37 @@ async fn parse(s: &AppState, city: CityCode, community: &str, bytes: &[u8]) -> R
 /// Import a community's needs from CSV (UTF-8) or XLSX, all rows or none: columns category,
 /// text, lng, lat (WGS-84) and optionally urgency, source (meeting by default, or visit), group.
 /// Each point must lie in the community; a refusal lists each wrong line in its `items`.
-/// Returns the new needs' ids.
-pub async fn import_needs(s: &AppState, city: CityCode, community: &str, bytes: &[u8]) -> AppResult<Vec<i64>> {
-    let records = parse(s, city, community, bytes).await.map_err(StoreError::Lines)?;
-    Ok(s.store.add_grid_records(city, &records, None).await?)
+/// A need is keyed by its source id (the optional `ref` column) or else its category, text and
+/// place: importing a file again updates or leaves alone the needs it stored, never adds them
+/// twice, and a file naming one need twice is refused with both lines. Returns every row's need
+/// id and what the import did.
+pub async fn import_needs(s: &AppState, city: CityCode, community: &str, bytes: &[u8]) -> AppResult<RecordsImported> {
+    let table = Table::from_bytes(bytes).map_err(|e| StoreError::Lines(vec![e]))?;
+    let records = parse(s, city, community, &table).await.map_err(StoreError::Lines)?;
+    let records = crate::gridteam::io::keyed(&table, records, gridteam::need_key)?;
+    // Where stored needs of the community can be: the community itself and its grids.
+    let mut areas: Vec<String> = s
+        .store
+        .community_needs(city, community)
+        .await?
+        .into_iter()
+        .map(|r| r.area)
+        .chain(records.iter().map(|r| r.area.clone()))
+        .chain([community.to_owned()])
+        .collect();
+    areas.sort();
+    areas.dedup();
+    Ok(s.store
+        .import_grid_records(
+            city,
+            GridList::Needs,
+            &areas,
+            &records,
+            gridteam::need_key,
+            gridteam::NEED_COLUMNS,
+            None,
+        )
+        .await?)
 }
 
 /// A community's needs as rows of [`EXPORT_COLUMNS`].

@@ -105,21 +105,34 @@ pub fn results_xlsx_bytes(c: &Count) -> Result<Vec<u8>, rust_xlsxwriter::XlsxErr
 
 /// The ballots of a `.pb` file for a vote, or a 422 naming the line.
 pub fn parse_pb_for(v: &VoteRow, text: &str) -> AppResult<Vec<Ballot>> {
+    Ok(parse_pb_voters(v, text)?.into_iter().map(|(_, b)| b).collect())
+}
+
+/// The ballots of a `.pb` file for a vote with each one's voter id, or a 422 naming the line.
+pub fn parse_pb_voters(v: &VoteRow, text: &str) -> AppResult<Vec<(String, Ballot)>> {
     let refused = |e: pabulib::PbError| {
         AppError::invalid(format!("line {}: {}", e.line, e.message))
             .with_details(serde_json::json!([{ "line": e.line, "message": e.message }]))
     };
     let file = pabulib::parse(text).map_err(refused)?;
-    v.setup.ballots_from_pb(text, &file).map_err(refused)
+    let ballots = v.setup.ballots_from_pb(text, &file).map_err(refused)?;
+    Ok(file.votes.iter().map(|x| x.voter_id.clone()).zip(ballots).collect())
 }
 
 /// Import the ballots of a pabulib `.pb` file into a vote: staff of its community only; all or
-/// nothing (a wrong line refuses the file and names the line). Returns how many were imported.
-pub async fn import_pb(s: &AppState, p: &Principal, id: i64, text: &str) -> AppResult<usize> {
+/// nothing (a wrong line refuses the file and names the line; a voter id twice names both
+/// lines). Keyed by the file's voter id: a re-import adds the new voters, replaces the ballots
+/// that differ and leaves the others alone; the report names the voter ids.
+pub async fn import_pb(
+    s: &AppState,
+    p: &Principal,
+    id: i64,
+    text: &str,
+) -> AppResult<gongzhi_core::import::ImportReport> {
     let city = p.city;
     let v = vote_row(s, city, id).await?;
     need_staff(p, &v.community)?;
-    let ballots = parse_pb_for(&v, text)?;
+    let ballots = parse_pb_voters(&v, text)?;
     Ok(s.store.import_ballots(city, id, &ballots, p.person_id).await?)
 }
 

@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 
 use gongzhi_core::access::Principal;
+use gongzhi_core::import::ImportReport;
 use gongzhi_core::org::OrgKind;
 use gongzhi_core::renewal::works::{
     find_bundles, parse_works, place_report, works_csv, Bundle, BundleParams, Item, ItemRef, NewWork, PlaceReport,
@@ -12,7 +13,7 @@ use gongzhi_core::renewal::works::{
 };
 use gongzhi_core::table::Table;
 use gongzhi_store::prelude::*;
-use gongzhi_store::{BundleRow, StoreError, WorkRow};
+use gongzhi_store::{BundleRow, StoreError, WorkRow, WorksImported};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -90,10 +91,24 @@ fn work_of(r: &NewWorkRequest) -> AppResult<NewWork> {
 /// Register one work (a department's handler for their department, renewal staff for any).
 pub async fn create_work(s: &AppState, p: &Principal, r: &NewWorkRequest) -> AppResult<WorkRow> {
     let work = work_of(r)?;
-    register(s, p, &[work], None).await.map(|mut rows| rows.remove(0))
+    register(s, p, &[work], None, false)
+        .await
+        .map(|mut imported| imported.rows.remove(0))
 }
 
-async fn register(s: &AppState, p: &Principal, works: &[NewWork], lines: Option<&[usize]>) -> AppResult<Vec<WorkRow>> {
+/// The works an import names, in the file's order, and what it did (works by id).
+pub struct ImportedWorks {
+    pub rows: Vec<WorkRow>,
+    pub report: ImportReport,
+}
+
+async fn register(
+    s: &AppState,
+    p: &Principal,
+    works: &[NewWork],
+    lines: Option<&[usize]>,
+    reimport: bool,
+) -> AppResult<ImportedWorks> {
     for w in works {
         if let Some(allowed) = departments_for(p, &w.community) {
             if !allowed.contains(&w.department) {
@@ -105,18 +120,30 @@ async fn register(s: &AppState, p: &Principal, works: &[NewWork], lines: Option<
         }
     }
     let city = p.city;
-    let ids = s.store.add_works(city, works, lines, Some(p.person_id)).await?;
-    let mut out = Vec::new();
-    for id in ids {
-        out.push(s.store.work(city, id).await?);
+    let imported = if reimport {
+        s.store.import_works(city, works, lines, Some(p.person_id)).await?
+    } else {
+        WorksImported {
+            ids: s.store.add_works(city, works, lines, Some(p.person_id)).await?,
+            ..WorksImported::default()
+        }
+    };
+    let mut rows = Vec::new();
+    for id in imported.ids {
+        rows.push(s.store.work(city, id).await?);
     }
-    Ok(out)
+    Ok(ImportedWorks {
+        rows,
+        report: imported.report,
+    })
 }
 
 /// Import works from CSV or XLSX: `reference, title, kind, community, department, from, to,
 /// budget_yuan, geometry` (GeoJSON). All or nothing; every wrong line is listed in the error's
-/// details. A department's handler imports for their department, renewal staff for any.
-pub async fn import(s: &AppState, p: &Principal, body: &[u8]) -> AppResult<Vec<WorkRow>> {
+/// details. A department's handler imports for their department, renewal staff for any. Keyed by
+/// (department, reference): a re-import updates the works that differ and leaves the others
+/// alone.
+pub async fn import(s: &AppState, p: &Principal, body: &[u8]) -> AppResult<ImportedWorks> {
     let table = Table::from_bytes(body).map_err(|e| StoreError::Lines(vec![e]))?;
     // The departments allowed per line depend on the line's community; parse against the union
     // the principal may use, then check each work's community.
@@ -127,12 +154,13 @@ pub async fn import(s: &AppState, p: &Principal, body: &[u8]) -> AppResult<Vec<W
     }
     let works = parse_works(&table, &allowed).map_err(StoreError::Lines)?;
     let lines: Vec<usize> = table.rows.iter().map(|r| r.line).collect();
-    register(s, p, &works, Some(&lines)).await
+    register(s, p, &works, Some(&lines), true).await
 }
 
 /// An operator's import (the command line): works of any department of the city, all or
-/// nothing (every wrong line in the error's items); the ids stored.
-pub async fn import_table(s: &AppState, city: CityCode, table: &Table) -> AppResult<Vec<i64>> {
+/// nothing (every wrong line in the error's items), keyed as [`import`]; the ids stored and the
+/// report.
+pub async fn import_table(s: &AppState, city: CityCode, table: &Table) -> AppResult<WorksImported> {
     let departments: BTreeSet<i64> = s
         .store
         .organisations(city, None)
@@ -142,7 +170,7 @@ pub async fn import_table(s: &AppState, city: CityCode, table: &Table) -> AppRes
         .collect();
     let works = parse_works(table, &departments).map_err(StoreError::Lines)?;
     let lines: Vec<usize> = table.rows.iter().map(|r| r.line).collect();
-    Ok(s.store.add_works(city, &works, Some(&lines), None).await?)
+    Ok(s.store.import_works(city, &works, Some(&lines), None).await?)
 }
 
 #[derive(Deserialize, IntoParams)]

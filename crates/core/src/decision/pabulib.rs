@@ -349,12 +349,15 @@ pub fn parse(text: &str) -> Result<PbFile, PbError> {
         .filter(|&i| i != voter_col && i != vote_col && Some(i) != points_col)
         .collect();
     vote_columns.extend(extra_cols.iter().map(|&i| vote_header[i].clone()));
-    let mut voters = HashSet::new();
+    let mut voters: HashMap<String, usize> = HashMap::new();
     let mut votes = Vec::with_capacity(raw_votes.len());
     for (line, row) in raw_votes {
         let voter_id = row[voter_col].trim().to_string();
-        if !voters.insert(voter_id.clone()) {
-            return err(line, format!("voter {voter_id:?} voted twice"));
+        if let Some(first) = voters.insert(voter_id.clone(), line) {
+            return err(
+                line,
+                format!("voter {voter_id:?} voted twice: same voter as line {first}"),
+            );
         }
         let vote: Vec<String> = row[vote_col]
             .split(',')

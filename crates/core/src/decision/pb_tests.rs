@@ -198,7 +198,11 @@ fn pabulib_refuses_bad_files_with_line_numbers() {
             10,
             "not a non-negative number",
         ),
-        (SAMPLE.replace("5;D;18", "4;D;18"), 18, "voted twice"),
+        (
+            SAMPLE.replace("5;D;18", "4;D;18"),
+            18,
+            "voted twice: same voter as line",
+        ),
         (SAMPLE.replace("3;A,C;41", "3;A,A;41"), 16, "twice"),
         (SAMPLE.replace("budget;10\n", ""), 2, "no budget"),
         (

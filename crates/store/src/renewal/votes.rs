@@ -14,6 +14,7 @@ use crate::prelude::*;
 use crate::write::Write;
 use gongzhi_core::decision::ballot::Ballot;
 use gongzhi_core::decision::pb::Rule;
+use gongzhi_core::import::ImportReport;
 use gongzhi_core::renewal::proposal::{self, ProposalAction};
 use gongzhi_core::renewal::vote::{
     decide as decide_vote, decide_paper, resident_of, Count, PaperAction, PaperStatus, Phase, VoteAction, VoteSetup,
@@ -227,13 +228,19 @@ pub trait VoteStore {
         vote: i64,
     ) -> impl Future<Output = Result<Vec<(String, Ballot)>, StoreError>> + Send;
     /// Import ballots (from a `.pb` file) into a vote, all or nothing; each gets a receipt.
+    /// Keyed by the file's voter id within the vote (issue 20): the `ballots_imported` events
+    /// of the vote's stream keep a hash of the receipt each imported voter id got (never a
+    /// person, never a receipt: a receipt still shows its ballot only to whoever holds it), so a
+    /// re-import leaves a ballot stored as the file has it alone, replaces one that differs and
+    /// adds the new voters; one event per import that changed anything. A voter id twice is
+    /// refused.
     fn import_ballots(
         &self,
         city: CityCode,
         vote: i64,
-        ballots: &[Ballot],
+        ballots: &[(String, Ballot)],
         actor: PersonId,
-    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+    ) -> impl Future<Output = Result<ImportReport, StoreError>> + Send;
     fn turnout(&self, city: CityCode, vote: i64) -> impl Future<Output = Result<Turnout, StoreError>> + Send;
     /// Whether `person` has voted in `vote` (never what).
     fn has_voted(
@@ -551,9 +558,9 @@ impl VoteStore for Store {
         &self,
         city: CityCode,
         vote: i64,
-        ballots: &[Ballot],
+        ballots: &[(String, Ballot)],
         actor: PersonId,
-    ) -> Result<usize, StoreError> {
+    ) -> Result<ImportReport, StoreError> {
         let v = self.vote_or_404(city, vote).await?;
         decide_vote(v.state(now_ms()), VoteAction::Import).map_err(|r| {
             refused(
@@ -562,13 +569,92 @@ impl VoteStore for Store {
             )
         })?;
         let spec = v.setup.spec();
-        for (i, b) in ballots.iter().enumerate() {
+        let mut seen = std::collections::HashSet::new();
+        for (i, (voter, b)) in ballots.iter().enumerate() {
             spec.check(b)
                 .map_err(|e| DomainError::invalid("ballots", format!("ballot {}: {e}", i + 1)))?;
+            if !seen.insert(voter.as_str()) {
+                return Err(DomainError::invalid("ballots", format!("voter {voter} is named twice")).into());
+            }
         }
+        // The receipts earlier imports gave each voter id of the file: the events keep their
+        // hashes, the ballots table the receipts.
+        let mut hashes: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+        for e in self.events(city, &stream(vote)).await? {
+            if e.kind != "ballots_imported" {
+                continue;
+            }
+            if let Some(voters) = e.payload.get("voters").and_then(|v| v.as_object()) {
+                for (voter, hash) in voters {
+                    if let Some(h) = hash.as_str() {
+                        hashes.insert(voter.clone(), h.to_owned());
+                    }
+                }
+            }
+        }
+        let mut receipts: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+        if !hashes.is_empty() {
+            let by_hash: std::collections::HashMap<String, String> =
+                sqlx::query_as::<_, (String,)>("SELECT receipt FROM renewal_ballots WHERE city = $1 AND vote = $2")
+                    .bind(city.as_str())
+                    .bind(vote)
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map(|(r,)| (crate::sha256_hex(&r), r))
+                    .collect();
+            for (voter, h) in hashes {
+                if let Some(r) = by_hash.get(&h) {
+                    receipts.insert(voter, r.clone());
+                }
+            }
+        }
+        let mut report = ImportReport::default();
+        let mut written = serde_json::Map::new();
         let mut tx = self.write().await?;
-        for b in ballots {
-            insert_ballot(&mut tx, city, vote, b, "import", "counted", Some(actor.0)).await?;
+        for (voter, b) in ballots {
+            let stored = match receipts.get(voter) {
+                Some(receipt) => sqlx::query_as::<_, (String,)>(
+                    "SELECT ballot FROM renewal_ballots WHERE city = $1 AND vote = $2 AND receipt = $3",
+                )
+                .bind(city.as_str())
+                .bind(vote)
+                .bind(receipt)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|(text,)| (receipt.clone(), text)),
+                None => None,
+            };
+            match stored {
+                Some((receipt, text)) => {
+                    let old: Ballot = from_json(&text, "ballot")?;
+                    if &old == b {
+                        report.unchanged.push(voter.clone());
+                        continue;
+                    }
+                    sqlx::query(
+                        "UPDATE renewal_ballots SET ballot = $1 WHERE city = $2 AND vote = $3 AND receipt = $4",
+                    )
+                    .bind(to_json(b)?)
+                    .bind(city.as_str())
+                    .bind(vote)
+                    .bind(&receipt)
+                    .execute(&mut *tx)
+                    .await?;
+                    written.insert(voter.clone(), crate::sha256_hex(&receipt).into());
+                    report.updated.push(voter.clone());
+                }
+                None => {
+                    let receipt = insert_ballot(&mut tx, city, vote, b, "import", "counted", Some(actor.0)).await?;
+                    written.insert(voter.clone(), crate::sha256_hex(&receipt).into());
+                    report.added.push(voter.clone());
+                }
+            }
+        }
+        if report.is_noop() {
+            // Every ballot is stored as the file has it: nothing was written.
+            tx.commit_unlogged().await?;
+            return Ok(report);
         }
         events::append(
             &mut tx,
@@ -578,11 +664,17 @@ impl VoteStore for Store {
             Some(actor),
             None,
             None,
-            &serde_json::json!({ "ballots": ballots.len() }),
+            &serde_json::json!({
+                "ballots": report.added.len() + report.updated.len(),
+                "added": report.added.len(),
+                "updated": report.updated.len(),
+                "unchanged": report.unchanged.len(),
+                "voters": written,
+            }),
         )
         .await?;
         tx.commit().await?;
-        Ok(ballots.len())
+        Ok(report)
     }
 
     async fn turnout(&self, city: CityCode, vote: i64) -> Result<Turnout, StoreError> {

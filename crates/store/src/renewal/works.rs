@@ -3,6 +3,7 @@
 //! its items (works and delivery projects) in the same transaction, each with an event.
 
 use gongzhi_core::ids::PersonId;
+use gongzhi_core::import::ImportReport;
 use gongzhi_core::territory::CityCode;
 use std::future::Future;
 
@@ -22,6 +23,14 @@ use serde::Serialize;
 
 use super::refused;
 use crate::{events, now_ms, Store, StoreError};
+
+/// What an import of works did: the id of each row's work, in the file's order, and the report
+/// (works named by id).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct WorksImported {
+    pub ids: Vec<i64>,
+    pub report: ImportReport,
+}
 
 /// A stored work.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -124,6 +133,18 @@ pub trait WorkStore {
         lines: Option<&[usize]>,
         actor: Option<PersonId>,
     ) -> impl Future<Output = Result<Vec<i64>, StoreError>> + Send;
+    /// Import works keyed by (department, reference) (issue 20), all or nothing: a new key is
+    /// registered as [`WorkStore::add_works`] does; a stored work is updated when the file
+    /// differs (one `work_reimported` event naming the changed fields) and left alone when not
+    /// (no write, no event). A key twice in `works` is refused with both lines; a work in an
+    /// accepted bundle cannot move to another community.
+    fn import_works(
+        &self,
+        city: CityCode,
+        works: &[NewWork],
+        lines: Option<&[usize]>,
+        actor: Option<PersonId>,
+    ) -> impl Future<Output = Result<WorksImported, StoreError>> + Send;
     /// The works of a community (all the city's without one), by id.
     fn works(
         &self,
@@ -157,6 +178,199 @@ pub trait WorkStore {
     fn bundle(&self, city: CityCode, id: i64) -> impl Future<Output = Result<BundleRow, StoreError>> + Send;
 }
 
+/// Register works (`reimport`: update or skip those whose (department, reference) is stored).
+async fn put_works(
+    store: &Store,
+    city: CityCode,
+    works: &[NewWork],
+    lines: Option<&[usize]>,
+    actor: Option<PersonId>,
+    reimport: bool,
+) -> Result<WorksImported, StoreError> {
+    let line = |i: usize| lines.and_then(|l| l.get(i).copied()).unwrap_or(i + 1);
+    let mut errors = Vec::new();
+    let communities: BTreeSet<&str> = works.iter().map(|w| w.community.as_str()).collect();
+    let mut bad_communities = BTreeSet::new();
+    for c in communities {
+        if store.require_community(city, c).await.is_err() {
+            bad_communities.insert(c.to_owned());
+        }
+    }
+    let departments: BTreeSet<i64> = works.iter().map(|w| w.department).collect();
+    let mut bad_departments = BTreeSet::new();
+    for d in departments {
+        if store.organisation(city, d).await?.is_none() {
+            bad_departments.insert(d);
+        }
+    }
+    let mut tx = store.write().await?;
+    let mut keys: std::collections::HashMap<(i64, &str), usize> = std::collections::HashMap::new();
+    let mut stored: std::collections::HashMap<usize, WorkRow> = std::collections::HashMap::new();
+    let mut report = ImportReport::default();
+    for (i, w) in works.iter().enumerate() {
+        let err = |column: &str, message: String| LineError {
+            line: line(i),
+            column: Some(column.to_owned()),
+            message,
+        };
+        if bad_communities.contains(&w.community) {
+            errors.push(err(
+                "community",
+                format!("{} is not a community of the register", w.community),
+            ));
+        }
+        if bad_departments.contains(&w.department) {
+            errors.push(err(
+                "department",
+                format!("organisation {} does not exist", w.department),
+            ));
+        }
+        let taken: Option<(i64,)> =
+            sqlx::query_as("SELECT id FROM renewal_works WHERE city = $1 AND department = $2 AND reference = $3")
+                .bind(city.as_str())
+                .bind(w.department)
+                .bind(&w.reference)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some(&first) = keys.get(&(w.department, w.reference.as_str())) {
+            errors.push(err(
+                "reference",
+                format!(
+                    "{} is already given on line {}; each work once",
+                    w.reference,
+                    line(first)
+                ),
+            ));
+            continue;
+        }
+        keys.insert((w.department, w.reference.as_str()), i);
+        match taken {
+            Some((id,)) if !reimport => errors.push(err(
+                "reference",
+                format!(
+                    "the department already registered {} (work {id}); give a new reference",
+                    w.reference
+                ),
+            )),
+            Some((id,)) => {
+                let old: WorkTuple = sqlx::query_as(&format!(
+                    "SELECT {WORK_COLUMNS} FROM renewal_works WHERE city = $1 AND id = $2"
+                ))
+                .bind(city.as_str())
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+                let old = work_of(old)?;
+                if old.bundle.is_some() && old.work.community != w.community {
+                    errors.push(err(
+                        "community",
+                        format!(
+                            "work {id} is in an accepted bundle of {}; it cannot move",
+                            old.work.community
+                        ),
+                    ));
+                }
+                stored.insert(i, old);
+            }
+            None => {}
+        }
+    }
+    if !errors.is_empty() {
+        return Err(StoreError::Lines(errors));
+    }
+    let mut ids = Vec::with_capacity(works.len());
+    for (i, w) in works.iter().enumerate() {
+        if let Some(old) = stored.get(&i) {
+            ids.push(old.id);
+            let o = &old.work;
+            let mut changed = Vec::new();
+            for (field, differs) in [
+                ("title", o.title != w.title),
+                ("kind", o.kind != w.kind),
+                ("community", o.community != w.community),
+                ("geometry", o.place.to_geojson() != w.place.to_geojson()),
+                ("from", o.window.from != w.window.from),
+                ("to", o.window.to != w.window.to),
+                ("budget", o.budget_cents != w.budget_cents),
+            ] {
+                if differs {
+                    changed.push(field);
+                }
+            }
+            if changed.is_empty() {
+                report.unchanged.push(old.id.to_string());
+                continue;
+            }
+            sqlx::query(
+                "UPDATE renewal_works SET community = $1, title = $2, kind = $3, geometry = $4, date_from = $5, date_to = $6,
+                   budget_cents = $7 WHERE city = $8 AND id = $9",
+            )
+            .bind(&w.community)
+            .bind(&w.title)
+            .bind(w.kind.as_str())
+            .bind(w.place.to_geojson())
+            .bind(w.window.from.to_string())
+            .bind(w.window.to.to_string())
+            .bind(w.budget_cents)
+            .bind(city.as_str())
+            .bind(old.id)
+            .execute(&mut *tx)
+            .await?;
+            events::append(
+                &mut tx,
+                city,
+                &format!("renewal_work:{}", old.id),
+                "work_reimported",
+                actor,
+                None,
+                None,
+                &serde_json::json!({ "changed": changed, "work": w }),
+            )
+            .await?;
+            report.updated.push(old.id.to_string());
+            continue;
+        }
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO renewal_works (city, community, department, reference, title, kind, geometry, date_from, date_to, budget_cents, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        )
+        .bind(city.as_str())
+        .bind(&w.community)
+        .bind(w.department)
+        .bind(&w.reference)
+        .bind(&w.title)
+        .bind(w.kind.as_str())
+        .bind(w.place.to_geojson())
+        .bind(w.window.from.to_string())
+        .bind(w.window.to.to_string())
+        .bind(w.budget_cents)
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| StoreError::from_insert(e, || format!("work {} exists already", w.reference)))?;
+        events::append(
+            &mut tx,
+            city,
+            &format!("renewal_work:{id}"),
+            "work_registered",
+            actor,
+            None,
+            None,
+            &serde_json::to_value(w).unwrap_or_default(),
+        )
+        .await?;
+        ids.push(id);
+        report.added.push(id.to_string());
+    }
+    if report.is_noop() {
+        // Every work is stored as the file has it: nothing was written.
+        tx.commit_unlogged().await?;
+    } else {
+        tx.commit().await?;
+    }
+    Ok(WorksImported { ids, report })
+}
+
 impl WorkStore for Store {
     async fn require_community(&self, city: CityCode, community: &str) -> Result<(), StoreError> {
         let known = self
@@ -181,96 +395,17 @@ impl WorkStore for Store {
         lines: Option<&[usize]>,
         actor: Option<PersonId>,
     ) -> Result<Vec<i64>, StoreError> {
-        let line = |i: usize| lines.and_then(|l| l.get(i).copied()).unwrap_or(i + 1);
-        let mut errors = Vec::new();
-        let communities: BTreeSet<&str> = works.iter().map(|w| w.community.as_str()).collect();
-        let mut bad_communities = BTreeSet::new();
-        for c in communities {
-            if self.require_community(city, c).await.is_err() {
-                bad_communities.insert(c.to_owned());
-            }
-        }
-        let departments: BTreeSet<i64> = works.iter().map(|w| w.department).collect();
-        let mut bad_departments = BTreeSet::new();
-        for d in departments {
-            if self.organisation(city, d).await?.is_none() {
-                bad_departments.insert(d);
-            }
-        }
-        let mut tx = self.write().await?;
-        for (i, w) in works.iter().enumerate() {
-            let err = |column: &str, message: String| LineError {
-                line: line(i),
-                column: Some(column.to_owned()),
-                message,
-            };
-            if bad_communities.contains(&w.community) {
-                errors.push(err(
-                    "community",
-                    format!("{} is not a community of the register", w.community),
-                ));
-            }
-            if bad_departments.contains(&w.department) {
-                errors.push(err(
-                    "department",
-                    format!("organisation {} does not exist", w.department),
-                ));
-            }
-            let taken: Option<(i64,)> =
-                sqlx::query_as("SELECT id FROM renewal_works WHERE city = $1 AND department = $2 AND reference = $3")
-                    .bind(city.as_str())
-                    .bind(w.department)
-                    .bind(&w.reference)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if let Some((id,)) = taken {
-                errors.push(err(
-                    "reference",
-                    format!(
-                        "the department already registered {} (work {id}); give a new reference",
-                        w.reference
-                    ),
-                ));
-            }
-        }
-        if !errors.is_empty() {
-            return Err(StoreError::Lines(errors));
-        }
-        let mut ids = Vec::with_capacity(works.len());
-        for w in works {
-            let (id,): (i64,) = sqlx::query_as(
-                "INSERT INTO renewal_works (city, community, department, reference, title, kind, geometry, date_from, date_to, budget_cents, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-            )
-            .bind(city.as_str())
-            .bind(&w.community)
-            .bind(w.department)
-            .bind(&w.reference)
-            .bind(&w.title)
-            .bind(w.kind.as_str())
-            .bind(w.place.to_geojson())
-            .bind(w.window.from.to_string())
-            .bind(w.window.to.to_string())
-            .bind(w.budget_cents)
-            .bind(now_ms())
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| StoreError::from_insert(e, || format!("work {} exists already", w.reference)))?;
-            events::append(
-                &mut tx,
-                city,
-                &format!("renewal_work:{id}"),
-                "work_registered",
-                actor,
-                None,
-                None,
-                &serde_json::to_value(w).unwrap_or_default(),
-            )
-            .await?;
-            ids.push(id);
-        }
-        tx.commit().await?;
-        Ok(ids)
+        Ok(put_works(self, city, works, lines, actor, false).await?.ids)
+    }
+
+    async fn import_works(
+        &self,
+        city: CityCode,
+        works: &[NewWork],
+        lines: Option<&[usize]>,
+        actor: Option<PersonId>,
+    ) -> Result<WorksImported, StoreError> {
+        put_works(self, city, works, lines, actor, true).await
     }
 
     async fn works(&self, city: CityCode, community: Option<&str>) -> Result<Vec<WorkRow>, StoreError> {

@@ -40,35 +40,21 @@ pub struct Created {
 }
 
 /// Report a problem (信息收集). Residents report as themselves; staff may register at once.
-/// With an `Idempotency-Key` header (e.g. a UUID per report), sending the same report again with
-/// the same key answers the case the first one made (`Idempotent-Replayed: true`) and makes
-/// nothing: a client may retry after a cut connection without reporting twice.
+/// With an `Idempotency-Key` header (e.g. a UUID per report; every create takes one), sending the
+/// same report again with the same key answers what the first one was answered
+/// (`Idempotent-Replayed: true`) and makes nothing: a client may retry after a cut connection
+/// without reporting twice.
 #[utoipa::path(post, path = "/api/cases", tag = "cases", request_body = Report, security(("bearer" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "A new key per report; a retry with the same key and report returns the first case")),
     responses((status = 201, body = Created), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_case(
     State(s): State<AppState>,
     Auth(p): Auth,
-    headers: axum::http::HeaderMap,
     Json(r): Json<Report>,
-) -> ApiResult<(StatusCode, axum::http::HeaderMap, Json<Created>)> {
-    let mut answer = axum::http::HeaderMap::new();
-    let (row, dups) = match headers.get("idempotency-key") {
-        Some(key) => {
-            let key = key
-                .to_str()
-                .map_err(|_| ApiError::invalid("Idempotency-Key: use visible ASCII characters, e.g. a UUID"))?;
-            let (row, dups, replayed) = loop_::intake_once(&s, &p, &r, key).await?;
-            if replayed {
-                answer.insert("idempotent-replayed", axum::http::HeaderValue::from_static("true"));
-            }
-            (row, dups)
-        }
-        None => loop_::intake(&s, &p, &r, None).await?,
-    };
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    let (row, dups) = loop_::intake(&s, &p, &r, None).await?;
     Ok((
         StatusCode::CREATED,
-        answer,
         Json(Created {
             case: row.into(),
             possible_duplicates: dups,
@@ -148,7 +134,7 @@ fn parse_state(s: &str) -> Result<CaseState, ApiError> {
 #[utoipa::path(get, path = "/api/cases/{id}", tag = "cases", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = CaseDetail), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_case(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<CaseId>) -> ApiResult<Json<CaseDetail>> {
-    Ok(Json(loop_::case_detail(&s, &p, id).await?))
+    Ok(Json(loop_::case_detail(&s, &p, id, "api.case").await?))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -335,6 +335,11 @@ pub async fn indicators(
 
 /// Import needs or resources from a CSV (UTF-8) or XLSX file into a grid, all or nothing;
 /// columns as in the export. A wrong line is reported with its number and nothing is stored.
+/// Rows are keyed by their optional `ref` column (the source id), else by their content
+/// (category or kind, text or title, place): importing a file again updates or leaves alone the
+/// records it stored, never adds them twice; a file naming one key twice is refused with both
+/// lines. The answer: `imported` (rows), `ids` (every row's record, in order), and the record
+/// ids `added`, `updated` and `unchanged`.
 #[utoipa::path(post, path = "/api/grids/{code}/import/{list}", tag = "grid",
     params(("code" = String, Path), ("list" = String, Path, description = "needs or resources")),
     request_body(content = String, content_type = "text/csv"), security(("bearer" = [])),
@@ -345,8 +350,14 @@ pub async fn import_list(
     Path((code, list)): Path<(String, String)>,
     body: Bytes,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let ids = service::import_into(&s, &p, &code, &list, &body).await?;
-    Ok(Json(serde_json::json!({ "imported": ids.len(), "ids": ids })))
+    let r = service::import_into(&s, &p, &code, &list, &body).await?;
+    Ok(Json(serde_json::json!({
+        "imported": r.ids.len(),
+        "ids": r.ids,
+        "added": r.report.added,
+        "updated": r.report.updated,
+        "unchanged": r.report.unchanged,
+    })))
 }
 
 /// Export a grid's needs, resources or projects as CSV (the import's columns, with id and status).

@@ -8,6 +8,7 @@ pub mod initiatives;
 pub mod legacy;
 pub mod people;
 pub mod premises;
+pub mod privacy;
 pub mod regen;
 pub mod renewal_indicators;
 pub mod renewal_needs;
@@ -56,6 +57,7 @@ impl Modify for BearerAuth {
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(system::router())
+        .merge(privacy::router())
         .merge(territory::router())
         .merge(premises::router())
         .merge(people::router())

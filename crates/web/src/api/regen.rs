@@ -103,10 +103,26 @@ pub async fn public_view(State(s): State<AppState>, Path(code): Path<String>) ->
     Ok(Json(service::public_view(&s, &code).await?))
 }
 
-/// How many rows an import stored.
+/// What an import did: how many rows the file had (holders or resources), and each by its
+/// natural key (holder or resource code): `added`, `updated` (one event each), `unchanged`
+/// (nothing written). A re-import of the same file adds nothing.
 #[derive(Serialize, ToSchema)]
 pub struct Imported {
     pub imported: usize,
+    pub added: Vec<String>,
+    pub updated: Vec<String>,
+    pub unchanged: Vec<String>,
+}
+
+impl From<gongzhi_core::import::ImportReport> for Imported {
+    fn from(r: gongzhi_core::import::ImportReport) -> Imported {
+        Imported {
+            imported: r.added.len() + r.updated.len() + r.unchanged.len(),
+            added: r.added,
+            updated: r.updated,
+            unchanged: r.unchanged,
+        }
+    }
 }
 
 /// Import holders from CSV or XLSX, one row per holding: `holder, name, kind, members, contested,
@@ -121,8 +137,9 @@ pub async fn import_holders(
     body: Bytes,
 ) -> ApiResult<Json<Imported>> {
     let city = p.city;
-    let imported = service::import_holders(&s, Some(&p), city, &code, &body).await?;
-    Ok(Json(Imported { imported }))
+    Ok(Json(
+        service::import_holders(&s, Some(&p), city, &code, &body).await?.into(),
+    ))
 }
 
 /// Import governance resources from CSV or XLSX: `code, name, kind (formal/informal), category,
@@ -137,8 +154,11 @@ pub async fn import_resources(
     body: Bytes,
 ) -> ApiResult<Json<Imported>> {
     let city = p.city;
-    let imported = service::import_resources(&s, Some(&p), city, &code, &body).await?;
-    Ok(Json(Imported { imported }))
+    Ok(Json(
+        service::import_resources(&s, Some(&p), city, &code, &body)
+            .await?
+            .into(),
+    ))
 }
 
 /// The resource registry with each resource's use counted against its capacity.

@@ -477,7 +477,8 @@ pub async fn results_xlsx(
         .into_response())
 }
 
-/// Import the ballots of a pabulib `.pb` file into a vote (staff); all or nothing.
+/// Import the ballots of a pabulib `.pb` file into a vote (staff); all or nothing. Keyed by the
+/// file's voter id: the answer lists the voter ids `added`, `updated`, `unchanged`.
 #[utoipa::path(post, path = "/api/renewal/votes/{id}/import", tag = "renewal", params(("id" = i64, Path)),
     request_body(content = String, content_type = "text/plain"), security(("bearer" = [])),
     responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -488,8 +489,13 @@ pub async fn import_pb(
     body: Bytes,
 ) -> ApiResult<Json<serde_json::Value>> {
     let text = std::str::from_utf8(&body).map_err(|_| ApiError::invalid("file: a .pb file is UTF-8 text"))?;
-    let n = service::import_pb(&s, &p, id, text).await?;
-    Ok(Json(serde_json::json!({ "imported": n })))
+    let r = service::import_pb(&s, &p, id, text).await?;
+    Ok(Json(serde_json::json!({
+        "imported": r.added.len() + r.updated.len() + r.unchanged.len(),
+        "added": r.added,
+        "updated": r.updated,
+        "unchanged": r.unchanged,
+    })))
 }
 
 /// The proposals a closed vote funded (for delivery).

@@ -79,11 +79,16 @@ pub async fn create_work(
     Ok(Json(app::create_work(&s, &p, &r).await?))
 }
 
-/// How many works an import stored.
+/// What an import did: how many rows the file had, each row's work id, and the works (by id)
+/// it `added`, `updated` (one event each) and left `unchanged` (nothing written). Works are keyed
+/// by (department, reference): a re-import of the same file adds nothing.
 #[derive(Serialize, ToSchema)]
 pub struct Imported {
     pub imported: usize,
     pub ids: Vec<i64>,
+    pub added: Vec<String>,
+    pub updated: Vec<String>,
+    pub unchanged: Vec<String>,
 }
 
 /// Import works from CSV or XLSX: `reference, title, kind, community, department, from, to,
@@ -92,10 +97,13 @@ pub struct Imported {
     request_body(content = String, content_type = "text/csv"),
     responses((status = 200, body = Imported), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn import_works(State(s): State<AppState>, Auth(p): Auth, body: Bytes) -> ApiResult<Json<Imported>> {
-    let rows = app::import(&s, &p, &body).await?;
+    let r = app::import(&s, &p, &body).await?;
     Ok(Json(Imported {
-        imported: rows.len(),
-        ids: rows.iter().map(|r| r.id).collect(),
+        imported: r.rows.len(),
+        ids: r.rows.iter().map(|r| r.id).collect(),
+        added: r.report.added,
+        updated: r.report.updated,
+        unchanged: r.report.unchanged,
     }))
 }
 

@@ -155,7 +155,14 @@ pub struct ImportQuery {
 
 #[derive(Serialize, ToSchema)]
 pub struct ImportResult {
+    /// Grids in the file (added, updated or unchanged).
     pub imported: usize,
+    /// Codes of the grids the import added.
+    pub added: Vec<String>,
+    /// Codes of the stored grids it changed (one event each).
+    pub updated: Vec<String>,
+    /// Codes of the grids already stored as the file has them (nothing written).
+    pub unchanged: Vec<String>,
 }
 
 /// Import grids from a GeoJSON FeatureCollection (administrators of the grids' areas). One
@@ -170,6 +177,14 @@ pub async fn import_grids(
     body: String,
 ) -> ApiResult<(StatusCode, Json<ImportResult>)> {
     let crs: Crs = q.crs.as_deref().unwrap_or("wgs84").parse()?;
-    let n = service::import_grids(&s, &p, &body, crs).await?;
-    Ok((StatusCode::OK, Json(ImportResult { imported: n })))
+    let r = service::import_grids(&s, &p, &body, crs).await?;
+    Ok((
+        StatusCode::OK,
+        Json(ImportResult {
+            imported: r.added.len() + r.updated.len() + r.unchanged.len(),
+            added: r.added,
+            updated: r.updated,
+            unchanged: r.unchanged,
+        }),
+    ))
 }

@@ -187,6 +187,8 @@ pub async fn work(State(s): State<AppState>, LoggedIn { p, c }: LoggedIn) -> Res
                 sections.push(section(&s, &p, &c, &cat, "to_accept", &[S::Dispatched], |_| true).await?);
                 section(&s, &p, &c, &cat, "in_hand", &[S::Handling], |_| true).await?
             }
+            // The data-protection officer's work is the log of reads (in the navigation).
+            Role::DataProtectionOfficer => continue,
             Role::Analyst | Role::Admin | Role::CommunityPlanner => {
                 let q = CaseQuery {
                     overdue_at: Some(gongzhi_app::now_ms()),
@@ -504,7 +506,7 @@ async fn case_page_with(
     id: CaseId,
     error: Option<String>,
 ) -> Result<Response, PageError> {
-    let d = case_detail(s, &p, id).await?;
+    let d = case_detail(s, &p, id, "page.case").await?;
     let units = units_for(s, p.city, &d.view.area).await?;
     let own_unit = p.units().first().copied();
     let steps = d

@@ -7,6 +7,7 @@ pub mod flat;
 pub mod gridteam;
 mod i18n;
 pub mod initiatives;
+pub mod privacy;
 pub mod regen;
 pub mod renewal_needs;
 pub mod renewal_votes;
@@ -41,6 +42,7 @@ const TEXT_TABLES: &[i18n::Texts] = &[
     renewal_votes::TEXTS,
     renewal_works::TEXTS,
     dashboard::TEXTS,
+    privacy::TEXTS,
 ];
 
 use crate::api::territory::{city_of, DivisionView};
@@ -54,6 +56,7 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(logout))
         .route("/divisions/{code}", get(division_page))
         .route("/grids/{code}", get(grid_page))
+        .route("/privacy/reads", get(privacy::reads))
         .route("/grids/{code}/team", get(gridteam::team_page))
         .route("/grids/{code}/team/needs", post(gridteam::need_submit))
         .route("/grids/{code}/team/confirm", post(gridteam::confirm_submit))
@@ -284,6 +287,13 @@ impl Chrome {
             ("area", None) => "/dashboard".to_owned(),
             (dim, key) => format!("/dashboard?dim={dim}&key={}", key.unwrap_or_default()),
         })
+    }
+
+    /// Whether to show the log of reads of personal data (data-protection officers).
+    pub fn privacy_link(&self) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|u| u.may(gongzhi_core::access::Permission::AuditPersonalData, u.city.as_str()))
     }
 
     /// Whether to show the flat-governance pages (staff of the closed loop).

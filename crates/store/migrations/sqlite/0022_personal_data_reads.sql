@@ -1,0 +1,15 @@
+-- The log of reads of personal data (个人信息保护法): every time someone other than the person
+-- themselves is shown a reporter's contact details or a grid's household register, who, when,
+-- which record and where (the route or page). Append-only; read by data-protection officers.
+-- Not a change to a record, so no event.
+CREATE TABLE personal_data_reads (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    city TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    reader INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    purpose TEXT NOT NULL
+);
+CREATE INDEX personal_data_reads_at ON personal_data_reads (city, at);
+CREATE INDEX personal_data_reads_subject ON personal_data_reads (city, subject);
